@@ -1,0 +1,3 @@
+from vsrbench.cli import main
+
+raise SystemExit(main())

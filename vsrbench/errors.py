@@ -1,0 +1,76 @@
+"""User-facing errors.
+
+Every problem a user can cause (bad paths, mismatched frames, unknown names, missing
+weights) raises a :class:`VsrbenchError` subclass whose message is one readable line.
+The CLI prints that line on stderr and exits non-zero; library users can catch it.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+
+class VsrbenchError(Exception):
+    """An error caused by the input, with a message meant for the user (one line)."""
+
+    exit_code = 2
+
+
+class InputError(VsrbenchError, ValueError):
+    """Invalid frames, folders, shapes, values or options."""
+
+
+class UnknownNameError(VsrbenchError, KeyError):
+    """An unknown metric, protocol, model, degradation, ... name."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]):
+        self.kind, self.name = kind, name
+        self.known = sorted(known)
+        super().__init__(unknown_name_message(kind, name, self.known))
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.args[0]
+
+
+class WeightsError(VsrbenchError, FileNotFoundError):
+    """Weights missing, unreadable, of the wrong format or with a bad checksum."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The closest known name to ``name`` (case-insensitive), or None."""
+    known = list(known)
+    lowered = {k.lower(): k for k in known}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+    return lowered[hits[0]] if hits else None
+
+
+def unknown_name_message(kind: str, name: str, known: Iterable[str]) -> str:
+    known = sorted(known)
+    guess = closest(name, known)
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    return f"unknown {kind} {name!r}{hint} (known: {', '.join(known)})"
+
+
+class Registry(dict):
+    """A name -> object mapping that refuses duplicates and answers typos.
+
+    >>> r = Registry("metric"); r.register("psnr", 1)
+    >>> r["psnr"]
+    1
+    """
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def register(self, name: str, obj):
+        if name in self:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self[name] = obj
+        return obj
+
+    def __missing__(self, name):
+        raise UnknownNameError(self.kind, str(name), self.keys())

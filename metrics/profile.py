@@ -1,0 +1,103 @@
+"""Temporal profiles (x-t slices): one pixel row (or column) of every frame, stacked over time.
+
+Coherent video gives smooth streaks; flicker shows as noise across rows; drifting detail as
+bent streaks. ``temporal_profile`` returns the slice as an array, ``render_profiles`` puts GT
+and each method side by side in one PNG.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from vsrbench.errors import InputError
+
+
+def _frames_u8(frames) -> list[np.ndarray]:
+    out = []
+    for i, f in enumerate(frames):
+        a = np.asarray(f)
+        if a.ndim != 3 or a.shape[2] != 3:
+            raise InputError(f"frame {i}: expected (H, W, 3), got {a.shape}")
+        if a.dtype != np.uint8:
+            if not np.isfinite(a).all():
+                raise InputError(f"frame {i}: contains NaN or inf values")
+            a = np.clip(np.round(a.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
+        out.append(a)
+    if not out:
+        raise InputError("a temporal profile needs at least one frame")
+    return out
+
+
+def temporal_profile(frames: Sequence, row: int | None = None, col: int | None = None) -> np.ndarray:
+    """(T, W, 3) uint8 for a row ``y`` (the default when neither is given: the middle row),
+    or (T, H, 3) for a column ``x``."""
+    fr = _frames_u8(frames)
+    h, w = fr[0].shape[:2]
+    if row is not None and col is not None:
+        raise InputError("give either row or col, not both")
+    if col is not None:
+        if not 0 <= col < w:
+            raise InputError(f"column {col} is outside the frame width {w}")
+        return np.stack([f[:, col] for f in fr])
+    row = h // 2 if row is None else row
+    if not 0 <= row < h:
+        raise InputError(f"row {row} is outside the frame height {h}")
+    return np.stack([f[row] for f in fr])
+
+
+def temporal_energy(frames: Sequence, axis: str = "row") -> np.ndarray:
+    """Per row (or column) sum of squared luma differences between consecutive frames."""
+    fr = _frames_u8(frames)
+    if len(fr) < 2:
+        raise InputError("temporal energy needs at least 2 frames")
+    y = np.stack([f.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) for f in fr])
+    d2 = np.diff(y, axis=0) ** 2  # (T-1, H, W)
+    return d2.sum(axis=(0, 2)) if axis == "row" else d2.sum(axis=(0, 1))
+
+
+def default_profile_row(gt_frames: Sequence) -> int:
+    """The GT row with the most temporal change (squared frame differences of luma)."""
+    return int(np.argmax(temporal_energy(gt_frames, "row")))
+
+
+def default_profile_col(gt_frames: Sequence) -> int:
+    return int(np.argmax(temporal_energy(gt_frames, "col")))
+
+
+def render_profiles(profiles: Mapping[str, np.ndarray], path, *, zoom: int = 4,
+                    window: tuple[int, int] | None = None, title: str | None = None) -> None:
+    """Write GT-first side-by-side profiles to a PNG (pixel replication by ``zoom``,
+    optional ``window=(start, stop)`` along the spatial axis)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not profiles:
+        raise InputError("no profiles to render")
+    items = []
+    for label, prof in profiles.items():
+        p = np.asarray(prof)
+        if window is not None:
+            p = p[:, window[0]:window[1]]
+        if zoom > 1:
+            p = np.repeat(np.repeat(p, zoom, axis=0), zoom, axis=1)
+        items.append((label, p))
+    fig, axes = plt.subplots(1, len(items), figsize=(2.2 * len(items), 3.2), squeeze=False)
+    for ax, (label, p) in zip(axes[0], items):
+        ax.imshow(p, interpolation="nearest", aspect="auto")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("x (px)" if window is None else f"x (px, {window[0]}..{window[1]})", fontsize=8)
+        ax.set_yticks([])
+    axes[0][0].set_ylabel("time (frames) ↓", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    from vsrbench.io import atomic_write_bytes
+    import io as _io
+
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())

@@ -1,0 +1,175 @@
+"""Protocols: every choice that changes a metric's number, frozen and named.
+
+A :class:`Protocol` is data. Presets reproduce published evaluation code exactly:
+
+- ``tecogan``: the evaluation of the TecoGAN paper (``metrics.py`` of thunil/TecoGAN).
+- ``basicsr-y`` / ``basicsr-rgb``: the conventions of BasicSR's ``calculate_psnr`` /
+  ``calculate_ssim`` (used by most VSR papers since 2019), on luma or on RGB.
+
+Fields can be overridden by name: ``get_protocol("basicsr-y", crop_border=8)``. The
+overridden protocol's name records the override, and :attr:`Protocol.hash` changes with any
+field, so results computed under different settings are never mixed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields, replace
+
+from vsrbench.errors import InputError, Registry
+
+FARNEBACK_TECOGAN = (0.5, 3, 15, 3, 5, 1.2, 0)  # pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Every convention that changes a number.
+
+    Attributes:
+        name: the preset's name (plus ``[field=value,...]`` when overridden).
+        color: ``"y"`` (BT.601 studio luma) or ``"rgb"`` for PSNR and SSIM.
+        y_precision: ``"float64"`` (TecoGAN: luma in float64, not rounded) or ``"float32"``
+            (BasicSR: luma computed in float32 on [0, 1] values, then scaled back).
+        crop: ``"center32"`` (TecoGAN's ``crop_8x8``: centred window, sides multiples of 32,
+            >= 8 px removed per side) or ``"border"`` (remove ``crop_border`` px at each edge).
+        crop_border: pixels removed per edge when ``crop == "border"``.
+        cut_frames: frames excluded at each end of a sequence (TecoGAN: 2).
+        ssim: ``"uniform7"`` (scikit-image defaults: 7x7 uniform window, sample covariance,
+            3 px border of the map discarded) or ``"gaussian11"`` (Wang et al.: 11x11 Gaussian,
+            sigma 1.5, population covariance, 5 px border discarded).
+        ssim_data_range: ``"pred"`` (TecoGAN quirk: max - min of the output's luma) or ``"255"``.
+        size_rule: what to do when frame sizes differ. ``"crop-pred"``: an output larger than
+            GT is cut to GT's size keeping the top-left corner (TecoGAN); ``"crop-both"``: both
+            are cut to the common top-left region (the later TecoGAN variant); ``"error"``.
+        lpips_net / lpips_version: the LPIPS backbone and version (v0.1 = learned linear layers).
+        flow: optical flow used by tOF; ``flow_params`` its parameters.
+        tlp_scale: tLP is reported multiplied by this (TecoGAN: 100, column ``tLP100``).
+        average: the average tables show by default (``"seq_avg"`` or ``"frame_avg"``).
+        default_metrics: what ``evaluate`` computes when no metric is named.
+    """
+
+    name: str
+    color: str = "y"
+    y_precision: str = "float64"
+    crop: str = "center32"
+    crop_border: int = 0
+    cut_frames: int = 2
+    ssim: str = "uniform7"
+    ssim_data_range: str = "pred"
+    size_rule: str = "crop-pred"
+    lpips_net: str = "alex"
+    lpips_version: str = "0.1"
+    flow: str = "farneback"
+    flow_params: tuple = FARNEBACK_TECOGAN
+    tlp_scale: float = 100.0
+    average: str = "seq_avg"
+    default_metrics: tuple = ("psnr", "ssim", "lpips", "tof", "tlp")
+
+    _CHOICES = {
+        "color": ("y", "rgb"),
+        "y_precision": ("float64", "float32"),
+        "crop": ("center32", "border"),
+        "ssim": ("uniform7", "gaussian11"),
+        "ssim_data_range": ("pred", "255"),
+        "size_rule": ("crop-pred", "crop-both", "error"),
+        "lpips_net": ("alex", "vgg", "squeeze"),
+        "lpips_version": ("0.1",),
+        "flow": ("farneback",),
+        "average": ("seq_avg", "frame_avg"),
+    }
+
+    def __post_init__(self):
+        for key, allowed in self._CHOICES.items():
+            if getattr(self, key) not in allowed:
+                raise InputError(
+                    f"protocol field {key}={getattr(self, key)!r} is not one of {', '.join(map(repr, allowed))}"
+                )
+        if int(self.crop_border) < 0 or int(self.cut_frames) < 0:
+            raise InputError("protocol fields crop_border and cut_frames must be >= 0")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["flow_params"] = list(self.flow_params)
+        d["default_metrics"] = list(self.default_metrics)
+        return d
+
+    @property
+    def hash(self) -> str:
+        """12 hex digits over every field but the name: same settings, same hash."""
+        d = self.to_dict()
+        d.pop("name")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+    @property
+    def temporal_cut(self) -> int:
+        return self.cut_frames
+
+
+PROTOCOLS: Registry = Registry("protocol")
+PROTOCOLS.register("tecogan", Protocol(name="tecogan"))
+PROTOCOLS.register(
+    "basicsr-y",
+    Protocol(
+        name="basicsr-y", color="y", y_precision="float32", crop="border", crop_border=0, cut_frames=0,
+        ssim="gaussian11", ssim_data_range="255", size_rule="error", average="seq_avg",
+        default_metrics=("psnr", "ssim"),
+    ),
+)
+PROTOCOLS.register(
+    "basicsr-rgb",
+    Protocol(
+        name="basicsr-rgb", color="rgb", y_precision="float32", crop="border", crop_border=0, cut_frames=0,
+        ssim="gaussian11", ssim_data_range="255", size_rule="error", average="seq_avg",
+        default_metrics=("psnr", "ssim"),
+    ),
+)
+
+_FIELD_NAMES = tuple(f.name for f in fields(Protocol) if f.name != "name")
+
+
+def get_protocol(protocol: "str | Protocol" = "tecogan", **overrides) -> Protocol:
+    """A preset by name (or a Protocol), with fields overridden by keyword."""
+    base = protocol if isinstance(protocol, Protocol) else PROTOCOLS[str(protocol)]
+    if not overrides:
+        return base
+    unknown = [k for k in overrides if k not in _FIELD_NAMES]
+    if unknown:
+        from vsrbench.errors import UnknownNameError
+
+        raise UnknownNameError("protocol field", unknown[0], _FIELD_NAMES)
+    clean = {k: _coerce(k, v) for k, v in overrides.items()}
+    changed = {k: v for k, v in clean.items() if getattr(base, k) != v}
+    if not changed:
+        return base
+    suffix = ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    return replace(base, name=f"{base.name.split('[')[0]}[{suffix}]", **changed)
+
+
+def parse_overrides(items: list[str] | None) -> dict:
+    """``["crop_border=8", "cut_frames=0"]`` -> dict, for the CLI's ``--set``."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"protocol override {item!r} is not of the form FIELD=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _coerce(key: str, value):
+    default = getattr(PROTOCOLS["tecogan"], key)
+    if isinstance(value, str):
+        try:
+            if isinstance(default, bool):
+                return value.lower() in ("1", "true", "yes")
+            if isinstance(default, int):
+                return int(value)
+            if isinstance(default, float):
+                return float(value)
+            if isinstance(default, tuple):
+                return tuple(json.loads(value) if value.startswith("[") else value.split(","))
+        except ValueError:
+            raise InputError(f"protocol field {key}: cannot read {value!r} as {type(default).__name__}") from None
+    if isinstance(default, tuple):
+        return tuple(value)
+    return value

@@ -1,0 +1,278 @@
+"""PSNR and SSIM, and the shared frame preparation (quantisation, size rule, crop, luma).
+
+All arithmetic runs in torch float64 on the device the inputs live on, so the same code
+serves NumPy arrays (CPU) and CUDA tensors.
+
+Input conventions (every metric in :mod:`vsrbench.metrics`):
+
+- argument order is ``(pred, gt)``: the model's output first, the ground truth second;
+- NumPy arrays are ``(H, W, 3)`` or ``(N, H, W, 3)``; torch tensors are ``(3, H, W)`` or
+  ``(N, 3, H, W)``; RGB;
+- ``uint8`` values are 0..255; float values are in ``[0, value_range]`` (default 1.0);
+  both published protocols quantise to the 8-bit grid first (round, clip), so a float
+  output scores exactly as the PNG it would be saved as.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vsrbench.errors import InputError
+from vsrbench.metrics.protocol import Protocol, get_protocol
+
+# BT.601 studio-range luma (MATLAB rgb2ycbcr), on 0..255 values
+Y_COEFFS = (0.256788235294118, 0.504129411764706, 0.097905882352941)
+# BasicSR writes the same transform as dot(img/255, [65.481, 128.553, 24.966]) + 16 (on RGB order)
+Y_COEFFS_BASICSR = (65.481, 128.553, 24.966)
+
+
+# ----------------------------------------------------------------- input handling
+
+def as_batch(x, what: str = "frame") -> tuple[torch.Tensor, bool]:
+    """Any supported frame(s) -> (N, 3, H, W) tensor (dtype kept), and whether it was batched."""
+    if isinstance(x, torch.Tensor):
+        t = x
+        if t.ndim == 3:
+            t, batched = t.unsqueeze(0), False
+        elif t.ndim == 4:
+            batched = True
+        else:
+            raise InputError(f"{what}: expected a tensor of shape (3, H, W) or (N, 3, H, W), got {tuple(t.shape)}")
+        if t.shape[1] != 3:
+            raise InputError(f"{what}: expected 3 channels (RGB) in dim 1 of (N, 3, H, W), got shape {tuple(t.shape)}")
+    else:
+        a = np.asarray(x)
+        if a.ndim == 3:
+            a, batched = a[None], False
+        elif a.ndim == 4:
+            batched = True
+        else:
+            raise InputError(f"{what}: expected an array of shape (H, W, 3) or (N, H, W, 3), got {a.shape}")
+        if a.shape[-1] != 3:
+            raise InputError(f"{what}: expected RGB arrays of shape (H, W, 3), got {a.shape}")
+        if not (a.dtype == np.uint8 or np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+            raise InputError(f"{what}: unsupported dtype {a.dtype}")
+        t = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2)
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        raise InputError(f"{what}: contains NaN or inf values")
+    return t, batched
+
+
+def quantize255(t: torch.Tensor, value_range: float = 1.0) -> torch.Tensor:
+    """-> float64 on the 8-bit grid (0..255 integers): uint8 as is, floats rounded and clipped."""
+    if t.dtype == torch.uint8:
+        return t.to(torch.float64)
+    if not t.is_floating_point():
+        return t.to(torch.float64).clamp(0, 255)
+    return torch.round(t.to(torch.float64) * (255.0 / value_range)).clamp(0, 255)
+
+
+def match_sizes(pred: torch.Tensor, gt: torch.Tensor, rule: str, what: str = "frame") -> tuple[torch.Tensor, torch.Tensor]:
+    """Apply the protocol's size rule to (N, C, H, W) tensors."""
+    (ph, pw), (gh, gw) = pred.shape[-2:], gt.shape[-2:]
+    if (ph, pw) == (gh, gw):
+        return pred, gt
+    if rule in ("crop-pred", "crop-both") and ph >= gh and pw >= gw:
+        return pred[..., :gh, :gw], gt
+    if rule == "crop-both":
+        h, w = min(ph, gh), min(pw, gw)
+        return pred[..., :h, :w], gt[..., :h, :w]
+    allowed = {"crop-pred": " (only an output larger than GT is cut, keeping its top-left corner)",
+               "error": ""}.get(rule, "")
+    raise InputError(f"{what}: output is {ph}x{pw} but GT is {gh}x{gw}{allowed}")
+
+
+def center32_window(length: int) -> tuple[int, int]:
+    """TecoGAN ``crop_8x8`` along one axis: (offset, size) of the kept window."""
+    size = (length // 32) * 32
+    while size > length - 16:
+        size -= 32
+    if size <= 0:
+        raise InputError(f"frame side {length} px is too small for TecoGAN's crop (needs at least 48 px)")
+    return (length - size) // 2, size
+
+
+def crop(t: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """Crop (..., H, W) per the protocol."""
+    h, w = t.shape[-2:]
+    if protocol.crop == "center32":
+        (oy, sh), (ox, sw) = center32_window(h), center32_window(w)
+        return t[..., oy:oy + sh, ox:ox + sw]
+    b = int(protocol.crop_border)
+    if b == 0:
+        return t
+    if 2 * b >= min(h, w):
+        raise InputError(f"crop_border={b} leaves nothing of a {h}x{w} frame")
+    return t[..., b:h - b, b:w - b]
+
+
+def crop_hw(arr: np.ndarray, protocol: Protocol) -> np.ndarray:
+    """Crop a NumPy (H, W, ...) array per the protocol (used for optical-flow fields)."""
+    h, w = arr.shape[:2]
+    if protocol.crop == "center32":
+        (oy, sh), (ox, sw) = center32_window(h), center32_window(w)
+        return arr[oy:oy + sh, ox:ox + sw]
+    b = int(protocol.crop_border)
+    return arr[b:h - b, b:w - b] if b else arr
+
+
+def rgb_to_y(t: torch.Tensor, precision: str = "float64") -> torch.Tensor:
+    """(N, 3, H, W) RGB 0..255 -> (N, 1, H, W) BT.601 studio luma, not rounded."""
+    if precision == "float64":
+        t = t.to(torch.float64)
+        r, g, b = t[:, 0:1], t[:, 1:2], t[:, 2:3]
+        return 16.0 + (Y_COEFFS[0] * r + Y_COEFFS[1] * g + Y_COEFFS[2] * b)
+    # BasicSR's to_y_channel: img.astype(float32) / 255, dot with the x255 coefficients (the
+    # product is float64), + 16, / 255, cast to float32, then * 255 in float32
+    x = (t.to(torch.float32) / 255.0).to(torch.float64)
+    cr, cg, cb = Y_COEFFS_BASICSR
+    y = (x[:, 0:1] * cr + x[:, 1:2] * cg + x[:, 2:3] * cb) + 16.0
+    return ((y / 255.0).to(torch.float32) * 255.0).to(torch.float64)
+
+
+def prepare(pred, gt, protocol: Protocol, value_range: float = 1.0, what: str = "frame"):
+    """(pred, gt) -> quantised, size-matched, cropped float64 (N, 3, h, w) tensors on pred's device."""
+    p, _ = as_batch(pred, f"{what} (pred)")
+    g, _ = as_batch(gt, f"{what} (gt)")
+    if p.shape[0] != g.shape[0]:
+        raise InputError(f"{what}: {p.shape[0]} predicted frames but {g.shape[0]} GT frames")
+    g = g.to(p.device)
+    p, g = match_sizes(quantize255(p, value_range), quantize255(g, value_range), protocol.size_rule, what)
+    return crop(p, protocol), crop(g, protocol)
+
+
+def color_planes(t: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """The planes PSNR/SSIM are computed on: (N, 1, h, w) luma or (N, 3, h, w) RGB, float64."""
+    return rgb_to_y(t, protocol.y_precision) if protocol.color == "y" else t.to(torch.float64)
+
+
+# ----------------------------------------------------------------- PSNR
+
+def psnr_planes(p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR (dB, peak 255) over all pixels and planes; ``inf`` for identical images."""
+    mse = ((p - g) ** 2).flatten(1).mean(dim=1)
+    return 10.0 * torch.log10((255.0 * 255.0) / mse)  # mse == 0 -> +inf (kept out of means)
+
+
+def psnr(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float = 1.0, **overrides):
+    """PSNR in dB under a protocol. ``inf`` when the frames are identical.
+
+    To reproduce the TecoGAN paper use ``protocol="tecogan"`` (centre crop, float64 luma);
+    for most VSR papers since 2019 use ``"basicsr-y"`` with their ``crop_border``.
+
+    >>> import numpy as np
+    >>> gt = np.full((64, 64, 3), 100, np.uint8); out = gt.copy(); out[..., 1] += 10
+    >>> round(psnr(out, gt, protocol="basicsr-rgb"), 4)  # MSE = 100/3 over RGB: 10 log10(255^2 / 33.33)
+    32.902
+    """
+    proto = get_protocol(protocol, **overrides)
+    p, g = prepare(pred, gt, proto, value_range)
+    return _unbatch(psnr_planes(color_planes(p, proto), color_planes(g, proto)), pred)
+
+
+# ----------------------------------------------------------------- SSIM
+
+def _cv2_valid(x: torch.Tensor, kernel_1d: np.ndarray) -> torch.Tensor:
+    """Separable valid-region filtering of a CPU (N, C, H, W) float64 tensor with OpenCV
+    (running sums in double precision; ~40x faster than a float64 convolution on CPU)."""
+    import cv2
+
+    r = (len(kernel_1d) - 1) // 2
+    a = x.numpy()
+    out = np.empty(a.shape[:2] + (a.shape[2] - 2 * r, a.shape[3] - 2 * r), dtype=np.float64)
+    for n in range(a.shape[0]):
+        for c in range(a.shape[1]):
+            f = cv2.sepFilter2D(a[n, c], cv2.CV_64F, kernel_1d, kernel_1d, borderType=cv2.BORDER_REFLECT)
+            out[n, c] = f[r:-r, r:-r]
+    return torch.from_numpy(out)
+
+
+def _box_mean(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Valid-region mean over size x size windows of (N, C, H, W)."""
+    if x.device.type == "cpu":
+        return _cv2_valid(x, np.full(size, 1.0 / size))
+    c = x.shape[1]
+    k = torch.full((c, 1, 1, size), 1.0 / size, dtype=x.dtype, device=x.device)
+    x = F.conv2d(x, k, groups=c)
+    return F.conv2d(x, k.transpose(2, 3), groups=c)
+
+
+def gaussian_taps(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+    r = (size - 1) / 2.0
+    x = np.arange(size, dtype=np.float64) - r
+    g = np.exp(-(x * x) / (2.0 * sigma * sigma))
+    return g / g.sum()
+
+
+def _gauss_mean(x: torch.Tensor, size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    if x.device.type == "cpu":
+        return _cv2_valid(x, gaussian_taps(size, sigma))
+    c = x.shape[1]
+    taps = torch.as_tensor(gaussian_taps(size, sigma), dtype=x.dtype, device=x.device)
+    k = taps.view(1, 1, 1, size).repeat(c, 1, 1, 1)
+    x = F.conv2d(x, k, groups=c)
+    return F.conv2d(x, k.transpose(2, 3), groups=c)
+
+
+def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torch.Tensor) -> torch.Tensor:
+    """Per-image SSIM over (N, C, H, W) float64 planes, averaged over channels.
+
+    ``uniform7`` = scikit-image ``structural_similarity`` defaults (7x7 mean filter, sample
+    covariance N/(N-1), map border of 3 px discarded): the valid-region filter output is exactly
+    that cropped map. ``gaussian11`` = Wang et al. / BasicSR (11x11 Gaussian sigma 1.5,
+    population covariance, 5 px border discarded). ``data_range`` is per image, shape (N,).
+    """
+    if variant == "uniform7":
+        mean, size = (lambda x: _box_mean(x, 7)), 7
+        cov_norm = size * size / (size * size - 1.0)
+    else:
+        mean, size = _gauss_mean, 11
+        cov_norm = 1.0
+    if min(p.shape[-2:]) < size:
+        raise InputError(f"SSIM needs frames of at least {size}x{size} px after cropping, got {tuple(p.shape[-2:])}")
+    mp, mg = mean(p), mean(g)
+    vp = cov_norm * (mean(p * p) - mp * mp)
+    vg = cov_norm * (mean(g * g) - mg * mg)
+    cpg = cov_norm * (mean(p * g) - mp * mg)
+    r = data_range.to(p.dtype).view(-1, 1, 1, 1)
+    c1, c2 = (0.01 * r) ** 2, (0.03 * r) ** 2
+    smap = ((2 * mp * mg + c1) * (2 * cpg + c2)) / ((mp * mp + mg * mg + c1) * (vp + vg + c2))
+    return smap.flatten(2).mean(dim=2).mean(dim=1)
+
+
+def ssim_data_range(p: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    if protocol.ssim_data_range == "pred":  # TecoGAN: range of the *output's* luma/planes
+        flat = p.flatten(1)
+        return flat.max(dim=1).values - flat.min(dim=1).values
+    return torch.full((p.shape[0],), 255.0, dtype=torch.float64, device=p.device)
+
+
+def ssim(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float = 1.0, **overrides):
+    """SSIM under a protocol (``tecogan``: scikit-image defaults on float64 luma with
+    ``data_range`` = the output's luma range; ``basicsr-*``: Gaussian 11x11 window, range 255).
+
+    >>> import numpy as np
+    >>> f = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    >>> ssim(f, f, protocol="basicsr-y")
+    1.0
+    """
+    proto = get_protocol(protocol, **overrides)
+    p, g = prepare(pred, gt, proto, value_range)
+    pp, gg = color_planes(p, proto), color_planes(g, proto)
+    return _unbatch(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto)), pred)
+
+
+def _unbatch(values: torch.Tensor, like):
+    v = values.detach().cpu().numpy().astype(np.float64)
+    single = (isinstance(like, torch.Tensor) and like.ndim == 3) or (not isinstance(like, torch.Tensor) and np.ndim(like) == 3)
+    return float(v[0]) if single else v
+
+
+def finite_mean(values) -> float:
+    """Mean over finite values (PSNR of identical frames is inf and is left out); nan if none."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else math.nan

@@ -1,0 +1,72 @@
+"""``vsrbench table RESULTS``: the leaderboard of stored results (Markdown, LaTeX, CSV or HTML)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vsrbench.errors import InputError
+
+NAME = "table"
+HELP = "render the leaderboard of a results folder (Markdown, LaTeX, CSV, HTML)"
+DESCRIPTION = (HELP + ". Rows are methods, columns metrics (best bold, second underlined); "
+               "the caption names the protocol and the average shown.")
+SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
+                  ".htm": "html"}
+
+
+def split_names(values: list[str] | None) -> list[str] | None:
+    """``["psnr,ssim", "tof"]`` -> ``["psnr", "ssim", "tof"]`` (both spellings accepted)."""
+    if values is None:
+        return None
+    return [v.strip().lower() for item in values for v in item.split(",") if v.strip()]
+
+
+def output_format(fmt: str | None, out: str | None) -> str:
+    """The format asked for, else the one the --out extension names, else Markdown."""
+    if fmt:
+        return fmt
+    if out:
+        suffix = Path(out).suffix.lower()
+        if suffix not in SUFFIX_FORMATS:
+            raise InputError(f"--out: cannot tell the format from the extension {suffix or '(none)'!r} of {out!r}; "
+                             f"use {', '.join(SUFFIX_FORMATS)} or pass --format")
+        return SUFFIX_FORMATS[suffix]
+    return "markdown"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vsrbench.tables import AVERAGES, FORMATS
+
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="output format (default: from the --out extension, else markdown)")
+    parser.add_argument("--metrics", nargs="+", metavar="METRIC", help="metrics to show (default: all stored)")
+    parser.add_argument("--per-sequence", action="store_true", help="one block of rows per sequence, then the average")
+    parser.add_argument("--average", choices=AVERAGES, default="seq_avg",
+                        help="seq_avg = mean of per-sequence means (default); frame_avg = mean over all frames")
+    parser.add_argument("--dataset", help="only this dataset (default: one table per dataset)")
+    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
+    parser.add_argument("--reported", action="store_true",
+                        help="add the numbers the authors reported (benchmark file / model registry) and the difference")
+    parser.add_argument("--standalone", action="store_true", help="LaTeX: wrap in a compilable document")
+    parser.add_argument("--out", metavar="FILE", help="write here (atomically) instead of printing")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.io import atomic_write_text
+    from vsrbench.store import load_results
+    from vsrbench.tables import build_tables, render, reported_numbers
+
+    fmt = output_format(args.format, args.out)
+    df = load_results(args.results, args.protocol)
+    reported = reported_numbers(args.results) if args.reported else None
+    tables = build_tables(df, dataset=args.dataset, metrics=split_names(args.metrics), average=args.average,
+                          per_sequence=args.per_sequence, reported=reported)
+    text = render(tables, fmt, standalone=args.standalone)
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(args.out)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,535 @@
+"""Leaderboard tables from stored results: Markdown, LaTeX (booktabs), CSV and HTML.
+
+Tables read stored per-frame results only (the long DataFrame of
+:func:`vsrbench.store.load_results`); they never compute a metric. One table per dataset:
+rows are methods, columns are metrics with an arrow saying which direction is better
+(``METRICS[m].higher_is_better``) and as many decimals as ``METRICS[m].decimals``.
+
+Conventions, each stated in the table's caption or footnotes:
+
+- **Average.** ``seq_avg`` (default) is the mean of the per-sequence means, ``frame_avg`` the
+  mean over all scored frames of all sequences (the two numbers TecoGAN's evaluation prints).
+  Non-finite per-frame values (PSNR of identical frames is ``inf``) are left out of the means,
+  as :func:`vsrbench.metrics.aggregate` does, and counted in a footnote.
+- **Best and second.** Per column, on the *rounded* values that are shown: every cell equal to
+  the best shown value is bold, every cell equal to the next distinct shown value is
+  underlined (dense ranking, so ties share a rank). Nothing is highlighted in a column with
+  fewer than two numbers.
+- **Holes.** A method with no rows (or only some of the frames) for a sequence that other
+  methods have for that metric gets "–" instead of an average over fewer sequences, and a
+  footnote says which sequences are missing.
+- **Comparability.** Results of different protocols (by hash) or of different versions of a
+  metric are never put in one table: an :class:`~vsrbench.errors.InputError` says so.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from vsrbench.errors import InputError, UnknownNameError
+from vsrbench.metrics import METRICS, aggregate
+
+AVERAGES = ("seq_avg", "frame_avg")
+FORMATS = ("markdown", "latex", "csv", "html")
+HOLE = "–"
+AVERAGE_TEXT = {
+    "seq_avg": "mean of the per-sequence means (seq_avg)",
+    "frame_avg": "mean over all scored frames of all sequences (frame_avg)",
+}
+REQUIRED_COLUMNS = ("method", "dataset", "sequence", "frame", "metric", "value", "protocol", "protocol_hash",
+                    "metric_version")
+
+
+# ------------------------------------------------------------------ the table model
+
+@dataclass(frozen=True)
+class Column:
+    """One numeric column: a metric's measured value, the reported value, or their difference."""
+
+    metric: str
+    kind: str  # "measured", "reported" or "delta"
+    label: str  # plain Unicode, e.g. "PSNR (dB) ↑"; renderers escape it
+    decimals: int
+
+    @property
+    def key(self) -> str:
+        """Machine-friendly name (CSV header): ``psnr``, ``psnr_reported``, ``psnr_delta``."""
+        return self.metric if self.kind == "measured" else f"{self.metric}_{self.kind}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: float | None  # None: a hole (or nothing reported)
+    text: str  # the shown text: rounded number or HOLE
+    rank: int | None = None  # 1 = best (bold), 2 = second (underlined)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    cells: tuple[Cell, ...]
+    group: str | None = None  # the sequence in per-sequence tables ("Average" for the summary block)
+
+
+@dataclass(frozen=True)
+class Table:
+    dataset: str
+    protocol: str
+    protocol_hash: str
+    average: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def grouped(self) -> bool:
+        return any(r.group is not None for r in self.rows)
+
+    @property
+    def caption(self) -> str:
+        return (f"{self.dataset}: {AVERAGE_TEXT[self.average]}, protocol {self.protocol} "
+                f"(hash {self.protocol_hash}). ↑/↓: higher/lower is better; best in bold, second underlined.")
+
+
+# ------------------------------------------------------------------ selecting and averaging
+
+def check_results(df: pd.DataFrame) -> None:
+    """Raise InputError unless ``df`` has the columns of :func:`vsrbench.store.load_results`."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"results: expected columns {', '.join(REQUIRED_COLUMNS)}; missing {', '.join(missing)}")
+    if df.empty:
+        raise InputError("results: no stored rows (run a benchmark first)")
+
+
+def select(df: pd.DataFrame, *, dataset: str | None = None) -> pd.DataFrame:
+    """Rows of one dataset (all when None); refuses results that mix protocols within a dataset.
+
+    Choose a protocol when loading: ``load_results(results_dir, protocol)`` (CLI: ``--protocol``).
+    """
+    check_results(df)
+    if dataset is not None:
+        if dataset not in set(df["dataset"]):
+            raise UnknownNameError("dataset", dataset, set(df["dataset"]))
+        df = df[df["dataset"] == dataset]
+    _check_one_protocol(df)
+    return df
+
+
+def _check_one_protocol(df: pd.DataFrame) -> None:
+    for ds, part in df.groupby("dataset", sort=True):
+        pairs = part[["protocol", "protocol_hash"]].drop_duplicates()
+        if len(pairs) > 1:
+            names = ", ".join(f"{n} ({h})" for n, h in sorted(pairs.itertuples(index=False)))
+            raise InputError(f"protocol: results for dataset {ds!r} mix protocols {names}; numbers of different "
+                             "protocols are not comparable; choose one with --protocol (load_results(..., protocol))")
+
+
+def _check_metric_versions(df: pd.DataFrame, metrics: Sequence[str]) -> None:
+    for m in metrics:
+        versions = df.loc[df["metric"] == m, ["method", "metric_version"]].drop_duplicates()
+        if versions["metric_version"].nunique() > 1:
+            who = "; ".join(f"{meth}: {v}" for meth, v in versions.itertuples(index=False))
+            raise InputError(f"metric {m!r} was scored by different versions ({who}); re-score the older results")
+
+
+def resolve_metrics(df: pd.DataFrame, metrics: Iterable[str] | None = None) -> list[str]:
+    """The metrics to show: the given ones (checked), or every stored one in registry order."""
+    stored = set(df["metric"])
+    if metrics is None:
+        for m in stored:
+            METRICS[m]  # an unknown stored metric raises UnknownNameError
+        return [m for m in METRICS if m in stored]
+    chosen = list(dict.fromkeys(metrics))
+    if not chosen:
+        raise InputError("metrics: expected at least one metric name, got none")
+    for m in chosen:
+        METRICS[m]  # typo -> UnknownNameError with did-you-mean
+        if m not in stored:
+            raise InputError(f"metrics: {m!r} has no stored results (stored: {', '.join(sorted(stored))})")
+    return chosen
+
+
+def ordered(values: pd.Series) -> list[str]:
+    """Distinct values in order of first appearance (the order the benchmark ran them)."""
+    return list(dict.fromkeys(values.tolist()))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Averages of one dataset: ``means[(method, metric)]`` and what is missing.
+
+    ``holes[(method, metric)]`` lists the sequences a method lacks (or has only partly) for a
+    metric that other methods have; such averages are None. ``per_sequence[(method,
+    sequence, metric)]`` holds the per-sequence means (None where missing or partial).
+    """
+
+    methods: tuple[str, ...]
+    sequences: tuple[str, ...]
+    metrics: tuple[str, ...]
+    average: str
+    means: dict[tuple[str, str], float | None]
+    per_sequence: dict[tuple[str, str, str], float | None]
+    holes: dict[tuple[str, str], tuple[str, ...]]
+    nonfinite: dict[tuple[str, str], int]
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def compute_scores(df: pd.DataFrame, metrics: Sequence[str], average: str = "seq_avg") -> Scores:
+    """Per-method averages of one dataset's results (already selected with :func:`select`).
+
+    The means themselves come from :func:`vsrbench.metrics.aggregate` (non-finite values left
+    out and counted); this function decides which sequences are complete.
+    """
+    if average not in AVERAGES:
+        raise InputError(f"average: expected one of {', '.join(AVERAGES)}, got {average!r}")
+    if df["dataset"].nunique() != 1:
+        raise InputError(f"dataset: expected the results of one dataset, got {', '.join(ordered(df['dataset']))}")
+    _check_metric_versions(df, metrics)
+    methods, sequences = ordered(df["method"]), sorted(set(df["sequence"]))
+    means, per_seq, holes, nonfinite = {}, {}, {}, {}
+    for metric in metrics:
+        rows = df[df["metric"] == metric]
+        expected = {s: set(g["frame"]) for s, g in rows.groupby("sequence")}
+        for method in methods:
+            mine = rows[rows["method"] == method]
+            have = {s: set(g["frame"]) for s, g in mine.groupby("sequence")}
+            missing = tuple(s for s in sorted(expected) if have.get(s) != expected[s])
+            for s in sorted(expected):
+                part = mine[mine["sequence"] == s]
+                per_seq[(method, s, metric)] = None if s in missing else \
+                    _finite_or_none(aggregate(part)[metric]["seq_avg"])
+            summary = aggregate(mine).get(metric, {"n_nonfinite": 0})
+            holes[(method, metric)] = missing
+            means[(method, metric)] = None if missing else _finite_or_none(summary[average])
+            nonfinite[(method, metric)] = summary["n_nonfinite"]
+    return Scores(tuple(methods), tuple(sequences), tuple(metrics), average, means, per_seq, holes, nonfinite)
+
+
+# ------------------------------------------------------------------ building the table
+
+def format_value(value: float | None, decimals: int, *, signed: bool = False) -> str:
+    if value is None:
+        return HOLE
+    return f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
+
+
+def metric_label(metric: str) -> str:
+    """``"PSNR (dB) ↑"``: label, unit when there is one, arrow."""
+    info = METRICS[metric]
+    unit = f" ({info.unit})" if getattr(info, "unit", "") else ""
+    return f"{info.label}{unit} {'↑' if info.higher_is_better else '↓'}"
+
+
+def rank_values(values: Sequence[float | None], decimals: int, higher_is_better: bool) -> list[int | None]:
+    """Dense rank (1 best, 2 second) of the values as shown with ``decimals``; None stays None.
+
+    >>> rank_values([1.004, 1.0, 0.5, None], 2, True)
+    [1, 1, 2, None]
+    """
+    shown = [None if v is None else float(f"{v:.{decimals}f}") for v in values]
+    distinct = sorted({v for v in shown if v is not None}, reverse=higher_is_better)
+    if sum(v is not None for v in shown) < 2:
+        return [None] * len(values)
+    top = {v: i + 1 for i, v in enumerate(distinct[:2])}
+    return [None if v is None else top.get(v) for v in shown]
+
+
+def _columns(metrics: Sequence[str], reported: Mapping[str, Mapping[str, float]]) -> list[Column]:
+    cols = []
+    for m in metrics:
+        info = METRICS[m]
+        cols.append(Column(m, "measured", metric_label(m), info.decimals))
+        if any(m in r for r in reported.values()):
+            cols.append(Column(m, "reported", f"{info.label} reported", info.decimals))
+            cols.append(Column(m, "delta", f"{info.label} Δ", info.decimals))
+    return cols
+
+
+def _block(methods: Sequence[str], columns: Sequence[Column], value_of, reported, group: str | None) -> list[Row]:
+    """Rows of one block (ranked together): ``value_of(method, metric)`` gives the measured value."""
+    grid: list[list[Cell]] = [[] for _ in methods]
+    for col in columns:
+        if col.kind == "measured":
+            values = [value_of(meth, col.metric) for meth in methods]
+            ranks = rank_values(values, col.decimals, METRICS[col.metric].higher_is_better)
+            cells = [Cell(v, format_value(v, col.decimals), r) for v, r in zip(values, ranks)]
+        else:
+            cells = []
+            for meth in methods:
+                rep = reported.get(meth, {}).get(col.metric)
+                got = value_of(meth, col.metric)
+                v = rep if col.kind == "reported" else (None if rep is None or got is None else got - rep)
+                cells.append(Cell(v, format_value(v, col.decimals, signed=col.kind == "delta")))
+        for row, cell in zip(grid, cells):
+            row.append(cell)
+    return [Row(meth, tuple(cells), group) for meth, cells in zip(methods, grid)]
+
+
+def _notes(scores: Scores, per_sequence: bool) -> list[str]:
+    notes = []
+    for (method, metric), seqs in scores.holes.items():
+        if seqs:
+            where = "" if per_sequence else "; never averaged over fewer sequences"
+            notes.append(f"{method}: no complete {METRICS[metric].label} results for {', '.join(seqs)} "
+                         f"(shown as {HOLE}{where}).")
+    for (method, metric), n in scores.nonfinite.items():
+        if n:
+            notes.append(f"{method}, {METRICS[metric].label}: {n} non-finite per-frame value(s) "
+                         "(e.g. PSNR of identical frames) left out of the means.")
+    return notes
+
+
+def build_table(
+    df: pd.DataFrame,
+    *,
+    metrics: Iterable[str] | None = None,
+    average: str = "seq_avg",
+    dataset: str | None = None,
+    per_sequence: bool = False,
+    reported: Mapping[str, Mapping[str, float]] | None = None,
+) -> Table:
+    """The leaderboard of one dataset (``dataset`` may be omitted when the results hold one).
+
+    ``reported`` maps method -> metric -> the number its authors published; when given, a
+    "reported" and a "Δ" (measured − reported) column follow each metric that has one.
+    """
+    df = select(df, dataset=dataset)
+    if df["dataset"].nunique() > 1:
+        raise InputError(f"dataset: the results hold several datasets ({', '.join(ordered(df['dataset']))}); "
+                         "choose one with dataset= (CLI: --dataset) or use build_tables")
+    chosen = resolve_metrics(df, metrics)
+    scores = compute_scores(df, chosen, average)
+    reported = {k: dict(v) for k, v in (reported or {}).items()}
+    columns = _columns(chosen, reported)
+    rows: list[Row] = []
+    if per_sequence:
+        for seq in scores.sequences:
+            rows += _block(scores.methods, columns, lambda m, k, s=seq: scores.per_sequence.get((m, s, k)), {}, seq)
+    rows += _block(scores.methods, columns, lambda m, k: scores.means[(m, k)], reported,
+                   "Average" if per_sequence else None)
+    first = df.iloc[0]
+    return Table(str(first["dataset"]), str(first["protocol"]), str(first["protocol_hash"]), average,
+                 tuple(columns), tuple(rows), tuple(_notes(scores, per_sequence)))
+
+
+def build_tables(
+    df: pd.DataFrame,
+    *,
+    dataset: str | None = None,
+    reported: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    **options,
+) -> list[Table]:
+    """One table per dataset (or only ``dataset``); options as for :func:`build_table`.
+
+    ``reported`` maps dataset -> method -> metric -> published number (see :func:`reported_numbers`).
+    """
+    check_results(df)
+    names = [dataset] if dataset is not None else ordered(df["dataset"])
+    return [build_table(df, dataset=name, reported=(reported or {}).get(name), **options) for name in names]
+
+
+def _checkpoint_reported(model: str | None, weights: str | None, dataset: str) -> dict[str, float]:
+    """Numbers a built-in model's checkpoint reports for ``dataset`` (key matched case-insensitively).
+
+    Used only when it is clear which checkpoint ran: the model has one, or the weights file
+    name is one of them.
+    """
+    from vsrbench.baselines import MODELS
+
+    if model is None or model not in MODELS:
+        return {}
+    ckpts = MODELS[model].checkpoints
+    if len(ckpts) > 1:
+        name = None if weights is None else Path(weights).name
+        ckpts = tuple(c for c in ckpts if c.filename == name)
+    if len(ckpts) != 1:
+        return {}
+    by_name = {k.lower(): v for k, v in ckpts[0].reported.items()}
+    return {m: float(x) for m, x in by_name.get(dataset.lower(), {}).items() if m in METRICS}
+
+
+def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict[str, float]]]:
+    """Published numbers for the methods of a results folder: dataset -> method -> metric -> value.
+
+    They come from the benchmark definitions recorded with each run (a method's ``reported``;
+    later runs win) and, for built-in models without one, from the model registry's
+    ``Checkpoint.reported`` entry named like the dataset.
+    """
+    from vsrbench.store import load_runs
+
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for bench in load_runs(results_dir)["bench"]:
+        if not bench:
+            continue
+        for method, spec in bench.get("methods", {}).items():
+            given = spec.get("reported") or {}
+            for ds in bench.get("datasets", {}):
+                numbers = {**given.get("*", {}), **given.get(ds, {})} if given else \
+                    _checkpoint_reported(spec.get("model"), spec.get("weights"), ds)
+                if numbers:
+                    out.setdefault(ds, {})[method] = numbers
+    return out
+
+
+# ------------------------------------------------------------------ rendering
+
+def _header(table: Table) -> list[str]:
+    return (["Sequence"] if table.grouped else []) + ["Method"] + [c.label for c in table.columns]
+
+
+def _row_lead(table: Table, i: int) -> list[str]:
+    """Leading cells of row ``i``: the group name on the first row of each block, then the method."""
+    row = table.rows[i]
+    if not table.grouped:
+        return [row.method]
+    first = i == 0 or table.rows[i - 1].group != row.group
+    return [row.group if first else "", row.method]
+
+
+def _blocks_start(table: Table) -> set[int]:
+    return {i for i in range(1, len(table.rows)) if table.rows[i].group != table.rows[i - 1].group}
+
+
+MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def md_escape(text: str) -> str:
+    return MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_cell(cell: Cell) -> str:
+    return {1: f"**{cell.text}**", 2: f"<u>{cell.text}</u>"}.get(cell.rank, cell.text)
+
+
+def render_markdown(table: Table) -> str:
+    """A GitHub-flavoured Markdown table with the caption and footnotes below it."""
+    head = _header(table)
+    lines = ["| " + " | ".join(md_escape(h) for h in head) + " |",
+             "|" + "|".join(":--" if i < len(head) - len(table.columns) else "--:" for i in range(len(head))) + "|"]
+    for i, row in enumerate(table.rows):
+        lead = [md_escape(t) for t in _row_lead(table, i)]
+        lines.append("| " + " | ".join(lead + [_md_cell(c) for c in row.cells]) + " |")
+    lines += ["", md_escape(table.caption)]
+    lines += [f"- {md_escape(n)}" for n in table.notes]
+    return "\n".join(lines) + "\n"
+
+
+LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+    "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
+    ">": r"\textgreater{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
+    "Δ": r"$\Delta$", "−": "$-$",
+}
+LATEX_PREAMBLE = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+                  "\\usepackage{booktabs}\n\\begin{document}\n")
+
+
+def latex_escape(text: str) -> str:
+    return "".join(LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def _latex_cell(cell: Cell) -> str:
+    text = latex_escape(cell.text)
+    return {1: f"\\textbf{{{text}}}", 2: f"\\underline{{{text}}}"}.get(cell.rank, text)
+
+
+def _latex_label(dataset: str) -> str:
+    return "tab:vsrbench-" + (re.sub(r"[^A-Za-z0-9]+", "-", dataset).strip("-").lower() or "results")
+
+
+def render_latex(table: Table, *, standalone: bool = False) -> str:
+    """A booktabs ``table`` environment; ``standalone`` wraps it in a compilable document."""
+    n_lead = len(_header(table)) - len(table.columns)
+    starts = _blocks_start(table)
+    body = []
+    for i, row in enumerate(table.rows):
+        if i in starts:
+            body.append("\\midrule")
+        cells = [latex_escape(t) for t in _row_lead(table, i)] + [_latex_cell(c) for c in row.cells]
+        body.append(" & ".join(cells) + " \\\\")
+    notes = "".join(f"\n\\par {latex_escape(n)}" for n in table.notes)
+    text = "\n".join([
+        "% vsrbench leaderboard; needs \\usepackage{booktabs}",
+        "\\begin{table}[t]",
+        "\\centering",
+        f"\\caption{{{latex_escape(table.caption)}}}",
+        f"\\label{{{_latex_label(table.dataset)}}}",
+        f"\\begin{{tabular}}{{{'l' * n_lead}{'r' * len(table.columns)}}}",
+        "\\toprule",
+        " & ".join(latex_escape(h) for h in _header(table)) + " \\\\",
+        "\\midrule",
+        *body,
+        "\\bottomrule",
+        "\\end{tabular}",
+        *([f"{{\\footnotesize{notes}\\par}}"] if table.notes else []),
+        "\\end{table}",
+    ]) + "\n"
+    return LATEX_PREAMBLE + text + "\\end{document}\n" if standalone else text
+
+
+def table_frame(table: Table) -> pd.DataFrame:
+    """The shown (rounded) numbers as a DataFrame: dataset, [sequence,] method, one column per Column.key."""
+    records = []
+    for row in table.rows:
+        rec = {"dataset": table.dataset, **({"sequence": row.group} if table.grouped else {}), "method": row.method}
+        rec.update({c.key: (None if cell.value is None else float(cell.text)) for c, cell in zip(table.columns, row.cells)})
+        records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def render_csv(tables: Sequence[Table]) -> str:
+    """All tables in one CSV (a union of columns; holes are empty cells)."""
+    buf = io.StringIO()
+    pd.concat([table_frame(t) for t in tables], ignore_index=True).to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
+    return buf.getvalue()
+
+
+def _html_cell(cell: Cell) -> str:
+    text = html.escape(cell.text)
+    return {1: f"<b>{text}</b>", 2: f"<u>{text}</u>"}.get(cell.rank, text)
+
+
+def render_html(table: Table) -> str:
+    """A ``<table>`` with caption, header, body and the footnotes in ``<tfoot>``."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(table))
+    body = []
+    for i, row in enumerate(table.rows):
+        lead = "".join(f"<th>{html.escape(t)}</th>" for t in _row_lead(table, i))
+        body.append(f"<tr>{lead}" + "".join(f"<td>{_html_cell(c)}</td>" for c in row.cells) + "</tr>")
+    foot = "".join(f'<tr><td colspan="{len(_header(table))}">{html.escape(n)}</td></tr>' for n in table.notes)
+    return "\n".join([
+        '<table class="vsrbench">',
+        f"<caption>{html.escape(table.caption)}</caption>",
+        f"<thead><tr>{head}</tr></thead>",
+        "<tbody>", *body, "</tbody>",
+        *([f"<tfoot>{foot}</tfoot>"] if foot else []),
+        "</table>",
+    ]) + "\n"
+
+
+def render(tables: Sequence[Table], fmt: str = "markdown", *, standalone: bool = False) -> str:
+    """Render tables in ``fmt`` (one of :data:`FORMATS`); several tables follow each other."""
+    if fmt not in FORMATS:
+        raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if not tables:
+        raise InputError("tables: nothing to render (no dataset selected)")
+    if fmt == "csv":
+        return render_csv(tables)
+    if fmt == "latex":
+        text = "\n".join(render_latex(t) for t in tables)
+        return LATEX_PREAMBLE + text + "\\end{document}\n" if standalone else text
+    one = render_markdown if fmt == "markdown" else render_html
+    return "\n".join(one(t) for t in tables)

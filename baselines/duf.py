@@ -257,7 +257,7 @@ def _infer_layers(path: str, arrays: dict[str, np.ndarray]) -> int:
     dense = max(found, default=0)
     by_count = {a + PHASE_B_LAYERS: layers for layers, (a, _) in DENSE_CONFIG.items()}
     if dense not in by_count:
-        raise WeightsError(f"{path!r} holds {dense} dense layers (Rbn1a ... Rbn{dense}a), expected 6, 12 or 24 "
+        raise WeightsError(f"{path!r} holds {dense} dense layers (Rbn*/Rconv* datasets), expected 6, 12 or 24 "
                            "(DUF 16L, 28L, 52L)")
     return by_count[dense]
 
@@ -385,7 +385,10 @@ def _batches(items: Iterator[torch.Tensor], size: int) -> Iterator[torch.Tensor]
 
 
 class DUFModel(SRModel):
-    """A loaded DUF as an :class:`SRModel`: ``chunk`` windows per forward pass, fp32."""
+    """A loaded DUF as an :class:`SRModel`: ``chunk`` windows per forward pass, fp32.
+
+    ``net`` is moved to ``device`` ('cpu', 'cuda', 'cuda:N' or 'auto') and put in eval mode.
+    """
 
     def __init__(self, net: DUF, *, name: str, device: str | torch.device = "cpu", chunk: int = 1):
         if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
@@ -398,8 +401,16 @@ class DUFModel(SRModel):
     def upscale(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Yield one (R·H, R·W, 3) float32 frame in [0, 1] units (unclipped) per input frame."""
         for batch in _batches(windows(frames), self.chunk):
-            out = self.net(batch.to(self.device)).permute(0, 2, 3, 1).cpu().numpy()
+            with _full_fp32():
+                out = self.net(batch.to(self.device)).permute(0, 2, 3, 1).cpu().numpy()
             yield from out
+
+
+def _full_fp32():
+    """A context in which cuDNN convolutions run in IEEE fp32 (by default they may use TF32)."""
+    cudnn = torch.backends.cudnn
+    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
+                       allow_tf32=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -356,8 +356,6 @@ def test_cuda_matches_cpu(rng, net16):
         pytest.skip("needs a CUDA device; none is available here")
     f = frames_uint8(rng, 3)
     cpu = np.stack(list(DUFModel(net16, name="duf").upscale(f)))
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
     gpu = np.stack(list(DUFModel(_copy(net16), name="duf", device="cuda").upscale(f)))
     np.testing.assert_allclose(gpu, cpu, atol=1e-4, rtol=0)
 
@@ -446,8 +444,17 @@ def test_unknown_depth_in_file(tmp_path):
     path = write_h5(tmp_path / "p.h5", {"G/Rbn5a/beta:0": np.zeros(3, np.float32)})
     with pytest.raises(WeightsError) as e:
         read_params(path)
-    assert str(e.value) == (f"{path!r} holds 5 dense layers (Rbn1a ... Rbn5a), expected 6, 12 or 24 "
+    assert str(e.value) == (f"{path!r} holds 5 dense layers (Rbn*/Rconv* datasets), expected 6, 12 or 24 "
                             "(DUF 16L, 28L, 52L)")
+
+
+def test_missing_residual_kernel_is_named(tmp_path, params16):
+    p = dict(params16)
+    del p["G/rconv2/W:0"]
+    path = write_h5(tmp_path / "p.h5", p)
+    with pytest.raises(WeightsError) as e:
+        read_params(path)
+    assert str(e.value) == f"{path!r} is missing dataset 'G_rconv2_W:0'"
 
 
 def test_wrong_shape_is_named(tmp_path, params16):
@@ -525,3 +532,5 @@ def test_benchmark_duf16_cpu_180x144_to_720x576(benchmark, net16, rng):
     frame = frames_uint8(rng, 1, 144, 180)
     out = benchmark.pedantic(lambda: list(model.upscale(frame)), rounds=1, iterations=1)
     assert out[0].shape == (576, 720, 3)
+    if benchmark.stats:  # absent under --benchmark-disable
+        benchmark.extra_info["frames_per_s"] = 1.0 / benchmark.stats.stats.mean

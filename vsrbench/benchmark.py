@@ -1,0 +1,86 @@
+"""Speed of the one-pass evaluation against the straightforward loop, on the same frames.
+
+Used by ``vsrbench bench`` and by the pytest-benchmark suite. Numbers must be identical
+(to round-off); only the time may differ.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def synthetic_pair(n: int = 10, size: tuple[int, int] = (576, 720), seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A textured scene panning by sub-pixel steps (GT) and a noisy, blurred copy (output)."""
+    import cv2
+    from skimage import data
+
+    rng = np.random.default_rng(seed)
+    h, w = size
+    base = cv2.resize(data.astronaut(), (w + 64, h + 64), interpolation=cv2.INTER_CUBIC)
+    gt, out = [], []
+    for t in range(n):
+        m = np.float32([[1, 0, -0.37 * t], [0, 1, -0.21 * t]])
+        f = cv2.warpAffine(base, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        gt.append(f)
+        o = cv2.GaussianBlur(f.astype(np.float32), (0, 0), 1.0) + rng.normal(0, 4, f.shape)
+        out.append(np.clip(np.round(o), 0, 255).astype(np.uint8))
+    return gt, out
+
+
+def write_random_backbone(folder: str | os.PathLike, net: str = "alex", seed: int = 0) -> Path:
+    """A seeded random backbone in torchvision's file layout (for timing and tests, not for scores)."""
+    from vsrbench.metrics.lpips import BACKBONE_FILES, _backbone
+
+    torch.manual_seed(seed)
+    feats, _, _ = _backbone(net)
+    path = Path(folder) / BACKBONE_FILES[net]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({f"features.{k}": v for k, v in feats.state_dict().items()}, path)
+    return path
+
+
+@dataclass
+class BenchResult:
+    frames: int
+    fast_s: float
+    reference_s: float
+    max_abs_diff: dict
+
+    @property
+    def speedup(self) -> float:
+        return self.reference_s / self.fast_s
+
+
+def compare(gt, pred, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "tof", "tlp"), repeat: int = 1) -> BenchResult:
+    """Time ``evaluate_sequence`` and ``reference_evaluate`` on the same frames (best of ``repeat``)."""
+    from vsrbench.evaluate import evaluate_sequence
+    from vsrbench.metrics.lpips import get_lpips
+    from vsrbench.reference import reference_evaluate
+
+    model = get_lpips(backbone_weights=lpips_weights, device="cpu") if set(metrics) & {"lpips", "tlp"} else None
+    fast_t, ref_t = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fast = evaluate_sequence(gt, pred, metrics=metrics, device="cpu", lpips_weights=lpips_weights)
+        fast_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ref = reference_evaluate(gt, pred, metrics=metrics, lpips_fn=model)
+        ref_t.append(time.perf_counter() - t0)
+    a = {(f, m): v for f, m, v in fast.rows}
+    diffs: dict[str, float] = {}
+    for f, m, v in ref:
+        diffs[m] = max(diffs.get(m, 0.0), abs(a[(f, m)] - v) if np.isfinite(v) else 0.0)
+    return BenchResult(frames=len(gt) - 2 * fast.protocol.cut_frames, fast_s=min(fast_t), reference_s=min(ref_t),
+                       max_abs_diff=diffs)
+
+
+def random_backbone_dir() -> str:
+    d = tempfile.mkdtemp(prefix="vsrbench-bench-")
+    write_random_backbone(d)
+    return d

@@ -1,0 +1,147 @@
+"""``vsrbench evaluate``: score output frames against ground truth under a protocol."""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+NAME = "evaluate"
+HELP = "score output frames (PRED) against ground truth (GT) under a protocol"
+DESCRIPTION = (
+    "Score PRED against GT. Each is one sequence (a folder of frames or a video file) or a dataset "
+    "(a folder of sequence folders / videos, paired by name). Writes DIR/frames.csv (one row per frame and "
+    "metric) and DIR/summary.json, and prints a summary table. Re-running with the same protocol and metrics "
+    "resumes: sequences already in DIR are kept."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
+    p.add_argument("--pred", required=True, help="output sequence or dataset to score")
+    p.add_argument("--protocol", default="tecogan", help="tecogan (default), basicsr-y, basicsr-rgb")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", default=[],
+                   help="override a protocol field, e.g. --set crop_border=8 (repeatable)")
+    p.add_argument("--metrics", default=None, help="comma-separated, default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
+    p.add_argument("--lpips-weights", default=None, help="path of the LPIPS backbone file (default: looked up locally)")
+    p.add_argument("--out", required=True, help="output folder for frames.csv and summary.json")
+    p.add_argument("--no-resume", action="store_true", help="recompute sequences already present in --out")
+
+
+def run(args) -> int:
+    from vsrbench import __version__
+    from vsrbench.evaluate import check_lengths, evaluate_sequence, resolve_device
+    from vsrbench.io import open_dataset, pair_datasets
+    from vsrbench.metrics import METRICS, MetricAccumulator, check_metrics, get_protocol
+    from vsrbench.metrics.protocol import parse_overrides
+    from vsrbench.progress import Progress
+
+    proto = get_protocol(args.protocol, **parse_overrides(args.set))
+    metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
+    device = resolve_device(args.device)
+    if set(metrics) & {"lpips", "tlp"}:
+        from vsrbench.metrics.lpips import backbone_weights_path, lin_weights_path
+
+        backbone_weights_path(proto.lpips_net, args.lpips_weights)  # fail before any work, one line
+        lin_weights_path(proto.lpips_net, proto.lpips_version)
+    pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
+    for g, p in pairs:
+        check_lengths(g, p, proto, metrics)
+        for seq in (g, p):
+            if seq.ignored:
+                names = ", ".join(x.name for x in seq.ignored[:3]) + (" ..." if len(seq.ignored) > 3 else "")
+                print(f"note: ignored {len(seq.ignored)} non-frame file(s) in {seq.source}: {names}", file=sys.stderr)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    acc, done, frame_names = MetricAccumulator(), [], {}
+    if not args.no_resume:
+        done = _resume(out, proto, metrics, acc, {g.name for g, _ in pairs}, frame_names)
+    todo = [(g, p) for g, p in pairs if g.name not in done]
+    total = sum(len(g) - 2 * proto.cut_frames for g, _ in todo)
+    header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
+              "metrics": list(metrics), "gt": str(args.gt), "pred": str(args.pred), "device": str(device),
+              "vsrbench_version": __version__}
+    with Progress(total, "evaluate") as prog:
+        for g, p in todo:
+            scores = evaluate_sequence(g, p, protocol=proto, metrics=metrics, device=device,
+                                       lpips_weights=args.lpips_weights, progress=prog.update, name=g.name)
+            acc.update(g.name, scores.rows)
+            frame_names[g.name] = dict(enumerate(scores.frame_names))
+            done.append(g.name)
+            _write(out, acc, frame_names, proto, metrics, header, done, complete=len(done) == len(pairs))
+    if not todo:
+        _write(out, acc, frame_names, proto, metrics, header, done, complete=True)
+    print(_table(acc, metrics, METRICS))
+    print(f"wrote {out / 'frames.csv'} and {out / 'summary.json'}")
+    return 0
+
+
+def _resume(out: Path, proto, metrics, acc, wanted: set[str], frame_names: dict) -> list[str]:
+    """Reload sequences already scored in ``out`` under the same protocol hash and metrics."""
+    import pandas as pd
+
+    summ, frames = out / "summary.json", out / "frames.csv"
+    if not (summ.is_file() and frames.is_file()):
+        return []
+    try:
+        prev = json.loads(summ.read_text())
+        df = pd.read_csv(frames)
+    except (ValueError, OSError):
+        return []  # unreadable leftovers are recomputed (and replaced atomically)
+    if prev.get("protocol_hash") != proto.hash or prev.get("metrics") != list(metrics):
+        return []
+    done = [s for s in prev.get("done", []) if s in wanted]
+    for row in df[df["sequence"].isin(done)].itertuples(index=False):
+        acc.add(row.sequence, row.frame, row.metric, row.value)
+    for s in done:
+        sub = df[df["sequence"] == s][["frame", "frame_name"]].drop_duplicates()
+        frame_names[s] = dict(zip(sub["frame"], sub["frame_name"]))
+    return done
+
+
+def _write(out: Path, acc, frame_names, proto, metrics, header, done, complete: bool) -> None:
+    from vsrbench.io import atomic_write_text
+
+    lines = ["sequence,frame,frame_name,metric,value,protocol"]
+    for seq, frame, metric, value in acc.rows():
+        fname = frame_names.get(seq, {}).get(frame, "")
+        lines.append(f"{_csv(seq)},{frame},{_csv(str(fname))},{metric},{value!r},{proto.name}")
+    atomic_write_text(out / "frames.csv", "\n".join(lines) + "\n")
+    summary = dict(header)
+    summary["date"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    summary["complete"] = complete
+    summary["done"] = list(done)
+    summary["sequences"] = {s: {m: acc.sequence_means(m).get(s) for m in metrics} for s in done}
+    summary["frame_avg"] = {m: acc.summary(m)["frame_avg"] for m in metrics}
+    summary["seq_avg"] = {m: acc.summary(m)["seq_avg"] for m in metrics}
+    summary["n_frames"] = {m: acc.summary(m)["n_frames"] for m in metrics}
+    summary["n_nonfinite"] = {m: acc.summary(m)["n_nonfinite"] for m in metrics}
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=True) + "\n")
+
+
+def _csv(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n') else s
+
+
+def _table(acc, metrics, info) -> str:
+    head = ["sequence"] + [f"{info[m].label}{'↑' if info[m].higher_is_better else '↓'}" for m in metrics]
+    rows = []
+    seqs = sorted({s for m in metrics for s in acc.sequence_means(m)})
+    for s in seqs:
+        rows.append([s] + [_fmt(acc.sequence_means(m).get(s), info[m].decimals) for m in metrics])
+    rows.append(["frame_avg"] + [_fmt(acc.summary(m)["frame_avg"], info[m].decimals) for m in metrics])
+    rows.append(["seq_avg"] + [_fmt(acc.summary(m)["seq_avg"], info[m].decimals) for m in metrics])
+    widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
+    fmt = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
+
+
+def _fmt(v, decimals: int) -> str:
+    if v is None or not np.isfinite(v):
+        return "-" if v is None or np.isnan(v) else ("inf" if v > 0 else "-inf")
+    return f"{v:.{decimals}f}"

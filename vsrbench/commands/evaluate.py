@@ -46,8 +46,15 @@ def run(args) -> int:
     if set(metrics) & {"lpips", "tlp"}:
         from vsrbench.metrics.lpips import backbone_weights_path, lin_weights_path
 
-        backbone_weights_path(proto.lpips_net, args.lpips_weights)  # fail before any work, one line
-        lin_weights_path(proto.lpips_net, proto.lpips_version)
+        from vsrbench.errors import WeightsError
+
+        try:  # fail before any work, in one line
+            backbone_weights_path(proto.lpips_net, args.lpips_weights)
+            lin_weights_path(proto.lpips_net, proto.lpips_version)
+        except WeightsError as e:
+            rest = ",".join(m for m in metrics if m not in ("lpips", "tlp"))
+            hint = f"; to score without LPIPS/tLP use --metrics {rest}" if rest else ""
+            raise WeightsError(f"{e}{hint}") from None
     pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     for g, p in pairs:
         check_lengths(g, p, proto, metrics)

@@ -5,6 +5,9 @@ A :class:`Protocol` is data. Presets reproduce published evaluation code exactly
 - ``tecogan``: the evaluation of the TecoGAN paper (``metrics.py`` of thunil/TecoGAN).
 - ``basicsr-y`` / ``basicsr-rgb``: the conventions of BasicSR's ``calculate_psnr`` /
   ``calculate_ssim`` (used by most VSR papers since 2019), on luma or on RGB.
+- ``duf``: the DUF authors' own evaluation (yhjo09/VSR-DUF): luma PSNR (same BT.601 studio
+  transform, float64) with an 8 px border and 2 frames removed at each end, averaged over the
+  frames (``frame_avg``). Only PSNR is defined there; other metrics use TecoGAN's conventions.
 
 Fields can be overridden by name: ``get_protocol("basicsr-y", crop_border=8)``. The
 overridden protocol's name records the override, and :attr:`Protocol.hash` changes with any
@@ -121,6 +124,15 @@ PROTOCOLS.register(
         name="basicsr-rgb", color="rgb", y_precision="float32", crop="border", crop_border=0, cut_frames=0,
         ssim="gaussian11", ssim_data_range="255", size_rule="error", average="seq_avg",
         default_metrics=("psnr", "ssim"),
+    ),
+)
+
+PROTOCOLS.register(
+    "duf",
+    Protocol(
+        name="duf", color="y", y_precision="float64", crop="border", crop_border=8, cut_frames=2,
+        ssim="uniform7", ssim_data_range="pred", size_rule="crop-pred", average="frame_avg",
+        default_metrics=("psnr",),
     ),
 )
 

@@ -6,8 +6,9 @@ A :class:`Protocol` is data. Presets reproduce published evaluation code exactly
 - ``basicsr-y`` / ``basicsr-rgb``: the conventions of BasicSR's ``calculate_psnr`` /
   ``calculate_ssim`` (used by most VSR papers since 2019), on luma or on RGB.
 - ``duf``: the DUF authors' own evaluation (yhjo09/VSR-DUF): luma PSNR (same BT.601 studio
-  transform, float64) with an 8 px border and 2 frames removed at each end, averaged over the
-  frames (``frame_avg``). Only PSNR is defined there; other metrics use TecoGAN's conventions.
+  transform, float64) with an 8 px border and 2 frames removed at each end; the reported dataset
+  number is the mean of the per-scene means (``seq_avg``). Only PSNR is defined there; other
+  metrics use TecoGAN's conventions.
 
 Fields can be overridden by name: ``get_protocol("basicsr-y", crop_border=8)``. The
 overridden protocol's name records the override, and :attr:`Protocol.hash` changes with any
@@ -131,7 +132,7 @@ PROTOCOLS.register(
     "duf",
     Protocol(
         name="duf", color="y", y_precision="float64", crop="border", crop_border=8, cut_frames=2,
-        ssim="uniform7", ssim_data_range="pred", size_rule="crop-pred", average="frame_avg",
+        ssim="uniform7", ssim_data_range="pred", size_rule="crop-pred", average="seq_avg",
         default_metrics=("psnr",),
     ),
 )

@@ -1,0 +1,69 @@
+"""``vsrbench degrade``: make LR frames from ground truth with a named degradation.
+
+Also home of the two helpers the frame-writing commands share: where each sequence's frames go
+(:func:`output_folders`) and what they are called (:func:`png_names`).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vsrbench.errors import InputError
+from vsrbench.io import FrameSequence
+
+NAME = "degrade"
+HELP = "make low-resolution frames from ground-truth frames with a named degradation"
+KINDS = ("bd-tecogan", "bd-tecogan-train", "bd-duf", "bd-basicvsr", "bi-matlab")
+DESCRIPTION = (
+    "Write the LR version of every frame of GT (a sequence folder, a video, or a dataset folder of "
+    "sequences) as PNG into OUT, mirroring the tree. Degradations (metrics-spec.md section 4): "
+    + ", ".join(KINDS) + "."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kind", required=True, metavar="NAME", help="degradation: " + ", ".join(KINDS))
+    parser.add_argument("--scale", type=int, default=4, help="down-sampling factor (default 4)")
+    parser.add_argument("gt", metavar="GT", help="ground truth: sequence folder, video, or dataset folder")
+    parser.add_argument("out", metavar="OUT", help="output folder (created; sequences become sub-folders)")
+
+
+def output_folders(source: str | Path, seqs: dict[str, FrameSequence], out: str | Path) -> list[tuple[FrameSequence, Path]]:
+    """Pair each sequence of ``open_dataset(source)`` with its output folder.
+
+    A single sequence (``source`` is itself the sequence folder or video) writes into ``out``;
+    the sequences of a dataset write into ``out/<sequence name>``. Refuses to write into a
+    folder that holds input frames.
+    """
+    out = Path(out)
+    single = len(seqs) == 1 and Path(next(iter(seqs.values())).source) == Path(source)
+    pairs = [(seq, out if single else out / name) for name, seq in seqs.items()]
+    for seq, folder in pairs:
+        if Path(seq.source).resolve() == folder.resolve():
+            raise InputError(f"output folder {str(folder)!r} is the input sequence folder; choose another OUT")
+    return pairs
+
+
+def png_names(seq: FrameSequence) -> list[str]:
+    """Output file names: each input frame's name with a ``.png`` suffix (``00000.png``... for videos)."""
+    names = [Path(seq.frame_name(i)).stem + ".png" for i in range(len(seq))]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"sequence {seq.name!r}: frames {', '.join(dup)} would be written twice "
+                         "(same name with different image extensions)")
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.baselines.degrade import DEGRADATIONS, degrade_uint8
+    from vsrbench.io import open_dataset, write_frame
+    from vsrbench.progress import Progress
+
+    DEGRADATIONS[args.kind]  # unknown name -> did-you-mean, before any work
+    jobs = output_folders(args.gt, open_dataset(args.gt), args.out)
+    with Progress(sum(len(seq) for seq, _ in jobs), f"degrade {args.kind} x{args.scale}") as progress:
+        for seq, folder in jobs:
+            for i, name in enumerate(png_names(seq)):
+                write_frame(folder / name, degrade_uint8(seq[i], args.kind, args.scale))
+                progress.update()
+    return 0

@@ -1,0 +1,85 @@
+"""``vsrbench models``: the registered models, their known checkpoints and whether they are here."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAME = "models"
+HELP = "list the built-in models, their known checkpoints and whether the weights are present locally"
+DESCRIPTION = (
+    "One row per registered model (name, kind, scale, whether it needs weights, the degradation its "
+    "weights expect), then its known checkpoints: file, format, sha256, source, licence, the numbers "
+    "its authors reported, and where it was found locally (nothing is downloaded)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--verify", action="store_true", help="also check the sha256 of weights found locally")
+
+
+def checkpoint_status(ckpt, verify: bool = False) -> str:
+    """'present: PATH' (plus companion-file and checksum notes) or 'missing'."""
+    from vsrbench.errors import WeightsError
+    from vsrbench.weights import find_weights, sha256sum
+
+    try:
+        path = find_weights(ckpt.filename, source=ckpt.source)
+    except WeightsError:
+        return "missing"
+    notes = [f"present: {path}"]
+    absent = [c for c in ckpt.companions if not (Path(path).parent / c).is_file()]
+    if absent:
+        notes.append(f"incomplete, missing {', '.join(absent)}")
+    if verify and ckpt.sha256:
+        notes.append("sha256 ok" if sha256sum(path) == ckpt.sha256 else "sha256 MISMATCH")
+    elif verify:
+        notes.append("sha256 not known")
+    return "; ".join(notes)
+
+
+def _reported(reported: dict) -> list[str]:
+    """``{"Vid4 BD": {"psnr": 25.57}}`` -> ``["Vid4 BD: psnr 25.57"]``."""
+    lines = []
+    for setting, numbers in reported.items():
+        body = ", ".join(f"{k} {v}" for k, v in numbers.items()) if isinstance(numbers, dict) else json.dumps(numbers)
+        lines.append(f"{setting}: {body}")
+    return lines
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns, two spaces apart."""
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
+    return ["  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in rows]
+
+
+def _checkpoint_lines(ckpt, verify: bool) -> list[str]:
+    sha = ckpt.sha256[:12] if ckpt.sha256 else "unknown"
+    lines = [f"    {ckpt.filename} [{ckpt.format}]  sha256 {sha}  licence: {ckpt.licence}  "
+             f"{checkpoint_status(ckpt, verify)}",
+             f"        source: {ckpt.source}"]
+    lines += [f"        reported {r}" for r in _reported(ckpt.reported)]
+    return lines + ([f"        note: {ckpt.note}"] if ckpt.note else [])
+
+
+def render(models, verify: bool = False) -> str:
+    """The listing printed by ``vsrbench models`` for the specs in ``models`` (a name -> ModelSpec map)."""
+    names = sorted(models)
+    header = ("MODEL", "KIND", "SCALE", "WEIGHTS", "DEGRADATION", "DESCRIPTION")
+    table = _table([header] + [(s.name, s.kind, f"x{s.scale}", "required" if s.needs_weights else "none",
+                                s.degradation or "-", s.description) for s in (models[n] for n in names)])
+    lines = [table[0]]
+    for name, row in zip(names, table[1:]):
+        lines.append(row)
+        for ckpt in models[name].checkpoints:
+            lines += _checkpoint_lines(ckpt, verify)
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from vsrbench.baselines import MODELS
+
+    sys.stdout.write(render(MODELS, verify=args.verify))
+    return 0

@@ -1,0 +1,109 @@
+"""``vsrbench upscale``: run a built-in model over LR frames and write its HR frames as PNG.
+
+Resumable: frames already in the output folder are left untouched and not written again
+(unless ``--overwrite``). Frame-by-frame ("sisr") models only process the missing frames;
+temporal models (recurrent or windowed) still run over the whole sequence, because each output
+depends on the frames before it, and write only the missing ones.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from vsrbench.commands.degrade import output_folders, png_names
+from vsrbench.errors import InputError
+
+NAME = "upscale"
+HELP = "run a model (bicubic, TecoGAN, DUF, ...) over LR frames and write HR PNG frames"
+DESCRIPTION = (
+    "Up-scale LR (a sequence folder, a video, or a dataset folder of sequences) with model NAME "
+    "(see `vsrbench models`) and write rounded, clipped PNG frames with the input frame names into "
+    "OUTPUT, mirroring the tree. Frames already there are kept unless --overwrite."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, metavar="NAME", help="model name (see `vsrbench models`)")
+    parser.add_argument("--weights", metavar="PATH", help="weights file or folder (default: looked up locally)")
+    parser.add_argument("--input", required=True, metavar="LR", help="LR sequence folder, video or dataset folder")
+    parser.add_argument("--output", required=True, metavar="OUT", help="output folder")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where the model runs (auto: CUDA when available)")
+    parser.add_argument("--chunk", type=int, metavar="N",
+                        help="frames per forward pass, for models that batch (e.g. DUF)")
+    parser.add_argument("--overwrite", action="store_true", help="recompute frames that already exist")
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when available, else 'cpu'; 'cuda' without CUDA is an InputError."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device: 'cuda' requested but CUDA is not available here (use --device cpu or auto)")
+    return device
+
+
+def _model_options(name: str, builder: Callable, chunk: int | None) -> dict:
+    """Builder options from the command line (only ``chunk`` so far)."""
+    if chunk is None:
+        return {}
+    if chunk < 1:
+        raise InputError(f"--chunk: expected a positive number of frames, got {chunk}")
+    params = inspect.signature(builder).parameters
+    if "chunk" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        raise InputError(f"--chunk: model {name!r} does not take a chunk size")
+    return {"chunk": chunk}
+
+
+def _checked(outputs: Iterator[np.ndarray], expected: int, model: str, seq: str) -> Iterator[np.ndarray]:
+    """Pass ``outputs`` through, failing clearly if the model yields a different number of frames."""
+    n = 0
+    for n, frame in enumerate(outputs, 1):
+        if n > expected:
+            break
+        yield frame
+    if n != expected:
+        raise RuntimeError(f"model {model!r} yielded {'more' if n > expected else n} frames for the "
+                           f"{expected} input frames of sequence {seq!r}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.baselines import MODELS, load_model
+    from vsrbench.io import open_dataset, to_uint8, write_frame
+    from vsrbench.progress import Progress
+
+    spec = MODELS[args.model]  # unknown name -> did-you-mean, before any work
+    options = _model_options(args.model, spec.builder, args.chunk)
+    device = resolve_device(args.device)
+    jobs = output_folders(args.input, open_dataset(args.input), args.output)
+    plan = []
+    for seq, folder in jobs:
+        names = png_names(seq)
+        todo = {i for i, n in enumerate(names) if args.overwrite or not (folder / n).is_file()}
+        if todo:
+            feed = sorted(todo) if spec.kind == "sisr" else list(range(len(seq)))
+            plan.append((seq, folder, names, todo, feed))
+    total = sum(len(seq) for seq, _ in jobs)
+    written = sum(len(todo) for *_, todo, _ in plan)
+    if written < total:
+        sys.stderr.write(f"upscale: {total - written} of {total} frames already in {args.output}; kept "
+                         "(use --overwrite to recompute them)\n")
+    if not plan:
+        return 0
+    model = load_model(args.model, weights=args.weights, device=device, **options)
+    with Progress(sum(len(feed) for *_, feed in plan), f"upscale {args.model} on {device}") as progress:
+        for seq, folder, names, todo, feed in plan:
+            outputs = _checked(model.upscale(seq[i] for i in feed), len(feed), args.model, seq.name)
+            for k, hr in enumerate(outputs):
+                i = feed[k]
+                if i in todo:
+                    write_frame(folder / names[i], to_uint8(hr))
+                progress.update()
+    return 0

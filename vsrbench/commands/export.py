@@ -1,0 +1,29 @@
+"""``vsrbench export RESULTS --format csv|json --out FILE``: per-frame results as a file."""
+from __future__ import annotations
+
+import argparse
+
+from vsrbench.store import EXPORT_FORMATS
+
+NAME = "export"
+HELP = "export stored per-frame results as CSV or JSON"
+DESCRIPTION = (
+    "Write every per-frame result of RESULTS (method, dataset, sequence, frame, frame_name, metric, "
+    "value, protocol, protocol_hash, metric_version) to FILE, atomically. JSON also holds the run "
+    "records; its non-finite values are the strings \"Infinity\", \"-Infinity\", \"NaN\"."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite)")
+    parser.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the extension of --out")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    parser.add_argument("--protocol", metavar="NAME|HASH", help="only this protocol (default: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.store import export_results
+
+    n = export_results(args.results, args.out, fmt=args.format, protocol=args.protocol)
+    print(f"wrote {n} row(s) to {args.out}")
+    return 0

@@ -1,0 +1,508 @@
+"""The results store: one SQLite file, ``results.sqlite``, in a results folder.
+
+Layout (stdlib :mod:`sqlite3`, WAL journal, a busy timeout so concurrent writers wait):
+
+``runs``
+    one row per ``vsrbench run``: vsrbench version, benchmark name and definition, protocol
+    name + hash + fields (JSON), metric versions, weights sha256 per method, library versions
+    (torch, numpy, opencv, scikit-image, ...), device, host, start/end time and status
+    (``running``, ``done``, ``interrupted``, ``failed``).
+``results``
+    long-format per-frame rows ``(run_id, method, dataset, sequence, frame, frame_name, metric,
+    value, protocol, protocol_hash, metric_version)``. ``frame`` is the 0-based index in the
+    sequence (temporal metrics use the index ``t`` of the pair ``(t-1, t)``); the runner stores
+    the ground-truth frame's file name as ``frame_name``, the same for every method. The key
+    ``(method, dataset, sequence, frame, metric, protocol_hash, metric_version)`` is UNIQUE:
+    storing the same result twice keeps the first copy, and a changed protocol or metric
+    version is a *different* result kept beside the old one, never an overwrite.
+``completed``
+    the completion mark of one (method, dataset, sequence, metric, protocol hash, metric
+    version). It is written in the **same transaction** as that sequence's rows, so a run
+    killed at any moment leaves either all of a sequence's rows and its mark, or neither.
+    Resuming re-runs exactly the sequences without a mark.
+
+Values that SQLite cannot hold as REAL (NaN) are stored as NULL and read back as NaN;
+``inf`` (PSNR of identical frames) is stored as is.
+
+A file that is not a SQLite database, fails SQLite's integrity check, or belongs to another
+application is refused with a one-line :class:`~vsrbench.errors.InputError` and left
+untouched. A store kept busy by another process longer than the timeout gives an
+``InputError`` too. Exports: :func:`load_results` (a pandas DataFrame), :func:`load_runs`,
+:func:`export_results` (CSV or JSON, written atomically).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+
+from vsrbench.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
+    import pandas as pd
+
+STORE_FILENAME = "results.sqlite"
+APPLICATION_ID = 0x76737262  # "vsrb"
+SCHEMA_VERSION = 1
+DEFAULT_TIMEOUT_S = 30.0
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+RESULT_COLUMNS = (
+    "method", "dataset", "sequence", "frame", "frame_name", "metric", "value",
+    "protocol", "protocol_hash", "metric_version",
+)
+RUN_COLUMNS = (
+    "run_id", "started", "finished", "status", "vsrbench_version", "bench_name", "bench",
+    "protocol", "protocol_hash", "protocol_fields", "metric_versions", "weights", "libraries",
+    "device", "host", "python", "argv",
+)
+_JSON_RUN_FIELDS = ("bench", "protocol_fields", "metric_versions", "weights", "libraries", "argv")
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    vsrbench_version TEXT NOT NULL,
+    bench_name TEXT,
+    bench TEXT,
+    protocol TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL,
+    protocol_fields TEXT NOT NULL,
+    metric_versions TEXT NOT NULL,
+    weights TEXT NOT NULL DEFAULT '{{}}',
+    libraries TEXT NOT NULL DEFAULT '{{}}',
+    device TEXT,
+    host TEXT,
+    python TEXT,
+    argv TEXT
+);
+CREATE TABLE IF NOT EXISTS results (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    method TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    sequence TEXT NOT NULL,
+    frame INTEGER NOT NULL,
+    frame_name TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    protocol TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL,
+    metric_version TEXT NOT NULL,
+    UNIQUE (method, dataset, sequence, frame, metric, protocol_hash, metric_version)
+);
+CREATE TABLE IF NOT EXISTS completed (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    method TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    sequence TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL,
+    metric_version TEXT NOT NULL,
+    n_values INTEGER NOT NULL,
+    completed_at TEXT NOT NULL,
+    UNIQUE (method, dataset, sequence, metric, protocol_hash, metric_version)
+);
+PRAGMA application_id = {APPLICATION_ID};
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+
+
+def now_iso() -> str:
+    """The current local time, ISO 8601 with offset, to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def store_path(results_dir: str | os.PathLike) -> Path:
+    """The store file inside a results folder."""
+    return Path(results_dir) / STORE_FILENAME
+
+
+@dataclass(frozen=True)
+class SequenceResult:
+    """Everything stored for one (method, dataset, sequence) in one transaction."""
+
+    method: str
+    dataset: str
+    sequence: str
+    rows: Sequence[tuple[int, str, float]]  # (frame, metric, value)
+    frame_names: Sequence[str]
+    metric_versions: Mapping[str, str]  # the metrics this result completes -> their version
+    protocol: str
+    protocol_hash: str
+
+
+class ResultsStore:
+    """A connection to ``<results_dir>/results.sqlite``; use as a context manager.
+
+    ``create=False`` refuses a folder without a store (reading commands);
+    ``timeout`` is how long (seconds) to wait for another process's write lock.
+    """
+
+    def __init__(self, results_dir: str | os.PathLike, *, create: bool = True,
+                 timeout: float = DEFAULT_TIMEOUT_S):
+        self.results_dir = Path(results_dir)
+        self.path = store_path(results_dir)
+        self.timeout = float(timeout)
+        _check_file(self.path, create=create)
+        if create:
+            self.results_dir.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
+        try:
+            with self._translated():
+                self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+                self._check_integrity()
+                self._init_schema()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "ResultsStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ checks and schema
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Turn SQLite's lock and corruption errors into one-line InputErrors."""
+        try:
+            yield
+        except sqlite3.OperationalError as e:
+            if _is_busy(e):
+                raise InputError(
+                    f"results store {str(self.path)!r} is locked by another process "
+                    f"(waited {self.timeout:g} s); try again when it has finished"
+                ) from None
+            raise
+        except sqlite3.DatabaseError as e:
+            raise _corrupted(self.path, str(e)) from None
+
+    def _check_integrity(self) -> None:
+        app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id != APPLICATION_ID and tables - {"sqlite_sequence"}:
+            raise InputError(
+                f"{str(self.path)!r} is an SQLite database of another application "
+                f"(tables: {', '.join(sorted(tables))}), not a vsrbench results store; it was left untouched"
+            )
+        if not tables:
+            return
+        problems = [r[0] for r in self._conn.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise _corrupted(self.path, problems[0])
+
+    def _init_schema(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise InputError(
+                f"results store {str(self.path)!r} has schema version {version}, newer than this "
+                f"vsrbench understands ({SCHEMA_VERSION}); upgrade vsrbench"
+            )
+        self._wal()
+        if version < SCHEMA_VERSION:
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+
+    def _wal(self) -> None:
+        """Switch to WAL; a concurrent opener may hold the lock briefly, so retry."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if not _is_busy(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An IMMEDIATE transaction: all of it is committed, or none of it."""
+        with self._translated():
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite rolls back by itself on some errors (interrupt, full disk)
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(self, record: Mapping[str, Any]) -> int:
+        """Insert a run record (keys from :data:`RUN_COLUMNS`); returns its ``run_id``."""
+        unknown = set(record) - set(RUN_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown run record field(s): {', '.join(sorted(unknown))}")
+        values = {k: (json.dumps(v, sort_keys=True) if k in _JSON_RUN_FIELDS else v) for k, v in record.items()}
+        values.setdefault("started", now_iso())
+        values.setdefault("status", "running")
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self.transaction() as c:
+            cur = c.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", tuple(values.values()))
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str, *, weights: Mapping[str, str] | None = None) -> None:
+        """Mark a run finished with ``status`` and record the weights used per method."""
+        with self.transaction() as c:
+            if weights is not None:
+                c.execute("UPDATE runs SET weights = ? WHERE run_id = ?", (json.dumps(dict(weights), sort_keys=True), run_id))
+            c.execute("UPDATE runs SET finished = ?, status = ? WHERE run_id = ?", (now_iso(), status, run_id))
+
+    # ------------------------------------------------------------------ results
+
+    def completed(self, protocol_hash: str) -> set[tuple[str, str, str, str, str]]:
+        """Completion marks ``(method, dataset, sequence, metric, metric_version)`` of a protocol."""
+        with self._translated():
+            rows = self._conn.execute(
+                "SELECT method, dataset, sequence, metric, metric_version FROM completed WHERE protocol_hash = ?",
+                (protocol_hash,),
+            ).fetchall()
+        return {tuple(r) for r in rows}
+
+    def add_sequence(self, run_id: int, result: SequenceResult) -> int:
+        """Store one sequence's rows and its completion marks in one transaction.
+
+        Rows already stored (same key) are kept as they are; returns the number of new rows.
+        """
+        _check_rows(result)
+        names = list(result.frame_names)
+        rows = [
+            (run_id, result.method, result.dataset, result.sequence, int(frame),
+             names[frame] if 0 <= frame < len(names) else "", metric, _sql_value(value),
+             result.protocol, result.protocol_hash, result.metric_versions[metric])
+            for frame, metric, value in result.rows
+        ]
+        counts = {m: 0 for m in result.metric_versions}
+        for _, metric, _ in result.rows:
+            counts[metric] += 1
+        marks = [
+            (run_id, result.method, result.dataset, result.sequence, metric, result.protocol,
+             result.protocol_hash, version, counts[metric], now_iso())
+            for metric, version in result.metric_versions.items()
+        ]
+        with self.transaction() as c:
+            before = c.total_changes
+            c.executemany(
+                "INSERT OR IGNORE INTO results (run_id, method, dataset, sequence, frame, frame_name, metric, "
+                "value, protocol, protocol_hash, metric_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            added = c.total_changes - before
+            c.executemany(
+                "INSERT OR IGNORE INTO completed (run_id, method, dataset, sequence, metric, protocol, "
+                "protocol_hash, metric_version, n_values, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                marks,
+            )
+        return added
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run a read-only query (used by the loaders)."""
+        with self._translated():
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _is_busy(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+def _corrupted(path: Path, detail: str) -> InputError:
+    detail = " ".join(str(detail).split())
+    return InputError(
+        f"results store {str(path)!r} is corrupted ({detail}); it was left untouched: "
+        "move it away to start a new store, or restore a copy"
+    )
+
+
+def _check_file(path: Path, *, create: bool) -> None:
+    """Refuse a missing store (unless creating) or a file that is not SQLite, before opening it."""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InputError(f"results folder {str(path.parent)!r} is a file, not a folder")
+    if not path.exists():
+        if not create:
+            raise InputError(
+                f"no results store in {str(path.parent)!r} (expected {path.name}; "
+                "run `vsrbench run BENCH.toml --out RESULTS` first)"
+            )
+        return
+    if path.is_dir():
+        raise InputError(f"results store {str(path)!r} is a folder, expected an SQLite file")
+    with open(path, "rb") as f:
+        head = f.read(len(SQLITE_HEADER))
+    if head and head != SQLITE_HEADER:
+        raise _corrupted(path, "not an SQLite database")
+
+
+def _sql_value(value: float) -> float | None:
+    v = float(value)
+    return None if math.isnan(v) else v
+
+
+def _check_rows(result: SequenceResult) -> None:
+    if not result.metric_versions:
+        raise ValueError("a sequence result must complete at least one metric")
+    for frame, metric, _ in result.rows:
+        if metric not in result.metric_versions:
+            raise ValueError(
+                f"row metric {metric!r} of {result.method}/{result.dataset}/{result.sequence} is not "
+                f"among the metrics it completes ({', '.join(result.metric_versions)})"
+            )
+        if int(frame) < 0:
+            raise ValueError(f"frame index must be >= 0, got {frame}")
+
+
+# ---------------------------------------------------------------------- loading
+
+def load_results(
+    results_dir: str | os.PathLike,
+    protocol: Any = None,
+    *,
+    metric_versions: str = "latest",
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> "pd.DataFrame":
+    """All per-frame results of a results folder as a long DataFrame.
+
+    Columns: ``method, dataset, sequence, frame, frame_name, metric, value, protocol,
+    protocol_hash, metric_version``, in the order they were stored.
+
+    ``protocol`` selects one protocol: a preset name (every hash stored under that name), a
+    protocol hash, or a protocol object (its ``.hash``); ``None`` returns every protocol (check
+    the ``protocol_hash`` column before averaging). ``metric_versions="latest"`` keeps, for each
+    (method, dataset, sequence, metric, protocol hash), only the version stored most recently;
+    ``"all"`` returns every version.
+    """
+    import pandas as pd
+
+    if metric_versions not in ("latest", "all"):
+        raise InputError(f"metric_versions must be 'latest' or 'all', got {metric_versions!r}")
+    with ResultsStore(results_dir, create=False, timeout=timeout) as store:
+        where, params = _protocol_filter(store, protocol)
+        rows = store.query(f"SELECT {', '.join(RESULT_COLUMNS)}, run_id FROM results{where} ORDER BY rowid", params)
+        marks = store.query(
+            f"SELECT method, dataset, sequence, metric, protocol_hash, metric_version, run_id FROM completed{where} "
+            "ORDER BY run_id, rowid", params,
+        )
+    df = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "run_id"])
+    df["frame"] = df["frame"].astype("int64")
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    if metric_versions == "latest" and len(df):
+        df = _latest_versions(df, marks)
+    return df.drop(columns="run_id").reset_index(drop=True)
+
+
+def _protocol_filter(store: ResultsStore, protocol: Any) -> tuple[str, tuple]:
+    if protocol is None:
+        return "", ()
+    key = getattr(protocol, "hash", protocol)
+    if not isinstance(key, str):
+        raise InputError(f"protocol must be a name, a hash or a protocol object, got {type(protocol).__name__}")
+    stored = store.query("SELECT DISTINCT protocol, protocol_hash FROM completed ORDER BY protocol, protocol_hash")
+    if not any(key in pair for pair in stored):
+        have = ", ".join(f"{n} ({h})" for n, h in stored) or "none"
+        raise InputError(f"no results for protocol {key!r} in {str(store.results_dir)!r} (stored: {have})")
+    return " WHERE protocol = ? OR protocol_hash = ?", (key, key)
+
+
+def _latest_versions(df: "pd.DataFrame", marks: list[tuple]) -> "pd.DataFrame":
+    """Keep each (method, dataset, sequence, metric, protocol hash)'s most recently stored version."""
+    import pandas as pd
+
+    key = ["method", "dataset", "sequence", "metric", "protocol_hash"]
+    m = pd.DataFrame(marks, columns=[*key, "metric_version", "run_id"])
+    latest = m.drop_duplicates(subset=key, keep="last")[[*key, "metric_version"]]
+    return df.merge(latest, on=[*key, "metric_version"], how="inner")
+
+
+def load_runs(results_dir: str | os.PathLike, *, timeout: float = DEFAULT_TIMEOUT_S) -> "pd.DataFrame":
+    """The run records of a results folder (JSON fields decoded), oldest first."""
+    import pandas as pd
+
+    with ResultsStore(results_dir, create=False, timeout=timeout) as store:
+        rows = store.query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY run_id")
+    records = [dict(zip(RUN_COLUMNS, r)) for r in rows]
+    for rec in records:
+        for k in _JSON_RUN_FIELDS:
+            rec[k] = json.loads(rec[k]) if rec[k] is not None else None
+    return pd.DataFrame(records, columns=list(RUN_COLUMNS))
+
+
+# ---------------------------------------------------------------------- export
+
+EXPORT_FORMATS = ("csv", "json")
+
+
+def export_results(results_dir: str | os.PathLike, out: str | os.PathLike, *, fmt: str | None = None,
+                   protocol: Any = None) -> int:
+    """Write the per-frame results as CSV or JSON (atomically); returns the number of rows.
+
+    ``fmt`` defaults to the extension of ``out``. CSV: one row per value, the columns of
+    :func:`load_results` (``inf``/``-inf`` as is, NaN as an empty field). JSON: an object
+    ``{"format": "vsrbench-results", "version": 1, "runs": [...], "results": [...]}``; since JSON has
+    no infinities, non-finite values are the strings ``"Infinity"``, ``"-Infinity"``, ``"NaN"``.
+    """
+    from vsrbench.io import atomic_write_text
+
+    out = Path(out)
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    df = load_results(results_dir, protocol)
+    if fmt == "csv":
+        text = df.to_csv(index=False, lineterminator="\n")
+    else:
+        runs = load_runs(results_dir)
+        doc = {
+            "format": "vsrbench-results",
+            "version": 1,
+            "runs": [_json_safe(r) for r in runs.to_dict(orient="records")],
+            "results": [_json_safe(r) for r in df.to_dict(orient="records")],
+        }
+        text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    atomic_write_text(out, text)
+    return len(df)
+
+
+def json_number(value: float) -> float | str:
+    """A float as JSON allows it: finite values as numbers, the others as strings."""
+    v = float(value)
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+
+
+def _json_safe(record: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in record.items():
+        if hasattr(v, "item"):  # numpy scalar
+            v = v.item()
+        out[k] = json_number(v) if isinstance(v, float) else v
+    return out
+
+
+__all__ = [
+    "STORE_FILENAME", "RESULT_COLUMNS", "RUN_COLUMNS", "ResultsStore", "SequenceResult",
+    "load_results", "load_runs", "export_results", "store_path", "json_number",
+]

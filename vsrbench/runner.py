@@ -1,0 +1,427 @@
+"""Run a benchmark: make LR inputs, run methods, score, store — resumably.
+
+:func:`run_benchmark` visits every (dataset, method, sequence) of a :class:`~vsrbench.bench.Benchmark`
+and skips those whose metrics are already stored for this protocol hash and metric versions.
+For the others it
+
+1. gets the method's output frames: precomputed ``outputs`` folders are read in place; built-in
+   models, commands and callables write PNG frames (rounded, clipped to uint8) to
+   ``<results>/outputs/<method>/<dataset>/<sequence>/`` — an existing folder there is reused;
+2. when LR frames are needed and the dataset names a ``degradation``, makes them from GT once,
+   cached as PNG in ``<results>/lr/<dataset>/<degradation>-x<scale>/<sequence>/``;
+3. scores the sequence with :func:`vsrbench.evaluate.evaluate_sequence`;
+4. stores its rows and completion marks in one transaction (:mod:`vsrbench.store`).
+
+Folders of frames are published by renaming a finished temporary folder, so a killed run never
+leaves half-written outputs or LR frames that a later run would reuse. A sequence without
+outputs, or whose method fails, is reported (a warning line) and left out; the other sequences
+still run, and the hole stays visible (no rows). Missing LPIPS weights stop the whole run (every
+sequence would fail the same way). Ctrl-C keeps every sequence committed so far.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import platform
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from vsrbench import __version__
+from vsrbench.bench import Benchmark, DatasetDef, MethodDef, load_bench
+from vsrbench.errors import InputError, VsrbenchError
+from vsrbench.io import FrameSequence, check_frame, open_dataset, open_sequence, to_uint8, write_frame
+from vsrbench.store import ResultsStore, SequenceResult
+from vsrbench.weights import sha256sum
+
+Key = tuple[str, str, str]  # (method, dataset, sequence)
+LIBRARIES = {  # label -> distribution names to try
+    "torch": ("torch",),
+    "numpy": ("numpy",),
+    "opencv": ("opencv-contrib-python", "opencv-python", "opencv-python-headless", "opencv-contrib-python-headless"),
+    "scikit-image": ("scikit-image",),
+    "scipy": ("scipy",),
+    "pandas": ("pandas",),
+}
+
+
+class SequenceSkipped(Exception):
+    """A sequence that cannot be scored (missing outputs, a failing method); the run goes on."""
+
+    def __init__(self, reason: str, *, missing: bool = False):
+        super().__init__(reason)
+        self.missing = missing
+
+
+@dataclass
+class RunSummary:
+    """What one :func:`run_benchmark` call did."""
+
+    results_dir: Path
+    run_id: int
+    protocol: str
+    protocol_hash: str
+    scored: list[Key] = field(default_factory=list)
+    skipped: list[Key] = field(default_factory=list)  # already complete in the store
+    missing: list[tuple[str, str, str, str]] = field(default_factory=list)  # key + reason
+    failed: list[tuple[str, str, str, str]] = field(default_factory=list)  # key + reason
+    status: str = "running"
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed (missing outputs are only warnings)."""
+        return not self.failed and self.status == "done"
+
+    def text(self) -> str:
+        """A short human summary (a few lines)."""
+        lines = [
+            f"{len(self.scored)} sequence(s) scored, {len(self.skipped)} already stored, "
+            f"{len(self.missing)} without outputs, {len(self.failed)} failed "
+            f"({self.seconds:.1f} s; protocol {self.protocol} {self.protocol_hash}; run {self.run_id})",
+            f"results: {self.results_dir}",
+        ]
+        lines += [f"missing: {m}/{d}/{s}: {why}" for m, d, s, why in self.missing]
+        lines += [f"failed: {m}/{d}/{s}: {why}" for m, d, s, why in self.failed]
+        return "\n".join(lines)
+
+
+def run_benchmark(
+    bench: Benchmark | str | os.PathLike,
+    results_dir: str | os.PathLike,
+    *,
+    device: str = "auto",
+    progress: bool | Callable[[str], None] = True,
+) -> RunSummary:
+    """Run every (method, dataset, sequence) of ``bench`` not already stored in ``results_dir``.
+
+    ``bench`` is a :class:`Benchmark` or the path of its TOML file. ``device`` is ``"auto"``
+    (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a method's own ``device`` wins.
+    ``progress``: True prints progress and warning lines on stderr, False prints nothing, a
+    callable receives each line. Returns a :class:`RunSummary`.
+    """
+    if not isinstance(bench, Benchmark):
+        bench = load_bench(bench)
+    if str(device).split(":")[0] not in ("auto", "cpu", "cuda"):
+        raise InputError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    say = progress if callable(progress) else (_stderr if progress else _quiet)
+    return _Runner(bench, Path(results_dir), device, say).run()
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _quiet(line: str) -> None:
+    pass
+
+
+# ---------------------------------------------------------------------- the run
+
+class _Runner:
+    def __init__(self, bench: Benchmark, results_dir: Path, device: str, say: Callable[[str], None]):
+        from vsrbench.metrics import METRICS
+
+        self.bench, self.results_dir, self.say = bench, results_dir, say
+        self.device = resolve_device(device)
+        self.protocol = bench.protocol
+        self.versions = {m: str(METRICS[m].version) for m in bench.metrics}
+        self.models: dict[str, Any] = {}
+        self.callables: dict[str, Callable] = {}
+        self.weights: dict[str, dict[str, str | None]] = {}
+        self._datasets: dict[Path, dict[str, FrameSequence]] = {}
+
+    def run(self) -> RunSummary:
+        start = time.monotonic()
+        with ResultsStore(self.results_dir) as store:
+            run_id = store.start_run(self.run_record())
+            summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
+            try:
+                tasks = self.bench.tasks()
+                for i, (dataset, method, seq) in enumerate(tasks, 1):
+                    self.task(store, summary, f"[{i}/{len(tasks)}]", dataset, method, seq)
+                summary.status = "done"
+            except KeyboardInterrupt:
+                summary.status = "interrupted"
+                raise
+            finally:
+                if summary.status == "running":
+                    summary.status = "failed"
+                summary.seconds = time.monotonic() - start
+                store.finish_run(run_id, summary.status, weights=self.weights)
+        return summary
+
+    def run_record(self) -> dict[str, Any]:
+        return {
+            "vsrbench_version": __version__,
+            "bench_name": self.bench.name,
+            "bench": self.bench.to_dict(),
+            "protocol": self.protocol.name,
+            "protocol_hash": self.protocol.hash,
+            "protocol_fields": self.protocol.to_dict(),
+            "metric_versions": self.versions,
+            "libraries": library_versions(),
+            "device": self.device,
+            "host": socket.gethostname(),
+            "python": platform.python_version(),
+            "argv": sys.argv,
+        }
+
+    def task(self, store: ResultsStore, summary: RunSummary, tag: str,
+             dataset: DatasetDef, method: MethodDef, seq_name: str) -> None:
+        key = (method.name, dataset.name, seq_name)
+        label = f"{tag} {method.name} {dataset.name}/{seq_name}"
+        done = store.completed(self.protocol.hash)
+        need = [m for m in self.bench.metrics if (*key, m, self.versions[m]) not in done]
+        if not need:
+            summary.skipped.append(key)
+            self.say(f"{label}: already stored")
+            return
+        t0 = time.monotonic()
+        gt = self.dataset_sequences(dataset.gt)[seq_name]
+        try:
+            pred = self.prediction(method, dataset, gt)
+            scores = self.score(gt, pred, need)
+        except SequenceSkipped as e:
+            (summary.missing if e.missing else summary.failed).append((*key, str(e)))
+            self.say(f"warning: {label}: {e}; skipped (no rows stored)")
+            return
+        store.add_sequence(summary.run_id, SequenceResult(
+            method=method.name, dataset=dataset.name, sequence=seq_name, rows=scores.rows,
+            frame_names=[gt.frame_name(i) for i in range(len(gt))], metric_versions={m: self.versions[m] for m in need},
+            protocol=self.protocol.name, protocol_hash=self.protocol.hash,
+        ))
+        summary.scored.append(key)
+        means = " ".join(f"{m}={scores.means[m]:.4g}" for m in need if m in scores.means)
+        self.say(f"{label}: {means} ({len(gt)} frames, {time.monotonic() - t0:.1f} s)")
+
+    def score(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str]):
+        from vsrbench.evaluate import evaluate_sequence
+
+        try:
+            return evaluate_sequence(gt, pred, protocol=self.protocol, metrics=metrics, device=self.device,
+                                     lpips_weights=self.bench.lpips_weights, name=gt.name)
+        except InputError as e:  # e.g. frame counts or sizes differ: this sequence only
+            raise SequenceSkipped(str(e)) from None
+
+    # -------------------------------------------------------------- inputs and outputs
+
+    def dataset_sequences(self, path: Path) -> dict[str, FrameSequence]:
+        if path not in self._datasets:
+            self._datasets[path] = open_dataset(path)
+        return self._datasets[path]
+
+    def pick(self, sequences: dict[str, FrameSequence], dataset: DatasetDef, name: str) -> FrameSequence | None:
+        """The sequence ``name``; a single sequence pairs with a single-sequence dataset."""
+        if name in sequences:
+            return sequences[name]
+        if len(sequences) == 1 and len(dataset.sequences) == 1:
+            return next(iter(sequences.values()))
+        return None
+
+    def prediction(self, method: MethodDef, dataset: DatasetDef, gt: FrameSequence) -> FrameSequence:
+        if method.kind == "outputs":
+            folder = method.outputs.get(dataset.name)
+            if folder is None:
+                raise SequenceSkipped(f"no outputs folder given for dataset {dataset.name!r}", missing=True)
+            try:
+                seq = self.pick(self.dataset_sequences(folder), dataset, gt.name)
+            except InputError as e:
+                raise SequenceSkipped(f"unusable outputs folder: {e}", missing=True) from None
+            if seq is None:
+                raise SequenceSkipped(f"no outputs for sequence {gt.name!r} in {str(folder)!r}", missing=True)
+            return seq
+        final = self.results_dir / "outputs" / method.name / dataset.name / gt.name
+        if not final.is_dir():
+            lr = self.lr_sequence(dataset, gt)
+            try:
+                _publish_folder(final, lambda tmp: self.produce(method, dataset, lr, tmp))
+            except SequenceSkipped:
+                raise
+            except VsrbenchError as e:
+                raise SequenceSkipped(str(e)) from None
+            except Exception as e:  # a user's command/callable or a model failed: this sequence only
+                raise SequenceSkipped(f"{method.kind} failed: {type(e).__name__}: {' '.join(str(e).split())}") from None
+        return open_sequence(final, name=gt.name)
+
+    def lr_sequence(self, dataset: DatasetDef, gt: FrameSequence) -> FrameSequence:
+        if dataset.lr is not None:
+            seq = self.pick(self.dataset_sequences(dataset.lr), dataset, gt.name)
+            if seq is None:
+                raise SequenceSkipped(f"no LR frames for sequence {gt.name!r} in {str(dataset.lr)!r}", missing=True)
+            return seq
+        final = self.results_dir / "lr" / dataset.name / f"{dataset.degradation}-x{dataset.scale}" / gt.name
+        if not final.is_dir():
+            self.say(f"making LR frames of {dataset.name}/{gt.name} with {dataset.degradation} x{dataset.scale}")
+            _publish_folder(final, lambda tmp: self.degrade(dataset, gt, tmp))
+        return open_sequence(final, name=gt.name)
+
+    def degrade(self, dataset: DatasetDef, gt: FrameSequence, tmp: Path) -> None:
+        from vsrbench.baselines.degrade import degrade_uint8
+
+        for i, frame in enumerate(gt):
+            write_frame(tmp / _png_name(gt, i), degrade_uint8(frame, dataset.degradation, dataset.scale))
+
+    def produce(self, method: MethodDef, dataset: DatasetDef, lr: FrameSequence, tmp: Path) -> None:
+        """Fill ``tmp`` with one output frame per LR frame."""
+        if method.kind == "command":
+            self.run_command(method, dataset, lr, tmp)
+            count = len(open_sequence(tmp)) if any(tmp.iterdir()) else 0
+        else:
+            frames = (self.model_for(method).upscale(iter(lr)) if method.kind == "model"
+                      else self.callable_for(method)(list(lr)))
+            count = _write_frames(tmp, lr, frames)
+        if count != len(lr):
+            raise SequenceSkipped(f"{method.kind} produced {count} frame(s) for {len(lr)} LR frame(s)")
+
+    def run_command(self, method: MethodDef, dataset: DatasetDef, lr: FrameSequence, tmp: Path) -> None:
+        lr_dir = self.lr_folder(dataset, lr)
+        line = method.command.format(
+            lr=shlex.quote(str(lr_dir)), out=shlex.quote(str(tmp)), scale=dataset.scale,
+            dataset=shlex.quote(dataset.name), sequence=shlex.quote(lr.name), method=shlex.quote(method.name),
+        )
+        log = self.results_dir / "logs" / method.name / dataset.name / f"{lr.name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "wb") as f:
+            f.write(f"$ {line}\n".encode())
+            f.flush()
+            proc = subprocess.run(line, shell=True, cwd=self.bench.base_dir, stdout=f, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            raise SequenceSkipped(f"command exited with status {proc.returncode}: {_last_line(log)} (log: {log})")
+
+    def lr_folder(self, dataset: DatasetDef, lr: FrameSequence) -> Path:
+        """A folder holding exactly the LR frames (a video's frames are written out once)."""
+        if lr.arrays is None and lr.paths and not lr.ignored:
+            return lr.paths[0].parent
+        final = self.results_dir / "lr" / dataset.name / "frames" / lr.name
+        if not final.is_dir():
+            _publish_folder(final, lambda tmp: _write_frames(tmp, lr, iter(lr)))
+        return final
+
+    def model_for(self, method: MethodDef):
+        if method.name not in self.models:
+            from vsrbench.baselines import load_model
+
+            device = resolve_device(method.device) if method.device else self.device
+            self.say(f"loading model {method.model!r} for {method.name} on {device}")
+            model = load_model(method.model, weights=method.weights, device=device, **method.options)
+            self.models[method.name] = model
+            self.weights[method.name] = _weights_record(method, model)
+        return self.models[method.name]
+
+    def callable_for(self, method: MethodDef) -> Callable:
+        if method.name not in self.callables:
+            self.callables[method.name] = import_callable(method.callable, self.bench.base_dir,
+                                                          key=f"methods.{method.name}.callable")
+        return self.callables[method.name]
+
+
+# ---------------------------------------------------------------------- helpers
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a CUDA device is available, else ``cpu``."""
+    if device != "auto":
+        return device
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of the libraries that can change a number."""
+    out: dict[str, str | None] = {}
+    for label, dists in LIBRARIES.items():
+        out[label] = None
+        for dist in dists:
+            try:
+                out[label] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return out
+
+
+def import_callable(spec: str, base_dir: Path, *, key: str = "callable") -> Callable:
+    """Import ``"module:function"`` (TOML folder first on sys.path) or ``"file.py:function"``."""
+    module_name, _, func = spec.rpartition(":")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name) if Path(module_name).is_absolute() else base_dir / module_name
+            mspec = importlib.util.spec_from_file_location(f"vsrbench_user_{path.stem}", path)
+            module = importlib.util.module_from_spec(mspec)
+            mspec.loader.exec_module(module)
+        else:
+            sys.path.insert(0, str(base_dir))
+            try:
+                module = importlib.import_module(module_name)
+            finally:
+                sys.path.remove(str(base_dir))
+    except Exception as e:
+        raise InputError(f"{key}: cannot import {module_name!r} ({type(e).__name__}: {e})") from None
+    fn = getattr(module, func, None)
+    if not callable(fn):
+        raise InputError(f"{key}: {module_name!r} has no callable {func!r}")
+    return fn
+
+
+def _weights_record(method: MethodDef, model: Any) -> dict[str, str | None]:
+    path = method.weights or getattr(model, "weights_path", None)
+    if path is None or not Path(path).is_file():
+        return {"path": None if path is None else str(path), "sha256": None}
+    return {"path": str(path), "sha256": sha256sum(path)}
+
+
+def _png_name(seq: FrameSequence, i: int) -> str:
+    return f"{Path(seq.frame_name(i)).stem}.png"
+
+
+def _write_frames(folder: Path, lr: FrameSequence, frames: Iterable[np.ndarray]) -> int:
+    """Write HR frames (uint8 as is; float read in [0, 1], rounded and clipped) named after LR frames."""
+    count = 0
+    for i, frame in enumerate(frames):
+        a = check_frame(frame, f"output frame {i}")
+        name = _png_name(lr, i) if i < len(lr) else f"extra-{i:05d}.png"
+        write_frame(folder / name, a if a.dtype == np.uint8 else to_uint8(a))
+        count += 1
+    return count
+
+
+def _publish_folder(final: Path, fill: Callable[[Path], Any]) -> None:
+    """Fill a temporary sibling folder, then rename it to ``final`` (all or nothing).
+
+    When another process published ``final`` meanwhile, its copy is kept and ours discarded.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        fill(tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _last_line(log: Path) -> str:
+    lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    return lines[-1][:200] if len(lines) > 1 else "(no output)"
+
+
+__all__ = ["run_benchmark", "RunSummary", "resolve_device", "library_versions", "import_callable"]

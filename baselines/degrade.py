@@ -163,6 +163,9 @@ def _bd_basicvsr(a: np.ndarray, scale: int) -> np.ndarray:
     i-5 .. i+6), then ``img(scale/2:scale:end-scale/2, ...)`` (1-based rows 2, 6, 10, ... at x4,
     i.e. 0-based 1, 5, 9, ...). The blurred sample kept at 0-based 4j+1 is centred on HR
     coordinate 4j+1.5, the centre of the 4x4 block, like the bicubic "BI" sampling.
+    The script reads frames with ``im2double`` after cropping them to a multiple of ``scale``
+    (modcrop) and ``imwrite`` rounds half away from zero; the LR size here, ``floor(H/scale)``,
+    is the same with or without that crop (crop GT yourself to also match the bottom/right border).
     """
     if scale % 2:
         raise InputError(f"scale: bd-basicvsr keeps rows scale/2:scale:end-scale/2 (MATLAB), which needs an "
@@ -195,10 +198,12 @@ def round_like_numpy(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Degradation:
-    """A named LR-making operator: ``apply(float64 frame, scale) -> float64 LR`` plus how it saves uint8."""
+    """A named LR-making operator: ``apply(float64 frame, scale) -> float64 LR`` plus how it saves uint8.
+
+    The facts (kernel, border, kept pixels, source) are in the docstring of ``apply``.
+    """
 
     name: str
-    summary: str
     apply: Callable[[np.ndarray, int], np.ndarray]
     round: Callable[[np.ndarray], np.ndarray] = round_like_numpy
     # True when the source ran on uint8 images and ``apply`` reproduces that on uint8 input
@@ -213,16 +218,11 @@ def _register(deg: Degradation) -> None:
     DEGRADATIONS.register(deg.name, deg)
 
 
-_register(Degradation("bd-tecogan", "TecoGAN test LR from HR: OpenCV Gaussian sigma 1.5 (13 taps), reflect-101, "
-                      "pixels 0, s, 2s, ...", _bd_tecogan))
-_register(Degradation("bd-tecogan-train", "TecoGAN training / TecoGAN-PyTorch: Gaussian sigma 1.5 (9 taps), "
-                      "reflect-101, pixels 0, s, 2s, ...", _bd_tecogan_train))
-_register(Degradation("bd-duf", "DUF / BasicSR duf_downsample: Gaussian sigma 0.4*s (13x13), reflect, "
-                      "pixels 0, s, 2s, ...", _bd_duf))
-_register(Degradation("bd-basicvsr", "BasicVSR / mmagic (MATLAB): fspecial('gaussian', 12, 1.6), replicate, "
-                      "1-based pixels s/2, s/2+s, ...", _bd_basicvsr, round=round_like_matlab))
-_register(Degradation("bi-matlab", "MATLAB imresize(img, 1/s, 'bicubic') with antialiasing",
-                      _bi_matlab, round=round_like_matlab, native_uint8=True))
+_register(Degradation("bd-tecogan", _bd_tecogan))
+_register(Degradation("bd-tecogan-train", _bd_tecogan_train))
+_register(Degradation("bd-duf", _bd_duf))
+_register(Degradation("bd-basicvsr", _bd_basicvsr, round=round_like_matlab))
+_register(Degradation("bi-matlab", _bi_matlab, round=round_like_matlab, native_uint8=True))
 
 
 # ----------------------------------------------------------------------------- entry points

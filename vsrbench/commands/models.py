@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+from vsrbench.errors import WeightsError
+from vsrbench.weights import find_weights, sha256sum
 
 NAME = "models"
 HELP = "list the built-in models, their known checkpoints and whether the weights are present locally"
@@ -20,9 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def checkpoint_status(ckpt, verify: bool = False) -> str:
     """'present: PATH' (plus companion-file and checksum notes) or 'missing'."""
-    from vsrbench.errors import WeightsError
-    from vsrbench.weights import find_weights, sha256sum
-
     try:
         path = find_weights(ckpt.filename, source=ckpt.source)
     except WeightsError:
@@ -77,8 +78,6 @@ def render(models, verify: bool = False) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from vsrbench.baselines import MODELS
 
     sys.stdout.write(render(MODELS, verify=args.verify))

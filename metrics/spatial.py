@@ -42,7 +42,7 @@ def as_batch(x, what: str = "frame") -> tuple[torch.Tensor, bool]:
         else:
             raise InputError(f"{what}: expected a tensor of shape (3, H, W) or (N, 3, H, W), got {tuple(t.shape)}")
         if t.shape[1] != 3:
-            raise InputError(f"{what}: expected 3 channels (RGB) in dim 1 of (N, 3, H, W), got shape {tuple(t.shape)}")
+            raise InputError(f"{what}: expected 3 channels (RGB), shape (3, H, W) or (N, 3, H, W), got {tuple(x.shape)}")
     else:
         a = np.asarray(x)
         if a.ndim == 3:
@@ -52,7 +52,7 @@ def as_batch(x, what: str = "frame") -> tuple[torch.Tensor, bool]:
         else:
             raise InputError(f"{what}: expected an array of shape (H, W, 3) or (N, H, W, 3), got {a.shape}")
         if a.shape[-1] != 3:
-            raise InputError(f"{what}: expected RGB arrays of shape (H, W, 3), got {a.shape}")
+            raise InputError(f"{what}: expected RGB arrays of shape (H, W, 3), got {np.shape(x)}")
         if not (a.dtype == np.uint8 or np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
             raise InputError(f"{what}: unsupported dtype {a.dtype}")
         t = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2)

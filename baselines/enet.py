@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, register_model
-from vsrbench.baselines.tfckpt import read_checkpoint
+from vsrbench.baselines.tfckpt import list_variables, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy, resize_nearest_legacy
 from vsrbench.errors import InputError, WeightsError
 from vsrbench.io import check_frame
@@ -122,26 +122,25 @@ def _listed(names: list[str], limit: int = 6) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def check_variables(variables: Mapping[str, np.ndarray], source: str) -> None:
-    """Raise WeightsError unless ``variables`` holds every generator variable with its shape."""
+def check_variables(shapes: Mapping[str, tuple[int, ...]], source: str) -> None:
+    """Raise WeightsError unless ``shapes`` (variable name -> shape) has every generator variable."""
     expected = expected_variables()
-    missing = sorted(n for n in expected if n not in variables)
+    missing = sorted(n for n in expected if n not in shapes)
     if missing:
-        found = sorted(variables)
+        found = sorted(shapes)
         held = f"; it holds {_listed(found, 3)}" if found else f"; it holds no {SCOPE}/ variables"
         raise WeightsError(
             f"{source} is not an EnhanceNet (ENet) checkpoint: missing {len(missing)} of its {len(expected)} "
             f"variables ({_listed(missing)}){held}"
         )
-    wrong = [f"{n} {tuple(variables[n].shape)} (expected {s})" for n, s in expected.items()
-             if tuple(variables[n].shape) != s]
+    wrong = [f"{n} {tuple(shapes[n])} (expected {s})" for n, s in expected.items() if tuple(shapes[n]) != s]
     if wrong:
         raise WeightsError(f"{source} has ENet variables of the wrong shape: {_listed(wrong, 3)}")
 
 
 def load_tf_variables(net: ENet, variables: Mapping[str, np.ndarray], source: str = "the checkpoint") -> ENet:
     """Copy TF variables into ``net``: kernels HWIO -> OIHW with ``permute(3, 2, 0, 1)``."""
-    check_variables(variables, source)
+    check_variables({name: np.shape(value) for name, value in variables.items()}, source)
     with torch.no_grad():
         for i, conv in enumerate(net.convs):
             kernel = torch.from_numpy(np.asarray(variables[f"{tf_name(i)}/weights"], dtype=np.float32))
@@ -189,13 +188,15 @@ def _check_sha256(path: Path) -> None:
 def load_enet(path: str | os.PathLike, *, check_sha256: bool = True) -> ENet:
     """An :class:`ENet` with the weights of the TF checkpoint at ``path`` (V1 file or V2 prefix).
 
-    The variables are checked first (a checkpoint of another model names what is missing), then
+    The variable names and shapes are checked first, from the checkpoint's index alone (a
+    checkpoint of another model gets a message naming what is missing), then
     the sha256 of a single-file checkpoint against the authors' release unless ``check_sha256``
     is False.
     """
     path = Path(path)
-    variables = read_checkpoint(path, prefixes=(f"{SCOPE}/",))
-    net = load_tf_variables(ENet(), variables, source=repr(str(path)))
+    source = repr(str(path))
+    check_variables({name: info.shape for name, info in list_variables(path).items()}, source)  # no data read yet
+    net = load_tf_variables(ENet(), read_checkpoint(path, prefixes=(f"{SCOPE}/",)), source)
     if check_sha256 and path.is_file():
         _check_sha256(path)
     return net.eval()

@@ -421,13 +421,16 @@ _COMPRESSION = {0: "none", 1: "snappy", 2: "zstd"}
 
 
 class _Table:
-    """An immutable sorted key -> value table in LevelDB's format, read fully into memory."""
+    """An immutable sorted key -> value table in LevelDB's format; blocks are read on demand."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.data = memoryview(_read_file(path))
-        self._check_footer()
-        footer = self.data[-_FOOTER_SIZE:]
+        try:
+            self.size = path.stat().st_size
+        except OSError as e:
+            raise WeightsError(f"cannot read checkpoint file {str(path)!r}: {e.strerror or e}") from None
+        footer = self._read(max(0, self.size - _FOOTER_SIZE), _FOOTER_SIZE)
+        self._check_footer(footer)
         try:
             _meta_offset, pos = _varint(footer, 0)
             _meta_size, pos = _varint(footer, pos)
@@ -439,17 +442,24 @@ class _Table:
         self.index_keys = [k for k, _ in index]
         self.handles = [self._handle(v) for _, v in index]
 
-    def _check_footer(self) -> None:
-        size = len(self.data)
-        if size >= _FOOTER_SIZE and int.from_bytes(self.data[-8:], "little") == _TABLE_MAGIC:
+    def _read(self, offset: int, size: int) -> bytes:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(offset)
+                return f.read(size)
+        except OSError as e:
+            raise WeightsError(f"cannot read checkpoint file {str(self.path)!r}: {e.strerror or e}") from None
+
+    def _check_footer(self, footer: bytes) -> None:
+        if self.size >= _FOOTER_SIZE and int.from_bytes(footer[-8:], "little") == _TABLE_MAGIC:
             return
-        if size >= 3 and self.data[0] == 0 and self.data[1] == 0:  # a table starts with the empty key
+        if self.size >= 3 and self._read(0, 2) == b"\x00\x00":  # a table starts with the empty key
             raise WeightsError(
-                f"{str(self.path)!r} ({size} bytes) is a truncated TensorFlow checkpoint table: it starts like one "
-                f"but its end (the footer with magic 0x{_TABLE_MAGIC:016x}) is missing; copy or download it again"
+                f"{str(self.path)!r} ({self.size} bytes) is a truncated TensorFlow checkpoint table: it starts like "
+                f"one but its end (the footer with magic 0x{_TABLE_MAGIC:016x}) is missing; copy or download it again"
             )
         raise WeightsError(
-            f"{str(self.path)!r} ({size} bytes) is not a TensorFlow checkpoint: its last 8 bytes are not the "
+            f"{str(self.path)!r} ({self.size} bytes) is not a TensorFlow checkpoint: its last 8 bytes are not the "
             f"table magic 0x{_TABLE_MAGIC:016x}"
         )
 
@@ -469,15 +479,15 @@ class _Table:
         """
         what = "the index block" if last_key is None else "a data block"
         end = offset + size + _TRAILER_SIZE
-        if end > len(self.data) - _FOOTER_SIZE:
+        if end > self.size - _FOOTER_SIZE:
             raise WeightsError(
                 f"{str(self.path)!r}: {what} at byte {offset} (size {size}) runs past the end of the file "
-                f"({len(self.data)} bytes): the file is truncated or corrupt"
+                f"({self.size} bytes): the file is truncated or corrupt"
             )
-        contents = self.data[offset:offset + size]
-        kind = self.data[offset + size]
-        stored = int.from_bytes(self.data[offset + size + 1:end], "little")
-        actual = crc32c(self.data[offset:offset + size + 1])
+        raw = memoryview(self._read(offset, size + _TRAILER_SIZE))
+        contents, kind = raw[:size], raw[size]
+        stored = int.from_bytes(raw[size + 1:], "little")
+        actual = crc32c(raw[:size + 1])
         if unmask_crc(stored) != actual:
             if last_key is not None:
                 what = f"the data block holding {self._block_contents_description(contents, last_key)}"
@@ -554,13 +564,6 @@ def _describe_key(key: bytes) -> str:
         except _Corrupt:
             pass
     return repr(key.decode("utf-8", "replace"))
-
-
-def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise WeightsError(f"cannot read checkpoint file {str(path)!r}: {e.strerror or e}") from None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -162,6 +162,12 @@ def test_tensor_proto_typed_values_and_repeat_last_rule():
         tfckpt._tensor_proto_values(floats, dt[1], 1, "f")
 
 
+def test_skipped_string_variables_are_named_in_a_warning():
+    with pytest.warns(UserWarning, match=r"skipped non-numeric checkpoint variables \(they hold no weights\): "
+                                         r"save/names \(string\), res \(resource\)"):
+        tfckpt._warn_skipped(["save/names", "res"], {"save/names": "string", "res": "resource"})
+
+
 def test_bfloat16_and_big_endian_storage_are_converted():
     bits = np.array([0x3F80, 0xC040, 0x0000], dtype="<u2")  # 1.0, -3.0, 0.0
     assert tfckpt._finish(bits, tfckpt._DTYPES[14]).tolist() == [1.0, -3.0, 0.0]
@@ -340,6 +346,34 @@ def test_snappy_compressed_block_is_refused(v2_copy):
     with pytest.raises(WeightsError, match=r"a data block at byte 0 is snappy-compressed; TensorFlow writes "
                                            r"checkpoints uncompressed and vsrbench reads only uncompressed tables"):
         read_checkpoint(v2_copy)
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out + bytes([value]))
+
+
+def _replace_footer_handles(index: Path, handles: bytes) -> None:
+    data = index.read_bytes()
+    index.write_bytes(data[:-48] + handles.ljust(40, b"\x00") + data[-8:])
+
+
+def test_block_handle_past_the_end_of_the_file(v2_copy):
+    index = Path(str(v2_copy) + ".index")
+    size = index.stat().st_size
+    _replace_footer_handles(index, b"".join(_encode_varint(v) for v in (0, 0, size * 2, 100)))
+    with pytest.raises(WeightsError, match=rf"model.index': the index block at byte {size * 2} \(size 100\) runs "
+                                           rf"past the end of the file \({size} bytes\): the file is truncated or corrupt"):
+        read_checkpoint(v2_copy)
+
+
+def test_corrupt_footer(v2_copy):
+    _replace_footer_handles(Path(str(v2_copy) + ".index"), b"\xff" * 40)
+    with pytest.raises(WeightsError, match=r"model.index' has a corrupt table footer: the checkpoint file is damaged"):
+        list_variables(v2_copy)
 
 
 def test_error_messages_are_one_line(tmp_path):

@@ -1,0 +1,43 @@
+"""``vsrbench check RESULTS --baseline BASELINE.json``: fail when a metric moved."""
+from __future__ import annotations
+
+import argparse
+
+from vsrbench.check import DEFAULT_ATOL
+
+NAME = "check"
+HELP = "compare stored results with a baseline (exit 0 same, 1 moved, 2 unusable input)"
+DESCRIPTION = (
+    "Compare every per-sequence metric mean in RESULTS with BASELINE.json. A value is within "
+    "tolerance when |current - baseline| <= atol + rtol*|baseline| (atol per metric with --tol). "
+    "Exit 0 when everything matches, 1 with a diff table when something moved or the methods, "
+    "sequences or metrics differ, 2 on unusable input. --write-baseline records one instead."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--baseline", metavar="BASELINE.json", help="compare with this baseline")
+    what.add_argument("--write-baseline", metavar="BASELINE.json", help="record the current means as a baseline")
+    parser.add_argument("--rtol", type=float, default=0.0, help="relative tolerance (default 0)")
+    parser.add_argument("--atol", type=float, default=DEFAULT_ATOL, help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
+    parser.add_argument("--tol", action="append", default=[], metavar="METRIC=X[,METRIC=Y]",
+                        help="absolute tolerance per metric, e.g. psnr=0.01,tlp=0.05 (repeatable)")
+    parser.add_argument("--protocol", metavar="NAME|HASH",
+                        help="with --write-baseline: the protocol to record when RESULTS holds several")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.check import check_results, parse_tolerances, write_baseline_from_results
+
+    if args.write_baseline:
+        doc = write_baseline_from_results(args.results, args.write_baseline, args.protocol)
+        proto = doc["protocol"]
+        print(f"wrote {args.write_baseline}: {len(doc['entries'])} sequence mean(s), "
+              f"protocol {proto['name']} ({proto['hash']})")
+        return 0
+    report = check_results(args.results, args.baseline, rtol=args.rtol, atol=args.atol,
+                           tol=parse_tolerances(args.tol))
+    print(report.text())
+    return 0 if report.ok else 1

@@ -11,6 +11,8 @@ References, per degradation (metrics-spec.md section 4, models-spec.md section 4
 """
 from __future__ import annotations
 
+import doctest
+
 import cv2
 import numpy as np
 import pytest
@@ -194,6 +196,11 @@ def test_float_output_is_not_rounded_and_uint8_output_rounds_like_its_source(fra
             np.testing.assert_array_equal(u8, D.DEGRADATIONS[kind].round(lr))
     assert D.DEGRADATIONS["bd-basicvsr"].round(np.array([2.5])) == 3  # MATLAB: half away from zero
     assert D.DEGRADATIONS["bd-duf"].round(np.array([2.5])) == 2       # numpy: half to even
+
+
+def test_docstring_examples():
+    result = doctest.testmod(D)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_grey_frames_work(rng):

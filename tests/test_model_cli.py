@@ -6,6 +6,7 @@ pixel by pixel against ``imresize_matlab`` rounded half to even and clipped, com
 """
 from __future__ import annotations
 
+import doctest
 import io
 import os
 
@@ -311,6 +312,13 @@ def test_progress_redraws_in_place_on_a_terminal():
         p.update()
     assert out.getvalue() == ("\r\033[Ktty: 1/3 frames, 1.00 frames/s, ETA 0:02"
                               "\r\033[Ktty: 1 frames in 1.0 s (1.00 frames/s)\n")
+
+
+def test_progress_docstring_example():
+    import vsrbench.progress
+
+    result = doctest.testmod(vsrbench.progress)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_benchmark_bicubic_model_frames_per_second(benchmark, rng):

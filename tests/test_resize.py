@@ -16,6 +16,7 @@ not available here.
 """
 from __future__ import annotations
 
+import doctest
 import math
 
 import numpy as np
@@ -204,6 +205,20 @@ def test_torch_version_equals_numpy_version(rng):
         ours = R.imresize_matlab_torch(torch.from_numpy(img), **kwargs).numpy()
         ref = np.moveaxis(R.imresize_matlab(np.moveaxis(img, 0, 2), **kwargs), 2, 0)
         np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-10)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device; none here")
+def test_torch_version_on_cuda_equals_numpy_version(rng):
+    img = rng.uniform(0, 255, (2, 36, 45))
+    ours = R.imresize_matlab_torch(torch.from_numpy(img).cuda(), scale=4).cpu().numpy()
+    np.testing.assert_allclose(ours, np.moveaxis(R.imresize_matlab(np.moveaxis(img, 0, 2), scale=4), 2, 0),
+                               rtol=0, atol=1e-10)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(R)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_round_like_matlab_rounds_half_away_and_saturates():

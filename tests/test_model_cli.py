@@ -221,16 +221,19 @@ def test_upscale_passes_chunk_to_models_that_take_it(tmp_path, rng, monkeypatch)
     assert got == {"chunk": 3, "device": "cpu"}  # --device auto without CUDA
 
 
-def test_upscale_model_yielding_too_few_frames_fails_clearly(tmp_path, rng, monkeypatch, capsys):
-    class Lossy(SRModel):
+@pytest.mark.parametrize("extra, said", [(-1, "2"), (1, "more")])
+def test_upscale_model_yielding_a_wrong_number_of_frames_fails_clearly(tmp_path, rng, monkeypatch, capsys, extra, said):
+    class Miscounting(SRModel):
         def upscale(self, frames):
-            yield from list(CountingVSR().upscale(frames))[:-1]
+            outs = list(CountingVSR().upscale(frames))
+            yield from (outs[:extra] if extra < 0 else outs + outs[:extra])
 
-    monkeypatch.setitem(MODELS, "lossy", fake_spec("lossy", lambda weights=None, device="cpu": Lossy()))
+    monkeypatch.setitem(MODELS, "miscounting", fake_spec("miscounting", lambda weights=None, device="cpu": Miscounting()))
     write_frames(tmp_path / "lr", rng)
-    assert main(["upscale", "--model", "lossy", "--input", str(tmp_path / "lr"), "--output", str(tmp_path / "hr")]) == 1
-    assert capsys.readouterr().err.endswith(
-        "vsrbench upscale: error: RuntimeError: model 'lossy' yielded 2 frames for the 3 input frames of sequence 'lr'\n")
+    assert main(["upscale", "--model", "miscounting", "--input", str(tmp_path / "lr"),
+                 "--output", str(tmp_path / "hr")]) == 1
+    assert capsys.readouterr().err.endswith(f"vsrbench upscale: error: RuntimeError: model 'miscounting' yielded "
+                                            f"{said} frames for the 3 input frames of sequence 'lr'\n")
 
 
 # ----------------------------------------------------------------------------- models CLI

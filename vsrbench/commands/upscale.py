@@ -74,6 +74,17 @@ def _checked(outputs: Iterator[np.ndarray], expected: int, model: str, seq: str)
                            f"{expected} input frames of sequence {seq!r}")
 
 
+def _plan(jobs, sisr: bool, overwrite: bool) -> list[tuple]:
+    """[(sequence, folder, names, indices to write, indices to feed the model)] for unfinished sequences."""
+    plan = []
+    for seq, folder in jobs:
+        names = png_names(seq)
+        todo = {i for i, n in enumerate(names) if overwrite or not (folder / n).is_file()}
+        if todo:
+            plan.append((seq, folder, names, todo, sorted(todo) if sisr else list(range(len(seq)))))
+    return plan
+
+
 def run(args: argparse.Namespace) -> int:
     from vsrbench.baselines import MODELS, load_model
     from vsrbench.io import open_dataset, to_uint8, write_frame
@@ -83,17 +94,10 @@ def run(args: argparse.Namespace) -> int:
     options = _model_options(args.model, spec.builder, args.chunk)
     device = resolve_device(args.device)
     jobs = output_folders(args.input, open_dataset(args.input), args.output)
-    plan = []
-    for seq, folder in jobs:
-        names = png_names(seq)
-        todo = {i for i, n in enumerate(names) if args.overwrite or not (folder / n).is_file()}
-        if todo:
-            feed = sorted(todo) if spec.kind == "sisr" else list(range(len(seq)))
-            plan.append((seq, folder, names, todo, feed))
-    total = sum(len(seq) for seq, _ in jobs)
-    written = sum(len(todo) for *_, todo, _ in plan)
-    if written < total:
-        sys.stderr.write(f"upscale: {total - written} of {total} frames already in {args.output}; kept "
+    plan = _plan(jobs, spec.kind == "sisr", args.overwrite)
+    total, missing = sum(len(seq) for seq, _ in jobs), sum(len(todo) for *_, todo, _ in plan)
+    if missing < total:
+        sys.stderr.write(f"upscale: {total - missing} of {total} frames already in {args.output}; kept "
                          "(use --overwrite to recompute them)\n")
     if not plan:
         return 0
@@ -101,8 +105,7 @@ def run(args: argparse.Namespace) -> int:
     with Progress(sum(len(feed) for *_, feed in plan), f"upscale {args.model} on {device}") as progress:
         for seq, folder, names, todo, feed in plan:
             outputs = _checked(model.upscale(seq[i] for i in feed), len(feed), args.model, seq.name)
-            for k, hr in enumerate(outputs):
-                i = feed[k]
+            for hr, i in zip(outputs, feed):  # outputs first: _checked runs to its count check
                 if i in todo:
                     write_frame(folder / names[i], to_uint8(hr))
                 progress.update()

@@ -154,8 +154,12 @@ def get_protocol(protocol: "str | Protocol" = "tecogan", **overrides) -> Protoco
     changed = {k: v for k, v in clean.items() if getattr(base, k) != v}
     if not changed:
         return base
-    suffix = ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
-    return replace(base, name=f"{base.name.split('[')[0]}[{suffix}]", **changed)
+    new = replace(base, **changed)
+    root = base.name.split("[")[0]
+    ref = dict.get(PROTOCOLS, root) or base  # the name lists every field that differs from the preset
+    diff = {k: getattr(new, k) for k in _FIELD_NAMES if getattr(new, k) != getattr(ref, k)}
+    suffix = ",".join(f"{k}={v}" for k, v in sorted(diff.items()))
+    return replace(new, name=f"{root}[{suffix}]" if suffix else root)
 
 
 def parse_overrides(items: list[str] | None) -> dict:

@@ -588,3 +588,26 @@ def test_vid4_duf_52l_beats_duf_16l(tmp_path):
     gt = decode_image(vid4 / "GT" / "city" / "Frame 005.png")
     out = decode_image(vid4 / "DUF-52L" / "city" / "Frame005.png")
     assert abs(row["value"].item() - tecogan_psnr_reference(gt, out)) < 1e-6
+
+
+def test_runner_speed(tmp_path, data, benchmark):
+    """Frames/s of a whole run (3 sequences x 2 methods, PSNR; fresh results folder each round)."""
+    bench = load_bench(write_bench(tmp_path, BASE))
+    rounds = iter(range(10**6))
+
+    def run():
+        return run_benchmark(bench, tmp_path / f"res{next(rounds)}", device="cpu", progress=False)
+
+    assert len(benchmark(run).scored) == 6
+
+
+def test_an_unavailable_cuda_device_stops_the_run_at_once(tmp_path, data, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["run", str(write_bench(tmp_path, BASE)), "--out", str(tmp_path / "res"), "--device", "cuda"]) == 2
+    assert capsys.readouterr().err == ("vsrbench run: error: device 'cuda' requested but no CUDA device is available "
+                                       "(use --device cpu or auto)\n")
+    assert not (tmp_path / "res").exists()
+    with pytest.raises(InputError, match=r"^device must be auto, cpu, cuda or cuda:N, got 'gpu'$"):
+        run_benchmark(write_bench(tmp_path, BASE), tmp_path / "res", device="gpu")

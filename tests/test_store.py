@@ -99,6 +99,8 @@ def test_completion_marks(tmp_path):
         assert store.completed("aaaaaaaaaaaa") == {
             ("m", "d", "s1", "psnr", "1"), ("m", "d", "s1", "ssim", "1"), ("m", "d", "s2", "psnr", "1")}
         assert store.completed("other") == set()
+        assert store.completed("aaaaaaaaaaaa", method="m", dataset="d", sequence="s2") == {("m", "d", "s2", "psnr", "1")}
+        assert store.completed("aaaaaaaaaaaa", sequence="s3") == set()
 
 
 def test_a_failure_inside_the_transaction_leaves_no_partial_rows(tmp_path):

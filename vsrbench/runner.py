@@ -183,7 +183,7 @@ class _Runner:
              dataset: DatasetDef, method: MethodDef, seq_name: str) -> None:
         key = (method.name, dataset.name, seq_name)
         label = f"{tag} {method.name} {dataset.name}/{seq_name}"
-        done = store.completed(self.protocol.hash)
+        done = store.completed(self.protocol.hash, method=method.name, dataset=dataset.name, sequence=seq_name)
         need = [m for m in self.bench.metrics if (*key, m, self.versions[m]) not in done]
         if not need:
             summary.skipped.append(key)
@@ -331,14 +331,17 @@ class _Runner:
 # ---------------------------------------------------------------------- helpers
 
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a CUDA device is available, else ``cpu``."""
-    if device != "auto":
+    """``auto`` -> ``cuda`` when a CUDA device is available, else ``cpu``; ``cuda`` must exist."""
+    if device == "cpu":
         return device
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if not has_cuda:
+        raise InputError(f"device {device!r} requested but no CUDA device is available (use --device cpu or auto)")
+    return device
 
 
 def library_versions() -> dict[str, str | None]:

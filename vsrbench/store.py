@@ -271,12 +271,21 @@ class ResultsStore:
 
     # ------------------------------------------------------------------ results
 
-    def completed(self, protocol_hash: str) -> set[tuple[str, str, str, str, str]]:
-        """Completion marks ``(method, dataset, sequence, metric, metric_version)`` of a protocol."""
+    def completed(self, protocol_hash: str, *, method: str | None = None, dataset: str | None = None,
+                  sequence: str | None = None) -> set[tuple[str, str, str, str, str]]:
+        """Completion marks ``(method, dataset, sequence, metric, metric_version)`` of a protocol.
+
+        ``method`` / ``dataset`` / ``sequence`` narrow the look-up (served by the UNIQUE index).
+        """
+        where, params = ["protocol_hash = ?"], [protocol_hash]
+        for column, value in (("method", method), ("dataset", dataset), ("sequence", sequence)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         with self._translated():
             rows = self._conn.execute(
-                "SELECT method, dataset, sequence, metric, metric_version FROM completed WHERE protocol_hash = ?",
-                (protocol_hash,),
+                "SELECT method, dataset, sequence, metric, metric_version FROM completed WHERE "
+                + " AND ".join(where), params,
             ).fetchall()
         return {tuple(r) for r in rows}
 

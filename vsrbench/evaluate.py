@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from vsrbench.device import resolve_device
 from vsrbench.errors import InputError
 from vsrbench.io import FrameSequence
 from vsrbench.metrics.info import METRICS, check_metrics
@@ -55,15 +56,6 @@ class SequenceScores:
 
     def values(self, metric: str) -> np.ndarray:
         return np.asarray([v for _, m, v in self.rows if m == metric], dtype=np.float64)
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("device 'cuda' requested but no CUDA device is available (use --device cpu or auto)")
-    return dev
 
 
 def _as_sequence(x, name: str) -> FrameSequence:

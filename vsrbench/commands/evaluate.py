@@ -34,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from vsrbench import __version__
-    from vsrbench.evaluate import check_lengths, evaluate_sequence, resolve_device
+    from vsrbench.device import resolve_device
+    from vsrbench.evaluate import check_lengths, evaluate_sequence
     from vsrbench.io import open_dataset, pair_datasets
     from vsrbench.metrics import METRICS, MetricAccumulator, check_metrics, get_protocol
     from vsrbench.metrics.protocol import parse_overrides

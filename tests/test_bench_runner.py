@@ -21,7 +21,7 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from conftest import shared_path
 from vsrbench.baselines import MODELS, ModelSpec, SRModel
-from vsrbench.bench import Benchmark, BenchKeyError, load_bench
+from vsrbench.bench import BenchKeyError, load_bench
 from vsrbench.cli import main
 from vsrbench.errors import InputError, UnknownNameError
 from vsrbench.io import decode_image, open_sequence, write_frame
@@ -291,7 +291,11 @@ def test_a_dataset_without_outputs_is_a_hole(tmp_path, data):
 def test_frame_count_mismatch_fails_that_sequence_only(tmp_path, data, capsys):
     (data / "B" / "s2" / "006.png").unlink()
     assert main(["run", str(write_bench(tmp_path, BASE)), "--out", str(tmp_path / "res"), "--device", "cpu"]) == 1
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out, err = captured.out, captured.err.splitlines()
+    assert err[0].startswith("[1/6] A syn/s0: psnr=") and err[0].endswith(" s)")
+    assert err[-1] == ("warning: [6/6] B syn/s2: sequence 's2': GT has 6 frames but the output has 5; "
+                       "skipped (no rows stored)")
     assert "5 sequence(s) scored, 0 already stored, 0 without outputs, 1 failed" in out
     assert "failed: B/syn/s2: sequence 's2': GT has 6 frames but the output has 5" in out
 

@@ -6,7 +6,6 @@ import json
 import math
 import multiprocessing
 import sqlite3
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,7 @@ import pytest
 from vsrbench.cli import main
 from vsrbench.errors import InputError
 from vsrbench.store import (
-    RESULT_COLUMNS, STORE_FILENAME, ResultsStore, SequenceResult, export_results, load_results, load_runs,
+    RESULT_COLUMNS, STORE_FILENAME, ResultsStore, SequenceResult, load_results, load_runs,
 )
 
 RUN = {"vsrbench_version": "0.1.0", "protocol": "tecogan", "protocol_hash": "aaaaaaaaaaaa",

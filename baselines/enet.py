@@ -34,6 +34,7 @@ from torch import nn
 from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, register_model
 from vsrbench.baselines.tfckpt import list_variables, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy, resize_nearest_legacy
+from vsrbench.device import resolve_device
 from vsrbench.errors import InputError, WeightsError
 from vsrbench.io import check_frame
 from vsrbench.weights import search_dirs, sha256sum, vsrbench_home
@@ -204,21 +205,6 @@ def load_enet(path: str | os.PathLike, *, check_sha256: bool = True) -> ENet:
 
 # --------------------------------------------------------------------------------------------
 # inference
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """'cpu', 'cuda', 'cuda:N' or 'auto' (CUDA when available) -> a torch.device."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise InputError(f"device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device: {str(device)!r} requested but CUDA is not available")
-    return dev
 
 
 def frame_tensor(frame: np.ndarray, index: int) -> torch.Tensor:

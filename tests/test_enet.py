@@ -332,10 +332,10 @@ def test_bad_chunk_message(model, chunk):
 
 
 def test_bad_device_message(model):
-    with pytest.raises(InputError, match=r"device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got 'gpu'"):
+    with pytest.raises(InputError, match=r"device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
         enet.ENetModel(model.net, device="gpu")
     if not torch.cuda.is_available():
-        with pytest.raises(InputError, match=r"device: 'cuda' requested but CUDA is not available"):
+        with pytest.raises(InputError, match=r"device 'cuda' requested but no CUDA device is available"):
             enet.ENetModel(model.net, device="cuda")
 
 

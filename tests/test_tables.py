@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,6 +122,10 @@ def test_holes_are_shown_and_footnoted_never_averaged_over_fewer_sequences():
     assert "C: no complete PSNR results for s2 (shown as –; never averaged over fewer sequences)." in t.notes
     per_seq = T.build_table(df, per_sequence=True)
     assert cell(per_seq, "B", "psnr", "s1").text == "40.00" and cell(per_seq, "B", "psnr", "s2").text == "–"
+    # A method without any row of the metric shown (only another metric stored) is a hole too.
+    only_ssim = T.build_table(pd.concat([df, results({("E", "s1", "ssim"): [0.5]})]), metrics=["psnr"])
+    assert cell(only_ssim, "E", "psnr").text == "–"
+    assert "E: no complete PSNR results for s1, s2 (shown as –; never averaged over fewer sequences)." in only_ssim.notes
 
 
 def test_nonfinite_values_are_left_out_and_counted():
@@ -329,3 +334,17 @@ def test_reported_numbers_from_the_run_record_and_the_model_registry(tmp_path, m
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "| Method | PSNR (dB) ↑ | PSNR reported | PSNR Δ |"
     assert "| A | **30.50** | 30.00 | +0.50 |" in out and "| B | <u>28.00</u> | 29.00 | -1.00 |" in out
+
+
+def test_speed_vid4_sized_leaderboard(benchmark):
+    """10 methods x 4 sequences x 41 frames x 5 metrics (~8000 rows): build + render (pytest-benchmark)."""
+    rng = np.random.default_rng(3)
+    metrics = ("psnr", "ssim", "lpips", "tof", "tlp")
+    values = {(f"m{i}", s, m): rng.random(40 if m in ("tof", "tlp") else 41)
+              for i in range(10) for s in ("calendar", "city", "foliage", "walk") for m in metrics}
+    df = results(values)
+    table = benchmark(lambda: T.build_table(df, per_sequence=True))
+    assert len(table.rows) == 10 * 5
+    # seq_avg of m3's tLP by hand: the mean of the four per-sequence means
+    expected = np.mean([values[("m3", s, "tlp")].mean() for s in ("calendar", "city", "foliage", "walk")])
+    assert cell(table, "m3", "tlp", "Average").value == pytest.approx(expected, rel=1e-12)

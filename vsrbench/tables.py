@@ -36,7 +36,7 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 
 from vsrbench.errors import InputError, UnknownNameError
-from vsrbench.metrics import METRICS, aggregate
+from vsrbench.metrics import METRICS, MetricAccumulator
 
 AVERAGES = ("seq_avg", "frame_avg")
 FORMATS = ("markdown", "latex", "csv", "html")
@@ -187,11 +187,20 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _accumulator(part: pd.DataFrame) -> MetricAccumulator:
+    """The metric library's accumulator over some rows (it defines the averages and the non-finite rule)."""
+    acc = MetricAccumulator()
+    for seq, frame, metric, value in part[["sequence", "frame", "metric", "value"]].itertuples(index=False):
+        acc.add(seq, frame, metric, value)
+    return acc
+
+
 def compute_scores(df: pd.DataFrame, metrics: Sequence[str], average: str = "seq_avg") -> Scores:
     """Per-method averages of one dataset's results (already selected with :func:`select`).
 
-    The means themselves come from :func:`vsrbench.metrics.aggregate` (non-finite values left
-    out and counted); this function decides which sequences are complete.
+    The means come from :class:`vsrbench.metrics.MetricAccumulator` (what
+    :func:`vsrbench.metrics.aggregate` uses: non-finite values left out and counted); this
+    function decides which sequences are complete.
     """
     if average not in AVERAGES:
         raise InputError(f"average: expected one of {', '.join(AVERAGES)}, got {average!r}")
@@ -199,22 +208,30 @@ def compute_scores(df: pd.DataFrame, metrics: Sequence[str], average: str = "seq
         raise InputError(f"dataset: expected the results of one dataset, got {', '.join(ordered(df['dataset']))}")
     _check_metric_versions(df, metrics)
     methods, sequences = ordered(df["method"]), sorted(set(df["sequence"]))
+    df = df[df["metric"].isin(metrics)]
+    frames = df.groupby(["method", "metric", "sequence"])["frame"].agg(frozenset).to_dict()
+    expected: dict[tuple[str, str], frozenset] = {}
+    for (_, metric, seq), have in frames.items():
+        expected[(metric, seq)] = expected.get((metric, seq), frozenset()) | have
     means, per_seq, holes, nonfinite = {}, {}, {}, {}
-    for metric in metrics:
-        rows = df[df["metric"] == metric]
-        expected = {s: set(g["frame"]) for s, g in rows.groupby("sequence")}
-        for method in methods:
-            mine = rows[rows["method"] == method]
-            have = {s: set(g["frame"]) for s, g in mine.groupby("sequence")}
-            missing = tuple(s for s in sorted(expected) if have.get(s) != expected[s])
-            for s in sorted(expected):
-                part = mine[mine["sequence"] == s]
-                per_seq[(method, s, metric)] = None if s in missing else \
-                    _finite_or_none(aggregate(part)[metric]["seq_avg"])
-            summary = aggregate(mine).get(metric, {"n_nonfinite": 0})
+    for method, part in df.groupby("method", sort=False):
+        acc = _accumulator(part)
+        for metric in metrics:
+            seqs = sorted(s for m, s in expected if m == metric)
+            missing = tuple(s for s in seqs if frames.get((method, metric, s)) != expected[(metric, s)])
+            seq_means = acc.sequence_means(metric) if metric in acc.metrics else {}
+            for s in seqs:
+                per_seq[(method, s, metric)] = None if s in missing else _finite_or_none(seq_means[s])
+            summary = acc.summary(metric) if metric in acc.metrics else {"n_nonfinite": 0}
             holes[(method, metric)] = missing
             means[(method, metric)] = None if missing else _finite_or_none(summary[average])
             nonfinite[(method, metric)] = summary["n_nonfinite"]
+    for method in methods:  # a method with none of the chosen metrics: holes everywhere
+        for metric in metrics:
+            if (method, metric) not in holes:
+                seqs = tuple(sorted(s for m, s in expected if m == metric))
+                holes[(method, metric)], means[(method, metric)], nonfinite[(method, metric)] = seqs, None, 0
+                per_seq.update({(method, s, metric): None for s in seqs})
     return Scores(tuple(methods), tuple(sequences), tuple(metrics), average, means, per_seq, holes, nonfinite)
 
 

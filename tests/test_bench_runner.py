@@ -615,3 +615,23 @@ def test_an_unavailable_cuda_device_stops_the_run_at_once(tmp_path, data, capsys
     assert not (tmp_path / "res").exists()
     with pytest.raises(InputError, match=r"^device must be auto, cpu, cuda or cuda:N, got 'gpu'$"):
         run_benchmark(write_bench(tmp_path, BASE), tmp_path / "res", device="gpu")
+
+
+def test_a_model_that_cannot_load_fails_its_method_once(tmp_path, data):
+    body = BASE.replace('outputs = { syn = "data/B" }', 'model = "duf-16l"')
+    lines: list[str] = []
+    summary = run_benchmark(write_bench(tmp_path, body), tmp_path / "res", device="cpu", progress=lines.append)
+    assert len(summary.scored) == 3 and [f[:3] for f in summary.failed] == [("B", "syn", s) for s in SEQS]
+    reason = summary.failed[0][3]
+    assert reason.startswith("cannot load model 'duf-16l': weights file ") and "not found" in reason
+    assert all(f[3] == reason for f in summary.failed)
+    assert sum(line.startswith("loading model") for line in lines) == 1
+
+
+def test_missing_lpips_weights_stop_the_run_with_one_line(tmp_path, data, capsys):
+    body = BASE.replace('metrics = ["psnr"]', 'metrics = ["psnr", "lpips"]')
+    res = tmp_path / "res"
+    assert main(["run", str(write_bench(tmp_path, body)), "--out", str(res), "--device", "cpu", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vsrbench run: error: ") and "alexnet" in err and err.count("\n") == 1
+    assert load_runs(res)["status"].tolist() == ["failed"] and load_results(res).empty

@@ -140,6 +140,7 @@ class _Runner:
         self.versions = {m: str(METRICS[m].version) for m in bench.metrics}
         self.models: dict[str, Any] = {}
         self.callables: dict[str, Callable] = {}
+        self.broken: dict[str, str] = {}  # method -> why its model cannot load
         self.weights: dict[str, dict[str, str | None]] = {}
         self._datasets: dict[Path, dict[str, FrameSequence]] = {}
 
@@ -224,10 +225,10 @@ class _Runner:
         return self._datasets[path]
 
     def pick(self, sequences: dict[str, FrameSequence], dataset: DatasetDef, name: str) -> FrameSequence | None:
-        """The sequence ``name``; a single sequence pairs with a single-sequence dataset."""
+        """The sequence ``name``; a lone sequence pairs with a GT that is a single sequence."""
         if name in sequences:
             return sequences[name]
-        if len(sequences) == 1 and len(dataset.sequences) == 1:
+        if len(sequences) == 1 and len(self.dataset_sequences(dataset.gt)) == 1:
             return next(iter(sequences.values()))
         return None
 
@@ -245,6 +246,8 @@ class _Runner:
             return seq
         final = self.results_dir / "outputs" / method.name / dataset.name / gt.name
         if not final.is_dir():
+            if method.name in self.broken:
+                raise SequenceSkipped(self.broken[method.name])
             lr = self.lr_sequence(dataset, gt)
             try:
                 _publish_folder(final, lambda tmp: self.produce(method, dataset, lr, tmp))
@@ -314,9 +317,13 @@ class _Runner:
         if method.name not in self.models:
             from vsrbench.baselines import load_model
 
-            device = resolve_device(method.device) if method.device else self.device
-            self.say(f"loading model {method.model!r} for {method.name} on {device}")
-            model = load_model(method.model, weights=method.weights, device=device, **method.options)
+            try:
+                device = resolve_device(method.device) if method.device else self.device
+                self.say(f"loading model {method.model!r} for {method.name} on {device}")
+                model = load_model(method.model, weights=method.weights, device=device, **method.options)
+            except VsrbenchError as e:  # missing weights, bad options: every sequence of the method
+                self.broken[method.name] = f"cannot load model {method.model!r}: {e}"
+                raise SequenceSkipped(self.broken[method.name]) from None
             self.models[method.name] = model
             self.weights[method.name] = _weights_record(method, model)
         return self.models[method.name]

@@ -13,6 +13,7 @@ name                   kernel                                     border       k
 ``bd-duf``             Gaussian sigma 0.4*s, 13x13                reflect-101  0, s, 2s, ...
 ``bd-basicvsr``        MATLAB fspecial('gaussian', 12, 1.6)       replicate    s/2-1, s/2-1+s, ...
 ``bi-matlab``          MATLAB imresize(img, 1/s, 'bicubic')       mirror       (antialiased resize)
+``bi-pil``             PIL resize to (W//s, H//s), LANCZOS        (PIL)        (antialiased resize)
 =====================  =========================================  ===========  ======================
 
 :func:`degrade` returns float64 frames in the input's units (0..255 for uint8 frames), not
@@ -190,6 +191,27 @@ def _bi_matlab(a: np.ndarray, scale: int) -> np.ndarray:
     return imresize_matlab(a, scale=1.0 / scale)
 
 
+def _bi_pil(a: np.ndarray, scale: int) -> np.ndarray:
+    """PIL ``Image.resize((W // scale, H // scale), LANCZOS)`` (``Image.ANTIALIAS`` in old PIL).
+
+    This is how EnhanceNet's demo makes the LR input its released ENet-PAT weights expect. On a
+    uint8 RGB frame it is PIL's 8-bit resampling, as the demo ran it; other frames are resized
+    channel by channel in PIL's 32-bit float mode. Output size is floored, as ``//`` does.
+    """
+    from PIL import Image
+
+    h, w = a.shape[:2]
+    size = (w // scale, h // scale)
+    if min(size) < 1:
+        raise InputError(f"frame: bi-pil at scale {scale} needs at least {scale} x {scale} pixels, got {h} x {w}")
+    if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3:
+        return np.asarray(Image.fromarray(a).resize(size, Image.LANCZOS))
+    planes = a[..., None] if a.ndim == 2 else a
+    out = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., c], dtype=np.float32), mode="F")
+                               .resize(size, Image.LANCZOS), dtype=np.float64) for c in range(planes.shape[2])], axis=-1)
+    return out[..., 0] if a.ndim == 2 else out
+
+
 # ----------------------------------------------------------------------------- registry
 def round_like_numpy(x: np.ndarray) -> np.ndarray:
     """``np.round`` (half to even) then clip to uint8, as the Python pipelines save PNGs."""
@@ -223,6 +245,7 @@ _register(Degradation("bd-tecogan-train", _bd_tecogan_train))
 _register(Degradation("bd-duf", _bd_duf))
 _register(Degradation("bd-basicvsr", _bd_basicvsr, round=round_like_matlab))
 _register(Degradation("bi-matlab", _bi_matlab, round=round_like_matlab, native_uint8=True))
+_register(Degradation("bi-pil", _bi_pil, native_uint8=True))
 
 
 # ----------------------------------------------------------------------------- entry points

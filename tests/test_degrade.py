@@ -245,7 +245,7 @@ def test_unknown_kind_suggests_the_closest(frame):
     with pytest.raises(UnknownNameError) as err:
         D.degrade(frame, "bd-tecgan")
     assert str(err.value) == ("unknown degradation 'bd-tecgan'; did you mean 'bd-tecogan'? "
-                              "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab)")
+                              "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab, bi-pil)")
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -279,7 +279,7 @@ def test_cli_errors_are_one_line(tmp_path, rng, capsys):
     assert main(["degrade", "--kind", "bd-tecgan", str(tmp_path / "gt"), str(tmp_path / "lr")]) == 2
     err = capsys.readouterr().err
     assert err == ("vsrbench degrade: error: unknown degradation 'bd-tecgan'; did you mean 'bd-tecogan'? "
-                   "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab)\n")
+                   "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab, bi-pil)\n")
     src = tmp_path / "gt" / "only"
     assert main(["degrade", "--kind", "bd-duf", str(src), str(src)]) == 2
     assert capsys.readouterr().err == (f"vsrbench degrade: error: output folder {str(src)!r} is the input "
@@ -297,3 +297,27 @@ def test_benchmark_bd_duf_vid4_frame(benchmark, rng):
     """bd-duf of one 576x720 RGB frame (Vid4 calendar size)."""
     hr = rng.integers(0, 256, (576, 720, 3)).astype(np.uint8)
     assert benchmark(D.degrade, hr, "bd-duf").shape == (144, 180, 3)
+
+
+# ----------------------------------------------------------------------------- bi-pil (EnhanceNet's LR)
+def test_bi_pil_matches_pil_lanczos_and_floors_the_size():
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    hr = rng.integers(0, 256, (37, 50, 3), dtype=np.uint8)
+    lr = D.degrade_uint8(hr, "bi-pil", 4)
+    assert lr.shape == (37 // 4, 50 // 4, 3)
+    expected = np.asarray(Image.fromarray(hr).resize((50 // 4, 37 // 4), Image.LANCZOS))
+    np.testing.assert_array_equal(lr, expected)
+
+
+def test_bi_pil_float_path_agrees_with_the_8bit_path_within_rounding():
+    rng = np.random.default_rng(8)
+    hr = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    f = D.degrade(hr, "bi-pil", 4)  # float64 frame -> PIL float mode, channel by channel
+    assert f.dtype == np.float64 and f.shape == (10, 12, 3)
+    assert np.abs(f - D.degrade_uint8(hr, "bi-pil", 4)).max() <= 1.0
+
+
+def test_bi_pil_constant_image_stays_constant():
+    np.testing.assert_allclose(D.degrade(np.full((16, 16, 3), 77.0), "bi-pil", 4), 77.0, atol=1e-4)

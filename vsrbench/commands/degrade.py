@@ -13,7 +13,7 @@ from vsrbench.io import FrameSequence
 
 NAME = "degrade"
 HELP = "make low-resolution frames from ground-truth frames with a named degradation"
-KINDS = ("bd-tecogan", "bd-tecogan-train", "bd-duf", "bd-basicvsr", "bi-matlab")
+KINDS = ("bd-tecogan", "bd-tecogan-train", "bd-duf", "bd-basicvsr", "bi-matlab", "bi-pil")
 DESCRIPTION = (
     "Write the LR version of every frame of GT (a sequence folder, a video, or a dataset folder of "
     "sequences) as PNG into OUT, mirroring the tree. Degradations (metrics-spec.md section 4): "

@@ -112,7 +112,7 @@ def evaluate_sequence(
     cut, n = proto.cut_frames, len(gt_seq)
     idx = list(range(cut, n - cut))
     scores = SequenceScores(name=name or gt_seq.name, protocol=proto,
-                            frame_names=[pred_seq.frame_name(i) for i in range(n)])
+                            frame_names=[gt_seq.frame_name(i) for i in range(n)])
     n_workers = workers or min(4, (os.cpu_count() or 2) + 1)
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         def load(i: int) -> Future:

@@ -157,3 +157,10 @@ def test_cli_plot(stored, tmp_path, capsys):
     assert (tmp_path / "f" / "bars_toy_psnr.pdf").stat().st_size > 0
     assert main(["plot", str(res), "--kind", "pie", "--out", str(tmp_path / "f")]) == 2
     assert capsys.readouterr().err.strip().endswith("got 'pie'")
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(P)
+    assert result.attempted > 0 and result.failed == 0

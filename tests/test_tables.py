@@ -348,3 +348,10 @@ def test_speed_vid4_sized_leaderboard(benchmark):
     # seq_avg of m3's tLP by hand: the mean of the four per-sequence means
     expected = np.mean([values[("m3", s, "tlp")].mean() for s in ("calendar", "city", "foliage", "walk")])
     assert cell(table, "m3", "tlp", "Average").value == pytest.approx(expected, rel=1e-12)
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(T)
+    assert result.attempted > 0 and result.failed == 0

@@ -27,7 +27,9 @@ from matplotlib.figure import Figure
 from vsrbench.errors import InputError
 from vsrbench.io import atomic_write_bytes
 from vsrbench.metrics import METRICS
-from vsrbench.tables import compute_scores, format_value, metric_label, ordered, resolve_metrics, select
+from vsrbench.tables import (
+    compute_scores, format_value, metric_label, metric_name, ordered, resolve_metrics, select,
+)
 
 KINDS = ("curves", "profiles", "tradeoff", "bars")
 PLOT_FORMATS = ("png", "pdf")
@@ -95,9 +97,7 @@ def save_figure(fig: Figure, out_dir: str | Path, stem: str, formats: Sequence[s
 
 def axis_label(metric: str) -> str:
     """``"PSNR (dB), higher is better"``-style axis label from the metric registry."""
-    info = METRICS[metric]
-    unit = f" ({info.unit})" if info.unit else ""
-    return f"{info.label}{unit}, {'higher' if info.higher_is_better else 'lower'} is better"
+    return f"{metric_name(metric)}, {'higher' if METRICS[metric].higher_is_better else 'lower'} is better"
 
 
 # ------------------------------------------------------------------ curves

@@ -243,11 +243,15 @@ def format_value(value: float | None, decimals: int, *, signed: bool = False) ->
     return f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
 
 
-def metric_label(metric: str) -> str:
-    """``"PSNR (dB) ↑"``: label, unit when there is one, arrow."""
+def metric_name(metric: str) -> str:
+    """``"PSNR (dB)"``: the metric's label and its unit when it has one."""
     info = METRICS[metric]
-    unit = f" ({info.unit})" if getattr(info, "unit", "") else ""
-    return f"{info.label}{unit} {'↑' if info.higher_is_better else '↓'}"
+    return f"{info.label} ({info.unit})" if info.unit else info.label
+
+
+def metric_label(metric: str) -> str:
+    """``"PSNR (dB) ↑"``: label, unit, and the arrow of the better direction."""
+    return f"{metric_name(metric)} {'↑' if METRICS[metric].higher_is_better else '↓'}"
 
 
 def rank_values(values: Sequence[float | None], decimals: int, higher_is_better: bool) -> list[int | None]:

@@ -26,7 +26,7 @@ Design choice: with ``semantics="tf"`` the network keeps TensorFlow's convention
 ``permute(3, 2, 0, 1)`` and no channel swapping; a state dict is therefore always in the
 conventions of the semantics it was made with.
 
-All arithmetic is float32. Outputs are ``conv_out + base(LR)`` in [0, 1] units, unclipped (the TF
+:class:`FRVSRModel` runs in float32 (the modules also run in float64). Outputs are ``conv_out + base(LR)`` in [0, 1] units, unclipped (the TF
 generator's ``preprocess`` / ``deprocess`` pair cancels); the previous output is fed back unclipped.
 
 >>> sum(p.numel() for p in FRNet(num_blocks=10).parameters())
@@ -44,7 +44,6 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from vsrbench.baselines import tfops
@@ -88,26 +87,26 @@ class Semantics:
     """Every behaviour that differs between the TF release and TecoGAN-PyTorch (see the module doc)."""
 
     name: str
-    tf_conv_transpose: bool
-    fnet_upsample: Resize
-    flow_upsample: Resize
-    residual_upsample: Resize
-    pad_flow: Pad
+    tf_conv_transpose: bool  # SAME conv-transpose (padding 0 + crop) instead of padding 1 / output_padding 1
+    fnet_upsample: Resize  # the ×2 after each FNet decoder
+    flow_upsample: Resize  # LR flow -> HR flow
+    residual_upsample: Resize  # the base the generator's output is added to
+    pad_flow: Pad  # pads the LR flow back to the LR size when it is not a multiple of 8
     tf_flow: bool  # FNet(prev, cur) -> (dy, dx) + dense_image_warp; else FNet(cur, prev) -> (u, v) + backward_warp
     kernels_buffer: bool  # PT-BD keeps the bicubic phase weights as buffers ``upsample_func.kernels``
-    weights: str  # what weights it is for (used in messages)
 
 
 SEMANTICS: dict[str, Semantics] = {
-    "tf": Semantics("tf", True, tfops.resize_bilinear_legacy, tfops.resize_bilinear_legacy,
-                    tfops.resize_bicubic_legacy, tfops.pad_symmetric, True, False,
-                    "official TensorFlow checkpoints (TecoGAN, ourFRVSR)"),
-    "pt-bd": Semantics("pt-bd", False, tfops.resize_bilinear_half_pixel, tfops.resize_bicubic_legacy,
-                       tfops.resize_bicubic_legacy, tfops.pad_reflect, False, True,
-                       "TecoGAN-PyTorch BD weights (*_BD_*.pth)"),
-    "pt-bi": Semantics("pt-bi", False, tfops.resize_bilinear_half_pixel, tfops.resize_bilinear_half_pixel,
-                       tfops.resize_bilinear_half_pixel, tfops.pad_reflect, False, False,
-                       "TecoGAN-PyTorch BI weights (*_BI_*.pth)"),
+    "tf": Semantics("tf", tf_conv_transpose=True, fnet_upsample=tfops.resize_bilinear_legacy,
+                    flow_upsample=tfops.resize_bilinear_legacy, residual_upsample=tfops.resize_bicubic_legacy,
+                    pad_flow=tfops.pad_symmetric, tf_flow=True, kernels_buffer=False),
+    "pt-bd": Semantics("pt-bd", tf_conv_transpose=False, fnet_upsample=tfops.resize_bilinear_half_pixel,
+                       flow_upsample=tfops.resize_bicubic_legacy, residual_upsample=tfops.resize_bicubic_legacy,
+                       pad_flow=tfops.pad_reflect, tf_flow=False, kernels_buffer=True),
+    "pt-bi": Semantics("pt-bi", tf_conv_transpose=False, fnet_upsample=tfops.resize_bilinear_half_pixel,
+                       flow_upsample=tfops.resize_bilinear_half_pixel,
+                       residual_upsample=tfops.resize_bilinear_half_pixel,
+                       pad_flow=tfops.pad_reflect, tf_flow=False, kernels_buffer=False),
 }
 
 
@@ -341,6 +340,8 @@ class FRNet(nn.Module):
 
 _FNET_SCOPE = "fnet/autoencode_unit"
 _GEN_SCOPE = "generator/generator_unit"
+#: the scopes inference restores (TF main.py: MODEL_VARIABLES of "generator" and "fnet")
+_MODEL_SCOPES = ("generator/", "fnet/")
 _RESBLOCK = re.compile(r"^generator/generator_unit/resblock_(\d+)/")
 
 
@@ -394,7 +395,7 @@ def state_dict_from_tf(variables: Mapping[str, np.ndarray], num_blocks: int,
     keep TF's conventions (FNet input (previous, current), flow (dy, dx)).
     """
     _check_positive(num_blocks, "num_blocks")
-    model_vars = {k: v for k, v in variables.items() if k.startswith(("generator/", "fnet/"))}
+    model_vars = {k: v for k, v in variables.items() if k.startswith(_MODEL_SCOPES)}
     found = count_tf_resblocks(model_vars)
     if found and found != num_blocks:
         raise WeightsError(f"{source}: found {found} residual blocks, expected {num_blocks} "
@@ -426,27 +427,26 @@ def _expected_shapes(num_blocks: int, semantics: str, scale: int = 4) -> dict[st
 # reading weight files
 
 _TF_DATA = ".data-00000-of-00001"
+_TF_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 
 
 def tf_checkpoint_prefix(path: str | os.PathLike) -> Path | None:
     """The TF checkpoint prefix ``path`` names (``X``, ``X.index`` or ``X.data-...``), or None."""
     p = Path(path)
-    for suffix in (".index", _TF_DATA):
-        if p.name.endswith(suffix):
-            return p.with_name(p.name[: -len(suffix)])
+    if p.name.endswith(".index"):
+        return p.with_name(p.name[: -len(".index")])
+    if _TF_SHARD.search(p.name):
+        return p.with_name(_TF_SHARD.sub("", p.name))
     if p.with_name(p.name + ".index").is_file():
         return p
     return None
 
 
 def _read_tf(prefix: Path) -> dict[str, np.ndarray]:
-    for part in (".index", _TF_DATA):
-        if not prefix.with_name(prefix.name + part).is_file():
-            raise WeightsError(f"TF checkpoint {str(prefix)!r}: file {prefix.name + part!r} is missing next to it "
-                               f"(a checkpoint is {prefix.name}.index + {prefix.name}{_TF_DATA})")
+    """The ``generator/`` and ``fnet/`` variables of a TF checkpoint (data of the others is not read)."""
     from vsrbench.baselines.tfckpt import read_checkpoint
 
-    return read_checkpoint(prefix)
+    return read_checkpoint(prefix, prefixes=_MODEL_SCOPES)
 
 
 def _read_torch(path: Path) -> dict[str, torch.Tensor]:
@@ -457,9 +457,9 @@ def _read_torch(path: Path) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{str(path)!r} is neither a TF checkpoint (.index + {_TF_DATA}) nor a PyTorch "
                            f"state dict readable with torch.load(weights_only=True): {reason}") from None
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        kind = type(obj).__name__
+        keys = f" with keys {_first(map(str, obj))}" if isinstance(obj, Mapping) else ""
         raise WeightsError(f"{str(path)!r}: expected a plain state dict (name -> tensor) as TecoGAN-PyTorch "
-                           f"saves it, got a {kind}" + (f" with keys {_first(map(str, obj))}" if isinstance(obj, Mapping) else ""))
+                           f"saves it, got a {type(obj).__name__}{keys}")
     return dict(obj)
 
 
@@ -568,6 +568,13 @@ def _checked_frames(frames: Iterable[np.ndarray]) -> Iterator[torch.Tensor]:
         yield t
 
 
+def _full_fp32():
+    """A context in which cuDNN convolutions run in IEEE fp32 (by default they may use TF32)."""
+    cudnn = torch.backends.cudnn
+    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
+                       allow_tf32=False)
+
+
 class FRVSRModel(SRModel):
     """A loaded FRNet as an :class:`SRModel`.
 
@@ -583,7 +590,7 @@ class FRVSRModel(SRModel):
         self.num_pad_front = _check_positive(num_pad_front, "num_pad_front", 0)
         self.chunk = _check_positive(chunk, "chunk")
         self.device = _resolve_device(device)
-        self.net = net.to(device=self.device, dtype=torch.float32).eval()
+        self.net = net.to(device=self.device, dtype=torch.float32).eval().requires_grad_(False)
 
     def _padded(self, frames: Iterable[np.ndarray]) -> tuple[Iterator[torch.Tensor], int]:
         """The frames to process (padding first) and how many leading outputs to drop."""
@@ -600,7 +607,8 @@ class FRVSRModel(SRModel):
         lr_prev = hr_prev = None
         while chunk := list(islice(stream, self.chunk)):
             lr = torch.stack(chunk)[None].to(self.device)
-            hr, lr_prev, hr_prev = self.net.forward_sequence(lr, lr_prev, hr_prev)
+            with _full_fp32():
+                hr, lr_prev, hr_prev = self.net.forward_sequence(lr, lr_prev, hr_prev)
             out = hr[0].permute(0, 2, 3, 1).cpu().numpy()
             skip = min(drop, len(out))
             drop -= skip
@@ -657,22 +665,22 @@ VARIANTS: tuple[_Variant, ...] = (
              _pt_checkpoint("TecoGAN_4x_BD_Vimeo_iter500K.pth", "TecoGAN_BD_iter500000.pth", "13d826c9",
                             {"Vid4 BD": _metrics(26.01, 0.152, 0.194, 0.515),
                              "ToS3 BD": _metrics(33.26, 0.090, 0.136, 0.205)}),
-             "bd-tecogan", ("TecoGAN_BD_iter500000.pth",)),
+             "bd-tecogan-train", ("TecoGAN_BD_iter500000.pth",)),
     _Variant("tecogan-pt-bi", "TecoGAN, TecoGAN-PyTorch re-implementation, BI weights (10 blocks)", 10, "pt-bi",
              _pt_checkpoint("TecoGAN_4x_BI_Vimeo_iter500K.pth", "TecoGAN_BI_iter500000.pth", "4955b65b",
                             {"Vid4 BI": _metrics(24.93, 0.184, 0.201, 0.573),
                              "ToS3 BI": _metrics(31.79, 0.122, 0.151, 0.640)}),
-             "bi", ("TecoGAN_BI_iter500000.pth",)),
+             "bi-matlab", ("TecoGAN_BI_iter500000.pth",)),
     _Variant("frvsr-pt-bd", "FRVSR, TecoGAN-PyTorch re-implementation, BD weights (10 blocks)", 10, "pt-bd",
              _pt_checkpoint("FRVSR_4x_BD_Vimeo_iter400K.pth", "FRVSR_BD_iter400000.pth", "77d33c58",
                             {"Vid4 BD": _metrics(27.06, 0.245, 0.202, 1.094),
                              "ToS3 BD": _metrics(33.78, 0.136, 0.140, 0.496)}),
-             "bd-tecogan", ("FRVSR_BD_iter400000.pth",)),
+             "bd-tecogan-train", ("FRVSR_BD_iter400000.pth",)),
     _Variant("frvsr-pt-bi", "FRVSR, TecoGAN-PyTorch re-implementation, BI weights (10 blocks)", 10, "pt-bi",
              _pt_checkpoint("FRVSR_4x_BI_Vimeo_iter400K.pth", "FRVSR_BI_iter400000.pth", "ad6337d9",
                             {"Vid4 BI": _metrics(26.31, 0.291, 0.186, 1.430),
                              "ToS3 BI": _metrics(33.46, 0.180, 0.146, 0.780)}),
-             "bi", ("FRVSR_BI_iter400000.pth",)),
+             "bi-matlab", ("FRVSR_BI_iter400000.pth",)),
 )
 
 

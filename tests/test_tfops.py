@@ -305,7 +305,8 @@ def test_ops_on_cuda_match_cpu(rng):
 @pytest.mark.parametrize("call,message", [
     (lambda: tfops.resize_bicubic_legacy(torch.zeros(1, 3, 4, 4), 0), "scale must be an integer >= 1, got 0"),
     (lambda: tfops.resize_bilinear_legacy(torch.zeros(1, 3, 4, 4), 2.5), "scale must be an integer >= 1, got 2.5"),
-    (lambda: tfops.resize_bicubic_legacy(torch.zeros(3, 4, 4), 4), "x must have shape (N, C, H, W), got shape (3, 4, 4)"),
+    (lambda: tfops.resize_bicubic_legacy(torch.zeros(3, 4, 4), 4),
+     "x must have shape (N, C, H, W), got shape (3, 4, 4)"),
     (lambda: tfops.resize_nearest_legacy(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), 2),
      "x must be a floating-point tensor, got dtype torch.uint8"),
     (lambda: tfops.space_to_depth(np.zeros((1, 3, 4, 4)), 2),

@@ -115,3 +115,17 @@ def test_cli_demo_error_is_one_line(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "d"), "--frames", "2"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--frames: expected an integer >= 6" in err
+
+
+def test_a_failed_demo_run_is_one_error(tmp_path, monkeypatch):
+    import vsrbench.runner
+    from vsrbench.runner import RunSummary
+
+    def failing(bench, results_dir, **_):
+        return RunSummary(results_dir, 1, "tecogan", "x", failed=[("bicubic", "demo", "coffee-zoom", "boom")],
+                          status="done")
+
+    monkeypatch.setattr(vsrbench.runner, "run_benchmark", failing)
+    with pytest.raises(InputError, match=r"^the demo benchmark did not complete \(done\): bicubic/demo/coffee-zoom: "
+                                         r"boom$"):
+        D.run_demo(tmp_path / "d", 6, say=lambda line: None)

@@ -164,3 +164,18 @@ def test_docstring_examples():
 
     result = doctest.testmod(P)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_error_messages_of_figures(stored, tmp_path):
+    res, _ = stored
+    df = load_results(res)
+    with pytest.raises(InputError, match=r"^sequence: no results for 'tilt' in dataset 'toy'$"):
+        P.plot_curves(df, "toy", "tilt", ["psnr"], P.method_colors(METHODS))
+    with pytest.raises(InputError, match=r"^tradeoff: dataset 'toy' needs a temporal metric \(tof, tlp\) and psnr or "
+                                         r"lpips, has psnr, ssim$"):
+        P.plot_results(res, tmp_path / "f", kinds="tradeoff", metrics=["psnr", "ssim"])
+    with pytest.raises(InputError, match=r"^profiles: no sequence 'tilt' in the ground truth '.*gt'$"):
+        P.sequence_frames(res, "toy", "tilt", METHODS)
+    with pytest.raises(InputError, match=r"^profiles: no run record of '.*res' names dataset 'other', so its "
+                                         r"ground-truth frames cannot be found$"):
+        P.sequence_frames(res, "other", "pan", METHODS)

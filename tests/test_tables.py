@@ -355,3 +355,15 @@ def test_docstring_examples():
 
     result = doctest.testmod(T)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_more_error_messages(tmp_path):
+    two = pd.concat([THREE, results({("A", "x", "psnr"): [1.0]}, dataset="other")])
+    with pytest.raises(InputError, match=r"^dataset: expected the results of one dataset, got toy, other$"):
+        T.compute_scores(two, ["psnr"])
+    from vsrbench.commands.table import output_format
+
+    with pytest.raises(InputError, match=r"^--out: cannot tell the format from the extension '.txt' of 't.txt'; use "
+                                         r"\.md, \.markdown, \.tex, \.csv, \.html, \.htm or pass --format$"):
+        output_format(None, "t.txt")
+    assert output_format(None, "T.HTM") == "html" and output_format("csv", "t.tex") == "csv"

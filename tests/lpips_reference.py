@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import os
 import warnings
@@ -170,3 +171,23 @@ def alexnet_home(tmp_path_factory, monkeypatch) -> Path:
     home = random_backbone_home(tmp_path_factory, "alex")
     monkeypatch.setenv("TORCH_HOME", str(home))
     return home
+
+
+def memoized(distance_fn):
+    """Wrap ``fn(a, b) -> tensor`` so that a repeated call on identical tensors is answered from
+    a cache keyed by their exact bytes (two loops over the same frames then share the
+    expensive network passes; different inputs still get computed)."""
+    cache: dict[tuple, torch.Tensor] = {}
+
+    def key(t: torch.Tensor) -> tuple:
+        t = t.detach().contiguous()
+        return tuple(t.shape), str(t.dtype), hashlib.sha1(t.numpy().tobytes()).hexdigest()
+
+    @torch.no_grad()
+    def fn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        k = (key(a), key(b))
+        if k not in cache:
+            cache[k] = distance_fn(a, b)
+        return cache[k]
+
+    return fn

@@ -48,6 +48,7 @@ from torch import nn
 
 from vsrbench.baselines import tfops
 from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, register_model
+from vsrbench.device import resolve_device
 from vsrbench.errors import InputError, WeightsError
 from vsrbench.io import check_frame
 from vsrbench.weights import find_weights
@@ -538,18 +539,6 @@ def temporal_padding(num_frames: int, num_pad_front: int) -> list[int]:
     return list(range(pad, 0, -1)) + list(range(num_frames))
 
 
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device: {str(device)!r} requested but CUDA is not available")
-    return dev
-
-
 def _frame_tensor(frame: np.ndarray, index: int, size: tuple[int, int] | None) -> torch.Tensor:
     """An RGB frame (H, W, 3), uint8 or float in [0, 1], as float32 (3, H, W) in [0, 1]."""
     a = check_frame(frame, f"frame {index}")
@@ -589,7 +578,7 @@ class FRVSRModel(SRModel):
         self.name, self.scale = name, net.scale
         self.num_pad_front = _check_positive(num_pad_front, "num_pad_front", 0)
         self.chunk = _check_positive(chunk, "chunk")
-        self.device = _resolve_device(device)
+        self.device = resolve_device(device)
         self.net = net.to(device=self.device, dtype=torch.float32).eval().requires_grad_(False)
 
     def _padded(self, frames: Iterable[np.ndarray]) -> tuple[Iterator[torch.Tensor], int]:
@@ -626,8 +615,9 @@ _PT_NOTE = ("Reported = TecoGAN-PyTorch's benchmark table (resources/benchmark.p
             "TecoGAN metrics code (Y-PSNR, LPIPS, tOF, tLP×100).")
 
 
-def _metrics(psnr: float, lpips: float, tof: float, tlp100: float) -> dict[str, float]:
-    return {"psnr": psnr, "lpips": lpips, "tof": tof, "tlp100": tlp100}
+def _metrics(psnr: float, lpips: float, tof: float, tlp: float) -> dict[str, float]:
+    """Reported numbers under vsrbench's metric names (``tlp`` is tLP×100, the TecoGAN protocol's scale)."""
+    return {"psnr": psnr, "lpips": lpips, "tof": tof, "tlp": tlp}
 
 
 @dataclass(frozen=True)
@@ -655,8 +645,9 @@ def _pt_checkpoint(filename: str, old_name: str, md5: str, reported: dict) -> Ch
 VARIANTS: tuple[_Variant, ...] = (
     _Variant("tecogan", "TecoGAN (Chu et al., 2020), official TF release, 16 residual blocks", 16, "tf",
              _tf_checkpoint("TecoGAN", TF_SOURCE, {"Vid4 BD": _metrics(25.57, 0.162, 0.189, 0.668)},
-                            "Reported = the TecoGAN paper (Vid4, tOF as printed ÷10); NNabla and "
-                            "TecoGAN-PyTorch re-evaluations agree.", "Apache-2.0"), "bd-tecogan"),
+                            "Reported = the TecoGAN paper's Vid4 row as quoted in NNabla's TecoGAN README; "
+                            "TecoGAN-PyTorch's re-evaluation gives 25.57 / 0.162 / 0.190 / 0.668.",
+                            "Apache-2.0"), "bd-tecogan"),
     _Variant("frvsr", "FRVSR as released with TecoGAN (ourFRVSR, 10 residual blocks), official TF", 10, "tf",
              _tf_checkpoint("ourFRVSR", FRVSR_SOURCE, {"Vid4 BD": _metrics(26.91, 0.251, 0.209, 0.957)},
                             "Reported = TecoGAN-PyTorch's benchmark table, row 'Official FRVSR'.",

@@ -565,9 +565,9 @@ def test_registered_variants():
         assert (variants[name].num_blocks, variants[name].semantics) == (blocks, sem)
     tecogan = MODELS["tecogan"].checkpoints[0]
     assert tecogan.companions == ("TecoGAN.data-00000-of-00001",) and tecogan.licence == "Apache-2.0"
-    assert tecogan.reported["Vid4 BD"] == {"psnr": 25.57, "lpips": 0.162, "tof": 0.189, "tlp100": 0.668}
+    assert tecogan.reported["Vid4 BD"] == {"psnr": 25.57, "lpips": 0.162, "tof": 0.189, "tlp": 0.668}
     assert MODELS["frvsr"].checkpoints[0].reported["Vid4 BD"] == {"psnr": 26.91, "lpips": 0.251, "tof": 0.209,
-                                                                  "tlp100": 0.957}
+                                                                  "tlp": 0.957}
     with pytest.raises(UnknownNameError, match="did you mean 'tecogan'"):
         MODELS["tecogen"]
 
@@ -713,7 +713,7 @@ def test_uint8_and_float_frames_agree(small_tf_net):
     (lambda net: FRVSRModel(net, name="t", num_pad_front=-1), "num_pad_front: expected an integer >= 0, got -1"),
     (lambda net: FRVSRModel(net, name="t", chunk=0), "chunk: expected an integer >= 1, got 0"),
     (lambda net: FRVSRModel(net, name="t", device="tpu"),
-     "device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got 'tpu'"),
+     "device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
     (lambda net: FRNet(10, semantics="pt"), "semantics: expected one of 'tf', 'pt-bd', 'pt-bi', got 'pt'"),
     (lambda net: FRNet(10, scale=3), "scale: expected one of [2, 4], got 3"),
     (lambda net: FRNet(0), "num_blocks: expected an integer >= 1, got 0"),

@@ -265,8 +265,11 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     write_ground_truth(out / "data" / "gt", frames)
     bench = out / MARKER
     atomic_write_text(bench, bench_toml(metrics))
-    summary = run_benchmark(bench, out / "results", device="cpu",
-                            progress=say if progress else (lambda line: line.startswith("warning") and say(line)))
+    def runner_line(line: str) -> None:  # the runner's warnings always, its progress on request
+        if progress or line.startswith("warning"):
+            say(line)
+
+    summary = run_benchmark(bench, out / "results", device="cpu", progress=runner_line)
     if not summary.ok:
         raise InputError(f"the demo benchmark did not complete ({summary.status}): " + "; ".join(
             f"{m}/{d}/{s}: {why}" for m, d, s, why in summary.failed))

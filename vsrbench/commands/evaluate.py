@@ -98,7 +98,9 @@ def _resume(out: Path, proto, metrics, acc, wanted: set[str], frame_names: dict)
         return []
     try:
         prev = json.loads(summ.read_text())
-        df = pd.read_csv(frames)
+        # names stay text: REDS sequences are "000", "011", ... and frames "00000000.png"
+        df = pd.read_csv(frames, dtype={"sequence": str, "frame_name": str}, keep_default_na=False,
+                         na_values={"value": ["nan"]})
     except (ValueError, OSError):
         return []  # unreadable leftovers are recomputed (and replaced atomically)
     if prev.get("protocol_hash") != proto.hash or prev.get("metrics") != list(metrics):

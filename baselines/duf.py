@@ -40,10 +40,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, register_model
+from vsrbench.baselines.registry import (
+    Checkpoint, ModelSpec, SRModel, frame_to_tensor, full_fp32, register_model,
+)
 from vsrbench.baselines.tfops import depth_to_space
 from vsrbench.errors import InputError, WeightsError
-from vsrbench.io import check_frame
+from vsrbench.device import resolve_device
 from vsrbench.weights import find_weights
 
 #: frames in one input window; the output is its centre frame
@@ -324,31 +326,6 @@ def load_duf(path: str | os.PathLike, *, layers: int | None = None, scale: int |
 # inference over a sequence
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """'cpu', 'cuda', 'cuda:N' or 'auto' (CUDA when available) -> a torch.device."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InputError(f"device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device: {str(device)!r} requested but CUDA is not available")
-    if dev.type not in ("cpu", "cuda"):
-        raise InputError(f"device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
-    return dev
-
-
-def frame_to_tensor(frame: np.ndarray, index: int) -> torch.Tensor:
-    """An RGB frame (H, W, 3), uint8 or float in [0, 1], as a float32 (3, H, W) tensor in [0, 1]."""
-    a = check_frame(frame, f"frame {index}")
-    if a.dtype == np.uint8:
-        a = a.astype(np.float32) / np.float32(255.0)
-    elif not np.issubdtype(a.dtype, np.floating):
-        raise InputError(f"frame {index}: expected uint8 or float in [0, 1], got dtype {a.dtype}")
-    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)
-
-
 def windows(frames: Iterable[np.ndarray]) -> Iterator[torch.Tensor]:
     """One (3, 7, H, W) window per frame, centred on it; 3 zero frames pad each end (test.py)."""
     radius = T_IN // 2
@@ -401,16 +378,9 @@ class DUFModel(SRModel):
     def upscale(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Yield one (R·H, R·W, 3) float32 frame in [0, 1] units (unclipped) per input frame."""
         for batch in _batches(windows(frames), self.chunk):
-            with _full_fp32():
+            with full_fp32():
                 out = self.net(batch.to(self.device)).permute(0, 2, 3, 1).cpu().numpy()
             yield from out
-
-
-def _full_fp32():
-    """A context in which cuDNN convolutions run in IEEE fp32 (by default they may use TF32)."""
-    cudnn = torch.backends.cudnn
-    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
-                       allow_tf32=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,12 +31,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, register_model
+from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, frame_to_tensor, register_model
 from vsrbench.baselines.tfckpt import list_variables, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy, resize_nearest_legacy
 from vsrbench.device import resolve_device
 from vsrbench.errors import InputError, WeightsError
-from vsrbench.io import check_frame
 from vsrbench.weights import search_dirs, sha256sum, vsrbench_home
 
 #: per-channel RGB means subtracted from the [0, 1] input (the authors' PER_CHANNEL_MEANS)
@@ -207,19 +206,9 @@ def load_enet(path: str | os.PathLike, *, check_sha256: bool = True) -> ENet:
 # inference
 
 
-def frame_tensor(frame: np.ndarray, index: int) -> torch.Tensor:
-    """An RGB frame (H, W, 3), uint8 or float in [0, 1], as a float32 (3, H, W) tensor in [0, 1]."""
-    a = check_frame(frame, f"frame {index}")
-    if a.dtype == np.uint8:
-        a = a.astype(np.float32) / np.float32(255.0)
-    elif not np.issubdtype(a.dtype, np.floating):
-        raise InputError(f"frame {index}: expected uint8 or float in [0, 1], got dtype {a.dtype}")
-    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)
-
-
 def _batches(frames: Iterable[np.ndarray], chunk: int) -> Iterator[torch.Tensor]:
     """Consecutive frames of the same size, ``chunk`` at a time, as (N, 3, H, W) tensors."""
-    tensors = (frame_tensor(f, i) for i, f in enumerate(frames))
+    tensors = (frame_to_tensor(f, i) for i, f in enumerate(frames))
     for _, same_size in groupby(tensors, key=lambda t: t.shape):
         batch: list[torch.Tensor] = []
         for t in same_size:

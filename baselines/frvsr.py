@@ -47,10 +47,11 @@ import torch
 from torch import nn
 
 from vsrbench.baselines import tfops
-from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, register_model
+from vsrbench.baselines.registry import (
+    Checkpoint, ModelSpec, SRModel, frame_to_tensor, full_fp32, register_model,
+)
 from vsrbench.device import resolve_device
 from vsrbench.errors import InputError, WeightsError
-from vsrbench.io import check_frame
 from vsrbench.weights import find_weights
 
 __all__ = [
@@ -539,29 +540,12 @@ def temporal_padding(num_frames: int, num_pad_front: int) -> list[int]:
     return list(range(pad, 0, -1)) + list(range(num_frames))
 
 
-def _frame_tensor(frame: np.ndarray, index: int, size: tuple[int, int] | None) -> torch.Tensor:
-    """An RGB frame (H, W, 3), uint8 or float in [0, 1], as float32 (3, H, W) in [0, 1]."""
-    a = check_frame(frame, f"frame {index}")
-    if size is not None and a.shape[:2] != size:
-        raise InputError(f"frame {index}: expected size {size[0]}x{size[1]} (H x W) like frame 0, "
-                         f"got {a.shape[0]}x{a.shape[1]}")
-    a = a.astype(np.float32) / np.float32(255.0) if a.dtype == np.uint8 else a.astype(np.float32)
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
-
-
 def _checked_frames(frames: Iterable[np.ndarray]) -> Iterator[torch.Tensor]:
     size = None
     for i, frame in enumerate(frames):
-        t = _frame_tensor(frame, i, size)
+        t = frame_to_tensor(frame, i, size)
         size = tuple(t.shape[1:])
         yield t
-
-
-def _full_fp32():
-    """A context in which cuDNN convolutions run in IEEE fp32 (by default they may use TF32)."""
-    cudnn = torch.backends.cudnn
-    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
-                       allow_tf32=False)
 
 
 class FRVSRModel(SRModel):
@@ -596,7 +580,7 @@ class FRVSRModel(SRModel):
         lr_prev = hr_prev = None
         while chunk := list(islice(stream, self.chunk)):
             lr = torch.stack(chunk)[None].to(self.device)
-            with _full_fp32():
+            with full_fp32():
                 hr, lr_prev, hr_prev = self.net.forward_sequence(lr, lr_prev, hr_prev)
             out = hr[0].permute(0, 2, 3, 1).cpu().numpy()
             skip = min(drop, len(out))

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
+import torch
 
-from vsrbench.errors import Registry
+from vsrbench.errors import InputError, Registry
+from vsrbench.io import check_frame
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,26 @@ class SRModel:
 
     def upscale(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def frame_to_tensor(frame: np.ndarray, index: int, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """An LR frame (H, W, 3), uint8 or float in [0, 1], as a float32 (3, H, W) tensor in [0, 1].
+
+    ``size`` (H, W), when given, is the size every frame of the sequence must have.
+    """
+    a = check_frame(frame, f"frame {index}")
+    if size is not None and a.shape[:2] != tuple(size):
+        raise InputError(f"frame {index}: expected size {size[0]}x{size[1]} (H x W) like frame 0, "
+                         f"got {a.shape[0]}x{a.shape[1]}")
+    if a.dtype == np.uint8:
+        a = a.astype(np.float32) / np.float32(255.0)
+    elif not np.issubdtype(a.dtype, np.floating):
+        raise InputError(f"frame {index}: expected uint8 or float in [0, 1], got dtype {a.dtype}")
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)
+
+
+def full_fp32():
+    """A context in which cuDNN convolutions run in IEEE fp32 (by default they may use TF32)."""
+    cudnn = torch.backends.cudnn
+    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
+                       allow_tf32=False)

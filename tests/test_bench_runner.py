@@ -611,9 +611,9 @@ def test_an_unavailable_cuda_device_stops_the_run_at_once(tmp_path, data, capsys
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main(["run", str(write_bench(tmp_path, BASE)), "--out", str(tmp_path / "res"), "--device", "cuda"]) == 2
     assert capsys.readouterr().err == ("vsrbench run: error: device 'cuda' requested but no CUDA device is available "
-                                       "(use --device cpu or auto)\n")
+                                       "(use 'cpu' or 'auto')\n")
     assert not (tmp_path / "res").exists()
-    with pytest.raises(InputError, match=r"^device must be auto, cpu, cuda or cuda:N, got 'gpu'$"):
+    with pytest.raises(InputError, match=r"^device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'$"):
         run_benchmark(write_bench(tmp_path, BASE), tmp_path / "res", device="gpu")
 
 

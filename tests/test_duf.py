@@ -500,7 +500,7 @@ def test_hdf5_without_params_group(tmp_path):
     (lambda: DUFModel(DUF(16, 2), name="d", chunk=0),
      "chunk: expected a positive integer (frames per forward pass), got 0"),
     (lambda: DUFModel(DUF(16, 2), name="d", device="tpu"),
-     "device: expected 'cpu', 'cuda', 'cuda:N' or 'auto', got 'tpu'"),
+     "device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
     (lambda: DUF(16, 2)(torch.zeros(1, 3, 5, 4, 4)),
      "DUF input: expected a tensor of shape (N, 3, 7, H, W), got (1, 3, 5, 4, 4)"),
     (lambda: list(windows([np.zeros((4, 5, 3), np.uint8), np.zeros((4, 6, 3), np.uint8)])),
@@ -520,7 +520,7 @@ def test_cuda_requested_without_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(InputError) as e:
         DUFModel(DUF(16, 2), name="d", device="cuda")
-    assert str(e.value) == "device: 'cuda' requested but CUDA is not available"
+    assert str(e.value) == "device 'cuda' requested but no CUDA device is available (use 'cpu' or 'auto')"
     assert DUFModel(DUF(16, 2), name="d", device="auto").device == torch.device("cpu")
 
 

@@ -196,7 +196,7 @@ def test_upscale_missing_weights_is_one_line_naming_the_file(tmp_path, rng, monk
 @pytest.mark.parametrize("extra, message", [
     (["--chunk", "4"], "--chunk: model 'bicubic' does not take a chunk size"),
     (["--chunk", "0"], "--chunk: expected a positive number of frames, got 0"),
-    (["--device", "cuda"], "--device: 'cuda' requested but CUDA is not available here (use --device cpu or auto)"),
+    (["--device", "cuda"], "device 'cuda' requested but no CUDA device is available (use 'cpu' or 'auto')"),
 ])
 def test_upscale_option_errors(tmp_path, rng, monkeypatch, capsys, extra, message):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -62,6 +62,7 @@ def reference_evaluate(
     params = proto.flow_params
     rows: list[tuple[int, str, float]] = []
     cut, n = proto.cut_frames, len(gt_frames)
+    pre_tar_g = pre_out_g = pre_img0 = pre_img1 = None  # the previous scored frame's grey images / tensors
     for i in range(cut, n - cut):
         out, tar = np.asarray(pred_frames[i]), np.asarray(gt_frames[i])
         if tar.shape[0] < out.shape[0] or tar.shape[1] < out.shape[1]:
@@ -69,8 +70,8 @@ def reference_evaluate(
         out_g = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
         tar_g = cv2.cvtColor(tar, cv2.COLOR_RGB2GRAY)
         if "tof" in metrics and i > cut:
-            f_t = cv2.calcOpticalFlowFarneback(pre_tar_g, tar_g, None, *params)  # noqa: F821
-            f_o = cv2.calcOpticalFlowFarneback(pre_out_g, out_g, None, *params)  # noqa: F821
+            f_t = cv2.calcOpticalFlowFarneback(pre_tar_g, tar_g, None, *params)
+            f_o = cv2.calcOpticalFlowFarneback(pre_out_g, out_g, None, *params)
             d = np.abs(_crop(f_t) - _crop(f_o))
             rows.append((i, "tof", float(np.sqrt(np.sum(d * d, axis=-1)).mean())))
         pre_tar_g, pre_out_g = tar_g, out_g
@@ -86,8 +87,8 @@ def reference_evaluate(
             if "lpips" in metrics:
                 rows.append((i, "lpips", float(lpips_fn(img0, img1).flatten()[0])))
             if "tlp" in metrics and i > cut:
-                d0 = float(lpips_fn(pre_img0, img0).flatten()[0])  # noqa: F821
-                d1 = float(lpips_fn(pre_img1, img1).flatten()[0])  # noqa: F821
+                d0 = float(lpips_fn(pre_img0, img0).flatten()[0])
+                d1 = float(lpips_fn(pre_img1, img1).flatten()[0])
                 rows.append((i, "tlp", proto.tlp_scale * abs(d0 - d1)))
             pre_img0, pre_img1 = img0, img1
     return rows

@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from vsrbench.device import resolve_device
 from vsrbench import __version__
 from vsrbench.bench import Benchmark, DatasetDef, MethodDef, load_bench
 from vsrbench.errors import InputError, VsrbenchError
@@ -113,8 +114,7 @@ def run_benchmark(
     """
     if not isinstance(bench, Benchmark):
         bench = load_bench(bench)
-    if str(device).split(":")[0] not in ("auto", "cpu", "cuda"):
-        raise InputError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
+    resolve_device(device)  # an unusable device stops the run before anything is written
     say = progress if callable(progress) else (_stderr if progress else _quiet)
     return _Runner(bench, Path(results_dir), device, say).run()
 
@@ -135,7 +135,7 @@ class _Runner:
         from vsrbench.metrics import METRICS
 
         self.bench, self.results_dir, self.say = bench, results_dir, say
-        self.device = resolve_device(device)
+        self.device = str(resolve_device(device))
         self.protocol = bench.protocol
         self.versions = {m: str(METRICS[m].version) for m in bench.metrics}
         self.models: dict[str, Any] = {}
@@ -318,7 +318,7 @@ class _Runner:
             from vsrbench.baselines import load_model
 
             try:
-                device = resolve_device(method.device) if method.device else self.device
+                device = str(resolve_device(method.device)) if method.device else self.device
                 self.say(f"loading model {method.model!r} for {method.name} on {device}")
                 model = load_model(method.model, weights=method.weights, device=device, **method.options)
             except VsrbenchError as e:  # missing weights, bad options: every sequence of the method
@@ -336,20 +336,6 @@ class _Runner:
 
 
 # ---------------------------------------------------------------------- helpers
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a CUDA device is available, else ``cpu``; ``cuda`` must exist."""
-    if device == "cpu":
-        return device
-    import torch
-
-    has_cuda = torch.cuda.is_available()
-    if device == "auto":
-        return "cuda" if has_cuda else "cpu"
-    if not has_cuda:
-        raise InputError(f"device {device!r} requested but no CUDA device is available (use --device cpu or auto)")
-    return device
-
 
 def library_versions() -> dict[str, str | None]:
     """Installed versions of the libraries that can change a number."""
@@ -434,4 +420,4 @@ def _last_line(log: Path) -> str:
     return lines[-1][:200] if len(lines) > 1 else "(no output)"
 
 
-__all__ = ["run_benchmark", "RunSummary", "resolve_device", "library_versions", "import_callable"]
+__all__ = ["run_benchmark", "RunSummary", "library_versions", "import_callable"]

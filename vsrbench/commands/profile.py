@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from vsrbench.errors import InputError
     from vsrbench.io import open_sequence
-    from vsrbench.metrics.profile import default_profile_col, default_profile_row, render_profiles, temporal_profile
+    from vsrbench.metrics.profile import default_profile_row, render_profiles, temporal_profile
 
     gt = open_sequence(args.gt)
     preds = [open_sequence(p) for p in args.pred]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
-from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
 from vsrbench.commands.degrade import output_folders, png_names
+from vsrbench.device import resolve_device
 from vsrbench.errors import InputError
 
 NAME = "upscale"
@@ -37,17 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk", type=int, metavar="N",
                         help="frames per forward pass, for models that batch (e.g. DUF)")
     parser.add_argument("--overwrite", action="store_true", help="recompute frames that already exist")
-
-
-def resolve_device(device: str) -> str:
-    """'auto' -> 'cuda' when available, else 'cpu'; 'cuda' without CUDA is an InputError."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device: 'cuda' requested but CUDA is not available here (use --device cpu or auto)")
-    return device
 
 
 def _model_options(name: str, builder: Callable, chunk: int | None) -> dict:
@@ -92,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec = MODELS[args.model]  # unknown name -> did-you-mean, before any work
     options = _model_options(args.model, spec.builder, args.chunk)
-    device = resolve_device(args.device)
+    device = str(resolve_device(args.device))
     jobs = output_folders(args.input, open_dataset(args.input), args.output)
     plan = _plan(jobs, spec.kind == "sisr", args.overwrite)
     total, missing = sum(len(seq) for seq, _ in jobs), sum(len(todo) for *_, todo, _ in plan)

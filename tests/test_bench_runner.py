@@ -6,6 +6,7 @@ PSNR or a NumPy reference written here, never against numbers vsrbench produced 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -635,3 +636,31 @@ def test_missing_lpips_weights_stop_the_run_with_one_line(tmp_path, data, capsys
     err = capsys.readouterr().err
     assert err.startswith("vsrbench run: error: ") and "alexnet" in err and err.count("\n") == 1
     assert load_runs(res)["status"].tolist() == ["failed"] and load_results(res).empty
+
+
+# ---------------------------------------------------------------------- changed definitions
+
+def test_a_method_whose_definition_changed_is_refused_not_served_stale(tmp_path, data, capsys):
+    res = tmp_path / "res"
+    assert main(["run", str(write_bench(tmp_path, BASE)), "--out", str(res)]) == 0
+    changed = BASE.replace('[methods.B]\noutputs = { syn = "data/B" }', '[methods.B]\noutputs = { syn = "data/A" }')
+    capsys.readouterr()
+    assert main(["run", str(write_bench(tmp_path, changed, "changed.toml")), "--out", str(res)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"vsrbench run: error: method 'B' was run into {str(res)!r} with a different outputs.syn; "
+                   "its stored outputs and scores belong to that definition: give it a new name or use a new "
+                   "results folder\n")
+    # the stored results are untouched: B still has its own (worse) numbers
+    df = load_results(res)
+    means = df[df.metric == "psnr"].groupby("method")["value"].mean()
+    assert means["A"] > means["B"]
+
+
+def test_fields_that_do_not_change_frames_may_change(tmp_path, data):
+    res = tmp_path / "res"
+    assert main(["run", str(write_bench(tmp_path, BASE)), "--out", str(res)]) == 0
+    body = BASE.replace('[methods.B]\noutputs = { syn = "data/B" }',
+                        '[methods.B]\noutputs = { syn = "data/B" }\nreported = { psnr = 30.0 }\ndescription = "noisy"')
+    assert main(["run", str(write_bench(tmp_path, body, "b2.toml")), "--out", str(res)]) == 0
+    recorded = json.loads((res / "definitions.json").read_text())
+    assert recorded["methods"]["B"]["outputs"] == {"syn": str(data / "B")}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 import platform
 import shlex
@@ -38,11 +39,13 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from vsrbench.device import resolve_device
 from vsrbench import __version__
 from vsrbench.bench import Benchmark, DatasetDef, MethodDef, load_bench
+from vsrbench.device import resolve_device
 from vsrbench.errors import InputError, VsrbenchError
-from vsrbench.io import FrameSequence, check_frame, open_dataset, open_sequence, to_uint8, write_frame
+from vsrbench.io import (
+    FrameSequence, atomic_write_text, check_frame, open_dataset, open_sequence, to_uint8, write_frame,
+)
 from vsrbench.store import ResultsStore, SequenceResult
 from vsrbench.weights import sha256sum
 
@@ -146,6 +149,7 @@ class _Runner:
 
     def run(self) -> RunSummary:
         start = time.monotonic()
+        self.check_definitions()
         with ResultsStore(self.results_dir) as store:
             run_id = store.start_run(self.run_record())
             summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
@@ -163,6 +167,38 @@ class _Runner:
                 summary.seconds = time.monotonic() - start
                 store.finish_run(run_id, summary.status, weights=self.weights)
         return summary
+
+    def check_definitions(self) -> None:
+        """Refuse a dataset or method whose definition changed since it was run into this folder.
+
+        Its outputs and scores are stored under its name; reusing them for a new definition
+        (other weights, command, outputs folder, degradation, ...) would report old numbers under
+        the new setting. Fields that do not change frames (reported numbers, description, device,
+        the dataset list of a method, the sequence list of a dataset) may change freely, and an
+        ``outputs`` table may gain datasets.
+        """
+        path = self.results_dir / DEFINITIONS_FILE
+        plain = self.bench.to_dict()
+        current = {kind: {name: {k: v for k, v in d.items() if k not in _FREE_FIELDS[kind]}
+                          for name, d in plain[kind].items()} for kind in ("datasets", "methods")}
+        try:
+            stored = json.loads(path.read_text()) if path.is_file() else {}
+        except ValueError:
+            raise InputError(f"{str(path)!r} is not valid JSON; it records what was run into this folder "
+                             "(restore it, or use a new results folder)") from None
+        for kind, defs in current.items():
+            for name, new in defs.items():
+                old = stored.get(kind, {}).get(name)
+                changed = _changed_fields(old, new) if old is not None else []
+                if changed:
+                    raise InputError(
+                        f"{kind[:-1]} {name!r} was run into {str(self.results_dir)!r} with a different "
+                        f"{', '.join(changed)}; its stored outputs and scores belong to that definition: "
+                        "give it a new name or use a new results folder")
+        merged = {kind: {**stored.get(kind, {}), **{n: _merge_outputs(stored.get(kind, {}).get(n), d)
+                                                     for n, d in current[kind].items()}} for kind in current}
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
 
     def run_record(self) -> dict[str, Any]:
         return {
@@ -336,6 +372,29 @@ class _Runner:
 
 
 # ---------------------------------------------------------------------- helpers
+
+DEFINITIONS_FILE = "definitions.json"
+# definition fields that do not change a method's or dataset's frames
+_FREE_FIELDS = {"methods": ("reported", "description", "device", "datasets"), "datasets": ("sequences",)}
+
+
+def _changed_fields(old: dict, new: dict) -> list[str]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if key == "outputs" and isinstance(a, dict) and isinstance(b, dict):
+            out += [f"outputs.{d}" for d in sorted(set(a) & set(b)) if a[d] != b[d]]
+        elif a != b:
+            out.append(key)
+    return out
+
+
+def _merge_outputs(old: dict | None, new: dict) -> dict:
+    """A method's recorded definition after this run: ``outputs`` keeps datasets it ran before."""
+    if old and isinstance(old.get("outputs"), dict) and isinstance(new.get("outputs"), dict):
+        return {**new, "outputs": {**old["outputs"], **new["outputs"]}}
+    return new
+
 
 def library_versions() -> dict[str, str | None]:
     """Installed versions of the libraries that can change a number."""

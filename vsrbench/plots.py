@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from vsrbench.errors import InputError
-from vsrbench.io import atomic_write_bytes
+from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.tables import (
     compute_scores, format_value, metric_label, metric_name, ordered, resolve_metrics, select,
@@ -213,11 +213,12 @@ def plot_profiles(profiles: Mapping[str, np.ndarray], colors: Mapping[str, str],
 
 # ------------------------------------------------------------------ from a results folder
 
-def _pick(sequences: Mapping, name: str):
-    """Sequence ``name`` of a dataset; a dataset of one sequence pairs regardless of names."""
+def _pick(sequences: Mapping[str, FrameSequence], name: str, *, lone_ok: bool) -> FrameSequence | None:
+    """Sequence ``name``; with ``lone_ok`` (the GT is a single sequence) a lone sequence pairs regardless
+    of names, the way the runner pairs them."""
     if name in sequences:
         return sequences[name]
-    return next(iter(sequences.values())) if len(sequences) == 1 else None
+    return next(iter(sequences.values())) if lone_ok and len(sequences) == 1 else None
 
 
 def _bench_of(results_dir: Path, dataset: str) -> dict | None:
@@ -229,15 +230,13 @@ def _bench_of(results_dir: Path, dataset: str) -> dict | None:
 
 
 def sequence_frames(results_dir: str | Path, dataset: str, sequence: str,
-                    methods: Sequence[str]) -> tuple[object, dict[str, object]]:
+                    methods: Sequence[str]) -> tuple[FrameSequence, dict[str, FrameSequence]]:
     """GT and output frame sequences of one stored sequence, found from the run record.
 
     GT comes from the benchmark's ``datasets.<dataset>.gt``; outputs from a method's
     ``outputs`` folder or ``<results>/outputs/<method>/<dataset>/<sequence>/``. Methods
     without frames are left out; raises InputError when GT cannot be found.
     """
-    from vsrbench.io import open_dataset, open_sequence
-
     results_dir = Path(results_dir)
     bench = _bench_of(results_dir, dataset)
     if bench is None:
@@ -245,9 +244,11 @@ def sequence_frames(results_dir: str | Path, dataset: str, sequence: str,
                          "so its ground-truth frames cannot be found")
     gt_root = Path(bench["datasets"][dataset]["gt"])
     try:
-        gt = _pick(open_dataset(gt_root), sequence)
+        gt_sequences = open_dataset(gt_root)
     except InputError as e:
         raise InputError(f"profiles: ground truth of {dataset!r} is not readable any more ({e})") from None
+    lone = len(gt_sequences) == 1
+    gt = _pick(gt_sequences, sequence, lone_ok=lone)
     if gt is None:
         raise InputError(f"profiles: no sequence {sequence!r} in the ground truth {str(gt_root)!r}")
     outputs = {}
@@ -255,7 +256,7 @@ def sequence_frames(results_dir: str | Path, dataset: str, sequence: str,
         spec = bench.get("methods", {}).get(method, {})
         given = (spec.get("outputs") or {}).get(dataset)
         try:
-            seq = _pick(open_dataset(given), sequence) if given else \
+            seq = _pick(open_dataset(given), sequence, lone_ok=lone) if given else \
                 open_sequence(results_dir / "outputs" / method / dataset / sequence)
         except InputError:
             seq = None

@@ -5,17 +5,17 @@
 - each frame's LPIPS backbone features are computed once (output and GT batched together)
   and reused for LPIPS(O_t, G_t) and for both tLP terms of the pairs (t-1, t) and (t, t+1):
   two backbone passes per frame instead of six;
-- the two Farneback flows of a pair run in worker threads (OpenCV releases the GIL), and so
-  does decoding of the next frames, while PSNR / SSIM / LPIPS run on the main thread (on the
-  GPU when ``device`` is CUDA).
+- the two Farneback flows of a pair, the decoding of the next frames and (on CPU) the two
+  single-threaded LPIPS passes run in worker threads (OpenCV and torch release the GIL), while
+  PSNR / SSIM run on the main thread; on CUDA, LPIPS is one batched pass on the GPU.
 
 The numbers are identical to the straightforward loop (:mod:`vsrbench.reference`).
 """
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -113,8 +113,9 @@ def evaluate_sequence(
     idx = list(range(cut, n - cut))
     scores = SequenceScores(name=name or gt_seq.name, protocol=proto,
                             frame_names=[gt_seq.frame_name(i) for i in range(n)])
-    n_workers = workers or min(4, (os.cpu_count() or 2) + 1)
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+    n_workers = workers or 4
+    on_cpu = dev.type == "cpu"
+    with ThreadPoolExecutor(max_workers=n_workers) as pool, _single_torch_thread(on_cpu):
         def load(i: int) -> Future:
             return pool.submit(lambda: (gt_seq[i], pred_seq[i]))
 
@@ -137,6 +138,11 @@ def evaluate_sequence(
                                       pool.submit(flow, prev_grey[1], cur_grey[1], proto)))
                 prev_grey = cur_grey
             pc, gc = crop(p.to(dev), proto), crop(g.to(dev), proto)
+            if model is not None and on_cpu:  # two single-threaded passes side by side
+                jobs = [pool.submit(model.features, to_lpips_input(x)) for x in (pc, gc)]
+            elif model is not None:  # one batched pass on the GPU
+                feats = model.features(to_lpips_input(torch.cat([pc, gc])))
+                jobs = [None, None]
             if want & {"psnr", "ssim"}:
                 pp, gg = color_planes(pc, proto), color_planes(gc, proto)
                 if "psnr" in want:
@@ -144,8 +150,10 @@ def evaluate_sequence(
                 if "ssim" in want:
                     scores.rows.append((t, "ssim", float(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))[0])))
             if model is not None:
-                feats = model.features(to_lpips_input(torch.cat([pc, gc])))  # [output, GT] in one pass
-                fp, fg = [f[0:1] for f in feats], [f[1:2] for f in feats]
+                if on_cpu:
+                    fp, fg = jobs[0].result(), jobs[1].result()
+                else:
+                    fp, fg = [f[0:1] for f in feats], [f[1:2] for f in feats]
                 if "lpips" in want:
                     scores.rows.append((t, "lpips", float(model.distance(fp, fg)[0])))
                 if "tlp" in want and prev_feats is not None:
@@ -162,6 +170,24 @@ def evaluate_sequence(
     order = {m: i for i, m in enumerate(metrics)}
     scores.rows.sort(key=lambda r: (r[0], order[r[1]]))
     return scores
+
+
+@contextmanager
+def _single_torch_thread(enabled: bool):
+    """On CPU, torch runs single-threaded while the pipeline runs its own threads.
+
+    The flows, the decoding and the two LPIPS passes already keep every core busy; torch's
+    intra-op pool on top of them oversubscribes the cores, and its spinning workers then slow
+    everything down (5x measured on 2 cores). Restored on exit.
+    """
+    before = torch.get_num_threads()
+    if enabled:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if enabled:
+            torch.set_num_threads(before)
 
 
 def _collect_flow(scores: SequenceScores, job, proto: Protocol) -> None:

@@ -13,13 +13,15 @@ Helpers here:
   CUDA build of torchvision, see its docstring), or skips the calling test with the reason;
 - :func:`write_random_backbone` writes the seeded random torchvision checkpoint;
 - :func:`reference_model` builds ``lpips.LPIPS`` and :func:`reference_distance` runs it on RGB
-  uint8 frames with TecoGAN's input scaling (``x / 127.5 - 1``).
+  uint8 frames with TecoGAN's input scaling (``x / 127.5 - 1``);
+- :func:`random_backbone_home` / the ``alexnet_home`` fixture: a ``TORCH_HOME`` with that
+  checkpoint, written once per session;
+- :func:`computed_once` / :func:`remember`: expensive real-data runs shared between test modules.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import io
 import os
 import warnings
@@ -173,21 +175,22 @@ def alexnet_home(tmp_path_factory, monkeypatch) -> Path:
     return home
 
 
-def memoized(distance_fn):
-    """Wrap ``fn(a, b) -> tensor`` so that a repeated call on identical tensors is answered from
-    a cache keyed by their exact bytes (two loops over the same frames then share the
-    expensive network passes; different inputs still get computed)."""
-    cache: dict[tuple, torch.Tensor] = {}
 
-    def key(t: torch.Tensor) -> tuple:
-        t = t.detach().contiguous()
-        return tuple(t.shape), str(t.dtype), hashlib.sha1(t.numpy().tobytes()).hexdigest()
+_ONCE: dict[tuple, object] = {}
 
-    @torch.no_grad()
-    def fn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        k = (key(a), key(b))
-        if k not in cache:
-            cache[k] = distance_fn(a, b)
-        return cache[k]
 
-    return fn
+def computed_once(key: tuple, compute):
+    """``compute()``'s result for ``key``, computed at most once per test session.
+
+    The real-data runs (Vid4 calendar through the one-pass pipeline and through the
+    straightforward loop, several seconds each) are compared with each other and with other
+    references by more than one test module; put the backbone folder (``TORCH_HOME``) in the key.
+    """
+    if key not in _ONCE:
+        _ONCE[key] = compute()
+    return _ONCE[key]
+
+
+def remember(key: tuple, value) -> None:
+    """Offer a result computed elsewhere (e.g. under a benchmark timer) to :func:`computed_once`."""
+    _ONCE.setdefault(key, value)

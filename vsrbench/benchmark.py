@@ -6,7 +6,6 @@ Used by ``vsrbench bench`` and by the pytest-benchmark suite. Numbers must be id
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,9 +77,3 @@ def compare(gt, pred, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "
         diffs[m] = max(diffs.get(m, 0.0), abs(a[(f, m)] - v) if np.isfinite(v) else 0.0)
     return BenchResult(frames=len(gt) - 2 * fast.protocol.cut_frames, fast_s=min(fast_t), reference_s=min(ref_t),
                        max_abs_diff=diffs)
-
-
-def random_backbone_dir() -> str:
-    d = tempfile.mkdtemp(prefix="vsrbench-bench-")
-    write_random_backbone(d)
-    return d

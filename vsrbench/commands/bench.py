@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 
 NAME = "bench"
 HELP = "measure evaluation speed: one-pass pipeline vs the straightforward loop (same numbers)"
@@ -18,10 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from vsrbench.benchmark import compare, random_backbone_dir, synthetic_pair
+    from vsrbench.benchmark import compare, synthetic_pair, write_random_backbone
     from vsrbench.errors import InputError
     from vsrbench.io import open_sequence
-    from vsrbench.metrics.lpips import BACKBONE_FILES, lpips_available
+    from vsrbench.metrics.lpips import lpips_available
 
     if bool(args.gt) != bool(args.pred):
         raise InputError("give both --gt and --pred, or neither (synthetic frames)")
@@ -32,10 +33,11 @@ def run(args) -> int:
         gt, pred = synthetic_pair(args.frames)
         what = f"{args.frames} synthetic 720x576 frames"
     weights = args.lpips_weights
-    if weights is None and not lpips_available():
-        weights = f"{random_backbone_dir()}/{BACKBONE_FILES['alex']}"
-        print("note: no AlexNet backbone found; timing with a seeded random one", file=sys.stderr)
-    r = compare(gt, pred, lpips_weights=weights, repeat=args.repeat)
+    with tempfile.TemporaryDirectory(prefix="vsrbench-bench-") as tmp:  # removed afterwards
+        if weights is None and not lpips_available():
+            weights = str(write_random_backbone(tmp))
+            print("note: no AlexNet backbone found; timing with a seeded random one", file=sys.stderr)
+        r = compare(gt, pred, lpips_weights=weights, repeat=args.repeat)
     print(f"{what}: {r.frames} scored frames, metrics psnr,ssim,lpips,tof,tlp (protocol tecogan, CPU)")
     print(f"  straightforward loop : {r.reference_s:7.2f} s  ({r.frames / r.reference_s:5.2f} frames/s)")
     print(f"  vsrbench one-pass    : {r.fast_s:7.2f} s  ({r.frames / r.fast_s:5.2f} frames/s)")

@@ -1,0 +1,104 @@
+"""Speed of the one-pass evaluation against the straightforward loop, with pytest-benchmark.
+
+Both score Vid4 calendar: GT against DUF-52L's output (../shared/data/vid4, 10 frames of
+720x576, protocol tecogan, all five metrics, a seeded random torchvision AlexNet as LPIPS
+backbone). The two tests are one benchmark group, and each checks its numbers against the
+other implementation's (run once, outside the timer, and reused).
+
+pyproject's ``addopts`` has ``--benchmark-disable``: in the normal suite each function runs
+once, as a plain test. To measure:
+
+    pytest tests/test_bench_metrics.py --benchmark-enable --benchmark-group-by=group
+
+Also here: ``vsrbench bench --frames 6`` on synthetic frames (prints the speed-up line).
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from conftest import shared_path
+from lpips_reference import alexnet_home, computed_once, remember  # noqa: F401  (alexnet_home: a fixture)
+
+from vsrbench.cli import main
+from vsrbench.evaluate import evaluate_sequence
+from vsrbench.io import open_sequence
+from vsrbench.metrics.lpips import get_lpips
+from vsrbench.reference import reference_evaluate
+
+GROUP = "evaluate vid4/calendar GT vs DUF-52L, 10 frames, 5 metrics"
+TOL = {"psnr": 1e-6, "ssim": 1e-7, "lpips": 1e-6, "tof": 1e-6, "tlp": 1e-4}
+
+
+@pytest.fixture(scope="module")
+def calendar():
+    return (open_sequence(shared_path("data", "vid4", "GT", "calendar")),
+            open_sequence(shared_path("data", "vid4", "DUF-52L", "calendar")))
+
+
+def one_pass(gt, out) -> list:
+    """vsrbench's pipeline: rows (frame, metric, value)."""
+    return evaluate_sequence(gt, out, device="cpu").rows
+
+
+def straightforward(gt, out) -> list:
+    """The plain loop with vsrbench's LPIPS network: rows (frame, metric, value)."""
+    return reference_evaluate(gt, out, lpips_fn=get_lpips(device="cpu"))
+
+
+def run_key(fn, gt) -> tuple:
+    return fn.__name__, gt.source, os.environ.get("TORCH_HOME", "")
+
+
+def untimed(fn, gt, out) -> list:
+    """``fn``'s rows, computed at most once per session (other test modules reuse them)."""
+    return computed_once(run_key(fn, gt), lambda: fn(gt, out))
+
+
+def timed(benchmark, fn, calendar) -> list:
+    get_lpips(device="cpu")  # load the backbone before the clock starts
+    rows = benchmark.pedantic(fn, args=calendar, rounds=3, iterations=1)
+    remember(run_key(fn, calendar[0]), rows)
+    benchmark.extra_info["frames_scored"] = len({f for f, m, _ in rows if m == "psnr"})
+    return rows
+
+
+def assert_same(a: list, b: list) -> None:
+    da, db = {(f, m): v for f, m, v in a}, {(f, m): v for f, m, v in b}
+    assert sorted(da) == sorted(db) and len(da) == 6 * 3 + 5 * 2
+    for key, value in db.items():
+        assert da[key] == pytest.approx(value, abs=TOL[key[1]]), key
+
+
+@pytest.mark.slow
+@pytest.mark.benchmark(group=GROUP)
+def test_bench_one_pass(benchmark, calendar, alexnet_home):
+    rows = timed(benchmark, one_pass, calendar)
+    assert_same(rows, untimed(straightforward, *calendar))
+
+
+@pytest.mark.slow
+@pytest.mark.benchmark(group=GROUP)
+def test_bench_straightforward(benchmark, calendar, alexnet_home):
+    rows = timed(benchmark, straightforward, calendar)
+    assert_same(rows, untimed(one_pass, *calendar))
+
+
+@pytest.mark.slow
+def test_bench_command_on_synthetic_frames(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # where the random backbone goes (then removed)
+    assert main(["bench", "--frames", "6"]) == 0
+    cap = capsys.readouterr()
+    assert "note: no AlexNet backbone found; timing with a seeded random one" in cap.err
+    assert "6 synthetic 720x576 frames: 2 scored frames" in cap.out
+    assert re.search(r"^  speed-up             : \d+\.\d\dx$", cap.out, re.M), cap.out
+    diffs = dict(re.findall(r"(psnr|ssim|lpips|tof|tlp) ([0-9.e+-]+)", cap.out.split("max |difference|")[1]))
+    assert set(diffs) == set(TOL) and all(float(diffs[m]) <= TOL[m] for m in TOL)
+    assert list(tmp_path.iterdir()) == []  # the temporary backbone is gone
+
+
+def test_bench_command_needs_both_paths(capsys):
+    assert main(["bench", "--gt", "somewhere"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "vsrbench bench: error: give both --gt and --pred, or neither (synthetic frames)")

@@ -218,6 +218,24 @@ def test_resume_with_numeric_sequence_names(tmp_path, capsys, monkeypatch, rng):
     assert sorted(set(df["sequence"])) == ["000", "011"] and "00000003.png" in set(df["frame_name"])
 
 
+def test_protocol_name_with_commas_survives_csv_and_resume(data, capsys, monkeypatch):
+    root, gt, out = data
+    args = ("--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res", "--metrics", "psnr",
+            "--protocol", "basicsr-y", "--set", "crop_border=4", "--set", "cut_frames=1")
+    assert run_cli(capsys, *args)[0] == 0
+    df = pd.read_csv(root / "res" / "frames.csv")
+    assert list(df.columns) == ["sequence", "frame", "frame_name", "metric", "value", "protocol"]
+    assert set(df["protocol"]) == {"basicsr-y[crop_border=4,cut_frames=1]"} and len(df) == 2 * 5
+    first = json.loads((root / "res" / "summary.json").read_text())
+    calls = []
+    real = vsrbench.evaluate.evaluate_sequence
+    monkeypatch.setattr(vsrbench.evaluate, "evaluate_sequence", lambda g, p, **kw: calls.append(kw["name"]) or real(g, p, **kw))
+    assert run_cli(capsys, *args)[0] == 0
+    again = json.loads((root / "res" / "summary.json").read_text())
+    assert calls == [] and again["seq_avg"] == first["seq_avg"] and again["sequences"] == first["sequences"]
+    assert again["seq_avg"]["psnr"] > 0
+
+
 def test_other_metrics_are_not_resumed_from_old_files(data, capsys, monkeypatch):
     root, _, _ = data
     base = ("--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res")

@@ -120,7 +120,7 @@ def _write(out: Path, acc, frame_names, proto, metrics, header, done, complete: 
     lines = ["sequence,frame,frame_name,metric,value,protocol"]
     for seq, frame, metric, value in acc.rows():
         fname = frame_names.get(seq, {}).get(frame, "")
-        lines.append(f"{_csv(seq)},{frame},{_csv(str(fname))},{metric},{value!r},{proto.name}")
+        lines.append(f"{_csv(seq)},{frame},{_csv(str(fname))},{metric},{value!r},{_csv(proto.name)}")
     atomic_write_text(out / "frames.csv", "\n".join(lines) + "\n")
     summary = dict(header)
     summary["date"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

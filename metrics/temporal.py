@@ -46,7 +46,13 @@ def _sequence_u8(frames, what: str) -> list[np.ndarray]:
 
 
 def _stack(frames, idx, what: str) -> torch.Tensor:
-    return torch.cat([as_batch(frames[i], f"{what} frame {i}")[0] for i in idx])
+    items = [(i, as_batch(frames[i], f"{what} frame {i}")[0]) for i in idx]
+    first_i, first = items[0]
+    for i, t in items[1:]:
+        if t.shape[-2:] != first.shape[-2:]:
+            raise InputError(f"{what} frame {i} is {t.shape[-1]}x{t.shape[-2]} but {what} frame {first_i} is "
+                             f"{first.shape[-1]}x{first.shape[-2]}: frames of a sequence must have one size")
+    return torch.cat([t for _, t in items])
 
 
 def _check_lengths(pred, gt, need: int, metric: str):

@@ -252,3 +252,11 @@ def test_to_uint8_against_numpy(rounding):
     assert got.dtype == np.uint8
     np.testing.assert_array_equal(got, want.astype(np.uint8))
     np.testing.assert_array_equal(to_uint8(x * 2, unit=2.0, rounding=rounding), got)
+
+
+def test_all_zero_digits_rank_with_names_without_digits_as_in_tecogan():
+    from vsrbench.io import frame_sort_key, sort_frame_names
+
+    # TecoGAN: int(''.join(digits)) or -1, so "a0" (int 0) gets -1 like "b" (no digits)
+    assert frame_sort_key("a0.png") == frame_sort_key("b.png") == -1
+    assert sort_frame_names(["b.png", "a0.png", "f1.png"]) == ["a0.png", "b.png", "f1.png"]

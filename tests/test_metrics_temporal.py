@@ -163,3 +163,12 @@ def test_temporal_profile_bad_frames():
     with pytest.raises(InputError) as e:
         default_profile_row(stripe_sequence(1))
     assert str(e.value) == "temporal energy needs at least 2 frames"
+
+
+def test_tlp_on_frames_of_mixed_sizes_is_an_input_error():
+    from vsrbench.errors import InputError
+    from vsrbench.metrics import tlp
+
+    frames = [np.zeros((64, 64, 3), np.uint8)] * 3 + [np.zeros((64, 80, 3), np.uint8)] + [np.zeros((64, 64, 3), np.uint8)] * 3
+    with pytest.raises(InputError, match=r"^pred frame 3 is 80x64 but pred frame 2 is 64x64: frames of a sequence must have one size$"):
+        tlp(frames, frames)  # raised before any LPIPS weights are looked up

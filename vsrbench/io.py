@@ -23,8 +23,10 @@ VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", 
 
 
 def frame_sort_key(name: str) -> int:
+    """The integer of all digits in ``name``; -1 when there are none *or they are all zeros*
+    (TecoGAN computes ``int(digits) or -1``, so ``a0.png`` ranks with names without digits)."""
     digits = "".join(ch for ch in name if ch.isdigit())
-    return int(digits) if digits else -1
+    return (int(digits) if digits else 0) or -1
 
 
 def sort_frame_names(names: Sequence[str]) -> list[str]:

@@ -7,7 +7,7 @@ Argument order everywhere is ``(pred, gt)``; everything else is keyword-only. Se
 from vsrbench.metrics.aggregate import MetricAccumulator, aggregate
 from vsrbench.metrics.info import METRICS, MetricInfo, check_metrics
 from vsrbench.metrics.lpips import LPIPS, lpips, lpips_available
-from vsrbench.metrics.profile import default_profile_col, default_profile_row, render_profiles, temporal_profile
+from vsrbench.metrics.profile import default_profile_col, default_profile_row, temporal_profile
 from vsrbench.metrics.protocol import PROTOCOLS, Protocol, get_protocol
 from vsrbench.metrics.spatial import psnr, rgb_to_y, ssim
 from vsrbench.metrics.temporal import tlp, tof
@@ -15,6 +15,6 @@ from vsrbench.metrics.temporal import tlp, tof
 __all__ = [
     "METRICS", "MetricInfo", "check_metrics", "PROTOCOLS", "Protocol", "get_protocol",
     "psnr", "ssim", "lpips", "LPIPS", "lpips_available", "tof", "tlp", "rgb_to_y",
-    "temporal_profile", "default_profile_row", "default_profile_col", "render_profiles",
+    "temporal_profile", "default_profile_row", "default_profile_col",
     "MetricAccumulator", "aggregate",
 ]

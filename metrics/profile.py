@@ -1,12 +1,12 @@
 """Temporal profiles (x-t slices): one pixel row (or column) of every frame, stacked over time.
 
 Coherent video gives smooth streaks; flicker shows as noise across rows; drifting detail as
-bent streaks. ``temporal_profile`` returns the slice as an array, ``render_profiles`` puts GT
-and each method side by side in one PNG.
+bent streaks. ``temporal_profile`` returns the slice as an array; ``vsrbench.plots.plot_profiles``
+draws GT and each method as stacked strips (``vsrbench profile`` on the command line).
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -63,41 +63,3 @@ def default_profile_row(gt_frames: Sequence) -> int:
 
 def default_profile_col(gt_frames: Sequence) -> int:
     return int(np.argmax(temporal_energy(gt_frames, "col")))
-
-
-def render_profiles(profiles: Mapping[str, np.ndarray], path, *, zoom: int = 4,
-                    window: tuple[int, int] | None = None, title: str | None = None) -> None:
-    """Write GT-first side-by-side profiles to a PNG (pixel replication by ``zoom``,
-    optional ``window=(start, stop)`` along the spatial axis)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if not profiles:
-        raise InputError("no profiles to render")
-    items = []
-    for label, prof in profiles.items():
-        p = np.asarray(prof)
-        if window is not None:
-            p = p[:, window[0]:window[1]]
-        if zoom > 1:
-            p = np.repeat(np.repeat(p, zoom, axis=0), zoom, axis=1)
-        items.append((label, p))
-    fig, axes = plt.subplots(1, len(items), figsize=(2.2 * len(items), 3.2), squeeze=False)
-    for ax, (label, p) in zip(axes[0], items):
-        ax.imshow(p, interpolation="nearest", aspect="auto")
-        ax.set_title(label, fontsize=9)
-        ax.set_xlabel("x (px)" if window is None else f"x (px, {window[0]}..{window[1]})", fontsize=8)
-        ax.set_yticks([])
-    axes[0][0].set_ylabel("time (frames) ↓", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    from vsrbench.io import atomic_write_bytes
-    import io as _io
-
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())

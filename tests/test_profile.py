@@ -1,5 +1,5 @@
-"""``vsrbench profile``: the PNG it writes (decodable, one 2.2 in x 150 dpi panel per sequence),
-the row it picks, and its errors (one line on stderr, exit 2)."""
+"""``vsrbench profile``: the figure it writes (decodable; one strip per sequence, stacked, so each
+extra sequence makes the image taller), the row it picks, and its errors (one line on stderr, exit 2)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,10 +9,7 @@ from test_metrics_temporal import stripe_sequence
 from vsrbench.cli import main
 from vsrbench.errors import InputError
 from vsrbench.io import decode_image, write_frame
-from vsrbench.metrics import render_profiles
-
-PANEL_PX = round(2.2 * 150)  # render_profiles: figsize 2.2 in per panel, saved at 150 dpi
-HEIGHT_PX = round(3.2 * 150)
+from vsrbench.plots import plot_profiles
 
 
 def write_seq(folder, frames, pattern="{:03d}.png"):
@@ -44,11 +41,21 @@ def test_profile_png_has_one_panel_per_sequence(seqs, capsys, preds, panels):
     code, out, err = profile(capsys, *argv)
     assert code == 0, err
     img = decode_image(seqs / "p.png")
-    assert img.shape == (HEIGHT_PX, PANEL_PX * panels, 3)
     assert img.std() > 10  # not a blank canvas
     row = int(out.split("row y=")[1].split(",")[0])
     assert 23 <= row < 27  # the rows where the stripe moves
     assert out.strip() == f"wrote {seqs / 'p.png'} (row y={row}, 8 frames, {panels} panels)"
+
+
+def test_strips_are_stacked_one_per_sequence(seqs, capsys):
+    heights = []
+    for preds in (["a/out"], ["a/out", "b/out"]):
+        argv = ["--gt", seqs / "GT", "--out", seqs / f"h{len(preds)}.png", "--row", 25]
+        for p in preds:
+            argv += ["--pred", seqs / p]
+        assert profile(capsys, *argv)[0] == 0
+        heights.append(decode_image(seqs / f"h{len(preds)}.png").shape[0])
+    assert heights[1] > heights[0]
 
 
 def test_profile_column_zoom_window_and_labels(seqs, capsys):
@@ -56,15 +63,16 @@ def test_profile_column_zoom_window_and_labels(seqs, capsys):
                              "--label", "ours", "--label", "theirs", "--col", 30, "--zoom", 2, "--window", "5:35",
                              "--out", seqs / "c.png")
     assert code == 0, err
-    assert out.strip() == f"wrote {seqs / 'c.png'} (column x=30, 8 frames, 3 panels)"
-    assert decode_image(seqs / "c.png").shape == (HEIGHT_PX, 3 * PANEL_PX, 3)
+    assert out.strip() == f"wrote {seqs / 'c.png'} (column x=30, pixels 5..35, 8 frames, 3 panels)"
+    assert decode_image(seqs / "c.png").std() > 10
 
 
 def test_duplicate_folder_names_get_their_parent_in_the_label(seqs, monkeypatch, capsys):
     seen = {}
-    import vsrbench.metrics.profile as prof
+    import vsrbench.plots as plots
 
-    monkeypatch.setattr(prof, "render_profiles", lambda profiles, path, **kw: seen.update(profiles))
+    real = plots.plot_profiles
+    monkeypatch.setattr(plots, "plot_profiles", lambda profiles, colors, **kw: seen.update(profiles) or real(profiles, colors, **kw))
     code, _, err = profile(capsys, "--gt", seqs / "GT", "--pred", seqs / "a" / "out", "--pred", seqs / "b" / "out",
                            "--row", 25, "--out", seqs / "d.png")
     assert code == 0, err
@@ -98,7 +106,16 @@ def test_profile_sequence_errors(seqs, capsys):
     assert err.strip() == "vsrbench profile: error: row 99 is outside the frame height 40"
 
 
-def test_render_profiles_needs_something(tmp_path):
+def test_plot_profiles_needs_something():
     with pytest.raises(InputError) as e:
-        render_profiles({}, tmp_path / "x.png")
-    assert str(e.value) == "no profiles to render"
+        plot_profiles({}, {}, title="t", where="row y = 1")
+    assert str(e.value) == "no profiles to plot"
+
+
+def test_profile_writes_pdf_and_refuses_other_extensions(seqs, capsys):
+    code, _, err = profile(capsys, "--gt", seqs / "GT", "--pred", seqs / "a" / "out", "--out", seqs / "p.pdf")
+    assert code == 0, err
+    assert (seqs / "p.pdf").read_bytes()[:5] == b"%PDF-"
+    code, _, err = profile(capsys, "--gt", seqs / "GT", "--pred", seqs / "a" / "out", "--out", seqs / "p.jpg")
+    assert code == 2
+    assert err.strip() == f"vsrbench profile: error: --out {str(seqs / 'p.jpg')!r}: expected a .png or .pdf file name"

@@ -188,13 +188,15 @@ def tradeoff_pairs(metrics: Sequence[str]) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ temporal profiles
 
 def plot_profiles(profiles: Mapping[str, np.ndarray], colors: Mapping[str, str], *, title: str,
-                  row: int, min_row_px: int = 5) -> Figure:
+                  where: str, min_row_px: int = 5) -> Figure:
     """Stack temporal profiles (each (T, W, 3) uint8; GT first) as labelled strips, one per method.
 
     Each strip is drawn with nearest-neighbour sampling (pixel replication) and at least
     ``min_row_px`` points per frame, so flicker between single frames stays visible. Labels
-    take the method's colour.
+    take the method's colour. ``where`` names the slice, e.g. "row y = 165" or "column x = 40".
     """
+    if not profiles:
+        raise InputError("no profiles to plot")
     names = list(profiles)
     t, w = next(iter(profiles.values())).shape[:2]
     width = 8.0
@@ -206,7 +208,8 @@ def plot_profiles(profiles: Mapping[str, np.ndarray], colors: Mapping[str, str],
         ax.set_yticks([0, t - 1])
         ax.tick_params(labelsize=7)
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9, color=colors.get(name, GT_COLOR))
-    axes[-1].set_xlabel(f"x (pixels) along row y = {row}; each strip: time (frame index) downwards")
+    along = "y" if where.startswith("column") else "x"
+    axes[-1].set_xlabel(f"{along} (pixels) along {where}; each strip: time (frame index) downwards")
     axes[0].set_title(title)
     return fig
 
@@ -275,7 +278,8 @@ def profile_figure(results_dir: str | Path, dataset: str, sequence: str, methods
     row = default_profile_row(gt_frames) if row is None else row
     profiles = {"GT": temporal_profile(gt_frames, row=row)}
     profiles.update({m: temporal_profile(list(seq), row=row) for m, seq in outputs.items()})
-    return plot_profiles(profiles, colors, title=f"{dataset} / {sequence}: temporal profiles (row y = {row})", row=row)
+    return plot_profiles(profiles, colors, title=f"{dataset} / {sequence}: temporal profiles (row y = {row})",
+                         where=f"row y = {row}")
 
 
 def plot_results(

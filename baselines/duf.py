@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vsrbench.baselines.registry import (
-    Checkpoint, ModelSpec, SRModel, frame_to_tensor, full_fp32, register_model,
+    Checkpoint, ModelSpec, SRModel, batched, frame_to_tensor, full_fp32, register_model,
 )
 from vsrbench.baselines.tfops import depth_to_space
 from vsrbench.errors import InputError, WeightsError
@@ -350,17 +350,6 @@ def windows(frames: Iterable[np.ndarray]) -> Iterator[torch.Tensor]:
             yield torch.stack(tuple(buffer), dim=1)
 
 
-def _batches(items: Iterator[torch.Tensor], size: int) -> Iterator[torch.Tensor]:
-    batch: list[torch.Tensor] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield torch.stack(batch)
-            batch = []
-    if batch:
-        yield torch.stack(batch)
-
-
 class DUFModel(SRModel):
     """A loaded DUF as an :class:`SRModel`: ``chunk`` windows per forward pass, fp32.
 
@@ -377,7 +366,7 @@ class DUFModel(SRModel):
     @torch.inference_mode()
     def upscale(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Yield one (R·H, R·W, 3) float32 frame in [0, 1] units (unclipped) per input frame."""
-        for batch in _batches(windows(frames), self.chunk):
+        for batch in batched(windows(frames), self.chunk):
             with full_fp32():
                 out = self.net(batch.to(self.device)).permute(0, 2, 3, 1).cpu().numpy()
             yield from out

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, frame_to_tensor, register_model
+from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, batched, frame_to_tensor, register_model
 from vsrbench.baselines.tfckpt import list_variables, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy, resize_nearest_legacy
 from vsrbench.device import resolve_device
@@ -210,14 +210,7 @@ def _batches(frames: Iterable[np.ndarray], chunk: int) -> Iterator[torch.Tensor]
     """Consecutive frames of the same size, ``chunk`` at a time, as (N, 3, H, W) tensors."""
     tensors = (frame_to_tensor(f, i) for i, f in enumerate(frames))
     for _, same_size in groupby(tensors, key=lambda t: t.shape):
-        batch: list[torch.Tensor] = []
-        for t in same_size:
-            batch.append(t)
-            if len(batch) == chunk:
-                yield torch.stack(batch)
-                batch = []
-        if batch:
-            yield torch.stack(batch)
+        yield from batched(same_size, chunk)
 
 
 def _check_chunk(chunk: object) -> int:

@@ -89,3 +89,15 @@ def full_fp32():
     cudnn = torch.backends.cudnn
     return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
                        allow_tf32=False)
+
+
+def batched(items: Iterable[torch.Tensor], size: int) -> Iterator[torch.Tensor]:
+    """Stack consecutive tensors of one shape ``size`` at a time (the last batch may be smaller)."""
+    batch: list[torch.Tensor] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield torch.stack(batch)
+            batch = []
+    if batch:
+        yield torch.stack(batch)

@@ -25,6 +25,7 @@ import pytest
 import torch
 
 from conftest import SHARED, shared_path
+from test_tfops import keys_cubic_ref
 from vsrbench.baselines import MODELS, load_model
 from vsrbench.baselines import enet
 from vsrbench.baselines.tfckpt import _Table, crc32c, mask_crc, read_checkpoint
@@ -40,15 +41,7 @@ ENET_PARAMS = 852_867
 
 
 # ------------------------------------------------------------------------------------------
-# independent NumPy reference
-def _keys(d: float, a: float = -0.75) -> float:
-    d = abs(d)
-    if d <= 1:
-        return (a + 2) * d**3 - (a + 3) * d**2 + 1
-    if d < 2:
-        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
-    return 0.0
-
+# independent NumPy reference (Keys' cubic written from the formula in test_tfops.py)
 
 def _bicubic_matrix(n: int, scale: int) -> np.ndarray:
     """(n*scale, n) weights: output j samples input position j/scale, taps clamped to the edge."""
@@ -57,7 +50,7 @@ def _bicubic_matrix(n: int, scale: int) -> np.ndarray:
         x = j / scale
         i0 = math.floor(x)
         for tap in range(-1, 3):
-            m[j, min(max(i0 + tap, 0), n - 1)] += _keys(x - (i0 + tap))
+            m[j, min(max(i0 + tap, 0), n - 1)] += keys_cubic_ref(x - (i0 + tap))
     return m
 
 

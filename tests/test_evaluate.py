@@ -278,3 +278,53 @@ def test_cuda_pipeline_equals_cpu(seq, alexnet_home):
     cpu = evaluate_sequence(gt, out, device="cpu")
     gpu = evaluate_sequence(gt, out, device="cuda")
     assert_rows_close(as_dict(gpu.rows), as_dict(cpu.rows))
+
+
+# ---------------------------------------------------------------------- several outputs, one GT
+
+def _rows(scores):
+    return {(f, m): v for f, m, v in scores.rows}
+
+
+def test_evaluate_many_equals_each_output_alone_on_real_frames(alexnet_home):
+    from vsrbench.evaluate import evaluate_many
+
+    root = shared_path("data", "vid4")
+    gt = open_sequence(root / "GT" / "walk")
+    outs = {m: open_sequence(root / m / "walk") for m in ("DUF-16L", "DUF-52L")}
+    calls = []
+    many = evaluate_many(gt, outs, device="cpu", progress=calls.append)
+    assert sum(calls) == 2 * (len(gt) - 4)  # progress counts outputs scored per frame
+    for m, seq in outs.items():
+        alone = _rows(evaluate_sequence(gt, seq, device="cpu"))
+        together = _rows(many[m])
+        assert together.keys() == alone.keys()
+        for k, v in alone.items():
+            assert together[k] == pytest.approx(v, rel=0, abs=1e-6 if k[1] == "tlp" else 1e-9), (m, k)
+    assert many["DUF-52L"].means["psnr"] > many["DUF-16L"].means["psnr"]
+
+
+def test_evaluate_many_with_crop_both_keeps_a_gt_per_size(rng, alexnet_home):
+    from vsrbench.evaluate import evaluate_many
+
+    pairs = [synthetic_pair(rng, shape=(80, 112)) for _ in range(7)]
+    gt = [g for _, g in pairs]
+    big = [np.pad(o, ((0, 4), (0, 8), (0, 0)), mode="edge") for o, _ in pairs]  # larger: cut to GT
+    small = [o[:72, :104] for o, _ in pairs]  # smaller: GT cut to it under crop-both
+    proto = get_protocol("tecogan", size_rule="crop-both")
+    many = evaluate_many(gt, {"big": big, "small": small}, protocol=proto, device="cpu")
+    for key, out in (("big", big), ("small", small)):
+        alone = _rows(evaluate_sequence(gt, out, protocol=proto, device="cpu"))
+        assert _rows(many[key]).keys() == alone.keys()
+        for k, v in alone.items():
+            assert _rows(many[key])[k] == pytest.approx(v, rel=0, abs=1e-6 if k[1] == "tlp" else 1e-9), (key, k)
+
+
+def test_evaluate_many_errors():
+    from vsrbench.evaluate import evaluate_many
+
+    frames = [np.zeros((64, 64, 3), np.uint8)] * 6
+    with pytest.raises(InputError, match="^no output sequence to score$"):
+        evaluate_many(frames, {})
+    with pytest.raises(InputError, match="GT has 6 frames but the output has 5"):
+        evaluate_many(frames, {"a": frames, "b": frames[:5]}, metrics=["psnr"])

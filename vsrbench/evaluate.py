@@ -1,10 +1,12 @@
 """Score output sequences against ground truth under a protocol, frame by frame.
 
-:func:`evaluate_sequence` computes every requested metric in one pass over the frames:
+:func:`evaluate_sequence` (one output) and :func:`evaluate_many` (several outputs of the same
+sequence) compute every requested metric in one pass over the frames:
 
-- each frame's LPIPS backbone features are computed once (output and GT batched together)
-  and reused for LPIPS(O_t, G_t) and for both tLP terms of the pairs (t-1, t) and (t, t+1):
-  two backbone passes per frame instead of six;
+- each frame's LPIPS backbone features are computed once and reused for LPIPS(O_t, G_t) and for
+  both tLP terms of the pairs (t-1, t) and (t, t+1): two backbone passes per frame instead of six;
+- with several outputs, the GT side (decoding, LPIPS features, optical flows, the GT's tLP
+  distances) is computed once per frame for all of them;
 - the two Farneback flows of a pair, the decoding of the next frames and (on CPU) the two
   single-threaded LPIPS passes run in worker threads (OpenCV and torch release the GIL), while
   PSNR / SSIM run on the main thread; on CUDA, LPIPS is one batched pass on the GPU.
@@ -17,7 +19,7 @@ import math
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -98,78 +100,152 @@ def evaluate_sequence(
     ``gt`` / ``pred`` are :class:`~vsrbench.io.FrameSequence` objects or lists of frames
     (RGB uint8 (H, W, 3), or float in [0, 1]). ``progress(n)`` is called after each frame.
     """
+    return evaluate_many(gt, {"": pred}, protocol=protocol, metrics=metrics, device=device,
+                         lpips_weights=lpips_weights, progress=progress, workers=workers, name=name)[""]
+
+
+def evaluate_many(
+    gt,
+    preds: Mapping[str, object],
+    *,
+    protocol: "str | Protocol" = "tecogan",
+    metrics: Sequence[str] | None = None,
+    device: "str | torch.device | None" = "auto",
+    lpips_weights=None,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    name: str | None = None,
+) -> dict[str, SequenceScores]:
+    """Score several outputs of one sequence (``{method: frames}``) against the same ground truth.
+
+    Each result equals :func:`evaluate_sequence` of that output alone; the GT side of the work
+    (decoding, its LPIPS features, its optical flows and its tLP distances) is done once per
+    frame for all outputs. ``progress(n)`` is called after each frame with the number of
+    outputs scored on it.
+    """
     proto = get_protocol(protocol)
     metrics = check_metrics(metrics or proto.default_metrics)
-    gt_seq, pred_seq = _as_sequence(gt, name or "sequence"), _as_sequence(pred, name or "sequence")
-    check_lengths(gt_seq, pred_seq, proto, metrics)
+    if not preds:
+        raise InputError("no output sequence to score")
+    gt_seq = _as_sequence(gt, name or "sequence")
+    outs = {k: _as_sequence(v, name or "sequence") for k, v in preds.items()}
+    for seq in outs.values():
+        check_lengths(gt_seq, seq, proto, metrics)
     dev = resolve_device(device)
-    want = set(metrics)
     model = None
-    if want & {"lpips", "tlp"}:
-        from vsrbench.metrics.lpips import get_lpips, to_lpips_input
+    if set(metrics) & {"lpips", "tlp"}:
+        from vsrbench.metrics.lpips import get_lpips
 
         model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, dev)
-    cut, n = proto.cut_frames, len(gt_seq)
-    idx = list(range(cut, n - cut))
-    scores = SequenceScores(name=name or gt_seq.name, protocol=proto,
-                            frame_names=[gt_seq.frame_name(i) for i in range(n)])
-    n_workers = workers or 4
-    on_cpu = dev.type == "cpu"
-    with ThreadPoolExecutor(max_workers=n_workers) as pool, _single_torch_thread(on_cpu):
-        def load(i: int) -> Future:
-            return pool.submit(lambda: (gt_seq[i], pred_seq[i]))
+    label = name or gt_seq.name
+    frame_names = [gt_seq.frame_name(i) for i in range(len(gt_seq))]
+    scores = {k: SequenceScores(name=label, protocol=proto, frame_names=frame_names) for k in outs}
+    with ThreadPoolExecutor(max_workers=workers or 4) as pool, _single_torch_thread(dev.type == "cpu"):
+        _Pass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names).run(progress)
+    order = {m: i for i, m in enumerate(metrics)}
+    for sc in scores.values():
+        sc.rows.sort(key=lambda r: (r[0], order[r[1]]))
+    return scores
 
-        pending = {i: load(i) for i in idx[:2]}
-        prev_grey: tuple[np.ndarray, np.ndarray] | None = None
-        prev_feats = None
-        flow_jobs: list[tuple[int, Future, Future]] = []
+
+class _Pass:
+    """One pass over the scored frames of a sequence, for one GT and any number of outputs.
+
+    GT-derived values are kept per GT size, because the ``crop-both`` size rule may cut GT
+    differently for each output; with the other rules there is one GT size.
+    """
+
+    def __init__(self, proto, want, dev, model, pool, gt_seq, outs, scores, label, frame_names):
+        self.proto, self.want, self.dev, self.model, self.pool = proto, want, dev, model, pool
+        self.gt_seq, self.outs, self.scores, self.label, self.frame_names = gt_seq, outs, scores, label, frame_names
+        self.gt_prev: dict = {}  # GT size -> (grey, LPIPS features) of the previous scored frame
+        self.out_prev: dict = {}  # method -> (grey, LPIPS features) of its previous scored frame
+        self.flow_jobs: list = []  # (method, t, GT flow future, output flow future)
+
+    def run(self, progress) -> None:
+        cut, n = self.proto.cut_frames, len(self.gt_seq)
+        idx = list(range(cut, n - cut))
+        pending = {i: self.load(i) for i in idx[:2]}
         for k, t in enumerate(idx):
-            g_raw, p_raw = pending.pop(t).result()
+            frames = pending.pop(t).result()
             if k + 2 < len(idx):
-                pending[idx[k + 2]] = load(idx[k + 2])
-            what = f"sequence {scores.name!r}, frame {t} ({scores.frame_names[t]})"
-            g, _ = as_batch(g_raw, f"{what} GT")
+                pending[idx[k + 2]] = self.load(idx[k + 2])
+            self.frame(t, *frames)
+            while self.flow_jobs and (self.flow_jobs[0][2].done() and self.flow_jobs[0][3].done()
+                                      or len(self.flow_jobs) > 2 * len(self.outs)):
+                self.collect_flow(self.flow_jobs.pop(0))
+            if progress:
+                progress(len(self.outs))
+        for job in self.flow_jobs:
+            self.collect_flow(job)
+
+    def load(self, i: int) -> Future:
+        return self.pool.submit(lambda: (self.gt_seq[i], {k: s[i] for k, s in self.outs.items()}))
+
+    def features(self, x: torch.Tensor):
+        """LPIPS features of (1, 3, h, w) frames: a single-threaded pass in a worker on CPU."""
+        from vsrbench.metrics.lpips import to_lpips_input
+
+        if self.dev.type == "cpu":
+            return self.pool.submit(self.model.features, to_lpips_input(x))
+        done: Future = Future()
+        done.set_result(self.model.features(to_lpips_input(x)))
+        return done
+
+    def frame(self, t: int, g_raw, p_raws: dict) -> None:
+        proto, want = self.proto, self.want
+        what = f"sequence {self.label!r}, frame {t} ({self.frame_names[t]})"
+        g0, _ = as_batch(g_raw, f"{what} GT")
+        g0 = quantize255(g0)
+        gt_now: dict = {}  # GT size -> [grey, features future, cropped GT, flow future or None]
+        work = {}
+        for key, p_raw in p_raws.items():
             p, _ = as_batch(p_raw, f"{what} output")
-            p, g = match_sizes(quantize255(p), quantize255(g), proto.size_rule, what)
-            if "tof" in want:
-                cur_grey = (grey(_u8_hwc(g)), grey(_u8_hwc(p)))
-                if prev_grey is not None:
-                    flow_jobs.append((t, pool.submit(flow, prev_grey[0], cur_grey[0], proto),
-                                      pool.submit(flow, prev_grey[1], cur_grey[1], proto)))
-                prev_grey = cur_grey
-            pc, gc = crop(p.to(dev), proto), crop(g.to(dev), proto)
-            if model is not None and on_cpu:  # two single-threaded passes side by side
-                jobs = [pool.submit(model.features, to_lpips_input(x)) for x in (pc, gc)]
-            elif model is not None:  # one batched pass on the GPU
-                feats = model.features(to_lpips_input(torch.cat([pc, gc])))
-                jobs = [None, None]
+            p, g = match_sizes(quantize255(p), g0, proto.size_rule, what)
+            size = tuple(g.shape[-2:])
+            if size not in gt_now:
+                g_grey = grey(_u8_hwc(g)) if "tof" in want else None
+                gc = crop(g.to(self.dev), proto)
+                g_feats = self.features(gc) if self.model is not None else None
+                prev = self.gt_prev.get(size)
+                g_flow = (self.pool.submit(flow, prev[0], g_grey, proto)
+                          if "tof" in want and prev is not None else None)
+                gt_now[size] = [g_grey, g_feats, gc, g_flow]
+            g_grey, g_feats, gc, g_flow = gt_now[size]
+            p_grey = grey(_u8_hwc(p)) if "tof" in want else None
+            prev_p = self.out_prev.get(key)
+            if g_flow is not None and prev_p is not None:
+                self.flow_jobs.append((key, t, g_flow, self.pool.submit(flow, prev_p[0], p_grey, proto)))
+            pc = crop(p.to(self.dev), proto)
+            work[key] = (size, pc, p_grey, self.features(pc) if self.model is not None else None)
+        for key, (size, pc, p_grey, p_feats) in work.items():
+            rows = self.scores[key].rows
+            gc = gt_now[size][2]
             if want & {"psnr", "ssim"}:
                 pp, gg = color_planes(pc, proto), color_planes(gc, proto)
                 if "psnr" in want:
-                    scores.rows.append((t, "psnr", float(psnr_planes(pp, gg)[0])))
+                    rows.append((t, "psnr", float(psnr_planes(pp, gg)[0])))
                 if "ssim" in want:
-                    scores.rows.append((t, "ssim", float(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))[0])))
-            if model is not None:
-                if on_cpu:
-                    fp, fg = jobs[0].result(), jobs[1].result()
-                else:
-                    fp, fg = [f[0:1] for f in feats], [f[1:2] for f in feats]
-                if "lpips" in want:
-                    scores.rows.append((t, "lpips", float(model.distance(fp, fg)[0])))
-                if "tlp" in want and prev_feats is not None:
-                    d_gt = float(model.distance(prev_feats[1], fg)[0])
-                    d_out = float(model.distance(prev_feats[0], fp)[0])
-                    scores.rows.append((t, "tlp", proto.tlp_scale * abs(d_gt - d_out)))
-                prev_feats = (fp, fg)
-            while flow_jobs and (flow_jobs[0][1].done() and flow_jobs[0][2].done() or len(flow_jobs) > 2):
-                _collect_flow(scores, flow_jobs.pop(0), proto)
-            if progress:
-                progress(1)
-        for job in flow_jobs:
-            _collect_flow(scores, job, proto)
-    order = {m: i for i, m in enumerate(metrics)}
-    scores.rows.sort(key=lambda r: (r[0], order[r[1]]))
-    return scores
+                    rows.append((t, "ssim", float(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))[0])))
+        gt_dist: dict = {}  # GT size -> LPIPS(G_t-1, G_t), once per frame
+        for key, (size, pc, p_grey, p_feats) in work.items():
+            fg = gt_now[size][1].result() if self.model is not None else None
+            fp = p_feats.result() if p_feats is not None else None
+            prev_p = self.out_prev.get(key)
+            rows = self.scores[key].rows
+            if "lpips" in want:
+                rows.append((t, "lpips", float(self.model.distance(fp, fg)[0])))
+            if "tlp" in want and prev_p is not None and size in self.gt_prev:
+                if size not in gt_dist:
+                    gt_dist[size] = float(self.model.distance(self.gt_prev[size][1], fg)[0])
+                d_out = float(self.model.distance(prev_p[1], fp)[0])
+                rows.append((t, "tlp", proto.tlp_scale * abs(gt_dist[size] - d_out)))
+            self.out_prev[key] = (p_grey, fp)
+        self.gt_prev = {size: (v[0], v[1].result() if v[1] is not None else None) for size, v in gt_now.items()}
+
+    def collect_flow(self, job) -> None:
+        key, t, fg, fp = job
+        self.scores[key].rows.append((t, "tof", flow_difference(fg.result(), fp.result(), self.proto)))
 
 
 @contextmanager
@@ -188,8 +264,3 @@ def _single_torch_thread(enabled: bool):
     finally:
         if enabled:
             torch.set_num_threads(before)
-
-
-def _collect_flow(scores: SequenceScores, job, proto: Protocol) -> None:
-    t, fg, fp = job
-    scores.rows.append((t, "tof", flow_difference(fg.result(), fp.result(), proto)))

@@ -9,8 +9,9 @@ For the others it
    ``<results>/outputs/<method>/<dataset>/<sequence>/`` — an existing folder there is reused;
 2. when LR frames are needed and the dataset names a ``degradation``, makes them from GT once,
    cached as PNG in ``<results>/lr/<dataset>/<degradation>-x<scale>/<sequence>/``;
-3. scores the sequence with :func:`vsrbench.evaluate.evaluate_sequence`;
-4. stores its rows and completion marks in one transaction (:mod:`vsrbench.store`).
+3. scores all methods of one sequence together with :func:`vsrbench.evaluate.evaluate_many`, so
+   the GT side (decoding, LPIPS features, optical flows) is computed once per frame;
+4. stores each method's rows and completion marks in one transaction (:mod:`vsrbench.store`).
 
 Folders of frames are published by renaming a finished temporary folder, so a killed run never
 leaves half-written outputs or LR frames that a later run would reuse. A sequence without
@@ -155,8 +156,14 @@ class _Runner:
             summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
             try:
                 tasks = self.bench.tasks()
-                for i, (dataset, method, seq) in enumerate(tasks, 1):
-                    self.task(store, summary, f"[{i}/{len(tasks)}]", dataset, method, seq)
+                groups: dict[tuple[str, str], list] = {}  # every method of one sequence, scored together
+                for dataset, method, seq in tasks:
+                    groups.setdefault((dataset.name, seq), []).append((dataset, method))
+                i = 0
+                for (_, seq), group in groups.items():
+                    tagged = [(f"[{i + k}/{len(tasks)}]", d, m) for k, (d, m) in enumerate(group, 1)]
+                    i += len(group)
+                    self.sequence_task(store, summary, seq, tagged)
                 summary.status = "done"
             except KeyboardInterrupt:
                 summary.status = "interrupted"
@@ -216,42 +223,80 @@ class _Runner:
             "argv": sys.argv,
         }
 
-    def task(self, store: ResultsStore, summary: RunSummary, tag: str,
-             dataset: DatasetDef, method: MethodDef, seq_name: str) -> None:
-        key = (method.name, dataset.name, seq_name)
-        label = f"{tag} {method.name} {dataset.name}/{seq_name}"
-        done = store.completed(self.protocol.hash, method=method.name, dataset=dataset.name, sequence=seq_name)
-        need = [m for m in self.bench.metrics if (*key, m, self.versions[m]) not in done]
-        if not need:
-            summary.skipped.append(key)
-            self.say(f"{label}: already stored")
-            return
-        t0 = time.monotonic()
+    def sequence_task(self, store: ResultsStore, summary: RunSummary, seq_name: str, group: list) -> None:
+        """Score every method of one sequence that still needs metrics, sharing the GT work
+        (:func:`~vsrbench.evaluate.evaluate_many`); each method's rows are stored in their own
+        transaction, and a method that fails skips only itself."""
+        dataset = group[0][1]
         gt = self.dataset_sequences(dataset.gt)[seq_name]
-        try:
-            pred = self.prediction(method, dataset, gt)
-            scores = self.score(gt, pred, need)
-        except SequenceSkipped as e:
-            (summary.missing if e.missing else summary.failed).append((*key, str(e)))
-            self.say(f"warning: {label}: {e}; skipped (no rows stored)")
+        t0 = time.monotonic()
+        todo: dict[str, tuple[str, MethodDef, list[str], FrameSequence]] = {}
+        for tag, _, method in group:
+            key = (method.name, dataset.name, seq_name)
+            label = f"{tag} {method.name} {dataset.name}/{seq_name}"
+            done = store.completed(self.protocol.hash, method=method.name, dataset=dataset.name, sequence=seq_name)
+            need = [m for m in self.bench.metrics if (*key, m, self.versions[m]) not in done]
+            if not need:
+                summary.skipped.append(key)
+                self.say(f"{label}: already stored")
+                continue
+            try:
+                pred = self.prediction(method, dataset, gt)
+                self.check(gt, pred, need)
+            except SequenceSkipped as e:
+                (summary.missing if e.missing else summary.failed).append((*key, str(e)))
+                self.say(f"warning: {label}: {e}; skipped (no rows stored)")
+                continue
+            todo[method.name] = (label, method, need, pred)
+        if not todo:
             return
-        store.add_sequence(summary.run_id, SequenceResult(
-            method=method.name, dataset=dataset.name, sequence=seq_name, rows=scores.rows,
-            frame_names=[gt.frame_name(i) for i in range(len(gt))], metric_versions={m: self.versions[m] for m in need},
-            protocol=self.protocol.name, protocol_hash=self.protocol.hash,
-        ))
-        summary.scored.append(key)
-        means = " ".join(f"{m}={scores.means[m]:.4g}" for m in need if m in scores.means)
-        self.say(f"{label}: {means} ({len(gt)} frames, {time.monotonic() - t0:.1f} s)")
+        scores = self.score(gt, {name: item[3] for name, item in todo.items()},
+                            [m for m in self.bench.metrics if any(m in item[2] for item in todo.values())])
+        for name, (label, method, need, _) in todo.items():
+            key = (method.name, dataset.name, seq_name)
+            if isinstance(scores[name], SequenceSkipped):
+                summary.failed.append((*key, str(scores[name])))
+                self.say(f"warning: {label}: {scores[name]}; skipped (no rows stored)")
+                continue
+            rows = [r for r in scores[name].rows if r[1] in need]
+            store.add_sequence(summary.run_id, SequenceResult(
+                method=method.name, dataset=dataset.name, sequence=seq_name, rows=rows,
+                frame_names=[gt.frame_name(i) for i in range(len(gt))], metric_versions={m: self.versions[m] for m in need},
+                protocol=self.protocol.name, protocol_hash=self.protocol.hash,
+            ))
+            summary.scored.append(key)
+            means = " ".join(f"{m}={scores[name].means[m]:.4g}" for m in need if m in scores[name].means)
+            self.say(f"{label}: {means} ({len(gt)} frames, {time.monotonic() - t0:.1f} s)")
 
-    def score(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str]):
-        from vsrbench.evaluate import evaluate_sequence
+    def check(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str]) -> None:
+        from vsrbench.evaluate import check_lengths
 
         try:
-            return evaluate_sequence(gt, pred, protocol=self.protocol, metrics=metrics, device=self.device,
-                                     lpips_weights=self.bench.lpips_weights, name=gt.name)
-        except InputError as e:  # e.g. frame counts or sizes differ: this sequence only
+            check_lengths(gt, pred, self.protocol, metrics)
+        except InputError as e:
             raise SequenceSkipped(str(e)) from None
+
+    def score(self, gt: FrameSequence, preds: dict[str, FrameSequence], metrics: list[str]) -> dict:
+        """Scores per method; a method whose frames cannot be scored (e.g. sizes differ) gets
+        its :class:`SequenceSkipped` instead, and the others are still scored."""
+        from vsrbench.evaluate import evaluate_many
+
+        def run(subset: dict[str, FrameSequence]) -> dict:
+            return evaluate_many(gt, subset, protocol=self.protocol, metrics=metrics, device=self.device,
+                                 lpips_weights=self.bench.lpips_weights, name=gt.name)
+
+        try:
+            return run(preds)
+        except InputError as e:
+            if len(preds) == 1:
+                return {name: SequenceSkipped(str(e)) for name in preds}
+        out: dict = {}
+        for name, pred in preds.items():  # find which method's frames are at fault
+            try:
+                out[name] = run({name: pred})[name]
+            except InputError as e:
+                out[name] = SequenceSkipped(str(e))
+        return out
 
     # -------------------------------------------------------------- inputs and outputs
 

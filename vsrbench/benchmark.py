@@ -56,24 +56,33 @@ class BenchResult:
         return self.reference_s / self.fast_s
 
 
-def compare(gt, pred, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "tof", "tlp"), repeat: int = 1) -> BenchResult:
-    """Time ``evaluate_sequence`` and ``reference_evaluate`` on the same frames (best of ``repeat``)."""
-    from vsrbench.evaluate import evaluate_sequence
+def compare(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "tof", "tlp"),
+            repeat: int = 1) -> BenchResult:
+    """Time the one-pass evaluation against ``reference_evaluate`` on the same frames (best of ``repeat``).
+
+    ``preds`` is a list of outputs of the same sequence (one or more): the reference scores them
+    one after another; vsrbench scores them together (:func:`evaluate_many`).
+    ``frames`` in the result counts scored frames over all outputs.
+    """
+    from vsrbench.evaluate import evaluate_many
     from vsrbench.metrics.lpips import get_lpips
     from vsrbench.reference import reference_evaluate
 
+    outs = list(preds)
     model = get_lpips(backbone_weights=lpips_weights, device="cpu") if set(metrics) & {"lpips", "tlp"} else None
     fast_t, ref_t = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fast = evaluate_sequence(gt, pred, metrics=metrics, device="cpu", lpips_weights=lpips_weights)
+        fast = evaluate_many(gt, dict(enumerate(outs)), metrics=metrics, device="cpu", lpips_weights=lpips_weights)
         fast_t.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        ref = reference_evaluate(gt, pred, metrics=metrics, lpips_fn=model)
+        ref = [reference_evaluate(gt, out, metrics=metrics, lpips_fn=model) for out in outs]
         ref_t.append(time.perf_counter() - t0)
-    a = {(f, m): v for f, m, v in fast.rows}
     diffs: dict[str, float] = {}
-    for f, m, v in ref:
-        diffs[m] = max(diffs.get(m, 0.0), abs(a[(f, m)] - v) if np.isfinite(v) else 0.0)
-    return BenchResult(frames=len(gt) - 2 * fast.protocol.cut_frames, fast_s=min(fast_t), reference_s=min(ref_t),
-                       max_abs_diff=diffs)
+    for k, rows in enumerate(ref):
+        a = {(f, m): v for f, m, v in fast[k].rows}
+        for f, m, v in rows:
+            diffs[m] = max(diffs.get(m, 0.0), abs(a[(f, m)] - v) if np.isfinite(v) else 0.0)
+    per_output = len(gt) - 2 * fast[0].protocol.cut_frames
+    return BenchResult(frames=per_output * len(outs), fast_s=min(fast_t), reference_s=min(ref_t), max_abs_diff=diffs)
+

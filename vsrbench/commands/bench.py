@@ -11,7 +11,8 @@ HELP = "measure evaluation speed: one-pass pipeline vs the straightforward loop 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gt", help="GT sequence (default: 10 synthetic 720x576 frames)")
-    p.add_argument("--pred", help="output sequence (with --gt)")
+    p.add_argument("--pred", action="append", help="output sequence (with --gt); repeat it to score several outputs "
+                   "of the same sequence, which vsrbench does in one pass sharing the GT work")
     p.add_argument("--frames", type=int, default=10, help="synthetic frames (default 10)")
     p.add_argument("--lpips-weights", default=None, help="AlexNet backbone file (default: looked up; if missing, a "
                    "seeded random backbone is used: the timing is the same, the LPIPS values are not meaningful)")
@@ -27,18 +28,19 @@ def run(args) -> int:
     if bool(args.gt) != bool(args.pred):
         raise InputError("give both --gt and --pred, or neither (synthetic frames)")
     if args.gt:
-        gt, pred = open_sequence(args.gt), open_sequence(args.pred)
-        what = f"{gt.source} vs {pred.source}"
+        gt, preds = open_sequence(args.gt), [open_sequence(p) for p in args.pred]
+        what = f"{gt.source} vs {', '.join(p.source for p in preds)}"
     else:
         gt, pred = synthetic_pair(args.frames)
-        what = f"{args.frames} synthetic 720x576 frames"
+        preds, what = [pred], f"{args.frames} synthetic 720x576 frames"
     weights = args.lpips_weights
     with tempfile.TemporaryDirectory(prefix="vsrbench-bench-") as tmp:  # removed afterwards
         if weights is None and not lpips_available():
             weights = str(write_random_backbone(tmp))
             print("note: no AlexNet backbone found; timing with a seeded random one", file=sys.stderr)
-        r = compare(gt, pred, lpips_weights=weights, repeat=args.repeat)
-    print(f"{what}: {r.frames} scored frames, metrics psnr,ssim,lpips,tof,tlp (protocol tecogan, CPU)")
+        r = compare(gt, preds, lpips_weights=weights, repeat=args.repeat)
+    print(f"{what}: {r.frames} scored frames ({len(preds)} output(s)), metrics psnr,ssim,lpips,tof,tlp "
+          "(protocol tecogan, CPU)")
     print(f"  straightforward loop : {r.reference_s:7.2f} s  ({r.frames / r.reference_s:5.2f} frames/s)")
     print(f"  vsrbench one-pass    : {r.fast_s:7.2f} s  ({r.frames / r.fast_s:5.2f} frames/s)")
     print(f"  speed-up             : {r.speedup:.2f}x")

@@ -47,19 +47,19 @@ def straightforward(gt, out) -> list:
     return reference_evaluate(gt, out, lpips_fn=get_lpips(device="cpu"))
 
 
-def run_key(fn, gt) -> tuple:
-    return fn.__name__, gt.source, os.environ.get("TORCH_HOME", "")
+def run_key(fn, gt, out) -> tuple:
+    return fn.__name__, gt.source, out.source, os.environ.get("TORCH_HOME", "")
 
 
 def untimed(fn, gt, out) -> list:
     """``fn``'s rows, computed at most once per session (other test modules reuse them)."""
-    return computed_once(run_key(fn, gt), lambda: fn(gt, out))
+    return computed_once(run_key(fn, gt, out), lambda: fn(gt, out))
 
 
 def timed(benchmark, fn, calendar) -> list:
     get_lpips(device="cpu")  # load the backbone before the clock starts
     rows = benchmark.pedantic(fn, args=calendar, rounds=3, iterations=1)
-    remember(run_key(fn, calendar[0]), rows)
+    remember(run_key(fn, *calendar), rows)
     benchmark.extra_info["frames_scored"] = len({f for f, m, _ in rows if m == "psnr"})
     return rows
 
@@ -102,3 +102,42 @@ def test_bench_command_needs_both_paths(capsys):
     assert main(["bench", "--gt", "somewhere"]) == 2
     assert capsys.readouterr().err.strip() == (
         "vsrbench bench: error: give both --gt and --pred, or neither (synthetic frames)")
+
+
+# ---------------------------------------------------------------------- two outputs, one GT
+
+GROUP2 = "evaluate vid4/calendar GT vs DUF-52L and DUF-16L, 10 frames, 5 metrics"
+
+
+@pytest.fixture(scope="module")
+def two_outputs(calendar):
+    return calendar[0], [calendar[1], open_sequence(shared_path("data", "vid4", "DUF-16L", "calendar"))]
+
+
+def one_pass_many(gt, outs) -> list[list]:
+    from vsrbench.evaluate import evaluate_many
+
+    scores = evaluate_many(gt, dict(enumerate(outs)), device="cpu")
+    return [scores[k].rows for k in range(len(outs))]
+
+
+def straightforward_each(gt, outs) -> list[list]:
+    return [straightforward(gt, out) for out in outs]
+
+
+@pytest.mark.slow
+@pytest.mark.benchmark(group=GROUP2)
+def test_bench_one_pass_two_outputs(benchmark, two_outputs, alexnet_home):
+    get_lpips(device="cpu")
+    many = benchmark.pedantic(one_pass_many, args=two_outputs, rounds=2, iterations=1)
+    for rows, out in zip(many, two_outputs[1]):
+        assert_same(rows, untimed(straightforward, two_outputs[0], out))
+
+
+@pytest.mark.slow
+@pytest.mark.benchmark(group=GROUP2)
+def test_bench_straightforward_two_outputs(benchmark, two_outputs, alexnet_home):
+    get_lpips(device="cpu")
+    each = benchmark.pedantic(straightforward_each, args=two_outputs, rounds=2, iterations=1)
+    for rows, out in zip(each, two_outputs[1]):
+        assert_same(untimed(one_pass, two_outputs[0], out), rows)

@@ -55,10 +55,9 @@ ShapeArg = Sequence[int] | None
 # ----------------------------------------------------------------------------- kernel
 def keys_cubic(x: np.ndarray, a: float = MATLAB_A) -> np.ndarray:
     """Keys' cubic convolution kernel at offsets ``x`` (support [-2, 2]); MATLAB uses ``a = -0.5``."""
-    d = np.abs(np.asarray(x, dtype=np.float64))
-    near = ((a + 2.0) * d - (a + 3.0)) * d * d + 1.0
-    far = ((d - 5.0) * d + 8.0) * d * a - 4.0 * a
-    return np.where(d <= 1.0, near, np.where(d <= 2.0, far, 0.0))
+    from vsrbench.baselines.tfops import keys_cubic as kernel
+
+    return kernel(x, a)
 
 
 def matlab_contributions(in_length: int, out_length: int, scale: float) -> tuple[np.ndarray, np.ndarray]:

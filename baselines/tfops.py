@@ -64,9 +64,9 @@ def _check_int(value: object, name: str, minimum: int) -> int:
 
 
 # ----------------------------------------------------------------------------- phase weights
-def _keys_cubic(d: np.ndarray, a: float) -> np.ndarray:
-    """Keys' cubic convolution kernel evaluated at distances ``d``."""
-    d = np.abs(d)
+def keys_cubic(d: np.ndarray, a: float = KEYS_A) -> np.ndarray:
+    """Keys' cubic convolution kernel at distances ``d`` (support [-2, 2]); TF uses ``a = -0.75``."""
+    d = np.abs(np.asarray(d, dtype=np.float64))
     near = ((a + 2) * d - (a + 3)) * d * d + 1
     far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
     return np.where(d <= 1, near, np.where(d < 2, far, 0.0))
@@ -81,7 +81,7 @@ def cubic_phase_weights(scale: int, a: float = KEYS_A) -> np.ndarray:
     """
     scale = _check_int(scale, "scale", 1)
     t = np.arange(scale, dtype=np.float64)[:, None] / scale
-    return _keys_cubic(t - np.array([-1.0, 0.0, 1.0, 2.0]), a)
+    return keys_cubic(t - np.array([-1.0, 0.0, 1.0, 2.0]), a)
 
 
 def linear_phase_weights(scale: int) -> np.ndarray:

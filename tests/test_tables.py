@@ -367,3 +367,21 @@ def test_more_error_messages(tmp_path):
                                          r"\.md, \.markdown, \.tex, \.csv, \.html, \.htm or pass --format$"):
         output_format(None, "t.txt")
     assert output_format(None, "T.HTM") == "html" and output_format("csv", "t.tex") == "csv"
+
+
+def test_cli_choices_match_the_library():
+    """The table/plot commands spell the choices out (so the CLI starts without pandas/torch)."""
+    import vsrbench.commands.table as cmd
+    import vsrbench.tables as tables
+
+    assert tuple(cmd.FORMATS) == tuple(tables.FORMATS) and tuple(cmd.AVERAGES) == tuple(tables.AVERAGES)
+
+
+def test_building_the_cli_does_not_import_torch_or_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys, vsrbench.cli; vsrbench.cli.build_parser(); "
+            "print(sorted(m for m in ('torch', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

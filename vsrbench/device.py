@@ -1,13 +1,18 @@
 """One rule for ``--device`` / ``device=`` everywhere: 'auto', 'cpu', 'cuda' or 'cuda:N'."""
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from vsrbench.errors import InputError
 
+if TYPE_CHECKING:
+    import torch
 
-def resolve_device(device: "str | torch.device | None" = "auto") -> torch.device:
+
+def resolve_device(device: "str | torch.device | None" = "auto") -> "torch.device":
     """'auto' (or None) -> CUDA when available, else CPU; CUDA without a CUDA device is an InputError."""
+    import torch  # here, so that importing the CLI does not load torch
+
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -11,7 +11,7 @@ DESCRIPTION = (HELP + ". A method has the same colour in every figure; profiles 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from vsrbench.tables import AVERAGES
+    from vsrbench.commands.table import AVERAGES
 
     parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite)")
     parser.add_argument("--kind", default="all", help="curves, profiles, tradeoff, bars or all "

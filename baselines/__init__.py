@@ -4,18 +4,10 @@
 """
 from __future__ import annotations
 
-import importlib
-
 from vsrbench.baselines.registry import MODELS, Checkpoint, ModelSpec, SRModel, register_model
 
-# Model modules register themselves on import.
-# TODO(lead): turn into plain imports once all four modules have landed.
-for _name in ("bicubic", "enet", "frvsr", "duf"):
-    try:
-        importlib.import_module(f"vsrbench.baselines.{_name}")
-    except ModuleNotFoundError as _e:
-        if _e.name != f"vsrbench.baselines.{_name}":
-            raise
+# model modules register themselves on import
+from vsrbench.baselines import bicubic, duf, enet, frvsr  # noqa: E402,F401  isort: skip
 
 
 def load_model(name: str, weights=None, device="cpu", **options) -> SRModel:

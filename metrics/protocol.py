@@ -90,6 +90,9 @@ class Protocol:
                 )
         if int(self.crop_border) < 0 or int(self.cut_frames) < 0:
             raise InputError("protocol fields crop_border and cut_frames must be >= 0")
+        if len(self.flow_params) != len(FARNEBACK_TECOGAN):
+            raise InputError(f"protocol field flow_params: expected {len(FARNEBACK_TECOGAN)} values (pyr_scale, levels, "
+                             f"winsize, iterations, poly_n, poly_sigma, flags), got {len(self.flow_params)}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -99,15 +102,15 @@ class Protocol:
 
     @property
     def hash(self) -> str:
-        """12 hex digits over every field but the name: same settings, same hash."""
+        """12 hex digits over every field that can change a number (not the name, the default
+        average shown or the default metric list): same settings, same hash."""
         d = self.to_dict()
-        d.pop("name")
+        for key in _NOT_HASHED:
+            d.pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
-    @property
-    def temporal_cut(self) -> int:
-        return self.cut_frames
 
+_NOT_HASHED = ("name", "average", "default_metrics")  # fields that change no number
 
 PROTOCOLS: Registry = Registry("protocol")
 PROTOCOLS.register("tecogan", Protocol(name="tecogan"))
@@ -184,9 +187,26 @@ def _coerce(key: str, value):
             if isinstance(default, float):
                 return float(value)
             if isinstance(default, tuple):
-                return tuple(json.loads(value) if value.startswith("[") else value.split(","))
+                items = json.loads(value) if value.startswith("[") else [v.strip() for v in value.split(",")]
+                return _coerce_items(key, default, items)
         except ValueError:
             raise InputError(f"protocol field {key}: cannot read {value!r} as {type(default).__name__}") from None
     if isinstance(default, tuple):
-        return tuple(value)
+        return _coerce_items(key, default, list(value))
     return value
+
+
+def _coerce_items(key: str, default: tuple, items: list) -> tuple:
+    """Tuple fields: numbers take the type of the preset's element at the same place
+    (so ``flow_params=0.5,3,...`` equals the preset and hashes the same)."""
+    kinds = {type(x) for x in default}
+    if kinds <= {str}:
+        return tuple(str(x) for x in items)
+    out = []
+    for i, v in enumerate(items):
+        kind = type(default[i]) if i < len(default) else type(default[-1])
+        try:
+            out.append(kind(float(v)) if kind is int and float(v).is_integer() else kind(v))
+        except (TypeError, ValueError):
+            raise InputError(f"protocol field {key}: cannot read {v!r} as {kind.__name__}") from None
+    return tuple(out)

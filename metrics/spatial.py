@@ -14,8 +14,6 @@ Input conventions (every metric in :mod:`vsrbench.metrics`):
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -269,10 +267,3 @@ def _unbatch(values: torch.Tensor, like):
     v = values.detach().cpu().numpy().astype(np.float64)
     single = (isinstance(like, torch.Tensor) and like.ndim == 3) or (not isinstance(like, torch.Tensor) and np.ndim(like) == 3)
     return float(v[0]) if single else v
-
-
-def finite_mean(values) -> float:
-    """Mean over finite values (PSNR of identical frames is inf and is left out); nan if none."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    return float(v.mean()) if v.size else math.nan

@@ -236,18 +236,40 @@ def test_protocol_name_with_commas_survives_csv_and_resume(data, capsys, monkeyp
     assert again["seq_avg"]["psnr"] > 0
 
 
-def test_other_metrics_are_not_resumed_from_old_files(data, capsys, monkeypatch):
+def test_other_metrics_are_refused_not_mixed_and_no_resume_replaces(data, capsys, monkeypatch):
     root, _, _ = data
     base = ("--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res")
     assert run_cli(capsys, *base, "--metrics", "psnr")[0] == 0
+    before = (root / "res" / "frames.csv").read_bytes()
+    code, _, err = run_cli(capsys, *base, "--metrics", "psnr,ssim")
+    assert code == 2
+    assert error_line(err) == (f"{str(root / 'res')!r} holds scores computed with metrics psnr; pass --no-resume "
+                               "to replace them, or choose another --out")
+    assert (root / "res" / "frames.csv").read_bytes() == before  # nothing lost
     real = vsrbench.evaluate.evaluate_sequence
     calls = []
     monkeypatch.setattr(vsrbench.evaluate, "evaluate_sequence", lambda g, p, **kw: calls.append(kw["name"]) or real(g, p, **kw))
-    assert run_cli(capsys, *base, "--metrics", "psnr,ssim")[0] == 0
-    assert sorted(calls) == ["city", "walk"]
     assert run_cli(capsys, *base, "--metrics", "psnr,ssim", "--no-resume")[0] == 0
-    assert len(calls) == 4
+    assert sorted(calls) == ["city", "walk"]
     assert set(pd.read_csv(root / "res" / "frames.csv")["metric"]) == {"psnr", "ssim"}
+
+
+def test_other_inputs_are_refused_not_served_stale_scores(data, capsys):
+    root, _, _ = data
+    assert run_cli(capsys, "--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res", "--metrics", "psnr")[0] == 0
+    code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "GT", "--out", root / "res", "--metrics", "psnr")
+    assert code == 2
+    assert error_line(err) == (f"{str(root / 'res')!r} holds scores computed with other inputs (GT/PRED folders or "
+                               "sequences); pass --no-resume to replace them, or choose another --out")
+
+
+def test_summary_is_strict_json_with_non_finite_values_as_strings(data, capsys):
+    root, _, _ = data
+    assert run_cli(capsys, "--gt", root / "GT", "--pred", root / "GT", "--out", root / "same", "--metrics", "psnr")[0] == 0
+    text = (root / "same" / "summary.json").read_text()
+    summary = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert summary["seq_avg"]["psnr"] == "NaN"  # every frame identical: all inf, none finite
+    assert summary["n_nonfinite"]["psnr"] == summary["n_frames"]["psnr"] > 0
 
 
 # ------------------------------------------------------------------ bad input: one line, exit 2

@@ -260,3 +260,12 @@ def test_all_zero_digits_rank_with_names_without_digits_as_in_tecogan():
     # TecoGAN: int(''.join(digits)) or -1, so "a0" (int 0) gets -1 like "b" (no digits)
     assert frame_sort_key("a0.png") == frame_sort_key("b.png") == -1
     assert sort_frame_names(["b.png", "a0.png", "f1.png"]) == ["a0.png", "b.png", "f1.png"]
+
+
+def test_to_uint8_reads_integer_frames_on_the_0_255_scale():
+    """A user's callable returning int32/int64 frames must not be scaled as if in [0, 1]."""
+    from vsrbench.io import to_uint8
+
+    frame = np.array([[[100, -5, 300]]], dtype=np.int32)
+    np.testing.assert_array_equal(to_uint8(frame), np.array([[[100, 0, 255]]], dtype=np.uint8))
+    np.testing.assert_array_equal(to_uint8(np.array([[[0.5, 0.0, 1.2]]])), np.array([[[128, 0, 255]]], dtype=np.uint8))

@@ -206,3 +206,18 @@ def test_protocol_errors(call, error, message):
     with pytest.raises(error) as e:
         call()
     assert re.search(message, str(e.value)), str(e.value)
+
+
+def test_tuple_overrides_take_the_presets_types_and_length():
+    base = get_protocol("tecogan")
+    same = get_protocol("tecogan", flow_params="0.5,3,15,3,5,1.2,0")  # as typed on the command line
+    assert same is base and same.hash == base.hash
+    with pytest.raises(InputError, match=r"^protocol field flow_params: expected 7 values .*, got 2$"):
+        get_protocol("tecogan", flow_params="0.5,3")
+
+
+def test_fields_that_change_no_number_do_not_change_the_hash():
+    base = get_protocol("tecogan")
+    assert get_protocol("tecogan", average="frame_avg").hash == base.hash
+    assert get_protocol("tecogan", default_metrics=("psnr",)).hash == base.hash
+    assert get_protocol("tecogan", crop_border=8, crop="border").hash != base.hash

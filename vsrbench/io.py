@@ -224,8 +224,16 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def to_uint8(frame: np.ndarray, *, unit: float = 1.0, rounding: str = "round") -> np.ndarray:
-    """Float frame in [0, unit] -> uint8, clipped; ``rounding`` is 'round' or 'truncate'."""
-    x = np.asarray(frame, dtype=np.float64) * (255.0 / unit)
+    """Float frame in [0, unit] -> uint8, clipped; ``rounding`` is 'round' or 'truncate'.
+
+    Integer frames are already on the 0..255 scale: they are only clipped (as the metrics read them).
+    """
+    a = np.asarray(frame)
+    if a.dtype == np.uint8:
+        return a
+    if np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
+        return np.clip(a, 0, 255).astype(np.uint8)
+    x = a.astype(np.float64) * (255.0 / unit)
     x = np.round(x) if rounding == "round" else np.floor(np.clip(x, 0, 255))
     return np.clip(x, 0, 255).astype(np.uint8)
 

@@ -276,8 +276,10 @@ def profile_figure(results_dir: str | Path, dataset: str, sequence: str, methods
     gt, outputs = sequence_frames(results_dir, dataset, sequence, methods)
     gt_frames = list(gt)
     row = default_profile_row(gt_frames) if row is None else row
+    h, w = gt_frames[0].shape[:2]
     profiles = {"GT": temporal_profile(gt_frames, row=row)}
-    profiles.update({m: temporal_profile(list(seq), row=row) for m, seq in outputs.items()})
+    for m, seq in outputs.items():  # an output larger than GT is cut to it (top-left kept), as it was scored
+        profiles[m] = temporal_profile([f[:h, :w] for f in seq], row=row)
     return plot_profiles(profiles, colors, title=f"{dataset} / {sequence}: temporal profiles (row y = {row})",
                          where=f"row y = {row}")
 

@@ -16,7 +16,7 @@ HELP = "make low-resolution frames from ground-truth frames with a named degrada
 KINDS = ("bd-tecogan", "bd-tecogan-train", "bd-duf", "bd-basicvsr", "bi-matlab", "bi-pil")
 DESCRIPTION = (
     "Write the LR version of every frame of GT (a sequence folder, a video, or a dataset folder of "
-    "sequences) as PNG into OUT, mirroring the tree. Degradations (metrics-spec.md section 4): "
+    "sequences) as PNG into OUT, mirroring the tree. Degradations (see vsrbench.baselines.degrade): "
     + ", ".join(KINDS) + "."
 )
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vsrbench.errors import InputError
+
 NAME = "evaluate"
 HELP = "score output frames (PRED) against ground truth (GT) under a protocol"
 DESCRIPTION = (
@@ -44,6 +46,7 @@ def run(args) -> int:
     proto = get_protocol(args.protocol, **parse_overrides(args.set))
     metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
     device = resolve_device(args.device)
+    pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     if set(metrics) & {"lpips", "tlp"}:
         from vsrbench.metrics.lpips import backbone_weights_path, lin_weights_path
 
@@ -56,7 +59,6 @@ def run(args) -> int:
             rest = ",".join(m for m in metrics if m not in ("lpips", "tlp"))
             hint = f"; to score without LPIPS/tLP use --metrics {rest}" if rest else ""
             raise WeightsError(f"{e}{hint}") from None
-    pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     for g, p in pairs:
         check_lengths(g, p, proto, metrics)
         for seq in (g, p):
@@ -67,13 +69,15 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     acc, done, frame_names = MetricAccumulator(), [], {}
+    inputs = {g.name: {"gt": str(Path(g.source).resolve()), "pred": str(Path(p.source).resolve()), "frames": len(g)}
+              for g, p in pairs}
     if not args.no_resume:
-        done = _resume(out, proto, metrics, acc, {g.name for g, _ in pairs}, frame_names)
+        done = _resume(out, proto, metrics, acc, inputs, frame_names)
     todo = [(g, p) for g, p in pairs if g.name not in done]
     total = sum(len(g) - 2 * proto.cut_frames for g, _ in todo)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
-              "metrics": list(metrics), "gt": str(args.gt), "pred": str(args.pred), "device": str(device),
-              "vsrbench_version": __version__}
+              "metrics": list(metrics), "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
+              "device": str(device), "vsrbench_version": __version__}
     with Progress(total, "evaluate") as prog:
         for g, p in todo:
             scores = evaluate_sequence(g, p, protocol=proto, metrics=metrics, device=device,
@@ -89,8 +93,13 @@ def run(args) -> int:
     return 0
 
 
-def _resume(out: Path, proto, metrics, acc, wanted: set[str], frame_names: dict) -> list[str]:
-    """Reload sequences already scored in ``out`` under the same protocol hash and metrics."""
+def _resume(out: Path, proto, metrics, acc, inputs: dict, frame_names: dict) -> list[str]:
+    """Reload the sequences already scored in ``out``.
+
+    Only a run of the same command resumes: same protocol hash, metrics and inputs (GT and
+    output folders of every sequence). Anything else would mix or drop results, so it is an
+    error that names ``--no-resume`` (replace them) or another ``--out``.
+    """
     import pandas as pd
 
     summ, frames = out / "summary.json", out / "frames.csv"
@@ -103,9 +112,17 @@ def _resume(out: Path, proto, metrics, acc, wanted: set[str], frame_names: dict)
                          na_values={"value": ["nan"]})
     except (ValueError, OSError):
         return []  # unreadable leftovers are recomputed (and replaced atomically)
-    if prev.get("protocol_hash") != proto.hash or prev.get("metrics") != list(metrics):
-        return []
-    done = [s for s in prev.get("done", []) if s in wanted]
+    what = None
+    if prev.get("protocol_hash") != proto.hash:
+        what = f"protocol {prev.get('protocol')} ({prev.get('protocol_hash')})"
+    elif prev.get("metrics") != list(metrics):
+        what = f"metrics {','.join(prev.get('metrics') or [])}"
+    elif prev.get("inputs") != inputs:
+        what = "other inputs (GT/PRED folders or sequences)"
+    if what:
+        raise InputError(f"{str(out)!r} holds scores computed with {what}; pass --no-resume to replace them, "
+                         "or choose another --out")
+    done = [s for s in prev.get("done", []) if s in inputs]
     for row in df[df["sequence"].isin(done)].itertuples(index=False):
         acc.add(row.sequence, row.frame, row.metric, row.value)
     for s in done:
@@ -126,12 +143,19 @@ def _write(out: Path, acc, frame_names, proto, metrics, header, done, complete: 
     summary["date"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     summary["complete"] = complete
     summary["done"] = list(done)
-    summary["sequences"] = {s: {m: acc.sequence_means(m).get(s) for m in metrics} for s in done}
-    summary["frame_avg"] = {m: acc.summary(m)["frame_avg"] for m in metrics}
-    summary["seq_avg"] = {m: acc.summary(m)["seq_avg"] for m in metrics}
-    summary["n_frames"] = {m: acc.summary(m)["n_frames"] for m in metrics}
-    summary["n_nonfinite"] = {m: acc.summary(m)["n_nonfinite"] for m in metrics}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=True) + "\n")
+    means = {m: acc.sequence_means(m) for m in metrics}
+    stats = {m: acc.summary(m) for m in metrics}
+    summary["sequences"] = {s: {m: _number(means[m].get(s)) for m in metrics} for s in done}
+    for key in ("frame_avg", "seq_avg", "n_frames", "n_nonfinite"):
+        summary[key] = {m: _number(stats[m][key]) for m in metrics}
+    # strict JSON: non-finite numbers are written as the strings "NaN" / "Infinity"
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+
+
+def _number(value):
+    from vsrbench.store import json_number
+
+    return value if value is None or isinstance(value, int) else json_number(value)
 
 
 def _csv(s: str) -> str:

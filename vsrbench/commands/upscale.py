@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", metavar="PATH", help="weights file or folder (default: looked up locally)")
     parser.add_argument("--input", required=True, metavar="LR", help="LR sequence folder, video or dataset folder")
     parser.add_argument("--output", required=True, metavar="OUT", help="output folder")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="where the model runs (auto: CUDA when available)")
+    parser.add_argument("--device", default="auto",
+                        help="where the model runs: auto (CUDA when available), cpu, cuda or cuda:N")
     parser.add_argument("--chunk", type=int, metavar="N",
                         help="frames per forward pass, for models that batch (e.g. DUF)")
     parser.add_argument("--overwrite", action="store_true", help="recompute frames that already exist")

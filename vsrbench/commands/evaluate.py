@@ -24,7 +24,7 @@ DESCRIPTION = (
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
     p.add_argument("--pred", required=True, help="output sequence or dataset to score")
-    p.add_argument("--protocol", default="tecogan", help="tecogan (default), basicsr-y, basicsr-rgb")
+    p.add_argument("--protocol", default="tecogan", help="tecogan (default), basicsr-y, basicsr-rgb or duf")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", default=[],
                    help="override a protocol field, e.g. --set crop_border=8 (repeatable)")
     p.add_argument("--metrics", default=None, help="comma-separated, default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp)")

@@ -665,3 +665,11 @@ def test_fields_that_do_not_change_frames_may_change(tmp_path, data):
     assert main(["run", str(write_bench(tmp_path, body, "b2.toml")), "--out", str(res)]) == 0
     recorded = json.loads((res / "definitions.json").read_text())
     assert recorded["methods"]["B"]["outputs"] == {"syn": str(data / "B")}
+
+
+def test_a_results_path_that_is_a_file_is_one_line(tmp_path, data, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["run", str(write_bench(tmp_path, BASE)), "--out", str(tmp_path / "notes.txt")]) == 2
+    assert capsys.readouterr().err == (f"vsrbench run: error: results folder {str(tmp_path / 'notes.txt')!r} is a "
+                                       "file, not a folder\n")
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -376,3 +376,13 @@ def test_nan_is_rejected_by_the_library():
     frames[2][0, 0, 0] = math.nan
     with pytest.raises(InputError, match=r"^gt frame 2: contains NaN or inf values$"):
         vsrbench.evaluate.evaluate_sequence(frames, [np.zeros((64, 64, 3))] * 5, metrics=["psnr"], name="gt")
+
+
+def test_out_that_is_a_file_is_one_line(data, capsys):
+    root, _, _ = data
+    (root / "notes.txt").write_text("mine")
+    code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "PRED", "--out", root / "notes.txt",
+                           "--metrics", "psnr")
+    assert code == 2
+    assert error_line(err) == f"--out {str(root / 'notes.txt')!r} is a file, not a folder"
+    assert (root / "notes.txt").read_text() == "mine"

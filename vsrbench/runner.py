@@ -184,6 +184,8 @@ class _Runner:
         the dataset list of a method, the sequence list of a dataset) may change freely, and an
         ``outputs`` table may gain datasets.
         """
+        if self.results_dir.exists() and not self.results_dir.is_dir():
+            raise InputError(f"results folder {str(self.results_dir)!r} is a file, not a folder")
         path = self.results_dir / DEFINITIONS_FILE
         plain = self.bench.to_dict()
         current = {kind: {name: {k: v for k, v in d.items() if k not in _FREE_FIELDS[kind]}
@@ -204,7 +206,6 @@ class _Runner:
                         "give it a new name or use a new results folder")
         merged = {kind: {**stored.get(kind, {}), **{n: _merge_outputs(stored.get(kind, {}).get(n), d)
                                                      for n, d in current[kind].items()}} for kind in current}
-        self.results_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
 
     def run_record(self) -> dict[str, Any]:

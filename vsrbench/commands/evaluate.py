@@ -67,6 +67,8 @@ def run(args) -> int:
                 print(f"note: ignored {len(seq.ignored)} non-frame file(s) in {seq.source}: {names}", file=sys.stderr)
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     acc, done, frame_names = MetricAccumulator(), [], {}
     inputs = {g.name: {"gt": str(Path(g.source).resolve()), "pred": str(Path(p.source).resolve()), "frames": len(g)}

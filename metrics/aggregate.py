@@ -27,6 +27,14 @@ class MetricAccumulator:
     def add(self, sequence: str, frame: int, metric: str, value: float) -> None:
         self._values[metric][sequence].append((int(frame), float(value)))
 
+    @classmethod
+    def from_frame(cls, df) -> "MetricAccumulator":
+        """An accumulator holding the rows of a long DataFrame (sequence, frame, metric, value)."""
+        acc = cls()
+        for seq, frame, metric, value in df[["sequence", "frame", "metric", "value"]].itertuples(index=False):
+            acc.add(seq, frame, metric, value)
+        return acc
+
     def update(self, sequence: str, rows) -> None:
         for frame, metric, value in rows:
             self.add(sequence, frame, metric, value)
@@ -69,7 +77,5 @@ class MetricAccumulator:
 
 def aggregate(df) -> dict:
     """Long DataFrame (sequence, frame, metric, value) -> {metric: {frame_avg, seq_avg, ...}}."""
-    acc = MetricAccumulator()
-    for seq, frame, metric, value in df[["sequence", "frame", "metric", "value"]].itertuples(index=False):
-        acc.add(seq, frame, metric, value)
+    acc = MetricAccumulator.from_frame(df)
     return {m: acc.summary(m) for m in acc.metrics}

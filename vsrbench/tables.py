@@ -187,14 +187,6 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _accumulator(part: pd.DataFrame) -> MetricAccumulator:
-    """The metric library's accumulator over some rows (it defines the averages and the non-finite rule)."""
-    acc = MetricAccumulator()
-    for seq, frame, metric, value in part[["sequence", "frame", "metric", "value"]].itertuples(index=False):
-        acc.add(seq, frame, metric, value)
-    return acc
-
-
 def compute_scores(df: pd.DataFrame, metrics: Sequence[str], average: str = "seq_avg") -> Scores:
     """Per-method averages of one dataset's results (already selected with :func:`select`).
 
@@ -215,7 +207,7 @@ def compute_scores(df: pd.DataFrame, metrics: Sequence[str], average: str = "seq
         expected[(metric, seq)] = expected.get((metric, seq), frozenset()) | have
     means, per_seq, holes, nonfinite = {}, {}, {}, {}
     for method, part in df.groupby("method", sort=False):
-        acc = _accumulator(part)
+        acc = MetricAccumulator.from_frame(part)
         for metric in metrics:
             seqs = sorted(s for m, s in expected if m == metric)
             missing = tuple(s for s in seqs if frames.get((method, metric, s)) != expected[(metric, s)])

@@ -269,3 +269,16 @@ def test_to_uint8_reads_integer_frames_on_the_0_255_scale():
     frame = np.array([[[100, -5, 300]]], dtype=np.int32)
     np.testing.assert_array_equal(to_uint8(frame), np.array([[[100, 0, 255]]], dtype=np.uint8))
     np.testing.assert_array_equal(to_uint8(np.array([[[0.5, 0.0, 1.2]]])), np.array([[[128, 0, 255]]], dtype=np.uint8))
+
+
+def test_png_names_refuses_frames_that_would_overwrite_each_other(tmp_path):
+    from vsrbench.errors import InputError
+    from vsrbench.io import open_sequence, png_names, write_frame
+
+    frame = np.zeros((4, 4, 3), np.uint8)
+    write_frame(tmp_path / "s" / "f1.png", frame)
+    write_frame(tmp_path / "s" / "f2.bmp", frame)
+    assert png_names(open_sequence(tmp_path / "s")) == ["f1.png", "f2.png"]
+    write_frame(tmp_path / "s" / "f1.jpg", frame)
+    with pytest.raises(InputError, match=r"^sequence 's': frames f1.png would be written twice"):
+        png_names(open_sequence(tmp_path / "s"))

@@ -132,6 +132,17 @@ class FrameSequence:
         return cls(name=name, arrays=frames, source=source)
 
 
+def png_names(seq: "FrameSequence") -> list[str]:
+    """Output file names for a sequence's frames: each frame's name with a ``.png`` suffix
+    (``00000.png``... for videos); two frames that would get the same name are an error."""
+    names = [Path(seq.frame_name(i)).stem + ".png" for i in range(len(seq))]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"sequence {seq.name!r}: frames {', '.join(dup)} would be written twice "
+                         "(same name with different image extensions)")
+    return names
+
+
 def check_frame(frame, what: str = "frame") -> np.ndarray:
     """Validate an RGB frame array: (H, W, 3), uint8 or finite float in 0..255."""
     a = np.asarray(frame)

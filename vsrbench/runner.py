@@ -45,7 +45,7 @@ from vsrbench.bench import Benchmark, DatasetDef, MethodDef, load_bench
 from vsrbench.device import resolve_device
 from vsrbench.errors import InputError, VsrbenchError
 from vsrbench.io import (
-    FrameSequence, atomic_write_text, check_frame, open_dataset, open_sequence, to_uint8, write_frame,
+    FrameSequence, atomic_write_text, check_frame, open_dataset, open_sequence, png_names, to_uint8, write_frame,
 )
 from vsrbench.store import ResultsStore, SequenceResult
 from vsrbench.weights import sha256sum
@@ -356,8 +356,8 @@ class _Runner:
     def degrade(self, dataset: DatasetDef, gt: FrameSequence, tmp: Path) -> None:
         from vsrbench.baselines.degrade import degrade_uint8
 
-        for i, frame in enumerate(gt):
-            write_frame(tmp / _png_name(gt, i), degrade_uint8(frame, dataset.degradation, dataset.scale))
+        for name, frame in zip(png_names(gt), gt):
+            write_frame(tmp / name, degrade_uint8(frame, dataset.degradation, dataset.scale))
 
     def produce(self, method: MethodDef, dataset: DatasetDef, lr: FrameSequence, tmp: Path) -> None:
         """Fill ``tmp`` with one output frame per LR frame."""
@@ -486,17 +486,12 @@ def _weights_record(method: MethodDef, model: Any) -> dict[str, str | None]:
     return {"path": str(path), "sha256": sha256sum(path)}
 
 
-def _png_name(seq: FrameSequence, i: int) -> str:
-    return f"{Path(seq.frame_name(i)).stem}.png"
-
-
 def _write_frames(folder: Path, lr: FrameSequence, frames: Iterable[np.ndarray]) -> int:
     """Write HR frames (uint8 as is; float read in [0, 1], rounded and clipped) named after LR frames."""
-    count = 0
+    names, count = png_names(lr), 0
     for i, frame in enumerate(frames):
-        a = check_frame(frame, f"output frame {i}")
-        name = _png_name(lr, i) if i < len(lr) else f"extra-{i:05d}.png"
-        write_frame(folder / name, a if a.dtype == np.uint8 else to_uint8(a))
+        name = names[i] if i < len(names) else f"extra-{i:05d}.png"
+        write_frame(folder / name, to_uint8(check_frame(frame, f"output frame {i}")))
         count += 1
     return count
 

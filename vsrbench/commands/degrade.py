@@ -1,7 +1,7 @@
 """``vsrbench degrade``: make LR frames from ground truth with a named degradation.
 
 Also home of the two helpers the frame-writing commands share: where each sequence's frames go
-(:func:`output_folders`) and what they are called (:func:`png_names`).
+(:func:`output_folders`) and what they are called (:func:`vsrbench.io.png_names`).
 """
 from __future__ import annotations
 
@@ -44,19 +44,9 @@ def output_folders(source: str | Path, seqs: dict[str, FrameSequence], out: str 
     return pairs
 
 
-def png_names(seq: FrameSequence) -> list[str]:
-    """Output file names: each input frame's name with a ``.png`` suffix (``00000.png``... for videos)."""
-    names = [Path(seq.frame_name(i)).stem + ".png" for i in range(len(seq))]
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise InputError(f"sequence {seq.name!r}: frames {', '.join(dup)} would be written twice "
-                         "(same name with different image extensions)")
-    return names
-
-
 def run(args: argparse.Namespace) -> int:
     from vsrbench.baselines.degrade import DEGRADATIONS, degrade_uint8
-    from vsrbench.io import open_dataset, write_frame
+    from vsrbench.io import open_dataset, png_names, write_frame
     from vsrbench.progress import Progress
 
     DEGRADATIONS[args.kind]  # unknown name -> did-you-mean, before any work

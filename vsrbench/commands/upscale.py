@@ -14,7 +14,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from vsrbench.commands.degrade import output_folders, png_names
+from vsrbench.commands.degrade import output_folders
+from vsrbench.io import png_names
 from vsrbench.device import resolve_device
 from vsrbench.errors import InputError
 

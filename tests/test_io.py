@@ -282,3 +282,14 @@ def test_png_names_refuses_frames_that_would_overwrite_each_other(tmp_path):
     write_frame(tmp_path / "s" / "f1.jpg", frame)
     with pytest.raises(InputError, match=r"^sequence 's': frames f1.png would be written twice"):
         png_names(open_sequence(tmp_path / "s"))
+
+
+def test_pick_sequence_pairs_a_lone_sequence_only_when_allowed():
+    from vsrbench.io import FrameSequence, pick_sequence
+
+    a = FrameSequence.from_arrays("a", [np.zeros((4, 4, 3), np.uint8)])
+    b = FrameSequence.from_arrays("b", [np.zeros((4, 4, 3), np.uint8)])
+    assert pick_sequence({"a": a, "b": b}, "b", lone_ok=False) is b
+    assert pick_sequence({"a": a}, "calendar", lone_ok=True) is a
+    assert pick_sequence({"a": a}, "calendar", lone_ok=False) is None
+    assert pick_sequence({"a": a, "b": b}, "calendar", lone_ok=True) is None

@@ -193,6 +193,14 @@ def open_dataset(path: str | os.PathLike) -> dict[str, FrameSequence]:
     return seqs
 
 
+def pick_sequence(sequences: dict[str, FrameSequence], name: str, *, lone_ok: bool) -> FrameSequence | None:
+    """Sequence ``name`` of a dataset, or None. With ``lone_ok`` (the GT is a single sequence), a
+    dataset holding a single sequence pairs with it whatever the names."""
+    if name in sequences:
+        return sequences[name]
+    return next(iter(sequences.values())) if lone_ok and len(sequences) == 1 else None
+
+
 def pair_datasets(gt: dict[str, FrameSequence], pred: dict[str, FrameSequence]) -> list[tuple[FrameSequence, FrameSequence]]:
     """Pair sequences by name; a single sequence on each side pairs regardless of names."""
     if len(gt) == 1 and len(pred) == 1:

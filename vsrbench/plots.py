@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from vsrbench.errors import InputError
-from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence
+from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.tables import (
     compute_scores, format_value, metric_label, metric_name, ordered, resolve_metrics, select,
@@ -216,14 +216,6 @@ def plot_profiles(profiles: Mapping[str, np.ndarray], colors: Mapping[str, str],
 
 # ------------------------------------------------------------------ from a results folder
 
-def _pick(sequences: Mapping[str, FrameSequence], name: str, *, lone_ok: bool) -> FrameSequence | None:
-    """Sequence ``name``; with ``lone_ok`` (the GT is a single sequence) a lone sequence pairs regardless
-    of names, the way the runner pairs them."""
-    if name in sequences:
-        return sequences[name]
-    return next(iter(sequences.values())) if lone_ok and len(sequences) == 1 else None
-
-
 def _bench_of(results_dir: Path, dataset: str) -> dict | None:
     """The most recent recorded benchmark definition that has ``dataset``."""
     from vsrbench.store import load_runs
@@ -251,7 +243,7 @@ def sequence_frames(results_dir: str | Path, dataset: str, sequence: str,
     except InputError as e:
         raise InputError(f"profiles: ground truth of {dataset!r} is not readable any more ({e})") from None
     lone = len(gt_sequences) == 1
-    gt = _pick(gt_sequences, sequence, lone_ok=lone)
+    gt = pick_sequence(gt_sequences, sequence, lone_ok=lone)
     if gt is None:
         raise InputError(f"profiles: no sequence {sequence!r} in the ground truth {str(gt_root)!r}")
     outputs = {}
@@ -259,7 +251,7 @@ def sequence_frames(results_dir: str | Path, dataset: str, sequence: str,
         spec = bench.get("methods", {}).get(method, {})
         given = (spec.get("outputs") or {}).get(dataset)
         try:
-            seq = _pick(open_dataset(given), sequence, lone_ok=lone) if given else \
+            seq = pick_sequence(open_dataset(given), sequence, lone_ok=lone) if given else \
                 open_sequence(results_dir / "outputs" / method / dataset / sequence)
         except InputError:
             seq = None

@@ -45,7 +45,8 @@ from vsrbench.bench import Benchmark, DatasetDef, MethodDef, load_bench
 from vsrbench.device import resolve_device
 from vsrbench.errors import InputError, VsrbenchError
 from vsrbench.io import (
-    FrameSequence, atomic_write_text, check_frame, open_dataset, open_sequence, png_names, to_uint8, write_frame,
+    FrameSequence, atomic_write_text, check_frame, open_dataset, open_sequence, pick_sequence, png_names, to_uint8,
+    write_frame,
 )
 from vsrbench.store import ResultsStore, SequenceResult
 from vsrbench.weights import sha256sum
@@ -308,11 +309,7 @@ class _Runner:
 
     def pick(self, sequences: dict[str, FrameSequence], dataset: DatasetDef, name: str) -> FrameSequence | None:
         """The sequence ``name``; a lone sequence pairs with a GT that is a single sequence."""
-        if name in sequences:
-            return sequences[name]
-        if len(sequences) == 1 and len(self.dataset_sequences(dataset.gt)) == 1:
-            return next(iter(sequences.values()))
-        return None
+        return pick_sequence(sequences, name, lone_ok=len(self.dataset_sequences(dataset.gt)) == 1)
 
     def prediction(self, method: MethodDef, dataset: DatasetDef, gt: FrameSequence) -> FrameSequence:
         if method.kind == "outputs":

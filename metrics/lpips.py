@@ -95,11 +95,16 @@ def backbone_weights_path(net: str = "alex", path=None) -> Path:
                         + " (torchvision's ImageNet weights; copy it into $TORCH_HOME/hub/checkpoints)")
 
 
+def require_lpips_weights(net: str = "alex", version: str = "0.1", path=None) -> None:
+    """Raise the one-line :class:`WeightsError` when the backbone file or the linear layers are missing."""
+    backbone_weights_path(net, path)
+    lin_weights_path(net, version)
+
+
 def lpips_available(net: str = "alex", path=None) -> bool:
     """True when both the backbone file and the linear layers are found locally."""
     try:
-        backbone_weights_path(net, path)
-        lin_weights_path(net)
+        require_lpips_weights(net, path=path)
     except WeightsError:
         return False
     return True

@@ -176,20 +176,17 @@ METHODS = {  # name -> (TOML source line, description)
 
 def demo_metrics(say: Callable[[str], None]) -> list[str]:
     """The protocol's metrics, without LPIPS and tLP when their weights are missing (said once)."""
-    from vsrbench.metrics import get_protocol, lpips_available
-    from vsrbench.metrics.lpips import backbone_weights_path
     from vsrbench.errors import WeightsError
+    from vsrbench.metrics import get_protocol
+    from vsrbench.metrics.lpips import require_lpips_weights
 
     metrics = list(get_protocol(PROTOCOL).default_metrics)
-    if lpips_available():
-        return metrics
     try:
-        backbone_weights_path()
-        why = "the LPIPS linear layers are missing"
+        require_lpips_weights()
     except WeightsError as e:
-        why = str(e)
-    say(f"note: scoring without LPIPS and tLP: {why}")
-    return [m for m in metrics if m not in ("lpips", "tlp")]
+        say(f"note: scoring without LPIPS and tLP: {e}")
+        return [m for m in metrics if m not in ("lpips", "tlp")]
+    return metrics
 
 
 def bench_toml(metrics: Sequence[str]) -> str:

@@ -48,13 +48,11 @@ def run(args) -> int:
     device = resolve_device(args.device)
     pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     if set(metrics) & {"lpips", "tlp"}:
-        from vsrbench.metrics.lpips import backbone_weights_path, lin_weights_path
-
         from vsrbench.errors import WeightsError
+        from vsrbench.metrics.lpips import require_lpips_weights
 
         try:  # fail before any work, in one line
-            backbone_weights_path(proto.lpips_net, args.lpips_weights)
-            lin_weights_path(proto.lpips_net, proto.lpips_version)
+            require_lpips_weights(proto.lpips_net, proto.lpips_version, args.lpips_weights)
         except WeightsError as e:
             rest = ",".join(m for m in metrics if m not in ("lpips", "tlp"))
             hint = f"; to score without LPIPS/tLP use --metrics {rest}" if rest else ""

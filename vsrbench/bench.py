@@ -120,7 +120,13 @@ class MethodDef:
 
     def reported_for(self, dataset: str) -> dict[str, float]:
         """Published numbers for ``dataset`` (dataset-specific ones win over the general ones)."""
-        return {**self.reported.get("*", {}), **self.reported.get(dataset, {})}
+        return reported_for(self.reported, dataset)
+
+
+def reported_for(reported: Mapping[str, Mapping[str, float]], dataset: str) -> dict[str, float]:
+    """A method's ``reported`` table ({"*": {...}, dataset: {...}}) for one dataset; the
+    dataset-specific numbers win over the general ones."""
+    return {**reported.get("*", {}), **reported.get(dataset, {})}
 
 
 @dataclass(frozen=True)

@@ -381,6 +381,7 @@ def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict
     later runs win) and, for built-in models without one, from the model registry's
     ``Checkpoint.reported`` entry named like the dataset.
     """
+    from vsrbench.bench import reported_for
     from vsrbench.store import load_runs
 
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -390,7 +391,7 @@ def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict
         for method, spec in bench.get("methods", {}).items():
             given = spec.get("reported") or {}
             for ds in bench.get("datasets", {}):
-                numbers = {**given.get("*", {}), **given.get(ds, {})} if given else \
+                numbers = reported_for(given, ds) if given else \
                     _checkpoint_reported(spec.get("model"), spec.get("weights"), ds)
                 if numbers:
                     out.setdefault(ds, {})[method] = numbers

@@ -15,7 +15,6 @@ The numbers are identical to the straightforward loop (:mod:`vsrbench.reference`
 """
 from __future__ import annotations
 
-import math
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import torch
 from vsrbench.device import resolve_device
 from vsrbench.errors import InputError
 from vsrbench.io import FrameSequence
+from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics.spatial import (
@@ -46,15 +46,10 @@ class SequenceScores:
 
     @property
     def means(self) -> dict[str, float]:
-        out: dict[str, list[float]] = {}
-        for _, m, v in self.rows:
-            out.setdefault(m, []).append(v)
-        res = {}
-        for m, vals in out.items():
-            f = np.asarray(vals, dtype=np.float64)
-            f = f[np.isfinite(f)]
-            res[m] = float(f.mean()) if f.size else math.nan
-        return res
+        """Per-metric means over the finite values (the accumulator's rule)."""
+        acc = MetricAccumulator()
+        acc.update(self.name, self.rows)
+        return {m: acc.sequence_means(m)[self.name] for m in acc.metrics}
 
     def values(self, metric: str) -> np.ndarray:
         return np.asarray([v for _, m, v in self.rows if m == metric], dtype=np.float64)

@@ -267,7 +267,8 @@ class _Runner:
                 protocol=self.protocol.name, protocol_hash=self.protocol.hash,
             ))
             summary.scored.append(key)
-            means = " ".join(f"{m}={scores[name].means[m]:.4g}" for m in need if m in scores[name].means)
+            seq_means = scores[name].means
+            means = " ".join(f"{m}={seq_means[m]:.4g}" for m in need if m in seq_means)
             self.say(f"{label}: {means} ({len(gt)} frames, {time.monotonic() - t0:.1f} s)")
 
     def check(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str]) -> None:

@@ -164,12 +164,12 @@ def _csv(s: str) -> str:
 
 def _table(acc, metrics, info) -> str:
     head = ["sequence"] + [f"{info[m].label}{'↑' if info[m].higher_is_better else '↓'}" for m in metrics]
-    rows = []
-    seqs = sorted({s for m in metrics for s in acc.sequence_means(m)})
-    for s in seqs:
-        rows.append([s] + [_fmt(acc.sequence_means(m).get(s), info[m].decimals) for m in metrics])
-    rows.append(["frame_avg"] + [_fmt(acc.summary(m)["frame_avg"], info[m].decimals) for m in metrics])
-    rows.append(["seq_avg"] + [_fmt(acc.summary(m)["seq_avg"], info[m].decimals) for m in metrics])
+    means = {m: acc.sequence_means(m) for m in metrics}
+    stats = {m: acc.summary(m) for m in metrics}
+    rows = [[s] + [_fmt(means[m].get(s), info[m].decimals) for m in metrics]
+            for s in sorted({s for m in metrics for s in means[m]})]
+    for avg in ("frame_avg", "seq_avg"):
+        rows.append([avg] + [_fmt(stats[m][avg], info[m].decimals) for m in metrics])
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
     fmt = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])

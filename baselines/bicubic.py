@@ -10,7 +10,7 @@ model              resize (see :mod:`vsrbench.baselines.resize`)
 =================  =====================================================================
 
 Each works frame by frame on float64 data and yields float32 RGB frames in [0, 1] units,
-unclipped (bicubic overshoots at edges); save them with :func:`vsrbench.io.to_uint8`.
+unclipped (bicubic overshoots at edges); save them with :func:`vsrbench.core.frames.to_uint8`.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from vsrbench.baselines.resize import (
     resize_bicubic_tf_legacy,
     resize_bicubic_torch,
 )
-from vsrbench.errors import InputError
-from vsrbench.io import check_frame
+from vsrbench.core.errors import InputError
+from vsrbench.core.frames import check_frame
 
 __all__ = ["BicubicModel"]
 

@@ -28,7 +28,8 @@ from typing import Callable
 import numpy as np
 
 from vsrbench.baselines.resize import check_image, imresize_matlab, round_like_matlab
-from vsrbench.errors import InputError, Registry
+from vsrbench.core.errors import InputError, Registry
+from vsrbench.core.frames import to_uint8
 
 __all__ = [
     "Degradation",
@@ -215,7 +216,7 @@ def _bi_pil(a: np.ndarray, scale: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- registry
 def round_like_numpy(x: np.ndarray) -> np.ndarray:
     """``np.round`` (half to even) then clip to uint8, as the Python pipelines save PNGs."""
-    return np.clip(np.round(x), 0, 255).astype(np.uint8)
+    return to_uint8(x, unit=255.0)
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ from vsrbench.baselines.registry import (
     Checkpoint, ModelSpec, SRModel, batched, frame_to_tensor, full_fp32, register_model,
 )
 from vsrbench.baselines.tfops import depth_to_space
-from vsrbench.errors import InputError, WeightsError
-from vsrbench.device import resolve_device
-from vsrbench.weights import find_weights
+from vsrbench.core.errors import InputError, WeightsError
+from vsrbench.core.device import resolve_device
+from vsrbench.core.weights import find_weights
 
 #: frames in one input window; the output is its centre frame
 T_IN = 7

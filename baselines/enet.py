@@ -34,9 +34,9 @@ from torch import nn
 from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, batched, frame_to_tensor, register_model
 from vsrbench.baselines.tfckpt import list_variables, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy, resize_nearest_legacy
-from vsrbench.device import resolve_device
-from vsrbench.errors import InputError, WeightsError
-from vsrbench.weights import search_dirs, sha256sum, vsrbench_home
+from vsrbench.core.device import resolve_device
+from vsrbench.core.errors import InputError, WeightsError
+from vsrbench.core.weights import search_dirs, sha256sum, vsrbench_home
 
 #: per-channel RGB means subtracted from the [0, 1] input (the authors' PER_CHANNEL_MEANS)
 MEAN: tuple[float, float, float] = (0.47614917, 0.45001204, 0.40904046)

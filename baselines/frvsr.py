@@ -50,9 +50,9 @@ from vsrbench.baselines import tfops
 from vsrbench.baselines.registry import (
     Checkpoint, ModelSpec, SRModel, frame_to_tensor, full_fp32, register_model,
 )
-from vsrbench.device import resolve_device
-from vsrbench.errors import InputError, WeightsError
-from vsrbench.weights import find_weights
+from vsrbench.core.device import resolve_device
+from vsrbench.core.errors import InputError, WeightsError
+from vsrbench.core.weights import find_weights
 
 __all__ = [
     "SEMANTICS",

@@ -13,8 +13,8 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
-from vsrbench.errors import InputError, Registry
-from vsrbench.io import check_frame
+from vsrbench.core.errors import InputError, Registry
+from vsrbench.core.frames import check_frame
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class SRModel:
     [0, 1]) and yields HR float32 RGB frames in [0, 1] units, **unclipped**, one per input
     frame, in order. Recurrent models carry their state across the frames of one call;
     window models (DUF) buffer what their window needs; SISR models go frame by frame.
-    Use :func:`vsrbench.io.to_uint8` to save them (rounded, clipped).
+    Use :func:`vsrbench.core.frames.to_uint8` to save them (rounded, clipped).
     """
 
     name: str = "model"

@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 __all__ = [
     "keys_cubic",

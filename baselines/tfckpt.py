@@ -13,7 +13,7 @@ Two on-disk formats are understood, by parsing bytes only (nothing from the file
   encoding of name + slice) hold ``SavedTensorSlices`` with the slice's ``TensorProto``.
 
 Every table block's crc32c (Castagnoli, masked as LevelDB does) and every V2 tensor's crc32c
-are verified. All problems raise :class:`~vsrbench.errors.WeightsError` with one readable line.
+are verified. All problems raise :class:`~vsrbench.core.errors.WeightsError` with one readable line.
 
 Dtypes: float16/32/64, bfloat16 (returned widened to float32, which is exact), complex64/128,
 int8/16/32/64, uint8/16/32/64, bool and the quantised integer types (as their storage type).
@@ -36,7 +36,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from vsrbench.errors import WeightsError
+from vsrbench.core.errors import WeightsError
 
 __all__ = ["read_checkpoint", "list_variables", "VariableInfo", "crc32c", "mask_crc", "unmask_crc"]
 
@@ -644,7 +644,7 @@ def read_checkpoint(path: str | os.PathLike, prefixes: str | Iterable[str] | Non
     ``prefixes`` keeps only the variables whose names start with one of them (e.g.
     ``("generator/", "fnet/")``); data of the others is not read. Arrays have TensorFlow's shapes
     (conv kernels HWIO) and dtypes, except bfloat16, which is widened to float32 exactly.
-    Checksums are verified; every problem raises :class:`~vsrbench.errors.WeightsError`.
+    Checksums are verified; every problem raises :class:`~vsrbench.core.errors.WeightsError`.
     """
     located = _locate(path)
     chosen = _prefixes(prefixes)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 __all__ = [
     "KEYS_A",

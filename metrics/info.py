@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vsrbench.errors import Registry
+from vsrbench.core.errors import Registry
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ The network is vsrbench's own code; its weights come from two places:
 - the learned linear layers (``lin0..``) ship with the ``lpips`` package
   (``lpips/weights/v0.1/{alex,vgg,squeeze}.pth``), found without importing it;
 - the ImageNet backbone is torchvision's release file (``alexnet-owt-7be5be79.pth``, ...),
-  looked up locally only (see :mod:`vsrbench.weights`): nothing is downloaded.
+  looked up locally only (see :mod:`vsrbench.core.weights`): nothing is downloaded.
 
 :meth:`LPIPS.features` returns the unit-normalised activations of one batch of images, and
 :meth:`LPIPS.distance` compares two such feature lists. Computing each frame's features once
@@ -22,8 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vsrbench.errors import WeightsError
-from vsrbench.weights import find_weights
+from vsrbench.core.errors import WeightsError
+from vsrbench.core.weights import find_weights
 
 BACKBONE_FILES = {
     "alex": "alexnet-owt-7be5be79.pth",

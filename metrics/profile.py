@@ -10,20 +10,19 @@ from typing import Sequence
 
 import numpy as np
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
+from vsrbench.core.frames import check_frame, to_uint8
 
 
 def _frames_u8(frames) -> list[np.ndarray]:
+    """Frames (NumPy (H, W, 3) or torch (3, H, W), any supported dtype) on the 8-bit grid."""
     out = []
     for i, f in enumerate(frames):
-        a = np.asarray(f)
-        if a.ndim != 3 or a.shape[2] != 3:
-            raise InputError(f"frame {i}: expected (H, W, 3), got {a.shape}")
-        if a.dtype != np.uint8:
-            if not np.isfinite(a).all():
-                raise InputError(f"frame {i}: contains NaN or inf values")
-            a = np.clip(np.round(a.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
-        out.append(a)
+        if hasattr(f, "detach"):  # a torch tensor: (3, H, W) -> (H, W, 3), like every other metric
+            if f.ndim != 3 or f.shape[0] != 3:
+                raise InputError(f"frame {i}: expected a tensor of shape (3, H, W), got {tuple(f.shape)}")
+            f = f.detach().cpu().permute(1, 2, 0).numpy()
+        out.append(to_uint8(check_frame(f, f"frame {i}")))
     if not out:
         raise InputError("a temporal profile needs at least one frame")
     return out

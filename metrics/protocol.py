@@ -20,7 +20,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, fields, replace
 
-from vsrbench.errors import InputError, Registry
+from vsrbench.core.errors import InputError, Registry
 
 FARNEBACK_TECOGAN = (0.5, 3, 15, 3, 5, 1.2, 0)  # pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags
 
@@ -150,7 +150,7 @@ def get_protocol(protocol: "str | Protocol" = "tecogan", **overrides) -> Protoco
         return base
     unknown = [k for k in overrides if k not in _FIELD_NAMES]
     if unknown:
-        from vsrbench.errors import UnknownNameError
+        from vsrbench.core.errors import UnknownNameError
 
         raise UnknownNameError("protocol field", unknown[0], _FIELD_NAMES)
     clean = {k: _coerce(k, v) for k, v in overrides.items()}

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
+from vsrbench.core.frames import quantize255
 from vsrbench.metrics.protocol import Protocol, get_protocol
 
 # BT.601 studio-range luma (MATLAB rgb2ycbcr), on 0..255 values
@@ -59,12 +60,6 @@ def as_batch(x, what: str = "frame") -> tuple[torch.Tensor, bool]:
     return t, batched
 
 
-def quantize255(t: torch.Tensor, value_range: float = 1.0) -> torch.Tensor:
-    """-> float64 on the 8-bit grid (0..255 integers): uint8 as is, floats rounded and clipped."""
-    if t.dtype == torch.uint8:
-        return t.to(torch.float64)
-    if not t.is_floating_point():
-        return t.to(torch.float64).clamp(0, 255)
     return torch.round(t.to(torch.float64) * (255.0 / value_range)).clamp(0, 255)
 
 
@@ -138,7 +133,9 @@ def prepare(pred, gt, protocol: Protocol, value_range: float = 1.0, what: str = 
     if p.shape[0] != g.shape[0]:
         raise InputError(f"{what}: {p.shape[0]} predicted frames but {g.shape[0]} GT frames")
     g = g.to(p.device)
-    p, g = match_sizes(quantize255(p, value_range), quantize255(g, value_range), protocol.size_rule, what)
+    p = quantize255(p, value_range, f"{what} (pred)")
+    g = quantize255(g, value_range, f"{what} (gt)")
+    p, g = match_sizes(p, g, protocol.size_rule, what)
     return crop(p, protocol), crop(g, protocol)
 
 

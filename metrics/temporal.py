@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.metrics.protocol import Protocol, get_protocol
-from vsrbench.metrics.spatial import as_batch, crop_hw, match_sizes, prepare, quantize255
+from vsrbench.core.frames import quantize255
+from vsrbench.metrics.spatial import as_batch, crop_hw, match_sizes, prepare
 
 
 def grey(frame_u8: np.ndarray) -> np.ndarray:

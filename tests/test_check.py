@@ -14,7 +14,7 @@ import pytest
 
 from vsrbench.check import check_results, mean_entry, parse_tolerances, read_baseline
 from vsrbench.cli import main
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.pytest_plugin import assert_matches_baseline
 from vsrbench.store import STORE_FILENAME, ResultsStore, SequenceResult
 

@@ -24,7 +24,7 @@ from conftest import shared_path
 from vsrbench.baselines import degrade as D
 from vsrbench.baselines.resize import imresize_matlab
 from vsrbench.cli import main
-from vsrbench.errors import InputError, UnknownNameError
+from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.io import decode_image, open_sequence
 
 KINDS = ("bd-tecogan", "bd-tecogan-train", "bd-duf", "bd-basicvsr", "bi-matlab")

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from vsrbench import demo as D
-from vsrbench.bench import load_bench
+from vsrbench.benchfile import load_bench
 from vsrbench.cli import main
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.store import load_results
 from vsrbench.tables import build_table
 

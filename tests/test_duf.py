@@ -29,7 +29,7 @@ from vsrbench.baselines.duf import (
     windows,
 )
 from vsrbench.baselines.tfops import depth_to_space
-from vsrbench.errors import InputError, WeightsError
+from vsrbench.core.errors import InputError, WeightsError
 
 VARIANTS = [(16, 2), (16, 3), (16, 4), (28, 4), (52, 4)]
 PHASE_A = {16: (3, 32), 28: (9, 16), 52: (21, 16)}  # nets.py: FR_16L / FR_28L / FR_52L

@@ -30,8 +30,9 @@ from vsrbench.baselines import MODELS, load_model
 from vsrbench.baselines import enet
 from vsrbench.baselines.tfckpt import _Table, crc32c, mask_crc, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy
-from vsrbench.errors import InputError, WeightsError
-from vsrbench.io import decode_image, to_uint8
+from vsrbench.core.errors import InputError, WeightsError
+from vsrbench.core.frames import to_uint8
+from vsrbench.io import decode_image
 
 GOLDEN = Path(__file__).parent / "golden" / "enet_calendar.json"
 GOLDEN_FRAMES = ("0001.png", "0002.png")
@@ -217,7 +218,7 @@ def write_golden() -> None:
         frames[name] = {**_summary(out), "reference_max_abs_diff": diff}
     golden = {
         "what": "ENet-PAT x4 on real calendar LR frames (180x144 -> 720x576), float output in [0, 1] units, "
-                "unclipped; pixels are [row, col] -> RGB; sha256 is of vsrbench.io.to_uint8(output) bytes",
+                "unclipped; pixels are [row, col] -> RGB; sha256 is of vsrbench.core.frames.to_uint8(output) bytes",
         "produced_by": "python tests/test_enet.py --write-golden",
         "implementation": "vsrbench.baselines.enet.ENet (PyTorch, float32, CPU) with the authors' weights file "
                           f"(sha256 {enet.CHECKPOINT.sha256}) read by vsrbench.baselines.tfckpt",

@@ -19,11 +19,11 @@ import pytest
 import torch
 from conftest import shared_path
 from lpips_reference import alexnet_home, reference_model, to_reference_input  # noqa: F401
-from test_bench_metrics import one_pass, straightforward, untimed
+from test_speed import one_pass, straightforward, untimed
 from skimage.metrics import structural_similarity
 from test_metrics_spatial import ref_psnr, ref_ssim, spec_crop, synthetic_pair
 
-from vsrbench.errors import InputError, UnknownNameError
+from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import SequenceScores, evaluate_sequence
 from vsrbench.io import open_sequence, write_frame
 from vsrbench.metrics import get_protocol, psnr, ssim
@@ -99,7 +99,7 @@ def test_pipeline_reference_and_published_loop_agree_on_real_frames(alexnet_home
         published = published_loop(gt_dir, out_dir, lambda a, b: package(a, b).flatten()[0])
 
     gt, out = open_sequence(gt_dir), open_sequence(out_dir)
-    fast = as_dict(untimed(one_pass, gt, out))  # shared with test_bench_metrics (computed once)
+    fast = as_dict(untimed(one_pass, gt, out))  # shared with test_speed (computed once)
     reference = as_dict(untimed(straightforward, gt, out))
 
     frames = {m: sorted(f for f, mm in published if mm == m) for m in ALL}

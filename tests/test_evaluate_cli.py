@@ -370,7 +370,7 @@ def test_subprocess_prints_one_line_without_traceback(data):
 
 
 def test_nan_is_rejected_by_the_library():
-    from vsrbench.errors import InputError
+    from vsrbench.core.errors import InputError
 
     frames = [np.zeros((64, 64, 3)) for _ in range(5)]
     frames[2][0, 0, 0] = math.nan

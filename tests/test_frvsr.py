@@ -20,7 +20,7 @@ from conftest import shared_path
 from vsrbench.baselines import MODELS, load_model
 from vsrbench.baselines import frvsr
 from vsrbench.baselines.frvsr import FNet, FRNet, FRVSRModel, SameConvTranspose2d, SRNet, load_frnet, state_dict_from_tf
-from vsrbench.errors import InputError, UnknownNameError, WeightsError
+from vsrbench.core.errors import InputError, UnknownNameError, WeightsError
 
 LR_H, LR_W = 21, 27  # neither is a multiple of 8: the LR flow is padded by (5, 3)
 SEQ = {"h": 12, "w": 17}  # smaller still for the many-step sequence tests: padded by (4, 1)

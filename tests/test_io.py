@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
+from vsrbench.core.frames import check_frame, to_uint8
 from vsrbench.io import (
-    FrameSequence, atomic_write_bytes, atomic_write_text, check_frame, decode_image, frame_sort_key, list_frames,
-    open_dataset, open_sequence, pair_datasets, sort_frame_names, to_uint8, write_frame,
+    FrameSequence, atomic_write_bytes, atomic_write_text, decode_image, frame_sort_key, list_frames,
+    open_dataset, open_sequence, pair_datasets, sort_frame_names, write_frame,
 )
 
 
@@ -227,7 +228,7 @@ def test_write_frame_round_trips_losslessly(tmp_path, rng):
 def test_write_frame_refuses_floats(tmp_path):
     with pytest.raises(InputError) as e:
         write_frame(tmp_path / "f.png", np.zeros((2, 2, 3), np.float32))
-    assert str(e.value) == "write_frame expects uint8, got float32 (use vsrbench.io.to_uint8)"
+    assert str(e.value) == "write_frame expects uint8, got float32 (use vsrbench.core.frames.to_uint8)"
 
 
 def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
@@ -264,7 +265,7 @@ def test_all_zero_digits_rank_with_names_without_digits_as_in_tecogan():
 
 def test_to_uint8_reads_integer_frames_on_the_0_255_scale():
     """A user's callable returning int32/int64 frames must not be scaled as if in [0, 1]."""
-    from vsrbench.io import to_uint8
+    from vsrbench.core.frames import to_uint8
 
     frame = np.array([[[100, -5, 300]]], dtype=np.int32)
     np.testing.assert_array_equal(to_uint8(frame), np.array([[[100, 0, 255]]], dtype=np.uint8))
@@ -272,7 +273,7 @@ def test_to_uint8_reads_integer_frames_on_the_0_255_scale():
 
 
 def test_png_names_refuses_frames_that_would_overwrite_each_other(tmp_path):
-    from vsrbench.errors import InputError
+    from vsrbench.core.errors import InputError
     from vsrbench.io import open_sequence, png_names, write_frame
 
     frame = np.zeros((4, 4, 3), np.uint8)

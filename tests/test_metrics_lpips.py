@@ -18,7 +18,7 @@ from lpips_reference import (  # noqa: F401  (alexnet_home is a fixture)
 )
 from test_metrics_spatial import spec_crop, synthetic_pair
 
-from vsrbench.errors import WeightsError
+from vsrbench.core.errors import WeightsError
 from vsrbench.evaluate import evaluate_sequence
 from vsrbench.io import decode_image
 from vsrbench.metrics import LPIPS, get_protocol, lpips, lpips_available, tlp

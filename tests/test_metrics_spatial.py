@@ -17,7 +17,7 @@ from conftest import shared_path
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 import vsrbench.metrics.spatial as spatial_module
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.io import decode_image
 from vsrbench.metrics import psnr, rgb_to_y, ssim
 from vsrbench.metrics.spatial import center32_window

@@ -13,7 +13,7 @@ import pytest
 from conftest import shared_path
 from test_metrics_spatial import spec_crop
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.io import open_sequence
 from vsrbench.metrics import default_profile_col, default_profile_row, temporal_profile, tof
 
@@ -159,14 +159,30 @@ def test_temporal_profile_bad_frames():
     assert str(e.value) == "a temporal profile needs at least one frame"
     with pytest.raises(InputError) as e:
         temporal_profile([np.zeros((4, 4), np.uint8)])
-    assert str(e.value) == "frame 0: expected (H, W, 3), got (4, 4)"
+    assert str(e.value) == "frame 0: expected an RGB array of shape (H, W, 3), got shape (4, 4)"
     with pytest.raises(InputError) as e:
         default_profile_row(stripe_sequence(1))
     assert str(e.value) == "temporal energy needs at least 2 frames"
 
 
+def test_temporal_profile_reads_integer_frames_on_the_8bit_scale_and_accepts_tensors():
+    """An int16 frame of 100 stays 100 (it used to be scaled x255 to 255); torch (3, H, W)
+    frames give the same profile as the NumPy (H, W, 3) ones."""
+    import torch
+
+    frames = [np.full((6, 5, 3), 100 + 10 * t, np.int16) for t in range(3)]
+    prof = temporal_profile(frames, row=2)
+    assert prof.dtype == np.uint8 and prof.shape == (3, 5, 3)
+    assert prof[:, 0, 0].tolist() == [100, 110, 120]
+    u8 = stripe_sequence(3)
+    tensors = [torch.from_numpy(f).permute(2, 0, 1) for f in u8]
+    np.testing.assert_array_equal(temporal_profile(tensors, row=1), temporal_profile(u8, row=1))
+    with pytest.raises(InputError, match=r"float values reach 255, but float frames are read as \[0, 1\]"):
+        temporal_profile([np.full((4, 4, 3), 255.0)])
+
+
 def test_tlp_on_frames_of_mixed_sizes_is_an_input_error():
-    from vsrbench.errors import InputError
+    from vsrbench.core.errors import InputError
     from vsrbench.metrics import tlp
 
     frames = [np.zeros((64, 64, 3), np.uint8)] * 3 + [np.zeros((64, 80, 3), np.uint8)] + [np.zeros((64, 64, 3), np.uint8)] * 3

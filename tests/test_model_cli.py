@@ -24,10 +24,10 @@ from vsrbench.baselines.resize import (
 )
 from vsrbench.cli import main
 from vsrbench.commands.models import render
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.io import decode_image
-from vsrbench.progress import Progress
-from vsrbench.weights import find_weights, sha256sum
+from vsrbench.core.progress import Progress
+from vsrbench.core.weights import find_weights, sha256sum
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -318,9 +318,9 @@ def test_progress_redraws_in_place_on_a_terminal():
 
 
 def test_progress_docstring_example():
-    import vsrbench.progress
+    import vsrbench.core.progress
 
-    result = doctest.testmod(vsrbench.progress)
+    result = doctest.testmod(vsrbench.core.progress)
     assert result.attempted > 0 and result.failed == 0
 
 

@@ -7,7 +7,7 @@ from matplotlib.colors import to_hex
 
 from vsrbench import plots as P
 from vsrbench.cli import main
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.io import write_frame
 from vsrbench.store import ResultsStore, SequenceResult, load_results
 

@@ -7,7 +7,7 @@ import pytest
 from test_metrics_temporal import stripe_sequence
 
 from vsrbench.cli import main
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.io import decode_image, write_frame
 from vsrbench.plots import plot_profiles
 

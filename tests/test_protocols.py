@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from skimage.metrics import structural_similarity
 
-from vsrbench.errors import InputError, UnknownNameError
+from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import PROTOCOLS, Protocol, aggregate, get_protocol, psnr, ssim
 from vsrbench.metrics.protocol import parse_overrides
 

@@ -25,7 +25,7 @@ import torch
 from PIL import Image
 
 from vsrbench.baselines import resize as R
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 
 # ----------------------------------------------------------------------------- references

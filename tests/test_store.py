@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from vsrbench.cli import main
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.store import (
     RESULT_COLUMNS, STORE_FILENAME, ResultsStore, SequenceResult, load_results, load_runs,
 )

@@ -14,7 +14,7 @@ import pytest
 
 from vsrbench import tables as T
 from vsrbench.cli import main
-from vsrbench.errors import InputError, UnknownNameError
+from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.store import ResultsStore, SequenceResult
 
 HASH = "0123456789ab"

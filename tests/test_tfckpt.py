@@ -16,7 +16,7 @@ import pytest
 from conftest import shared_path
 from vsrbench.baselines import tfckpt
 from vsrbench.baselines.tfckpt import crc32c, list_variables, mask_crc, read_checkpoint, unmask_crc
-from vsrbench.errors import WeightsError
+from vsrbench.core.errors import WeightsError
 
 ENET_PARAMS = 852_867
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from vsrbench.baselines import tfops
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 
 # ----------------------------------------------------------------------------- NumPy references

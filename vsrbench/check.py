@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from vsrbench import __version__
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd

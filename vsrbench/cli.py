@@ -15,7 +15,7 @@ import pkgutil
 import sys
 
 from vsrbench import __version__
-from vsrbench.errors import VsrbenchError
+from vsrbench.core.errors import VsrbenchError
 
 
 class _Parser(argparse.ArgumentParser):

@@ -30,7 +30,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
+from vsrbench.core.frames import to_uint8
 from vsrbench.io import write_frame
 
 DEFAULT_OUT = "vsrbench-demo"
@@ -107,7 +108,7 @@ def render_scene(scene: Scene, n_frames: int) -> list[np.ndarray]:
         big = cv2.warpAffine(source, render_matrix(scene, source.shape[:2], t), size,
                              flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101)
         small = cv2.resize(big, (HR_SIZE[1], HR_SIZE[0]), interpolation=cv2.INTER_AREA)
-        frames.append(np.clip(np.round(small), 0, 255).astype(np.uint8))
+        frames.append(to_uint8(small, unit=255.0))
     return frames
 
 
@@ -176,7 +177,7 @@ METHODS = {  # name -> (TOML source line, description)
 
 def demo_metrics(say: Callable[[str], None]) -> list[str]:
     """The protocol's metrics, without LPIPS and tLP when their weights are missing (said once)."""
-    from vsrbench.errors import WeightsError
+    from vsrbench.core.errors import WeightsError
     from vsrbench.metrics import get_protocol
     from vsrbench.metrics.lpips import require_lpips_weights
 

@@ -23,8 +23,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from vsrbench.device import resolve_device
-from vsrbench.errors import InputError
+from vsrbench.core.device import resolve_device
+from vsrbench.core.errors import InputError
 from vsrbench.io import FrameSequence
 from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics

@@ -16,7 +16,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
+from vsrbench.core.frames import check_frame
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m")
@@ -143,18 +144,6 @@ def png_names(seq: "FrameSequence") -> list[str]:
     return names
 
 
-def check_frame(frame, what: str = "frame") -> np.ndarray:
-    """Validate an RGB frame array: (H, W, 3), uint8 or finite float in 0..255."""
-    a = np.asarray(frame)
-    if a.ndim != 3 or a.shape[2] != 3:
-        raise InputError(f"{what}: expected an RGB array of shape (H, W, 3), got shape {a.shape}")
-    if a.dtype != np.uint8:
-        if not np.issubdtype(a.dtype, np.floating) and not np.issubdtype(a.dtype, np.integer):
-            raise InputError(f"{what}: unsupported dtype {a.dtype}")
-        if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
-            raise InputError(f"{what}: contains NaN or inf values")
-    return a
-
 
 def open_sequence(path: str | os.PathLike, name: str | None = None) -> FrameSequence:
     """Open a folder of frames or a video file as one sequence."""
@@ -242,19 +231,6 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def to_uint8(frame: np.ndarray, *, unit: float = 1.0, rounding: str = "round") -> np.ndarray:
-    """Float frame in [0, unit] -> uint8, clipped; ``rounding`` is 'round' or 'truncate'.
-
-    Integer frames are already on the 0..255 scale: they are only clipped (as the metrics read them).
-    """
-    a = np.asarray(frame)
-    if a.dtype == np.uint8:
-        return a
-    if np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_:
-        return np.clip(a, 0, 255).astype(np.uint8)
-    x = a.astype(np.float64) * (255.0 / unit)
-    x = np.round(x) if rounding == "round" else np.floor(np.clip(x, 0, 255))
-    return np.clip(x, 0, 255).astype(np.uint8)
 
 
 def write_frame(path: str | os.PathLike, rgb: np.ndarray) -> None:
@@ -264,7 +240,7 @@ def write_frame(path: str | os.PathLike, rgb: np.ndarray) -> None:
     path = Path(path)
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8:
-        raise InputError(f"write_frame expects uint8, got {rgb.dtype} (use vsrbench.io.to_uint8)")
+        raise InputError(f"write_frame expects uint8, got {rgb.dtype} (use vsrbench.core.frames.to_uint8)")
     ok, buf = cv2.imencode(path.suffix or ".png", np.ascontiguousarray(rgb[:, :, ::-1]))
     if not ok:
         raise InputError(f"cannot encode frame as {path.suffix!r}")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.tables import (

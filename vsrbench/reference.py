@@ -3,7 +3,7 @@
 This is the TecoGAN protocol written the plain way its published code runs it: frames one
 after another, two Farneback flows in sequence, scikit-image's SSIM, and three LPIPS
 evaluations per frame (six backbone passes). :mod:`vsrbench.evaluate` must give identical
-numbers; ``vsrbench bench`` and the benchmark tests time the two side by side.
+numbers; ``vsrbench speed`` and the benchmark tests time the two side by side.
 
 Only the ``tecogan`` protocol family (centre-32 crop, float64 luma, uniform SSIM) is
 covered here: it is the one whose speed matters.
@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics.spatial import Y_COEFFS, center32_window
 

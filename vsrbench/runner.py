@@ -1,6 +1,6 @@
 """Run a benchmark: make LR inputs, run methods, score, store — resumably.
 
-:func:`run_benchmark` visits every (dataset, method, sequence) of a :class:`~vsrbench.bench.Benchmark`
+:func:`run_benchmark` visits every (dataset, method, sequence) of a :class:`~vsrbench.benchfile.Benchmark`
 and skips those whose metrics are already stored for this protocol hash and metric versions.
 For the others it
 
@@ -41,15 +41,15 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from vsrbench import __version__
-from vsrbench.bench import Benchmark, DatasetDef, MethodDef, load_bench
-from vsrbench.device import resolve_device
-from vsrbench.errors import InputError, VsrbenchError
+from vsrbench.benchfile import Benchmark, DatasetDef, MethodDef, load_bench
+from vsrbench.core.device import resolve_device
+from vsrbench.core.errors import InputError, VsrbenchError
+from vsrbench.core.frames import check_frame, to_uint8
 from vsrbench.io import (
-    FrameSequence, atomic_write_text, check_frame, open_dataset, open_sequence, pick_sequence, png_names, to_uint8,
-    write_frame,
+    FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
 from vsrbench.store import ResultsStore, SequenceResult
-from vsrbench.weights import sha256sum
+from vsrbench.core.weights import sha256sum
 
 Key = tuple[str, str, str]  # (method, dataset, sequence)
 LIBRARIES = {  # label -> distribution names to try

@@ -25,7 +25,7 @@ Values that SQLite cannot hold as REAL (NaN) are stored as NULL and read back as
 ``inf`` (PSNR of identical frames) is stored as is.
 
 A file that is not a SQLite database, fails SQLite's integrity check, or belongs to another
-application is refused with a one-line :class:`~vsrbench.errors.InputError` and left
+application is refused with a one-line :class:`~vsrbench.core.errors.InputError` and left
 untouched. A store kept busy by another process longer than the timeout gives an
 ``InputError`` too. Exports: :func:`load_results` (a pandas DataFrame), :func:`load_runs`,
 :func:`export_results` (CSV or JSON, written atomically).
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
     import pandas as pd

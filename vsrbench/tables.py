@@ -19,7 +19,7 @@ Conventions, each stated in the table's caption or footnotes:
   methods have for that metric gets "–" instead of an average over fewer sequences, and a
   footnote says which sequences are missing.
 - **Comparability.** Results of different protocols (by hash) or of different versions of a
-  metric are never put in one table: an :class:`~vsrbench.errors.InputError` says so.
+  metric are never put in one table: an :class:`~vsrbench.core.errors.InputError` says so.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from vsrbench.errors import InputError, UnknownNameError
+from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import METRICS, MetricAccumulator
 
 AVERAGES = ("seq_avg", "frame_avg")
@@ -381,7 +381,7 @@ def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict
     later runs win) and, for built-in models without one, from the model registry's
     ``Checkpoint.reported`` entry named like the dataset.
     """
-    from vsrbench.bench import reported_for
+    from vsrbench.benchfile import reported_for
     from vsrbench.store import load_runs
 
     out: dict[str, dict[str, dict[str, float]]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 from vsrbench.io import FrameSequence
 
 NAME = "degrade"
@@ -47,7 +47,7 @@ def output_folders(source: str | Path, seqs: dict[str, FrameSequence], out: str 
 def run(args: argparse.Namespace) -> int:
     from vsrbench.baselines.degrade import DEGRADATIONS, degrade_uint8
     from vsrbench.io import open_dataset, png_names, write_frame
-    from vsrbench.progress import Progress
+    from vsrbench.core.progress import Progress
 
     DEGRADATIONS[args.kind]  # unknown name -> did-you-mean, before any work
     jobs = output_folders(args.gt, open_dataset(args.gt), args.out)

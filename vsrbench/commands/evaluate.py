@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 NAME = "evaluate"
 HELP = "score output frames (PRED) against ground truth (GT) under a protocol"
@@ -36,19 +36,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from vsrbench import __version__
-    from vsrbench.device import resolve_device
+    from vsrbench.core.device import resolve_device
     from vsrbench.evaluate import check_lengths, evaluate_sequence
     from vsrbench.io import open_dataset, pair_datasets
     from vsrbench.metrics import METRICS, MetricAccumulator, check_metrics, get_protocol
     from vsrbench.metrics.protocol import parse_overrides
-    from vsrbench.progress import Progress
+    from vsrbench.core.progress import Progress
 
     proto = get_protocol(args.protocol, **parse_overrides(args.set))
     metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
     device = resolve_device(args.device)
     pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     if set(metrics) & {"lpips", "tlp"}:
-        from vsrbench.errors import WeightsError
+        from vsrbench.core.errors import WeightsError
         from vsrbench.metrics.lpips import require_lpips_weights
 
         try:  # fail before any work, in one line

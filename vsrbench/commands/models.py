@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from vsrbench.errors import WeightsError
-from vsrbench.weights import find_weights, sha256sum
+from vsrbench.core.errors import WeightsError
+from vsrbench.core.weights import find_weights, sha256sum
 
 NAME = "models"
 HELP = "list the built-in models, their known checkpoints and whether the weights are present locally"

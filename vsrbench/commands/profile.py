@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from vsrbench.errors import InputError
+    from vsrbench.core.errors import InputError
     from vsrbench.io import open_sequence
     from vsrbench.metrics.profile import default_profile_row, temporal_profile
     from vsrbench.plots import method_colors, plot_profiles, save_figure

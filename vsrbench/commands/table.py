@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 NAME = "table"
 HELP = "render the leaderboard of a results folder (Markdown, LaTeX, CSV, HTML)"

@@ -16,8 +16,8 @@ import numpy as np
 
 from vsrbench.commands.degrade import output_folders
 from vsrbench.io import png_names
-from vsrbench.device import resolve_device
-from vsrbench.errors import InputError
+from vsrbench.core.device import resolve_device
+from vsrbench.core.errors import InputError
 
 NAME = "upscale"
 HELP = "run a model (bicubic, TecoGAN, DUF, ...) over LR frames and write HR PNG frames"
@@ -77,8 +77,9 @@ def _plan(jobs, sisr: bool, overwrite: bool) -> list[tuple]:
 
 def run(args: argparse.Namespace) -> int:
     from vsrbench.baselines import MODELS, load_model
-    from vsrbench.io import open_dataset, to_uint8, write_frame
-    from vsrbench.progress import Progress
+    from vsrbench.core.frames import to_uint8
+    from vsrbench.io import open_dataset, write_frame
+    from vsrbench.core.progress import Progress
 
     spec = MODELS[args.model]  # unknown name -> did-you-mean, before any work
     options = _model_options(args.model, spec.builder, args.chunk)

@@ -2,7 +2,7 @@
 
 A benchmark is a TOML file, validated strictly when loaded: an unknown key, a missing path or an
 unknown protocol / metric / model / degradation name raises an
-:class:`~vsrbench.errors.InputError` (or :class:`~vsrbench.errors.UnknownNameError`) whose one-line
+:class:`~vsrbench.core.errors.InputError` (or :class:`~vsrbench.core.errors.UnknownNameError`) whose one-line
 message names the file and the key (``methods.duf52.outptus``) and suggests the closest valid one.
 Relative paths are relative to the folder of the TOML file; ``~`` is expanded.
 
@@ -61,7 +61,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from vsrbench.errors import InputError, UnknownNameError, closest
+from vsrbench.core.errors import InputError, UnknownNameError, closest
 
 TOP_KEYS = ("name", "description", "protocol", "metrics", "lpips_weights", "datasets", "methods")
 DATASET_KEYS = ("gt", "lr", "degradation", "scale", "sequences")

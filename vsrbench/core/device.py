@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vsrbench.errors import InputError
+from vsrbench.core.errors import InputError
 
 if TYPE_CHECKING:
     import torch

@@ -8,7 +8,7 @@ Search order for a file name:
 3. torch's hub cache ``$TORCH_HOME/hub/checkpoints`` (``TORCH_HOME`` defaults to
    ``$XDG_CACHE_HOME/torch`` or ``~/.cache/torch``), where torchvision keeps its files.
 
-When the file is missing, :class:`~vsrbench.errors.WeightsError` names the file, every
+When the file is missing, :class:`~vsrbench.core.errors.WeightsError` names the file, every
 place searched, where its authors publish it and how to place it.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from vsrbench.errors import WeightsError
+from vsrbench.core.errors import WeightsError
 
 
 def vsrbench_home() -> Path:

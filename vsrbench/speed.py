@@ -1,6 +1,6 @@
 """Speed of the one-pass evaluation against the straightforward loop, on the same frames.
 
-Used by ``vsrbench bench`` and by the pytest-benchmark suite. Numbers must be identical
+Used by ``vsrbench speed`` and by the pytest-benchmark suite. Numbers must be identical
 (to round-off); only the time may differ.
 """
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from vsrbench.core.frames import to_uint8
 
 
 def synthetic_pair(n: int = 10, size: tuple[int, int] = (576, 720), seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -28,7 +30,7 @@ def synthetic_pair(n: int = 10, size: tuple[int, int] = (576, 720), seed: int = 
         f = cv2.warpAffine(base, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
         gt.append(f)
         o = cv2.GaussianBlur(f.astype(np.float32), (0, 0), 1.0) + rng.normal(0, 4, f.shape)
-        out.append(np.clip(np.round(o), 0, 255).astype(np.uint8))
+        out.append(to_uint8(o, unit=255.0))
     return gt, out
 
 

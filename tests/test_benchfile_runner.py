@@ -22,9 +22,9 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from conftest import shared_path
 from vsrbench.baselines import MODELS, ModelSpec, SRModel
-from vsrbench.bench import BenchKeyError, load_bench
+from vsrbench.benchfile import BenchKeyError, load_bench
 from vsrbench.cli import main
-from vsrbench.errors import InputError, UnknownNameError
+from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.io import decode_image, open_sequence, write_frame
 from vsrbench.runner import run_benchmark
 from vsrbench.store import STORE_FILENAME, load_results, load_runs

@@ -1,11 +1,11 @@
-"""``vsrbench bench``: time the one-pass TecoGAN evaluation against the straightforward loop."""
+"""``vsrbench speed``: time the one-pass TecoGAN evaluation against the straightforward loop."""
 from __future__ import annotations
 
 import argparse
 import sys
 import tempfile
 
-NAME = "bench"
+NAME = "speed"
 HELP = "measure evaluation speed: one-pass pipeline vs the straightforward loop (same numbers)"
 
 
@@ -20,8 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from vsrbench.benchmark import compare, synthetic_pair, write_random_backbone
-    from vsrbench.errors import InputError
+    from vsrbench.speed import compare, synthetic_pair, write_random_backbone
+    from vsrbench.core.errors import InputError
     from vsrbench.io import open_sequence
     from vsrbench.metrics.lpips import lpips_available
 
@@ -34,7 +34,7 @@ def run(args) -> int:
         gt, pred = synthetic_pair(args.frames)
         preds, what = [pred], f"{args.frames} synthetic 720x576 frames"
     weights = args.lpips_weights
-    with tempfile.TemporaryDirectory(prefix="vsrbench-bench-") as tmp:  # removed afterwards
+    with tempfile.TemporaryDirectory(prefix="vsrbench-speed-") as tmp:  # removed afterwards
         if weights is None and not lpips_available():
             weights = str(write_random_backbone(tmp))
             print("note: no AlexNet backbone found; timing with a seeded random one", file=sys.stderr)

@@ -8,7 +8,7 @@ other implementation's (run once, outside the timer, and reused).
 pyproject's ``addopts`` has ``--benchmark-disable``: in the normal suite each function runs
 once, as a plain test. To measure:
 
-    pytest tests/test_bench_metrics.py --benchmark-enable --benchmark-group-by=group
+    pytest tests/test_speed.py --benchmark-enable --benchmark-group-by=group
 
 Also here: ``vsrbench bench --frames 6`` on synthetic frames (prints the speed-up line).
 """
@@ -88,7 +88,7 @@ def test_bench_straightforward(benchmark, calendar, alexnet_home):
 @pytest.mark.slow
 def test_bench_command_on_synthetic_frames(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # where the random backbone goes (then removed)
-    assert main(["bench", "--frames", "6"]) == 0
+    assert main(["speed", "--frames", "6"]) == 0
     cap = capsys.readouterr()
     assert "note: no AlexNet backbone found; timing with a seeded random one" in cap.err
     assert "6 synthetic 720x576 frames: 2 scored frames" in cap.out
@@ -99,9 +99,9 @@ def test_bench_command_on_synthetic_frames(capsys, tmp_path, monkeypatch):
 
 
 def test_bench_command_needs_both_paths(capsys):
-    assert main(["bench", "--gt", "somewhere"]) == 2
+    assert main(["speed", "--gt", "somewhere"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "vsrbench bench: error: give both --gt and --pred, or neither (synthetic frames)")
+        "vsrbench speed: error: give both --gt and --pred, or neither (synthetic frames)")
 
 
 # ---------------------------------------------------------------------- two outputs, one GT

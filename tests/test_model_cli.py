@@ -23,7 +23,7 @@ from vsrbench.baselines.resize import (
     resize_bicubic_torch,
 )
 from vsrbench.cli import main
-from vsrbench.commands.models import render
+from vsrbench.commands.models import render_models
 from vsrbench.core.errors import InputError
 from vsrbench.io import decode_image
 from vsrbench.core.progress import Progress
@@ -259,14 +259,14 @@ def test_models_reports_local_checkpoints(tmp_path, monkeypatch):
     bad = Checkpoint("bad.pth", "torch-state-dict", "https://example.org/bad", sha256="0" * 64)
     tf = Checkpoint("tf.data-00000-of-00001", "tf-v2", "https://example.org/tf", companions=("tf.index",))
     models = {"fake": fake_spec("fake", None, needs_weights=True, checkpoints=(good, bad, tf))}
-    text = render(models, verify=True)
+    text = render_models(models, verify=True)
     assert f"    good.pth [torch-state-dict]  sha256 {good.sha256[:12]}  licence: MIT  present: {home / 'good.pth'}; sha256 ok" in text
     assert "        reported Vid4 BD: psnr 25.57, tof 0.19" in text
     assert "    bad.pth [torch-state-dict]  sha256 000000000000  licence: unknown  missing" in text
     assert f"present: {home / 'tf.data-00000-of-00001'}; incomplete, missing tf.index; sha256 not known" in text
     (home / "bad.pth").write_bytes(b"other")
-    assert "sha256 MISMATCH" in render(models, verify=True)
-    assert "sha256 ok" not in render(models)  # no hashing without --verify
+    assert "sha256 MISMATCH" in render_models(models, verify=True)
+    assert "sha256 ok" not in render_models(models)  # no hashing without --verify
 
 
 # ----------------------------------------------------------------------------- progress

@@ -50,7 +50,7 @@ def test_best_bold_second_underlined_for_higher_and_lower_is_better():
     t = T.build_table(THREE)
     assert [cell(t, m, "psnr").rank for m in "ABC"] == [1, 2, None]  # PSNR ↑
     assert [cell(t, m, "tof").rank for m in "ABC"] == [1, None, 2]  # tOF ↓
-    md = T.render([t], "markdown")
+    md = T.render_tables([t], "markdown")
     assert "| A | **30.50** | **0.9123** | **0.150** |" in md
     assert "| B | <u>28.00</u> | <u>0.8000</u> | 0.500 |" in md
     assert "| C | 25.00 | 0.7000 | <u>0.300</u> |" in md
@@ -102,7 +102,7 @@ def test_per_sequence_blocks_are_ranked_separately():
     assert [r.group for r in t.rows] == ["s1", "s1", "s2", "s2", "Average", "Average"]
     assert cell(t, "A", "psnr", "s1").rank == 1 and cell(t, "B", "psnr", "s2").rank == 1
     assert cell(t, "A", "psnr", "Average").text == "25.00" and cell(t, "B", "psnr", "Average").text == "25.00"
-    md = T.render([t], "markdown")
+    md = T.render_tables([t], "markdown")
     assert md.splitlines()[0] == "| Sequence | Method | PSNR (dB) ↑ |"
     assert "| s2 | A | <u>20.00</u> |" in md and "|  | B | **21.00** |" in md
     tex = T.render_latex(t)
@@ -164,7 +164,7 @@ def _check_latex_balanced(tex: str) -> None:
 
 def test_latex_booktabs_escaping_and_balance():
     df = results({("my_model & 50% #1", "s", "psnr"): [30.0], ("a{b}~^\\", "s", "psnr"): [29.0]})
-    tex = T.render([T.build_table(df)], "latex")
+    tex = T.render_tables([T.build_table(df)], "latex")
     assert r"my\_model \& 50\% \#1 & \textbf{30.00} \\" in tex
     assert r"a\{b\}\textasciitilde{}\textasciicircum{}\textbackslash{} & \underline{29.00} \\" in tex
     assert r"PSNR (dB) $\uparrow$" in tex and r"\caption{toy: mean of the per-sequence means (seq\_avg)" in tex
@@ -176,7 +176,7 @@ def test_latex_booktabs_escaping_and_balance():
 
 
 def test_latex_standalone_is_a_document():
-    tex = T.render([T.build_table(THREE)], "latex", standalone=True)
+    tex = T.render_tables([T.build_table(THREE)], "latex", standalone=True)
     assert tex.startswith("\\documentclass{article}") and tex.rstrip().endswith("\\end{document}")
     assert "\\usepackage{booktabs}" in tex
     _check_latex_balanced(tex)
@@ -187,7 +187,7 @@ def test_latex_compiles_with_pdflatex(tmp_path):
         pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)")
     df = THREE.copy()
     df.loc[df["method"] == "A", "method"] = "my_model & 50%"
-    (tmp_path / "t.tex").write_text(T.render([T.build_table(df, per_sequence=True)], "latex", standalone=True))
+    (tmp_path / "t.tex").write_text(T.render_tables([T.build_table(df, per_sequence=True)], "latex", standalone=True))
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout[-2000:]
@@ -196,13 +196,13 @@ def test_latex_compiles_with_pdflatex(tmp_path):
 
 def test_markdown_shape_and_escaping():
     df = results({("a|b_c", "s", "psnr"): [30.0], ("d", "s", "psnr"): [29.0]})
-    md = T.render([T.build_table(df)], "markdown").splitlines()
+    md = T.render_tables([T.build_table(df)], "markdown").splitlines()
     assert md[:4] == ["| Method | PSNR (dB) ↑ |", "|:--|--:|", r"| a\|b\_c | **30.00** |", "| d | <u>29.00</u> |"]
 
 
 def test_csv_shape():
     t = T.build_table(THREE, reported={"A": {"psnr": 30.0}})
-    back = pd.read_csv(io.StringIO(T.render([t], "csv")))
+    back = pd.read_csv(io.StringIO(T.render_tables([t], "csv")))
     assert list(back.columns) == ["dataset", "method", "psnr", "psnr_reported", "psnr_delta", "ssim", "tof"]
     assert back.shape == (3, 7)
     assert back.loc[0, "psnr"] == 30.5 and back.loc[0, "ssim"] == 0.9123 and pd.isna(back.loc[1, "psnr_reported"])
@@ -227,7 +227,7 @@ class _Tags(HTMLParser):
 def test_html_shape_and_escaping():
     df = results({("<x&y>", "s", "psnr"): [30.0], ("B", "s", "psnr"): [29.0]})
     df = pd.concat([df, results({("B", "s2", "psnr"): [1.0]})])  # "<x&y>" lacks s2: a footnote
-    text = T.render([T.build_table(df)], "html")
+    text = T.render_tables([T.build_table(df)], "html")
     parser = _Tags()
     parser.feed(text)
     assert parser.stack == []
@@ -241,7 +241,7 @@ def test_several_datasets_give_one_table_each():
     df = pd.concat([THREE, results({("A", "x", "psnr"): [1.0]}, dataset="other")])
     tables = T.build_tables(df)
     assert [t.dataset for t in tables] == ["toy", "other"]
-    assert len(pd.read_csv(io.StringIO(T.render(tables, "csv")))) == 4
+    assert len(pd.read_csv(io.StringIO(T.render_tables(tables, "csv")))) == 4
 
 
 # ------------------------------------------------------------------ errors (messages pinned)
@@ -267,7 +267,7 @@ def test_error_messages():
     with pytest.raises(InputError, match=r"^results: no stored rows \(run a benchmark first\)$"):
         T.build_table(THREE.iloc[:0])
     with pytest.raises(InputError, match=r"^format: expected one of markdown, latex, csv, html, got 'rst'$"):
-        T.render([T.build_table(THREE)], "rst")
+        T.render_tables([T.build_table(THREE)], "rst")
     two = pd.concat([THREE, results({("A", "x", "psnr"): [1.0]}, dataset="other")])
     with pytest.raises(InputError, match=r"^dataset: the results hold several datasets \(toy, other\); choose one "
                        r"with dataset= \(CLI: --dataset\) or use build_tables$"):

@@ -147,7 +147,7 @@ class Benchmark:
     def from_dict(cls, data: Mapping[str, Any], *, base_dir: str | os.PathLike = ".",
                   source: str = "<dict>") -> "Benchmark":
         """Validate a parsed definition; relative paths are relative to ``base_dir``."""
-        return _Parser(Path(base_dir), source).benchmark(data)
+        return _DefinitionReader(Path(base_dir), source).benchmark(data)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe description (paths as strings), recorded with every run."""
@@ -188,7 +188,7 @@ def load_bench(path: str | os.PathLike) -> Benchmark:
 
 # ---------------------------------------------------------------------- validation
 
-class _Parser:
+class _DefinitionReader:
     """Validates a definition; every message starts with the file name and names the key."""
 
     def __init__(self, base_dir: Path, source: str):

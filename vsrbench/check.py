@@ -221,7 +221,7 @@ def parse_tolerances(items: Iterable[str] | str | None) -> dict[str, float]:
     return out
 
 
-def compare(baseline: Iterable[Entry], current: Iterable[Entry], *, rtol: float = 0.0,
+def compare_entries(baseline: Iterable[Entry], current: Iterable[Entry], *, rtol: float = 0.0,
             atol: float = DEFAULT_ATOL, tol: Mapping[str, float] | None = None) -> CheckReport:
     """Compare current means with baseline means, entry by entry."""
     if not (rtol >= 0 and atol >= 0):
@@ -268,7 +268,7 @@ def check_results(results_dir: str | os.PathLike, baseline_path: str | os.PathLi
 
     baseline, protocol = read_baseline(baseline_path)
     current, notes = entries_under_protocol(load_results(results_dir), protocol)
-    report = compare(baseline, current, rtol=rtol, atol=atol, tol=tol)
+    report = compare_entries(baseline, current, rtol=rtol, atol=atol, tol=tol)
     report.notes += notes
     return report
 
@@ -288,7 +288,7 @@ def entries_under_protocol(df: "pd.DataFrame", protocol: Mapping[str, Any]) -> t
     return [], [f"no results under the baseline's protocol {protocol.get('name')} ({protocol['hash']}); stored: {have}"]
 
 
-def select(entries: Iterable[Entry], *, method: str | None = None, dataset: str | None = None,
+def filter_entries(entries: Iterable[Entry], *, method: str | None = None, dataset: str | None = None,
            sequence: str | None = None) -> list[Entry]:
     """The entries matching every selector that is not None."""
     want = {"method": method, "dataset": dataset, "sequence": sequence}
@@ -318,5 +318,5 @@ def _num(x: float | None, fmt: str) -> str:
 __all__ = [
     "Entry", "Diff", "CheckReport", "mean_entry", "entries_from_frame", "entries_from_results",
     "make_baseline", "write_baseline", "write_baseline_from_results", "read_baseline",
-    "parse_tolerances", "compare", "check_results", "entries_under_protocol", "select", "format_table",
+    "parse_tolerances", "compare_entries", "check_results", "entries_under_protocol", "filter_entries", "format_table",
 ]

@@ -18,7 +18,7 @@ from vsrbench import __version__
 from vsrbench.core.errors import VsrbenchError
 
 
-class _Parser(argparse.ArgumentParser):
+class _OneLineErrorParser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, like every other user error
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
@@ -36,9 +36,9 @@ def _command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vsrbench", description="Video super-resolution evaluation with exact, named protocols.")
+    parser = _OneLineErrorParser(prog="vsrbench", description="Video super-resolution evaluation with exact, named protocols.")
     parser.add_argument("--version", action="version", version=f"vsrbench {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
     for mod in _command_modules():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         mod.add_arguments(p)

@@ -252,7 +252,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     from vsrbench.plots import plot_results
     from vsrbench.runner import run_benchmark
     from vsrbench.store import load_results
-    from vsrbench.tables import build_tables, render
+    from vsrbench.tables import build_tables, render_tables
 
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 6:
         raise InputError(f"--frames: expected an integer >= 6 (the {PROTOCOL} protocol cuts 2 frames at each end "
@@ -273,9 +273,9 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
             f"{m}/{d}/{s}: {why}" for m, d, s, why in summary.failed))
     result = DemoResult(out, bench, out / "results", metrics)
     tables = build_tables(load_results(result.results))
-    result.markdown = render(tables, "markdown")
+    result.markdown = render_tables(tables, "markdown")
     for fmt, name, text in (("markdown", "leaderboard.md", result.markdown),
-                            ("latex", "leaderboard.tex", render(tables, "latex", standalone=True))):
+                            ("latex", "leaderboard.tex", render_tables(tables, "latex", standalone=True))):
         atomic_write_text(out / name, text)
         result.tables[fmt] = out / name
     result.figures = plot_results(result.results, out / "figures", kinds="all", formats="png", warn=say)

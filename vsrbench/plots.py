@@ -28,7 +28,7 @@ from vsrbench.core.errors import InputError
 from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.tables import (
-    compute_scores, format_value, metric_label, metric_name, ordered, resolve_metrics, select,
+    compute_scores, format_value, metric_label, metric_name, ordered, resolve_metrics, rows_of_dataset,
 )
 
 KINDS = ("curves", "profiles", "tradeoff", "bars")
@@ -296,7 +296,7 @@ def plot_results(
     from vsrbench.store import load_results
 
     kinds, formats = parse_kinds(kinds), parse_formats(formats)
-    df = select(load_results(results_dir, protocol), dataset=dataset)
+    df = rows_of_dataset(load_results(results_dir, protocol), dataset=dataset)
     colors = method_colors(df["method"])
     written: list[Path] = []
     problems: list[str] = []

@@ -59,15 +59,15 @@ def assert_matches_baseline(
     one number for every metric. ``atol`` (default 1e-6) applies to metrics without their own
     tolerance, ``rtol`` to all. Returns the :class:`~vsrbench.check.CheckReport` when it passes.
     """
-    from vsrbench.check import DEFAULT_ATOL, compare, parse_tolerances, read_baseline, select
+    from vsrbench.check import DEFAULT_ATOL, compare_entries, parse_tolerances, read_baseline, filter_entries
 
     baseline, protocol = read_baseline(baseline_path)
-    baseline = select(baseline, method=method, dataset=dataset, sequence=sequence)
+    baseline = filter_entries(baseline, method=method, dataset=dataset, sequence=sequence)
     if isinstance(tol, (int, float)):
         atol, tol = float(tol), None
     per_metric = parse_tolerances(tol) if isinstance(tol, str) else dict(tol or {})
     current, notes = _current(results_or_scores, baseline, protocol, method, dataset, sequence)
-    report = compare(baseline, current, rtol=rtol, atol=DEFAULT_ATOL if atol is None else atol, tol=per_metric)
+    report = compare_entries(baseline, current, rtol=rtol, atol=DEFAULT_ATOL if atol is None else atol, tol=per_metric)
     report.notes += notes
     if not report.ok:
         raise AssertionError(f"metrics do not match baseline {str(baseline_path)!r}:\n{report.text()}")
@@ -122,7 +122,7 @@ def vsrbench_baseline(request: pytest.FixtureRequest) -> Callable[..., "CheckRep
 
 def _current(obj: Any, baseline: list["Entry"], protocol: Mapping[str, Any], method: str | None,
              dataset: str | None, sequence: str | None) -> tuple[list["Entry"], list[str]]:
-    from vsrbench.check import entries_under_protocol, select
+    from vsrbench.check import entries_under_protocol, filter_entries
 
     selectors = dict(method=method, dataset=dataset, sequence=sequence)
     if isinstance(obj, (str, os.PathLike)):
@@ -131,7 +131,7 @@ def _current(obj: Any, baseline: list["Entry"], protocol: Mapping[str, Any], met
         obj = load_results(obj)
     if _is_frame(obj):
         entries, notes = entries_under_protocol(obj, protocol)
-        return select(entries, **selectors), notes
+        return filter_entries(entries, **selectors), notes
     groups = sorted({e.key[:3] for e in baseline})
     if len(groups) != 1:
         listed = ", ".join("/".join(g) for g in groups) or "none"

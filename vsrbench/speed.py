@@ -58,7 +58,7 @@ class BenchResult:
         return self.reference_s / self.fast_s
 
 
-def compare(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "tof", "tlp"),
+def time_pipelines(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "tof", "tlp"),
             repeat: int = 1) -> BenchResult:
     """Time the one-pass evaluation against ``reference_evaluate`` on the same frames (best of ``repeat``).
 

@@ -102,7 +102,7 @@ class Table:
 
 # ------------------------------------------------------------------ selecting and averaging
 
-def check_results(df: pd.DataFrame) -> None:
+def require_one_protocol(df: pd.DataFrame) -> None:
     """Raise InputError unless ``df`` has the columns of :func:`vsrbench.store.load_results`."""
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -111,12 +111,12 @@ def check_results(df: pd.DataFrame) -> None:
         raise InputError("results: no stored rows (run a benchmark first)")
 
 
-def select(df: pd.DataFrame, *, dataset: str | None = None) -> pd.DataFrame:
+def rows_of_dataset(df: pd.DataFrame, *, dataset: str | None = None) -> pd.DataFrame:
     """Rows of one dataset (all when None); refuses results that mix protocols within a dataset.
 
     Choose a protocol when loading: ``load_results(results_dir, protocol)`` (CLI: ``--protocol``).
     """
-    check_results(df)
+    require_one_protocol(df)
     if dataset is not None:
         if dataset not in set(df["dataset"]):
             raise UnknownNameError("dataset", dataset, set(df["dataset"]))
@@ -319,7 +319,7 @@ def build_table(
     ``reported`` maps method -> metric -> the number its authors published; when given, a
     "reported" and a "Δ" (measured − reported) column follow each metric that has one.
     """
-    df = select(df, dataset=dataset)
+    df = rows_of_dataset(df, dataset=dataset)
     if df["dataset"].nunique() > 1:
         raise InputError(f"dataset: the results hold several datasets ({', '.join(ordered(df['dataset']))}); "
                          "choose one with dataset= (CLI: --dataset) or use build_tables")
@@ -349,7 +349,7 @@ def build_tables(
 
     ``reported`` maps dataset -> method -> metric -> published number (see :func:`reported_numbers`).
     """
-    check_results(df)
+    require_one_protocol(df)
     names = [dataset] if dataset is not None else ordered(df["dataset"])
     return [build_table(df, dataset=name, reported=(reported or {}).get(name), **options) for name in names]
 
@@ -534,7 +534,7 @@ def render_html(table: Table) -> str:
     ]) + "\n"
 
 
-def render(tables: Sequence[Table], fmt: str = "markdown", *, standalone: bool = False) -> str:
+def render_tables(tables: Sequence[Table], fmt: str = "markdown", *, standalone: bool = False) -> str:
     """Render tables in ``fmt`` (one of :data:`FORMATS`); several tables follow each other."""
     if fmt not in FORMATS:
         raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")

@@ -88,7 +88,7 @@ def run(args) -> int:
             _write(out, acc, frame_names, proto, metrics, header, done, complete=len(done) == len(pairs))
     if not todo:
         _write(out, acc, frame_names, proto, metrics, header, done, complete=True)
-    print(_table(acc, metrics, METRICS))
+    print(_summary_table(acc, metrics, METRICS))
     print(f"wrote {out / 'frames.csv'} and {out / 'summary.json'}")
     return 0
 
@@ -162,7 +162,7 @@ def _csv(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n') else s
 
 
-def _table(acc, metrics, info) -> str:
+def _summary_table(acc, metrics, info) -> str:
     head = ["sequence"] + [f"{info[m].label}{'↑' if info[m].higher_is_better else '↓'}" for m in metrics]
     means = {m: acc.sequence_means(m) for m in metrics}
     stats = {m: acc.summary(m) for m in metrics}

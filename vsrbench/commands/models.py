@@ -48,7 +48,7 @@ def _reported(reported: dict) -> list[str]:
     return lines
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _aligned_rows(rows: list[tuple[str, ...]]) -> list[str]:
     """Left-aligned columns, two spaces apart."""
     widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
     return ["  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in rows]
@@ -63,11 +63,11 @@ def _checkpoint_lines(ckpt, verify: bool) -> list[str]:
     return lines + ([f"        note: {ckpt.note}"] if ckpt.note else [])
 
 
-def render(models, verify: bool = False) -> str:
+def render_models(models, verify: bool = False) -> str:
     """The listing printed by ``vsrbench models`` for the specs in ``models`` (a name -> ModelSpec map)."""
     names = sorted(models)
     header = ("MODEL", "KIND", "SCALE", "WEIGHTS", "DEGRADATION", "DESCRIPTION")
-    table = _table([header] + [(s.name, s.kind, f"x{s.scale}", "required" if s.needs_weights else "none",
+    table = _aligned_rows([header] + [(s.name, s.kind, f"x{s.scale}", "required" if s.needs_weights else "none",
                                 s.degradation or "-", s.description) for s in (models[n] for n in names)])
     lines = [table[0]]
     for name, row in zip(names, table[1:]):
@@ -80,5 +80,5 @@ def render(models, verify: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     from vsrbench.baselines import MODELS
 
-    sys.stdout.write(render(MODELS, verify=args.verify))
+    sys.stdout.write(render_models(MODELS, verify=args.verify))
     return 0

@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from vsrbench.speed import compare, synthetic_pair, write_random_backbone
+    from vsrbench.speed import time_pipelines, synthetic_pair, write_random_backbone
     from vsrbench.core.errors import InputError
     from vsrbench.io import open_sequence
     from vsrbench.metrics.lpips import lpips_available
@@ -38,7 +38,7 @@ def run(args) -> int:
         if weights is None and not lpips_available():
             weights = str(write_random_backbone(tmp))
             print("note: no AlexNet backbone found; timing with a seeded random one", file=sys.stderr)
-        r = compare(gt, preds, lpips_weights=weights, repeat=args.repeat)
+        r = time_pipelines(gt, preds, lpips_weights=weights, repeat=args.repeat)
     print(f"{what}: {r.frames} scored frames ({len(preds)} output(s)), metrics psnr,ssim,lpips,tof,tlp "
           "(protocol tecogan, CPU)")
     print(f"  straightforward loop : {r.reference_s:7.2f} s  ({r.frames / r.reference_s:5.2f} frames/s)")

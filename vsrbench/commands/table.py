@@ -58,14 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vsrbench.io import atomic_write_text
     from vsrbench.store import load_results
-    from vsrbench.tables import build_tables, render, reported_numbers
+    from vsrbench.tables import build_tables, render_tables, reported_numbers
 
     fmt = output_format(args.format, args.out)
     df = load_results(args.results, args.protocol)
     reported = reported_numbers(args.results) if args.reported else None
     tables = build_tables(df, dataset=args.dataset, metrics=split_names(args.metrics), average=args.average,
                           per_sequence=args.per_sequence, reported=reported)
-    text = render(tables, fmt, standalone=args.standalone)
+    text = render_tables(tables, fmt, standalone=args.standalone)
     if args.out:
         atomic_write_text(args.out, text)
         print(args.out)

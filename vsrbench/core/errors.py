@@ -7,6 +7,8 @@ The CLI prints that line on stderr and exits non-zero; library users can catch i
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from typing import Iterable
 
 
@@ -52,6 +54,37 @@ def unknown_name_message(kind: str, name: str, known: Iterable[str]) -> str:
     guess = closest(name, known)
     hint = f"; did you mean {guess!r}?" if guess else ""
     return f"unknown {kind} {name!r}{hint} (known: {', '.join(known)})"
+
+
+_ERRNO_WORDS = {
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "is a folder",
+}
+
+
+def os_error_message(e: OSError, action: str, path: "str | os.PathLike") -> str:
+    """One line for an OSError, naming ``path`` (not a temporary file) and the cause in words.
+
+    >>> os_error_message(OSError(errno.EROFS, "Read-only file system", "/r/.x.tmp"), "write results folder", "/r")
+    "cannot write results folder '/r': read-only file system"
+    """
+    words = _ERRNO_WORDS.get(e.errno) if e.errno is not None else None
+    if words is None:
+        words = (e.strerror or " ".join(str(e).split()) or type(e).__name__).lower()
+    return f"cannot {action} {str(path)!r}: {words}"
+
+
+def os_error(e: OSError, action: str, path: "str | os.PathLike") -> InputError:
+    """An :class:`InputError` carrying :func:`os_error_message` (raise it ``from None``)."""
+    err = InputError(os_error_message(e, action, path))
+    err.errno = e.errno
+    return err
 
 
 class Registry(dict):

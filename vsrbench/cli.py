@@ -13,9 +13,11 @@ import importlib
 import os
 import pkgutil
 import sys
+import warnings
+from contextlib import contextmanager
 
 from vsrbench import __version__
-from vsrbench.core.errors import VsrbenchError
+from vsrbench.core.errors import VsrbenchError, VsrbenchWarning
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
@@ -46,6 +48,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def one_line_warnings(command: str):
+    """Show each distinct :class:`VsrbenchWarning` once, as one line ``vsrbench CMD: warning: ...``.
+
+    Other warnings keep Python's usual display.
+    """
+    seen: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", VsrbenchWarning)  # dedupe by message here, not per code line
+        previous = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not issubclass(category, VsrbenchWarning):
+                return previous(message, category, filename, lineno, file, line)
+            text = " ".join(str(message).split())
+            if text in seen:
+                return None
+            seen.add(text)
+            (file or sys.stderr).write(f"vsrbench {command}: warning: {text}\n")
+            return None
+
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -53,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args._run(args) or 0)
+        with one_line_warnings(args.command):
+            return int(args._run(args) or 0)
     except VsrbenchError as e:
         sys.stderr.write(f"vsrbench {args.command}: error: {e}\n")
         return e.exit_code

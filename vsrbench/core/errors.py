@@ -22,6 +22,14 @@ class InputError(VsrbenchError, ValueError):
     """Invalid frames, folders, shapes, values or options."""
 
 
+class VsrbenchWarning(UserWarning):
+    """A result is computed but may not mean what the user thinks (a resized output, gray frames, ...).
+
+    Library code warns with ``warnings.warn(message, VsrbenchWarning, stacklevel=2)``; the message
+    is one line. The CLI shows each distinct message once, as ``vsrbench CMD: warning: ...``.
+    """
+
+
 class UnknownNameError(VsrbenchError, KeyError):
     """An unknown metric, protocol, model, degradation, ... name."""
 

@@ -76,7 +76,7 @@ _ERRNO_WORDS = {
 }
 
 
-def os_error_message(e: OSError, action: str, path: "str | os.PathLike") -> str:
+def os_error_message(e: OSError, action: str, path: "str | os.PathLike", hint: str = "") -> str:
     """One line for an OSError, naming ``path`` (not a temporary file) and the cause in words.
 
     >>> os_error_message(OSError(errno.EROFS, "Read-only file system", "/r/.x.tmp"), "write results folder", "/r")
@@ -85,12 +85,12 @@ def os_error_message(e: OSError, action: str, path: "str | os.PathLike") -> str:
     words = _ERRNO_WORDS.get(e.errno) if e.errno is not None else None
     if words is None:
         words = (e.strerror or " ".join(str(e).split()) or type(e).__name__).lower()
-    return f"cannot {action} {str(path)!r}: {words}"
+    return f"cannot {action} {str(path)!r}: {words}" + (f"; {hint}" if hint else "")
 
 
-def os_error(e: OSError, action: str, path: "str | os.PathLike") -> InputError:
+def os_error(e: OSError, action: str, path: "str | os.PathLike", hint: str = "") -> InputError:
     """An :class:`InputError` carrying :func:`os_error_message` (raise it ``from None``)."""
-    err = InputError(os_error_message(e, action, path))
+    err = InputError(os_error_message(e, action, path, hint))
     err.errno = e.errno
     return err
 

@@ -180,7 +180,7 @@ def test_a_newer_schema_is_refused(tmp_path):
     add(tmp_path, seq_result())
     with sqlite3.connect(tmp_path / STORE_FILENAME) as c:
         c.execute("PRAGMA user_version = 99")
-    with pytest.raises(InputError, match=r"has schema version 99, newer than this vsrbench understands \(1\)"):
+    with pytest.raises(InputError, match=r"has schema version 99, newer than this vsrbench understands \(2\)"):
         load_results(tmp_path)
 
 

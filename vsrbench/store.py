@@ -33,23 +33,35 @@ untouched. A store kept busy by another process longer than the timeout gives an
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
+import shutil
+import socket
 import sqlite3
+import sys
+import tempfile
 import time
+import urllib.parse
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
-from vsrbench.core.errors import InputError
+from vsrbench.core.errors import InputError, os_error
+
+try:
+    import fcntl as _fcntl
+except ImportError:  # Windows: no locks between runs
+    _fcntl = None
 
 if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
     import pandas as pd
 
 STORE_FILENAME = "results.sqlite"
 APPLICATION_ID = 0x76737262  # "vsrb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs.pid, runs.pid_start, runs.claim (find runs whose process is gone)
 DEFAULT_TIMEOUT_S = 30.0
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -62,6 +74,10 @@ RUN_COLUMNS = (
     "protocol", "protocol_hash", "protocol_fields", "metric_versions", "weights", "libraries",
     "device", "host", "python", "argv",
 )
+# who runs a run: its process id, that process's start marker (tells a reused pid apart) and the
+# token of the lock it holds while it runs (see ProcessLock); stored since schema version 2
+PROCESS_COLUMNS = ("pid", "pid_start", "claim")
+LOCKS_DIR = ".locks"
 _JSON_RUN_FIELDS = ("bench", "protocol_fields", "metric_versions", "weights", "libraries", "argv")
 
 _SCHEMA = f"""
@@ -82,7 +98,10 @@ CREATE TABLE IF NOT EXISTS runs (
     device TEXT,
     host TEXT,
     python TEXT,
-    argv TEXT
+    argv TEXT,
+    pid INTEGER,
+    pid_start TEXT,
+    claim TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     run_id INTEGER NOT NULL REFERENCES runs(run_id),
@@ -126,6 +145,35 @@ def store_path(results_dir: str | os.PathLike) -> Path:
     return Path(results_dir) / STORE_FILENAME
 
 
+def find_results_dir(results_dir: str | os.PathLike, *, note: Any = None) -> Path:
+    """The results folder that reading commands (table, plot, check, export) use for RESULTS.
+
+    RESULTS itself when it holds a store (or is not a folder: the store then says what is
+    wrong); else its one immediate sub-folder holding a store (e.g. the ``results`` folder of a
+    ``vsrbench demo`` folder), said in one ``note:`` line through ``note`` (default: stderr);
+    several such sub-folders are refused, listing them. Nothing is created or changed.
+    """
+    folder = Path(results_dir)
+    if store_path(folder).exists() or not folder.is_dir():
+        return folder
+    try:
+        found = sorted(p for p in folder.iterdir() if p.is_dir() and store_path(p).is_file())
+    except OSError:
+        return folder
+    if len(found) > 1:
+        raise InputError(
+            f"{str(folder)!r} holds no {STORE_FILENAME}, but {len(found)} of its sub-folders do "
+            f"({', '.join(p.name for p in found)}); pass one of them as RESULTS")
+    if not found:
+        return folder
+    line = f"note: {str(folder)!r} holds no {STORE_FILENAME}; reading the one in {str(found[0])!r}"
+    if note is None:
+        sys.stderr.write(line + "\n")
+    else:
+        note(line)
+    return found[0]
+
+
 @dataclass(frozen=True)
 class SequenceResult:
     """Everything stored for one (method, dataset, sequence) in one transaction."""
@@ -145,30 +193,88 @@ class ResultsStore:
 
     ``create=False`` refuses a folder without a store (reading commands);
     ``timeout`` is how long (seconds) to wait for another process's write lock.
+    ``readonly=True`` (what the loaders use) opens an existing store for reading only: it never
+    creates, migrates or changes the file, and works in a folder the process cannot write (an
+    archive, a read-only mount), see :meth:`_connect_readonly`. A writing open of a store in a
+    folder that cannot be written is refused with one line naming it.
     """
 
     def __init__(self, results_dir: str | os.PathLike, *, create: bool = True,
-                 timeout: float = DEFAULT_TIMEOUT_S):
+                 timeout: float = DEFAULT_TIMEOUT_S, readonly: bool = False):
         self.results_dir = Path(results_dir)
         self.path = store_path(results_dir)
         self.timeout = float(timeout)
-        _check_file(self.path, create=create)
-        if create:
-            self.results_dir.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
+        self.readonly = bool(readonly)
+        self._copy_dir: str | None = None
+        _check_file(self.path, create=create and not self.readonly)
+        if self.readonly:
+            self._conn = self._connect_readonly()
+        else:
+            if create:
+                try:
+                    self.results_dir.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise os_error(e, "create results folder", self.results_dir, _WRITABLE_HINT) from None
+            _require_writable(self.results_dir, self.path)
+            self._conn = _connect(str(self.path), self.timeout)
         try:
             with self._translated():
                 self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
                 self._check_integrity()
-                self._init_schema()
+                if self.readonly:
+                    self._check_version()
+                else:
+                    self._init_schema()
         except BaseException:
-            self._conn.close()
+            self.close()
             raise
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """Open the store read-only (SQLite ``mode=ro``), without writing a byte into its folder.
+
+        Reading a WAL store needs its index (``-shm``), which SQLite creates beside the file. Where
+        the folder cannot be written and it is missing: a store without a ``-wal`` file (or an
+        empty one: everything is in the main file) is opened ``immutable=1``; a ``-wal`` file that
+        still holds data (a writer was killed before checkpointing) would be ignored by
+        ``immutable``, so the store and its ``-wal`` are read from a private temporary copy.
+        """
+        conn = _connect(_uri(self.path, mode="ro"), self.timeout, uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # SQLite opens lazily
+            return conn
+        except sqlite3.OperationalError as e:
+            conn.close()
+            if _is_busy(e) or not _cannot_open(e):
+                raise InputError(f"cannot read results store {str(self.path)!r}: {' '.join(str(e).split())}") from None
+        wal = self.path.with_name(self.path.name + "-wal")
+        if not (wal.is_file() and wal.stat().st_size > 0):
+            return self._opened(_connect(_uri(self.path, mode="ro", immutable=1), self.timeout, uri=True))
+        self._copy_dir = tempfile.mkdtemp(prefix="vsrbench-store-")
+        copy = Path(self._copy_dir) / STORE_FILENAME
+        try:
+            shutil.copyfile(self.path, copy)
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        except OSError as e:
+            raise os_error(e, "read results store", self.path) from None
+        return self._opened(_connect(_uri(copy, mode="ro"), self.timeout, uri=True))
+
+    def _opened(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as e:
+            conn.close()
+            raise InputError(f"cannot read results store {str(self.path)!r}: {' '.join(str(e).split())}") from None
 
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        self._conn.close()
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+        if self._copy_dir:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
 
     def __enter__(self) -> "ResultsStore":
         return self
@@ -189,6 +295,9 @@ class ResultsStore:
                     f"results store {str(self.path)!r} is locked by another process "
                     f"(waited {self.timeout:g} s); try again when it has finished"
                 ) from None
+            if not self.readonly and _is_readonly(e):
+                raise InputError(f"cannot write results store {str(self.path)!r}: it is read-only; "
+                                 f"{_WRITABLE_HINT}") from None
             raise
         except sqlite3.DatabaseError as e:
             raise _corrupted(self.path, str(e)) from None
@@ -207,16 +316,30 @@ class ResultsStore:
         if problems != ["ok"]:
             raise _corrupted(self.path, problems[0])
 
-    def _init_schema(self) -> None:
+    def _check_version(self) -> int:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise InputError(
                 f"results store {str(self.path)!r} has schema version {version}, newer than this "
                 f"vsrbench understands ({SCHEMA_VERSION}); upgrade vsrbench"
             )
+        if self.readonly:
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"runs", "results", "completed"} <= tables:
+                raise InputError(f"results store {str(self.path)!r} holds no results yet (it has no tables); "
+                                 "run `vsrbench run BENCH.toml --out RESULTS` first")
+        return version
+
+    def _init_schema(self) -> None:
+        version = self._check_version()
         self._wal()
         if version < SCHEMA_VERSION:
             with self.transaction():
+                have = {r[1] for r in self._conn.execute("PRAGMA table_info(runs)")}
+                if have:  # an older store: add what later versions record
+                    for column, kind in (("pid", "INTEGER"), ("pid_start", "TEXT"), ("claim", "TEXT")):
+                        if column not in have:
+                            self._conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._conn.execute(statement)
@@ -249,8 +372,8 @@ class ResultsStore:
     # ------------------------------------------------------------------ runs
 
     def start_run(self, record: Mapping[str, Any]) -> int:
-        """Insert a run record (keys from :data:`RUN_COLUMNS`); returns its ``run_id``."""
-        unknown = set(record) - set(RUN_COLUMNS)
+        """Insert a run record (keys from :data:`RUN_COLUMNS`, :data:`PROCESS_COLUMNS`); returns its ``run_id``."""
+        unknown = set(record) - set(RUN_COLUMNS) - set(PROCESS_COLUMNS)
         if unknown:
             raise ValueError(f"unknown run record field(s): {', '.join(sorted(unknown))}")
         values = {k: (json.dumps(v, sort_keys=True) if k in _JSON_RUN_FIELDS else v) for k, v in record.items()}
@@ -331,7 +454,187 @@ class ResultsStore:
             return self._conn.execute(sql, tuple(params)).fetchall()
 
 
+    # ------------------------------------------------------------------ runs whose process is gone
+
+    def mark_stale_runs(self) -> list[tuple[int, str]]:
+        """Mark ``interrupted`` the runs still ``running`` whose process is gone; returns ``(run_id, who)``.
+
+        A run is gone when the lock it holds while running (:class:`ProcessLock`, released by the
+        OS when a process dies, even by SIGKILL) is free, or when it ran on this host and its
+        process id is dead or belongs to a later process. Runs of stores older than schema 2 (no
+        process recorded) are left as they are: nothing tells whether they still run.
+        """
+        rows = self.query("SELECT run_id, host, pid, pid_start, claim FROM runs WHERE status = 'running'")
+        gone = [(int(r[0]), f"pid {r[2]} on {r[1]}") for r in rows if _run_is_gone(self.results_dir, *r[1:])]
+        if gone:
+            with self.transaction() as c:
+                c.executemany("UPDATE runs SET status = 'interrupted' WHERE run_id = ? AND status = 'running'",
+                              [(rid,) for rid, _ in gone])
+        return gone
+
+    def sequence_lock(self, dataset: str, sequence: str) -> "ProcessLock":
+        """The lock a run holds while it scores one sequence of a dataset (all its methods)."""
+        digest = hashlib.sha1(json.dumps([dataset, sequence]).encode()).hexdigest()[:16]
+        return ProcessLock(self.results_dir / LOCKS_DIR / f"seq-{digest}.lock")
+
+
+# ---------------------------------------------------------------------- locks and processes
+
+class ProcessLock:
+    """An exclusive lock on a file (``fcntl.flock``) that the OS releases when its process dies.
+
+    The holder writes ``pid N on HOST`` into the file, so that a waiting process can say who it
+    waits for. Where ``fcntl`` is missing (Windows) every acquire succeeds: no coordination.
+    """
+
+    def __init__(self, path: Path, *, remove_on_release: bool = False):
+        self.path = Path(path)
+        self.remove_on_release = remove_on_release  # only for a lock nobody waits for (a run's own)
+        self._fd: int | None = None
+
+    def acquire(self, blocking: bool = True) -> bool:
+        if self._fd is not None:
+            return True
+        if _fcntl is None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            _fcntl.flock(fd, _fcntl.LOCK_EX | (0 if blocking else _fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            if self.remove_on_release:
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+    def holder(self) -> str:
+        """Who holds the lock, as its holder wrote it (``"another process"`` when unknown)."""
+        try:
+            text = self.path.read_text().strip()
+        except OSError:
+            text = ""
+        return text or "another process"
+
+    def __enter__(self) -> "ProcessLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def run_claim(results_dir: str | os.PathLike) -> tuple[ProcessLock, dict[str, Any]]:
+    """A held lock for a new run and the :data:`PROCESS_COLUMNS` of its record.
+
+    Hold the lock (``release()`` it at the end) for as long as the run runs.
+    """
+    token = uuid.uuid4().hex
+    lock = ProcessLock(Path(results_dir) / LOCKS_DIR / f"run-{token}.lock", remove_on_release=True)
+    lock.acquire()
+    return lock, {"pid": os.getpid(), "pid_start": process_start_marker(os.getpid()), "claim": token}
+
+
+def process_start_marker(pid: int) -> str | None:
+    """What tells this process apart from a later one with the same pid (Linux: boot id and start
+    time from ``/proc``); None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (comm) ": state is field 3, starttime 22
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def _pid_alive(pid: int, start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, owned by someone else
+    except OSError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat[stat.rfind(")") + 2:].split()[0] in ("Z", "X"):  # a zombie has finished
+            return False
+    except (OSError, IndexError):
+        pass
+    return start is None or process_start_marker(pid) in (None, start)
+
+
+def _run_is_gone(results_dir: Path, host: str | None, pid: int | None, pid_start: str | None,
+                 claim: str | None) -> bool:
+    if pid is not None and host == socket.gethostname():
+        return not _pid_alive(int(pid), pid_start)
+    if claim:
+        lock = ProcessLock(Path(results_dir) / LOCKS_DIR / f"run-{claim}.lock", remove_on_release=True)
+        try:
+            free = lock.acquire(blocking=False)
+        except OSError:
+            return False
+        lock.release()
+        return free and _fcntl is not None
+    return False
+
+
 # ---------------------------------------------------------------------- helpers
+
+_WRITABLE_HINT = "copy the results folder to a writable place or choose another one"
+
+
+def _connect(target: str, timeout: float, *, uri: bool = False) -> sqlite3.Connection:
+    return sqlite3.connect(target, timeout=timeout, isolation_level=None, uri=uri)
+
+
+def _uri(path: Path, **params: Any) -> str:
+    """A SQLite ``file:`` URI for ``path`` (characters such as ``?``, ``#``, ``%`` escaped)."""
+    return "file:" + urllib.parse.quote(str(Path(path).absolute())) + "?" + urllib.parse.urlencode(params)
+
+
+def _cannot_open(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "unable to open" in text or "readonly" in text or "read-only" in text
+
+
+def _is_readonly(e: sqlite3.OperationalError) -> bool:
+    text = str(e).lower()
+    return "readonly database" in text or "read-only" in text
+
+
+def _require_writable(folder: Path, path: Path) -> None:
+    """Refuse, in one line, a results folder or store file this process cannot write."""
+    import errno
+
+    for target in (folder, path):
+        if not target.exists():
+            continue
+        try:
+            readonly_fs = bool(os.statvfs(target).f_flag & os.ST_RDONLY)
+        except (OSError, AttributeError):
+            readonly_fs = False
+        if readonly_fs:
+            raise os_error(OSError(errno.EROFS, "Read-only file system"), "write results folder", folder,
+                           _WRITABLE_HINT)
+        if not os.access(target, os.W_OK):
+            what = "results folder" if target == folder else "results store"
+            raise os_error(PermissionError(errno.EACCES, "Permission denied"), f"write {what}", target,
+                           _WRITABLE_HINT)
+
 
 def _is_busy(e: sqlite3.OperationalError) -> bool:
     text = str(e).lower()
@@ -407,7 +710,7 @@ def load_results(
 
     if metric_versions not in ("latest", "all"):
         raise InputError(f"metric_versions must be 'latest' or 'all', got {metric_versions!r}")
-    with ResultsStore(results_dir, create=False, timeout=timeout) as store:
+    with ResultsStore(results_dir, create=False, timeout=timeout, readonly=True) as store:
         where, params = _protocol_filter(store, protocol)
         rows = store.query(f"SELECT {', '.join(RESULT_COLUMNS)}, run_id FROM results{where} ORDER BY rowid", params)
         marks = store.query(
@@ -449,7 +752,7 @@ def load_runs(results_dir: str | os.PathLike, *, timeout: float = DEFAULT_TIMEOU
     """The run records of a results folder (JSON fields decoded), oldest first."""
     import pandas as pd
 
-    with ResultsStore(results_dir, create=False, timeout=timeout) as store:
+    with ResultsStore(results_dir, create=False, timeout=timeout, readonly=True) as store:
         rows = store.query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY run_id")
     records = [dict(zip(RUN_COLUMNS, r)) for r in rows]
     for rec in records:
@@ -490,7 +793,10 @@ def export_results(results_dir: str | os.PathLike, out: str | os.PathLike, *, fm
             "results": [_json_safe(r) for r in df.to_dict(orient="records")],
         }
         text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
-    atomic_write_text(out, text)
+    try:
+        atomic_write_text(out, text)
+    except OSError as e:
+        raise os_error(e, "write", out, "choose another --out") from None
     return len(df)
 
 
@@ -513,5 +819,6 @@ def _json_safe(record: Mapping[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "STORE_FILENAME", "RESULT_COLUMNS", "RUN_COLUMNS", "ResultsStore", "SequenceResult",
-    "load_results", "load_runs", "export_results", "store_path", "json_number",
+    "load_results", "load_runs", "export_results", "store_path", "json_number", "find_results_dir",
+    "ProcessLock", "run_claim", "PROCESS_COLUMNS",
 ]

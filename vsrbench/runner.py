@@ -43,12 +43,12 @@ import numpy as np
 from vsrbench import __version__
 from vsrbench.benchfile import Benchmark, DatasetDef, MethodDef, load_bench
 from vsrbench.core.device import resolve_device
-from vsrbench.core.errors import InputError, VsrbenchError
+from vsrbench.core.errors import InputError, VsrbenchError, os_error
 from vsrbench.core.frames import check_frame, to_uint8
 from vsrbench.io import (
     FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
-from vsrbench.store import ResultsStore, SequenceResult
+from vsrbench.store import LOCKS_DIR, ProcessLock, ResultsStore, SequenceResult, run_claim
 from vsrbench.core.weights import sha256sum
 
 Key = tuple[str, str, str]  # (method, dataset, sequence)
@@ -151,20 +151,37 @@ class _Runner:
 
     def run(self) -> RunSummary:
         start = time.monotonic()
-        self.check_definitions()
-        with ResultsStore(self.results_dir) as store:
-            run_id = store.start_run(self.run_record())
+        try:
+            self.check_definitions()
+            claim, process = run_claim(self.results_dir)
+        except OSError as e:  # e.g. a read-only folder: name it, not a temporary file in it
+            raise os_error(e, "write results folder", self.results_dir,
+                           "copy it to a writable place or choose another --out") from None
+        with claim, ResultsStore(self.results_dir) as store:
+            for old_run, who in store.mark_stale_runs():
+                self.say(f"note: run {old_run} ({who}) ended without finishing; marked interrupted")
+            run_id = store.start_run({**self.run_record(), **process})
             summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
             try:
                 tasks = self.bench.tasks()
                 groups: dict[tuple[str, str], list] = {}  # every method of one sequence, scored together
                 for dataset, method, seq in tasks:
                     groups.setdefault((dataset.name, seq), []).append((dataset, method))
-                i = 0
-                for (_, seq), group in groups.items():
+                i, busy = 0, []
+                for (dataset_name, seq), group in groups.items():
                     tagged = [(f"[{i + k}/{len(tasks)}]", d, m) for k, (d, m) in enumerate(group, 1)]
                     i += len(group)
-                    self.sequence_task(store, summary, seq, tagged)
+                    lock = store.sequence_lock(dataset_name, seq)
+                    if not lock.acquire(blocking=False):  # another run scores it now: come back at the end
+                        self.say(f"{dataset_name}/{seq}: being scored by another run ({lock.holder()}); "
+                                 "waiting for it after the other sequences")
+                        busy.append((seq, tagged, lock))
+                        continue
+                    with lock:
+                        self.sequence_task(store, summary, seq, tagged)
+                for seq, tagged, lock in busy:  # then what it stored is skipped, or what it left is done
+                    with lock:
+                        self.sequence_task(store, summary, seq, tagged)
                 summary.status = "done"
             except KeyboardInterrupt:
                 summary.status = "interrupted"
@@ -187,6 +204,10 @@ class _Runner:
         """
         if self.results_dir.exists() and not self.results_dir.is_dir():
             raise InputError(f"results folder {str(self.results_dir)!r} is a file, not a folder")
+        with ProcessLock(self.results_dir / LOCKS_DIR / "definitions.lock"):  # runs read and merge it in turn
+            self._merge_definitions()
+
+    def _merge_definitions(self) -> None:
         path = self.results_dir / DEFINITIONS_FILE
         plain = self.bench.to_dict()
         current = {kind: {name: {k: v for k, v in d.items() if k not in _FREE_FIELDS[kind]}

@@ -12,7 +12,6 @@ Regenerate the golden file with ``python tests/test_enet.py --write-golden``.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import os
@@ -32,7 +31,7 @@ from vsrbench.baselines.tfckpt import _Table, crc32c, mask_crc, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy
 from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.core.frames import to_uint8
-from vsrbench.io import decode_image
+from vsrbench.io import decode_image, write_frame
 
 GOLDEN = Path(__file__).parent / "golden" / "enet_calendar.json"
 GOLDEN_FRAMES = ("0001.png", "0002.png")
@@ -175,8 +174,24 @@ def _summary(out: np.ndarray) -> dict:
         "min": float(out.min()),
         "max": float(out.max()),
         "pixels": {f"{r},{c}": out[r, c].astype(np.float64).tolist() for r, c in GOLDEN_PIXELS},
-        "sha256_uint8": hashlib.sha256(to_uint8(out).tobytes()).hexdigest(),
     }
+
+
+#: The 8-bit output may differ from the golden PNG by one level where a value sits on a rounding
+#: boundary: float32 convolutions round differently on another CPU/BLAS (the NumPy float64 reference
+#: itself rounds 16 and 20 of the 1.24 M values of the two frames otherwise; see the golden file).
+#: More than this share of values (124 per frame), or any by more than one level, is a real change.
+MAX_ONE_LEVEL_SHARE = 1e-4
+
+
+def golden_png(name: str) -> Path:
+    return GOLDEN.parent / f"enet_calendar_{Path(name).stem}_uint8.png"
+
+
+def compare_uint8(got: np.ndarray, want: np.ndarray) -> tuple[int, int]:
+    """(largest |difference| in levels, number of values that differ) of two uint8 frames."""
+    diff = np.abs(got.astype(np.int16) - want.astype(np.int16))
+    return int(diff.max()), int(np.count_nonzero(diff))
 
 
 def _environment() -> dict:
@@ -197,10 +212,25 @@ def test_golden_calendar_frames(model):
         np.testing.assert_allclose([got["min"], got["max"]], [want["min"], want["max"]], atol=1e-5, rtol=0)
         for key, value in want["pixels"].items():
             np.testing.assert_allclose(got["pixels"][key], value, atol=1e-5, rtol=0)
-        if golden["environment"] == _environment():
-            # float noise of another BLAS/CPU could flip a value sitting on a rounding boundary,
-            # so the exact uint8 hash is pinned only where the golden file was made
-            assert got["sha256_uint8"] == want["sha256_uint8"]
+        # the saved 8-bit frame: equal but for single-level flips on rounding boundaries
+        largest, n_diff = compare_uint8(to_uint8(out), decode_image(golden_png(name)))
+        assert largest <= 1, f"{name}: a value moved by {largest} levels"
+        assert n_diff <= MAX_ONE_LEVEL_SHARE * out.size, f"{name}: {n_diff} values differ by one level"
+
+
+def test_uint8_golden_comparison_tolerates_rounding_flips_only():
+    """The rule of the golden check: one-level flips on a few values pass; a real change does not."""
+    rng = np.random.default_rng(0)
+    want = rng.integers(1, 255, size=(576, 720, 3), dtype=np.uint8)
+    got = want.copy()
+    flat = got.reshape(-1)
+    flat[rng.choice(flat.size, 100, replace=False)] += 1  # rounding-boundary flips
+    largest, n = compare_uint8(got, want)
+    assert largest == 1 and n == 100 <= MAX_ONE_LEVEL_SHARE * want.size
+    got[10, 10, 0] = want[10, 10, 0] + 2  # a value that really moved
+    assert compare_uint8(got, want)[0] == 2
+    shifted = np.clip(want.astype(np.int16) + 1, 0, 255).astype(np.uint8)  # a systematic change of one level
+    assert compare_uint8(shifted, want)[1] > MAX_ONE_LEVEL_SHARE * want.size
 
 
 def write_golden() -> None:
@@ -212,13 +242,19 @@ def write_golden() -> None:
     for name in GOLDEN_FRAMES:
         frame = decode_image(SHARED / "data" / "calendar" / name)
         out = next(model.upscale([frame]))
-        diff = float(np.abs(out - ref_enet(frame, variables)).max())
+        ref = ref_enet(frame, variables)
+        diff = float(np.abs(out - ref).max())
         if diff >= 1e-5:
             raise SystemExit(f"{name}: torch and the NumPy reference differ by {diff:.3g}; golden not written")
-        frames[name] = {**_summary(out), "reference_max_abs_diff": diff}
+        _, flips = compare_uint8(to_uint8(out), to_uint8(ref))
+        write_frame(golden_png(name), to_uint8(out))
+        frames[name] = {**_summary(out), "reference_max_abs_diff": diff, "uint8_png": golden_png(name).name,
+                        "uint8_values_differing_from_reference": flips}
     golden = {
         "what": "ENet-PAT x4 on real calendar LR frames (180x144 -> 720x576), float output in [0, 1] units, "
-                "unclipped; pixels are [row, col] -> RGB; sha256 is of vsrbench.core.frames.to_uint8(output) bytes",
+                "unclipped; pixels are [row, col] -> RGB; uint8_png is vsrbench.core.frames.to_uint8(output) saved as PNG "
+                "(a test allows single-level flips on rounding boundaries, see MAX_ONE_LEVEL_SHARE), and "
+                "uint8_values_differing_from_reference counts the values where the NumPy reference rounds otherwise",
         "produced_by": "python tests/test_enet.py --write-golden",
         "implementation": "vsrbench.baselines.enet.ENet (PyTorch, float32, CPU) with the authors' weights file "
                           f"(sha256 {enet.CHECKPOINT.sha256}) read by vsrbench.baselines.tfckpt",

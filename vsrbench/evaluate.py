@@ -15,6 +15,7 @@ The numbers are identical to the straightforward loop (:mod:`vsrbench.reference`
 """
 from __future__ import annotations
 
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,15 +25,16 @@ import numpy as np
 import torch
 
 from vsrbench.core.device import resolve_device
-from vsrbench.core.errors import InputError
+from vsrbench.core.errors import InputError, VsrbenchWarning
 from vsrbench.io import FrameSequence
 from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
-from vsrbench.metrics.spatial import (
-    as_batch, color_planes, crop, match_sizes, psnr_planes, quantize255, ssim_data_range, ssim_planes,
+from vsrbench.metrics.spatial import size_rule_note
+from vsrbench.metrics._kernels import (
+    as_batch, color_planes, crop, flow, flow_difference, get_lpips, grey, match_sizes, psnr_planes, quantize255,
+    ssim_data_range, ssim_planes, to_lpips_input,
 )
-from vsrbench.metrics.temporal import flow, flow_difference, grey
 
 
 @dataclass
@@ -126,11 +128,10 @@ def evaluate_many(
     outs = {k: _as_sequence(v, name or "sequence") for k, v in preds.items()}
     for seq in outs.values():
         check_lengths(gt_seq, seq, proto, metrics)
+    _warn_input_notes(name or gt_seq.name, gt_seq, outs)
     dev = resolve_device(device)
     model = None
     if set(metrics) & {"lpips", "tlp"}:
-        from vsrbench.metrics.lpips import get_lpips
-
         model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, dev)
     label = name or gt_seq.name
     frame_names = [gt_seq.frame_name(i) for i in range(len(gt_seq))]
@@ -141,6 +142,21 @@ def evaluate_many(
     for sc in scores.values():
         sc.rows.sort(key=lambda r: (r[0], order[r[1]]))
     return scores
+
+
+def _who(label: str, key) -> str:
+    """``sequence 'x'`` (evaluate_sequence) or ``sequence 'x', method 'm'`` (several outputs)."""
+    return f"sequence {label!r}" + (f", method {key!r}" if key != "" else "")
+
+
+def _warn_input_notes(label: str, gt: FrameSequence, outs: Mapping[str, FrameSequence]) -> None:
+    """Once per sequence: what decoding changes about the stored frames (gray, alpha, 16-bit,
+    lossy video), for the GT and each output."""
+    for note in gt.input_notes():
+        warnings.warn(f"sequence {label!r}: GT {note}", VsrbenchWarning, stacklevel=3)
+    for key, seq in outs.items():
+        for note in seq.input_notes():
+            warnings.warn(f"{_who(label, key)}: output {note}", VsrbenchWarning, stacklevel=3)
 
 
 class _Pass:
@@ -156,6 +172,7 @@ class _Pass:
         self.gt_prev: dict = {}  # GT size -> (grey, LPIPS features) of the previous scored frame
         self.out_prev: dict = {}  # method -> (grey, LPIPS features) of its previous scored frame
         self.flow_jobs: list = []  # (method, t, GT flow future, output flow future)
+        self.size_noted: set = set()  # methods whose size-rule cut was warned about
 
     def run(self, progress) -> None:
         cut, n = self.proto.cut_frames, len(self.gt_seq)
@@ -179,8 +196,6 @@ class _Pass:
 
     def features(self, x: torch.Tensor):
         """LPIPS features of (1, 3, h, w) frames: a single-threaded pass in a worker on CPU."""
-        from vsrbench.metrics.lpips import to_lpips_input
-
         if self.dev.type == "cpu":
             return self.pool.submit(self.model.features, to_lpips_input(x))
         done: Future = Future()
@@ -196,7 +211,11 @@ class _Pass:
         work = {}
         for key, p_raw in p_raws.items():
             p, _ = as_batch(p_raw, f"{what} output")
-            p, g = match_sizes(quantize255(p), g0, proto.size_rule, what)
+            note = size_rule_note(tuple(p.shape[-2:]), tuple(g0.shape[-2:]), proto.size_rule)
+            if note and key not in self.size_noted:  # once per sequence and output, not per frame
+                self.size_noted.add(key)
+                warnings.warn(f"{_who(self.label, key)}: {note}", VsrbenchWarning, stacklevel=4)
+            p, g = match_sizes(quantize255(p), g0, proto.size_rule, what, warn=False)
             size = tuple(g.shape[-2:])
             if size not in gt_now:
                 g_grey = grey(_u8_hwc(g)) if "tof" in want else None

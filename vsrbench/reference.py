@@ -17,7 +17,7 @@ import torch
 
 from vsrbench.core.errors import InputError
 from vsrbench.metrics.protocol import Protocol, get_protocol
-from vsrbench.metrics.spatial import Y_COEFFS, center32_window
+from vsrbench.metrics._kernels import Y_COEFFS, center32_window
 
 LpipsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

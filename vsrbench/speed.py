@@ -35,14 +35,17 @@ def synthetic_pair(n: int = 10, size: tuple[int, int] = (576, 720), seed: int = 
 
 
 def write_random_backbone(folder: str | os.PathLike, net: str = "alex", seed: int = 0) -> Path:
-    """A seeded random backbone in torchvision's file layout (for timing and tests, not for scores)."""
-    from vsrbench.metrics.lpips import BACKBONE_FILES, _backbone
+    """A seeded random backbone in torchvision's file layout (for timing and tests, not for scores),
+    accepted in this process although it is not the published file."""
+    from vsrbench.core.weights import accept_unverified
+    from vsrbench.metrics._kernels import BACKBONE_FILES, lpips_backbone
 
     torch.manual_seed(seed)
-    feats, _, _ = _backbone(net)
+    feats, _, _ = lpips_backbone(net)
     path = Path(folder) / BACKBONE_FILES[net]
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({f"features.{k}": v for k, v in feats.state_dict().items()}, path)
+    accept_unverified(path)  # deliberately not torchvision's file: results record it as unverified
     return path
 
 
@@ -67,7 +70,7 @@ def time_pipelines(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssi
     ``frames`` in the result counts scored frames over all outputs.
     """
     from vsrbench.evaluate import evaluate_many
-    from vsrbench.metrics.lpips import get_lpips
+    from vsrbench.metrics._kernels import get_lpips
     from vsrbench.reference import reference_evaluate
 
     outs = list(preds)

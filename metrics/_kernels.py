@@ -1,0 +1,37 @@
+"""The metric internals that the harness's one-pass pipeline builds on: a declared, internal API.
+
+:mod:`vsrbench.evaluate` (one pass over the frames for every metric and several outputs),
+:mod:`vsrbench.reference` (the straightforward loop it is checked against) and :mod:`vsrbench.speed`
+compose these building blocks instead of calling the public metric functions frame by frame. They
+are the same code the public functions run, so both paths give the same numbers. Anything the
+harness needs from the metric library's internals is imported from here, and only from here; a
+change to one of these signatures is a change to this module's contract.
+
+Frames
+    :func:`as_batch` (any supported frame(s) -> ``(N, 3, H, W)`` tensor), :func:`quantize255` (the one
+    8-bit rule), :func:`match_sizes` (the protocol's size rule), :func:`crop`, :func:`center32_window`
+    (TecoGAN's crop window), :func:`color_planes` (luma or RGB planes), :data:`Y_COEFFS`.
+PSNR / SSIM on prepared planes
+    :func:`psnr_planes`, :func:`ssim_planes`, :func:`ssim_data_range`.
+tOF
+    :func:`grey` (RGB -> OpenCV grey), :func:`flow` (the protocol's Farneback),
+    :func:`flow_difference` (cropped mean L2 of two flow fields).
+LPIPS / tLP
+    :func:`get_lpips` (a cached network), :func:`to_lpips_input`, :func:`lpips_backbone` (the
+    backbone's layers, e.g. to write a seeded random backbone file), :data:`BACKBONE_FILES`.
+"""
+from __future__ import annotations
+
+from vsrbench.core.frames import quantize255
+from vsrbench.metrics.lpips import BACKBONE_FILES, get_lpips, to_lpips_input
+from vsrbench.metrics.lpips import _backbone as lpips_backbone
+from vsrbench.metrics.spatial import (
+    Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, ssim_data_range, ssim_planes,
+)
+from vsrbench.metrics.temporal import flow, flow_difference, grey
+
+__all__ = [
+    "as_batch", "quantize255", "match_sizes", "crop", "center32_window", "color_planes", "Y_COEFFS",
+    "psnr_planes", "ssim_planes", "ssim_data_range", "grey", "flow", "flow_difference",
+    "get_lpips", "to_lpips_input", "lpips_backbone", "BACKBONE_FILES",
+]

@@ -1,0 +1,44 @@
+"""The public entry: a researcher's common imports come from ``vsrbench`` itself, lazily."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import vsrbench
+
+
+def test_common_imports_come_from_the_top_level_package():
+    from vsrbench.baselines import load_model
+    from vsrbench.evaluate import evaluate_many, evaluate_sequence
+    from vsrbench.metrics import get_protocol, lpips, psnr, ssim, temporal_profile, tlp, tof
+    from vsrbench.store import load_results
+
+    assert vsrbench.psnr is psnr and vsrbench.ssim is ssim and vsrbench.lpips is lpips
+    assert vsrbench.tof is tof and vsrbench.tlp is tlp and vsrbench.temporal_profile is temporal_profile
+    assert vsrbench.get_protocol is get_protocol and vsrbench.load_model is load_model
+    assert vsrbench.evaluate_sequence is evaluate_sequence and vsrbench.evaluate_many is evaluate_many
+    assert vsrbench.load_results is load_results
+    for name in vsrbench.__all__:
+        assert getattr(vsrbench, name) is not None, name
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'psrn'"):
+        vsrbench.psrn  # noqa: B018
+
+
+def test_importing_vsrbench_does_not_load_torch():
+    code = "import sys, vsrbench; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_top_level_psnr_scores_like_the_metric_module():
+    rng = np.random.default_rng(0)
+    gt = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    out = np.clip(gt.astype(np.int16) + rng.integers(-3, 4, gt.shape), 0, 255).astype(np.uint8)
+    mse = np.mean((out.astype(np.float64) - gt) ** 2)
+    assert vsrbench.psnr(out, gt, protocol="basicsr-rgb") == pytest.approx(10 * np.log10(255**2 / mse), abs=1e-12)

@@ -14,12 +14,14 @@ Input conventions (every metric in :mod:`vsrbench.metrics`):
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vsrbench.core.errors import InputError
-from vsrbench.core.frames import quantize255
+from vsrbench.core.errors import InputError, VsrbenchWarning
+from vsrbench.core.frames import check_values, quantize255
 from vsrbench.metrics.protocol import Protocol, get_protocol
 
 # BT.601 studio-range luma (MATLAB rgb2ycbcr), on 0..255 values
@@ -52,22 +54,42 @@ def as_batch(x, what: str = "frame") -> tuple[torch.Tensor, bool]:
             raise InputError(f"{what}: expected an array of shape (H, W, 3) or (N, H, W, 3), got {a.shape}")
         if a.shape[-1] != 3:
             raise InputError(f"{what}: expected RGB arrays of shape (H, W, 3), got {np.shape(x)}")
-        if not (a.dtype == np.uint8 or np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
-            raise InputError(f"{what}: unsupported dtype {a.dtype}")
+        check_values(a, what)
         t = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2)
+        return t, batched
     if t.is_floating_point() and not bool(torch.isfinite(t).all()):
         raise InputError(f"{what}: contains NaN or inf values")
     return t, batched
 
 
-    return torch.round(t.to(torch.float64) * (255.0 / value_range)).clamp(0, 255)
+def size_rule_note(pred_hw: tuple[int, int], gt_hw: tuple[int, int], rule: str) -> str | None:
+    """The warning for sizes that differ but that the size rule cuts to match (sizes are W x H), or None."""
+    (ph, pw), (gh, gw) = pred_hw, gt_hw
+    if (ph, pw) == (gh, gw) or rule not in ("crop-pred", "crop-both"):
+        return None
+    if ph >= gh and pw >= gw:
+        kept = f"the output's top-left {gw}x{gh} is scored (TecoGAN's size rule)"
+    elif rule == "crop-both":
+        kept = f"the common top-left {min(pw, gw)}x{min(ph, gh)} of both is scored (size rule crop-both)"
+    else:
+        return None  # an error
+    return f"output frames are {pw}x{ph} but GT is {gw}x{gh}; {kept}; is the output at the wrong scale?"
 
 
-def match_sizes(pred: torch.Tensor, gt: torch.Tensor, rule: str, what: str = "frame") -> tuple[torch.Tensor, torch.Tensor]:
-    """Apply the protocol's size rule to (N, C, H, W) tensors."""
+def match_sizes(pred: torch.Tensor, gt: torch.Tensor, rule: str, what: str = "frame", *,
+                warn: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Apply the protocol's size rule to (N, C, H, W) tensors.
+
+    A cut is silent in the published code; here it warns (:func:`size_rule_note`, a
+    :class:`~vsrbench.core.errors.VsrbenchWarning` that Python shows once per distinct text)
+    unless ``warn=False`` (the evaluation pipeline warns once per sequence itself).
+    """
     (ph, pw), (gh, gw) = pred.shape[-2:], gt.shape[-2:]
     if (ph, pw) == (gh, gw):
         return pred, gt
+    note = size_rule_note((ph, pw), (gh, gw), rule) if warn else None
+    if note:
+        warnings.warn(note, VsrbenchWarning, stacklevel=3)
     if rule in ("crop-pred", "crop-both") and ph >= gh and pw >= gw:
         return pred[..., :gh, :gw], gt
     if rule == "crop-both":
@@ -75,7 +97,7 @@ def match_sizes(pred: torch.Tensor, gt: torch.Tensor, rule: str, what: str = "fr
         return pred[..., :h, :w], gt[..., :h, :w]
     allowed = {"crop-pred": " (only an output larger than GT is cut, keeping its top-left corner)",
                "error": ""}.get(rule, "")
-    raise InputError(f"{what}: output is {ph}x{pw} but GT is {gh}x{gw}{allowed}")
+    raise InputError(f"{what}: output is {pw}x{ph} but GT is {gw}x{gh}{allowed}")
 
 
 def center32_window(length: int) -> tuple[int, int]:
@@ -152,8 +174,12 @@ def psnr_planes(p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     return 10.0 * torch.log10((255.0 * 255.0) / mse)  # mse == 0 -> +inf (kept out of means)
 
 
-def psnr(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float = 1.0, **overrides):
+def psnr(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float = 1.0,
+         **overrides) -> "float | np.ndarray":
     """PSNR in dB under a protocol. ``inf`` when the frames are identical.
+
+    Returns a ``float`` for one frame (``(H, W, 3)`` / ``(3, H, W)``) and a float64 array of shape
+    ``(N,)`` for a batch (``(N, H, W, 3)`` / ``(N, 3, H, W)``); :func:`ssim` and :func:`lpips` alike.
 
     To reproduce the TecoGAN paper use ``protocol="tecogan"`` (centre crop, float64 luma);
     for most VSR papers since 2019 use ``"basicsr-y"`` with their ``crop_border``.
@@ -245,7 +271,8 @@ def ssim_data_range(p: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     return torch.full((p.shape[0],), 255.0, dtype=torch.float64, device=p.device)
 
 
-def ssim(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float = 1.0, **overrides):
+def ssim(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float = 1.0,
+         **overrides) -> "float | np.ndarray":
     """SSIM under a protocol (``tecogan``: scikit-image defaults on float64 luma with
     ``data_range`` = the output's luma range; ``basicsr-*``: Gaussian 11x11 window, range 255).
 

@@ -247,7 +247,7 @@ def test_output_smaller_than_gt(tmp_path, seq):
     with pytest.raises(InputError) as e:
         evaluate_sequence(open_sequence(tmp_path / "gt"), open_sequence(tmp_path / "out"), metrics=["psnr"],
                           device="cpu")
-    assert str(e.value) == ("sequence 'gt', frame 3 (3.png): output is 90x128 but GT is 96x128 "
+    assert str(e.value) == ("sequence 'gt', frame 3 (3.png): output is 128x90 but GT is 128x96 "
                             "(only an output larger than GT is cut, keeping its top-left corner)")
 
 

@@ -296,7 +296,7 @@ def test_output_smaller_than_gt(data, capsys):
     write_frame(root / "PRED" / "walk" / "Frame004.png", out["walk"][3][:80, :120])
     code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res", "--metrics", FAST)
     assert code == 2
-    assert error_line(err) == ("sequence 'walk', frame 3 (Frame 004.png): output is 80x120 but GT is 96x128 "
+    assert error_line(err) == ("sequence 'walk', frame 3 (Frame 004.png): output is 120x80 but GT is 128x96 "
                                "(only an output larger than GT is cut, keeping its top-left corner)")
 
 
@@ -337,8 +337,11 @@ def test_unknown_metric_and_protocol(data, capsys):
 
 
 def test_lpips_weights_missing(data, capsys):
+    """Asked for explicitly, LPIPS/tLP without weights are an error (by default they are skipped:
+    test_trust_progress.py)."""
     root, _, _ = data
-    code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res")
+    code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res",
+                           "--metrics", "psnr,ssim,lpips,tof,tlp")
     assert code == 2
     line = error_line(err)
     assert line.startswith("weights file 'alexnet-owt-7be5be79.pth' not found (searched: ")

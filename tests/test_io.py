@@ -92,7 +92,7 @@ def test_decode_grey_png_gives_three_equal_channels(tmp_path, rng):
     np.testing.assert_array_equal(decode_image(tmp_path / "g.png"), np.repeat(grey[..., None], 3, axis=2))
 
 
-@pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n garbage bytes, not an image"])
+@pytest.mark.parametrize("content", [b"", b"not an image at all"])
 def test_decode_unreadable_png(tmp_path, content):
     p = tmp_path / "Frame 001.png"
     p.write_bytes(content)
@@ -101,11 +101,20 @@ def test_decode_unreadable_png(tmp_path, content):
     assert str(e.value) == f"cannot decode frame '{p}' (unreadable, truncated or not an image)"
 
 
+def test_decode_png_signature_then_garbage(tmp_path):
+    p = tmp_path / "Frame 001.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n garbage bytes, not an image")
+    with pytest.raises(InputError) as e:
+        decode_image(p)
+    assert str(e.value) == (f"cannot decode frame '{p}': truncated PNG (chunk 'bage' at byte 8 needs 543646078 "
+                            "bytes, the file ends after 36); copy or export the frame again")
+
+
 def test_decode_truncated_png(tmp_path, rng):
     p = tmp_path / "t.png"
     write_frame(p, rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
     p.write_bytes(p.read_bytes()[:60])
-    with pytest.raises(InputError, match="unreadable, truncated or not an image"):
+    with pytest.raises(InputError, match=r"^cannot decode frame '.*t\.png': truncated PNG \(chunk 'IDAT' at byte 33 "):
         decode_image(p)
 
 
@@ -239,7 +248,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match=r"^cannot write '.*summary\.json': disk full$"):
         atomic_write_bytes(p, b"new")
     assert p.read_text() == "old" and [q.name for q in tmp_path.iterdir()] == ["summary.json"]
 

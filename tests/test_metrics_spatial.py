@@ -165,11 +165,11 @@ def test_crop_both_cuts_gt_too(rng):
     assert psnr(out_small, gt, size_rule="crop-both") == pytest.approx(want, abs=PSNR_TOL)
     with pytest.raises(InputError) as e:
         psnr(out_small, gt)
-    assert str(e.value) == ("frame: output is 96x133 but GT is 100x140 "
+    assert str(e.value) == ("frame: output is 133x96 but GT is 140x100 "
                             "(only an output larger than GT is cut, keeping its top-left corner)")
     with pytest.raises(InputError) as e:
         psnr(out, gt[:96], size_rule="error")
-    assert str(e.value) == "frame: output is 100x140 but GT is 96x140"
+    assert str(e.value) == "frame: output is 140x100 but GT is 140x96"
 
 
 # ------------------------------------------------------------------ real frames (Vid4, DUF-52L)

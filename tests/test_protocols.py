@@ -132,7 +132,7 @@ def test_basicsr_size_mismatch_is_an_error(frames):
     out, gt = frames
     with pytest.raises(InputError) as e:
         psnr(out[:, :80], gt, protocol="basicsr-y")
-    assert str(e.value) == "frame: output is 70x80 but GT is 70x90"
+    assert str(e.value) == "frame: output is 80x70 but GT is 90x70"
 
 
 def test_crop_border_too_large(frames):

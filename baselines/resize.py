@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from vsrbench.core.errors import InputError
+from vsrbench.core.frames import check_values
 
 __all__ = [
     "keys_cubic",
@@ -108,10 +109,7 @@ def check_image(img: object, name: str = "img") -> np.ndarray:
     a = np.asarray(img)
     if a.ndim not in (2, 3) or a.shape[0] < 1 or a.shape[1] < 1:
         raise InputError(f"{name}: expected a non-empty array of shape (H, W) or (H, W, C), got shape {a.shape}")
-    if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
-        raise InputError(f"{name}: expected a real-valued image (uint8 or float), got dtype {a.dtype}")
-    if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
-        raise InputError(f"{name}: expected finite values, got NaN or inf")
+    check_values(a, name)
     return a
 
 

@@ -25,7 +25,7 @@ from vsrbench.core.errors import InputError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["check_frame", "check_float_range", "to_uint8", "quantize255", "FLOAT_RANGE_SLACK"]
+__all__ = ["check_frame", "check_values", "check_float_range", "to_uint8", "quantize255", "FLOAT_RANGE_SLACK"]
 
 #: A float frame may overshoot its unit (unclipped model outputs do, a little), but values beyond
 #: ``FLOAT_RANGE_SLACK * unit`` mean the frame is on another scale (0..255 floats given as 0..1).
@@ -43,19 +43,25 @@ def check_float_range(max_value: float, unit: float, what: str = "frame") -> Non
         )
 
 
+def check_values(a: np.ndarray, what: str = "frame") -> None:
+    """The value rules every frame/image array obeys: a real dtype (uint8, integer or float; not
+    bool) and, for floats, finite values. Shapes are the caller's business."""
+    if a.dtype == np.uint8:
+        return
+    if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise InputError(f"{what}: unsupported dtype {a.dtype}")
+    if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
+        raise InputError(f"{what}: contains NaN or inf values")
+
+
 def check_frame(frame, what: str = "frame", *, unit: float = 1.0) -> np.ndarray:
     """Validate an RGB frame array: (H, W, 3), uint8/integer on 0..255 or finite float in [0, unit]."""
     a = np.asarray(frame)
     if a.ndim != 3 or a.shape[2] != 3:
         raise InputError(f"{what}: expected an RGB array of shape (H, W, 3), got shape {a.shape}")
-    if a.dtype != np.uint8:
-        if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
-            raise InputError(f"{what}: unsupported dtype {a.dtype}")
-        if np.issubdtype(a.dtype, np.floating):
-            if not np.isfinite(a).all():
-                raise InputError(f"{what}: contains NaN or inf values")
-            if a.size:
-                check_float_range(float(a.max()), unit, what)
+    check_values(a, what)
+    if np.issubdtype(a.dtype, np.floating) and a.size:
+        check_float_range(float(a.max()), unit, what)
     return a
 
 

@@ -172,8 +172,9 @@ def test_write_baseline_needs_a_protocol_when_several_are_stored(res, tmp_path, 
     path = tmp_path / "b.json"
     assert main(["check", str(res), "--write-baseline", str(path)]) == 2
     assert capsys.readouterr().err == (
-        f"vsrbench check: error: results in {str(res)!r} hold several protocols (basicsr-y (bbbbbbbbbbbb), "
-        "tecogan (aaaaaaaaaaaa)); choose one with --protocol\n")
+        f"vsrbench check: error: protocol: results in {str(res)!r} for dataset 'vid' mix protocols "
+        "basicsr-y (bbbbbbbbbbbb), tecogan (aaaaaaaaaaaa); numbers of different protocols are not comparable; choose one with --protocol "
+        "(load_results(..., protocol))\n")
     assert not path.exists()
     assert main(["check", str(res), "--write-baseline", str(path), "--protocol", "basicsr-y"]) == 0
     assert read_baseline(path)[1] == {"name": "basicsr-y", "hash": "bbbbbbbbbbbb"}

@@ -317,23 +317,26 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "no results store in" in capsys.readouterr().err
 
 
-def test_reported_numbers_from_the_run_record_and_the_model_registry(tmp_path, monkeypatch, capsys):
+def test_reported_numbers_come_from_the_run_record_only(tmp_path, monkeypatch, capsys):
     from vsrbench.baselines import MODELS, Checkpoint, ModelSpec
 
-    ckpt = Checkpoint("c.pth", "torch-state-dict", "nowhere", reported={"TOY": {"psnr": 29.0}, "other": {"psnr": 1.0}})
+    # A built-in model's registry numbers are never shown as "reported" (they belong to the authors'
+    # data and protocol); only a method's reported = {...} in the benchmark file is.
+    ckpt = Checkpoint("c.pth", "torch-state-dict", "nowhere", reported={"toy": {"psnr": 29.0}, "other": {"psnr": 1.0}})
     monkeypatch.setitem(MODELS, "fake-sr", ModelSpec("fake-sr", "test model", builder=None, checkpoints=(ckpt,)))
     bench = {"datasets": {"toy": {}, "other": {}}, "methods": {
         "A": {"kind": "outputs", "reported": {"*": {"psnr": 31.0, "tof": 0.2}, "toy": {"psnr": 30.0}}},
         "B": {"kind": "model", "model": "fake-sr", "weights": None, "reported": {}},
-        "C": {"kind": "model", "model": "bicubic-unknown", "reported": {}}}}
+        "C": {"kind": "model", "model": "bicubic", "reported": {"toy": {"psnr": 27.5}}}}}
     _store(tmp_path / "res", THREE, bench)
     assert T.reported_numbers(tmp_path / "res") == {
-        "toy": {"A": {"psnr": 30.0, "tof": 0.2}, "B": {"psnr": 29.0}},
-        "other": {"A": {"psnr": 31.0, "tof": 0.2}, "B": {"psnr": 1.0}}}
+        "toy": {"A": {"psnr": 30.0, "tof": 0.2}, "C": {"psnr": 27.5}},
+        "other": {"A": {"psnr": 31.0, "tof": 0.2}}}
     assert main(["table", str(tmp_path / "res"), "--reported", "--metrics", "psnr"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "| Method | PSNR (dB) ↑ | PSNR reported | PSNR Δ |"
-    assert "| A | **30.50** | 30.00 | +0.50 |" in out and "| B | <u>28.00</u> | 29.00 | -1.00 |" in out
+    assert "| A | **30.50** | 30.00 | +0.50 |" in out and "| B | <u>28.00</u> | – | – |" in out
+    assert not hasattr(T, "_checkpoint_reported")
 
 
 def test_speed_vid4_sized_leaderboard(benchmark):

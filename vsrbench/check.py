@@ -113,9 +113,9 @@ def mean_entry(method: str, dataset: str, sequence: str, metric: str, values: It
 
 def entries_from_frame(df: "pd.DataFrame") -> list[Entry]:
     """Per-sequence means of a :func:`vsrbench.store.load_results` DataFrame (one protocol hash)."""
-    hashes = sorted(set(df["protocol_hash"])) if "protocol_hash" in df else []
-    if len(hashes) > 1:
-        raise InputError(f"results hold several protocols ({', '.join(hashes)}); choose one with --protocol")
+    from vsrbench.tables import require_one_protocol
+
+    require_one_protocol(df)
     keys = ["method", "dataset", "sequence", "metric"]
     version = "metric_version" if "metric_version" in df else None
     out = []
@@ -132,11 +132,10 @@ def entries_from_results(results_dir: str | os.PathLike, protocol: str | None = 
     df = load_results(results_dir, protocol)
     if df.empty:
         raise InputError(f"no results stored in {str(results_dir)!r}")
-    pairs = sorted(set(zip(df["protocol"], df["protocol_hash"])))
-    if len(pairs) > 1:
-        have = ", ".join(f"{n} ({h})" for n, h in pairs)
-        raise InputError(f"results in {str(results_dir)!r} hold several protocols ({have}); choose one with --protocol")
-    return entries_from_frame(df), {"name": pairs[0][0], "hash": pairs[0][1]}
+    from vsrbench.tables import require_one_protocol
+
+    name, hash_ = require_one_protocol(df, source=results_dir)
+    return entries_from_frame(df), {"name": name, "hash": hash_}
 
 
 # ---------------------------------------------------------------------- baselines

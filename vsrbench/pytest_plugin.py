@@ -182,7 +182,7 @@ def _is_frame(obj: Any) -> bool:
 
 
 def _frame_protocol(df: Any) -> dict[str, Any] | None:
-    if "protocol_hash" not in df.columns or df.empty:
-        return None
-    pairs = sorted(set(zip(df["protocol"], df["protocol_hash"])))
-    return {"name": pairs[0][0], "hash": pairs[0][1]} if len(pairs) == 1 else None
+    from vsrbench.tables import require_one_protocol
+
+    pair = require_one_protocol(df)
+    return None if pair is None else {"name": pair[0], "hash": pair[1]}

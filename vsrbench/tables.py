@@ -30,7 +30,6 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -102,8 +101,8 @@ class Table:
 
 # ------------------------------------------------------------------ selecting and averaging
 
-def require_one_protocol(df: pd.DataFrame) -> None:
-    """Raise InputError unless ``df`` has the columns of :func:`vsrbench.store.load_results`."""
+def require_columns(df: pd.DataFrame) -> None:
+    """Raise InputError unless ``df`` has the columns of :func:`vsrbench.store.load_results` and rows."""
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"results: expected columns {', '.join(REQUIRED_COLUMNS)}; missing {', '.join(missing)}")
@@ -111,27 +110,43 @@ def require_one_protocol(df: pd.DataFrame) -> None:
         raise InputError("results: no stored rows (run a benchmark first)")
 
 
+def require_one_protocol(df: pd.DataFrame, *, source: str | os.PathLike | None = None) -> tuple[str, str] | None:
+    """The ``(name, hash)`` of the one protocol of results ``df``; InputError when they mix protocols.
+
+    The one check, and the one message, for "numbers of different protocols are never averaged
+    or compared together" (tables, plots, ``vsrbench check``, the pytest plugin). ``source``
+    (a results folder) is named in the message. None when ``df`` has no rows or no
+    ``protocol_hash`` column (a frame that did not come from :func:`vsrbench.store.load_results`).
+    """
+    if "protocol_hash" not in df.columns or df.empty:
+        return None
+    names = df["protocol"] if "protocol" in df.columns else pd.Series("?", index=df.index)
+    pairs = sorted(set(zip(names.astype(str), df["protocol_hash"].astype(str))))
+    if len(pairs) == 1:
+        return pairs[0]
+    where = f" in {str(source)!r}" if source is not None else ""
+    datasets = set(df["dataset"]) if "dataset" in df.columns else set()
+    if len(datasets) == 1:
+        where += f" for dataset {next(iter(datasets))!r}"
+    mixed = ", ".join(f"{n} ({h})" for n, h in pairs)
+    raise InputError(f"protocol: results{where} mix protocols {mixed}; numbers of different protocols are not "
+                     "comparable; choose one with --protocol (load_results(..., protocol))")
+
+
 def rows_of_dataset(df: pd.DataFrame, *, dataset: str | None = None) -> pd.DataFrame:
     """Rows of one dataset (all when None); refuses results that mix protocols within a dataset.
 
     Choose a protocol when loading: ``load_results(results_dir, protocol)`` (CLI: ``--protocol``).
+    Different datasets may use different protocols (each dataset is its own table).
     """
-    require_one_protocol(df)
+    require_columns(df)
     if dataset is not None:
         if dataset not in set(df["dataset"]):
             raise UnknownNameError("dataset", dataset, set(df["dataset"]))
         df = df[df["dataset"] == dataset]
-    _check_one_protocol(df)
+    for _, part in df.groupby("dataset", sort=True):
+        require_one_protocol(part)
     return df
-
-
-def _check_one_protocol(df: pd.DataFrame) -> None:
-    for ds, part in df.groupby("dataset", sort=True):
-        pairs = part[["protocol", "protocol_hash"]].drop_duplicates()
-        if len(pairs) > 1:
-            names = ", ".join(f"{n} ({h})" for n, h in sorted(pairs.itertuples(index=False)))
-            raise InputError(f"protocol: results for dataset {ds!r} mix protocols {names}; numbers of different "
-                             "protocols are not comparable; choose one with --protocol (load_results(..., protocol))")
 
 
 def _check_metric_versions(df: pd.DataFrame, metrics: Sequence[str]) -> None:
@@ -349,37 +364,17 @@ def build_tables(
 
     ``reported`` maps dataset -> method -> metric -> published number (see :func:`reported_numbers`).
     """
-    require_one_protocol(df)
+    require_columns(df)
     names = [dataset] if dataset is not None else ordered(df["dataset"])
     return [build_table(df, dataset=name, reported=(reported or {}).get(name), **options) for name in names]
-
-
-def _checkpoint_reported(model: str | None, weights: str | None, dataset: str) -> dict[str, float]:
-    """Numbers a built-in model's checkpoint reports for ``dataset`` (key matched case-insensitively).
-
-    Used only when it is clear which checkpoint ran: the model has one, or the weights file
-    name is one of them.
-    """
-    from vsrbench.baselines import MODELS
-
-    if model is None or model not in MODELS:
-        return {}
-    ckpts = MODELS[model].checkpoints
-    if len(ckpts) > 1:
-        name = None if weights is None else Path(weights).name
-        ckpts = tuple(c for c in ckpts if c.filename == name)
-    if len(ckpts) != 1:
-        return {}
-    by_name = {k.lower(): v for k, v in ckpts[0].reported.items()}
-    return {m: float(x) for m, x in by_name.get(dataset.lower(), {}).items() if m in METRICS}
 
 
 def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict[str, float]]]:
     """Published numbers for the methods of a results folder: dataset -> method -> metric -> value.
 
-    They come from the benchmark definitions recorded with each run (a method's ``reported``;
-    later runs win) and, for built-in models without one, from the model registry's
-    ``Checkpoint.reported`` entry named like the dataset.
+    They come from the benchmark definitions recorded with each run (a method's
+    ``reported = {...}``; later runs win). The model registry's ``Checkpoint.reported`` numbers
+    are not used: they belong to the authors' own data and protocol (``vsrbench models`` lists them).
     """
     from vsrbench.benchfile import reported_for
     from vsrbench.store import load_runs
@@ -391,8 +386,7 @@ def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict
         for method, spec in bench.get("methods", {}).items():
             given = spec.get("reported") or {}
             for ds in bench.get("datasets", {}):
-                numbers = reported_for(given, ds) if given else \
-                    _checkpoint_reported(spec.get("model"), spec.get("weights"), ds)
+                numbers = reported_for(given, ds)
                 if numbers:
                     out.setdefault(ds, {})[method] = numbers
     return out

@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", help="only this dataset (default: one table per dataset)")
     parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
     parser.add_argument("--reported", action="store_true",
-                        help="add the numbers the authors reported (benchmark file / model registry) and the difference")
+                        help="add the numbers the authors reported (a method's reported = {...} in the benchmark "
+                             "file) and the difference")
     parser.add_argument("--standalone", action="store_true", help="LaTeX: wrap in a compilable document")
     parser.add_argument("--out", metavar="FILE", help="write here (atomically) instead of printing")
 

@@ -185,6 +185,8 @@ def test_latex_standalone_is_a_document():
 def test_latex_compiles_with_pdflatex(tmp_path):
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base texlive-latex-recommended)")
+    if not subprocess.run(["kpsewhich", "lmodern.sty"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("lmodern.sty is not installed (apt-get install lmodern); standalone tables use it")
     df = THREE.copy()
     df.loc[df["method"] == "A", "method"] = "my_model & 50%"
     (tmp_path / "t.tex").write_text(T.render_tables([T.build_table(df, per_sequence=True)], "latex", standalone=True))

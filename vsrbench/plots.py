@@ -22,6 +22,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from vsrbench.core.errors import InputError
@@ -81,14 +82,23 @@ def slug(*parts: str) -> str:
     return text.lower() or "figure"
 
 
+# TrueType (Type 42) instead of Type 3 fonts in PDF / PS files: many venues reject Type 3 fonts.
+# Set only while saving (rc_context), so the caller's matplotlib settings are left as they are.
+EMBED_FONTS_RC = {"pdf.fonttype": 42, "ps.fonttype": 42}
+
+
 def save_figure(fig: Figure, out_dir: str | Path, stem: str, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Write ``fig`` as ``out_dir/stem.<fmt>`` for each format, atomically; returns the paths."""
+    """Write ``fig`` as ``out_dir/stem.<fmt>`` for each format, atomically; returns the paths.
+
+    PDFs embed TrueType fonts (:data:`EMBED_FONTS_RC`), never Type 3.
+    """
     paths = []
     for fmt in formats:
         buf = io.BytesIO()
         # No creation date in PDFs: the same results give byte-identical files.
-        fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight",
-                    metadata={"CreationDate": None} if fmt == "pdf" else None)
+        with rc_context(EMBED_FONTS_RC):
+            fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight",
+                        metadata={"CreationDate": None} if fmt == "pdf" else None)
         path = Path(out_dir) / f"{stem}.{fmt}"
         atomic_write_bytes(path, buf.getvalue())
         paths.append(path)

@@ -441,8 +441,14 @@ LATEX_SPECIAL = {
     ">": r"\textgreater{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
     "Δ": r"$\Delta$", "−": "$-$",
 }
-LATEX_PREAMBLE = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
-                  "\\usepackage{booktabs}\n\\begin{document}\n")
+# lmodern: scalable T1 fonts (without it, T1 text falls back to bitmap EC fonts, embedded as Type 3);
+# graphicx: the \resizebox that shrinks a table wider than the line (never enlarges one).
+LATEX_PACKAGES = ("booktabs", "graphicx")
+LATEX_PREAMBLE = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+                  "\\usepackage[utf8]{inputenc}\n" + "".join(f"\\usepackage{{{p}}}\n" for p in LATEX_PACKAGES)
+                  + "\\begin{document}\n")
+# Scale the tabular down to \linewidth (\columnwidth in a two-column paper) when it is wider; else as it is.
+LATEX_FIT_OPEN = "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%"
 
 
 def latex_escape(text: str) -> str:
@@ -470,18 +476,19 @@ def render_latex(table: Table, *, standalone: bool = False) -> str:
         body.append(" & ".join(cells) + " \\\\")
     notes = "".join(f"\n\\par {latex_escape(n)}" for n in table.notes)
     text = "\n".join([
-        "% vsrbench leaderboard; needs \\usepackage{booktabs}",
+        "% vsrbench leaderboard; needs \\usepackage{booktabs} and \\usepackage{graphicx}",
         "\\begin{table}[t]",
         "\\centering",
         f"\\caption{{{latex_escape(table.caption)}}}",
         f"\\label{{{_latex_label(table.dataset)}}}",
+        LATEX_FIT_OPEN,
         f"\\begin{{tabular}}{{{'l' * n_lead}{'r' * len(table.columns)}}}",
         "\\toprule",
         " & ".join(latex_escape(h) for h in _header(table)) + " \\\\",
         "\\midrule",
         *body,
         "\\bottomrule",
-        "\\end{tabular}",
+        "\\end{tabular}}",
         *([f"{{\\footnotesize{notes}\\par}}"] if table.notes else []),
         "\\end{table}",
     ]) + "\n"

@@ -40,7 +40,10 @@ Relative paths are relative to the folder of the TOML file; ``~`` is expanded.
     [methods.MineToo]
     callable = "my_pkg.sr:upscale"     # or "my_sr.py:upscale" (a file next to the TOML)
 
-Any method may add ``datasets = ["vid4"]`` (default: every dataset) and ``description``.
+Any method may add ``description`` and ``datasets = ["vid4"]``, the datasets it runs on. Without
+``datasets``, a method with ``outputs`` runs on the datasets its ``outputs`` table names (a single
+path: on the one dataset), and any other method runs on every dataset. A dataset listed in
+``datasets`` but missing from ``outputs`` is reported as a sequence without outputs.
 
 Command placeholders: ``{lr}`` (folder of LR frames) and ``{out}`` (an empty folder the command
 must fill with one image per LR frame, any names that sort in frame order) are required;
@@ -122,6 +125,13 @@ class MethodDef:
         """Published numbers for ``dataset`` (dataset-specific ones win over the general ones)."""
         return reported_for(self.reported, dataset)
 
+    def runs_on(self, dataset: str) -> bool:
+        """True when the method runs on ``dataset``: it is in ``datasets`` when that is given, else,
+        for precomputed ``outputs``, it is a key of the outputs table; other methods run everywhere."""
+        if self.datasets:
+            return dataset in self.datasets
+        return dataset in self.outputs if self.kind == "outputs" else True
+
 
 def reported_for(reported: Mapping[str, Mapping[str, float]], dataset: str) -> dict[str, float]:
     """A method's ``reported`` table ({"*": {...}, dataset: {...}}) for one dataset; the
@@ -164,7 +174,7 @@ class Benchmark:
 
     def methods_for(self, dataset: str) -> list[MethodDef]:
         """The methods that run on ``dataset``, in definition order."""
-        return [m for m in self.methods.values() if not m.datasets or dataset in m.datasets]
+        return [m for m in self.methods.values() if m.runs_on(dataset)]
 
     def tasks(self) -> list[tuple[DatasetDef, MethodDef, str]]:
         """Every (dataset, method, sequence name) the benchmark defines, in run order."""

@@ -391,6 +391,7 @@ def checkpoint(layers: int, scale: int) -> Checkpoint:
     reported = _REPORTED.get((layers, scale), {})
     filename = f"params_{layers}L_x{scale}.h5"
     return Checkpoint(filename=filename, format="hdf5", source=f"{SOURCE} (file {filename} in the repository root)",
+                      url=f"{SOURCE}/raw/HEAD/{filename}",
                       licence="unknown (no licence stated in the repository)",
                       reported=reported, note=_NOTE if reported else "")
 

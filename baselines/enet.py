@@ -54,6 +54,8 @@ CHECKPOINT = Checkpoint(
     source=f"{SOURCE} (file 'weights' in the repository root)",
     licence="CC BY-NC-ND 4.0",
     sha256="4250b3dc5e69c5bd625e90543fd588ce2fff88510f874f9e9394c48c44b96434",
+    url="https://github.com/msmsajjadi/EnhanceNet-Code/raw/HEAD/weights",
+    local_name="enhancenet/weights",  # SEARCH_NAMES[0]
     note="ENet-PAT x4 as released by the authors (TF V1 checkpoint, 3,418,142 bytes). It expects LR frames "
          "made by PIL Image.ANTIALIAS (Lanczos) x1/4 of the HR image, as the authors' demo does.",
 )

@@ -617,7 +617,7 @@ class _Variant:
 
 def _tf_checkpoint(stem: str, source: str, reported: dict, note: str, licence: str) -> Checkpoint:
     return Checkpoint(filename=f"{stem}.index", format="tf-v2", source=source, licence=licence,
-                      companions=(f"{stem}{_TF_DATA}",), reported=reported, note=note)
+                      companions=(f"{stem}{_TF_DATA}",), reported=reported, note=note, url=source)
 
 
 def _pt_checkpoint(filename: str, old_name: str, md5: str, reported: dict) -> Checkpoint:

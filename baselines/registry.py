@@ -2,7 +2,7 @@
 
 A model module registers a :class:`ModelSpec` with :func:`register_model`; users call
 :func:`vsrbench.baselines.load_model`. Known checkpoints are data (file name, sha256, where
-the authors publish it, licence, the numbers they reported), in the spirit of torchvision's
+the authors publish it and its download URL, licence, the numbers they reported), in the spirit of torchvision's
 weights API.
 """
 from __future__ import annotations
@@ -30,6 +30,11 @@ class Checkpoint:
     companions: tuple[str, ...] = ()
     reported: dict = field(default_factory=dict)  # e.g. {"Vid4 BD": {"psnr": 25.57, ...}}
     note: str = ""
+    # the direct download URL its authors publish (None: no direct link, e.g. Google Drive); a
+    # ".zip" holds ``filename`` and ``companions``. Only ``vsrbench weights download`` uses it.
+    url: str | None = None
+    # the name it is saved under in the vsrbench weights folder, when ``filename`` is too generic
+    local_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ The network is vsrbench's own code; its weights come from two places:
 - the learned linear layers (``lin0..``) ship with the ``lpips`` package
   (``lpips/weights/v0.1/{alex,vgg,squeeze}.pth``), found without importing it;
 - the ImageNet backbone is torchvision's release file (``alexnet-owt-7be5be79.pth``, ...),
-  looked up locally only (see :mod:`vsrbench.core.weights`): nothing is downloaded.
+  looked up locally (see :mod:`vsrbench.core.weights`; nothing is downloaded implicitly,
+  ``vsrbench weights download lpips-alex`` fetches it) and checked against the sha256 prefix in
+  its published name, whatever the local file is called. :func:`lpips_weights_record` says which
+  files (path, sha256, verified) a score used; results record it.
 
 :meth:`LPIPS.features` returns the unit-normalised activations of one batch of images, and
 :meth:`LPIPS.distance` compares two such feature lists. Computing each frame's features once
@@ -23,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vsrbench.core.errors import WeightsError
-from vsrbench.core.weights import find_weights
+from vsrbench.core.weights import check_published, find_weights, sha256_cached
 
 BACKBONE_FILES = {
     "alex": "alexnet-owt-7be5be79.pth",
@@ -89,10 +92,35 @@ def lin_weights_path(net: str = "alex", version: str = "0.1") -> Path:
 
 
 def backbone_weights_path(net: str = "alex", path=None) -> Path:
-    """The torchvision ImageNet backbone file, looked up locally (explicit path, VSRBENCH_HOME, TORCH_HOME)."""
+    """The torchvision ImageNet backbone file, looked up locally (explicit path, VSRBENCH_HOME, TORCH_HOME)
+    and verified (:func:`backbone_record`)."""
+    return Path(backbone_record(net, path)["path"])
+
+
+def backbone_record(net: str = "alex", path=None) -> dict:
+    """``{"path", "sha256", "verified", "published_file"}`` of the backbone file used for ``net``.
+
+    Its content must be torchvision's published file: the first 8 hex digits of its sha256 are in
+    the published name (``alexnet-owt-7be5be79.pth``), also when ``path`` names a file called
+    otherwise. Otherwise :class:`WeightsError`, unless the file is deliberately accepted
+    (``VSRBENCH_UNVERIFIED_WEIGHTS=1`` or :func:`vsrbench.core.weights.accept_unverified`), which
+    is then recorded as ``"verified": false``. The hash is computed once per process and file.
+    """
     fname = BACKBONE_FILES[net]
-    return find_weights(fname, path=path, source=BACKBONE_SOURCE.format(fname)
-                        + " (torchvision's ImageNet weights; copy it into $TORCH_HOME/hub/checkpoints)")
+    found = find_weights(fname, path=path, source=BACKBONE_SOURCE.format(fname)
+                         + " (torchvision's ImageNet weights; copy it into $TORCH_HOME/hub/checkpoints)")
+    record = check_published(found, fname, what="torchvision's published file",
+                             get=f"get it with `vsrbench weights download lpips-{net}` "
+                                 f"(from {BACKBONE_SOURCE.format(fname)})")
+    return {**record, "published_file": fname}
+
+
+def lpips_weights_record(net: str = "alex", version: str = "0.1", backbone_weights=None) -> dict:
+    """The files an LPIPS (or tLP) score uses, as recorded in results:
+    ``{"lpips:backbone": backbone_record(...), "lpips:linear": {"path", "sha256"}}``."""
+    lin = lin_weights_path(net, version)
+    return {"lpips:backbone": backbone_record(net, backbone_weights),
+            "lpips:linear": {"path": str(lin), "sha256": sha256_cached(lin)}}
 
 
 def require_lpips_weights(net: str = "alex", version: str = "0.1", path=None) -> None:

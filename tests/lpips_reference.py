@@ -11,7 +11,8 @@ Helpers here:
 
 - :func:`import_lpips` imports the ``lpips`` package (working around a CPU-only machine with a
   CUDA build of torchvision, see its docstring), or skips the calling test with the reason;
-- :func:`write_random_backbone` writes the seeded random torchvision checkpoint;
+- :func:`write_random_backbone` writes the seeded random torchvision checkpoint (and accepts it
+  with :func:`vsrbench.core.weights.accept_unverified`: it is not torchvision's published file);
 - :func:`reference_model` builds ``lpips.LPIPS`` and :func:`reference_distance` runs it on RGB
   uint8 frames with TecoGAN's input scaling (``x / 127.5 - 1``);
 - :func:`random_backbone_home` / the ``alexnet_home`` fixture: a ``TORCH_HOME`` with that
@@ -30,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from vsrbench.core.weights import accept_unverified
 
 TORCHVISION_BACKBONES = {"alex": ("alexnet", "alexnet-owt-7be5be79.pth"), "vgg": ("vgg16", "vgg16-397923af.pth")}
 _MISSING_OP = "operator torchvision::nms does not exist"
@@ -112,6 +115,7 @@ def write_random_backbone(torch_home: str | Path, net: str = "alex", seed: int =
     path = Path(torch_home) / "hub" / "checkpoints" / fname
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, path)
+    accept_unverified(path)  # deliberately not torchvision's published file
     return path
 
 
@@ -161,8 +165,10 @@ def random_backbone_home(tmp_path_factory, net: str = "alex") -> Path:
     """A ``TORCH_HOME`` folder holding the seeded random ``net`` checkpoint, written once per
     test session (the AlexNet file is 244 MB: torchvision's classifier is in it)."""
     home = tmp_path_factory.getbasetemp() / f"torch_home_random_{net}"
-    if not (home / "hub" / "checkpoints" / TORCHVISION_BACKBONES[net][1]).is_file():
+    path = home / "hub" / "checkpoints" / TORCHVISION_BACKBONES[net][1]
+    if not path.is_file():
         write_random_backbone(home, net)
+    accept_unverified(path)  # a random backbone: vsrbench refuses it unless deliberately accepted
     return home
 
 

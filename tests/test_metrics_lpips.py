@@ -116,7 +116,10 @@ def test_explicit_backbone_path(tmp_path, alexnet_home, monkeypatch, rng):
                             "weights; copy it into $TORCH_HOME/hub/checkpoints)")
 
 
-def test_corrupt_or_foreign_backbone_file(tmp_path, rng):
+def test_corrupt_or_foreign_backbone_file(tmp_path, rng, monkeypatch):
+    # accepted as unverified, so that the checks after the sha256 one are reached
+    # (without it, both stop at the sha256 check: tests/test_trust_weights.py)
+    monkeypatch.setenv("VSRBENCH_UNVERIFIED_WEIGHTS", "1")
     out, gt = synthetic_pair(rng)
     bad = tmp_path / "corrupt.pth"
     bad.write_bytes(b"not a torch file")

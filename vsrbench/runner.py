@@ -146,6 +146,8 @@ class _Runner:
         self.models: dict[str, Any] = {}
         self.callables: dict[str, Callable] = {}
         self.broken: dict[str, str] = {}  # method -> why its model cannot load
+        # runs.weights: method name -> {"path", "sha256"} of its model weights, and "lpips:backbone" /
+        # "lpips:linear" -> the LPIPS files the scores used (":" is never in a method name)
         self.weights: dict[str, dict[str, str | None]] = {}
         self._datasets: dict[Path, dict[str, FrameSequence]] = {}
 
@@ -163,6 +165,11 @@ class _Runner:
             run_id = store.start_run({**self.run_record(), **process})
             summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
             try:
+                if set(self.bench.metrics) & {"lpips", "tlp"}:  # the LPIPS files (path, sha256) every score uses
+                    from vsrbench.metrics.lpips import lpips_weights_record
+
+                    self.weights.update(lpips_weights_record(self.protocol.lpips_net, self.protocol.lpips_version,
+                                                             self.bench.lpips_weights))
                 tasks = self.bench.tasks()
                 groups: dict[tuple[str, str], list] = {}  # every method of one sequence, scored together
                 for dataset, method, seq in tasks:

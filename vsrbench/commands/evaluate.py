@@ -57,6 +57,11 @@ def run(args) -> int:
             rest = ",".join(m for m in metrics if m not in ("lpips", "tlp"))
             hint = f"; to score without LPIPS/tLP use --metrics {rest}" if rest else ""
             raise WeightsError(f"{e}{hint}") from None
+    weights: dict = {}  # the weights files the scores use (path, sha256, verified), in summary.json
+    if set(metrics) & {"lpips", "tlp"}:
+        from vsrbench.metrics.lpips import lpips_weights_record
+
+        weights = lpips_weights_record(proto.lpips_net, proto.lpips_version, args.lpips_weights)
     for g, p in pairs:
         check_lengths(g, p, proto, metrics)
         for seq in (g, p):
@@ -72,12 +77,12 @@ def run(args) -> int:
     inputs = {g.name: {"gt": str(Path(g.source).resolve()), "pred": str(Path(p.source).resolve()), "frames": len(g)}
               for g, p in pairs}
     if not args.no_resume:
-        done = _resume(out, proto, metrics, acc, inputs, frame_names)
+        done = _resume(out, proto, metrics, acc, inputs, frame_names, weights)
     todo = [(g, p) for g, p in pairs if g.name not in done]
     total = sum(len(g) - 2 * proto.cut_frames for g, _ in todo)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
-              "device": str(device), "vsrbench_version": __version__}
+              "device": str(device), "vsrbench_version": __version__, "weights": weights}
     with Progress(total, "evaluate") as prog:
         for g, p in todo:
             scores = evaluate_sequence(g, p, protocol=proto, metrics=metrics, device=device,
@@ -93,11 +98,11 @@ def run(args) -> int:
     return 0
 
 
-def _resume(out: Path, proto, metrics, acc, inputs: dict, frame_names: dict) -> list[str]:
+def _resume(out: Path, proto, metrics, acc, inputs: dict, frame_names: dict, weights: dict) -> list[str]:
     """Reload the sequences already scored in ``out``.
 
-    Only a run of the same command resumes: same protocol hash, metrics and inputs (GT and
-    output folders of every sequence). Anything else would mix or drop results, so it is an
+    Only a run of the same command resumes: same protocol hash, metrics, inputs (GT and
+    output folders of every sequence) and weights files (sha256). Anything else would mix or drop results, so it is an
     error that names ``--no-resume`` (replace them) or another ``--out``.
     """
     import pandas as pd
@@ -119,6 +124,9 @@ def _resume(out: Path, proto, metrics, acc, inputs: dict, frame_names: dict) -> 
         what = f"metrics {','.join(prev.get('metrics') or [])}"
     elif prev.get("inputs") != inputs:
         what = "other inputs (GT/PRED folders or sequences)"
+    elif _shas(prev.get("weights", weights)) != _shas(weights):
+        what = "other weights files (" + ", ".join(
+            f"{k} sha256 {v}" for k, v in sorted(_shas(prev.get("weights") or {}).items())) + ")"
     if what:
         raise InputError(f"{str(out)!r} holds scores computed with {what}; pass --no-resume to replace them, "
                          "or choose another --out")
@@ -129,6 +137,11 @@ def _resume(out: Path, proto, metrics, acc, inputs: dict, frame_names: dict) -> 
         sub = df[df["sequence"] == s][["frame", "frame_name"]].drop_duplicates()
         frame_names[s] = dict(zip(sub["frame"], sub["frame_name"]))
     return done
+
+
+def _shas(weights: dict) -> dict:
+    """``{"lpips:backbone": sha256, ...}``: what must match for a resumed run (paths may move)."""
+    return {k: (v or {}).get("sha256") for k, v in (weights or {}).items()}
 
 
 def _write(out: Path, acc, frame_names, proto, metrics, header, done, complete: bool) -> None:

@@ -1,4 +1,7 @@
-"""Local look-up of pretrained weights. Nothing is ever downloaded.
+"""Local look-up, verification and explicit download of pretrained weights.
+
+Nothing is downloaded implicitly: :func:`download` (``vsrbench weights download NAME``) is the
+one, explicit way to fetch a known file; it saves it in :func:`vsrbench_home`.
 
 Search order for a file name:
 
@@ -10,14 +13,23 @@ Search order for a file name:
 
 When the file is missing, :class:`~vsrbench.core.errors.WeightsError` names the file, every
 place searched, where its authors publish it and how to place it.
+
+Provenance: :func:`sha256_cached` hashes a file once per process (per path, size and mtime);
+:func:`check_published` compares it with the published sha256 (or, for torchvision's files, the
+sha256 prefix in the file name, see :func:`published_prefix`). A deliberately unpublished file
+(e.g. a seeded random backbone for timing or tests) is accepted with ``VSRBENCH_UNVERIFIED_WEIGHTS=1``
+or :func:`accept_unverified`; the record of the result then says ``"verified": false``.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import sys
+import time
 from pathlib import Path
 
-from vsrbench.core.errors import WeightsError
+from vsrbench.core.errors import WeightsError, os_error_message
 
 
 def vsrbench_home() -> Path:
@@ -94,3 +106,191 @@ def _verified(path: Path, sha256: str | None) -> Path:
                 "it is not the published file (corrupt, truncated or a different release)"
             )
     return path
+
+
+# ---------------------------------------------------------------------- provenance
+
+#: set to 1 to accept weights files whose content is not the published file (recorded as unverified)
+UNVERIFIED_ENV = "VSRBENCH_UNVERIFIED_WEIGHTS"
+
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+_ACCEPTED: set[str] = set()
+_PREFIX_RE = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
+
+
+def sha256_cached(path: str | os.PathLike) -> str:
+    """:func:`sha256sum` of ``path``, computed once per process for one path, size and mtime."""
+    p = Path(path).resolve()
+    st = p.stat()
+    key = (str(p), st.st_size, st.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = sha256sum(p)
+    return _SHA_CACHE[key]
+
+
+def published_prefix(filename: str) -> str | None:
+    """The sha256 prefix torchvision puts in its file names (``alexnet-owt-7be5be79.pth`` ->
+    ``'7be5be79'``: the first 8 hex digits of the file's sha256), or None."""
+    m = _PREFIX_RE.search(filename)
+    return m.group(1) if m else None
+
+
+def accept_unverified(path: str | os.PathLike) -> None:
+    """Accept the file at ``path`` (in this process) although it is not the published file: for a
+    deliberate custom or random file. Results computed with it record ``"verified": false``."""
+    _ACCEPTED.add(str(Path(path).resolve()))
+
+
+def unverified_accepted(path: str | os.PathLike) -> bool:
+    """True when ``VSRBENCH_UNVERIFIED_WEIGHTS=1`` or :func:`accept_unverified` accepted ``path``."""
+    return os.environ.get(UNVERIFIED_ENV, "") == "1" or str(Path(path).resolve()) in _ACCEPTED
+
+
+def check_published(path: str | os.PathLike, published_name: str, *, sha256: str | None = None,
+                    what: str = "the published file", get: str = "") -> dict:
+    """Check that ``path`` holds the published file ``published_name`` and return its record
+    ``{"path", "sha256", "verified"}``.
+
+    The expected value is ``sha256``, else the sha256 prefix in ``published_name``
+    (:func:`published_prefix`); with neither, ``verified`` is None (nothing to check against).
+    A mismatch raises :class:`WeightsError` unless the file is accepted as unverified
+    (:func:`unverified_accepted`), in which case ``verified`` is False. ``get`` says how to get
+    the right file (appended to the message).
+    """
+    p = Path(path)
+    got = sha256_cached(p)
+    want = (sha256 or published_prefix(published_name) or "").lower()
+    record = {"path": str(p), "sha256": got, "verified": None}
+    if not want:
+        return record
+    if got.startswith(want):
+        record["verified"] = True
+        return record
+    if unverified_accepted(p):
+        record["verified"] = False
+        return record
+    expected = want if len(want) == 64 else f"one starting {want}"
+    hint = f"; {get}" if get else ""
+    raise WeightsError(
+        f"weights file {str(p)!r} has sha256 {got}, expected {expected} ({published_name}): it is not "
+        f"{what} (corrupt, truncated or another file){hint}; to use a deliberately different file, "
+        f"set {UNVERIFIED_ENV}=1 (results then record it as unverified)"
+    )
+
+
+# ---------------------------------------------------------------------- explicit download
+
+def download(url: str, dest: str | os.PathLike, *, published_name: str | None = None, sha256: str | None = None,
+             what: str = "the published file", stream=None, timeout: float = 60.0) -> dict:
+    """Fetch ``url`` into ``dest`` and return its record ``{"path", "sha256", "verified"}``.
+
+    The bytes go to ``dest + ".part"`` first; a ``.part`` left by an interrupted download is
+    resumed (HTTP ``Range``). The file is checked against ``sha256`` (or the prefix in
+    ``published_name``, see :func:`check_published`) and only then renamed to ``dest``; a
+    mismatch deletes the ``.part`` and raises :class:`WeightsError`. Progress (MB, MB/s, ETA)
+    goes to ``stream`` (stderr) when it is a terminal or ``VSRBENCH_PROGRESS=1``; a closing
+    line is always written. Standard library only (urllib).
+    """
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    stream = sys.stderr if stream is None else stream
+    dest = Path(dest)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WeightsError(os_error_message(e, "create the weights folder", dest.parent)) from None
+    have = part.stat().st_size if part.is_file() else 0
+    headers = {"User-Agent": "vsrbench"}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    t0, done, total = time.monotonic(), 0, None
+    try:
+        resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if not (e.code == 416 and have):  # 416 with a .part: it is already complete
+            raise WeightsError(f"cannot download {url}: HTTP {e.code} {e.reason}; nothing was written to "
+                               f"{str(dest)!r}; check the URL (or --url) and retry") from None
+        resp = None
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise WeightsError(f"cannot download {url}: {_net_reason(e)}; nothing was written to {str(dest)!r}; "
+                           "check the network (or --url) and retry") from None
+    if resp is not None:
+        with resp:
+            resumed = bool(have) and resp.status == 206
+            start = have if resumed else 0
+            total = _total_size(resp, start)
+            size = f"{total / 1e6:.1f} MB" if total is not None else "size unknown"
+            stream.write(f"{dest.name}: downloading {url} ({size}"
+                         + (f", resuming at {start / 1e6:.1f} MB)\n" if resumed else ")\n"))
+            last = 0.0
+            try:
+                with open(part, "ab" if resumed else "wb") as f:
+                    while True:
+                        block = resp.read(1 << 16)
+                        if not block:
+                            break
+                        f.write(block)
+                        done += len(block)
+                        now = time.monotonic()
+                        if now - last >= 0.5:
+                            last = now
+                            _progress_line(stream, dest.name, start + done, total, done, now - t0)
+            except (OSError, http.client.HTTPException) as e:
+                if not isinstance(e, OSError) or isinstance(e, (TimeoutError, ConnectionError)) or e.errno is None:
+                    raise WeightsError(f"download of {url} stopped after {(start + done) / 1e6:.1f} MB: "
+                                       f"{_net_reason(e)}; run the same command again to resume from "
+                                       f"{str(part)!r}") from None
+                raise WeightsError(os_error_message(e, "write", part)) from None
+            if total is not None and start + done < total:
+                raise WeightsError(f"download of {url} stopped after {(start + done) / 1e6:.1f} of "
+                                   f"{total / 1e6:.1f} MB; run the same command again to resume from {str(part)!r}")
+    got = sha256sum(part)
+    want = (sha256 or (published_prefix(published_name) if published_name else None) or "").lower()
+    if want and not got.startswith(want):
+        part.unlink()
+        expected = want if len(want) == 64 else f"one starting {want}"
+        raise WeightsError(f"the file downloaded from {url} has sha256 {got}, expected {expected} "
+                           f"({published_name or dest.name}): it is not {what}; deleted it, nothing was "
+                           f"written to {str(dest)!r}")
+    os.replace(part, dest)
+    st = dest.stat()
+    _SHA_CACHE[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = got
+    secs = time.monotonic() - t0
+    stream.write(f"{dest.name}: {st.st_size / 1e6:.1f} MB ({done / 1e6:.1f} MB downloaded in {secs:.1f} s, "
+                 f"{done / 1e6 / max(secs, 1e-9):.1f} MB/s)\n")
+    return {"path": str(dest), "sha256": got, "verified": True if want else None}
+
+
+def _total_size(resp, start: int) -> int | None:
+    rng = resp.headers.get("Content-Range", "")
+    if "/" in rng and rng.rsplit("/", 1)[1].strip().isdigit():
+        return int(rng.rsplit("/", 1)[1])
+    length = resp.headers.get("Content-Length")
+    return start + int(length) if length and length.isdigit() else None
+
+
+def _net_reason(e: BaseException) -> str:
+    reason = getattr(e, "reason", None) or e
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused (is the server up?)"
+    if isinstance(reason, TimeoutError):
+        return "timed out"
+    text = getattr(reason, "strerror", None) or str(reason)
+    return " ".join(text.split()) or type(reason).__name__
+
+
+def _progress_line(stream, name: str, have: int, total: int | None, done: int, secs: float) -> None:
+    if os.environ.get("VSRBENCH_PROGRESS") != "1" and not (getattr(stream, "isatty", None) and stream.isatty()):
+        return
+    rate = done / max(secs, 1e-9)
+    if total:
+        eta = (total - have) / rate if rate > 0 else float("inf")
+        eta_s = "?" if eta == float("inf") else f"{int(eta) // 60}:{int(eta) % 60:02d}"
+        text = f"{name}: {have / 1e6:.1f}/{total / 1e6:.1f} MB ({100 * have / total:.0f}%), {rate / 1e6:.1f} MB/s, ETA {eta_s}"
+    else:
+        text = f"{name}: {have / 1e6:.1f} MB, {rate / 1e6:.1f} MB/s"
+    stream.write(text + "\n")
+    stream.flush()

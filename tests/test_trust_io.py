@@ -6,12 +6,24 @@ options, OSErrors in I/O, and float frames on the wrong scale.
 """
 from __future__ import annotations
 
+import os
+import re
+import stat
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+from PIL import Image
 
 from vsrbench import cli
-from vsrbench.core.errors import VsrbenchWarning
+from vsrbench.core.errors import InputError, VsrbenchWarning
+from vsrbench.evaluate import evaluate_many, evaluate_sequence
+from vsrbench.io import decode_image, open_sequence, write_frame
+from vsrbench.metrics import psnr
 
 
 # ------------------------------------------------------------------ 1. the warning mechanism
@@ -54,21 +66,6 @@ def test_vsrbench_warning_is_a_user_warning():
 
 
 # ------------------------------------------------------------------ helpers
-
-import os
-import stat
-import subprocess
-import sys
-from pathlib import Path
-
-import cv2
-import numpy as np
-from PIL import Image
-
-from vsrbench.core.errors import InputError
-from vsrbench.evaluate import evaluate_many, evaluate_sequence
-from vsrbench.io import FrameSequence, decode_image, open_sequence, write_frame
-from vsrbench.metrics import psnr
 
 N, H, W = 5, 64, 80  # 5 frames: TecoGAN's protocol cuts 2 at each end and scores 1
 
@@ -217,3 +214,211 @@ def test_video_as_pred_is_noted_with_its_codec(tmp_path, rng):
         "sequence 'calendar': output frames are decoded from video 'calendar.avi' (codec MJPG, .avi); lossy video "
         "frames include the compression loss, which the scores then include (use PNG frames to score the frames "
         "themselves)"]
+
+
+# ------------------------------------------------------------------ 4. broken PNG/JPEG: no decoder noise on stderr
+
+def _png_bytes(rng) -> bytes:
+    ok, buf = cv2.imencode(".png", rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    return buf.tobytes()
+
+
+DECODE = ("import sys\nfrom vsrbench.io import decode_image\nfrom vsrbench.core.errors import InputError\n"
+          "try:\n    decode_image(sys.argv[1])\nexcept InputError as e:\n    print(e)\n")
+RAW = "import sys, cv2, numpy as np\nprint(cv2.imdecode(np.fromfile(sys.argv[1], np.uint8), cv2.IMREAD_COLOR))\n"
+
+
+def _run_python(code: str, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("damage, kind, detail", [
+    ("cut", "truncated", r"chunk 'IDAT' at byte 33 needs \d+ bytes, the file ends after \d+"),
+    ("no-iend", "truncated", r"the file ends after \d+ bytes, before the IEND chunk"),
+    ("crc", "corrupt", r"CRC mismatch in chunk 'IDAT' at byte 33"),
+])
+def test_broken_png_is_one_line_and_libpng_stays_silent(tmp_path, rng, damage, kind, detail):
+    data = _png_bytes(rng)
+    if damage == "cut":
+        data = data[: len(data) // 2]
+    elif damage == "no-iend":
+        data = data[:-12]
+    else:
+        data = bytearray(data)
+        data[60] ^= 0xFF
+        data = bytes(data)
+    p = tmp_path / "Frame 001.png"
+    p.write_bytes(data)
+    r = _run_python(DECODE, p)
+    assert r.stderr == ""  # neither libpng's "libpng error: ..." nor OpenCV's log lines
+    assert re.fullmatch(rf"cannot decode frame '{re.escape(str(p))}': {kind} PNG \({detail}\); "
+                        r"copy or export the frame again\n", r.stdout), r.stdout
+
+
+def test_libpng_would_print_without_the_check(tmp_path, rng):
+    """The case the check exists for: OpenCV's decoder lets libpng write on stderr."""
+    p = tmp_path / "t.png"
+    p.write_bytes(_png_bytes(rng)[:-12])
+    r = _run_python(RAW, p)
+    if "libpng" not in r.stderr:
+        pytest.skip(f"this OpenCV build's libpng does not print for a truncated PNG (stderr: {r.stderr!r})")
+    assert r.stdout.strip() == "None"
+
+
+def test_evaluate_cli_names_the_truncated_png_in_one_line(tmp_path, rng):
+    gt = smooth_frames(rng)
+    write_folder(tmp_path / "GT", gt)
+    out = write_folder(tmp_path / "PRED", gt)
+    bad = out / "002.png"
+    bad.write_bytes(bad.read_bytes()[:100])
+    r = _run_python("import sys\nfrom vsrbench.cli import main\nraise SystemExit(main(sys.argv[1:]))",
+                    "evaluate", "--gt", tmp_path / "GT", "--pred", out, "--out", tmp_path / "res", "--metrics", "psnr")
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("evaluate: ")]  # progress lines aside
+    assert len(lines) == 1 and re.fullmatch(
+        rf"vsrbench evaluate: error: cannot decode frame '{re.escape(str(bad))}': truncated PNG \(.*\); "
+        r"copy or export the frame again", lines[0]), r.stderr
+
+
+def test_truncated_jpeg_is_refused_in_one_line(tmp_path, rng):
+    ok, buf = cv2.imencode(".jpg", smooth_frames(rng, n=1)[0])
+    data = buf.tobytes()
+    good, p = tmp_path / "good.jpg", tmp_path / "cut.jpg"
+    good.write_bytes(data + b"trailing bytes after the image are allowed")
+    assert decode_image(good).shape == (H, W, 3)
+    p.write_bytes(data[: len(data) - 40])
+    r = _run_python(DECODE, p)
+    assert r.stderr == ""
+    assert r.stdout == (f"cannot decode frame '{p}': truncated JPEG (no end-of-image marker after the image data "
+                        f"(the file ends after {len(data) - 40} bytes)); copy or export the frame again\n")
+
+
+# ------------------------------------------------------------------ 5. long file names
+
+def test_atomic_write_accepts_a_255_byte_name(tmp_path):
+    from vsrbench.io import atomic_write_bytes, atomic_write_text
+
+    name = "f" * 250 + ".json"
+    assert len(name.encode()) == 255
+    atomic_write_text(tmp_path / name, "{}\n")
+    assert (tmp_path / name).read_text() == "{}\n"
+    write_frame(tmp_path / ("g" * 251 + ".png"), np.zeros((4, 4, 3), np.uint8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "g" * 251 + ".png"])  # no temp left
+
+    seen = []
+    real = os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src).name)
+        return real(src, dst)
+
+    import vsrbench.io as io_mod
+
+    orig = io_mod.os.replace
+    io_mod.os.replace = spy
+    try:
+        atomic_write_bytes(tmp_path / name, b"x")
+    finally:
+        io_mod.os.replace = orig
+    assert re.fullmatch(r"\.vsrb-[A-Za-z0-9_]{8}\.tmp", seen[0]), seen
+
+
+def test_run_with_a_250_character_sequence_name(tmp_path, rng):
+    from vsrbench.runner import run_benchmark
+    from vsrbench.store import load_results
+
+    seq = "s" * 250
+    frames = smooth_frames(rng, n=6, h=48, w=64)
+    write_folder(tmp_path / "GT" / seq, frames)
+    write_folder(tmp_path / "LR" / seq, [f[::4, ::4] for f in frames])
+    (tmp_path / "my_sr.py").write_text("import numpy as np\n\ndef nearest(frames):\n"
+                                       "    return [np.repeat(np.repeat(f, 4, axis=0), 4, axis=1) for f in frames]\n")
+    (tmp_path / "b.toml").write_text('protocol = "basicsr-rgb"\nmetrics = ["psnr"]\n[datasets.syn]\ngt = "GT"\n'
+                                     'lr = "LR"\nscale = 4\n[methods.B]\ncallable = "my_sr.py:nearest"\n')
+    summary = run_benchmark(tmp_path / "b.toml", tmp_path / "res", device="cpu", progress=False)
+    assert summary.ok and summary.scored == [("B", "syn", seq)], summary.failed
+    assert set(load_results(tmp_path / "res").sequence) == {seq}
+    assert (tmp_path / "res" / "outputs" / "B" / "syn" / seq / "000.png").is_file()
+
+
+# ------------------------------------------------------------------ 6. the umask decides the mode
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_follow_the_umask(tmp_path, umask, mode):
+    from vsrbench.io import atomic_write_text
+
+    old = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "table.md", "| a |\n")
+        write_frame(tmp_path / "frame.png", np.zeros((4, 4, 3), np.uint8))
+    finally:
+        os.umask(old)
+    for name in ("table.md", "frame.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+
+
+def test_a_figure_follows_the_umask_in_a_fresh_process(tmp_path):
+    code = ("import os, sys\nos.umask(0o022)\nimport matplotlib\nmatplotlib.use('Agg')\n"
+            "import matplotlib.pyplot as plt\nfrom vsrbench.plots import save_figure\n"
+            "fig = plt.figure()\nsave_figure(fig, sys.argv[1], 'fig', ('png',))\n")
+    r = _run_python(code, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE((tmp_path / "fig.png").stat().st_mode) == 0o644
+
+
+# ------------------------------------------------------------------ 8. OSErrors in I/O are one line naming the file
+
+def test_a_read_only_folder_names_the_target_not_the_temp_file(tmp_path, monkeypatch):
+    import errno
+    import tempfile as tempfile_mod
+
+    from vsrbench.io import atomic_write_text
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".frames.csv.abc.tmp"))
+
+    monkeypatch.setattr(tempfile_mod, "mkstemp", read_only)
+    with pytest.raises(InputError) as e:
+        atomic_write_text(tmp_path / "frames.csv", "x\n")
+    assert str(e.value) == f"cannot write '{tmp_path / 'frames.csv'}': read-only file system"
+
+
+def test_evaluate_cli_read_only_out_is_one_line(tmp_path, rng, monkeypatch, capsys):
+    import errno
+    import tempfile as tempfile_mod
+
+    frames = smooth_frames(rng)
+    write_folder(tmp_path / "GT", frames)
+    write_folder(tmp_path / "PRED", frames)
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile_mod, "mkstemp", read_only)
+    code = cli.main(["evaluate", "--gt", str(tmp_path / "GT"), "--pred", str(tmp_path / "PRED"),
+                     "--out", str(tmp_path / "res"), "--metrics", "psnr"])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("evaluate: ")]
+    assert code == 2
+    assert err == [f"vsrbench evaluate: error: cannot write '{tmp_path / 'res' / 'frames.csv'}': read-only file system"]
+
+
+def test_a_frame_that_is_a_folder_is_one_line(tmp_path):
+    (tmp_path / "x.png").mkdir()
+    with pytest.raises(InputError) as e:
+        decode_image(tmp_path / "x.png")
+    assert str(e.value) == f"cannot read frame '{tmp_path / 'x.png'}': is a folder"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions, so a folder cannot be made unwritable")
+def test_an_unwritable_folder_is_one_line(tmp_path):
+    from vsrbench.io import atomic_write_text
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(InputError) as e:
+            atomic_write_text(folder / "frames.csv", "x\n")
+    finally:
+        folder.chmod(0o755)
+    assert str(e.value) == f"cannot write '{folder / 'frames.csv'}': permission denied"

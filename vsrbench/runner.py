@@ -528,7 +528,7 @@ def _publish_folder(final: Path, fill: Callable[[Path], Any]) -> None:
     When another process published ``final`` meanwhile, its copy is kept and ours discarded.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = final.parent / f".vsrb-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"  # short: a 255-byte name stays legal
     tmp.mkdir()
     try:
         fill(tmp)

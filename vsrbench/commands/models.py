@@ -14,7 +14,8 @@ HELP = "list the built-in models, their known checkpoints and whether the weight
 DESCRIPTION = (
     "One row per registered model (name, kind, scale, whether it needs weights, the degradation its "
     "weights expect), then its known checkpoints: file, format, sha256, source, licence, the numbers "
-    "its authors reported, and where it was found locally (nothing is downloaded)."
+    "its authors reported, and where it was found locally (nothing is downloaded here; "
+    "`vsrbench weights download NAME` fetches a checkpoint explicitly)."
 )
 
 

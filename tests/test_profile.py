@@ -103,7 +103,7 @@ def test_profile_sequence_errors(seqs, capsys):
     assert err.strip() == f"vsrbench profile: error: {seqs / 'small'}: frames are 60x30, GT is 60x40"
     code, _, err = profile(capsys, "--gt", seqs / "GT", "--pred", seqs / "b" / "out", "--row", 99, "--out", seqs / "e.png")
     assert code == 2
-    assert err.strip() == "vsrbench profile: error: row 99 is outside the frame height 40"
+    assert err.strip() == "vsrbench profile: error: --row 99 is outside the frames: expected rows 0..39 of the 60x40 GT frames"
 
 
 def test_plot_profiles_needs_something():

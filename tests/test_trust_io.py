@@ -422,3 +422,72 @@ def test_an_unwritable_folder_is_one_line(tmp_path):
     finally:
         folder.chmod(0o755)
     assert str(e.value) == f"cannot write '{folder / 'frames.csv'}': permission denied"
+
+
+# ------------------------------------------------------------------ 7. profile options
+
+def _profile_data(tmp_path, rng) -> Path:
+    gt = smooth_frames(rng, n=4)
+    write_folder(tmp_path / "GT", gt)
+    write_folder(tmp_path / "out", gt)
+    return tmp_path
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--window", "300:100"], "--window 300:100: expected START:STOP with 0 <= START < STOP (pixels along the slice), "
+                              "got START=300, STOP=100"),
+    (["--window", "10:10"], "--window 10:10: expected START:STOP with 0 <= START < STOP (pixels along the slice), "
+                            "got START=10, STOP=10"),
+    (["--window=-5:20"], "--window -5:20: expected START:STOP with 0 <= START < STOP (pixels along the slice), "
+                            "got START=-5, STOP=20"),
+    (["--window", "100:300"], "--window 100:300: STOP 300 is past the end of the row (80 pixels); expected "
+                              "START:STOP with 0 <= START < STOP <= 80"),
+    (["--col", "3", "--window", "0:65"], "--window 0:65: STOP 65 is past the end of the column (64 pixels); expected "
+                                         "START:STOP with 0 <= START < STOP <= 64"),
+    (["--row", "64"], "--row 64 is outside the frames: expected rows 0..63 of the 80x64 GT frames"),
+    (["--row", "-1"], "--row -1 is outside the frames: expected rows 0..63 of the 80x64 GT frames"),
+    (["--col", "80"], "--col 80 is outside the frames: expected columns 0..79 of the 80x64 GT frames"),
+])
+def test_profile_options_are_checked_in_one_line(tmp_path, rng, capsys, extra, message):
+    root = _profile_data(tmp_path, rng)
+    code = cli.main(["profile", "--gt", str(root / "GT"), "--pred", str(root / "out"),
+                     "--out", str(root / "p.png"), *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"vsrbench profile: error: {message}\n"
+    assert not (root / "p.png").exists()
+
+
+def test_profile_window_inside_the_frame_works(tmp_path, rng, capsys):
+    root = _profile_data(tmp_path, rng)
+    code = cli.main(["profile", "--gt", str(root / "GT"), "--pred", str(root / "out"), "--row", "5",
+                     "--window", "0:80", "--out", str(root / "p.png")])
+    assert code == 0, capsys.readouterr().err
+    assert decode_image(root / "p.png").std() > 5
+
+
+def test_profile_frames_of_different_sizes_are_one_line(tmp_path, rng, capsys):
+    root = _profile_data(tmp_path, rng)
+    write_frame(root / "out" / "002.png", smooth_frames(rng, n=1, h=60)[0])
+    code = cli.main(["profile", "--gt", str(root / "GT"), "--pred", str(root / "out"), "--row", "5",
+                     "--out", str(root / "p.png")])
+    assert code == 2
+    assert capsys.readouterr().err == (f"vsrbench profile: error: {root / 'out'}: frame 2 (002.png) is 80x60 but "
+                                       "frame 0 is 80x64: the frames of a sequence must have one size\n")
+
+
+def test_profile_warns_when_an_output_larger_than_gt_is_cut(tmp_path, rng, capsys):
+    root = _profile_data(tmp_path, rng)
+    write_folder(root / "big", [cv2.resize(f, (2 * W, 2 * H)) for f in smooth_frames(rng, n=4)])
+    code = cli.main(["profile", "--gt", str(root / "GT"), "--pred", str(root / "big"), "--row", "5",
+                     "--out", str(root / "p.png")])
+    assert code == 0
+    assert capsys.readouterr().err == f"vsrbench profile: warning: {root / 'big'}: {SIZE_NOTE}\n"
+
+
+def test_profile_of_one_frame_needs_a_row(tmp_path, rng, capsys):
+    write_folder(tmp_path / "GT", smooth_frames(rng, n=1))
+    code = cli.main(["profile", "--gt", str(tmp_path / "GT"), "--pred", str(tmp_path / "GT"),
+                     "--out", str(tmp_path / "p.png")])
+    assert code == 2
+    assert capsys.readouterr().err == (f"vsrbench profile: error: {tmp_path / 'GT'}: 1 frame; the default row (the "
+                                       "most temporal change) needs at least 2, give --row or --col\n")

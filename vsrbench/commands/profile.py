@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
+
+from vsrbench.core.errors import InputError, VsrbenchWarning
 
 NAME = "profile"
 HELP = "render temporal profiles (x-t slices) of GT and one or more outputs side by side"
@@ -22,8 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from vsrbench.core.errors import InputError
     from vsrbench.io import open_sequence
+    from vsrbench.metrics.spatial import size_rule_note
     from vsrbench.metrics.profile import default_profile_row, temporal_profile
     from vsrbench.plots import method_colors, plot_profiles, save_figure
 
@@ -37,26 +40,43 @@ def run(args) -> int:
     if args.label and len(args.label) != len(preds):
         raise InputError(f"{len(args.label)} --label given for {len(preds)} --pred")
     labels = args.label or _labels([Path(p) for p in args.pred])
+    window = _window(args.window)
     gt_frames = list(gt)
     h, w = gt_frames[0].shape[:2]
+    _same_size(gt, gt_frames, (h, w))
     if args.col is not None:
+        _inside("--col", args.col, w, f"columns 0..{w - 1} of the {w}x{h} GT frames")
         pos, where = dict(col=args.col), f"column x = {args.col}"
     else:
+        if args.row is None and len(gt_frames) < 2:
+            raise InputError(f"{gt.source}: 1 frame; the default row (the most temporal change) needs at least 2, "
+                             "give --row or --col")
+        if args.row is not None:
+            _inside("--row", args.row, h, f"rows 0..{h - 1} of the {w}x{h} GT frames")
         row = default_profile_row(gt_frames) if args.row is None else args.row
         pos, where = dict(row=row), f"row y = {row}"
+    if window:
+        length, axis = (h, "column") if args.col is not None else (w, "row")
+        a, b = window
+        if b > length:
+            raise InputError(f"--window {args.window}: STOP {b} is past the end of the {axis} "
+                             f"({length} pixels); expected START:STOP with 0 <= START < STOP <= {length}")
     profiles = {"GT": temporal_profile(gt_frames, **pos)}
     for label, seq in zip(labels, preds):
         if len(seq) != len(gt):
             raise InputError(f"{seq.source}: {len(seq)} frames, GT has {len(gt)}")
-        frames = [f[:h, :w] for f in seq]  # an output larger than GT is cut (top-left kept)
+        frames = list(seq)
+        fh, fw = frames[0].shape[:2]
+        note = size_rule_note((fh, fw), (h, w), "crop-pred")
+        if note:  # an output larger than GT is cut (top-left kept), as the tecogan protocol scores it
+            warnings.warn(f"{seq.source}: {note}", VsrbenchWarning, stacklevel=2)
+        frames = [f[:h, :w] for f in frames]
         if frames[0].shape[:2] != (h, w):
             raise InputError(f"{seq.source}: frames are {frames[0].shape[1]}x{frames[0].shape[0]}, GT is {w}x{h}")
+        _same_size(seq, frames, (h, w))
         profiles[label] = temporal_profile(frames, **pos)
-    if args.window:
-        try:
-            a, b = (int(x) for x in args.window.split(":"))
-        except ValueError:
-            raise InputError(f"--window {args.window!r} is not START:STOP") from None
+    if window:
+        a, b = window
         profiles = {k: v[:, a:b] for k, v in profiles.items()}
         where += f", pixels {a}..{b}"
     fig = plot_profiles(profiles, method_colors(labels), title=f"{gt.name}: temporal profiles ({where})",
@@ -64,6 +84,33 @@ def run(args) -> int:
     save_figure(fig, out.parent, out.stem, (out.suffix.lower()[1:],))
     print(f"wrote {out} ({where.replace(' = ', '=')}, {len(gt)} frames, {len(profiles)} panels)")
     return 0
+
+
+def _window(text: str | None) -> tuple[int, int] | None:
+    """``START:STOP`` -> (start, stop), checked for order (the frame size is checked later)."""
+    if not text:
+        return None
+    try:
+        a, b = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise InputError(f"--window {text!r} is not START:STOP") from None
+    if a < 0 or b <= a:
+        raise InputError(f"--window {text}: expected START:STOP with 0 <= START < STOP (pixels along the slice), "
+                         f"got START={a}, STOP={b}")
+    return a, b
+
+
+def _inside(option: str, value: int, size: int, what: str) -> None:
+    if not 0 <= value < size:
+        raise InputError(f"{option} {value} is outside the frames: expected {what}")
+
+
+def _same_size(seq, frames, hw: tuple[int, int]) -> None:
+    """Every frame of a sequence must have one size (after the cut), or the slices cannot be stacked."""
+    for i, f in enumerate(frames):
+        if f.shape[:2] != hw:
+            raise InputError(f"{seq.source}: frame {i} ({seq.frame_name(i)}) is {f.shape[1]}x{f.shape[0]} but frame 0 "
+                             f"is {hw[1]}x{hw[0]}: the frames of a sequence must have one size")
 
 
 def _labels(paths: list[Path]) -> list[str]:

@@ -491,3 +491,60 @@ def test_profile_of_one_frame_needs_a_row(tmp_path, rng, capsys):
     assert code == 2
     assert capsys.readouterr().err == (f"vsrbench profile: error: {tmp_path / 'GT'}: 1 frame; the default row (the "
                                        "most temporal change) needs at least 2, give --row or --col\n")
+
+
+# ------------------------------------------------------------------ 9. float frames on the 0..255 scale are refused
+
+def test_psnr_and_ssim_refuse_float_frames_on_the_255_scale(rng):
+    from vsrbench.metrics import ssim
+
+    gt = smooth_frames(rng, n=1)[0]
+    gt[0, 0] = 255
+    f255 = gt.astype(np.float32)  # 0..255 floats where 0..1 is expected
+    for fn in (psnr, ssim):
+        with pytest.raises(InputError) as e:
+            fn(f255, gt)
+        assert str(e.value) == ("frame (pred): float values reach 255, but float frames are read as [0, 1] (they would "
+                                "be clipped to white and score as a wrong number); divide by 255, pass uint8, or say "
+                                "value_range=255")
+    assert psnr(f255 / 255.0, gt) == float("inf")  # the same frame on the right scale
+    assert psnr(f255, gt, value_range=255) == float("inf")
+
+
+def test_evaluate_sequence_refuses_float_frames_on_the_255_scale(rng):
+    gt = smooth_frames(rng)
+    with pytest.raises(InputError) as e:
+        evaluate_sequence(gt, [f.astype(np.float64) for f in gt], metrics=["psnr"], device="cpu", name="walk")
+    assert str(e.value).startswith(f"walk frame 0: float values reach {gt[0].max()}, but float frames are read as [0, 1]")
+    got = evaluate_sequence(gt, [f / 255.0 for f in gt], metrics=["psnr"], device="cpu", name="walk")
+    assert got.values("psnr").tolist() == [float("inf")]
+
+
+def test_a_callable_returning_255_floats_fails_its_sequences_and_the_rest_runs(tmp_path, rng):
+    from vsrbench.runner import run_benchmark
+    from vsrbench.store import load_results
+
+    for k, seq in enumerate(("s0", "s1")):
+        frames = smooth_frames(np.random.default_rng(k), n=6, h=48, w=64)
+        write_folder(tmp_path / "GT" / seq, frames)
+        write_folder(tmp_path / "LR" / seq, [f[::4, ::4] for f in frames])
+    (tmp_path / "my_sr.py").write_text(
+        "import numpy as np\n\n"
+        "def nearest(frames):\n    return [np.repeat(np.repeat(f, 4, axis=0), 4, axis=1) for f in frames]\n\n"
+        "def float255(frames):  # 0..255 floats: the scale mix-up\n"
+        "    return [x.astype(np.float32) for x in nearest(frames)]\n")
+    (tmp_path / "b.toml").write_text('protocol = "basicsr-rgb"\nmetrics = ["psnr"]\n[datasets.syn]\ngt = "GT"\n'
+                                     'lr = "LR"\nscale = 4\n[methods.good]\ncallable = "my_sr.py:nearest"\n'
+                                     '[methods.bad]\ncallable = "my_sr.py:float255"\n')
+    res = tmp_path / "res"
+    summary = run_benchmark(tmp_path / "b.toml", res, device="cpu", progress=False)
+    assert not summary.ok
+    assert sorted(summary.scored) == [("good", "syn", "s0"), ("good", "syn", "s1")]
+    assert sorted(f[:3] for f in summary.failed) == [("bad", "syn", "s0"), ("bad", "syn", "s1")]
+    for *_, reason in summary.failed:
+        assert "\n" not in reason
+        assert re.search(r"output frame 0: float values reach \d+, but float frames are read as \[0, 1\]", reason), reason
+    df = load_results(res)
+    assert set(df.method) == {"good"}  # nothing of the bad method is stored
+    bad = res / "outputs" / "bad" / "syn"
+    assert not bad.exists() or not any(bad.iterdir())  # no outputs written, no temporary folders left

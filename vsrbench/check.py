@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from vsrbench import __version__
-from vsrbench.core.errors import InputError
+from vsrbench.core.errors import InputError, UnknownNameError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -158,7 +158,11 @@ def write_baseline(path: str | os.PathLike, doc: Mapping[str, Any]) -> None:
     """Write a baseline document atomically (non-finite means are written as null)."""
     from vsrbench.io import atomic_write_text
 
-    atomic_write_text(path, json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    from vsrbench.store import writing
+
+    with writing("write baseline", path, "choose another place for it"):
+        atomic_write_text(path, text)
 
 
 def write_baseline_from_results(results_dir: str | os.PathLike, path: str | os.PathLike,
@@ -221,13 +225,19 @@ def parse_tolerances(items: Iterable[str] | str | None) -> dict[str, float]:
 
 
 def compare_entries(baseline: Iterable[Entry], current: Iterable[Entry], *, rtol: float = 0.0,
-            atol: float = DEFAULT_ATOL, tol: Mapping[str, float] | None = None) -> CheckReport:
-    """Compare current means with baseline means, entry by entry."""
+            atol: float = DEFAULT_ATOL, tol: Mapping[str, float] | None = None,
+            tol_name: str = "--tol") -> CheckReport:
+    """Compare current means with baseline means, entry by entry.
+
+    A per-metric tolerance must name a metric of the baseline or the current results (see
+    :func:`check_tolerance_names`; ``tol_name`` is how the messages call ``tol``).
+    """
     if not (rtol >= 0 and atol >= 0):
         raise InputError(f"tolerances must be >= 0, got rtol={rtol!r}, atol={atol!r}")
     tol = dict(tol or {})
     base = {e.key: e for e in baseline}
     cur = {e.key: e for e in current}
+    check_tolerance_names(tol, {k[3] for k in base} | {k[3] for k in cur}, tol_name=tol_name)
     report = CheckReport()
     for key, b in base.items():
         c = cur.get(key)
@@ -241,6 +251,22 @@ def compare_entries(baseline: Iterable[Entry], current: Iterable[Entry], *, rtol
             report.diffs.append(diff)
     report.diffs += [Diff(*k, None, c.mean, None, None, "not in baseline") for k, c in cur.items() if k not in base]
     return report
+
+
+def check_tolerance_names(tol: Mapping[str, float], stored: Iterable[str], *, tol_name: str = "--tol") -> None:
+    """Refuse a tolerance that would apply to nothing: a misspelt metric name, or a metric that is
+    in neither the baseline nor the results (a gate that silently tests nothing)."""
+    stored = sorted(set(stored))
+    for name in tol:
+        if name in stored:
+            continue
+        from vsrbench.metrics import METRICS
+
+        known = set(METRICS) | set(stored)
+        if name not in known:
+            raise UnknownNameError(f"{tol_name} metric", name, known)
+        raise InputError(f"{tol_name}: metric {name!r} is in neither the baseline nor the results (they hold "
+                         f"{', '.join(stored) or 'no metric'}); drop its tolerance or store {name} too")
 
 
 def _moved(b: Entry, c: Entry, allowed: float) -> Diff | None:
@@ -317,5 +343,5 @@ def _num(x: float | None, fmt: str) -> str:
 __all__ = [
     "Entry", "Diff", "CheckReport", "mean_entry", "entries_from_frame", "entries_from_results",
     "make_baseline", "write_baseline", "write_baseline_from_results", "read_baseline",
-    "parse_tolerances", "compare_entries", "check_results", "entries_under_protocol", "filter_entries", "format_table",
+    "parse_tolerances", "compare_entries", "check_tolerance_names", "check_results", "entries_under_protocol", "filter_entries", "format_table",
 ]

@@ -67,7 +67,8 @@ def assert_matches_baseline(
         atol, tol = float(tol), None
     per_metric = parse_tolerances(tol) if isinstance(tol, str) else dict(tol or {})
     current, notes = _current(results_or_scores, baseline, protocol, method, dataset, sequence)
-    report = compare_entries(baseline, current, rtol=rtol, atol=DEFAULT_ATOL if atol is None else atol, tol=per_metric)
+    report = compare_entries(baseline, current, rtol=rtol, atol=DEFAULT_ATOL if atol is None else atol, tol=per_metric,
+                             tol_name="tol")
     report.notes += notes
     if not report.ok:
         raise AssertionError(f"metrics do not match baseline {str(baseline_path)!r}:\n{report.text()}")

@@ -200,15 +200,16 @@ class ResultsStore:
     """
 
     def __init__(self, results_dir: str | os.PathLike, *, create: bool = True,
-                 timeout: float = DEFAULT_TIMEOUT_S, readonly: bool = False):
+                 timeout: float = DEFAULT_TIMEOUT_S, readonly: bool = False, _shared: bool = False):
         self.results_dir = Path(results_dir)
         self.path = store_path(results_dir)
         self.timeout = float(timeout)
         self.readonly = bool(readonly)
         self._copy_dir: str | None = None
+        self._stat: tuple | None = None  # the file as an unlocked (immutable) read found it
         _check_file(self.path, create=create and not self.readonly)
         if self.readonly:
-            self._conn = self._connect_readonly()
+            self._conn = self._connect_readonly(shared=_shared)
         else:
             if create:
                 try:
@@ -229,15 +230,22 @@ class ResultsStore:
             self.close()
             raise
 
-    def _connect_readonly(self) -> sqlite3.Connection:
-        """Open the store read-only (SQLite ``mode=ro``), without writing a byte into its folder.
+    def _connect_readonly(self, shared: bool = False) -> sqlite3.Connection:
+        """Open the store read-only, without writing a byte into its folder.
 
-        Reading a WAL store needs its index (``-shm``), which SQLite creates beside the file. Where
-        the folder cannot be written and it is missing: a store without a ``-wal`` file (or an
-        empty one: everything is in the main file) is opened ``immutable=1``; a ``-wal`` file that
-        still holds data (a writer was killed before checkpointing) would be ignored by
-        ``immutable``, so the store and its ``-wal`` are read from a private temporary copy.
+        A store without a ``-wal`` file is open in no writer (the last connection of a WAL store
+        removes it): its file is read as it is (``immutable=1``: no lock, no ``-wal``/``-shm``
+        created beside it); :meth:`changed_while_read` tells when a writer changed it meanwhile,
+        and the loaders then read again with ``shared=True``. Otherwise (a writer is running, or
+        was killed) it is opened ``mode=ro``, which uses the ``-wal`` and its index (``-shm``).
+        Where that fails because the folder cannot hold the index: a ``-wal`` that still holds
+        data would be ignored by ``immutable``, so the store and its ``-wal`` are read from a
+        private temporary copy; an empty one holds nothing, and the file is read immutable.
         """
+        sides = [self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-journal")]
+        if not shared and not any(p.exists() for p in sides):
+            self._stat = _file_stat(self.path)
+            return self._opened(_connect(_uri(self.path, mode="ro", immutable=1), self.timeout, uri=True))
         conn = _connect(_uri(self.path, mode="ro"), self.timeout, uri=True)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # SQLite opens lazily
@@ -257,6 +265,10 @@ class ResultsStore:
         except OSError as e:
             raise os_error(e, "read results store", self.path) from None
         return self._opened(_connect(_uri(copy, mode="ro"), self.timeout, uri=True))
+
+    def changed_while_read(self) -> bool:
+        """True when an unlocked (immutable) read may have seen the file while a writer changed it."""
+        return self._stat is not None and _file_stat(self.path) != self._stat
 
     def _opened(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         try:
@@ -597,6 +609,29 @@ def _run_is_gone(results_dir: Path, host: str | None, pid: int | None, pid_start
 _WRITABLE_HINT = "copy the results folder to a writable place or choose another one"
 
 
+@contextlib.contextmanager
+def writing(action: str, path: str | os.PathLike, hint: str) -> Iterator[None]:
+    """Turn a failed write of ``path`` (an OSError, or the one-line InputError :mod:`vsrbench.io`
+    makes of one) into one line: ``cannot ACTION 'PATH': CAUSE; HINT``."""
+    try:
+        yield
+    except OSError as e:
+        raise os_error(e, action, path, hint) from None
+    except InputError as e:
+        code = getattr(e, "errno", None)
+        if code is None:
+            raise
+        raise os_error(OSError(code, os.strerror(code)), action, path, hint) from None
+
+
+def _file_stat(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def _connect(target: str, timeout: float, *, uri: bool = False) -> sqlite3.Connection:
     return sqlite3.connect(target, timeout=timeout, isolation_level=None, uri=uri)
 
@@ -710,19 +745,34 @@ def load_results(
 
     if metric_versions not in ("latest", "all"):
         raise InputError(f"metric_versions must be 'latest' or 'all', got {metric_versions!r}")
-    with ResultsStore(results_dir, create=False, timeout=timeout, readonly=True) as store:
+
+    def read(store: ResultsStore) -> tuple[list, list]:
         where, params = _protocol_filter(store, protocol)
         rows = store.query(f"SELECT {', '.join(RESULT_COLUMNS)}, run_id FROM results{where} ORDER BY rowid", params)
         marks = store.query(
             f"SELECT method, dataset, sequence, metric, protocol_hash, metric_version, run_id FROM completed{where} "
             "ORDER BY run_id, rowid", params,
         )
+        return rows, marks
+
+    rows, marks = read_store(results_dir, read, timeout=timeout)
     df = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "run_id"])
     df["frame"] = df["frame"].astype("int64")
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
     if metric_versions == "latest" and len(df):
         df = _latest_versions(df, marks)
     return df.drop(columns="run_id").reset_index(drop=True)
+
+
+def read_store(results_dir: str | os.PathLike, read: Any, *, timeout: float = DEFAULT_TIMEOUT_S) -> Any:
+    """``read(store)`` on the store opened read-only (never created or changed); read again under
+    SQLite's locks when a writer changed the file during an unlocked read."""
+    for shared in (False, True):
+        with ResultsStore(results_dir, create=False, timeout=timeout, readonly=True, _shared=shared) as store:
+            out = read(store)
+            if not store.changed_while_read():
+                return out
+    return out
 
 
 def _protocol_filter(store: ResultsStore, protocol: Any) -> tuple[str, tuple]:
@@ -752,8 +802,8 @@ def load_runs(results_dir: str | os.PathLike, *, timeout: float = DEFAULT_TIMEOU
     """The run records of a results folder (JSON fields decoded), oldest first."""
     import pandas as pd
 
-    with ResultsStore(results_dir, create=False, timeout=timeout, readonly=True) as store:
-        rows = store.query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY run_id")
+    rows = read_store(results_dir, lambda store: store.query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY run_id"),
+                      timeout=timeout)
     records = [dict(zip(RUN_COLUMNS, r)) for r in rows]
     for rec in records:
         for k in _JSON_RUN_FIELDS:
@@ -793,10 +843,8 @@ def export_results(results_dir: str | os.PathLike, out: str | os.PathLike, *, fm
             "results": [_json_safe(r) for r in df.to_dict(orient="records")],
         }
         text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
-    try:
+    with writing("write", out, "choose another --out"):
         atomic_write_text(out, text)
-    except OSError as e:
-        raise os_error(e, "write", out, "choose another --out") from None
     return len(df)
 
 

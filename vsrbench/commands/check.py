@@ -16,7 +16,8 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite)")
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite, "
+                        "or with one sub-folder that does)")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--baseline", metavar="BASELINE.json", help="compare with this baseline")
     what.add_argument("--write-baseline", metavar="BASELINE.json", help="record the current means as a baseline")
@@ -30,14 +31,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vsrbench.check import check_results, parse_tolerances, write_baseline_from_results
+    from vsrbench.store import find_results_dir
 
+    tol = parse_tolerances(args.tol)
+    results = find_results_dir(args.results)
     if args.write_baseline:
-        doc = write_baseline_from_results(args.results, args.write_baseline, args.protocol)
+        doc = write_baseline_from_results(results, args.write_baseline, args.protocol)
         proto = doc["protocol"]
         print(f"wrote {args.write_baseline}: {len(doc['entries'])} sequence mean(s), "
               f"protocol {proto['name']} ({proto['hash']})")
         return 0
-    report = check_results(args.results, args.baseline, rtol=args.rtol, atol=args.atol,
-                           tol=parse_tolerances(args.tol))
+    report = check_results(results, args.baseline, rtol=args.rtol, atol=args.atol, tol=tol)
     print(report.text())
     return 0 if report.ok else 1

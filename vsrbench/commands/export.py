@@ -15,15 +15,16 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite)")
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite, "
+                        "or with one sub-folder that does)")
     parser.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the extension of --out")
     parser.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     parser.add_argument("--protocol", metavar="NAME|HASH", help="only this protocol (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.store import export_results
+    from vsrbench.store import export_results, find_results_dir
 
-    n = export_results(args.results, args.out, fmt=args.format, protocol=args.protocol)
+    n = export_results(find_results_dir(args.results), args.out, fmt=args.format, protocol=args.protocol)
     print(f"wrote {n} row(s) to {args.out}")
     return 0

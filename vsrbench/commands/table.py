@@ -40,7 +40,8 @@ def output_format(fmt: str | None, out: str | None) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite)")
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
+                        "or has one sub-folder that does)")
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="output format (default: from the --out extension, else markdown)")
     parser.add_argument("--metrics", nargs="+", metavar="METRIC", help="metrics to show (default: all stored)")
@@ -58,17 +59,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vsrbench.io import atomic_write_text
-    from vsrbench.store import load_results
+    from vsrbench.store import find_results_dir, load_results, writing
     from vsrbench.tables import build_tables, render_tables, reported_numbers
 
     fmt = output_format(args.format, args.out)
+    args.results = str(find_results_dir(args.results))
     df = load_results(args.results, args.protocol)
     reported = reported_numbers(args.results) if args.reported else None
     tables = build_tables(df, dataset=args.dataset, metrics=split_names(args.metrics), average=args.average,
                           per_sequence=args.per_sequence, reported=reported)
     text = render_tables(tables, fmt, standalone=args.standalone)
     if args.out:
-        atomic_write_text(args.out, text)
+        with writing("write", args.out, "choose another --out"):
+            atomic_write_text(args.out, text)
         print(args.out)
     else:
         sys.stdout.write(text)

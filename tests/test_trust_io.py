@@ -548,3 +548,22 @@ def test_a_callable_returning_255_floats_fails_its_sequences_and_the_rest_runs(t
     assert set(df.method) == {"good"}  # nothing of the bad method is stored
     bad = res / "outputs" / "bad" / "syn"
     assert not bad.exists() or not any(bad.iterdir())  # no outputs written, no temporary folders left
+
+
+def test_run_cli_prints_the_size_and_layout_warnings_once(tmp_path, rng, capsys):
+    frames = smooth_frames(rng, n=6)
+    write_folder(tmp_path / "GT" / "calendar", frames)
+    write_folder(tmp_path / "BIG" / "calendar", [cv2.resize(f, (2 * W, 2 * H)) for f in frames])
+    gray = [np.repeat(f[..., :1], 3, axis=2) for f in frames]
+    _gray_rgba_16(rng, tmp_path / "GRAY" / "calendar", "gray", gray)
+    (tmp_path / "b.toml").write_text('protocol = "tecogan"\nmetrics = ["psnr"]\n[datasets.syn]\ngt = "GT"\n'
+                                     '[methods.big]\noutputs = { syn = "BIG" }\n'
+                                     '[methods.gray]\noutputs = { syn = "GRAY" }\n')
+    code = cli.main(["run", str(tmp_path / "b.toml"), "--out", str(tmp_path / "res"), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert [ln for ln in err.splitlines() if ": warning: " in ln] == [
+        "vsrbench run: warning: sequence 'calendar', method 'gray': output frames are grayscale (1 channel); "
+        "scored as RGB with R=G=B",
+        f"vsrbench run: warning: sequence 'calendar', method 'big': {SIZE_NOTE}",
+    ]

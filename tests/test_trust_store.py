@@ -395,3 +395,124 @@ def test_several_stores_in_sub_folders_are_listed(tmp_path, capsys):
         f"vsrbench plot: error: {str(tmp_path / 'top')!r} holds no {STORE_FILENAME}, but 2 of its sub-folders do "
         "(a, b); pass one of them as RESULTS\n")
     assert store_mod.find_results_dir(tmp_path / "top" / "a") == tmp_path / "top" / "a"
+
+
+# ---------------------------------------------------------------------- 5. concurrent runs
+
+def test_a_sequence_another_run_holds_is_done_after_the_others(tmp_path, bench):
+    res = tmp_path / "res"
+    with ResultsStore(res) as s:
+        held = s.sequence_lock("syn", "s1")
+    assert held.acquire(blocking=False)  # "another run" scores syn/s1 (flock: per open file, even in one process)
+    lines: list[str] = []
+    result: dict = {}
+    t = threading.Thread(target=lambda: result.update(
+        summary=run_benchmark(bench, res, device="cpu", progress=lines.append)))
+    t.start()
+    deadline = time.monotonic() + 120
+    while not any("being scored" in ln for ln in lines) and t.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    wait_line = [ln for ln in lines if "being scored" in ln]
+    assert wait_line == [f"syn/s1: being scored by another run (pid {os.getpid()} on {socket.gethostname()}); "
+                         "waiting for it after the other sequences"]
+    while len(calls(tmp_path)) < 2 and t.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert t.is_alive()  # s0 and s2 are done; it waits for s1
+    assert sorted(set(load_results(res).sequence)) == ["s0", "s2"]
+    held.release()
+    t.join(120)
+    assert result["summary"].ok and [k[2] for k in result["summary"].scored] == ["s0", "s2", "s1"]
+
+
+def test_two_runs_into_one_folder_do_the_work_once(tmp_path, bench):
+    res = tmp_path / "res"
+    procs = [vsrbench_process("run", str(bench), "--out", str(res), SLEEP="1.5") for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert len(calls(tmp_path)) == 3  # each sequence upscaled once, by one of them
+    scored = [int(out.split(" sequence(s) scored")[0].split()[-1]) for out, _ in outs]
+    stored = [int(out.split(" already stored")[0].split()[-1]) for out, _ in outs]
+    assert sum(scored) == 3 and [a + b for a, b in zip(scored, stored)] == [3, 3], outs
+    df = load_results(res)
+    assert len(df) == 3 * N and not df.duplicated(["sequence", "frame", "metric"]).any()
+    assert list(load_runs(res)["status"]) == ["done", "done"]
+
+
+# ---------------------------------------------------------------------- 6. killed runs
+
+def test_a_killed_runs_record_is_marked_interrupted_by_the_next_run(tmp_path, bench):
+    res = tmp_path / "res"
+    p = vsrbench_process("run", str(bench), "--out", str(res), HANG_MEAN=f"{lr_mean(1):.6f}")
+    deadline = time.monotonic() + 120
+    while len(calls(tmp_path)) < 2 and time.monotonic() < deadline:  # s0 done, s1 hangs
+        time.sleep(0.1)
+    assert len(calls(tmp_path)) == 2
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    assert list(load_runs(res)["status"]) == ["running"]  # nothing ran to say otherwise
+    lines: list[str] = []
+    summary = run_benchmark(bench, res, device="cpu", progress=lines.append)
+    assert summary.ok and [k[2] for k in summary.scored] == ["s1", "s2"] and summary.skipped == [("B", "syn", "s0")]
+    assert f"note: run 1 (pid {p.pid} on {socket.gethostname()}) ended without finishing; marked interrupted" in lines
+    assert list(load_runs(res)["status"]) == ["interrupted", "done"]
+
+
+def test_only_runs_whose_process_is_gone_are_marked(tmp_path):
+    res = tmp_path / "res"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    other_host_lock, other = run_claim(res)  # a live run elsewhere: its lock is held
+    gone_token = "0" * 32
+    with ResultsStore(res) as s:
+        live_lock, live = run_claim(res)
+        ids = {
+            "live": s.start_run({**RUN, "host": socket.gethostname(), **live}),
+            "dead pid": s.start_run({**RUN, "host": socket.gethostname(), "pid": dead.pid, "claim": gone_token}),
+            "reused pid": s.start_run({**RUN, "host": socket.gethostname(), "pid": os.getpid(),
+                                       "pid_start": "another-boot:1"}),
+            "other host, held": s.start_run({**RUN, "host": "elsewhere", **other}),
+            "other host, free": s.start_run({**RUN, "host": "elsewhere", "pid": 1, "claim": gone_token}),
+            "no process recorded": s.start_run({**RUN, "host": socket.gethostname()}),
+        }
+        marked = dict(s.mark_stale_runs())
+        assert marked == {ids["dead pid"]: f"pid {dead.pid} on {socket.gethostname()}",
+                          ids["reused pid"]: f"pid {os.getpid()} on {socket.gethostname()}",
+                          ids["other host, free"]: "pid 1 on elsewhere"}
+        assert s.mark_stale_runs() == []
+        live_lock.release()
+        other_host_lock.release()
+    status = dict(zip(load_runs(res)["run_id"], load_runs(res)["status"]))
+    assert [status[ids[k]] for k in ids] == ["running", "interrupted", "interrupted", "running", "interrupted",
+                                            "running"]
+    assert not (res / ".locks" / f"run-{other['claim']}.lock").exists()  # a run's own lock goes with it
+
+
+# ---------------------------------------------------------------------- schema 1 -> 2
+
+V1_RUNS = """CREATE TABLE runs (run_id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
+    status TEXT NOT NULL, vsrbench_version TEXT NOT NULL, bench_name TEXT, bench TEXT, protocol TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL, protocol_fields TEXT NOT NULL, metric_versions TEXT NOT NULL,
+    weights TEXT NOT NULL DEFAULT '{}', libraries TEXT NOT NULL DEFAULT '{}', device TEXT, host TEXT, python TEXT,
+    argv TEXT)"""
+
+
+def test_a_schema_1_store_is_read_as_is_and_migrated_by_a_writer(tmp_path):
+    res = make_store(tmp_path / "res")
+    with sqlite3.connect(res / STORE_FILENAME) as c:  # rebuild runs as schema 1 had it
+        c.execute("ALTER TABLE runs RENAME TO runs2")
+        c.execute(V1_RUNS)
+        c.execute(f"INSERT INTO runs SELECT {', '.join(store_mod.RUN_COLUMNS)} FROM runs2")
+        c.execute("UPDATE runs SET status = 'running'")
+        c.execute("DROP TABLE runs2")
+        c.execute("PRAGMA user_version = 1")
+    c.close()
+    before = snapshot(res)
+    assert list(load_runs(res)["status"]) == ["running"] and len(load_results(res)) == 12
+    assert snapshot(res) == before  # reading does not migrate
+    with ResultsStore(res) as s:
+        assert s.query("PRAGMA user_version") == [(2,)]
+        assert {"pid", "pid_start", "claim"} <= {r[1] for r in s.query("PRAGMA table_info(runs)")}
+        assert s.mark_stale_runs() == []  # nothing tells whether a schema-1 run still runs
+        s.start_run({**RUN, "pid": os.getpid()})
+    assert list(load_runs(res)["status"]) == ["running", "running"] and len(load_results(res)) == 12

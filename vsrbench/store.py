@@ -6,7 +6,11 @@ Layout (stdlib :mod:`sqlite3`, WAL journal, a busy timeout so concurrent writers
     one row per ``vsrbench run``: vsrbench version, benchmark name and definition, protocol
     name + hash + fields (JSON), metric versions, weights sha256 per method, library versions
     (torch, numpy, opencv, scikit-image, ...), device, host, start/end time and status
-    (``running``, ``done``, ``interrupted``, ``failed``).
+    (``running``, ``done``, ``interrupted``, ``failed``), and (schema 2) the process running it:
+    ``pid``, ``pid_start`` (tells a reused pid apart) and ``claim`` (the token of the lock file
+    ``.locks/run-TOKEN.lock`` it holds while it runs). A run killed outright stays ``running``
+    until the next run finds its process gone (:meth:`ResultsStore.mark_stale_runs`) and marks
+    it ``interrupted``.
 ``results``
     long-format per-frame rows ``(run_id, method, dataset, sequence, frame, frame_name, metric,
     value, protocol, protocol_hash, metric_version)``. ``frame`` is the 0-based index in the
@@ -27,7 +31,11 @@ Values that SQLite cannot hold as REAL (NaN) are stored as NULL and read back as
 A file that is not a SQLite database, fails SQLite's integrity check, or belongs to another
 application is refused with a one-line :class:`~vsrbench.core.errors.InputError` and left
 untouched. A store kept busy by another process longer than the timeout gives an
-``InputError`` too. Exports: :func:`load_results` (a pandas DataFrame), :func:`load_runs`,
+``InputError`` too. Concurrent runs into one folder take a :class:`ProcessLock` (``flock``, freed
+by the OS when a process dies) per (dataset, sequence), so each sequence is scored once. Readers
+(:func:`load_results`, :func:`load_runs`, :func:`read_store`) open the file read-only and never
+create, migrate or change it, also in a folder they cannot write; :func:`find_results_dir` finds
+the store of a folder that holds it in its one sub-folder. Exports: :func:`load_results` (a pandas DataFrame), :func:`load_runs`,
 :func:`export_results` (CSV or JSON, written atomically).
 """
 from __future__ import annotations

@@ -9,10 +9,12 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import socket
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -194,14 +196,15 @@ class _Server:
     """A local HTTP server for one generated file, with Range support; ``cut`` ends the first
     response after that many bytes (an interrupted download)."""
 
-    def __init__(self, body: bytes, cut: int | None = None):
-        self.body, self.cut, self.requests = body, cut, []
+    def __init__(self, body: bytes, cut: int | None = None, ranges: bool = True, pace_s: float = 0.0):
+        self.body, self.cut, self.requests, self.ranges, self.pace_s = body, cut, [], ranges, pace_s
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 rng = self.headers.get("Range")
                 server.requests.append(rng)
+                rng = rng if server.ranges else None  # a server without Range support sends it all
                 start = int(rng.split("=")[1].split("-")[0]) if rng else 0
                 if start >= len(server.body):
                     self.send_response(416)
@@ -220,7 +223,11 @@ class _Server:
                     self.wfile.flush()
                     self.close_connection = True
                     return
-                self.wfile.write(chunk)
+                step = max(1, len(chunk) // 10) if server.pace_s else len(chunk)
+                for i in range(0, len(chunk), step):  # ten slices, pace_s apart
+                    self.wfile.write(chunk[i:i + step])
+                    self.wfile.flush()
+                    time.sleep(server.pace_s)
 
             def log_message(self, *args):
                 pass
@@ -263,9 +270,12 @@ def test_download_verifies_and_prints_where_the_file_went(test_model, server, ca
     assert out == f"{test_model}\n"
     assert test_model.read_bytes() == BODY and not Path(f"{test_model}.part").exists()
     assert f"test-ckpt.pth: downloading {server.url} (0.3 MB)" in err
-    assert "MB/s" in err and server.requests == [None]
+    assert err.endswith("MB/s)\n") and server.requests == [None]
     assert main(["weights", "list"]) == 0
-    assert f"test-dl        test-ckpt.pth" in capsys.readouterr().out.replace("  ", "  ")
+    listing = capsys.readouterr().out
+    assert re.search(rf"^test-dl +test-ckpt\.pth +sha256 {BODY_SHA[:12]} +present: {re.escape(str(test_model))}$",
+                     listing, re.M), listing
+    assert re.search(r"^lpips-alex +alexnet-owt-7be5be79\.pth +sha256 prefix 7be5be79 +missing$", listing, re.M)
     # present and verified: nothing is downloaded again
     assert main(["weights", "download", "test-dl"]) == 0
     assert "already present, sha256 ok" in capsys.readouterr().err and server.requests == [None]
@@ -276,6 +286,28 @@ def test_download_resumes_a_partial_file(test_model, server):
     assert main(["weights", "download", "test-dl"]) == 0
     assert server.requests == ["bytes=120000-"]
     assert sha(test_model) == BODY_SHA
+
+
+def test_a_server_without_range_support_restarts_the_file(test_model, server):
+    server.ranges = False
+    Path(f"{test_model}.part").write_bytes(b"stale partial bytes")
+    assert main(["weights", "download", "test-dl"]) == 0
+    assert server.requests == ["bytes=19-"] and sha(test_model) == BODY_SHA
+
+
+def test_progress_reports_megabytes_rate_and_eta(test_model, server, capsys, monkeypatch):
+    server.pace_s = 0.12  # about 1.2 s in all: at least one progress line (at most one per 0.5 s)
+    monkeypatch.setenv("VSRBENCH_PROGRESS", "1")
+    assert main(["weights", "download", "test-dl"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    progress = [x for x in lines if "ETA" in x]
+    assert 1 <= len(progress) <= 3, lines
+    assert re.fullmatch(r"test-ckpt\.pth: 0\.\d/0\.3 MB \(\d+%\), \d+\.\d MB/s, ETA \d+:\d\d", progress[0])
+    assert re.fullmatch(r"test-ckpt\.pth: 0\.3 MB \(0\.3 MB downloaded in \d+\.\d s, \d+\.\d MB/s\)", lines[-1])
+    monkeypatch.delenv("VSRBENCH_PROGRESS")  # off a terminal: only the first and the last line
+    (test_model).unlink()
+    assert main(["weights", "download", "test-dl"]) == 0
+    assert len(capsys.readouterr().err.splitlines()) == 2
 
 
 def test_an_interrupted_download_keeps_its_part_and_resumes(test_model, server, capsys):

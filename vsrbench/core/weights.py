@@ -225,7 +225,7 @@ def download(url: str, dest: str | os.PathLike, *, published_name: str | None = 
             size = f"{total / 1e6:.1f} MB" if total is not None else "size unknown"
             stream.write(f"{dest.name}: downloading {url} ({size}"
                          + (f", resuming at {start / 1e6:.1f} MB)\n" if resumed else ")\n"))
-            last = 0.0
+            last = t0
             try:
                 with open(part, "ab" if resumed else "wb") as f:
                     while True:

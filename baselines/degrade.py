@@ -22,13 +22,14 @@ rounded; :func:`degrade_uint8` rounds and clips the way the source pipeline save
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from vsrbench.baselines.resize import check_image, imresize_matlab, round_like_matlab
-from vsrbench.core.errors import InputError, Registry
+from vsrbench.core.errors import InputError, Registry, VsrbenchWarning
 from vsrbench.core.frames import to_uint8
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "DEGRADATIONS",
     "degrade",
     "degrade_uint8",
+    "check_lr_size",
+    "MIN_LR_SIDE",
     "gaussian_taps",
     "tecogan_train_taps",
     "duf_taps",
@@ -250,10 +253,47 @@ _register(Degradation("bi-pil", _bi_pil, native_uint8=True))
 
 
 # ----------------------------------------------------------------------------- entry points
+#: The smallest LR side (px) a degradation may produce; smaller frames carry no usable content.
+MIN_LR_SIDE = 4
+
+
 def _check_scale(scale: object) -> int:
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
         raise InputError(f"scale: expected an integer >= 1, got {scale!r}")
     return int(scale)
+
+
+def check_lr_size(hr_shape: tuple[int, ...], scale: int) -> None:
+    """Refuse a ``scale`` that leaves an LR side under :data:`MIN_LR_SIDE` pixels (one line)."""
+    h, w = hr_shape[:2]
+    if min(h, w) // scale >= MIN_LR_SIDE:
+        return
+    most = min(h, w) // MIN_LR_SIDE
+    fix = (f"use a scale of at most {most} for this frame" if most >= 1
+           else f"frames need at least {MIN_LR_SIDE} px per side")
+    raise InputError(f"scale: {scale} is too large for the {h} x {w} HR frame: its LR frame would be "
+                     f"{h // scale} x {w // scale} px, under the {MIN_LR_SIDE} px minimum; {fix}")
+
+
+def _warn_partial(hr_shape: tuple[int, ...], lr_shape: tuple[int, ...], kind: str, scale: int) -> None:
+    """One line when the HR sides are not multiples of ``scale`` (LR gains or loses a partial pixel)."""
+    h, w = hr_shape[:2]
+    if h % scale == 0 and w % scale == 0:
+        return
+    lh, lw = lr_shape[:2]
+    warnings.warn(f"frame: {h} x {w} is not a multiple of scale {scale}, so {kind} makes a {lh} x {lw} LR frame "
+                  f"whose x{scale} outputs are {lh * scale} x {lw * scale}, not the GT size; crop GT to "
+                  f"{h // scale * scale} x {w // scale * scale} first for matching sizes", VsrbenchWarning,
+                  stacklevel=3)
+
+
+def _prepare(frame: np.ndarray, kind: str, scale: object) -> tuple[Degradation, np.ndarray, int]:
+    """The degradation, the checked frame and scale; refuses a scale too large for the frame."""
+    deg = DEGRADATIONS[kind]
+    scale = _check_scale(scale)
+    a = check_image(frame, "frame")
+    check_lr_size(a.shape, scale)
+    return deg, a, scale
 
 
 def degrade(frame: np.ndarray, kind: str, scale: int = 4) -> np.ndarray:
@@ -264,10 +304,10 @@ def degrade(frame: np.ndarray, kind: str, scale: int = 4) -> np.ndarray:
     >>> degrade(np.full((16, 16, 3), 100, np.uint8), "bd-duf").shape
     (4, 4, 3)
     """
-    deg = DEGRADATIONS[kind]
-    scale = _check_scale(scale)
-    a = check_image(frame, "frame")
-    return deg.apply(a.astype(np.float64), scale)
+    deg, a, scale = _prepare(frame, kind, scale)
+    lr = deg.apply(a.astype(np.float64), scale)
+    _warn_partial(a.shape, lr.shape, kind, scale)
+    return lr
 
 
 def degrade_uint8(frame: np.ndarray, kind: str, scale: int = 4) -> np.ndarray:
@@ -276,8 +316,10 @@ def degrade_uint8(frame: np.ndarray, kind: str, scale: int = 4) -> np.ndarray:
     MATLAB pipelines round half away from zero; ``bi-matlab`` on a uint8 frame runs MATLAB's
     uint8 ``imresize`` (rounded after each axis pass); the Python pipelines use ``np.round``.
     """
-    deg = DEGRADATIONS[kind]
-    a = check_image(frame, "frame")
+    deg, a, scale = _prepare(frame, kind, scale)
     if deg.native_uint8 and a.dtype == np.uint8:
-        return deg.apply(a, _check_scale(scale))
-    return deg.round(degrade(a, kind, scale))
+        lr = deg.apply(a, scale)
+    else:
+        lr = deg.round(deg.apply(a.astype(np.float64), scale))
+    _warn_partial(a.shape, lr.shape, kind, scale)
+    return lr

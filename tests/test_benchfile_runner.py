@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -297,7 +298,8 @@ def test_frame_count_mismatch_fails_that_sequence_only(tmp_path, data, capsys):
     assert main(["run", str(write_bench(tmp_path, BASE)), "--out", str(tmp_path / "res"), "--device", "cpu"]) == 1
     captured = capsys.readouterr()
     out, err = captured.out, captured.err.splitlines()
-    assert err[0].startswith("[1/6] A syn/s0: psnr=") and err[0].endswith(" s)")
+    assert re.fullmatch(r"\[1/6\] A syn/s0: psnr=[\d.]+ \(6 frames; outputs \d+\.\d s, scoring \d+\.\d s "
+                        r"for 2 methods together; run ETA [\d:?]+\)", err[0]), err[0]
     assert ("warning: [6/6] B syn/s2: sequence 's2': GT has 6 frames but the output has 5; "
             "skipped (no rows stored)") in err  # methods of a sequence are scored together: s2's lines come last
     assert err[-2:] == sorted(err[-2:], key=lambda line: "warning" not in line)

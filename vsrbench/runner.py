@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TextIO
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from vsrbench.benchfile import Benchmark, DatasetDef, MethodDef, load_bench
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, VsrbenchError, os_error
 from vsrbench.core.frames import check_frame, to_uint8
+from vsrbench.core.progress import LineSink, Progress
 from vsrbench.io import (
     FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
@@ -115,13 +116,16 @@ def run_benchmark(
     ``bench`` is a :class:`Benchmark` or the path of its TOML file. ``device`` is ``"auto"``
     (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a method's own ``device`` wins.
     ``progress``: True prints progress and warning lines on stderr, False prints nothing, a
-    callable receives each line. Returns a :class:`RunSummary`.
+    callable receives each line. Progress is one line per (method, dataset, sequence) with the
+    time left, a tqdm bar on a terminal, and lines every few seconds during a long step (see
+    :mod:`vsrbench.core.progress`). Returns a :class:`RunSummary`.
     """
     if not isinstance(bench, Benchmark):
         bench = load_bench(bench)
     resolve_device(device)  # an unusable device stops the run before anything is written
     say = progress if callable(progress) else (_stderr if progress else _quiet)
-    return _Runner(bench, Path(results_dir), device, say).run()
+    stream = sys.stderr if progress is True else LineSink(say if callable(progress) else _quiet)
+    return _Runner(bench, Path(results_dir), device, say, stream).run()
 
 
 def _stderr(line: str) -> None:
@@ -136,10 +140,13 @@ def _quiet(line: str) -> None:
 # ---------------------------------------------------------------------- the run
 
 class _Runner:
-    def __init__(self, bench: Benchmark, results_dir: Path, device: str, say: Callable[[str], None]):
+    def __init__(self, bench: Benchmark, results_dir: Path, device: str, say: Callable[[str], None],
+                 stream: TextIO | None = None):
         from vsrbench.metrics import METRICS
 
-        self.bench, self.results_dir, self.say = bench, results_dir, say
+        self.bench, self.results_dir, self._say = bench, results_dir, say
+        self.stream = LineSink(say) if stream is None else stream
+        self.bar: Progress | None = None  # sequences done / total, while the run runs
         self.device = str(resolve_device(device))
         self.protocol = bench.protocol
         self.versions = {m: str(METRICS[m].version) for m in bench.metrics}
@@ -175,6 +182,7 @@ class _Runner:
                 for dataset, method, seq in tasks:
                     groups.setdefault((dataset.name, seq), []).append((dataset, method))
                 i, busy = 0, []
+                self.bar = Progress(len(tasks), "run", self.stream, unit="sequences", summary=False)
                 for (dataset_name, seq), group in groups.items():
                     tagged = [(f"[{i + k}/{len(tasks)}]", d, m) for k, (d, m) in enumerate(group, 1)]
                     i += len(group)
@@ -194,6 +202,9 @@ class _Runner:
                 summary.status = "interrupted"
                 raise
             finally:
+                if self.bar is not None:
+                    self.bar.close()
+                    self.bar = None
                 if summary.status == "running":
                     summary.status = "failed"
                 summary.seconds = time.monotonic() - start
@@ -259,8 +270,8 @@ class _Runner:
         transaction, and a method that fails skips only itself."""
         dataset = group[0][1]
         gt = self.dataset_sequences(dataset.gt)[seq_name]
-        t0 = time.monotonic()
         todo: dict[str, tuple[str, MethodDef, list[str], FrameSequence]] = {}
+        made: dict[str, float] = {}  # method -> seconds to get its outputs (run the model, read the folder)
         for tag, _, method in group:
             key = (method.name, dataset.name, seq_name)
             label = f"{tag} {method.name} {dataset.name}/{seq_name}"
@@ -268,22 +279,30 @@ class _Runner:
             need = [m for m in self.bench.metrics if (*key, m, self.versions[m]) not in done]
             if not need:
                 summary.skipped.append(key)
+                self._count(skipped=True)
                 self.say(f"{label}: already stored")
                 continue
+            t0 = time.monotonic()
             try:
                 pred = self.prediction(method, dataset, gt)
                 self.check(gt, pred, need)
             except SequenceSkipped as e:
                 (summary.missing if e.missing else summary.failed).append((*key, str(e)))
+                self._count()
                 self.say(f"warning: {label}: {e}; skipped (no rows stored)")
                 continue
+            made[method.name] = time.monotonic() - t0
             todo[method.name] = (label, method, need, pred)
         if not todo:
             return
+        t0 = time.monotonic()
         scores = self.score(gt, {name: item[3] for name, item in todo.items()},
                             [m for m in self.bench.metrics if any(m in item[2] for item in todo.values())])
+        scoring = time.monotonic() - t0
+        together = f" for {len(todo)} methods together" if len(todo) > 1 else ""
         for name, (label, method, need, _) in todo.items():
             key = (method.name, dataset.name, seq_name)
+            self._count()
             if isinstance(scores[name], SequenceSkipped):
                 summary.failed.append((*key, str(scores[name])))
                 self.say(f"warning: {label}: {scores[name]}; skipped (no rows stored)")
@@ -297,7 +316,24 @@ class _Runner:
             summary.scored.append(key)
             seq_means = scores[name].means
             means = " ".join(f"{m}={seq_means[m]:.4g}" for m in need if m in seq_means)
-            self.say(f"{label}: {means} ({len(gt)} frames, {time.monotonic() - t0:.1f} s)")
+            self.say(f"{label}: {means} ({len(gt)} frames; outputs {made[name]:.1f} s, scoring {scoring:.1f} s"
+                     f"{together}; run {self.bar.eta() if self.bar else 'ETA ?'})")
+
+    def say(self, line: str) -> None:
+        """A progress or warning line (printed above a terminal bar, not through it)."""
+        if self.bar is not None and self.bar.tty:
+            self.bar.write(line)
+        else:
+            self._say(line)
+
+    def _count(self, skipped: bool = False) -> None:
+        """One more (method, dataset, sequence) finished; ``skipped`` when it was already stored."""
+        if self.bar is not None:
+            (self.bar.skip if skipped else self.bar.update)(1)
+
+    def steps(self, total: int, label: str) -> Progress:
+        """Frame-level progress of one long step (lines every few seconds; no summary line)."""
+        return Progress(total, label, self.stream, summary=False)
 
     def check(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str]) -> None:
         from vsrbench.evaluate import check_lengths
@@ -313,8 +349,10 @@ class _Runner:
         from vsrbench.evaluate import evaluate_many
 
         def run(subset: dict[str, FrameSequence]) -> dict:
-            return evaluate_many(gt, subset, protocol=self.protocol, metrics=metrics, device=self.device,
-                                 lpips_weights=self.bench.lpips_weights, name=gt.name)
+            total = max(len(gt) - 2 * self.protocol.cut_frames, 0) * len(subset)
+            with self.steps(total, f"scoring {gt.name} ({', '.join(subset)})") as steps:
+                return evaluate_many(gt, subset, protocol=self.protocol, metrics=metrics, device=self.device,
+                                     lpips_weights=self.bench.lpips_weights, name=gt.name, progress=steps.update)
 
         try:
             return run(preds)
@@ -382,8 +420,10 @@ class _Runner:
     def degrade(self, dataset: DatasetDef, gt: FrameSequence, tmp: Path) -> None:
         from vsrbench.baselines.degrade import degrade_uint8
 
-        for name, frame in zip(png_names(gt), gt):
-            write_frame(tmp / name, degrade_uint8(frame, dataset.degradation, dataset.scale))
+        with self.steps(len(gt), f"LR frames {dataset.name}/{gt.name}") as steps:
+            for name, frame in zip(png_names(gt), gt):
+                write_frame(tmp / name, degrade_uint8(frame, dataset.degradation, dataset.scale))
+                steps.update()
 
     def produce(self, method: MethodDef, dataset: DatasetDef, lr: FrameSequence, tmp: Path) -> None:
         """Fill ``tmp`` with one output frame per LR frame."""
@@ -393,7 +433,8 @@ class _Runner:
         else:
             frames = (self.model_for(method).upscale(iter(lr)) if method.kind == "model"
                       else self.callable_for(method)(list(lr)))
-            count = _write_frames(tmp, lr, frames)
+            with self.steps(len(lr), f"{method.name} {dataset.name}/{lr.name}: outputs") as steps:
+                count = _write_frames(tmp, lr, frames, steps.update)
         if count != len(lr):
             raise SequenceSkipped(f"{method.kind} produced {count} frame(s) for {len(lr)} LR frame(s)")
 
@@ -405,10 +446,20 @@ class _Runner:
         )
         log = self.results_dir / "logs" / method.name / dataset.name / f"{lr.name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "wb") as f:
+        with open(log, "wb") as f, self.steps(len(lr), f"{method.name} {dataset.name}/{lr.name}: command") as steps:
             f.write(f"$ {line}\n".encode())
             f.flush()
-            proc = subprocess.run(line, shell=True, cwd=self.bench.base_dir, stdout=f, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(line, shell=True, cwd=self.bench.base_dir, stdout=f, stderr=subprocess.STDOUT)
+            try:
+                while proc.poll() is None:  # frames written so far, counted every second
+                    try:
+                        proc.wait(timeout=1.0)
+                    except subprocess.TimeoutExpired:
+                        steps.update(max(0, sum(1 for p in tmp.iterdir() if not p.name.startswith(".")) - steps.done))
+            except BaseException:  # Ctrl-C: stop the command too
+                proc.kill()
+                proc.wait()
+                raise
         if proc.returncode != 0:
             raise SequenceSkipped(f"command exited with status {proc.returncode}: {_last_line(log)} (log: {log})")
 
@@ -512,13 +563,16 @@ def _weights_record(method: MethodDef, model: Any) -> dict[str, str | None]:
     return {"path": str(path), "sha256": sha256sum(path)}
 
 
-def _write_frames(folder: Path, lr: FrameSequence, frames: Iterable[np.ndarray]) -> int:
+def _write_frames(folder: Path, lr: FrameSequence, frames: Iterable[np.ndarray],
+                  progress: Callable[[int], None] | None = None) -> int:
     """Write HR frames (uint8 as is; float read in [0, 1], rounded and clipped) named after LR frames."""
     names, count = png_names(lr), 0
     for i, frame in enumerate(frames):
         name = names[i] if i < len(names) else f"extra-{i:05d}.png"
         write_frame(folder / name, to_uint8(check_frame(frame, f"output frame {i}")))
         count += 1
+        if progress:
+            progress(1)
     return count
 
 

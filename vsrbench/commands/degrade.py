@@ -45,12 +45,19 @@ def output_folders(source: str | Path, seqs: dict[str, FrameSequence], out: str 
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.baselines.degrade import DEGRADATIONS, degrade_uint8
+    from vsrbench.baselines.degrade import DEGRADATIONS, check_lr_size, degrade_uint8
     from vsrbench.io import open_dataset, png_names, write_frame
     from vsrbench.core.progress import Progress
 
     DEGRADATIONS[args.kind]  # unknown name -> did-you-mean, before any work
+    if args.scale < 1:
+        raise InputError(f"--scale: expected an integer >= 1, got {args.scale}")
     jobs = output_folders(args.gt, open_dataset(args.gt), args.out)
+    for seq, _ in jobs:  # a scale too large for any sequence stops the command before it writes
+        try:
+            check_lr_size(seq[0].shape, args.scale)
+        except InputError as e:
+            raise InputError(f"--scale {e.args[0].removeprefix('scale: ')} (sequence {seq.name!r})") from None
     with Progress(sum(len(seq) for seq, _ in jobs), f"degrade {args.kind} x{args.scale}") as progress:
         for seq, folder in jobs:
             for i, name in enumerate(png_names(seq)):

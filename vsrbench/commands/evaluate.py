@@ -27,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", default="tecogan", help="tecogan (default), basicsr-y, basicsr-rgb or duf")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", default=[],
                    help="override a protocol field, e.g. --set crop_border=8 (repeatable)")
-    p.add_argument("--metrics", default=None, help="comma-separated, default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp)")
+    p.add_argument("--metrics", default=None, help="comma-separated, default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp; "
+                   "without lpips,tlp, and a note, when their AlexNet weights file is missing)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
     p.add_argument("--lpips-weights", default=None, help="path of the LPIPS backbone file (default: looked up locally)")
     p.add_argument("--out", required=True, help="output folder for frames.csv and summary.json")
@@ -45,18 +46,11 @@ def run(args) -> int:
 
     proto = get_protocol(args.protocol, **parse_overrides(args.set))
     metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
+    asked = list(metrics)
     device = resolve_device(args.device)
     pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     if set(metrics) & {"lpips", "tlp"}:
-        from vsrbench.core.errors import WeightsError
-        from vsrbench.metrics.lpips import require_lpips_weights
-
-        try:  # fail before any work, in one line
-            require_lpips_weights(proto.lpips_net, proto.lpips_version, args.lpips_weights)
-        except WeightsError as e:
-            rest = ",".join(m for m in metrics if m not in ("lpips", "tlp"))
-            hint = f"; to score without LPIPS/tLP use --metrics {rest}" if rest else ""
-            raise WeightsError(f"{e}{hint}") from None
+        metrics = _lpips_checked(metrics, proto, args)
     weights: dict = {}  # the weights files the scores use (path, sha256, verified), in summary.json
     if set(metrics) & {"lpips", "tlp"}:
         from vsrbench.metrics.lpips import lpips_weights_record
@@ -81,7 +75,8 @@ def run(args) -> int:
     todo = [(g, p) for g, p in pairs if g.name not in done]
     total = sum(len(g) - 2 * proto.cut_frames for g, _ in todo)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
-              "metrics": list(metrics), "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
+              "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
+              "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
               "device": str(device), "vsrbench_version": __version__, "weights": weights}
     with Progress(total, "evaluate") as prog:
         for g, p in todo:
@@ -96,6 +91,36 @@ def run(args) -> int:
     print(_summary_table(acc, metrics, METRICS))
     print(f"wrote {out / 'frames.csv'} and {out / 'summary.json'}")
     return 0
+
+
+def _lpips_checked(metrics: list[str], proto, args) -> list[str]:
+    """``metrics``, or without LPIPS/tLP (one note line on stderr) when they were not asked for
+    explicitly (no ``--metrics``, no ``--lpips-weights``) and the AlexNet backbone file is not
+    found, like ``vsrbench demo``. Asked for, a missing file is the one-line error; so is a
+    file that is found but unusable."""
+    from vsrbench.core.errors import WeightsError
+    from vsrbench.core.weights import find_weights
+    from vsrbench.metrics.lpips import BACKBONE_FILES, BACKBONE_SOURCE, require_lpips_weights
+
+    rest = [m for m in metrics if m not in ("lpips", "tlp")]
+    try:  # fail before any work, in one line
+        require_lpips_weights(proto.lpips_net, proto.lpips_version, args.lpips_weights)
+        return metrics
+    except WeightsError as e:
+        error = e
+    fname = BACKBONE_FILES[proto.lpips_net]
+    try:
+        find_weights(fname)
+        missing = False
+    except WeightsError:
+        missing = True
+    if missing and rest and not args.metrics and not args.lpips_weights:
+        print(f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: AlexNet weights file {fname!r} not found; "
+              f"put {BACKBONE_SOURCE.format(fname)} in $TORCH_HOME/hub/checkpoints or $VSRBENCH_HOME, or pass "
+              "--lpips-weights PATH, to score them", file=sys.stderr)
+        return rest
+    hint = f"; to score without LPIPS/tLP use --metrics {','.join(rest)}" if rest else ""
+    raise WeightsError(f"{error}{hint}") from None
 
 
 def _resume(out: Path, proto, metrics, acc, inputs: dict, frame_names: dict, weights: dict) -> list[str]:

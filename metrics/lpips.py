@@ -130,7 +130,8 @@ def require_lpips_weights(net: str = "alex", version: str = "0.1", path=None) ->
 
 
 def lpips_available(net: str = "alex", path=None) -> bool:
-    """True when both the backbone file and the linear layers are found locally."""
+    """True when both the backbone file and the linear layers are found locally, and the backbone is
+    torchvision's published file (or deliberately accepted, see :func:`backbone_record`)."""
     try:
         require_lpips_weights(net, path=path)
     except WeightsError:

@@ -13,7 +13,8 @@ A baseline is a JSON file written by ``vsrbench check RESULTS --write-baseline B
 full precision (they read back bit-identical).
 
 A value is within tolerance when ``|current - baseline| <= atol_m + rtol * |baseline|`` where
-``atol_m`` is the metric's ``--tol metric=x`` or else ``--atol``. A (method, dataset, sequence,
+``atol_m`` is the metric's ``--tol metric=x`` or else ``--atol``; a ``--tol`` naming a metric that
+neither side holds (a typo, a metric not stored) is refused, since it would test nothing. A (method, dataset, sequence,
 metric) present on one side only, a changed count of non-finite values, or results without the
 baseline's protocol hash is a mismatch. :func:`check_results` returns a :class:`CheckReport`;
 the CLI exits 0 when it passes, 1 with a diff table when something moved or does not match, and

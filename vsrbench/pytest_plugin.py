@@ -57,7 +57,9 @@ def assert_matches_baseline(
 
     ``tol``: per-metric absolute tolerances (``{"psnr": 0.01}`` or ``"psnr=0.01,tlp=0.05"``), or
     one number for every metric. ``atol`` (default 1e-6) applies to metrics without their own
-    tolerance, ``rtol`` to all. Returns the :class:`~vsrbench.check.CheckReport` when it passes.
+    tolerance, ``rtol`` to all. A per-metric tolerance for a metric neither side holds (a typo: with
+    a did-you-mean) raises :class:`~vsrbench.core.errors.InputError`. Returns the
+    :class:`~vsrbench.check.CheckReport` when it passes.
     """
     from vsrbench.check import DEFAULT_ATOL, compare_entries, parse_tolerances, read_baseline, filter_entries
 

@@ -9,7 +9,8 @@ NAME = "check"
 HELP = "compare stored results with a baseline (exit 0 same, 1 moved, 2 unusable input)"
 DESCRIPTION = (
     "Compare every per-sequence metric mean in RESULTS with BASELINE.json. A value is within "
-    "tolerance when |current - baseline| <= atol + rtol*|baseline| (atol per metric with --tol). "
+    "tolerance when |current - baseline| <= atol + rtol*|baseline| (atol per metric with --tol; a --tol "
+    "for a metric neither side holds is an error). "
     "Exit 0 when everything matches, 1 with a diff table when something moved or the methods, "
     "sequences or metrics differ, 2 on unusable input. --write-baseline records one instead."
 )

@@ -319,7 +319,7 @@ def test_unreadable_png(data, capsys):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(200)))
     code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res", "--metrics", FAST)
     assert code == 2
-    assert error_line(err) == f"cannot decode frame '{bad}' (unreadable, truncated or not an image)"
+    assert error_line(err) == f"cannot decode frame '{bad}': corrupt PNG (invalid chunk header at byte 8); copy or export the frame again"
 
 
 def test_unknown_metric_and_protocol(data, capsys):

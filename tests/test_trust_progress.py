@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import textwrap
 import time
 import warnings
@@ -307,3 +308,35 @@ def test_sides_not_multiple_of_the_scale_warn_once(tmp_path, capsys):
     assert warned == ["vsrbench degrade: warning: frame: 50 x 64 is not a multiple of scale 4, so bi-pil makes a "
                       "12 x 16 LR frame whose x4 outputs are 48 x 64, not the GT size; crop GT to 48 x 64 first "
                       "for matching sizes"]
+
+
+def test_run_counts_the_frames_a_command_writes_while_it_runs(tmp_path):
+    """A command method is watched: the frames in its output folder are counted every second."""
+    from vsrbench.runner import run_benchmark
+
+    gt = frames(0, n=3)
+    write_seq(tmp_path / "GT" / "s0", gt)
+    write_seq(tmp_path / "LR" / "s0", [f[::4, ::4] for f in gt])
+    (tmp_path / "slowcmd.py").write_text(textwrap.dedent("""
+        import sys, time
+        from pathlib import Path
+        import numpy as np
+        from vsrbench.io import open_sequence, write_frame
+        lr, out = open_sequence(sys.argv[1]), Path(sys.argv[2])
+        for i, f in enumerate(lr):
+            write_frame(out / f"{i:03d}.png", np.kron(f, np.ones((4, 4, 1), dtype=np.uint8)))
+            time.sleep(0.6)
+    """))
+    (tmp_path / "bench.toml").write_text(textwrap.dedent(f"""
+        protocol = "basicsr-rgb"
+        metrics = ["psnr"]
+        [datasets.syn]
+        gt = "GT"
+        lr = "LR"
+        [methods.cmd]
+        command = "{sys.executable} slowcmd.py {{lr}} {{out}}"
+    """))
+    lines: list[str] = []
+    assert run_benchmark(tmp_path / "bench.toml", tmp_path / "res", device="cpu", progress=lines.append).ok
+    counts = progress_lines("\n".join(lines), "cmd syn/s0: command", 3)
+    assert counts and counts == sorted(counts) and set(counts) <= {1, 2, 3}, lines

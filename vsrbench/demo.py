@@ -263,8 +263,8 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     write_ground_truth(out / "data" / "gt", frames)
     bench = out / MARKER
     atomic_write_text(bench, bench_toml(metrics))
-    def runner_line(line: str) -> None:  # the runner's warnings always, its progress on request
-        if progress or line.startswith("warning"):
+    def runner_line(line: str) -> None:  # warnings and the run's ETA lines always, all progress on request
+        if progress or line.startswith(("warning", "run: ")):
             say(line)
 
     summary = run_benchmark(bench, out / "results", device="cpu", progress=runner_line)

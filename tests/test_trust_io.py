@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+import struct
 import subprocess
 import sys
 import warnings
+import zlib
 from pathlib import Path
 
 import cv2
@@ -567,3 +569,13 @@ def test_run_cli_prints_the_size_and_layout_warnings_once(tmp_path, rng, capsys)
         "scored as RGB with R=G=B",
         f"vsrbench run: warning: sequence 'calendar', method 'big': {SIZE_NOTE}",
     ]
+
+
+def test_a_damaged_ancillary_chunk_still_decodes_like_opencv(tmp_path, rng):
+    """libpng skips an ancillary chunk with a bad CRC (a warning), so the frame decodes as before."""
+    data = _png_bytes(rng)
+    text = b"tEXt" + b"Comment\x00hello"
+    chunk = struct.pack(">I", len(text) - 4) + text + struct.pack(">I", (zlib.crc32(text) ^ 1) & 0xFFFFFFFF)
+    p = tmp_path / "a.png"
+    p.write_bytes(data[:33] + chunk + data[33:])  # after IHDR
+    np.testing.assert_array_equal(decode_image(p), cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1])

@@ -87,8 +87,9 @@ _PNG_COLOR_TYPES = {0: "gray", 2: "rgb", 3: "palette", 4: "gray+alpha", 6: "rgba
 def png_problem(data) -> tuple[str, str] | None:
     """``(kind, detail)`` when PNG bytes are truncated or corrupt, else None.
 
-    Walks the chunk structure (signature, lengths, CRCs, IHDR first, IEND present), which is what
-    libpng would stop on -- it then prints ``libpng error: ...`` on stderr, out of our control.
+    Walks the chunk structure (signature, lengths, CRCs of the critical chunks, IHDR first, IEND
+    present), which is what libpng would stop on -- it then prints ``libpng error: ...`` on stderr,
+    out of our control. Damaged compressed data inside intact chunks is left to the decoder.
     """
     buf = memoryview(np.ascontiguousarray(data, dtype=np.uint8)).cast("B")
     n, pos, first = len(buf), len(PNG_SIGNATURE), True
@@ -102,7 +103,8 @@ def png_problem(data) -> tuple[str, str] | None:
             return "corrupt", f"invalid chunk header at byte {pos}"
         if end > n:
             return "truncated", f"chunk {name!r} at byte {pos} needs {length + 12} bytes, the file ends after {n}"
-        if zlib.crc32(buf[pos + 4:end - 4]) != struct.unpack_from(">I", buf, end - 4)[0]:
+        critical = kind[:1].isupper()  # libpng only warns about (and skips) a damaged ancillary chunk
+        if critical and zlib.crc32(buf[pos + 4:end - 4]) != struct.unpack_from(">I", buf, end - 4)[0]:
             return "corrupt", f"CRC mismatch in chunk {name!r} at byte {pos}"
         if first and (kind != b"IHDR" or length != 13):
             return "corrupt", f"the first chunk is {name!r}, not IHDR"

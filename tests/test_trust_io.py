@@ -579,3 +579,13 @@ def test_a_damaged_ancillary_chunk_still_decodes_like_opencv(tmp_path, rng):
     p = tmp_path / "a.png"
     p.write_bytes(data[:33] + chunk + data[33:])  # after IHDR
     np.testing.assert_array_equal(decode_image(p), cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_layout_note_wording():
+    from vsrbench.io import layout_note
+
+    assert layout_note(3, 8) is None
+    assert layout_note(1, 16) == ("frames are grayscale (1 channel); scored as RGB with R=G=B; "
+                                  "their 16-bit values are reduced to 8 bits")
+    assert layout_note(2, 8) == ("frames are grayscale with an alpha channel; scored as RGB with R=G=B, "
+                                 "the alpha channel is dropped")

@@ -196,8 +196,9 @@ def layout_note(channels: int, bits: int) -> str | None:
     elif channels == 4:
         notes.append("have an alpha channel; it is dropped")
     if bits > 8:
-        notes.append(f"are {bits}-bit; scored after reduction to 8 bits")
-    return "frames " + " and ".join(notes) if notes else None
+        notes.append(f"their {bits}-bit values are reduced to 8 bits" if notes
+                     else f"are {bits}-bit; scored after reduction to 8 bits")
+    return "frames " + "; ".join(notes) if notes else None
 
 
 def video_codec(cap) -> str:

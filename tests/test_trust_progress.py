@@ -340,3 +340,31 @@ def test_run_counts_the_frames_a_command_writes_while_it_runs(tmp_path):
     assert run_benchmark(tmp_path / "bench.toml", tmp_path / "res", device="cpu", progress=lines.append).ok
     counts = progress_lines("\n".join(lines), "cmd syn/s0: command", 3)
     assert counts and counts == sorted(counts) and set(counts) <= {1, 2, 3}, lines
+
+
+@pytest.mark.parametrize("columns, bar", [(100, True), (0, False)])
+def test_a_terminal_gets_a_bar_unless_it_reports_no_width(columns, bar):
+    pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX-only")
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    with open(slave, "w", closefd=True) as stream:
+        with Progress(3, "tty", stream) as p:
+            time.sleep(0.01)
+            p.update(3)
+    text = b""
+    os.set_blocking(master, False)
+    try:
+        while chunk := os.read(master, 65536):
+            text += chunk
+    except (BlockingIOError, OSError):
+        pass
+    os.close(master)
+    text = text.decode()
+    assert p.tty is bar
+    assert ("|" in text and "/3 frames [" in text) is bar, text
+    assert text.rstrip().endswith("frames/s)") and "tty: 3 frames in " in text

@@ -61,11 +61,17 @@ def line_interval() -> float:
 
 
 def _is_tty(stream: object) -> bool:
+    """A terminal a bar can be drawn on (one that reports 0 columns, as some CI ptys do, gets lines)."""
     isatty = getattr(stream, "isatty", None)
     try:
-        return bool(isatty and isatty())
+        if not (isatty and isatty()):
+            return False
     except (ValueError, OSError):  # a closed stream
         return False
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, ValueError, OSError):  # no file descriptor (io.UnsupportedOperation is an OSError)
+        return True
 
 
 def _duration(seconds: float | None) -> str:
@@ -141,7 +147,7 @@ class Progress:
             total=self.total, desc=label, unit=f" {unit}", file=self.stream, disable=not self.enabled,
             mininterval=interval, miniters=1, leave=False, dynamic_ncols=self.tty,
             bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{unit} "
-                       "[{elapsed}, ETA {remaining}, {rate_fmt}]",
+                       "[{elapsed}, ETA {remaining}, {rate_noinv_fmt}]",
             plain=plain, describe=self.line,
         )
 

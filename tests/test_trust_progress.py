@@ -368,3 +368,24 @@ def test_a_terminal_gets_a_bar_unless_it_reports_no_width(columns, bar):
     assert p.tty is bar
     assert ("|" in text and "/3 frames [" in text) is bar, text
     assert text.rstrip().endswith("frames/s)") and "tty: 3 frames in " in text
+
+
+def test_run_refuses_a_dataset_scale_too_large_for_its_frames(tmp_path, capsys):
+    write_seq(tmp_path / "GT" / "s0", frames(0, n=3))
+    (tmp_path / "bench.toml").write_text(textwrap.dedent("""
+        protocol = "basicsr-rgb"
+        metrics = ["psnr"]
+        [datasets.syn]
+        gt = "GT"
+        degradation = "bd-tecogan"
+        scale = 16
+        [methods.slow]
+        callable = "slowmod:upscale"
+    """))
+    (tmp_path / "slowmod.py").write_text(textwrap.dedent(SLOW_MODULE.format(sleep=0)))
+    assert main(["run", str(tmp_path / "bench.toml"), "--out", str(tmp_path / "res"), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == ("vsrbench run: error: datasets.syn.scale: 16 is too large for the 48 x 64 HR frame: its LR "
+                       "frame would be 3 x 4 px, under the 4 px minimum; use a scale of at most 12 for this frame "
+                       "(sequence 's0')")
+    assert not (tmp_path / "res" / "lr" / "syn" / "bd-tecogan-x16" / "s0").exists()

@@ -418,8 +418,13 @@ class _Runner:
         return open_sequence(final, name=gt.name)
 
     def degrade(self, dataset: DatasetDef, gt: FrameSequence, tmp: Path) -> None:
-        from vsrbench.baselines.degrade import degrade_uint8
+        from vsrbench.baselines.degrade import check_lr_size, degrade_uint8
 
+        try:  # a scale too large for the frames stops the run, naming the benchmark key
+            check_lr_size(gt[0].shape, dataset.scale)
+        except InputError as e:
+            raise InputError(f"datasets.{dataset.name}.scale: {e.args[0].removeprefix('scale: ')} "
+                             f"(sequence {gt.name!r})") from None
         with self.steps(len(gt), f"LR frames {dataset.name}/{gt.name}") as steps:
             for name, frame in zip(png_names(gt), gt):
                 write_frame(tmp / name, degrade_uint8(frame, dataset.degradation, dataset.scale))

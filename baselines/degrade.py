@@ -264,26 +264,26 @@ def _check_scale(scale: object) -> int:
 
 
 def check_lr_size(hr_shape: tuple[int, ...], scale: int) -> None:
-    """Refuse a ``scale`` that leaves an LR side under :data:`MIN_LR_SIDE` pixels (one line)."""
+    """Refuse a ``scale`` that leaves an LR side under :data:`MIN_LR_SIDE` pixels (one line; sizes W x H)."""
     h, w = hr_shape[:2]
     if min(h, w) // scale >= MIN_LR_SIDE:
         return
     most = min(h, w) // MIN_LR_SIDE
     fix = (f"use a scale of at most {most} for this frame" if most >= 1
            else f"frames need at least {MIN_LR_SIDE} px per side")
-    raise InputError(f"scale: {scale} is too large for the {h} x {w} HR frame: its LR frame would be "
-                     f"{h // scale} x {w // scale} px, under the {MIN_LR_SIDE} px minimum; {fix}")
+    raise InputError(f"scale: {scale} is too large for the {w}x{h} HR frame: its LR frame would be "
+                     f"{w // scale}x{h // scale} px, under the {MIN_LR_SIDE} px minimum; {fix}")
 
 
 def _warn_partial(hr_shape: tuple[int, ...], lr_shape: tuple[int, ...], kind: str, scale: int) -> None:
-    """One line when the HR sides are not multiples of ``scale`` (LR gains or loses a partial pixel)."""
+    """One line when the HR sides are not multiples of ``scale`` (LR gains or loses a partial pixel); sizes W x H."""
     h, w = hr_shape[:2]
     if h % scale == 0 and w % scale == 0:
         return
     lh, lw = lr_shape[:2]
-    warnings.warn(f"frame: {h} x {w} is not a multiple of scale {scale}, so {kind} makes a {lh} x {lw} LR frame "
-                  f"whose x{scale} outputs are {lh * scale} x {lw * scale}, not the GT size; crop GT to "
-                  f"{h // scale * scale} x {w // scale * scale} first for matching sizes", VsrbenchWarning,
+    warnings.warn(f"frame: {w}x{h} is not a multiple of scale {scale}, so {kind} makes a {lw}x{lh} LR frame "
+                  f"whose x{scale} outputs are {lw * scale}x{lh * scale}, not the GT size; crop GT to "
+                  f"{w // scale * scale}x{h // scale * scale} first for matching sizes", VsrbenchWarning,
                   stacklevel=3)
 
 

@@ -235,7 +235,7 @@ def test_tecogan_calendar_lr_was_made_with_the_9_tap_kernel():
     (lambda f: D.degrade(f, "bd-basicvsr", 3),
      "scale: bd-basicvsr keeps rows scale/2:scale:end-scale/2 (MATLAB), which needs an even scale, got 3"),
     (lambda f: D.degrade(f[:3], "bd-basicvsr", 4),
-     "scale: 4 is too large for the 3 x 45 HR frame: its LR frame would be 0 x 11 px, under the 4 px minimum; "
+     "scale: 4 is too large for the 45x3 HR frame: its LR frame would be 11x0 px, under the 4 px minimum; "
      "frames need at least 4 px per side"),
     (lambda f: D.degrade(f[None], "bd-duf"),
      "frame: expected a non-empty array of shape (H, W) or (H, W, C), got shape (1, 37, 45, 3)"),

@@ -256,11 +256,11 @@ def test_degrade_reports_progress_and_refuses_a_scale_that_leaves_no_pixels(tmp_
     assert main(["degrade", "--kind", "bd-tecogan", "--scale", "1000", str(tmp_path / "gt"),
                  str(tmp_path / "big")]) == 2
     assert capsys.readouterr().err == (
-        "vsrbench degrade: error: --scale 1000 is too large for the 48 x 64 HR frame: its LR frame would be 0 x 0 px, "
+        "vsrbench degrade: error: --scale 1000 is too large for the 64x48 HR frame: its LR frame would be 0x0 px, "
         "under the 4 px minimum; use a scale of at most 12 for this frame (sequence 's0')\n")
     assert not (tmp_path / "big").exists()
     assert main(["degrade", "--kind", "bd-tecogan", "--scale", "13", str(tmp_path / "gt"), str(tmp_path / "big")]) == 2
-    assert "LR frame would be 3 x 4 px" in capsys.readouterr().err
+    assert "LR frame would be 4x3 px" in capsys.readouterr().err
     assert main(["degrade", "--kind", "bd-tecogan", "--scale", "12", str(tmp_path / "gt"), str(tmp_path / "ok")]) == 0
     capsys.readouterr()
     assert main(["degrade", "--kind", "bd-tecogan", "--scale", "0", str(tmp_path / "gt"), str(tmp_path / "z")]) == 2
@@ -278,7 +278,7 @@ def test_the_python_api_gives_the_same_scale_messages():
         for kind in ("bd-tecogan", "bi-pil"):
             with pytest.raises(InputError) as e:
                 fn(hr, kind, 1000)
-            assert str(e.value) == ("scale: 1000 is too large for the 48 x 64 HR frame: its LR frame would be 0 x 0 px, "
+            assert str(e.value) == ("scale: 1000 is too large for the 64x48 HR frame: its LR frame would be 0x0 px, "
                                     "under the 4 px minimum; use a scale of at most 12 for this frame")
         for bad in (0, -2, 2.5, True):
             with pytest.raises(InputError, match=r"^scale: expected an integer >= 1, got "):
@@ -294,8 +294,8 @@ def test_sides_not_multiple_of_the_scale_warn_once(tmp_path, capsys):
         with pytest.warns(VsrbenchWarning) as rec:
             lr = fn(hr, "bd-tecogan", 4)
         assert [str(w.message) for w in rec] == [
-            "frame: 50 x 64 is not a multiple of scale 4, so bd-tecogan makes a 13 x 16 LR frame whose x4 outputs "
-            "are 52 x 64, not the GT size; crop GT to 48 x 64 first for matching sizes"]
+            "frame: 64x50 is not a multiple of scale 4, so bd-tecogan makes a 16x13 LR frame whose x4 outputs "
+            "are 64x52, not the GT size; crop GT to 64x48 first for matching sizes"]
         assert rec[0].filename == __file__  # points at the caller
         assert lr.shape == (13, 16, 3)
     with warnings.catch_warnings():
@@ -305,8 +305,8 @@ def test_sides_not_multiple_of_the_scale_warn_once(tmp_path, capsys):
     write_seq(tmp_path / "gt" / "s0", frames(0, n=3, h=50, w=64))
     assert main(["degrade", "--kind", "bi-pil", "--scale", "4", str(tmp_path / "gt"), str(tmp_path / "lr")]) == 0
     warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    assert warned == ["vsrbench degrade: warning: frame: 50 x 64 is not a multiple of scale 4, so bi-pil makes a "
-                      "12 x 16 LR frame whose x4 outputs are 48 x 64, not the GT size; crop GT to 48 x 64 first "
+    assert warned == ["vsrbench degrade: warning: frame: 64x50 is not a multiple of scale 4, so bi-pil makes a "
+                      "16x12 LR frame whose x4 outputs are 64x48, not the GT size; crop GT to 64x48 first "
                       "for matching sizes"]
 
 
@@ -385,7 +385,7 @@ def test_run_refuses_a_dataset_scale_too_large_for_its_frames(tmp_path, capsys):
     (tmp_path / "slowmod.py").write_text(textwrap.dedent(SLOW_MODULE.format(sleep=0)))
     assert main(["run", str(tmp_path / "bench.toml"), "--out", str(tmp_path / "res"), "--device", "cpu"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[-1] == ("vsrbench run: error: datasets.syn.scale: 16 is too large for the 48 x 64 HR frame: its LR "
-                       "frame would be 3 x 4 px, under the 4 px minimum; use a scale of at most 12 for this frame "
+    assert err[-1] == ("vsrbench run: error: datasets.syn.scale: 16 is too large for the 64x48 HR frame: its LR "
+                       "frame would be 4x3 px, under the 4 px minimum; use a scale of at most 12 for this frame "
                        "(sequence 's0')")
     assert not (tmp_path / "res" / "lr" / "syn" / "bd-tecogan-x16" / "s0").exists()

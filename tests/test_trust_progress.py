@@ -389,3 +389,9 @@ def test_run_refuses_a_dataset_scale_too_large_for_its_frames(tmp_path, capsys):
                        "frame would be 4x3 px, under the 4 px minimum; use a scale of at most 12 for this frame "
                        "(sequence 's0')")
     assert not (tmp_path / "res" / "lr" / "syn" / "bd-tecogan-x16" / "s0").exists()
+
+
+def test_slow_rates_keep_two_significant_digits():
+    from vsrbench.core.progress import _rate
+
+    assert [_rate(r) for r in (0.0056, 0.05, 0.1, 2.314, 0.0)] == ["0.0056", "0.05", "0.10", "2.31", "0.00"]

@@ -74,6 +74,11 @@ def _is_tty(stream: object) -> bool:
         return True
 
 
+def _rate(rate: float) -> str:
+    """``2.31``; slow rates keep 2 significant digits (``0.0056``) instead of reading ``0.00``."""
+    return f"{rate:.2f}" if rate >= 0.1 or rate == 0 else f"{rate:.2g}"
+
+
 def _duration(seconds: float | None) -> str:
     return "?" if seconds is None else tqdm.format_interval(seconds)
 
@@ -183,7 +188,7 @@ class Progress:
         """``"LABEL: 12/40 frames (30%), 2.31 frames/s, ETA 00:12"``."""
         pct = f" ({100 * self.done // self.total}%)" if self.total > 0 else ""
         rate = self.current_rate()
-        rate_text = f"{rate:.2f}" if rate > 0 else "?"
+        rate_text = _rate(rate) if rate > 0 else "?"
         return f"{self.label}: {self.done}/{self.total} {self.unit}{pct}, {rate_text} {self.unit}/s, {self.eta()}"
 
     def update(self, n: int = 1) -> None:
@@ -216,7 +221,7 @@ class Progress:
         self._bar.close()
         if self.summary:
             self.stream.write(f"{self.label}: {self.done} {self.unit} in {self.elapsed:.1f} s "
-                              f"({self.rate:.2f} {self.unit}/s)\n")
+                              f"({_rate(self.rate)} {self.unit}/s)\n")
             self.stream.flush()
 
     def __enter__(self) -> "Progress":

@@ -10,7 +10,8 @@ change to one of these signatures is a change to this module's contract.
 Frames
     :func:`as_batch` (any supported frame(s) -> ``(N, 3, H, W)`` tensor), :func:`quantize255` (the one
     8-bit rule), :func:`match_sizes` (the protocol's size rule), :func:`crop`, :func:`center32_window`
-    (TecoGAN's crop window), :func:`color_planes` (luma or RGB planes), :data:`Y_COEFFS`.
+    (TecoGAN's crop window), :func:`size_rule_note` (the warning when the size rule cuts),
+    :func:`color_planes` (luma or RGB planes), :data:`Y_COEFFS`.
 PSNR / SSIM on prepared planes
     :func:`psnr_planes`, :func:`ssim_planes`, :func:`ssim_data_range`.
 tOF
@@ -26,12 +27,13 @@ from vsrbench.core.frames import quantize255
 from vsrbench.metrics.lpips import BACKBONE_FILES, get_lpips, to_lpips_input
 from vsrbench.metrics.lpips import _backbone as lpips_backbone
 from vsrbench.metrics.spatial import (
-    Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, ssim_data_range, ssim_planes,
+    Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, size_rule_note, ssim_data_range,
+    ssim_planes,
 )
 from vsrbench.metrics.temporal import flow, flow_difference, grey
 
 __all__ = [
-    "as_batch", "quantize255", "match_sizes", "crop", "center32_window", "color_planes", "Y_COEFFS",
+    "as_batch", "quantize255", "match_sizes", "size_rule_note", "crop", "center32_window", "color_planes", "Y_COEFFS",
     "psnr_planes", "ssim_planes", "ssim_data_range", "grey", "flow", "flow_difference",
     "get_lpips", "to_lpips_input", "lpips_backbone", "BACKBONE_FILES",
 ]

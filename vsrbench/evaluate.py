@@ -30,11 +30,10 @@ from vsrbench.io import FrameSequence
 from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
-from vsrbench.metrics.spatial import size_rule_note
-from vsrbench.metrics.spatial import (
-    as_batch, color_planes, crop, match_sizes, psnr_planes, quantize255, ssim_data_range, ssim_planes,
+from vsrbench.metrics._kernels import (
+    as_batch, color_planes, crop, flow, flow_difference, get_lpips, grey, match_sizes, psnr_planes, quantize255,
+    size_rule_note, ssim_data_range, ssim_planes, to_lpips_input,
 )
-from vsrbench.metrics.temporal import flow, flow_difference, grey
 
 
 @dataclass
@@ -132,8 +131,6 @@ def evaluate_many(
     dev = resolve_device(device)
     model = None
     if set(metrics) & {"lpips", "tlp"}:
-        from vsrbench.metrics.lpips import get_lpips
-
         model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, dev)
     label = name or gt_seq.name
     frame_names = [gt_seq.frame_name(i) for i in range(len(gt_seq))]
@@ -198,8 +195,6 @@ class _Pass:
 
     def features(self, x: torch.Tensor):
         """LPIPS features of (1, 3, h, w) frames: a single-threaded pass in a worker on CPU."""
-        from vsrbench.metrics.lpips import to_lpips_input
-
         if self.dev.type == "cpu":
             return self.pool.submit(self.model.features, to_lpips_input(x))
         done: Future = Future()

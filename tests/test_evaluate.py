@@ -169,6 +169,8 @@ def test_progress_is_called_per_scored_frame(seq):
     calls = []
     evaluate_sequence(gt, out, metrics=["psnr"], device="cpu", progress=calls.append)
     assert calls == [1, 1, 1]
+
+
 @pytest.mark.filterwarnings("ignore:.*is scored.*:vsrbench.core.errors.VsrbenchWarning")  # the cut is the point here; its warning is tested in test_trust_io
 def test_output_larger_than_gt_cut_top_left_and_crop_both(seq, rng):
     out, gt = seq
@@ -301,6 +303,8 @@ def test_evaluate_many_equals_each_output_alone_on_real_frames(alexnet_home):
         for k, v in alone.items():
             assert together[k] == pytest.approx(v, rel=0, abs=1e-6 if k[1] == "tlp" else 1e-9), (m, k)
     assert many["DUF-52L"].means["psnr"] > many["DUF-16L"].means["psnr"]
+
+
 @pytest.mark.filterwarnings("ignore:.*is scored.*:vsrbench.core.errors.VsrbenchWarning")  # the cut is the point here; its warning is tested in test_trust_io
 def test_evaluate_many_with_crop_both_keeps_a_gt_per_size(rng, alexnet_home):
     from vsrbench.evaluate import evaluate_many

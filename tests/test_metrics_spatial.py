@@ -149,6 +149,8 @@ def test_identical_frames_psnr_inf_ssim_one(rng):
 
 
 # ------------------------------------------------------------------ size rules
+
+
 @pytest.mark.filterwarnings("ignore:.*is scored.*:vsrbench.core.errors.VsrbenchWarning")  # the cut is the point here; its warning is tested in test_trust_io
 def test_output_larger_than_gt_is_cut_top_left(rng):
     out, gt = synthetic_pair(rng)
@@ -156,6 +158,8 @@ def test_output_larger_than_gt_is_cut_top_left(rng):
     big[:96, :128] = out
     assert psnr(big, gt) == pytest.approx(ref_psnr(out, gt), abs=PSNR_TOL)
     assert ssim(big, gt) == pytest.approx(ref_ssim(out, gt), abs=SSIM_TOL)
+
+
 @pytest.mark.filterwarnings("ignore:.*is scored.*:vsrbench.core.errors.VsrbenchWarning")  # the cut is the point here; its warning is tested in test_trust_io
 def test_crop_both_cuts_gt_too(rng):
     out, gt = synthetic_pair(rng, shape=(100, 140))

@@ -74,6 +74,8 @@ def test_tof_float_inputs_and_cut_override(pair):
     want = [spec_tof(out, gt, t) for t in range(1, len(gt))]
     got = tof([o / 255.0 for o in out], [g / 255.0 for g in gt], cut_frames=0)
     np.testing.assert_allclose(got, want, rtol=0, atol=TOF_TOL)
+
+
 @pytest.mark.filterwarnings("ignore:.*is scored.*:vsrbench.core.errors.VsrbenchWarning")  # the cut is the point here; its warning is tested in test_trust_io
 def test_tof_flows_on_full_frames_after_cutting_a_larger_output(pair, rng):
     out, gt = pair

@@ -115,11 +115,11 @@ def backbone_record(net: str = "alex", path=None) -> dict:
     return {**record, "published_file": fname}
 
 
-def lpips_weights_record(net: str = "alex", version: str = "0.1", backbone_weights=None) -> dict:
+def lpips_weights_record(net: str = "alex", version: str = "0.1", lpips_weights=None) -> dict:
     """The files an LPIPS (or tLP) score uses, as recorded in results:
     ``{"lpips:backbone": backbone_record(...), "lpips:linear": {"path", "sha256"}}``."""
     lin = lin_weights_path(net, version)
-    return {"lpips:backbone": backbone_record(net, backbone_weights),
+    return {"lpips:backbone": backbone_record(net, lpips_weights),
             "lpips:linear": {"path": str(lin), "sha256": sha256_cached(lin)}}
 
 
@@ -208,9 +208,10 @@ def _cached(net: str, version: str, backbone: str | None, device: str) -> LPIPS:
     return LPIPS(net, version, backbone_weights=backbone).to(device).to(memory_format=torch.channels_last)
 
 
-def get_lpips(net: str = "alex", version: str = "0.1", backbone_weights=None, device="cpu") -> LPIPS:
-    """A cached LPIPS model on ``device`` (weights resolved once per path)."""
-    resolved = str(backbone_weights_path(net, backbone_weights))
+def get_lpips(net: str = "alex", version: str = "0.1", lpips_weights=None, device="cpu") -> LPIPS:
+    """A cached LPIPS model on ``device``; ``lpips_weights`` is the backbone file (or a folder holding
+    it), looked up locally when None (weights resolved once per path)."""
+    resolved = str(backbone_weights_path(net, lpips_weights))
     return _cached(net, version, resolved, str(torch.device(device)))
 
 
@@ -219,12 +220,17 @@ def to_lpips_input(t255: torch.Tensor) -> torch.Tensor:
     return (t255 / 127.5 - 1.0).to(torch.float32)
 
 
-def lpips(pred, gt, *, protocol="tecogan", value_range: float = 1.0, backbone_weights=None, **overrides):
-    """LPIPS distance per frame under a protocol (crop, net and version come from it)."""
+def lpips(pred, gt, *, protocol="tecogan", value_range: float = 1.0, lpips_weights=None,
+          **overrides) -> "float | np.ndarray":
+    """LPIPS distance per frame under a protocol (crop, net and version come from it).
+
+    ``lpips_weights``: the ImageNet backbone file (or a folder holding it), the same keyword as
+    :func:`~vsrbench.metrics.tlp`, the evaluators and ``--lpips-weights``; looked up locally when None.
+    A float for one frame, an ``(N,)`` array for a batch."""
     from vsrbench.metrics.protocol import get_protocol
     from vsrbench.metrics.spatial import _unbatch, prepare
 
     proto = get_protocol(protocol, **overrides)
     p, g = prepare(pred, gt, proto, value_range)
-    model = get_lpips(proto.lpips_net, proto.lpips_version, backbone_weights, p.device)
+    model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, p.device)
     return _unbatch(model(to_lpips_input(p), to_lpips_input(g)), pred)

@@ -86,7 +86,8 @@ def tof(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **ove
     return np.asarray(out, dtype=np.float64)
 
 
-def tlp(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", backbone_weights=None, **overrides) -> np.ndarray:
+def tlp(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", lpips_weights=None,
+        **overrides) -> np.ndarray:
     """tLP per pair ``(t-1, t)``: ``tlp_scale * |LPIPS(G_t-1, G_t) - LPIPS(O_t-1, O_t)|`` on cropped frames."""
     from vsrbench.metrics.lpips import get_lpips, to_lpips_input
 
@@ -95,7 +96,7 @@ def tlp(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", backb
     _check_lengths(pred_frames, gt_frames, 2 * cut + 2, "tLP")
     idx = range(cut, len(gt_frames) - cut)
     p, g = prepare(_stack(pred_frames, idx, "pred"), _stack(gt_frames, idx, "gt"), proto)
-    model = get_lpips(proto.lpips_net, proto.lpips_version, backbone_weights, p.device)
+    model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, p.device)
     fp, fg = model.features(to_lpips_input(p)), model.features(to_lpips_input(g))
     prev = [f[:-1] for f in fp], [f[:-1] for f in fg]
     cur = [f[1:] for f in fp], [f[1:] for f in fg]

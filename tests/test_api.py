@@ -42,3 +42,21 @@ def test_top_level_psnr_scores_like_the_metric_module():
     out = np.clip(gt.astype(np.int16) + rng.integers(-3, 4, gt.shape), 0, 255).astype(np.uint8)
     mse = np.mean((out.astype(np.float64) - gt) ** 2)
     assert vsrbench.psnr(out, gt, protocol="basicsr-rgb") == pytest.approx(10 * np.log10(255**2 / mse), abs=1e-12)
+
+
+def test_evaluators_take_pred_first_like_the_metrics():
+    """One argument order everywhere: (pred, gt). The SSIM data range of the tecogan protocol is
+    the *output's* luma range, so swapping the arguments changes the number: pin which is which."""
+    from vsrbench.core.errors import InputError
+
+    rng = np.random.default_rng(1)
+    gt = [rng.integers(0, 256, (96, 128, 3), dtype=np.uint8) for _ in range(5)]
+    out = [(g // 2).astype(np.uint8) for g in gt]  # a low-contrast output: its luma range is half the GT's
+    scores = vsrbench.evaluate_sequence(out, gt, metrics=["ssim"], device="cpu")
+    assert scores.values("ssim")[0] == pytest.approx(vsrbench.ssim(out[2], gt[2]), abs=1e-12)
+    assert vsrbench.ssim(out[2], gt[2]) != pytest.approx(vsrbench.ssim(gt[2], out[2]), abs=1e-3)
+    many = vsrbench.evaluate_many({"half": out}, gt, metrics=["ssim"], device="cpu")
+    assert many["half"].values("ssim").tolist() == scores.values("ssim").tolist()
+    with pytest.raises(InputError, match=r"^evaluate_many\(preds, gt\): preds must be a mapping \{method: frames\} "
+                                         r"and gt one sequence \(got list and dict\); the order is \(pred, gt\)"):
+        vsrbench.evaluate_many(gt, {"half": out}, metrics=["ssim"], device="cpu")

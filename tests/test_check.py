@@ -225,7 +225,7 @@ def test_helper_on_real_sequence_scores(tmp_path, rng):
 
     gt = [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(3)]
     out = [np.clip(g.astype(int) + 3, 0, 255).astype(np.uint8) for g in gt]
-    scores = evaluate_sequence(gt, out, protocol="basicsr-rgb", metrics=["psnr"], device="cpu")
+    scores = evaluate_sequence(out, gt, protocol="basicsr-rgb", metrics=["psnr"], device="cpu")
     path = tmp_path / "b.json"
     write_baseline_for(scores, path)
     entries, protocol = read_baseline(path)

@@ -121,7 +121,7 @@ def seq(rng):
 
 def test_pipeline_equals_reference_loop(seq, alexnet_home):
     out, gt = seq
-    fast = evaluate_sequence(gt, out, device="cpu", workers=2)
+    fast = evaluate_sequence(out, gt, device="cpu", workers=2)
     ref = reference_evaluate(gt, out, lpips_fn=get_lpips())
     assert_rows_close(as_dict(fast.rows), as_dict(ref))
     assert [r[:2] for r in fast.rows[:4]] == [(2, "psnr"), (2, "ssim"), (2, "lpips"), (3, "psnr")]
@@ -129,7 +129,7 @@ def test_pipeline_equals_reference_loop(seq, alexnet_home):
 
 def test_rows_values_and_means(seq):
     out, gt = seq
-    scores = evaluate_sequence(gt, out, metrics=["ssim", "psnr"], device="cpu", name="demo")
+    scores = evaluate_sequence(out, gt, metrics=["ssim", "psnr"], device="cpu", name="demo")
     assert isinstance(scores, SequenceScores) and scores.name == "demo"
     want_psnr = [ref_psnr(out[i], gt[i]) for i in range(2, 5)]
     np.testing.assert_allclose(scores.values("psnr"), want_psnr, rtol=0, atol=TOL["psnr"])
@@ -143,22 +143,22 @@ def test_rows_values_and_means(seq):
 def test_identical_frames_inf_psnr_left_out_of_the_mean(seq):
     out, gt = seq
     out[3] = gt[3]
-    scores = evaluate_sequence(gt, out, metrics=["psnr"], device="cpu")
+    scores = evaluate_sequence(out, gt, metrics=["psnr"], device="cpu")
     assert scores.values("psnr")[1] == math.inf
     assert scores.means["psnr"] == pytest.approx(np.mean([ref_psnr(out[i], gt[i]) for i in (2, 4)]), abs=1e-9)
 
 
 def test_float_frames_score_like_uint8(seq):
     out, gt = seq
-    a = evaluate_sequence(gt, out, metrics=["psnr", "ssim", "tof"], device="cpu")
-    b = evaluate_sequence([g / 255.0 for g in gt], [o / 255.0 for o in out], metrics=["psnr", "ssim", "tof"],
+    a = evaluate_sequence(out, gt, metrics=["psnr", "ssim", "tof"], device="cpu")
+    b = evaluate_sequence([o / 255.0 for o in out], [g / 255.0 for g in gt], metrics=["psnr", "ssim", "tof"],
                           device="cpu")
     assert_rows_close(as_dict(b.rows), as_dict(a.rows))
 
 
 def test_basicsr_scores_every_frame(seq):
     out, gt = seq
-    scores = evaluate_sequence(gt[:3], out[:3], protocol="basicsr-y", device="cpu")
+    scores = evaluate_sequence(out[:3], gt[:3], protocol="basicsr-y", device="cpu")
     assert [(f, m) for f, m, _ in scores.rows] == [(f, m) for f in range(3) for m in ("psnr", "ssim")]
     np.testing.assert_allclose(scores.values("psnr"), psnr(np.stack(out[:3]), np.stack(gt[:3]), protocol="basicsr-y"),
                                rtol=0, atol=1e-12)
@@ -167,7 +167,7 @@ def test_basicsr_scores_every_frame(seq):
 def test_progress_is_called_per_scored_frame(seq):
     out, gt = seq
     calls = []
-    evaluate_sequence(gt, out, metrics=["psnr"], device="cpu", progress=calls.append)
+    evaluate_sequence(out, gt, metrics=["psnr"], device="cpu", progress=calls.append)
     assert calls == [1, 1, 1]
 
 
@@ -176,13 +176,13 @@ def test_output_larger_than_gt_cut_top_left_and_crop_both(seq, rng):
     out, gt = seq
     big = [np.pad(o, ((0, 4), (0, 9), (0, 0)), mode="reflect") for o in out]
     metrics = ["psnr", "ssim", "tof"]
-    a = evaluate_sequence(gt, big, metrics=metrics, device="cpu")
-    b = evaluate_sequence(gt, out, metrics=metrics, device="cpu")
+    a = evaluate_sequence(big, gt, metrics=metrics, device="cpu")
+    b = evaluate_sequence(out, gt, metrics=metrics, device="cpu")
     assert_rows_close(as_dict(a.rows), as_dict(b.rows))
     # crop-both: an output smaller than GT cuts GT to the common top-left region
     small = [o[:90, :120] for o in out]
     both = get_protocol("tecogan", size_rule="crop-both")
-    c = evaluate_sequence(gt, small, protocol=both, metrics=["psnr", "ssim"], device="cpu")
+    c = evaluate_sequence(small, gt, protocol=both, metrics=["psnr", "ssim"], device="cpu")
     np.testing.assert_allclose(c.values("psnr"), [ref_psnr(small[i], gt[i][:90, :120]) for i in range(2, 5)],
                                rtol=0, atol=TOL["psnr"])
     np.testing.assert_allclose(c.values("ssim"), [ssim(small[i], gt[i][:90, :120]) for i in range(2, 5)],
@@ -201,8 +201,8 @@ def test_folders_pair_by_the_number_in_the_name(tmp_path, seq, alexnet_home):
     write_frame(out_dir / "IBframe2.png", np.zeros_like(out[0]))
     gt_seq, out_seq = open_sequence(gt_dir), open_sequence(out_dir)
     assert out_seq.frame_name(0) == "cover.png" and out_seq.frame_name(6) == "Frame7.png"
-    from_dirs = evaluate_sequence(gt_seq, out_seq, device="cpu")
-    from_lists = evaluate_sequence(gt, out, device="cpu")
+    from_dirs = evaluate_sequence(out_seq, gt_seq, device="cpu")
+    from_lists = evaluate_sequence(out, gt, device="cpu")
     assert from_dirs.rows == from_lists.rows
     assert from_dirs.name == "demo" and from_dirs.frame_names[:2] == ["Frame 001.png", "Frame 002.png"]
     assert_rows_close(as_dict(from_dirs.rows), published_loop(gt_dir, out_dir, get_lpips()))
@@ -213,19 +213,19 @@ def test_folders_pair_by_the_number_in_the_name(tmp_path, seq, alexnet_home):
 def test_frame_count_mismatch(seq):
     out, gt = seq
     with pytest.raises(InputError) as e:
-        evaluate_sequence(gt, out[:6], device="cpu", name="walk")
+        evaluate_sequence(out[:6], gt, device="cpu", name="walk")
     assert str(e.value) == "sequence 'walk': GT has 7 frames but the output has 6"
 
 
 def test_sequence_too_short(seq):
     out, gt = seq
     with pytest.raises(InputError) as e:
-        evaluate_sequence(gt[:5], out[:5], metrics=["psnr", "tof"], device="cpu")
+        evaluate_sequence(out[:5], gt[:5], metrics=["psnr", "tof"], device="cpu")
     assert str(e.value) == ("sequence 'sequence' has 5 frames; temporal metrics need at least 6 "
                             "with 2 frame(s) cut at each end (protocol tecogan)")
-    assert len(evaluate_sequence(gt[:5], out[:5], metrics=["psnr"], device="cpu").rows) == 1
+    assert len(evaluate_sequence(out[:5], gt[:5], metrics=["psnr"], device="cpu").rows) == 1
     with pytest.raises(InputError) as e:
-        evaluate_sequence(gt[:4], out[:4], metrics=["psnr"], device="cpu")
+        evaluate_sequence(out[:4], gt[:4], metrics=["psnr"], device="cpu")
     assert str(e.value) == ("sequence 'sequence' has 4 frames; scoring needs at least 5 "
                             "with 2 frame(s) cut at each end (protocol tecogan)")
 
@@ -236,7 +236,7 @@ def test_nan_in_float_frames(seq):
     bad[5] = bad[5].copy()
     bad[5][3, 4, 1] = np.nan
     with pytest.raises(InputError) as e:
-        evaluate_sequence(gt, bad, metrics=["psnr"], device="cpu", name="city")
+        evaluate_sequence(bad, gt, metrics=["psnr"], device="cpu", name="city")
     assert str(e.value) == "city frame 5: contains NaN or inf values"
 
 
@@ -246,7 +246,7 @@ def test_output_smaller_than_gt(tmp_path, seq):
         write_frame(tmp_path / "gt" / f"{i}.png", gt[i])
         write_frame(tmp_path / "out" / f"{i}.png", out[i] if i != 3 else out[i][:90])
     with pytest.raises(InputError) as e:
-        evaluate_sequence(open_sequence(tmp_path / "gt"), open_sequence(tmp_path / "out"), metrics=["psnr"],
+        evaluate_sequence(open_sequence(tmp_path / "out"), open_sequence(tmp_path / "gt"), metrics=["psnr"],
                           device="cpu")
     assert str(e.value) == ("sequence 'gt', frame 3 (3.png): output is 128x90 but GT is 128x96 "
                             "(only an output larger than GT is cut, keeping its top-left corner)")
@@ -255,10 +255,10 @@ def test_output_smaller_than_gt(tmp_path, seq):
 def test_unknown_metric_and_device(seq):
     out, gt = seq
     with pytest.raises(UnknownNameError, match=r"^unknown metric 'ssimm'; did you mean 'ssim'\? \(known: "):
-        evaluate_sequence(gt, out, metrics=["psnr", "ssimm"], device="cpu")
+        evaluate_sequence(out, gt, metrics=["psnr", "ssimm"], device="cpu")
     if not torch.cuda.is_available():
         with pytest.raises(InputError) as e:
-            evaluate_sequence(gt, out, metrics=["psnr"], device="cuda")
+            evaluate_sequence(out, gt, metrics=["psnr"], device="cuda")
         assert str(e.value) == "device 'cuda' requested but no CUDA device is available (use 'cpu' or 'auto')"
 
 
@@ -276,8 +276,8 @@ def test_reference_loop_refuses_what_it_does_not_cover(seq):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_pipeline_equals_cpu(seq, alexnet_home):
     out, gt = seq
-    cpu = evaluate_sequence(gt, out, device="cpu")
-    gpu = evaluate_sequence(gt, out, device="cuda")
+    cpu = evaluate_sequence(out, gt, device="cpu")
+    gpu = evaluate_sequence(out, gt, device="cuda")
     assert_rows_close(as_dict(gpu.rows), as_dict(cpu.rows))
 
 
@@ -294,10 +294,10 @@ def test_evaluate_many_equals_each_output_alone_on_real_frames(alexnet_home):
     gt = open_sequence(root / "GT" / "walk")
     outs = {m: open_sequence(root / m / "walk") for m in ("DUF-16L", "DUF-52L")}
     calls = []
-    many = evaluate_many(gt, outs, device="cpu", progress=calls.append)
+    many = evaluate_many(outs, gt, device="cpu", progress=calls.append)
     assert sum(calls) == 2 * (len(gt) - 4)  # progress counts outputs scored per frame
     for m, seq in outs.items():
-        alone = _rows(evaluate_sequence(gt, seq, device="cpu"))
+        alone = _rows(evaluate_sequence(seq, gt, device="cpu"))
         together = _rows(many[m])
         assert together.keys() == alone.keys()
         for k, v in alone.items():
@@ -314,9 +314,9 @@ def test_evaluate_many_with_crop_both_keeps_a_gt_per_size(rng, alexnet_home):
     big = [np.pad(o, ((0, 4), (0, 8), (0, 0)), mode="edge") for o, _ in pairs]  # larger: cut to GT
     small = [o[:72, :104] for o, _ in pairs]  # smaller: GT cut to it under crop-both
     proto = get_protocol("tecogan", size_rule="crop-both")
-    many = evaluate_many(gt, {"big": big, "small": small}, protocol=proto, device="cpu")
+    many = evaluate_many({"big": big, "small": small}, gt, protocol=proto, device="cpu")
     for key, out in (("big", big), ("small", small)):
-        alone = _rows(evaluate_sequence(gt, out, protocol=proto, device="cpu"))
+        alone = _rows(evaluate_sequence(out, gt, protocol=proto, device="cpu"))
         assert _rows(many[key]).keys() == alone.keys()
         for k, v in alone.items():
             assert _rows(many[key])[k] == pytest.approx(v, rel=0, abs=1e-6 if k[1] == "tlp" else 1e-9), (key, k)
@@ -327,6 +327,6 @@ def test_evaluate_many_errors():
 
     frames = [np.zeros((64, 64, 3), np.uint8)] * 6
     with pytest.raises(InputError, match="^no output sequence to score$"):
-        evaluate_many(frames, {})
+        evaluate_many({}, frames)
     with pytest.raises(InputError, match="GT has 6 frames but the output has 5"):
-        evaluate_many(frames, {"a": frames, "b": frames[:5]}, metrics=["psnr"])
+        evaluate_many({"a": frames, "b": frames[:5]}, frames, metrics=["psnr"])

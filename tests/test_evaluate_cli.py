@@ -378,7 +378,7 @@ def test_nan_is_rejected_by_the_library():
     frames = [np.zeros((64, 64, 3)) for _ in range(5)]
     frames[2][0, 0, 0] = math.nan
     with pytest.raises(InputError, match=r"^gt frame 2: contains NaN or inf values$"):
-        vsrbench.evaluate.evaluate_sequence(frames, [np.zeros((64, 64, 3))] * 5, metrics=["psnr"], name="gt")
+        vsrbench.evaluate.evaluate_sequence([np.zeros((64, 64, 3))] * 5, frames, metrics=["psnr"], name="gt")
 
 
 def test_out_that_is_a_file_is_one_line(data, capsys):

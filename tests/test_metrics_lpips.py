@@ -94,8 +94,8 @@ def test_missing_backbone_is_one_readable_error(rng):
 def test_without_backbone_the_other_metrics_still_work(rng):
     out, gt = synthetic_pair(rng, n=6)
     with pytest.raises(WeightsError, match="alexnet-owt-7be5be79.pth"):
-        evaluate_sequence(list(gt), list(out), device="cpu")
-    scores = evaluate_sequence(list(gt), list(out), metrics=["psnr", "ssim", "tof"], device="cpu")
+        evaluate_sequence(list(out), list(gt), device="cpu")
+    scores = evaluate_sequence(list(out), list(gt), metrics=["psnr", "ssim", "tof"], device="cpu")
     assert {m for _, m, _ in scores.rows} == {"psnr", "ssim", "tof"}
     assert [f for f, m, _ in scores.rows if m == "tof"] == [3]
 
@@ -106,10 +106,10 @@ def test_explicit_backbone_path(tmp_path, alexnet_home, monkeypatch, rng):
     folder = alexnet_home / "hub" / "checkpoints"
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))
     assert not lpips_available()
-    assert lpips(out, gt, backbone_weights=folder) == want  # a folder holding the file
-    assert lpips(out, gt, backbone_weights=folder / "alexnet-owt-7be5be79.pth") == want  # the file itself
+    assert lpips(out, gt, lpips_weights=folder) == want  # a folder holding the file
+    assert lpips(out, gt, lpips_weights=folder / "alexnet-owt-7be5be79.pth") == want  # the file itself
     with pytest.raises(WeightsError) as e:
-        lpips(out, gt, backbone_weights=tmp_path / "nope.pth")
+        lpips(out, gt, lpips_weights=tmp_path / "nope.pth")
     assert str(e.value) == (f"weights file 'alexnet-owt-7be5be79.pth' not found at the given path "
                             f"'{tmp_path / 'nope.pth'}'; the authors publish it at "
                             "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth (torchvision's ImageNet "
@@ -124,11 +124,11 @@ def test_corrupt_or_foreign_backbone_file(tmp_path, rng, monkeypatch):
     bad = tmp_path / "corrupt.pth"
     bad.write_bytes(b"not a torch file")
     with pytest.raises(WeightsError, match=r"^cannot read weights file '.*corrupt\.pth': "):
-        lpips(out, gt, backbone_weights=bad)
+        lpips(out, gt, lpips_weights=bad)
     foreign = tmp_path / "foreign.pth"
     torch.save({"conv.weight": torch.zeros(1)}, foreign)
     with pytest.raises(WeightsError) as e:
-        lpips(out, gt, backbone_weights=foreign)
+        lpips(out, gt, lpips_weights=foreign)
     assert str(e.value) == f"'{foreign}' is not a torchvision alex checkpoint: missing features.0.weight"
 
 

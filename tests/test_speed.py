@@ -39,7 +39,7 @@ def calendar():
 
 def one_pass(gt, out) -> list:
     """vsrbench's pipeline: rows (frame, metric, value)."""
-    return evaluate_sequence(gt, out, device="cpu").rows
+    return evaluate_sequence(out, gt, device="cpu").rows
 
 
 def straightforward(gt, out) -> list:
@@ -117,7 +117,7 @@ def two_outputs(calendar):
 def one_pass_many(gt, outs) -> list[list]:
     from vsrbench.evaluate import evaluate_many
 
-    scores = evaluate_many(gt, dict(enumerate(outs)), device="cpu")
+    scores = evaluate_many(dict(enumerate(outs)), gt, device="cpu")
     return [scores[k].rows for k in range(len(outs))]
 
 

@@ -99,10 +99,10 @@ def test_evaluate_sequence_warns_once_per_sequence_when_the_output_is_cut(rng):
     big = [cv2.resize(f, (2 * W, 2 * H), interpolation=cv2.INTER_NEAREST) for f in gt]
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        scores = evaluate_sequence(gt, big, metrics=["psnr", "ssim"], device="cpu", name="calendar")
+        scores = evaluate_sequence(big, gt, metrics=["psnr", "ssim"], device="cpu", name="calendar")
     assert vsrbench_warnings(rec) == [f"sequence 'calendar': {SIZE_NOTE}"]
     # the rule itself is kept: the top-left corner is scored
-    want = evaluate_sequence(gt, [b[:H, :W] for b in big], metrics=["psnr"], device="cpu").values("psnr")
+    want = evaluate_sequence([b[:H, :W] for b in big], gt, metrics=["psnr"], device="cpu").values("psnr")
     np.testing.assert_allclose(scores.values("psnr"), want, rtol=0, atol=1e-9)
 
 
@@ -111,7 +111,7 @@ def test_evaluate_many_names_the_method_whose_output_is_cut(rng):
     big = [cv2.resize(f, (2 * W, 2 * H)) for f in gt]
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        evaluate_many(gt, {"ok": gt, "x2": big}, metrics=["psnr"], device="cpu", name="walk")
+        evaluate_many({"ok": gt, "x2": big}, gt, metrics=["psnr"], device="cpu", name="walk")
     assert vsrbench_warnings(rec) == [f"sequence 'walk', method 'x2': {SIZE_NOTE}"]
 
 
@@ -178,7 +178,7 @@ def test_stored_layout_is_noted_once_per_sequence_and_numbers_unchanged(tmp_path
     out = _gray_rgba_16(rng, tmp_path / "out", kind, frames)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        got = evaluate_sequence(open_sequence(gt), open_sequence(out), metrics=["psnr"], device="cpu", name="x")
+        got = evaluate_sequence(open_sequence(out), open_sequence(gt), metrics=["psnr"], device="cpu", name="x")
     assert vsrbench_warnings(rec) == [f"sequence 'x': {note}"]
     # the decoding (cv2.imread IMREAD_COLOR) is unchanged
     for p in sorted(out.iterdir()):
@@ -192,7 +192,7 @@ def test_gt_layout_is_noted_as_gt(tmp_path, rng):
     gt = _gray_rgba_16(rng, tmp_path / "gt", "gray", frames)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        evaluate_sequence(open_sequence(gt), frames, metrics=["psnr"], device="cpu", name="x")
+        evaluate_sequence(frames, open_sequence(gt), metrics=["psnr"], device="cpu", name="x")
     assert vsrbench_warnings(rec) == ["sequence 'x': GT frames are grayscale (1 channel); scored as RGB with R=G=B"]
 
 
@@ -211,7 +211,7 @@ def test_video_as_pred_is_noted_with_its_codec(tmp_path, rng):
     vw.release()
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        evaluate_sequence(frames, open_sequence(path), metrics=["psnr"], device="cpu", name="calendar")
+        evaluate_sequence(open_sequence(path), frames, metrics=["psnr"], device="cpu", name="calendar")
     assert vsrbench_warnings(rec) == [
         "sequence 'calendar': output frames are decoded from video 'calendar.avi' (codec MJPG, .avi); lossy video "
         "frames include the compression loss, which the scores then include (use PNG frames to score the frames "
@@ -516,9 +516,9 @@ def test_psnr_and_ssim_refuse_float_frames_on_the_255_scale(rng):
 def test_evaluate_sequence_refuses_float_frames_on_the_255_scale(rng):
     gt = smooth_frames(rng)
     with pytest.raises(InputError) as e:
-        evaluate_sequence(gt, [f.astype(np.float64) for f in gt], metrics=["psnr"], device="cpu", name="walk")
+        evaluate_sequence([f.astype(np.float64) for f in gt], gt, metrics=["psnr"], device="cpu", name="walk")
     assert str(e.value).startswith(f"walk frame 0: float values reach {gt[0].max()}, but float frames are read as [0, 1]")
-    got = evaluate_sequence(gt, [f / 255.0 for f in gt], metrics=["psnr"], device="cpu", name="walk")
+    got = evaluate_sequence([f / 255.0 for f in gt], gt, metrics=["psnr"], device="cpu", name="walk")
     assert got.values("psnr").tolist() == [float("inf")]
 
 

@@ -79,7 +79,7 @@ def test_a_backbone_with_the_right_name_but_other_content_is_refused(tmp_path, c
     # an explicit file under another name must hold the published content too
     other = random_alex(tmp_path / "my_alexnet.pth", seed=1)
     with pytest.raises(WeightsError) as e:
-        lpips(a, b, backbone_weights=other)
+        lpips(a, b, lpips_weights=other)
     assert str(e.value) == mismatch_message(other)
     # the evaluate command stops before any work, with the one line (and its usual hint)
     gt, pred = tmp_path / "GT", tmp_path / "PRED"
@@ -101,14 +101,14 @@ def test_the_published_content_is_accepted_and_recorded(tmp_path, monkeypatch):
     monkeypatch.setitem(lpips_mod.BACKBONE_FILES, "alex", published)
     record = backbone_record("alex", path)
     assert record == {"path": str(path), "sha256": sha(path), "verified": True, "published_file": published}
-    assert lpips(frames(1)[0], frames(2)[0], backbone_weights=path) > 0
+    assert lpips(frames(1)[0], frames(2)[0], lpips_weights=path) > 0
 
 
 def test_a_deliberate_unpublished_backbone_is_accepted_and_recorded_unverified(tmp_path, monkeypatch):
     path = random_alex(tmp_path / ALEX)
     monkeypatch.setenv("VSRBENCH_UNVERIFIED_WEIGHTS", "1")
     assert backbone_record("alex", path)["verified"] is False
-    assert lpips(frames(1)[0], frames(2)[0], backbone_weights=path) > 0
+    assert lpips(frames(1)[0], frames(2)[0], lpips_weights=path) > 0
     monkeypatch.delenv("VSRBENCH_UNVERIFIED_WEIGHTS")
     with pytest.raises(WeightsError, match="not torchvision's published file"):
         backbone_record("alex", path)

@@ -80,8 +80,8 @@ def _u8_hwc(t: torch.Tensor) -> np.ndarray:
 
 
 def evaluate_sequence(
-    gt,
     pred,
+    gt,
     *,
     protocol: "str | Protocol" = "tecogan",
     metrics: Sequence[str] | None = None,
@@ -91,18 +91,18 @@ def evaluate_sequence(
     workers: int | None = None,
     name: str | None = None,
 ) -> SequenceScores:
-    """Score one output sequence against its ground truth.
+    """Score one output sequence against its ground truth: ``(pred, gt)``, like every metric.
 
-    ``gt`` / ``pred`` are :class:`~vsrbench.io.FrameSequence` objects or lists of frames
+    ``pred`` / ``gt`` are :class:`~vsrbench.io.FrameSequence` objects or lists of frames
     (RGB uint8 (H, W, 3), or float in [0, 1]). ``progress(n)`` is called after each frame.
     """
-    return evaluate_many(gt, {"": pred}, protocol=protocol, metrics=metrics, device=device,
+    return evaluate_many({"": pred}, gt, protocol=protocol, metrics=metrics, device=device,
                          lpips_weights=lpips_weights, progress=progress, workers=workers, name=name)[""]
 
 
 def evaluate_many(
-    gt,
     preds: Mapping[str, object],
+    gt,
     *,
     protocol: "str | Protocol" = "tecogan",
     metrics: Sequence[str] | None = None,
@@ -119,6 +119,9 @@ def evaluate_many(
     frame for all outputs. ``progress(n)`` is called after each frame with the number of
     outputs scored on it.
     """
+    if not isinstance(preds, Mapping) or isinstance(gt, Mapping):
+        raise InputError("evaluate_many(preds, gt): preds must be a mapping {method: frames} and gt one sequence "
+                         f"(got {type(preds).__name__} and {type(gt).__name__}); the order is (pred, gt), like every metric")
     proto = get_protocol(protocol)
     metrics = check_metrics(metrics or proto.default_metrics)
     if not preds:

@@ -3,7 +3,7 @@
 Installed with vsrbench (entry point ``pytest11``), so any project's test suite can write::
 
     def test_my_model_is_stable(vsrbench_baseline, tmp_path):
-        scores = evaluate_sequence(gt, my_model(lr), protocol="tecogan", metrics=["psnr", "ssim"])
+        scores = evaluate_sequence(my_model(lr), gt, protocol="tecogan", metrics=["psnr", "ssim"])
         vsrbench_baseline(scores, "baselines/my_model.json", tol={"psnr": 0.01})
 
 The path is relative to the test file's folder. ``pytest --vsrbench-update-baselines`` writes

@@ -351,7 +351,7 @@ class _Runner:
         def run(subset: dict[str, FrameSequence]) -> dict:
             total = max(len(gt) - 2 * self.protocol.cut_frames, 0) * len(subset)
             with self.steps(total, f"scoring {gt.name} ({', '.join(subset)})") as steps:
-                return evaluate_many(gt, subset, protocol=self.protocol, metrics=metrics, device=self.device,
+                return evaluate_many(subset, gt, protocol=self.protocol, metrics=metrics, device=self.device,
                                      lpips_weights=self.bench.lpips_weights, name=gt.name, progress=steps.update)
 
         try:

@@ -74,11 +74,11 @@ def time_pipelines(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssi
     from vsrbench.reference import reference_evaluate
 
     outs = list(preds)
-    model = get_lpips(backbone_weights=lpips_weights, device="cpu") if set(metrics) & {"lpips", "tlp"} else None
+    model = get_lpips(lpips_weights=lpips_weights, device="cpu") if set(metrics) & {"lpips", "tlp"} else None
     fast_t, ref_t = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fast = evaluate_many(gt, dict(enumerate(outs)), metrics=metrics, device="cpu", lpips_weights=lpips_weights)
+        fast = evaluate_many(dict(enumerate(outs)), gt, metrics=metrics, device="cpu", lpips_weights=lpips_weights)
         fast_t.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         ref = [reference_evaluate(gt, out, metrics=metrics, lpips_fn=model) for out in outs]

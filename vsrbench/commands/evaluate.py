@@ -80,7 +80,7 @@ def run(args) -> int:
               "device": str(device), "vsrbench_version": __version__, "weights": weights}
     with Progress(total, "evaluate") as prog:
         for g, p in todo:
-            scores = evaluate_sequence(g, p, protocol=proto, metrics=metrics, device=device,
+            scores = evaluate_sequence(p, g, protocol=proto, metrics=metrics, device=device,
                                        lpips_weights=args.lpips_weights, progress=prog.update, name=g.name)
             acc.update(g.name, scores.rows)
             frame_names[g.name] = dict(enumerate(scores.frame_names))

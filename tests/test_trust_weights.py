@@ -264,7 +264,6 @@ def test_model(monkeypatch, server):
 
 
 def test_download_verifies_and_prints_where_the_file_went(test_model, server, capsys, monkeypatch):
-    monkeypatch.setenv("VSRBENCH_PROGRESS", "1")
     assert main(["weights", "download", "test-dl"]) == 0
     out, err = capsys.readouterr()
     assert out == f"{test_model}\n"
@@ -297,14 +296,14 @@ def test_a_server_without_range_support_restarts_the_file(test_model, server):
 
 def test_progress_reports_megabytes_rate_and_eta(test_model, server, capsys, monkeypatch):
     server.pace_s = 0.12  # about 1.2 s in all: at least one progress line (at most one per 0.5 s)
-    monkeypatch.setenv("VSRBENCH_PROGRESS", "1")
+    monkeypatch.setenv("VSRBENCH_PROGRESS_INTERVAL", "0.5")
     assert main(["weights", "download", "test-dl"]) == 0
     lines = capsys.readouterr().err.splitlines()
     progress = [x for x in lines if "ETA" in x]
     assert 1 <= len(progress) <= 3, lines
     assert re.fullmatch(r"test-ckpt\.pth: 0\.\d/0\.3 MB \(\d+%\), \d+\.\d MB/s, ETA \d+:\d\d", progress[0])
     assert re.fullmatch(r"test-ckpt\.pth: 0\.3 MB \(0\.3 MB downloaded in \d+\.\d s, \d+\.\d MB/s\)", lines[-1])
-    monkeypatch.delenv("VSRBENCH_PROGRESS")  # off a terminal: only the first and the last line
+    monkeypatch.setenv("VSRBENCH_PROGRESS", "0")  # progress off: only the first and the last line
     (test_model).unlink()
     assert main(["weights", "download", "test-dl"]) == 0
     assert len(capsys.readouterr().err.splitlines()) == 2

@@ -30,7 +30,7 @@ from typing import Callable, TextIO
 
 from tqdm import tqdm
 
-__all__ = ["Progress", "LineSink", "progress_enabled", "line_interval"]
+__all__ = ["Progress", "LineSink", "progress_enabled", "line_interval", "is_terminal"]
 
 #: Seconds between two plain progress lines off a terminal (``VSRBENCH_PROGRESS_INTERVAL``).
 LINE_INTERVAL_S = 5.0
@@ -60,7 +60,7 @@ def line_interval() -> float:
     return value
 
 
-def _is_tty(stream: object) -> bool:
+def is_terminal(stream: object) -> bool:
     """A terminal a bar can be drawn on (one that reports 0 columns, as some CI ptys do, gets lines)."""
     isatty = getattr(stream, "isatty", None)
     try:
@@ -141,7 +141,7 @@ class Progress:
         self.stream = sys.stderr if stream is None else stream
         self.enabled = progress_enabled(self.stream) if enabled is None else enabled
         self.summary = summary
-        self.tty = _is_tty(self.stream)
+        self.tty = is_terminal(self.stream)
         self.done = self.skipped = 0
         self.start = time.monotonic()
         self._closed = False

@@ -188,8 +188,9 @@ def download(url: str, dest: str | os.PathLike, *, published_name: str | None = 
     resumed (HTTP ``Range``). The file is checked against ``sha256`` (or the prefix in
     ``published_name``, see :func:`check_published`) and only then renamed to ``dest``; a
     mismatch deletes the ``.part`` and raises :class:`WeightsError`. Progress (MB, MB/s, ETA)
-    goes to ``stream`` (stderr) when it is a terminal or ``VSRBENCH_PROGRESS=1``; a closing
-    line is always written. Standard library only (urllib).
+    goes to ``stream`` (stderr) by the rule of :mod:`vsrbench.core.progress`: every 0.5 s on a
+    terminal, every ``VSRBENCH_PROGRESS_INTERVAL`` seconds (default 5) elsewhere, never with
+    ``VSRBENCH_PROGRESS=0``; a closing line is always written. Standard library only (urllib).
     """
     import http.client
     import urllib.error
@@ -225,7 +226,7 @@ def download(url: str, dest: str | os.PathLike, *, published_name: str | None = 
             size = f"{total / 1e6:.1f} MB" if total is not None else "size unknown"
             stream.write(f"{dest.name}: downloading {url} ({size}"
                          + (f", resuming at {start / 1e6:.1f} MB)\n" if resumed else ")\n"))
-            last = t0
+            last, every = t0, _progress_interval(stream)
             try:
                 with open(part, "ab" if resumed else "wb") as f:
                     while True:
@@ -235,7 +236,7 @@ def download(url: str, dest: str | os.PathLike, *, published_name: str | None = 
                         f.write(block)
                         done += len(block)
                         now = time.monotonic()
-                        if now - last >= 0.5:
+                        if every is not None and now - last >= every:
                             last = now
                             _progress_line(stream, dest.name, start + done, total, done, now - t0)
             except (OSError, http.client.HTTPException) as e:
@@ -282,9 +283,16 @@ def _net_reason(e: BaseException) -> str:
     return " ".join(text.split()) or type(reason).__name__
 
 
+def _progress_interval(stream) -> float | None:
+    """Seconds between two download progress lines (None: none), as for every other long step."""
+    from vsrbench.core.progress import TTY_INTERVAL_S, is_terminal, line_interval, progress_enabled
+
+    if not progress_enabled(stream):
+        return None
+    return TTY_INTERVAL_S if is_terminal(stream) else line_interval()
+
+
 def _progress_line(stream, name: str, have: int, total: int | None, done: int, secs: float) -> None:
-    if os.environ.get("VSRBENCH_PROGRESS") != "1" and not (getattr(stream, "isatty", None) and stream.isatty()):
-        return
     rate = done / max(secs, 1e-9)
     if total:
         eta = (total - have) / rate if rate > 0 else float("inf")

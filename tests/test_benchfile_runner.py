@@ -678,3 +678,13 @@ def test_a_results_path_that_is_a_file_is_one_line(tmp_path, data, capsys):
     assert capsys.readouterr().err == (f"vsrbench run: error: results folder {str(tmp_path / 'notes.txt')!r} is a "
                                        "file, not a folder\n")
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_an_output_equal_to_gt_logs_psnr_inf_not_nan(tmp_path, data):
+    """PSNR of identical frames is +inf and means leave it out; the log line says so instead of 'nan'."""
+    body = BASE + '[methods.Copy]\noutputs = { syn = "data/GT" }\n'
+    lines: list[str] = []
+    run_benchmark(write_bench(tmp_path, body), tmp_path / "res", device="cpu", progress=lines.append)
+    copy = [x for x in lines if " Copy syn/s0: " in x]
+    assert len(copy) == 1 and "psnr=inf (identical frames) (6 frames;" in copy[0], lines
+    assert not any("psnr=nan" in x for x in lines)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import math
 import os
 import platform
 import shlex
@@ -315,7 +316,7 @@ class _Runner:
             ))
             summary.scored.append(key)
             seq_means = scores[name].means
-            means = " ".join(f"{m}={seq_means[m]:.4g}" for m in need if m in seq_means)
+            means = " ".join(f"{m}={_shown_mean(seq_means[m], scores[name].values(m))}" for m in need if m in seq_means)
             self.say(f"{label}: {means} ({len(gt)} frames; outputs {made[name]:.1f} s, scoring {scoring:.1f} s"
                      f"{together}; run {self.bar.eta() if self.bar else 'ETA ?'})")
 
@@ -603,6 +604,15 @@ def _publish_folder(final: Path, fill: Callable[[Path], Any]) -> None:
 def _last_line(log: Path) -> str:
     lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
     return lines[-1][:200] if len(lines) > 1 else "(no output)"
+
+
+
+def _shown_mean(mean: float, values: np.ndarray) -> str:
+    """A sequence mean for the log line: ``inf`` (not ``nan``) when every value is +inf, i.e. the
+    output equals GT on every frame (PSNR); means leave non-finite values out."""
+    if math.isnan(mean) and values.size and bool(np.all(np.isposinf(values))):
+        return "inf (identical frames)"
+    return f"{mean:.4g}"
 
 
 __all__ = ["run_benchmark", "RunSummary", "library_versions", "import_callable"]

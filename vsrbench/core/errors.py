@@ -98,7 +98,7 @@ def os_error(e: OSError, action: str, path: "str | os.PathLike", hint: str = "")
 class Registry(dict):
     """A name -> object mapping that refuses duplicates and answers typos.
 
-    >>> r = Registry("metric"); r.register("psnr", 1)
+    >>> r = Registry("metric"); _ = r.register("psnr", 1)
     >>> r["psnr"]
     1
     """

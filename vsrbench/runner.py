@@ -51,7 +51,7 @@ from vsrbench.io import (
     FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
 from vsrbench.store import LOCKS_DIR, ProcessLock, ResultsStore, SequenceResult, run_claim
-from vsrbench.core.weights import sha256sum
+from vsrbench.core.weights import sha256_cached, sha256sum
 
 Key = tuple[str, str, str]  # (method, dataset, sequence)
 LIBRARIES = {  # label -> distribution names to try
@@ -157,6 +157,7 @@ class _Runner:
         # runs.weights: method name -> {"path", "sha256"} of its model weights, and "lpips:backbone" /
         # "lpips:linear" -> the LPIPS files the scores used (":" is never in a method name)
         self.weights: dict[str, dict[str, str | None]] = {}
+        self._record_weights: Callable[[], None] | None = None  # writes self.weights into this run's record
         self._datasets: dict[Path, dict[str, FrameSequence]] = {}
 
     def run(self) -> RunSummary:
@@ -170,14 +171,18 @@ class _Runner:
         with claim, ResultsStore(self.results_dir) as store:
             for old_run, who in store.mark_stale_runs():
                 self.say(f"note: run {old_run} ({who}) ended without finishing; marked interrupted")
+            self.check_weights(store)
             run_id = store.start_run({**self.run_record(), **process})
             summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
+            # recorded as soon as known: a run killed before its end still says what its rows were made with
+            self._record_weights = lambda: store.record_weights(run_id, self.weights)
             try:
                 if set(self.bench.metrics) & {"lpips", "tlp"}:  # the LPIPS files (path, sha256) every score uses
                     from vsrbench.metrics.lpips import lpips_weights_record
 
                     self.weights.update(lpips_weights_record(self.protocol.lpips_net, self.protocol.lpips_version,
                                                              self.bench.lpips_weights))
+                    self._record_weights()
                 tasks = self.bench.tasks()
                 groups: dict[tuple[str, str], list] = {}  # every method of one sequence, scored together
                 for dataset, method, seq in tasks:
@@ -248,6 +253,68 @@ class _Runner:
         merged = {kind: {**stored.get(kind, {}), **{n: _merge_outputs(stored.get(kind, {}).get(n), d)
                                                      for n, d in current[kind].items()}} for kind in current}
         atomic_write_text(path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
+
+    def check_weights(self, store: ResultsStore) -> None:
+        """Refuse weights files whose content differs from those the stored results were made with.
+
+        Paths are definitions (:meth:`check_definitions`); this compares contents (sha256) with
+        the ``runs.weights`` of the earlier runs, which would otherwise be reused or mixed silently:
+
+        - LPIPS/tLP of this protocol and metric version stored in the folder (any method) were
+          computed by runs whose LPIPS backbone or linear-layer file had another sha256;
+        - a ``model`` method whose ``weights`` file has another sha256 than the one an earlier run
+          recorded for it, while outputs or scores of that method are stored.
+
+        Runs that recorded no sha256 (older stores) are not compared. Nothing is written before.
+        """
+        from vsrbench.core.errors import WeightsError
+
+        recorded = store.weights_of_runs()
+        where = f"{str(self.results_dir)!r}"
+        lp = [m for m in ("lpips", "tlp") if m in self.bench.metrics]
+        if lp and recorded:
+            from vsrbench.metrics.lpips import lpips_weights_record
+
+            try:
+                current = lpips_weights_record(self.protocol.lpips_net, self.protocol.lpips_version,
+                                               self.bench.lpips_weights)
+            except WeightsError:
+                current = None  # the run stops with this one-line error (recorded as a failed run)
+            marks = store.query(
+                "SELECT DISTINCT metric, run_id FROM completed WHERE protocol_hash = ? AND ("
+                + " OR ".join("(metric = ? AND metric_version = ?)" for _ in lp) + ") ORDER BY run_id",
+                [self.protocol.hash, *[x for m in lp for x in (m, self.versions[m])]])
+            for key, label in (("lpips:backbone", "LPIPS backbone"), ("lpips:linear", "LPIPS linear-layer file")):
+                for run_id in dict.fromkeys(r for _, r in marks):
+                    old = recorded.get(int(run_id), {}).get(key) or {}
+                    new = (current or {}).get(key) or {}
+                    if old.get("sha256") and new.get("sha256") and old["sha256"] != new["sha256"]:
+                        metrics = sorted({m for m, r in marks if r == run_id}, key=lp.index)
+                        raise InputError(
+                            f"{'/'.join(metrics)} scores stored in {where} were computed (run {run_id}) with "
+                            f"{label} sha256 {old['sha256'][:12]} ({old.get('path')!r}), this run's "
+                            f"{new.get('path')!r} has sha256 {new['sha256'][:12]}: scores of two files must not be "
+                            f"mixed; use the same file again, or another --out (or move {where} away) to score "
+                            "everything with the new one")
+        for method in self.bench.methods.values():
+            if method.kind != "model" or method.weights is None or not Path(method.weights).is_file():
+                continue
+            olds = [(r, w[method.name]) for r, w in sorted(recorded.items())
+                    if isinstance(w.get(method.name), dict) and w[method.name].get("sha256")]
+            if not olds:
+                continue
+            new = sha256_cached(method.weights)
+            changed = [(r, w) for r, w in olds if w["sha256"] != new]
+            outputs = (self.results_dir / "outputs" / method.name).glob("*/*")  # dataset/sequence folders
+            stored = (any(not p.name.startswith(".") for p in outputs)
+                      or store.query("SELECT 1 FROM completed WHERE method = ? LIMIT 1", [method.name]))
+            if changed and stored:
+                run_id, old = changed[0]
+                raise InputError(
+                    f"method {method.name!r}: its outputs and scores stored in {where} were made (run {run_id}) "
+                    f"with weights sha256 {old['sha256'][:12]}, but {str(method.weights)!r} now has sha256 "
+                    f"{new[:12]}; restore that file, or give the method a new name, or use another --out "
+                    f"(or move {where} away) to run it with the new file")
 
     def run_record(self) -> dict[str, Any]:
         return {
@@ -491,6 +558,8 @@ class _Runner:
                 raise SequenceSkipped(self.broken[method.name]) from None
             self.models[method.name] = model
             self.weights[method.name] = _weights_record(method, model)
+            if self._record_weights is not None:
+                self._record_weights()
         return self.models[method.name]
 
     def callable_for(self, method: MethodDef) -> Callable:

@@ -412,6 +412,26 @@ class ResultsStore:
                 c.execute("UPDATE runs SET weights = ? WHERE run_id = ?", (json.dumps(dict(weights), sort_keys=True), run_id))
             c.execute("UPDATE runs SET finished = ?, status = ? WHERE run_id = ?", (now_iso(), status, run_id))
 
+    def record_weights(self, run_id: int, weights: Mapping[str, Any]) -> None:
+        """Record the weights files a still running run uses (as soon as it knows them), so that a
+        run killed before :meth:`finish_run` still says which files its stored rows were made with."""
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET weights = ? WHERE run_id = ?",
+                      (json.dumps(dict(weights), sort_keys=True), run_id))
+
+    def weights_of_runs(self) -> dict[int, dict[str, Any]]:
+        """``run_id -> runs.weights`` (decoded) of every run that recorded weights files."""
+        out = {}
+        for run_id, text in self.query("SELECT run_id, weights FROM runs WHERE weights IS NOT NULL "
+                                       "AND weights != '{}'"):
+            try:
+                record = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                out[int(run_id)] = record
+        return out
+
     # ------------------------------------------------------------------ results
 
     def completed(self, protocol_hash: str, *, method: str | None = None, dataset: str | None = None,

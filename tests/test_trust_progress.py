@@ -211,7 +211,7 @@ def test_run_shows_sequences_done_with_eta_and_each_methods_own_time(tmp_path, c
     cap = capsys.readouterr()
     assert progress_lines(cap.err, "run", 4, "sequences") == [1, 2, 3, 4]
     done = [line for line in cap.err.splitlines() if line.startswith("[")]
-    pat = re.compile(r"\[(\d)/4\] (\w+) syn/(s\d): psnr=\S+ \(4 frames; outputs (\d+\.\d) s, "
+    pat = re.compile(r"\[(\d)/4\] (\w+) syn/(s\d): psnr=(?:[\d.]+|inf \(identical frames\)) \(4 frames; outputs (\d+\.\d) s, "
                      r"scoring \d+\.\d s for 2 methods together; run ETA (\d\d:\d\d)\)")
     seen = {}
     for line in done:

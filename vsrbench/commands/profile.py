@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from vsrbench.io import open_sequence
-    from vsrbench.metrics.spatial import size_rule_note
+    from vsrbench.metrics._kernels import size_rule_note
     from vsrbench.metrics.profile import default_profile_row, temporal_profile
     from vsrbench.plots import method_colors, plot_profiles, save_figure
 

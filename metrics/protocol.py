@@ -48,6 +48,9 @@ class Protocol:
         lpips_net / lpips_version: the LPIPS backbone and version (v0.1 = learned linear layers).
         flow: optical flow used by tOF; ``flow_params`` its parameters.
         tlp_scale: tLP is reported multiplied by this (TecoGAN: 100, column ``tLP100``).
+        frames_scored: ``"all"`` (every frame but ``cut_frames`` at each end) or ``"center"``
+            (only the centre frame of each clip, index ``n // 2``, e.g. ``im4`` of a Vimeo-90K
+            septuplet, as BasicSR's ``center_frame_only``; temporal metrics are not defined then).
         average: the average tables show by default (``"seq_avg"`` or ``"frame_avg"``).
         default_metrics: what ``evaluate`` computes when no metric is named.
     """
@@ -66,6 +69,7 @@ class Protocol:
     flow: str = "farneback"
     flow_params: tuple = FARNEBACK_TECOGAN
     tlp_scale: float = 100.0
+    frames_scored: str = "all"
     average: str = "seq_avg"
     default_metrics: tuple = ("psnr", "ssim", "lpips", "tof", "tlp")
 
@@ -80,6 +84,7 @@ class Protocol:
         "lpips_version": ("0.1",),
         "flow": ("farneback",),
         "average": ("seq_avg", "frame_avg"),
+        "frames_scored": ("all", "center"),
     }
 
     def __post_init__(self):
@@ -94,6 +99,13 @@ class Protocol:
             raise InputError(f"protocol field flow_params: expected {len(FARNEBACK_TECOGAN)} values (pyr_scale, levels, "
                              f"winsize, iterations, poly_n, poly_sigma, flags), got {len(self.flow_params)}")
 
+    def scored_frames(self, n: int) -> list[int]:
+        """Indices of the frames spatial metrics score in a clip of ``n`` frames."""
+        if self.frames_scored == "center":
+            return [n // 2] if n else []
+        cut = int(self.cut_frames)
+        return list(range(cut, n - cut))
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["flow_params"] = list(self.flow_params)
@@ -107,10 +119,16 @@ class Protocol:
         d = self.to_dict()
         for key in _NOT_HASHED:
             d.pop(key)
+        for key, default in _HASHED_UNLESS_DEFAULT.items():  # fields added later: old hashes stay valid
+            if d[key] == default:
+                d.pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
 
 _NOT_HASHED = ("name", "average", "default_metrics")  # fields that change no number
+#: Fields added after results were first stored: hashed only when they differ from this value, so a
+#: protocol that does not use them keeps the hash its stored results carry (tecogan: 4af09ddd6ed8).
+_HASHED_UNLESS_DEFAULT = {"frames_scored": "all"}
 
 PROTOCOLS: Registry = Registry("protocol")
 PROTOCOLS.register("tecogan", Protocol(name="tecogan"))

@@ -56,7 +56,10 @@ def _stack(frames, idx, what: str) -> torch.Tensor:
     return torch.cat([t for _, t in items])
 
 
-def _check_lengths(pred, gt, need: int, metric: str):
+def _check_lengths(pred, gt, need: int, metric: str, proto: Protocol | None = None):
+    if proto is not None and proto.frames_scored == "center":
+        raise InputError(f"{metric} is a temporal metric: it is not defined when only the centre frame is scored "
+                         f"(protocol {proto.name})")
     if len(pred) != len(gt):
         raise InputError(f"{metric}: {len(pred)} output frames but {len(gt)} GT frames")
     if len(pred) < need:
@@ -71,7 +74,7 @@ def tof(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **ove
     """
     proto = get_protocol(protocol, **overrides)
     cut = proto.cut_frames
-    _check_lengths(pred_frames, gt_frames, 2 * cut + 2, "tOF")
+    _check_lengths(pred_frames, gt_frames, 2 * cut + 2, "tOF", proto)
     p8, g8 = _sequence_u8(pred_frames, "pred"), _sequence_u8(gt_frames, "gt")
     out = []
     for t in range(cut + 1, len(g8) - cut):
@@ -93,7 +96,7 @@ def tlp(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", lpips
 
     proto = get_protocol(protocol, **overrides)
     cut = proto.cut_frames
-    _check_lengths(pred_frames, gt_frames, 2 * cut + 2, "tLP")
+    _check_lengths(pred_frames, gt_frames, 2 * cut + 2, "tLP", proto)
     idx = range(cut, len(gt_frames) - cut)
     p, g = prepare(_stack(pred_frames, idx, "pred"), _stack(gt_frames, idx, "gt"), proto)
     model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, p.device)

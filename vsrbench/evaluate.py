@@ -66,8 +66,16 @@ def check_lengths(gt: FrameSequence, pred: FrameSequence, protocol: Protocol, me
     """Frame counts must match, and be long enough for the protocol's cut and the metrics."""
     if len(gt) != len(pred):
         raise InputError(f"sequence {gt.name!r}: GT has {len(gt)} frames but the output has {len(pred)}")
+    temporal = [m for m in metrics if METRICS[m].temporal]
+    if protocol.frames_scored == "center":
+        if temporal:
+            raise InputError(f"{', '.join(temporal)}: temporal metrics are not defined when only the centre frame "
+                             f"is scored (protocol {protocol.name}); score them under another protocol")
+        if len(gt) < 1:
+            raise InputError(f"sequence {gt.name!r} has no frames")
+        return
     cut = protocol.cut_frames
-    need = 2 * cut + (2 if any(METRICS[m].temporal for m in metrics) else 1)
+    need = 2 * cut + (2 if temporal else 1)
     if len(gt) < need:
         which = "temporal metrics need" if need == 2 * cut + 2 else "scoring needs"
         raise InputError(f"sequence {gt.name!r} has {len(gt)} frames; {which} at least {need} "
@@ -177,8 +185,7 @@ class _Pass:
         self.size_noted: set = set()  # methods whose size-rule cut was warned about
 
     def run(self, progress) -> None:
-        cut, n = self.proto.cut_frames, len(self.gt_seq)
-        idx = list(range(cut, n - cut))
+        idx = self.proto.scored_frames(len(self.gt_seq))
         pending = {i: self.load(i) for i in idx[:2]}
         for k, t in enumerate(idx):
             frames = pending.pop(t).result()

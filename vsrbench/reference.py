@@ -55,7 +55,7 @@ def reference_evaluate(
     from skimage.metrics import structural_similarity
 
     proto = get_protocol(protocol)
-    if proto.crop != "center32" or proto.ssim != "uniform7":
+    if proto.crop != "center32" or proto.ssim != "uniform7" or proto.frames_scored != "all":
         raise InputError(f"the reference loop covers the tecogan protocol only, not {proto.name!r}")
     if set(metrics) & {"lpips", "tlp"} and lpips_fn is None:
         raise InputError("lpips/tlp need an lpips_fn")

@@ -1,0 +1,29 @@
+"""``vsrbench published``: the database of published results, with each number's source."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "published"
+HELP = "list published results (method, suite, degradation, metric, value, averaging, convention, source)"
+DESCRIPTION = (HELP + ". One row per number, from the database shipped with vsrbench (vsrbench/data/published.csv) "
+               "or --published-file; `vsrbench table RESULTS --published` puts them beside yours.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suite", help="only this suite (vid4, reds4, vimeo90k-t, udm10, spmcs, tos3)")
+    parser.add_argument("--method", help="only this method (as the source names it; case-insensitive)")
+    parser.add_argument("--metric", help="only this metric (psnr, ssim, lpips, tof, tlp)")
+    parser.add_argument("--format", choices=("text", "csv"), default="text",
+                        help="text (default: aligned, each row followed by its source) or csv (the database format)")
+    parser.add_argument("--published-file", metavar="CSV",
+                        help="read this file (same columns) instead of the database shipped with vsrbench")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.published import filter_rows, load_published, render_rows
+
+    rows = filter_rows(load_published(args.published_file), suite=args.suite, method=args.method,
+                       metric=args.metric.lower() if args.metric else None)
+    sys.stdout.write(render_rows(rows, args.format))
+    return 0

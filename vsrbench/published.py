@@ -1,0 +1,274 @@
+"""Published VSR results as data: one number per row, each with its convention and its source.
+
+The database ships with the package (``vsrbench/data/published.csv``); a user may keep their own
+file in the same format. Columns (a header line names them; ``#`` lines and blank lines are
+skipped; one row per line):
+
+``method``
+    as the source names it (``PyTorch TecoGAN``, ``BasicVSR++``); rows are never re-labelled.
+``suite``
+    a benchmark suite: ``vid4``, ``reds4``, ``vimeo90k-t``, ``udm10``, ``spmcs``, ``tos3``.
+``degradation``
+    ``BI`` or ``BD``, optionally followed by what the source says of the kernel in parentheses:
+    ``BD (sigma 1.6)`` (BasicVSR / mmagic), ``BD (sigma 1.5)`` (TecoGAN), ``BD (DUF authors' LR, bd-duf)``.
+``metric``
+    a vsrbench metric name: ``psnr``, ``ssim``, ``lpips``, ``tof``, ``tlp`` (``tlp`` on TecoGAN's ×100 scale).
+``value``
+    the number as printed (kept as text too, so ``0.8800`` keeps its digits).
+``sequence``
+    empty for a dataset-level number, else the clip (``calendar``) of a per-clip number.
+``averaging``
+    ``seq_avg`` (mean of clip means), ``frame_avg`` (mean over all frames) or ``unknown``.
+``convention``
+    a vsrbench protocol as it names itself (``tecogan``, ``basicsr-rgb``,
+    ``basicsr-y[frames_scored=center]``: a preset and its overridden fields), or a short
+    description (``not stated in the source``), which never matches a protocol.
+``source``
+    paper + table, or ``owner/repo:path``.
+``note`` (optional)
+    anything else the reader must know.
+
+:func:`load_published` validates every row and raises one :class:`~vsrbench.core.errors.InputError`
+naming ``file:line`` and the field at the first problem.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from vsrbench.core.errors import InputError, UnknownNameError, unknown_name_message
+
+DEFAULT_PATH = Path(__file__).with_name("data") / "published.csv"
+#: the suites when :mod:`vsrbench.suites` is not importable (the same names; a test pins them)
+SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")
+#: vsrbench's metric names (``vsrbench.metrics.METRICS``; a test pins them), kept here so that
+#: listing the database does not import torch
+METRIC_NAMES = ("psnr", "ssim", "lpips", "tof", "tlp")
+AVERAGINGS = ("seq_avg", "frame_avg", "unknown")
+COLUMNS = ("method", "suite", "degradation", "metric", "value", "sequence", "averaging", "convention", "source",
+           "note")
+OPTIONAL = ("sequence", "note")
+DEGRADATION = re.compile(r"(BI|BD)(?: \((?P<kernel>[^()]+)\))?")
+#: a convention written as a vsrbench protocol name: ``preset`` or ``preset[field=value,...]``
+PROTOCOL_NAME = re.compile(r"(?P<preset>[a-z0-9][a-z0-9_-]*)(?:\[(?P<fields>[^\[\]]*)\])?")
+
+
+def known_suites() -> tuple[str, ...]:
+    """The suite names: ``vsrbench.suites.SUITES`` when it exists, else :data:`SUITE_NAMES`."""
+    try:
+        from vsrbench.suites import SUITES
+    except ImportError:
+        return SUITE_NAMES
+    return tuple(SUITES)
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    """One published number, as written in the database (``origin`` is ``file:line``)."""
+
+    method: str
+    suite: str
+    degradation: str
+    metric: str
+    value: float
+    value_text: str
+    sequence: str
+    averaging: str
+    convention: str
+    source: str
+    note: str
+    origin: str
+
+    @property
+    def family(self) -> str:
+        """``"BI"`` or ``"BD"``."""
+        return self.degradation[:2]
+
+    @property
+    def kernel(self) -> str | None:
+        """What the source says of the degradation kernel (``"sigma 1.6"``), or None."""
+        m = DEGRADATION.fullmatch(self.degradation)
+        return m["kernel"] if m else None
+
+    @property
+    def protocol(self):
+        """The vsrbench Protocol the convention names, or None for a description."""
+        return convention_protocol(self.convention)
+
+
+def _split_fields(text: str) -> dict[str, str] | None:
+    out = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            return None
+        out[key.strip()] = value.strip()
+    return out
+
+
+def convention_protocol(convention: str):
+    """The :class:`vsrbench.metrics.Protocol` a convention names, or None when it is a description.
+
+    ``"basicsr-y[frames_scored=center]"`` -> ``get_protocol("basicsr-y", frames_scored="center")``.
+    Raises InputError / UnknownNameError when it is written like a protocol name but is not one
+    (a misspelt preset or field).
+    """
+    m = PROTOCOL_NAME.fullmatch(convention)
+    if not m:
+        return None
+    from vsrbench.metrics import PROTOCOLS, get_protocol
+
+    preset = m["preset"]
+    if preset not in PROTOCOLS:
+        raise UnknownNameError("protocol", preset, PROTOCOLS.keys())
+    overrides = _split_fields(m["fields"]) if m["fields"] else {}
+    if overrides is None:
+        raise InputError(f"expected {preset}[FIELD=VALUE,...], got {convention!r}")
+    try:
+        return get_protocol(preset, **overrides)
+    except (TypeError, ValueError) as e:
+        raise InputError(" ".join(str(e).split())) from None
+
+
+def _where(path: Path, line: int) -> str:
+    return f"{path}:{line}"
+
+
+def _check_name(where: str, field: str, value: str, known: Sequence[str]) -> None:
+    if value not in known:
+        raise InputError(f"{where}: {field}: {unknown_name_message(field, value, known)}")
+
+
+def _row(path: Path, line: int, record: dict[str, str], suites: Sequence[str]) -> PublishedRow:
+    where = _where(path, line)
+    for name in COLUMNS:
+        if name not in OPTIONAL and not record.get(name):
+            raise InputError(f"{where}: {name}: expected a value, got an empty field; fill it in or remove the row")
+    _check_name(where, "suite", record["suite"], suites)
+    _check_name(where, "metric", record["metric"], METRIC_NAMES)
+    _check_name(where, "averaging", record["averaging"], AVERAGINGS)
+    if not DEGRADATION.fullmatch(record["degradation"]):
+        raise InputError(f"{where}: degradation: expected BI or BD, optionally with the kernel in parentheses "
+                         f"(e.g. 'BD (sigma 1.6)'), got {record['degradation']!r}")
+    text = record["value"]
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{where}: value: expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise InputError(f"{where}: value: expected a finite number, got {text!r}")
+    try:
+        convention_protocol(record["convention"])
+    except (InputError, UnknownNameError) as e:
+        raise InputError(f"{where}: convention: {e}; write a vsrbench protocol name "
+                         f"(e.g. basicsr-y[frames_scored=center]) or a description with spaces") from None
+    return PublishedRow(record["method"], record["suite"], record["degradation"], record["metric"], value, text,
+                        record.get("sequence") or "", record["averaging"], record["convention"], record["source"],
+                        record.get("note") or "", where)
+
+
+def load_published(path: str | os.PathLike | None = None) -> list[PublishedRow]:
+    """The rows of a published-results CSV (the one shipped with vsrbench when ``path`` is None).
+
+    Every row is checked; the first problem raises one InputError naming ``file:line`` and the
+    field (unknown names with a did-you-mean). A number given twice (same method, suite,
+    degradation, metric, sequence, averaging, convention and source) is refused.
+    """
+    path = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        from vsrbench.core.errors import os_error
+
+        raise os_error(e, "read published-results file", path) from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: expected UTF-8 text, got a byte {e.object[e.start]:#04x} at offset {e.start}") from None
+    suites = known_suites()
+    header: list[str] | None = None
+    rows: list[PublishedRow] = []
+    seen: dict[tuple, str] = {}
+    for number, text in enumerate(lines, 1):
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        fields = [f.strip() for f in next(csv.reader([text]))]
+        if header is None:
+            missing = [c for c in COLUMNS if c not in fields and c != "note"]
+            if missing:
+                raise InputError(f"{_where(path, number)}: header: expected the columns {', '.join(COLUMNS)} "
+                                 f"(note optional); missing {', '.join(missing)}")
+            unknown = [f for f in fields if f not in COLUMNS]
+            if unknown:
+                raise InputError(f"{_where(path, number)}: header: "
+                                 f"{unknown_name_message('column', unknown[0], COLUMNS)}")
+            header = fields
+            continue
+        if len(fields) != len(header):
+            raise InputError(f"{_where(path, number)}: expected {len(header)} fields ({', '.join(header)}), "
+                             f"got {len(fields)}; quote a field that holds a comma")
+        row = _row(path, number, dict(zip(header, fields)), suites)
+        key = (row.method, row.suite, row.degradation, row.metric, row.sequence, row.averaging, row.convention,
+               row.source)
+        if key in seen:
+            raise InputError(f"{row.origin}: the same number (method, suite, degradation, metric, sequence, "
+                             f"averaging, convention, source) as {seen[key]}; keep one row per number")
+        seen[key] = row.origin
+        rows.append(row)
+    if header is None:
+        raise InputError(f"{path}: expected a header line ({', '.join(COLUMNS)}), got no rows")
+    return rows
+
+
+def filter_rows(rows: Iterable[PublishedRow], *, suite: str | None = None, method: str | None = None,
+                metric: str | None = None) -> list[PublishedRow]:
+    """The rows of one suite / method / metric (None: any). Names are checked: an unknown suite or
+    metric, or a method no row has, raises UnknownNameError with a did-you-mean. Methods match
+    case-insensitively."""
+    rows = list(rows)
+    if suite is not None and suite not in known_suites():
+        raise UnknownNameError("suite", suite, known_suites())
+    if metric is not None and metric not in METRIC_NAMES:
+        raise UnknownNameError("metric", metric, METRIC_NAMES)
+    if method is not None:
+        methods = {r.method for r in rows}
+        if method.lower() not in {m.lower() for m in methods}:
+            raise UnknownNameError("published method", method, methods)
+    return [r for r in rows
+            if (suite is None or r.suite == suite) and (metric is None or r.metric == metric)
+            and (method is None or r.method.lower() == method.lower())]
+
+
+def rows_for(rows: Iterable[PublishedRow], method: str, family: str | None = None) -> list[PublishedRow]:
+    """The rows of ``method`` (exact name), only those of degradation ``family`` ("BI"/"BD") when given."""
+    return [r for r in rows if r.method == method and (family is None or r.family == family)]
+
+
+def render_rows(rows: Sequence[PublishedRow], fmt: str = "text") -> str:
+    """``text``: aligned columns, one row per number, then its source; ``csv``: the database format."""
+    if fmt == "csv":
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow([r.method, r.suite, r.degradation, r.metric, r.value_text, r.sequence, r.averaging,
+                        r.convention, r.source, r.note])
+        return buf.getvalue()
+    if fmt != "text":
+        raise InputError(f"format: expected text or csv, got {fmt!r}")
+    if not rows:
+        return "no published rows match\n"
+    head = ("METHOD", "SUITE", "DEGRADATION", "METRIC", "VALUE", "SEQUENCE", "AVERAGING", "CONVENTION")
+    table = [head] + [(r.method, r.suite, r.degradation, r.metric, r.value_text, r.sequence or "-", r.averaging,
+                       r.convention) for r in rows]
+    widths = [max(len(t[k]) for t in table) for k in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(table[0], widths)).rstrip()]
+    for r, t in zip(rows, table[1:]):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(t, widths)).rstrip())
+        lines.append(f"    source: {r.source}" + (f"; note: {r.note}" if r.note else ""))
+    return "\n".join(lines) + "\n"

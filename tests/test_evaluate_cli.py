@@ -255,9 +255,12 @@ def test_other_metrics_are_refused_not_mixed_and_no_resume_replaces(data, capsys
 
 
 def test_other_inputs_are_refused_not_served_stale_scores(data, capsys):
+    """Other outputs under the same method name (--method; by default the PRED folder's name) are
+    refused; under another name they are stored beside (tests/test_evaluate_store.py)."""
     root, _, _ = data
     assert run_cli(capsys, "--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res", "--metrics", "psnr")[0] == 0
-    code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "GT", "--out", root / "res", "--metrics", "psnr")
+    code, _, err = run_cli(capsys, "--gt", root / "GT", "--pred", root / "GT", "--method", "PRED", "--out", root / "res",
+                           "--metrics", "psnr")
     assert code == 2
     assert error_line(err) == (f"{str(root / 'res')!r} holds scores computed with other inputs (GT/PRED folders or "
                                "sequences); pass --no-resume to replace them, or choose another --out")

@@ -174,6 +174,8 @@ class _Runner:
             self.check_weights(store)
             run_id = store.start_run({**self.run_record(), **process})
             summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
+            for line in self.suite_lines():
+                self.say(line)
             # recorded as soon as known: a run killed before its end still says what its rows were made with
             self._record_weights = lambda: store.record_weights(run_id, self.weights)
             try:
@@ -318,18 +320,14 @@ class _Runner:
 
     def run_record(self) -> dict[str, Any]:
         return {
-            "vsrbench_version": __version__,
+            **run_environment(),
             "bench_name": self.bench.name,
             "bench": self.bench.to_dict(),
             "protocol": self.protocol.name,
             "protocol_hash": self.protocol.hash,
             "protocol_fields": self.protocol.to_dict(),
             "metric_versions": self.versions,
-            "libraries": library_versions(),
             "device": self.device,
-            "host": socket.gethostname(),
-            "python": platform.python_version(),
-            "argv": sys.argv,
         }
 
     def sequence_task(self, store: ResultsStore, summary: RunSummary, seq_name: str, group: list) -> None:
@@ -337,13 +335,16 @@ class _Runner:
         (:func:`~vsrbench.evaluate.evaluate_many`); each method's rows are stored in their own
         transaction, and a method that fails skips only itself."""
         dataset = group[0][1]
-        gt = self.dataset_sequences(dataset.gt)[seq_name]
+        protocol = self.protocol_for(dataset)
+        gt = self.dataset_sequences(dataset.gt, dataset)[seq_name]
+        centre = getattr(protocol, "frames_scored", "all") == "center" and dataset.suite is not None
+        scored_gt = _centre_frame(gt) if centre else gt  # outputs may hold only the centre frame (Vimeo im4)
         todo: dict[str, tuple[str, MethodDef, list[str], FrameSequence]] = {}
         made: dict[str, float] = {}  # method -> seconds to get its outputs (run the model, read the folder)
         for tag, _, method in group:
             key = (method.name, dataset.name, seq_name)
             label = f"{tag} {method.name} {dataset.name}/{seq_name}"
-            done = store.completed(self.protocol.hash, method=method.name, dataset=dataset.name, sequence=seq_name)
+            done = store.completed(protocol.hash, method=method.name, dataset=dataset.name, sequence=seq_name)
             need = [m for m in self.bench.metrics if (*key, m, self.versions[m]) not in done]
             if not need:
                 summary.skipped.append(key)
@@ -353,7 +354,9 @@ class _Runner:
             t0 = time.monotonic()
             try:
                 pred = self.prediction(method, dataset, gt)
-                self.check(gt, pred, need)
+                if centre:
+                    pred = _centre_output(pred, gt)
+                self.check(scored_gt, pred, need, protocol)
             except SequenceSkipped as e:
                 (summary.missing if e.missing else summary.failed).append((*key, str(e)))
                 self._count()
@@ -364,8 +367,8 @@ class _Runner:
         if not todo:
             return
         t0 = time.monotonic()
-        scores = self.score(gt, {name: item[3] for name, item in todo.items()},
-                            [m for m in self.bench.metrics if any(m in item[2] for item in todo.values())])
+        scores = self.score(scored_gt, {name: item[3] for name, item in todo.items()},
+                            [m for m in self.bench.metrics if any(m in item[2] for item in todo.values())], protocol)
         scoring = time.monotonic() - t0
         together = f" for {len(todo)} methods together" if len(todo) > 1 else ""
         for name, (label, method, need, _) in todo.items():
@@ -378,13 +381,14 @@ class _Runner:
             rows = [r for r in scores[name].rows if r[1] in need]
             store.add_sequence(summary.run_id, SequenceResult(
                 method=method.name, dataset=dataset.name, sequence=seq_name, rows=rows,
-                frame_names=[gt.frame_name(i) for i in range(len(gt))], metric_versions={m: self.versions[m] for m in need},
-                protocol=self.protocol.name, protocol_hash=self.protocol.hash,
+                frame_names=[scored_gt.frame_name(i) for i in range(len(scored_gt))],
+                metric_versions={m: self.versions[m] for m in need},
+                protocol=protocol.name, protocol_hash=protocol.hash,
             ))
             summary.scored.append(key)
             seq_means = scores[name].means
             means = " ".join(f"{m}={_shown_mean(seq_means[m], scores[name].values(m))}" for m in need if m in seq_means)
-            self.say(f"{label}: {means} ({len(gt)} frames; outputs {made[name]:.1f} s, scoring {scoring:.1f} s"
+            self.say(f"{label}: {means} ({len(scored_gt)} frames; outputs {made[name]:.1f} s, scoring {scoring:.1f} s"
                      f"{together}; run {self.bar.eta() if self.bar else 'ETA ?'})")
 
     def say(self, line: str) -> None:
@@ -403,23 +407,25 @@ class _Runner:
         """Frame-level progress of one long step (lines every few seconds; no summary line)."""
         return Progress(total, label, self.stream, summary=False)
 
-    def check(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str]) -> None:
+    def check(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str], protocol=None) -> None:
         from vsrbench.evaluate import check_lengths
 
         try:
-            check_lengths(gt, pred, self.protocol, metrics)
+            check_lengths(gt, pred, protocol or self.protocol, metrics)
         except InputError as e:
             raise SequenceSkipped(str(e)) from None
 
-    def score(self, gt: FrameSequence, preds: dict[str, FrameSequence], metrics: list[str]) -> dict:
+    def score(self, gt: FrameSequence, preds: dict[str, FrameSequence], metrics: list[str], protocol=None) -> dict:
         """Scores per method; a method whose frames cannot be scored (e.g. sizes differ) gets
         its :class:`SequenceSkipped` instead, and the others are still scored."""
         from vsrbench.evaluate import evaluate_many
 
+        protocol = protocol or self.protocol
+
         def run(subset: dict[str, FrameSequence]) -> dict:
-            total = max(len(gt) - 2 * self.protocol.cut_frames, 0) * len(subset)
+            total = max(len(gt) - 2 * protocol.cut_frames, 0) * len(subset)
             with self.steps(total, f"scoring {gt.name} ({', '.join(subset)})") as steps:
-                return evaluate_many(subset, gt, protocol=self.protocol, metrics=metrics, device=self.device,
+                return evaluate_many(subset, gt, protocol=protocol, metrics=metrics, device=self.device,
                                      lpips_weights=self.bench.lpips_weights, name=gt.name, progress=steps.update)
 
         try:
@@ -437,14 +443,43 @@ class _Runner:
 
     # -------------------------------------------------------------- inputs and outputs
 
-    def dataset_sequences(self, path: Path) -> dict[str, FrameSequence]:
+    def dataset_sequences(self, path: Path, dataset: DatasetDef | None = None) -> dict[str, FrameSequence]:
+        """The sequences of a folder; for a dataset with a suite, its clip folders as the suite lays
+        them out (``sequences/<5 digits>/<4 digits>/`` for Vimeo-90K-T)."""
         if path not in self._datasets:
-            self._datasets[path] = open_dataset(path)
+            if dataset is not None and dataset.suite is not None:
+                from vsrbench.suites import open_clips
+
+                self._datasets[path] = open_clips(dataset.suite, path)
+            else:
+                self._datasets[path] = open_dataset(path)
         return self._datasets[path]
+
+    def suite_lines(self) -> list[str]:
+        """One line per dataset with a suite: the convention its scores use (the run record's
+        ``bench`` keeps ``datasets.NAME.suite`` and ``.protocol``)."""
+        from vsrbench.suites import get_suite
+
+        lines = []
+        for d in self.bench.datasets.values():
+            if d.suite is None:
+                continue
+            suite, p = get_suite(d.suite), self.protocol_for(d)
+            if d.protocol is not None:
+                lines.append(f"datasets.{d.name}: suite {d.suite}, scored under its convention: {suite.convention()} "
+                             f"[{p.hash}]")
+            else:
+                lines.append(f"datasets.{d.name}: suite {d.suite}, scored under the benchmark's protocol {p.name} "
+                             f"[{p.hash}], not the suite's convention ({suite.convention()})")
+        return lines
+
+    def protocol_for(self, dataset: DatasetDef):
+        """The protocol a dataset is scored with: its suite's convention unless the benchmark set one."""
+        return dataset.protocol if dataset.protocol is not None else self.protocol
 
     def pick(self, sequences: dict[str, FrameSequence], dataset: DatasetDef, name: str) -> FrameSequence | None:
         """The sequence ``name``; a lone sequence pairs with a GT that is a single sequence."""
-        return pick_sequence(sequences, name, lone_ok=len(self.dataset_sequences(dataset.gt)) == 1)
+        return pick_sequence(sequences, name, lone_ok=len(self.dataset_sequences(dataset.gt, dataset)) == 1)
 
     def prediction(self, method: MethodDef, dataset: DatasetDef, gt: FrameSequence) -> FrameSequence:
         if method.kind == "outputs":
@@ -452,7 +487,7 @@ class _Runner:
             if folder is None:
                 raise SequenceSkipped(f"no outputs folder given for dataset {dataset.name!r}", missing=True)
             try:
-                seq = self.pick(self.dataset_sequences(folder), dataset, gt.name)
+                seq = self.pick(self.dataset_sequences(folder, dataset), dataset, gt.name)
             except InputError as e:
                 raise SequenceSkipped(f"unusable outputs folder: {e}", missing=True) from None
             if seq is None:
@@ -475,7 +510,7 @@ class _Runner:
 
     def lr_sequence(self, dataset: DatasetDef, gt: FrameSequence) -> FrameSequence:
         if dataset.lr is not None:
-            seq = self.pick(self.dataset_sequences(dataset.lr), dataset, gt.name)
+            seq = self.pick(self.dataset_sequences(dataset.lr, dataset), dataset, gt.name)
             if seq is None:
                 raise SequenceSkipped(f"no LR frames for sequence {gt.name!r} in {str(dataset.lr)!r}", missing=True)
             return seq
@@ -573,7 +608,30 @@ class _Runner:
 
 DEFINITIONS_FILE = "definitions.json"
 # definition fields that do not change a method's or dataset's frames
-_FREE_FIELDS = {"methods": ("reported", "description", "device", "datasets"), "datasets": ("sequences",)}
+_FREE_FIELDS = {"methods": ("reported", "description", "device", "datasets"),
+                "datasets": ("sequences", "suite", "protocol")}  # protocols key the scores, not the outputs
+
+
+def _centre_frame(seq: FrameSequence) -> FrameSequence:
+    from vsrbench.suites import centre_only
+
+    return centre_only(seq)
+
+
+def _centre_output(pred: FrameSequence, gt: FrameSequence) -> FrameSequence:
+    """A suite scored on the centre frame: outputs with all of GT's frames are cut to the centre one;
+    outputs holding only one frame must be that frame (by the number in its name)."""
+    from vsrbench.suites import _frame_number
+
+    if len(pred) == len(gt):
+        return _centre_frame(pred)
+    mid = gt.frame_name(len(gt) // 2)
+    if len(pred) == 1:
+        if pred.arrays is not None or _frame_number(pred.frame_name(0)) == _frame_number(mid):
+            return pred
+        raise SequenceSkipped(f"its one output frame {pred.frame_name(0)!r} is not the centre frame {mid!r}")
+    raise SequenceSkipped(f"{len(pred)} output frame(s) for {len(gt)} GT frames (give all of them, or only the "
+                          f"centre frame {mid})")
 
 
 def _changed_fields(old: dict, new: dict) -> list[str]:
@@ -592,6 +650,18 @@ def _merge_outputs(old: dict | None, new: dict) -> dict:
     if old and isinstance(old.get("outputs"), dict) and isinstance(new.get("outputs"), dict):
         return {**new, "outputs": {**old["outputs"], **new["outputs"]}}
     return new
+
+
+def run_environment() -> dict[str, Any]:
+    """The fields of a run record that say with what and where it ran (version, libraries, host,
+    Python, command line); shared by ``vsrbench run`` and ``vsrbench evaluate``."""
+    return {
+        "vsrbench_version": __version__,
+        "libraries": library_versions(),
+        "host": socket.gethostname(),
+        "python": platform.python_version(),
+        "argv": sys.argv,
+    }
 
 
 def library_versions() -> dict[str, str | None]:
@@ -684,4 +754,4 @@ def _shown_mean(mean: float, values: np.ndarray) -> str:
     return f"{mean:.4g}"
 
 
-__all__ = ["run_benchmark", "RunSummary", "library_versions", "import_callable"]
+__all__ = ["run_benchmark", "RunSummary", "library_versions", "run_environment", "import_callable"]

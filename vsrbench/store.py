@@ -488,6 +488,17 @@ class ResultsStore:
             )
         return added
 
+    def remove_results(self, method: str, dataset: str) -> int:
+        """Delete every stored row and completion mark of one (method, dataset), under every
+        protocol and metric version, in one transaction (``vsrbench evaluate --no-resume``); run
+        records and the other methods and datasets stay. Returns the number of rows removed."""
+        with self.transaction() as c:
+            before = c.total_changes
+            c.execute("DELETE FROM results WHERE method = ? AND dataset = ?", (method, dataset))
+            removed = c.total_changes - before
+            c.execute("DELETE FROM completed WHERE method = ? AND dataset = ?", (method, dataset))
+        return removed
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Run a read-only query (used by the loaders)."""
         with self._translated():

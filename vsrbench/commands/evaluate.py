@@ -4,20 +4,25 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from vsrbench.core.errors import InputError
+from vsrbench.core.errors import InputError, os_error
 
 NAME = "evaluate"
 HELP = "score output frames (PRED) against ground truth (GT) under a protocol"
 DESCRIPTION = (
     "Score PRED against GT. Each is one sequence (a folder of frames or a video file) or a dataset "
-    "(a folder of sequence folders / videos, paired by name). Writes DIR/frames.csv (one row per frame and "
-    "metric) and DIR/summary.json, and prints a summary table. Re-running with the same protocol and metrics "
-    "resumes: sequences already in DIR are kept."
+    "(a folder of sequence folders / videos, paired by name). Stores every per-frame score in "
+    "DIR/results.sqlite, the results store of `vsrbench run` (rows under --method and --dataset, with a run "
+    "record: protocol, metric versions, weights files, libraries, device, command line), so `vsrbench table`, "
+    "`plot`, `check` and `export` read DIR; writes DIR/frames.csv (one row per frame and metric) and "
+    "DIR/summary.json from it after each sequence, and prints a summary table. Re-running the same command "
+    "resumes: sequences already stored are kept. Several methods (--method) can be scored into one DIR "
+    "against the same GT."
 )
 
 
@@ -31,23 +36,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "without lpips,tlp, and a note, when their AlexNet weights file is missing)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
     p.add_argument("--lpips-weights", default=None, help="path of the LPIPS backbone file (default: looked up locally)")
-    p.add_argument("--out", required=True, help="output folder for frames.csv and summary.json")
-    p.add_argument("--no-resume", action="store_true", help="recompute sequences already present in --out")
+    p.add_argument("--method", default=None, metavar="NAME",
+                   help="the method name the scores are stored under (default: the name of the PRED folder or video)")
+    p.add_argument("--dataset", default=None, metavar="NAME",
+                   help="the dataset name the scores are stored under (default: the name of the GT folder or video)")
+    p.add_argument("--out", required=True, help="output folder for results.sqlite, frames.csv and summary.json")
+    p.add_argument("--no-resume", action="store_true",
+                   help="replace what DIR holds for this --method and --dataset (every protocol) and score everything again")
 
 
 def run(args) -> int:
-    from vsrbench import __version__
     from vsrbench.core.device import resolve_device
-    from vsrbench.evaluate import check_lengths, evaluate_sequence
+    from vsrbench.evaluate import check_lengths
     from vsrbench.io import open_dataset, pair_datasets
-    from vsrbench.metrics import METRICS, MetricAccumulator, check_metrics, get_protocol
+    from vsrbench.metrics import METRICS, check_metrics, get_protocol
     from vsrbench.metrics.protocol import parse_overrides
-    from vsrbench.core.progress import Progress
 
     proto = get_protocol(args.protocol, **parse_overrides(args.set))
     metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
     asked = list(metrics)
     device = resolve_device(args.device)
+    method = _name(args.method, args.pred, "--method")
+    dataset = _name(args.dataset, args.gt, "--dataset")
     pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     if set(metrics) & {"lpips", "tlp"}:
         metrics = _lpips_checked(metrics, proto, args)
@@ -66,31 +76,227 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    acc, done, frame_names = MetricAccumulator(), [], {}
+    _refuse_old_output(out, args.no_resume)
     inputs = {g.name: {"gt": str(Path(g.source).resolve()), "pred": str(Path(p.source).resolve()), "frames": len(g)}
               for g, p in pairs}
-    if not args.no_resume:
-        done = _resume(out, proto, metrics, acc, inputs, frame_names, weights)
-    todo = [(g, p) for g, p in pairs if g.name not in done]
-    total = sum(len(g) - 2 * proto.cut_frames for g, _ in todo)
+    versions = {m: str(METRICS[m].version) for m in metrics}
+    job = _Job(out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics), versions=versions,
+               weights=weights, inputs=inputs, gt_root=str(Path(args.gt).resolve()),
+               pred_root=str(Path(args.pred).resolve()), device=str(device), lpips_weights=args.lpips_weights)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
               "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
-              "device": str(device), "vsrbench_version": __version__, "weights": weights}
-    with Progress(total, "evaluate") as prog:
-        for g, p in todo:
-            scores = evaluate_sequence(p, g, protocol=proto, metrics=metrics, device=device,
-                                       lpips_weights=args.lpips_weights, progress=prog.update, name=g.name)
-            acc.update(g.name, scores.rows)
-            frame_names[g.name] = dict(enumerate(scores.frame_names))
-            done.append(g.name)
-            _write(out, acc, frame_names, proto, metrics, header, done, complete=len(done) == len(pairs))
-    if not todo:
-        _write(out, acc, frame_names, proto, metrics, header, done, complete=True)
+              "method": method, "dataset": dataset, "store": STORE_NAME,
+              "device": str(device), "weights": weights}
+    acc = job.run(pairs, header, no_resume=args.no_resume)
     print(_summary_table(acc, metrics, METRICS))
     print(f"wrote {out / 'frames.csv'} and {out / 'summary.json'}")
+    print(f"results store: {out / STORE_NAME} (method {method!r}, dataset {dataset!r}; "
+          f"`vsrbench table {out}` compares every method stored there)")
     return 0
+
+
+STORE_NAME = "results.sqlite"
+EVALUATE_KEY = "evaluate"  # the key of the run record's bench JSON that says what an evaluate scored
+
+
+def _name(given: str | None, path: str, option: str) -> str:
+    """``--method`` / ``--dataset``, or the name of the PRED / GT folder (a video file without its
+    extension)."""
+    if given is not None:
+        if not given.strip():
+            raise InputError(f"{option} must not be empty; give a name such as {option} mine")
+        return given.strip()
+    p = Path(path).resolve()
+    return (p.stem if p.is_file() else p.name) or option.lstrip("-")
+
+
+def _refuse_old_output(out: Path, no_resume: bool) -> None:
+    """An --out folder written by an older vsrbench evaluate (frames.csv + summary.json, no store)
+    is refused in one line: its scores cannot be resumed or checked against this command."""
+    if no_resume or (out / STORE_NAME).exists() or not (out / "summary.json").is_file():
+        return
+    raise InputError(
+        f"{str(out)!r} holds frames.csv and summary.json of an older vsrbench evaluate but no {STORE_NAME}, "
+        "so its scores cannot be resumed; pass --no-resume to score everything again into it (they are "
+        "replaced), or choose another --out")
+
+
+class _Job:
+    """One ``vsrbench evaluate`` into a results store: what it scores and how it stores it."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def bench_record(self) -> dict:
+        """The ``bench`` JSON of the run record, shaped like a benchmark's (``datasets`` / ``methods``),
+        so that readers of run records (profiles, tables) find GT and outputs the same way."""
+        dataset = {"name": self.dataset, "gt": self.gt_root, "sequences": list(self.inputs)}
+        if getattr(self, "suite", None):
+            dataset["suite"] = self.suite
+        return {
+            "name": "evaluate", "source": "vsrbench evaluate", "description": "",
+            "protocol": self.proto.to_dict(), "metrics": list(self.metrics),
+            "lpips_weights": None if self.lpips_weights is None else str(Path(self.lpips_weights).resolve()),
+            "datasets": {self.dataset: dataset},
+            "methods": {self.method: {"name": self.method, "kind": "outputs", "outputs": {self.dataset: self.pred_root}}},
+            EVALUATE_KEY: {"method": self.method, "dataset": self.dataset, "inputs": self.inputs,
+                           "metrics": list(self.metrics), "protocol": self.proto.name,
+                           "protocol_hash": self.proto.hash},
+        }
+
+    def run(self, pairs, header: dict, *, no_resume: bool):
+        from vsrbench.core.progress import Progress
+        from vsrbench.runner import run_environment
+        from vsrbench.store import ResultsStore, run_claim
+
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            claim, process = run_claim(self.out)
+        except OSError as e:  # e.g. a read-only folder: name it, not a lock file in it
+            raise os_error(e, "write results folder", self.out, "copy it to a writable place or choose another --out") from None
+        with claim, ResultsStore(self.out) as store:
+            for old_run, who in store.mark_stale_runs():
+                print(f"note: run {old_run} ({who}) ended without finishing; marked interrupted", file=sys.stderr)
+            self.check_stored(store, no_resume)
+            if no_resume:
+                store.remove_results(self.method, self.dataset)
+            record = {**run_environment(), "bench_name": "evaluate", "bench": self.bench_record(),
+                      "protocol": self.proto.name, "protocol_hash": self.proto.hash,
+                      "protocol_fields": self.proto.to_dict(), "metric_versions": self.versions,
+                      "weights": self.weights, "device": self.device, **process}
+            self.run_id = store.start_run(record)
+            header = {**header, "vsrbench_version": record["vsrbench_version"], "run_id": self.run_id}
+            status = "running"
+            try:
+                todo = [(g, p) for g, p in pairs if not self.is_done(store, g.name)]
+                total = sum(len(g) - 2 * self.proto.cut_frames for g, _ in todo)
+                with Progress(total, "evaluate") as prog:
+                    for g, p in todo:
+                        self.score(store, g, p, prog)
+                        self.export(store, header, len(pairs))
+                acc = self.export(store, header, len(pairs))
+                status = "done"
+            except KeyboardInterrupt:
+                status = "interrupted"
+                raise
+            finally:
+                store.finish_run(self.run_id, "failed" if status == "running" else status, weights=self.weights)
+        return acc
+
+    def is_done(self, store, sequence: str) -> bool:
+        marks = store.completed(self.proto.hash, method=self.method, dataset=self.dataset, sequence=sequence)
+        return all((self.method, self.dataset, sequence, m, v) in marks for m, v in self.versions.items())
+
+    def score(self, store, g, p, prog) -> None:
+        """Score one sequence and store its rows and marks in one transaction, holding the
+        sequence's lock (a concurrent run or evaluate scoring it is waited for, then not redone)."""
+        import vsrbench.evaluate as ev
+        from vsrbench.store import SequenceResult
+
+        lock = store.sequence_lock(self.dataset, g.name)
+        if not lock.acquire(blocking=False):
+            print(f"note: {self.dataset}/{g.name} is being scored by another run ({lock.holder()}); waiting for it",
+                  file=sys.stderr)
+            lock.acquire()
+        with lock:
+            if self.is_done(store, g.name):  # stored by the other run meanwhile
+                prog.update(len(g) - 2 * self.proto.cut_frames)
+                return
+            scores = ev.evaluate_sequence(p, g, protocol=self.proto, metrics=self.metrics, device=self.device,
+                                          lpips_weights=self.lpips_weights, progress=prog.update, name=g.name)
+            store.add_sequence(self.run_id, SequenceResult(
+                method=self.method, dataset=self.dataset, sequence=g.name, rows=scores.rows,
+                frame_names=list(scores.frame_names), metric_versions=dict(self.versions),
+                protocol=self.proto.name, protocol_hash=self.proto.hash))
+
+    def stored_runs(self, store) -> dict[int, dict]:
+        """``run_id -> bench`` (decoded) of the runs whose completion marks are stored for this dataset."""
+        ids = [int(r[0]) for r in store.query("SELECT DISTINCT run_id FROM completed WHERE dataset = ?", [self.dataset])]
+        out = {}
+        for run_id in ids:
+            row = store.query("SELECT bench FROM runs WHERE run_id = ?", [run_id])
+            try:
+                out[run_id] = json.loads(row[0][0]) if row and row[0][0] else {}
+            except ValueError:
+                out[run_id] = {}
+        return out
+
+    def check_stored(self, store, no_resume: bool) -> None:
+        """Refuse, in one line, to add scores that would mix with what the folder holds.
+
+        - this dataset name stored against another ground truth (any method): always refused,
+          since the methods' scores would no longer be comparable (``--dataset`` names another);
+        - this method on this dataset stored by another command, protocol, metric list, inputs
+          or weights files: refused unless ``--no-resume`` (which removes them first).
+        """
+        benches = self.stored_runs(store)
+        mine = {r[0] for r in store.query("SELECT DISTINCT run_id FROM completed WHERE method = ? AND dataset = ?",
+                                          [self.method, self.dataset])}
+        for run_id, bench in sorted(benches.items()):
+            spec = (bench.get("datasets") or {}).get(self.dataset) or {}
+            old_gt = spec.get("gt")
+            if old_gt is None or run_id in mine and no_resume:
+                continue
+            if str(Path(old_gt).resolve()) != self.gt_root:
+                raise InputError(
+                    f"{str(self.out)!r} holds scores on dataset {self.dataset!r} against ground truth {old_gt!r} "
+                    f"(run {run_id}), not {self.gt_root!r}; pass --dataset NAME to store these under another "
+                    "dataset name, or choose another --out")
+        if not mine or no_resume:
+            return
+        last = max(mine)
+        prev_bench = benches.get(last) or {}
+        prev = prev_bench.get(EVALUATE_KEY)
+        row = store.query("SELECT protocol, protocol_hash, weights FROM runs WHERE run_id = ?", [last])[0]
+        hashes = {r[0]: r[1] for r in store.query(
+            "SELECT DISTINCT protocol_hash, protocol FROM completed WHERE method = ? AND dataset = ?",
+            [self.method, self.dataset])}
+        what = None
+        if prev is None:
+            what = f"`vsrbench run` (run {last}, benchmark {prev_bench.get('name')!r}) as method {self.method!r}"
+        elif set(hashes) != {self.proto.hash}:
+            other = sorted(h for h in hashes if h != self.proto.hash) or sorted(hashes)
+            what = f"protocol {hashes[other[0]]} ({other[0]})"
+        elif prev.get("metrics") != list(self.metrics):
+            what = f"metrics {','.join(prev.get('metrics') or [])}"
+        elif prev.get("inputs") != self.inputs:
+            what = "other inputs (GT/PRED folders or sequences)"
+        else:
+            try:
+                old_weights = json.loads(row[2] or "{}")
+            except ValueError:
+                old_weights = {}
+            if _shas(old_weights) != _shas(self.weights):
+                what = "other weights files (" + ", ".join(
+                    f"{k} sha256 {v}" for k, v in sorted(_shas(old_weights).items())) + ")"
+        if what:
+            raise InputError(f"{str(self.out)!r} holds scores computed with {what}; pass --no-resume to replace them, "
+                             "or choose another --out")
+
+    def export(self, store, header: dict, n_pairs: int):
+        """frames.csv and summary.json of this method and dataset, from the store (atomically)."""
+        from vsrbench.metrics import MetricAccumulator
+
+        marked: list[dict[str, int]] = []  # per metric: sequence -> rowid of its completion mark
+        for metric, version in self.versions.items():
+            marked.append({s: int(r) for s, r in store.query(
+                "SELECT sequence, min(rowid) FROM completed WHERE method = ? AND dataset = ? AND protocol_hash = ? "
+                "AND metric = ? AND metric_version = ? GROUP BY sequence",
+                [self.method, self.dataset, self.proto.hash, metric, version])})
+        complete = {s: max(m[s] for m in marked) for s in marked[0] if all(s in m for m in marked)}
+        done = [s for s in sorted(complete, key=complete.get) if s in self.inputs]  # in the order they were stored
+        acc, frame_names = MetricAccumulator(), {}
+        for metric, version in self.versions.items():
+            for seq, frame, fname, value in store.query(
+                    "SELECT sequence, frame, frame_name, value FROM results WHERE method = ? AND dataset = ? "
+                    "AND protocol_hash = ? AND metric = ? AND metric_version = ? ORDER BY rowid",
+                    [self.method, self.dataset, self.proto.hash, metric, version]):
+                if seq in done:
+                    acc.add(seq, frame, metric, math.nan if value is None else value)
+                    frame_names.setdefault(seq, {})[int(frame)] = fname
+        _write(self.out, acc, frame_names, self.proto, self.metrics, header, done, complete=len(done) == n_pairs)
+        return acc
 
 
 def _lpips_checked(metrics: list[str], proto, args) -> list[str]:
@@ -121,47 +327,6 @@ def _lpips_checked(metrics: list[str], proto, args) -> list[str]:
         return rest
     hint = f"; to score without LPIPS/tLP use --metrics {','.join(rest)}" if rest else ""
     raise WeightsError(f"{error}{hint}") from None
-
-
-def _resume(out: Path, proto, metrics, acc, inputs: dict, frame_names: dict, weights: dict) -> list[str]:
-    """Reload the sequences already scored in ``out``.
-
-    Only a run of the same command resumes: same protocol hash, metrics, inputs (GT and
-    output folders of every sequence) and weights files (sha256). Anything else would mix or drop results, so it is an
-    error that names ``--no-resume`` (replace them) or another ``--out``.
-    """
-    import pandas as pd
-
-    summ, frames = out / "summary.json", out / "frames.csv"
-    if not (summ.is_file() and frames.is_file()):
-        return []
-    try:
-        prev = json.loads(summ.read_text())
-        # names stay text: REDS sequences are "000", "011", ... and frames "00000000.png"
-        df = pd.read_csv(frames, dtype={"sequence": str, "frame_name": str}, keep_default_na=False,
-                         na_values={"value": ["nan"]})
-    except (ValueError, OSError):
-        return []  # unreadable leftovers are recomputed (and replaced atomically)
-    what = None
-    if prev.get("protocol_hash") != proto.hash:
-        what = f"protocol {prev.get('protocol')} ({prev.get('protocol_hash')})"
-    elif prev.get("metrics") != list(metrics):
-        what = f"metrics {','.join(prev.get('metrics') or [])}"
-    elif prev.get("inputs") != inputs:
-        what = "other inputs (GT/PRED folders or sequences)"
-    elif _shas(prev.get("weights", weights)) != _shas(weights):
-        what = "other weights files (" + ", ".join(
-            f"{k} sha256 {v}" for k, v in sorted(_shas(prev.get("weights") or {}).items())) + ")"
-    if what:
-        raise InputError(f"{str(out)!r} holds scores computed with {what}; pass --no-resume to replace them, "
-                         "or choose another --out")
-    done = [s for s in prev.get("done", []) if s in inputs]
-    for row in df[df["sequence"].isin(done)].itertuples(index=False):
-        acc.add(row.sequence, row.frame, row.metric, row.value)
-    for s in done:
-        sub = df[df["sequence"] == s][["frame", "frame_name"]].drop_duplicates()
-        frame_names[s] = dict(zip(sub["frame"], sub["frame_name"]))
-    return done
 
 
 def _shas(weights: dict) -> dict:

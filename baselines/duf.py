@@ -375,25 +375,22 @@ class DUFModel(SRModel):
 # --------------------------------------------------------------------------------------------
 # registration
 
-_NOTE = ("Reported = Y-PSNR under DUF's own protocol (BT.601 Y of uint8 frames, 8 px border and "
-         "2 frames cut at each end, mean of per-frame values) recomputed by this team from the Vid4 "
-         "outputs the DUF authors release with their code; a computed number, not one published in the paper.")
-_REPORTED = {
-    (16, 4): {"Vid4 bd-duf (DUF protocol)": {"psnr": 26.85, "psnr_calendar": 23.603, "psnr_city": 27.728,
-                                            "psnr_foliage": 26.107, "psnr_walk": 29.961}},
-    (52, 4): {"Vid4 bd-duf (DUF protocol)": {"psnr": 27.37, "psnr_calendar": 24.090, "psnr_city": 28.359,
-                                            "psnr_foliage": 26.414, "psnr_walk": 30.634}},
-}
+_NOTE = ("Its Vid4 numbers (vsrbench published --method DUF-{layers}L) are Y-PSNR under DUF's own protocol "
+         "(the duf preset) recomputed by this team from the Vid4 outputs the DUF authors release with their "
+         "code; computed numbers, not ones published in the paper.")
+#: (layers, scale) -> the method whose rows of vsrbench's published-results database are its numbers
+_PUBLISHED = {(16, 4): "DUF-16L", (52, 4): "DUF-52L"}
 
 
 def checkpoint(layers: int, scale: int) -> Checkpoint:
     """The authors' parameter file for DUF ``layers`` ×``scale`` (sha256 not known here)."""
-    reported = _REPORTED.get((layers, scale), {})
+    method = _PUBLISHED.get((layers, scale))
     filename = f"params_{layers}L_x{scale}.h5"
     return Checkpoint(filename=filename, format="hdf5", source=f"{SOURCE} (file {filename} in the repository root)",
                       url=f"{SOURCE}/raw/HEAD/{filename}",
                       licence="unknown (no licence stated in the repository)",
-                      reported=reported, note=_NOTE if reported else "")
+                      published=((method, "BD"),) if method else (),
+                      note=_NOTE.format(layers=layers) if method else "")
 
 
 def _builder(name: str, layers: int, scale: int):

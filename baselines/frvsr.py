@@ -595,13 +595,8 @@ TF_SOURCE = "https://ge.in.tum.de/download/data/TecoGAN/model.zip"
 FRVSR_SOURCE = "http://ge.in.tum.de/download/2019-TecoGAN/FRVSR_Ours.zip"
 PT_SOURCE = ("TecoGAN-PyTorch (https://github.com/skycrapers/TecoGAN-PyTorch): Google Drive links in its "
              "README and scripts/download/download_models.sh")
-_PT_NOTE = ("Reported = TecoGAN-PyTorch's benchmark table (resources/benchmark.png), computed with the official "
+_PT_NOTE = ("Its numbers: TecoGAN-PyTorch's benchmark table (resources/benchmark.png), computed with the official "
             "TecoGAN metrics code (Y-PSNR, LPIPS, tOF, tLP×100).")
-
-
-def _metrics(psnr: float, lpips: float, tof: float, tlp: float) -> dict[str, float]:
-    """Reported numbers under vsrbench's metric names (``tlp`` is tLP×100, the TecoGAN protocol's scale)."""
-    return {"psnr": psnr, "lpips": lpips, "tof": tof, "tlp": tlp}
 
 
 @dataclass(frozen=True)
@@ -615,46 +610,43 @@ class _Variant:
     aliases: tuple[str, ...] = ()  # other file names the same weights are published under
 
 
-def _tf_checkpoint(stem: str, source: str, reported: dict, note: str, licence: str) -> Checkpoint:
+def _tf_checkpoint(stem: str, source: str, published: tuple, note: str, licence: str) -> Checkpoint:
     return Checkpoint(filename=f"{stem}.index", format="tf-v2", source=source, licence=licence,
-                      companions=(f"{stem}{_TF_DATA}",), reported=reported, note=note, url=source)
+                      companions=(f"{stem}{_TF_DATA}",), published=published, note=note, url=source)
 
 
-def _pt_checkpoint(filename: str, old_name: str, md5: str, reported: dict) -> Checkpoint:
+def _pt_checkpoint(filename: str, old_name: str, md5: str, published: tuple) -> Checkpoint:
     return Checkpoint(filename=filename, format="torch-state-dict", source=PT_SOURCE, licence="Apache-2.0",
-                      reported=reported,
+                      published=published,
                       note=f"{_PT_NOTE} Also published as {old_name} (md5 starts {md5}); either name is found.")
 
 
 VARIANTS: tuple[_Variant, ...] = (
     _Variant("tecogan", "TecoGAN (Chu et al., 2020), official TF release, 16 residual blocks", 16, "tf",
-             _tf_checkpoint("TecoGAN", TF_SOURCE, {"Vid4 BD": _metrics(25.57, 0.162, 0.189, 0.668)},
-                            "Reported = the TecoGAN paper's Vid4 row as quoted in NNabla's TecoGAN README; "
-                            "TecoGAN-PyTorch's re-evaluation gives 25.57 / 0.162 / 0.190 / 0.668.",
+             _tf_checkpoint("TecoGAN", TF_SOURCE, (("TecoGAN", "BD"),),
+                            "Its numbers: the TecoGAN paper's Vid4 row as quoted in NNabla's TecoGAN README, and "
+                            "NNabla's re-measurement of these weights; TecoGAN-PyTorch's table has rows "
+                            "'Official TecoGAN' and 'Official TecoGAN+' (vsrbench published --suite vid4).",
                             "Apache-2.0"), "bd-tecogan"),
     _Variant("frvsr", "FRVSR as released with TecoGAN (ourFRVSR, 10 residual blocks), official TF", 10, "tf",
-             _tf_checkpoint("ourFRVSR", FRVSR_SOURCE, {"Vid4 BD": _metrics(26.91, 0.251, 0.209, 0.957)},
-                            "Reported = TecoGAN-PyTorch's benchmark table, row 'Official FRVSR'.",
+             _tf_checkpoint("ourFRVSR", FRVSR_SOURCE, (("Official FRVSR", "BD"),),
+                            "Its numbers: TecoGAN-PyTorch's benchmark table, row 'Official FRVSR'.",
                             "unknown (published by the TecoGAN authors, whose code is Apache-2.0)"), "bd-tecogan"),
     _Variant("tecogan-pt-bd", "TecoGAN, TecoGAN-PyTorch re-implementation, BD weights (10 blocks)", 10, "pt-bd",
              _pt_checkpoint("TecoGAN_4x_BD_Vimeo_iter500K.pth", "TecoGAN_BD_iter500000.pth", "13d826c9",
-                            {"Vid4 BD": _metrics(26.01, 0.152, 0.194, 0.515),
-                             "ToS3 BD": _metrics(33.26, 0.090, 0.136, 0.205)}),
+                            (("PyTorch TecoGAN", "BD"),)),
              "bd-tecogan-train", ("TecoGAN_BD_iter500000.pth",)),
     _Variant("tecogan-pt-bi", "TecoGAN, TecoGAN-PyTorch re-implementation, BI weights (10 blocks)", 10, "pt-bi",
              _pt_checkpoint("TecoGAN_4x_BI_Vimeo_iter500K.pth", "TecoGAN_BI_iter500000.pth", "4955b65b",
-                            {"Vid4 BI": _metrics(24.93, 0.184, 0.201, 0.573),
-                             "ToS3 BI": _metrics(31.79, 0.122, 0.151, 0.640)}),
+                            (("PyTorch TecoGAN", "BI"),)),
              "bi-matlab", ("TecoGAN_BI_iter500000.pth",)),
     _Variant("frvsr-pt-bd", "FRVSR, TecoGAN-PyTorch re-implementation, BD weights (10 blocks)", 10, "pt-bd",
              _pt_checkpoint("FRVSR_4x_BD_Vimeo_iter400K.pth", "FRVSR_BD_iter400000.pth", "77d33c58",
-                            {"Vid4 BD": _metrics(27.06, 0.245, 0.202, 1.094),
-                             "ToS3 BD": _metrics(33.78, 0.136, 0.140, 0.496)}),
+                            (("PyTorch FRVSR", "BD"),)),
              "bd-tecogan-train", ("FRVSR_BD_iter400000.pth",)),
     _Variant("frvsr-pt-bi", "FRVSR, TecoGAN-PyTorch re-implementation, BI weights (10 blocks)", 10, "pt-bi",
              _pt_checkpoint("FRVSR_4x_BI_Vimeo_iter400K.pth", "FRVSR_BI_iter400000.pth", "ad6337d9",
-                            {"Vid4 BI": _metrics(26.31, 0.291, 0.186, 1.430),
-                             "ToS3 BI": _metrics(33.46, 0.180, 0.146, 0.780)}),
+                            (("PyTorch FRVSR", "BI"),)),
              "bi-matlab", ("FRVSR_BI_iter400000.pth",)),
 )
 

@@ -2,12 +2,12 @@
 
 A model module registers a :class:`ModelSpec` with :func:`register_model`; users call
 :func:`vsrbench.baselines.load_model`. Known checkpoints are data (file name, sha256, where
-the authors publish it and its download URL, licence, the numbers they reported), in the spirit of torchvision's
-weights API.
+the authors publish it and its download URL, licence, and which rows of vsrbench's database of
+published results are its numbers), in the spirit of torchvision's weights API.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -28,7 +28,10 @@ class Checkpoint:
     sha256: str | None = None
     # extra files that belong to the checkpoint (e.g. TF ".index" next to ".data-...")
     companions: tuple[str, ...] = ()
-    reported: dict = field(default_factory=dict)  # e.g. {"Vid4 BD": {"psnr": 25.57, ...}}
+    # its published numbers: (method, "BI"/"BD") pairs naming rows of vsrbench's published-results
+    # database (vsrbench/data/published.csv; `vsrbench published --method METHOD`), e.g.
+    # (("PyTorch TecoGAN", "BD"),); `vsrbench models` lists those rows
+    published: tuple[tuple[str, str], ...] = ()
     note: str = ""
     # the direct download URL its authors publish (None: no direct link, e.g. Google Drive); a
     # ".zip" holds ``filename`` and ``companions``. Only ``vsrbench weights download`` uses it.

@@ -257,13 +257,15 @@ def test_models_reports_local_checkpoints(tmp_path, monkeypatch):
     (home / "good.pth").write_bytes(b"weights")
     (home / "tf.data-00000-of-00001").write_bytes(b"tf")
     good = Checkpoint("good.pth", "torch-state-dict", "https://example.org/good", licence="MIT",
-                      sha256=sha256sum(home / "good.pth"), reported={"Vid4 BD": {"psnr": 25.57, "tof": 0.19}})
+                      sha256=sha256sum(home / "good.pth"), published=(("PyTorch TecoGAN", "BD"),))
     bad = Checkpoint("bad.pth", "torch-state-dict", "https://example.org/bad", sha256="0" * 64)
     tf = Checkpoint("tf.data-00000-of-00001", "tf-v2", "https://example.org/tf", companions=("tf.index",))
     models = {"fake": fake_spec("fake", None, needs_weights=True, checkpoints=(good, bad, tf))}
     text = render_models(models, verify=True)
     assert f"    good.pth [torch-state-dict]  sha256 {good.sha256[:12]}  licence: MIT  present: {home / 'good.pth'}; sha256 ok" in text
-    assert "        reported Vid4 BD: psnr 25.57, tof 0.19" in text
+    assert ("        published PyTorch TecoGAN, vid4 BD (sigma 1.5): psnr 26.01, lpips 0.152, tof 0.194, tlp 0.515 "
+            "(averaging unknown, convention tecogan; skycrapers/TecoGAN-PyTorch:resources/benchmark.png)") in text
+    assert "PyTorch TecoGAN, vid4 BI" not in text  # only the BD rows belong to these weights
     assert "    bad.pth [torch-state-dict]  sha256 000000000000  licence: unknown  missing" in text
     assert f"present: {home / 'tf.data-00000-of-00001'}; incomplete, missing tf.index; sha256 not known" in text
     (home / "bad.pth").write_bytes(b"other")

@@ -324,7 +324,7 @@ def test_reported_numbers_come_from_the_run_record_only(tmp_path, monkeypatch, c
 
     # A built-in model's registry numbers are never shown as "reported" (they belong to the authors'
     # data and protocol); only a method's reported = {...} in the benchmark file is.
-    ckpt = Checkpoint("c.pth", "torch-state-dict", "nowhere", reported={"toy": {"psnr": 29.0}, "other": {"psnr": 1.0}})
+    ckpt = Checkpoint("c.pth", "torch-state-dict", "nowhere", published=(("PyTorch TecoGAN", "BD"),))
     monkeypatch.setitem(MODELS, "fake-sr", ModelSpec("fake-sr", "test model", builder=None, checkpoints=(ckpt,)))
     bench = {"datasets": {"toy": {}, "other": {}}, "methods": {
         "A": {"kind": "outputs", "reported": {"*": {"psnr": 31.0, "tof": 0.2}, "toy": {"psnr": 30.0}}},

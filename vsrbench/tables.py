@@ -20,6 +20,22 @@ Conventions, each stated in the table's caption or footnotes:
   footnote says which sequences are missing.
 - **Comparability.** Results of different protocols (by hash) or of different versions of a
   metric are never put in one table: an :class:`~vsrbench.core.errors.InputError` says so.
+- **Published rows** (``published=``, CLI ``--published``): the rows of
+  :mod:`vsrbench.published` for the dataset's suite (from the run record, :func:`dataset_info`)
+  follow the reproduced ones, one row per method and source, marked with a dagger and a
+  footnote naming the source, degradation, averaging and convention. A published number is shown
+  as printed and competes for bold / underline with the reproduced rows only when its
+  convention **matches** (:func:`published_match`): (1) its convention names a vsrbench protocol
+  whose hash equals the results' protocol hash; (2) its averaging is the one the table shows,
+  or every sequence of the dataset has the same number of scored frames for that metric (then
+  ``seq_avg`` = ``frame_avg``, so any averaging, also ``unknown``, matches); a per-clip number
+  needs ``seq_avg`` or ``frame_avg`` (a mean of the clip's frames); (3) when the dataset records
+  the degradation it was made with, the published BI/BD family is the same (others are not
+  shown) and a BD row names the same kernel (``bd-basicvsr``: sigma 1.6; ``bd-tecogan``,
+  ``bd-tecogan-train``: sigma 1.5; ``bd-duf``: bd-duf); BI is ``bi-matlab``. Without a recorded
+  degradation, rows of both families are shown and the degradation is not checked (a note says
+  so). Other published rows are shown but left out of the ranking; their footnote and the
+  caption say so.
 """
 from __future__ import annotations
 
@@ -77,6 +93,8 @@ class Row:
     method: str
     cells: tuple[Cell, ...]
     group: str | None = None  # the sequence in per-sequence tables ("Average" for the summary block)
+    note_ref: int | None = None  # a published row: the number of its footnote (shown as a dagger)
+    published: Mapping[str, str] | None = None  # a published row: source, degradation, averaging, convention
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
+    caption_extra: str = ""  # what the caption adds about published rows
 
     @property
     def grouped(self) -> bool:
@@ -96,7 +115,8 @@ class Table:
     @property
     def caption(self) -> str:
         return (f"{self.dataset}: {AVERAGE_TEXT[self.average]}, protocol {self.protocol} "
-                f"(hash {self.protocol_hash}). ↑/↓: higher/lower is better; best in bold, second underlined.")
+                f"(hash {self.protocol_hash}). ↑/↓: higher/lower is better; best in bold, second underlined."
+                + (f" {self.caption_extra}" if self.caption_extra else ""))
 
 
 # ------------------------------------------------------------------ selecting and averaging
@@ -320,6 +340,174 @@ def _notes(scores: Scores, per_sequence: bool) -> list[str]:
     return notes
 
 
+# ------------------------------------------------------------------ published rows
+
+#: the kernel text a published BD row must name to match a dataset made with a vsrbench degradation
+DEGRADATION_KERNELS = {"bd-basicvsr": "sigma 1.6", "bd-tecogan": "sigma 1.5", "bd-tecogan-train": "sigma 1.5",
+                       "bd-duf": "bd-duf"}
+
+
+def degradation_family(degradation: str | None) -> str | None:
+    """``"bd-tecogan"`` -> ``"BD"``, ``"bi-matlab"`` -> ``"BI"``; None when unknown."""
+    if not degradation:
+        return None
+    head = str(degradation).split("-")[0].upper()
+    return head if head in ("BI", "BD") else None
+
+
+def published_match(row, *, protocol_hash: str, average: str, equal_lengths: bool,
+                    degradation: str | None) -> str | None:
+    """None when the published ``row`` is ranked with results of ``protocol_hash`` shown as
+    ``average`` (the definition is in this module's docstring); else the reason, in words.
+
+    ``equal_lengths``: every sequence of the dataset has the same number of scored frames for
+    the row's metric. ``degradation``: the vsrbench degradation the dataset was made with (None: not recorded).
+    """
+    try:
+        protocol = row.protocol
+    except Exception:  # noqa: BLE001 - a user file's convention that no longer parses
+        protocol = None
+    if protocol is None:
+        return f"its convention ({row.convention}) is not a vsrbench protocol"
+    if protocol.hash != protocol_hash:
+        return f"its convention {protocol.name} (hash {protocol.hash}) is not the results' protocol (hash {protocol_hash})"
+    if row.sequence:
+        if row.averaging == "unknown":
+            return "how its per-clip value was averaged is unknown"
+    elif row.averaging != average and not equal_lengths:
+        return f"its averaging ({row.averaging}) is not the one shown ({average}) and the sequences differ in length"
+    if degradation:
+        if row.family == "BI" and degradation != "bi-matlab":
+            return f"BI is MATLAB bicubic (bi-matlab), the dataset was made with {degradation}"
+        if row.family == "BD":
+            kernel = DEGRADATION_KERNELS.get(degradation)
+            if kernel is None or kernel not in (row.kernel or "").lower():
+                return f"its BD kernel ({row.kernel or 'not stated'}) is not the one of {degradation}"
+    return None
+
+
+def dataset_info(results_dir: str | os.PathLike) -> dict[str, dict[str, str | None]]:
+    """dataset -> ``{"suite": ..., "degradation": ...}`` from the run records of a results folder
+    (``bench.datasets.NAME.suite`` / ``.degradation``; later runs win; None where not recorded)."""
+    from vsrbench.store import load_runs
+
+    out: dict[str, dict[str, str | None]] = {}
+    for bench in load_runs(results_dir)["bench"]:
+        if not isinstance(bench, dict):
+            continue
+        for name, spec in (bench.get("datasets") or {}).items():
+            spec = spec if isinstance(spec, dict) else {}
+            old = out.get(name, {})
+            out[name] = {"suite": spec.get("suite") or old.get("suite"),
+                         "degradation": spec.get("degradation") or old.get("degradation")}
+    return out
+
+
+def _equal_lengths(df: pd.DataFrame, metric: str) -> bool:
+    counts = df[df["metric"] == metric].groupby("sequence")["frame"].nunique()
+    return counts.nunique() <= 1
+
+
+def _published_groups(rows) -> list[list]:
+    """Rows grouped by (method, degradation, convention, source), in order of first appearance."""
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault((r.method, r.degradation, r.convention, r.source), []).append(r)
+    return list(groups.values())
+
+
+def _pick(rows, sequence: str, metric: str, average: str):
+    """The row of a group for one cell: the one with the table's averaging first, then unknown."""
+    hits = [r for r in rows if r.sequence == sequence and r.metric == metric]
+    order = {average: 0, "unknown": 1}
+    return min(hits, key=lambda r: order.get(r.averaging, 2)) if hits else None
+
+
+def _rank_together(rows: list[Row], columns: Sequence[Column], competes: list[list[bool]]) -> list[Row]:
+    """Re-rank the measured columns of one block over the cells that compete (the others unranked)."""
+    grid = [list(r.cells) for r in rows]
+    for k, col in enumerate(columns):
+        if col.kind != "measured":
+            continue
+        values = [cells[k].value if ok[k] else None for cells, ok in zip(grid, competes)]
+        ranks = rank_values(values, col.decimals, METRICS[col.metric].higher_is_better)
+        for cells, rank in zip(grid, ranks):
+            cells[k] = Cell(cells[k].value, cells[k].text, rank)
+    return [Row(r.method, tuple(c), r.group, r.note_ref, r.published) for r, c in zip(rows, grid)]
+
+
+def _with_published(df, table: Table, columns: Sequence[Column], published, info: Mapping | None,
+                    per_sequence: bool, sequences: Sequence[str]) -> Table:
+    """``table`` with the published rows of its suite added (see the module docstring)."""
+    info = info or {}
+    suite, degradation = info.get("suite"), info.get("degradation")
+    notes = list(table.notes)
+    if not suite:
+        notes.append(f"--published: no suite known for dataset {table.dataset} (record it with suite = \"NAME\" in "
+                     "the benchmark file's dataset, or vsrbench evaluate --suite NAME).")
+        return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, table.rows,
+                     tuple(notes), table.caption_extra)
+    metrics = {c.metric for c in columns if c.kind == "measured"}
+    family = degradation_family(degradation)
+    chosen = [r for r in published if r.suite == suite and r.metric in metrics and (family is None or r.family == family)]
+    if not chosen:
+        notes.append(f"--published: no published {', '.join(sorted(metrics))} numbers for suite {suite}"
+                     + (f" ({family})" if family else "") + ".")
+        return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, table.rows,
+                     tuple(notes), table.caption_extra)
+    equal = {m: _equal_lengths(df, m) for m in metrics}
+    groups = _published_groups(chosen)
+    blocks = ([(s, s) for s in sequences] if per_sequence else []) + [("", "Average" if per_sequence else None)]
+    out_rows: list[Row] = []
+    reasons: dict[int, list[str]] = {}
+    shown: dict[int, set[str]] = {}
+    for seq, group_name in blocks:
+        mine = [r for r in table.rows if r.group == group_name]
+        competes = [[c.kind == "measured" for c in columns] for _ in mine]
+        extra = []
+        for n, rows in enumerate(groups, 1):
+            cells, ok = [], []
+            for col in columns:
+                row = _pick(rows, seq, col.metric, table.average) if col.kind == "measured" else None
+                if row is None:
+                    cells.append(Cell(None, HOLE))
+                    ok.append(False)
+                    continue
+                why = published_match(row, protocol_hash=table.protocol_hash, average=table.average,
+                                      equal_lengths=equal[col.metric], degradation=degradation)
+                if why is not None and why not in reasons.setdefault(n, []):
+                    reasons[n].append(why)
+                shown.setdefault(n, set()).add(row.averaging)
+                cells.append(Cell(row.value, row.value_text))
+                ok.append(why is None)
+            if any(c.value is not None for c in cells):
+                first = rows[0]
+                extra.append(Row(first.method, tuple(cells), group_name, n,
+                                 {"source": first.source, "degradation": first.degradation,
+                                  "averaging": "/".join(sorted(shown[n])), "convention": first.convention}))
+                competes.append(ok)
+        out_rows += _rank_together(mine + extra, columns, competes)
+    used = sorted({r.note_ref for r in out_rows if r.note_ref is not None})
+    excluded = 0
+    for n in used:
+        first = groups[n - 1][0]
+        why = reasons.get(n, [])
+        excluded += bool(why)
+        rank = ("not ranked: " + "; ".join(why)) if why else "ranked with the reproduced rows"
+        notes.append(f"†{n} {first.method}: published in {first.source}; {first.degradation}; averaging "
+                     f"{'/'.join(sorted(shown.get(n, {'unknown'})))}; convention {first.convention}; {rank}.")
+    if not family:
+        notes.append(f"--published: dataset {table.dataset} records no degradation: published BI and BD rows are "
+                     "shown and ranked without checking it.")
+    extra_caption = (f"† published numbers for suite {suite} (not reproduced here), as printed; ranked with "
+                     "the reproduced rows only where the convention matches (protocol hash, averaging, "
+                     "degradation)" + (f"; {excluded} of {len(used)} excluded from the ranking (see the notes)."
+                                       if excluded else "."))
+    caption_extra = " ".join(t for t in (table.caption_extra, extra_caption) if t)
+    return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, tuple(out_rows),
+                 tuple(notes), caption_extra)
+
+
 def build_table(
     df: pd.DataFrame,
     *,
@@ -328,11 +516,16 @@ def build_table(
     dataset: str | None = None,
     per_sequence: bool = False,
     reported: Mapping[str, Mapping[str, float]] | None = None,
+    published: Sequence | None = None,
+    info: Mapping[str, str | None] | None = None,
 ) -> Table:
     """The leaderboard of one dataset (``dataset`` may be omitted when the results hold one).
 
     ``reported`` maps method -> metric -> the number its authors published; when given, a
     "reported" and a "Δ" (measured − reported) column follow each metric that has one.
+    ``published``: rows of :func:`vsrbench.published.load_published`; those of the dataset's
+    suite (``info["suite"]``, from :func:`dataset_info`) are added, marked with a dagger (see the
+    module docstring for when they are ranked).
     """
     df = rows_of_dataset(df, dataset=dataset)
     if df["dataset"].nunique() > 1:
@@ -349,8 +542,11 @@ def build_table(
     rows += _block(scores.methods, columns, lambda m, k: scores.means[(m, k)], reported,
                    "Average" if per_sequence else None)
     first = df.iloc[0]
-    return Table(str(first["dataset"]), str(first["protocol"]), str(first["protocol_hash"]), average,
-                 tuple(columns), tuple(rows), tuple(_notes(scores, per_sequence)))
+    table = Table(str(first["dataset"]), str(first["protocol"]), str(first["protocol_hash"]), average,
+                  tuple(columns), tuple(rows), tuple(_notes(scores, per_sequence)))
+    if published is not None:
+        table = _with_published(df, table, columns, published, info, per_sequence, scores.sequences)
+    return table
 
 
 def build_tables(
@@ -358,15 +554,18 @@ def build_tables(
     *,
     dataset: str | None = None,
     reported: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    info: Mapping[str, Mapping[str, str | None]] | None = None,
     **options,
 ) -> list[Table]:
     """One table per dataset (or only ``dataset``); options as for :func:`build_table`.
 
-    ``reported`` maps dataset -> method -> metric -> published number (see :func:`reported_numbers`).
+    ``reported`` maps dataset -> method -> metric -> published number (see :func:`reported_numbers`);
+    ``info`` maps dataset -> its suite and degradation (see :func:`dataset_info`).
     """
     require_columns(df)
     names = [dataset] if dataset is not None else ordered(df["dataset"])
-    return [build_table(df, dataset=name, reported=(reported or {}).get(name), **options) for name in names]
+    return [build_table(df, dataset=name, reported=(reported or {}).get(name), info=(info or {}).get(name),
+                        **options) for name in names]
 
 
 def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict[str, float]]]:
@@ -398,13 +597,15 @@ def _header(table: Table) -> list[str]:
     return (["Sequence"] if table.grouped else []) + ["Method"] + [c.label for c in table.columns]
 
 
-def _row_lead(table: Table, i: int) -> list[str]:
-    """Leading cells of row ``i``: the group name on the first row of each block, then the method."""
+def _row_lead(table: Table, i: int, escape=lambda t: t, mark=lambda n: f"†{n}") -> list[str]:
+    """Leading cells of row ``i``: the group name on the first row of each block, then the method
+    (a published row's followed by ``mark(footnote number)``); ``escape`` is applied to the names."""
     row = table.rows[i]
+    method = escape(row.method) + ("" if row.note_ref is None else mark(row.note_ref))
     if not table.grouped:
-        return [row.method]
+        return [method]
     first = i == 0 or table.rows[i - 1].group != row.group
-    return [row.group if first else "", row.method]
+    return [escape(row.group) if first else "", method]
 
 
 def _blocks_start(table: Table) -> set[int]:
@@ -428,7 +629,7 @@ def render_markdown(table: Table) -> str:
     lines = ["| " + " | ".join(md_escape(h) for h in head) + " |",
              "|" + "|".join(":--" if i < len(head) - len(table.columns) else "--:" for i in range(len(head))) + "|"]
     for i, row in enumerate(table.rows):
-        lead = [md_escape(t) for t in _row_lead(table, i)]
+        lead = _row_lead(table, i, md_escape)
         lines.append("| " + " | ".join(lead + [_md_cell(c) for c in row.cells]) + " |")
     lines += ["", md_escape(table.caption)]
     lines += [f"- {md_escape(n)}" for n in table.notes]
@@ -438,7 +639,7 @@ def render_markdown(table: Table) -> str:
 LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
     "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
-    ">": r"\textgreater{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
+    ">": r"\textgreater{}", "†": r"\dag{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
     "Δ": r"$\Delta$", "−": "$-$",
 }
 # lmodern: scalable T1 fonts (without it, T1 text falls back to bitmap EC fonts, embedded as Type 3);
@@ -472,7 +673,8 @@ def render_latex(table: Table, *, standalone: bool = False) -> str:
     for i, row in enumerate(table.rows):
         if i in starts:
             body.append("\\midrule")
-        cells = [latex_escape(t) for t in _row_lead(table, i)] + [_latex_cell(c) for c in row.cells]
+        cells = _row_lead(table, i, latex_escape, lambda n: f"\\textsuperscript{{\\dag{n}}}") + [
+            _latex_cell(c) for c in row.cells]
         body.append(" & ".join(cells) + " \\\\")
     notes = "".join(f"\n\\par {latex_escape(n)}" for n in table.notes)
     text = "\n".join([
@@ -501,6 +703,10 @@ def table_frame(table: Table) -> pd.DataFrame:
     for row in table.rows:
         rec = {"dataset": table.dataset, **({"sequence": row.group} if table.grouped else {}), "method": row.method}
         rec.update({c.key: (None if cell.value is None else float(cell.text)) for c, cell in zip(table.columns, row.cells)})
+        if any(r.published for r in table.rows):  # --published: which rows are published, and from where
+            rec["published"] = row.published is not None
+            rec.update({k: (row.published or {}).get(k, "") for k in ("degradation", "averaging", "convention",
+                                                                       "source")})
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -522,7 +728,7 @@ def render_html(table: Table) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(table))
     body = []
     for i, row in enumerate(table.rows):
-        lead = "".join(f"<th>{html.escape(t)}</th>" for t in _row_lead(table, i))
+        lead = "".join(f"<th>{t}</th>" for t in _row_lead(table, i, html.escape, lambda n: f"<sup>†{n}</sup>"))
         body.append(f"<tr>{lead}" + "".join(f"<td>{_html_cell(c)}</td>" for c in row.cells) + "</tr>")
     foot = "".join(f'<tr><td colspan="{len(_header(table))}">{html.escape(n)}</td></tr>' for n in table.notes)
     return "\n".join([

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -13,8 +12,8 @@ NAME = "models"
 HELP = "list the built-in models, their known checkpoints and whether the weights are present locally"
 DESCRIPTION = (
     "One row per registered model (name, kind, scale, whether it needs weights, the degradation its "
-    "weights expect), then its known checkpoints: file, format, sha256, source, licence, the numbers "
-    "its authors reported, and where it was found locally (nothing is downloaded here; "
+    "weights expect), then its known checkpoints: file, format, sha256, source, licence, its published "
+    "numbers (rows of the database `vsrbench published` lists), and where it was found locally (nothing is downloaded here; "
     "`vsrbench weights download NAME` fetches a checkpoint explicitly)."
 )
 
@@ -40,12 +39,23 @@ def checkpoint_status(ckpt, verify: bool = False) -> str:
     return "; ".join(notes)
 
 
-def _reported(reported: dict) -> list[str]:
-    """``{"Vid4 BD": {"psnr": 25.57}}`` -> ``["Vid4 BD: psnr 25.57"]``."""
+def published_lines(ckpt, rows) -> list[str]:
+    """The database rows of a checkpoint (``Checkpoint.published`` names (method, BI/BD) pairs),
+    one line per method, suite, degradation, clip and source: ``published PyTorch TecoGAN, vid4 BD
+    (sigma 1.5): psnr 26.01, lpips 0.152 (averaging unknown, convention tecogan; SOURCE)``."""
+    from vsrbench.published import rows_for
+
+    groups: dict[tuple, list] = {}
+    for method, family in ckpt.published:
+        for r in rows_for(rows, method, family):
+            key = (r.method, r.suite, r.degradation, r.sequence, r.averaging, r.convention, r.source)
+            groups.setdefault(key, []).append(r)
     lines = []
-    for setting, numbers in reported.items():
-        body = ", ".join(f"{k} {v}" for k, v in numbers.items()) if isinstance(numbers, dict) else json.dumps(numbers)
-        lines.append(f"{setting}: {body}")
+    for (method, suite, degradation, sequence, averaging, convention, source), part in groups.items():
+        where = f"{suite}/{sequence}" if sequence else suite
+        numbers = ", ".join(f"{r.metric} {r.value_text}" for r in part)
+        lines.append(f"published {method}, {where} {degradation}: {numbers} (averaging {averaging}, "
+                     f"convention {convention}; {source})")
     return lines
 
 
@@ -55,17 +65,22 @@ def _aligned_rows(rows: list[tuple[str, ...]]) -> list[str]:
     return ["  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in rows]
 
 
-def _checkpoint_lines(ckpt, verify: bool) -> list[str]:
+def _checkpoint_lines(ckpt, verify: bool, rows) -> list[str]:
     sha = ckpt.sha256[:12] if ckpt.sha256 else "unknown"
     lines = [f"    {ckpt.filename} [{ckpt.format}]  sha256 {sha}  licence: {ckpt.licence}  "
              f"{checkpoint_status(ckpt, verify)}",
              f"        source: {ckpt.source}"]
-    lines += [f"        reported {r}" for r in _reported(ckpt.reported)]
+    lines += [f"        {r}" for r in published_lines(ckpt, rows)]
     return lines + ([f"        note: {ckpt.note}"] if ckpt.note else [])
 
 
-def render_models(models, verify: bool = False) -> str:
-    """The listing printed by ``vsrbench models`` for the specs in ``models`` (a name -> ModelSpec map)."""
+def render_models(models, verify: bool = False, published=None) -> str:
+    """The listing printed by ``vsrbench models`` for the specs in ``models`` (a name -> ModelSpec map);
+    ``published``: the rows of the published-results database (default: the one shipped with vsrbench)."""
+    if published is None:
+        from vsrbench.published import load_published
+
+        published = load_published()
     names = sorted(models)
     header = ("MODEL", "KIND", "SCALE", "WEIGHTS", "DEGRADATION", "DESCRIPTION")
     table = _aligned_rows([header] + [(s.name, s.kind, f"x{s.scale}", "required" if s.needs_weights else "none",
@@ -74,7 +89,7 @@ def render_models(models, verify: bool = False) -> str:
     for name, row in zip(names, table[1:]):
         lines.append(row)
         for ckpt in models[name].checkpoints:
-            lines += _checkpoint_lines(ckpt, verify)
+            lines += _checkpoint_lines(ckpt, verify, published)
     return "\n".join(lines) + "\n"
 
 

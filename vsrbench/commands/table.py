@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reported", action="store_true",
                         help="add the numbers the authors reported (a method's reported = {...} in the benchmark "
                              "file) and the difference")
+    parser.add_argument("--published", action="store_true",
+                        help="add the published numbers of each dataset's suite (vsrbench published), marked with a "
+                             "dagger and a footnote; ranked with yours only where the convention matches")
+    parser.add_argument("--published-file", metavar="CSV",
+                        help="with --published: read this file (the format of vsrbench published --format csv) "
+                             "instead of the database shipped with vsrbench")
     parser.add_argument("--standalone", action="store_true", help="LaTeX: wrap in a compilable document")
     parser.add_argument("--out", metavar="FILE", help="write here (atomically) instead of printing")
 
@@ -60,14 +66,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vsrbench.io import atomic_write_text
     from vsrbench.store import find_results_dir, load_results, writing
-    from vsrbench.tables import build_tables, render_tables, reported_numbers
+    from vsrbench.tables import build_tables, dataset_info, render_tables, reported_numbers
 
     fmt = output_format(args.format, args.out)
     args.results = str(find_results_dir(args.results))
     df = load_results(args.results, args.protocol)
     reported = reported_numbers(args.results) if args.reported else None
+    if args.published_file and not args.published:
+        raise InputError("--published-file: only used with --published; add --published")
+    published, info = None, None
+    if args.published:
+        from vsrbench.published import load_published
+
+        published, info = load_published(args.published_file), dataset_info(args.results)
     tables = build_tables(df, dataset=args.dataset, metrics=split_names(args.metrics), average=args.average,
-                          per_sequence=args.per_sequence, reported=reported)
+                          per_sequence=args.per_sequence, reported=reported, published=published, info=info)
     text = render_tables(tables, fmt, standalone=args.standalone)
     if args.out:
         with writing("write", args.out, "choose another --out"):

@@ -104,3 +104,90 @@ def test_missing_clip(tmp_path):
     gt = reds_lookalike(tmp_path / "gt", clips=("000", "011", "020"))
     with pytest.raises(InputError, match=r"suite reds4: 1 clip\(s\) missing: 015 \(expected 4 clips, found 3\)"):
         get_suite("reds4").lookalike(frames=3, size=(8, 12)).validate(gt)
+
+
+def test_extra_clip(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt", clips=(*REDS4, "021"))
+    with pytest.raises(InputError, match=r"suite reds4: 1 clip\(s\) not in the suite: 021 \(expected only "
+                                         r"000, 011, 015, 020\)"):
+        get_suite("reds4").lookalike(frames=3, size=(8, 12)).validate(gt)
+
+
+def test_wrong_frame_count_and_size(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt")
+    (gt / "015" / "00000002.png").unlink()
+    suite = get_suite("reds4").lookalike(frames=3, size=(8, 12))
+    with pytest.raises(InputError, match=r"GT clip '.*015': 2 frames, expected 3 \(3 frames "
+                                         r"00000000.png..00000002.png\) for suite reds4"):
+        suite.validate(gt)
+    gt2 = reds_lookalike(tmp_path / "gt2", size=(8, 10))
+    with pytest.raises(InputError, match=r"GT frame '.*000.00000000.png': 8x10 \(HxW\), expected 8x12 for suite reds4"):
+        suite.validate(gt2)
+    assert get_suite("reds4").lookalike(frames=3).validate(gt2, strict=False).clips == REDS4
+
+
+def test_layout_matching_no_suite_says_what_was_expected_where(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt", clips=("a", "b"))
+    with pytest.raises(InputError, match=r"GT '.*gt' matches no clip of suite reds4: found a, b; expected clip "
+                                         r"folders 000/, 011/, 015/, 020/ in '.*gt', each with 100 frames "
+                                         r"00000000.png..00000099.png"):
+        get_suite("reds4").validate(gt)
+    flat = tmp_path / "flat"
+    write_clip(flat, [f"{i:08d}.png" for i in range(3)])
+    with pytest.raises(InputError, match=r"GT '.*flat' does not match suite vid4: it holds image files "
+                                         r"\(00000000.png, 00000001.png, 00000002.png, \.\.\.\); expected clip folders "
+                                         r"calendar/, city/, foliage/, walk/ in '.*flat', each with 41 frames"):
+        get_suite("vid4").validate(flat)
+
+
+def test_wrong_suite_is_named(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt")
+    with pytest.raises(InputError, match=r"matches no clip of suite vid4: .*; it looks like suite reds4$"):
+        get_suite("vid4").validate(gt)
+    assert detect_suite(gt).name == "reds4"
+    assert detect_suite(vimeo_lookalike(tmp_path / "v")).name == "vimeo90k-t"
+
+
+def test_vimeo_lookalike_outputs_as_seven_frames_or_im4_only(tmp_path):
+    suite = get_suite("vimeo90k-t").lookalike(clips=VIMEO_CLIPS, size=(8, 12))
+    gt = vimeo_lookalike(tmp_path / "vimeo_septuplet")
+    full = vimeo_lookalike(tmp_path / "pred7", seed=10)
+    only4 = vimeo_lookalike(tmp_path / "pred1", frames=[4], seed=10)
+    c7 = suite.validate(gt, full)
+    assert c7.clips == VIMEO_CLIPS and c7.layout == "vimeo" and c7.center_only == ()
+    assert [len(g) for g, _ in c7.pairs()] == [7, 7, 7]
+    c1 = suite.validate(gt / "sequences", only4)  # GT given as sequences/ itself
+    assert c1.center_only == VIMEO_CLIPS
+    for g, p in c1.pairs():
+        assert len(g) == len(p) == 1 and g.paths[0].name == p.paths[0].name == "im4.png"
+
+
+def test_vimeo_bad_outputs(tmp_path):
+    suite = get_suite("vimeo90k-t").lookalike(clips=VIMEO_CLIPS, size=(8, 12))
+    gt = vimeo_lookalike(tmp_path / "gt")
+    im3 = vimeo_lookalike(tmp_path / "im3", frames=[3])
+    with pytest.raises(InputError, match=r"PRED clip '.*0266': its one frame 'im3.png' is not the centre frame "
+                                         r"'im4.png' \(suite vimeo90k-t scores the centre frame only\)"):
+        suite.validate(gt, im3)
+    five = vimeo_lookalike(tmp_path / "five", frames=range(1, 6))
+    with pytest.raises(InputError, match=r"PRED clip '.*0266': 5 frames, expected 7 like GT or only the centre "
+                                         r"frame im4.png"):
+        suite.validate(gt, five)
+    part = vimeo_lookalike(tmp_path / "part", clips=VIMEO_CLIPS[:2])
+    with pytest.raises(InputError, match=r"suite vimeo90k-t: outputs missing for 1 clip\(s\): 00002/0004"):
+        suite.validate(gt, part)
+
+
+def test_vimeo_real_list_reports_missing_clips_by_count(tmp_path):
+    gt = vimeo_lookalike(tmp_path / "gt")
+    with pytest.raises(InputError, match=r"suite vimeo90k-t: 7821 clip\(s\) missing: 00001/0275, .*\(7821 in all\) "
+                                         r"\(expected 7824 clips, found 3\)"):
+        get_suite("vimeo90k-t").validate(gt)
+
+
+def test_udm10_counts_clips_only(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt", clips=[f"c{i}" for i in range(9)])
+    with pytest.raises(InputError, match=r"suite udm10: 9 clip folder\(s\), expected 10"):
+        get_suite("udm10").validate(gt)
+    write_clip(gt / "c9", ["0000.png"])
+    assert len(get_suite("udm10").validate(gt).clips) == 10

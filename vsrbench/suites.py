@@ -450,6 +450,28 @@ def _validate_pred(check: SuiteCheck, pred: Path) -> None:
     check.pred_root, check.pred, check.center_only = root, out, tuple(centre)
 
 
+def open_clips(suite: "Suite | str", path: str | os.PathLike) -> dict:
+    """The clip folders of ``path`` laid out as ``suite`` lays them out (``sequences/<5>/<4>/`` for
+    Vimeo-90K-T), as ``{clip name: FrameSequence}``, without checking them against the suite;
+    a folder of one level of clips falls back to :func:`vsrbench.io.open_dataset`."""
+    from vsrbench.io import open_dataset, open_sequence
+
+    suite = get_suite(suite)
+    path = Path(path)
+    if suite.clip_depth == 1:
+        return open_dataset(path)
+    root = _clip_root(suite, path, "folder")
+    names = _clip_dirs(root, suite.clip_depth)
+    if not names:
+        raise InputError(f"no clip folders <folder>/<clip>/ in {str(root)!r} (suite {suite.name})")
+    return {n: open_sequence(root / n, name=n) for n in names}
+
+
+def centre_only(seq):
+    """The centre frame (index n // 2) of a sequence as a 1-frame sequence (a 1-frame sequence as it is)."""
+    return seq if len(seq) == 1 else _centre_only(seq)
+
+
 _NUM = re.compile(r"(\d+)(?!.*\d)")
 
 
@@ -467,4 +489,4 @@ def _centre_only(seq):
 
 
 __all__ = ["SUITES", "SUITE_NAMES", "Suite", "SuiteCheck", "SequenceSpec", "Layout", "get_suite", "detect_suite",
-           "frame_size"]
+           "frame_size", "open_clips", "centre_only"]

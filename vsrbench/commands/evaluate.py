@@ -29,7 +29,13 @@ DESCRIPTION = (
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
     p.add_argument("--pred", required=True, help="output sequence or dataset to score")
-    p.add_argument("--protocol", default="tecogan", help="tecogan (default), basicsr-y, basicsr-rgb or duf")
+    p.add_argument("--protocol", default=None, help="tecogan (default without --suite), basicsr-y, basicsr-rgb or duf; "
+                   "with --suite, the suite's convention unless given")
+    p.add_argument("--suite", default=None, metavar="NAME",
+                   help="a benchmark suite (vsrbench datasets lists them): check GT and PRED against its clips, frame "
+                   "counts and sizes, and score under its convention (--protocol / --set override it, with a note)")
+    p.add_argument("--clips-only", action="store_true",
+                   help="with --suite: check the clip set only, not frame counts or sizes (a partial copy)")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", default=[],
                    help="override a protocol field, e.g. --set crop_border=8 (repeatable)")
     p.add_argument("--metrics", default=None, help="comma-separated, default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp; "
@@ -52,13 +58,32 @@ def run(args) -> int:
     from vsrbench.metrics import METRICS, check_metrics, get_protocol
     from vsrbench.metrics.protocol import parse_overrides
 
-    proto = get_protocol(args.protocol, **parse_overrides(args.set))
+    overrides = parse_overrides(args.set)
+    suite = None
+    if args.suite is not None:
+        from vsrbench.suites import get_suite
+
+        suite = get_suite(args.suite)
+        proto = suite.protocol(**overrides) if args.protocol is None else get_protocol(args.protocol, **overrides)
+    else:
+        if args.clips_only:
+            raise InputError("--clips-only applies to --suite checks only; add --suite NAME or leave it out")
+        proto = get_protocol(args.protocol or "tecogan", **overrides)
     metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
     asked = list(metrics)
     device = resolve_device(args.device)
     method = _name(args.method, args.pred, "--method")
-    dataset = _name(args.dataset, args.gt, "--dataset")
-    pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
+    dataset = _name(args.dataset, args.gt, "--dataset") if args.dataset is not None or suite is None else suite.name
+    if suite is not None:
+        checked = suite.validate(args.gt, args.pred, strict=not args.clips_only)
+        pairs = checked.pairs()
+        convention = suite.protocol()
+        print(f"note: {checked.summary()}" + "".join(f"; {n}" for n in checked.notes), file=sys.stderr)
+        if proto.hash != convention.hash:
+            print(f"note: scoring with protocol {proto.name}, not suite {suite.name}'s convention {convention.name} "
+                  f"({_overridden_by(args)}); summary.json and the run record name both", file=sys.stderr)
+    else:
+        pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     if set(metrics) & {"lpips", "tlp"}:
         metrics = _lpips_checked(metrics, proto, args)
     weights: dict = {}  # the weights files the scores use (path, sha256, verified), in summary.json
@@ -82,11 +107,14 @@ def run(args) -> int:
     versions = {m: str(METRICS[m].version) for m in metrics}
     job = _Job(out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics), versions=versions,
                weights=weights, inputs=inputs, gt_root=str(Path(args.gt).resolve()),
-               pred_root=str(Path(args.pred).resolve()), device=str(device), lpips_weights=args.lpips_weights)
+               pred_root=str(Path(args.pred).resolve()), device=str(device), lpips_weights=args.lpips_weights,
+               suite=None if suite is None else suite.name,
+               suite_protocol=None if suite is None else suite.protocol().name)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
               "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
               "method": method, "dataset": dataset, "store": STORE_NAME,
+              **({} if suite is None else {"suite": suite.name, "suite_protocol": suite.protocol().name}),
               "device": str(device), "weights": weights}
     acc = job.run(pairs, header, no_resume=args.no_resume)
     print(_summary_table(acc, metrics, METRICS))
@@ -111,6 +139,12 @@ def _name(given: str | None, path: str, option: str) -> str:
     return (p.stem if p.is_file() else p.name) or option.lstrip("-")
 
 
+def _overridden_by(args) -> str:
+    """What replaced a suite's convention, as the user typed it."""
+    parts = ([f"--protocol {args.protocol}"] if args.protocol is not None else []) + [f"--set {s}" for s in args.set]
+    return " ".join(parts)
+
+
 def _refuse_old_output(out: Path, no_resume: bool) -> None:
     """An --out folder written by an older vsrbench evaluate (frames.csv + summary.json, no store)
     is refused in one line: its scores cannot be resumed or checked against this command."""
@@ -131,9 +165,7 @@ class _Job:
     def bench_record(self) -> dict:
         """The ``bench`` JSON of the run record, shaped like a benchmark's (``datasets`` / ``methods``),
         so that readers of run records (profiles, tables) find GT and outputs the same way."""
-        dataset = {"name": self.dataset, "gt": self.gt_root, "sequences": list(self.inputs)}
-        if getattr(self, "suite", None):
-            dataset["suite"] = self.suite
+        dataset = {"name": self.dataset, "gt": self.gt_root, "sequences": list(self.inputs), "suite": self.suite}
         return {
             "name": "evaluate", "source": "vsrbench evaluate", "description": "",
             "protocol": self.proto.to_dict(), "metrics": list(self.metrics),
@@ -142,7 +174,8 @@ class _Job:
             "methods": {self.method: {"name": self.method, "kind": "outputs", "outputs": {self.dataset: self.pred_root}}},
             EVALUATE_KEY: {"method": self.method, "dataset": self.dataset, "inputs": self.inputs,
                            "metrics": list(self.metrics), "protocol": self.proto.name,
-                           "protocol_hash": self.proto.hash},
+                           "protocol_hash": self.proto.hash, "suite": self.suite,
+                           "suite_protocol": self.suite_protocol},
         }
 
     def run(self, pairs, header: dict, *, no_resume: bool):
@@ -170,7 +203,7 @@ class _Job:
             status = "running"
             try:
                 todo = [(g, p) for g, p in pairs if not self.is_done(store, g.name)]
-                total = sum(len(g) - 2 * self.proto.cut_frames for g, _ in todo)
+                total = sum(len(self.proto.scored_frames(len(g))) for g, _ in todo)
                 with Progress(total, "evaluate") as prog:
                     for g, p in todo:
                         self.score(store, g, p, prog)
@@ -201,7 +234,7 @@ class _Job:
             lock.acquire()
         with lock:
             if self.is_done(store, g.name):  # stored by the other run meanwhile
-                prog.update(len(g) - 2 * self.proto.cut_frames)
+                prog.update(len(self.proto.scored_frames(len(g))))
                 return
             scores = ev.evaluate_sequence(p, g, protocol=self.proto, metrics=self.metrics, device=self.device,
                                           lpips_weights=self.lpips_weights, progress=prog.update, name=g.name)

@@ -46,9 +46,6 @@ from vsrbench.core.errors import InputError, UnknownNameError, unknown_name_mess
 DEFAULT_PATH = Path(__file__).with_name("data") / "published.csv"
 #: the suites when :mod:`vsrbench.suites` is not importable (the same names; a test pins them)
 SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")
-#: vsrbench's metric names (``vsrbench.metrics.METRICS``; a test pins them), kept here so that
-#: listing the database does not import torch
-METRIC_NAMES = ("psnr", "ssim", "lpips", "tof", "tlp")
 AVERAGINGS = ("seq_avg", "frame_avg", "unknown")
 COLUMNS = ("method", "suite", "degradation", "metric", "value", "sequence", "averaging", "convention", "source",
            "note")
@@ -56,6 +53,13 @@ OPTIONAL = ("sequence", "note")
 DEGRADATION = re.compile(r"(BI|BD)(?: \((?P<kernel>[^()]+)\))?")
 #: a convention written as a vsrbench protocol name: ``preset`` or ``preset[field=value,...]``
 PROTOCOL_NAME = re.compile(r"(?P<preset>[a-z0-9][a-z0-9_-]*)(?:\[(?P<fields>[^\[\]]*)\])?")
+
+
+def metric_names() -> tuple[str, ...]:
+    """vsrbench's metric names (``vsrbench.metrics.METRICS``)."""
+    from vsrbench.metrics import METRICS
+
+    return tuple(METRICS)
 
 
 def known_suites() -> tuple[str, ...]:
@@ -144,13 +148,13 @@ def _check_name(where: str, field: str, value: str, known: Sequence[str]) -> Non
         raise InputError(f"{where}: {field}: {unknown_name_message(field, value, known)}")
 
 
-def _row(path: Path, line: int, record: dict[str, str], suites: Sequence[str]) -> PublishedRow:
+def _row(path: Path, line: int, record: dict[str, str], suites: Sequence[str], metrics: Sequence[str]) -> PublishedRow:
     where = _where(path, line)
     for name in COLUMNS:
         if name not in OPTIONAL and not record.get(name):
             raise InputError(f"{where}: {name}: expected a value, got an empty field; fill it in or remove the row")
     _check_name(where, "suite", record["suite"], suites)
-    _check_name(where, "metric", record["metric"], METRIC_NAMES)
+    _check_name(where, "metric", record["metric"], metrics)
     _check_name(where, "averaging", record["averaging"], AVERAGINGS)
     if not DEGRADATION.fullmatch(record["degradation"]):
         raise InputError(f"{where}: degradation: expected BI or BD, optionally with the kernel in parentheses "
@@ -188,7 +192,7 @@ def load_published(path: str | os.PathLike | None = None) -> list[PublishedRow]:
         raise os_error(e, "read published-results file", path) from None
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: expected UTF-8 text, got a byte {e.object[e.start]:#04x} at offset {e.start}") from None
-    suites = known_suites()
+    suites, metrics = known_suites(), metric_names()
     header: list[str] | None = None
     rows: list[PublishedRow] = []
     seen: dict[tuple, str] = {}
@@ -210,7 +214,7 @@ def load_published(path: str | os.PathLike | None = None) -> list[PublishedRow]:
         if len(fields) != len(header):
             raise InputError(f"{_where(path, number)}: expected {len(header)} fields ({', '.join(header)}), "
                              f"got {len(fields)}; quote a field that holds a comma")
-        row = _row(path, number, dict(zip(header, fields)), suites)
+        row = _row(path, number, dict(zip(header, fields)), suites, metrics)
         key = (row.method, row.suite, row.degradation, row.metric, row.sequence, row.averaging, row.convention,
                row.source)
         if key in seen:
@@ -231,8 +235,8 @@ def filter_rows(rows: Iterable[PublishedRow], *, suite: str | None = None, metho
     rows = list(rows)
     if suite is not None and suite not in known_suites():
         raise UnknownNameError("suite", suite, known_suites())
-    if metric is not None and metric not in METRIC_NAMES:
-        raise UnknownNameError("metric", metric, METRIC_NAMES)
+    if metric is not None and metric not in metric_names():
+        raise UnknownNameError("metric", metric, metric_names())
     if method is not None:
         methods = {r.method for r in rows}
         if method.lower() not in {m.lower() for m in methods}:

@@ -62,3 +62,9 @@ def test_nothing_else_is_packaged(wheel):
 def test_console_script(wheel):
     ep = next(n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt"))
     assert "vsrbench = vsrbench.cli:main" in wheel.read(ep).decode()
+
+
+def test_published_results_database_is_in_the_wheel(wheel):
+    """`vsrbench published` and `table --published` read vsrbench/data/published.csv (package data)."""
+    assert "vsrbench/data/published.csv" in wheel.namelist()
+    assert wheel.read("vsrbench/data/published.csv") == (REPO / "vsrbench" / "data" / "published.csv").read_bytes()

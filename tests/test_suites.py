@@ -6,8 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vsrbench.benchfile import load_bench
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.io import write_frame
+from vsrbench.io import decode_image, write_frame
+from vsrbench.runner import run_benchmark
+from vsrbench.store import load_results, load_runs
 from vsrbench.suites import SUITE_NAMES, SUITES, Suite, detect_suite, get_suite
 
 REDS4 = ("000", "011", "015", "020")
@@ -191,3 +194,131 @@ def test_udm10_counts_clips_only(tmp_path):
         get_suite("udm10").validate(gt)
     write_clip(gt / "c9", ["0000.png"])
     assert len(get_suite("udm10").validate(gt).clips) == 10
+
+
+# ---------------------------------------------------------------------- benchmark TOML: suite = "..."
+
+def psnr_rgb(gt: np.ndarray, pred: np.ndarray) -> float:
+    """BasicSR's calculate_psnr on RGB uint8 frames, crop 0 (written here, independently)."""
+    mse = np.mean((gt.astype(np.float64) - pred.astype(np.float64)) ** 2)
+    return 10 * np.log10(255.0 ** 2 / mse)
+
+
+def psnr_y(gt: np.ndarray, pred: np.ndarray) -> float:
+    """BasicSR's calculate_psnr(test_y_channel=True): BT.601 studio luma on 0..255."""
+    def y(a):
+        return 16.0 + a.astype(np.float64) @ np.array([65.481, 128.553, 24.966]) / 255.0
+    mse = np.mean((y(gt) - y(pred)) ** 2)
+    return 10 * np.log10(255.0 ** 2 / mse)
+
+
+def noisy_copy(src: Path, dst: Path, seed: int, only=None) -> Path:
+    """Every frame under ``src`` with Gaussian noise (sigma 6), same relative paths, under ``dst``."""
+    rng = np.random.default_rng(seed)
+    for p in sorted(src.rglob("*.png")):
+        a = decode_image(p).astype(np.float64)
+        noisy = np.clip(a + rng.normal(0, 6, a.shape), 0, 255).round().astype(np.uint8)  # drawn for every frame
+        if not only or p.name in only:
+            write_frame(dst / p.relative_to(src), noisy)
+    return dst
+
+
+def write_toml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bench.toml"
+    path.write_text(text)
+    return path
+
+
+REDS_TOML = """
+[datasets.reds4]
+gt = "gt"
+suite = "reds4"
+suite_strict = false
+[methods.Noisy]
+outputs = "pred"
+"""
+
+
+def test_bench_suite_reds4_scores_rgb_and_records_the_suite(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt", size=(16, 20))
+    pred = noisy_copy(gt, tmp_path / "pred", seed=1)
+    bench = load_bench(write_toml(tmp_path, REDS_TOML))
+    d = bench.datasets["reds4"]
+    assert d.suite == "reds4" and d.protocol.name == "basicsr-rgb" and bench.protocol.name == "basicsr-rgb"
+    assert bench.metrics == ("psnr", "ssim") and d.sequences == REDS4
+    lines = []
+    summary = run_benchmark(bench, tmp_path / "res", device="cpu", progress=lines.append)
+    assert summary.ok and len(summary.scored) == 4
+    assert any(ln.startswith("datasets.reds4: suite reds4, scored under its convention: RGB, crop 0, all frames, "
+                             "mean of clip means (protocol basicsr-rgb)") for ln in lines), lines
+    df = load_results(tmp_path / "res", "basicsr-rgb")
+    for clip in REDS4:
+        got = df[(df.sequence == clip) & (df.metric == "psnr")].sort_values("frame").value.to_numpy()
+        want = [psnr_rgb(decode_image(gt / clip / f"{i:08d}.png"), decode_image(pred / clip / f"{i:08d}.png"))
+                for i in range(3)]
+        np.testing.assert_allclose(got, want, atol=1e-3)
+    runs = load_runs(tmp_path / "res")
+    assert runs["bench"].iloc[-1]["datasets"]["reds4"]["suite"] == "reds4"
+
+
+def test_bench_protocol_set_by_the_benchmark_wins_and_is_said(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt", size=(16, 20))
+    noisy_copy(gt, tmp_path / "pred", seed=1)
+    bench = load_bench(write_toml(tmp_path, 'protocol = "basicsr-y"\n' + REDS_TOML))
+    assert bench.datasets["reds4"].protocol is None and bench.protocol.name == "basicsr-y"
+    lines = []
+    run_benchmark(bench, tmp_path / "res", device="cpu", progress=lines.append)
+    assert any("datasets.reds4: suite reds4, scored under the benchmark's protocol basicsr-y" in ln
+               and "not the suite's convention (RGB" in ln for ln in lines), lines
+
+
+def test_bench_unknown_suite_and_bad_layout(tmp_path):
+    gt = reds_lookalike(tmp_path / "gt", clips=("000", "011", "020"))
+    noisy_copy(gt, tmp_path / "pred", seed=1)
+    with pytest.raises(UnknownNameError, match=r"^bench.toml: datasets.reds4.suite: unknown suite 'reds'; did you "
+                                               r"mean 'reds4'\? \(known: reds4, spmcs, tos3, udm10, vid4, vimeo90k-t\)$"):
+        load_bench(write_toml(tmp_path, REDS_TOML.replace('"reds4"', '"reds"')))
+    with pytest.raises(InputError, match=r"^bench.toml: datasets.reds4.gt: GT '.*gt': suite reds4: 1 clip\(s\) "
+                                         r"missing: 015 \(expected 4 clips, found 3\)$"):
+        load_bench(write_toml(tmp_path, REDS_TOML))
+    with pytest.raises(InputError, match=r"^bench.toml: datasets.reds4.gt: GT clip '.*000': 3 frames, expected 100"):
+        reds_lookalike(tmp_path / "gt", clips=("015",))
+        load_bench(write_toml(tmp_path, REDS_TOML.replace("suite_strict = false\n", "")))
+    with pytest.raises(InputError, match=r"datasets.reds4.suite_strict: expected true or false, got a string"):
+        load_bench(write_toml(tmp_path, REDS_TOML.replace("suite_strict = false", 'suite_strict = "no"')))
+
+
+def vimeo_bench(tmp_path: Path, metrics=None) -> "Benchmark":
+    from vsrbench.benchfile import Benchmark
+
+    suite = get_suite("vimeo90k-t").lookalike(clips=VIMEO_CLIPS, size=(16, 20))
+    gt = vimeo_lookalike(tmp_path / "vimeo_septuplet", size=(16, 20))
+    noisy_copy(gt, tmp_path / "all7", seed=3)
+    noisy_copy(gt, tmp_path / "im4", seed=3, only={"im4.png"})
+    data = {"datasets": {"vimeo": {"gt": "vimeo_septuplet", "suite": suite}},
+            "methods": {"All7": {"outputs": "all7"}, "Im4": {"outputs": "im4"}}}
+    if metrics:
+        data["metrics"] = metrics
+    return Benchmark.from_dict(data, base_dir=tmp_path, source="bench.toml")
+
+
+def test_bench_vimeo_lookalike_scores_im4_only_with_7_frames_or_im4_outputs(tmp_path):
+    bench = vimeo_bench(tmp_path)
+    assert bench.protocol.frames_scored == "center" and bench.datasets["vimeo"].sequences == VIMEO_CLIPS
+    summary = run_benchmark(bench, tmp_path / "res", device="cpu", progress=False)
+    assert summary.ok and len(summary.scored) == 6, summary.text()
+    df = load_results(tmp_path / "res")
+    psnr = df[df.metric == "psnr"]
+    assert set(psnr.frame_name) == {"im4.png"} and len(psnr) == 6  # one frame per clip and method
+    for clip in VIMEO_CLIPS:
+        g = decode_image(tmp_path / "vimeo_septuplet" / "sequences" / clip / "im4.png")
+        p = decode_image(tmp_path / "all7" / "sequences" / clip / "im4.png")
+        for method in ("All7", "Im4"):  # the same noisy im4: the same number either way
+            got = psnr[(psnr.sequence == clip) & (psnr.method == method)].value.item()
+            assert got == pytest.approx(psnr_y(g, p), abs=1e-3)
+
+
+def test_bench_vimeo_refuses_temporal_metrics(tmp_path):
+    with pytest.raises(InputError, match=r"bench.toml: metrics: tof need consecutive frames, but datasets.vimeo "
+                                         r"\(suite vimeo90k-t\) scores the centre frame of each clip only"):
+        vimeo_bench(tmp_path, metrics=["psnr", "tof"])

@@ -23,6 +23,10 @@ Relative paths are relative to the folder of the TOML file; ``~`` is expanded.
     scale = 4                          # optional, default 4
     lr = "../data/vid4/BD"             # optional LR frames (sequences paired by name), or:
     degradation = "bd-duf"             # make LR from GT with a named degradation (cached)
+    suite = "vid4"                     # optional: a benchmark suite (`vsrbench datasets`): GT is checked
+                                       # against its clips, frame counts and sizes before running, and
+                                       # the suite's convention is the protocol unless `protocol` is set
+    suite_strict = false               # optional: check the suite's clips only (e.g. a partial copy)
 
     [methods.DUF-52L]                  # exactly one of outputs / model / command / callable:
     outputs = { vid4 = "../shared/data/vid4/DUF-52L" }   # precomputed outputs per dataset
@@ -67,7 +71,7 @@ from typing import Any, Mapping
 from vsrbench.core.errors import InputError, UnknownNameError, closest
 
 TOP_KEYS = ("name", "description", "protocol", "metrics", "lpips_weights", "datasets", "methods")
-DATASET_KEYS = ("gt", "lr", "degradation", "scale", "sequences")
+DATASET_KEYS = ("gt", "lr", "degradation", "scale", "sequences", "suite", "suite_strict")
 METHOD_SOURCES = ("outputs", "model", "command", "callable")
 METHOD_KEYS = (*METHOD_SOURCES, "weights", "device", "options", "datasets", "reported", "description")
 MODEL_ONLY_KEYS = ("weights", "device", "options")
@@ -98,6 +102,8 @@ class DatasetDef:
     lr: Path | None = None
     degradation: str | None = None
     sequences: tuple[str, ...] = ()  # the sequences to run, in order
+    suite: str | None = None  # a benchmark suite of vsrbench.suites; GT was validated against it
+    protocol: Any = None  # the suite's convention when the benchmark sets no protocol (else None: the benchmark's)
 
     @property
     def has_lr(self) -> bool:
@@ -271,8 +277,13 @@ class _DefinitionReader:
             if required not in data or not self.table(required, data[required]):
                 raise self.fail(required, f"at least one [{required}.NAME] table is required")
         protocol = self.protocol(data.get("protocol", "tecogan"))
-        metrics = self.metrics(data.get("metrics"), protocol)
-        datasets = {n: self.dataset(n, t) for n, t in data["datasets"].items()}
+        datasets = {n: self.dataset(n, t, explicit_protocol="protocol" in data)
+                    for n, t in data["datasets"].items()}
+        suited = [d.protocol for d in datasets.values() if d.protocol is not None]
+        if suited and "protocol" not in data:  # no protocol set: the first suite's convention is the default
+            protocol = suited[0]
+        metrics = self.metrics(data.get("metrics"), protocol, [d.protocol or protocol for d in datasets.values()])
+        self.suite_metrics(datasets, metrics)
         methods = {n: self.method(n, t, datasets) for n, t in data["methods"].items()}
         name = self.typed("name", data.get("name", "benchmark"), str, "a string")
         return Benchmark(
@@ -306,11 +317,11 @@ class _DefinitionReader:
         except UnknownNameError as e:
             raise BenchKeyError(f"{self.file}: {key}: {e}", e.kind, e.name, e.known) from None
 
-    def metrics(self, value: Any, protocol) -> tuple[str, ...]:
+    def metrics(self, value: Any, protocol, protocols=()) -> tuple[str, ...]:
         from vsrbench.metrics import METRICS
 
-        if value is None:
-            return tuple(protocol.default_metrics)
+        if value is None:  # the metrics every dataset's protocol computes by default
+            return tuple(m for m in protocol.default_metrics if all(m in p.default_metrics for p in protocols))
         names = self.str_list("metrics", value)
         if not names:
             raise self.fail("metrics", "the list is empty; name at least one metric or leave the key out")
@@ -318,13 +329,17 @@ class _DefinitionReader:
             self.name(f"metrics[{i}]", n, "metric", METRICS)
         return names
 
-    def dataset(self, name: str, value: Any) -> DatasetDef:
+    def dataset(self, name: str, value: Any, explicit_protocol: bool = True) -> DatasetDef:
         key = f"datasets.{name}"
         self.entry_name(key, name)
         t = self.table(key, value)
         self.keys(t, DATASET_KEYS, key)
         if "gt" not in t:
             raise self.fail(key, "'gt' (the folder of ground-truth sequences) is required")
+        if "suite" in t:
+            return self.suite_dataset(name, key, t, explicit_protocol)
+        if "suite_strict" in t:
+            raise self.fail(f"{key}.suite_strict", "only applies with suite = \"NAME\"")
         if "lr" in t and "degradation" in t:
             raise self.fail(key, "give either 'lr' (LR frames) or 'degradation' (make them from GT), not both")
         scale = self.typed(f"{key}.scale", t.get("scale", 4), int, "an integer")
@@ -343,11 +358,60 @@ class _DefinitionReader:
             self.name(f"{key}.degradation", degradation, "degradation", DEGRADATIONS)
         return DatasetDef(name=name, gt=gt, scale=scale, lr=lr, degradation=degradation, sequences=sequences)
 
-    def sequences(self, key: str, gt: Path, value: Any) -> tuple[str, ...]:
+    def suite_dataset(self, name: str, key: str, t: Mapping[str, Any], explicit_protocol: bool) -> DatasetDef:
+        """A dataset with ``suite = "NAME"`` (or a :class:`vsrbench.suites.Suite` from Python): GT is
+        validated against the suite (clips, frame counts, frame sizes; ``suite_strict = false``: the
+        clips only), and its protocol is the suite's unless the benchmark sets ``protocol``."""
+        from vsrbench.suites import SUITES, Suite
+
+        suite = t["suite"]
+        if not isinstance(suite, Suite):
+            self.name(f"{key}.suite", self.typed(f"{key}.suite", suite, str, "a suite name"), "suite", SUITES)
+            suite = SUITES[suite]
+        strict = self.typed(f"{key}.suite_strict", t.get("suite_strict", True), bool, "true or false")
+        gt = self.path(f"{key}.gt", t["gt"], kind="ground-truth folder")
+        try:
+            check = suite.validate(gt, strict=strict)
+        except InputError as e:
+            raise self.fail(f"{key}.gt", str(e)) from None
+        sequences = self.sequences(key, gt, t.get("sequences"), found=list(check.clips))
+        lr = self.path(f"{key}.lr", t["lr"], kind="LR folder") if "lr" in t else None
+        if lr is not None:
+            if "degradation" in t:
+                raise self.fail(key, "give either 'lr' (LR frames) or 'degradation' (make them from GT), not both")
+            self.lr_covers(f"{key}.lr", lr, sequences, suite=suite)
+        base = self.dataset_plain(name, key, t)
+        return DatasetDef(name=name, gt=gt, scale=base.scale, lr=lr, degradation=base.degradation,
+                          sequences=sequences, suite=suite.name,
+                          protocol=None if explicit_protocol else suite.protocol())
+
+    def dataset_plain(self, name: str, key: str, t: Mapping[str, Any]) -> DatasetDef:
+        """scale and degradation of a dataset table (shared with :meth:`suite_dataset`)."""
+        scale = self.typed(f"{key}.scale", t.get("scale", 4), int, "an integer")
+        if scale < 1:
+            raise self.fail(f"{key}.scale", f"expected an integer >= 1, got {scale}")
+        degradation = None
+        if "degradation" in t:
+            degradation = self.typed(f"{key}.degradation", t["degradation"], str, "a string")
+            from vsrbench.baselines.degrade import DEGRADATIONS
+
+            self.name(f"{key}.degradation", degradation, "degradation", DEGRADATIONS)
+        return DatasetDef(name=name, gt=Path(), scale=scale, degradation=degradation)
+
+    def suite_metrics(self, datasets: Mapping[str, DatasetDef], metrics: tuple[str, ...]) -> None:
+        """A suite scored on its centre frame only cannot give temporal metrics: say so at load."""
+        temporal = [m for m in metrics if m in ("tof", "tlp")]
+        for d in datasets.values():
+            if temporal and d.protocol is not None and getattr(d.protocol, "frames_scored", "all") == "center":
+                raise self.fail("metrics", f"{', '.join(temporal)} need consecutive frames, but datasets.{d.name} "
+                                           f"(suite {d.suite}) scores the centre frame of each clip only; remove "
+                                           f"{', '.join(temporal)} from metrics or set a protocol")
+
+    def sequences(self, key: str, gt: Path, value: Any, found: list[str] | None = None) -> tuple[str, ...]:
         from vsrbench.io import open_dataset
 
         try:
-            found = list(open_dataset(gt))
+            found = list(open_dataset(gt)) if found is None else found
         except InputError as e:
             raise self.fail(f"{key}.gt", str(e)) from None
         if value is None:
@@ -357,11 +421,16 @@ class _DefinitionReader:
             self.name(f"{key}.sequences[{i}]", s, "sequence", found)
         return wanted
 
-    def lr_covers(self, key: str, lr: Path, sequences: tuple[str, ...]) -> None:
+    def lr_covers(self, key: str, lr: Path, sequences: tuple[str, ...], suite=None) -> None:
         from vsrbench.io import open_dataset
 
         try:
-            have = open_dataset(lr)
+            if suite is not None:
+                from vsrbench.suites import open_clips
+
+                have = open_clips(suite, lr)
+            else:
+                have = open_dataset(lr)
         except InputError as e:
             raise self.fail(key, str(e)) from None
         if len(have) == 1 and len(sequences) == 1:

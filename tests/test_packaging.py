@@ -68,3 +68,9 @@ def test_published_results_database_is_in_the_wheel(wheel):
     """`vsrbench published` and `table --published` read vsrbench/data/published.csv (package data)."""
     assert "vsrbench/data/published.csv" in wheel.namelist()
     assert wheel.read("vsrbench/data/published.csv") == (REPO / "vsrbench" / "data" / "published.csv").read_bytes()
+
+
+def test_suite_data_is_in_the_wheel(wheel):
+    """vsrbench.suites reads vsrbench/data/suites.toml and the Vimeo-90K-T clip list (package data)."""
+    for name in ("suites.toml", "vimeo90k_test_clips.txt.gz"):
+        assert wheel.read(f"vsrbench/data/{name}") == (REPO / "vsrbench" / "data" / name).read_bytes()

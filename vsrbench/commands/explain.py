@@ -1,0 +1,55 @@
+"""``vsrbench explain``: which convention gives this number?"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vsrbench.core.errors import InputError
+
+NAME = "explain"
+HELP = "which convention gives this number? rank PSNR/SSIM conventions by their distance to a published value"
+DESCRIPTION = (
+    "Score PRED against GT under every convention that moves PSNR/SSIM (Y in float64 / float32 or RGB; crop "
+    "0/4/8/scale/TecoGAN centre-32; 0 or 2 frames cut at each end or the centre frame only; SSIM window and data "
+    "range; frame vs clip averaging), decoding every frame once, and list the variants closest to --target, each "
+    "as the protocol preset and --set overrides that reproduce it. With several targets the ranking uses the root "
+    "mean square of each difference in units of the target's last printed digit."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
+    p.add_argument("--pred", required=True, help="output sequence or dataset (as vsrbench evaluate)")
+    p.add_argument("--target", action="append", required=True, metavar="METRIC=VALUE",
+                   help="the number to explain, e.g. psnr=27.38 (repeatable: --target ssim=0.8329)")
+    p.add_argument("--suite", default=None, help="also score the suite's own convention and mark it (vsrbench datasets)")
+    p.add_argument("--scale", type=int, default=4, help="the upscaling factor: also try crop_border=SCALE (default 4)")
+    p.add_argument("--top", type=int, default=10, help="how many variants to list (default 10)")
+
+
+def run(args) -> int:
+    from vsrbench.core.progress import Progress
+    from vsrbench.explain import explain, format_table, parse_target
+    from vsrbench.io import open_dataset, pair_datasets
+
+    targets = [parse_target(t) for t in args.target]
+    if args.top < 1:
+        raise InputError(f"--top: expected a positive number of rows, got {args.top}")
+    if args.scale < 1:
+        raise InputError(f"--scale: expected a positive upscaling factor, got {args.scale}")
+    suite_protocol = None
+    if args.suite:
+        try:
+            from vsrbench.suites import get_suite
+        except ImportError:
+            raise InputError(f"--suite {args.suite!r}: this version of vsrbench has no benchmark suites; "
+                             "leave out --suite") from None
+        suite_protocol = get_suite(args.suite).protocol()
+    pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
+    warn = lambda text: print(f"vsrbench explain: warning: {text}", file=sys.stderr)  # noqa: E731
+    with Progress(sum(len(g) for g, _ in pairs), "explain") as prog:
+        ex = explain(pairs, targets, scale=args.scale, suite_protocol=suite_protocol, progress=prog.update, warn=warn)
+    print(f"{len(ex.rows)} variants scored on {len(ex.clips)} clip(s), {ex.n_frames} frames; "
+          f"closest to {', '.join(t.text for t in targets)} first")
+    print(format_table(ex, args.top))
+    return 0

@@ -1,0 +1,474 @@
+"""Which convention gives this number? Score outputs under every convention that moves PSNR/SSIM.
+
+:func:`explain` decodes every GT and output frame **once**, computes per frame the planes of each
+colour convention (BT.601 luma in float64 as TecoGAN, in float32 as BasicSR, or RGB) and from them
+the PSNR (and, when an SSIM target is asked, the SSIM) of every crop, then forms every variant's
+dataset number from those cached per-frame values by choosing the scored frames and the average.
+So it costs about one evaluation, not one per variant.
+
+The axes (their product; a variant that a clip is too short or too small for is left out):
+
+- colour: ``y`` with ``y_precision`` ``float64`` / ``float32``, or ``rgb``;
+- crop: ``crop_border`` 0 / 4 / 8 / the scale, or TecoGAN's ``center32`` window;
+- frames: ``cut_frames`` 0 / 2 at each end, or ``frames_scored=center`` (only frame ``n // 2``);
+- SSIM only: ``ssim`` ``uniform7`` / ``gaussian11`` and ``ssim_data_range`` ``255`` / ``pred``;
+- averaging: ``frame_avg`` (mean of all scored frames) or ``seq_avg`` (mean of per-clip means);
+  with ``frames_scored=center`` both are the same and only ``seq_avg`` is listed.
+
+Each variant is written as the preset that needs the fewest overrides plus those overrides
+(``basicsr-y --set crop_border=8 cut_frames=2``); its number equals
+``evaluate_sequence(pred, gt, protocol=get_protocol(preset, **overrides))`` aggregated with its
+averaging. The SSIM of every crop comes from the local moments of the whole frame computed once
+per window (valid-region filtering: a crop's valid SSIM map is the matching part of the frame's).
+
+Ranking: with one target, by ``|value - target|``. With several, by the root mean square of
+``(value - target) / unit`` over the targets, where ``unit`` is one step of the target's last
+printed digit (``27.38`` -> 0.01 dB, ``0.8329`` -> 0.0001): the distance in "last digits".
+"""
+from __future__ import annotations
+
+import math
+import re
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from vsrbench.core.errors import InputError, UnknownNameError
+from vsrbench.io import FrameSequence
+from vsrbench.metrics import METRICS, MetricAccumulator
+from vsrbench.metrics.protocol import PROTOCOLS, Protocol, get_protocol
+from vsrbench.metrics._kernels import (
+    as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, quantize255, size_rule_note,
+)
+
+TARGET_METRICS = ("psnr", "ssim")
+PRESET_ORDER = ("basicsr-y", "basicsr-rgb", "duf", "tecogan")  # ties: the first needs fewest words
+COLOURS = (("y", "float64"), ("y", "float32"), ("rgb", "float64"))
+SSIM_VARIANTS = (("uniform7", "pred"), ("uniform7", "255"), ("gaussian11", "255"), ("gaussian11", "pred"))
+AVERAGES = ("frame_avg", "seq_avg")
+
+
+def has_frames_scored() -> bool:
+    """Whether this version's Protocol has the ``frames_scored`` field (the centre-frame convention)."""
+    return any(f.name == "frames_scored" for f in fields(Protocol))
+
+
+# ----------------------------------------------------------------- targets
+
+@dataclass(frozen=True)
+class Target:
+    """``psnr=27.38``: the metric, the value and one unit of its last printed digit."""
+
+    metric: str
+    value: float
+    unit: float
+    text: str
+
+
+def parse_target(text: str) -> Target:
+    """``"psnr=27.38"`` -> Target. Unknown metrics get a did-you-mean; metrics with no convention axis here
+    (LPIPS, tOF, tLP) are refused in one line."""
+    name, sep, raw = str(text).partition("=")
+    name, raw = name.strip().lower(), raw.strip()
+    if not sep or not name or not raw:
+        raise InputError(f"--target {text!r}: expected METRIC=VALUE, e.g. --target psnr=27.38")
+    if name not in METRICS:
+        raise UnknownNameError("--target metric", name, TARGET_METRICS)
+    if name not in TARGET_METRICS:
+        raise InputError(f"--target {text!r}: explain varies the PSNR and SSIM conventions only (colour, crop, frames, "
+                         f"SSIM window, averaging); {METRICS[name].label} has no such axis here: use --target psnr=... "
+                         "or ssim=..., and vsrbench evaluate for its value")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"--target {text!r}: {raw!r} is not a number; expected METRIC=VALUE, e.g. "
+                         f"--target {name}=27.38") from None
+    if not math.isfinite(value):
+        raise InputError(f"--target {text!r}: expected a finite number, got {raw!r}")
+    m = re.fullmatch(r"[+-]?\d*(?:\.(\d*))?", raw)
+    decimals = len(m.group(1) or "") if m else 2
+    return Target(name, value, 10.0 ** -decimals, f"{name}={raw}")
+
+
+# ----------------------------------------------------------------- variants
+
+@dataclass(frozen=True)
+class Variant:
+    """One convention: the protocol fields that move the number, plus the averaging."""
+
+    color: str
+    y_precision: str
+    crop: str
+    crop_border: int
+    frames_scored: str
+    cut_frames: int
+    average: str
+    ssim: str | None = None
+    ssim_data_range: str | None = None
+
+    @property
+    def colour_key(self) -> str:
+        return "rgb" if self.color == "rgb" else ("y64" if self.y_precision == "float64" else "y32")
+
+    @property
+    def crop_key(self) -> tuple:
+        return ("center32", 0) if self.crop == "center32" else ("border", int(self.crop_border))
+
+    def needed(self) -> dict:
+        """The protocol fields this variant fixes (the others do not change its numbers)."""
+        d = {"color": self.color}
+        if self.color == "y":
+            d["y_precision"] = self.y_precision
+        d["crop"] = self.crop
+        if self.crop == "border":
+            d["crop_border"] = int(self.crop_border)
+        if self.frames_scored == "all":
+            d["cut_frames"] = int(self.cut_frames)
+        if self.frames_scored != "all" or has_frames_scored():
+            d["frames_scored"] = self.frames_scored
+        if self.ssim is not None:
+            d["ssim"], d["ssim_data_range"] = self.ssim, self.ssim_data_range
+        return d
+
+
+def as_override(variant: Variant, size_cut: bool = False) -> tuple[str, dict]:
+    """The preset needing the fewest overrides, and those overrides (field order of Protocol)."""
+    need = variant.needed()
+    best = None
+    for name in PRESET_ORDER:
+        base = PROTOCOLS[name]
+        over = {k: v for k, v in need.items() if getattr(base, k, "all" if k == "frames_scored" else None) != v}
+        if size_cut and base.size_rule == "error":
+            over["size_rule"] = "crop-pred"
+        if best is None or len(over) < len(best[1]):
+            best = (name, over)
+    order = [f.name for f in fields(Protocol)]
+    return best[0], {k: best[1][k] for k in sorted(best[1], key=order.index)}
+
+
+def override_text(preset: str, overrides: dict) -> str:
+    return preset + (" --set " + " ".join(f"{k}={v}" for k, v in overrides.items()) if overrides else "")
+
+
+@dataclass
+class Row:
+    """A variant with its dataset numbers and its distance to the targets."""
+
+    variant: Variant
+    preset: str
+    overrides: dict
+    values: dict[str, float]
+    deltas: dict[str, float] = field(default_factory=dict)
+    distance: float = math.inf
+    suite: bool = False  # the --suite's own convention
+
+    @property
+    def text(self) -> str:
+        return override_text(self.preset, self.overrides)
+
+    def protocol(self) -> Protocol:
+        """The protocol that reproduces this row (its averaging is :attr:`Variant.average`)."""
+        return get_protocol(self.preset, **self.overrides)
+
+    def evaluate_command(self) -> str:
+        sets = "".join(f" --set {k}={v}" for k, v in self.overrides.items())
+        return f"vsrbench evaluate --gt GT --pred PRED --protocol {self.preset}{sets}"
+
+
+# ----------------------------------------------------------------- the one pass
+
+def _taps(variant: str) -> np.ndarray:
+    if variant == "uniform7":
+        return np.full(7, 1.0 / 7)
+    x = np.arange(11, dtype=np.float64) - 5.0  # 11x11 Gaussian, sigma 1.5, normalised
+    g = np.exp(-(x * x) / (2.0 * 1.5 * 1.5))
+    return g / g.sum()
+
+
+def _valid_filter(a: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    import cv2
+
+    r = (len(taps) - 1) // 2
+    return cv2.sepFilter2D(a, cv2.CV_64F, taps, taps, borderType=cv2.BORDER_REFLECT)[r:-r, r:-r]
+
+
+def _crop_box(h: int, w: int, key: tuple) -> tuple[int, int, int, int] | None:
+    """(y0, x0, h, w) of a crop on an h x w frame, or None when it leaves nothing."""
+    kind, b = key
+    if kind == "center32":
+        try:
+            (oy, sh), (ox, sw) = center32_window(h), center32_window(w)
+        except InputError:
+            return None
+        return oy, ox, sh, sw
+    if 2 * b >= min(h, w):
+        return None
+    return b, b, h - 2 * b, w - 2 * b
+
+
+def _crop_protocol(key: tuple) -> Protocol:
+    kind, b = key
+    return get_protocol("basicsr-y", crop=kind, crop_border=b)
+
+
+class _Cache:
+    """Per clip: per-frame PSNR (and SSIM) of every colour x crop (x SSIM window x range)."""
+
+    def __init__(self, crops: Sequence[tuple], want_psnr: bool, want_ssim: bool):
+        self.crops, self.want_psnr, self.want_ssim = list(crops), want_psnr, want_ssim
+        self.colour_protos = {("rgb" if c == "rgb" else ("y64" if p == "float64" else "y32")):
+                              get_protocol("basicsr-y", color=c, y_precision=p) for c, p in COLOURS}
+        self.crop_protos = {k: _crop_protocol(k) for k in self.crops}
+        self.taps = {v: _taps(v) for v in ("uniform7", "gaussian11")} if want_ssim else {}
+        # (clip, key) -> list of per-frame values (NaN where the crop does not fit)
+        self.psnr: dict = {}
+        self.ssim: dict = {}
+        self.frames: dict[str, int] = {}
+        self.size_cut = False
+
+    def frame(self, clip: str, t: int, g_raw, p_raw, what: str) -> None:
+        g, _ = as_batch(g_raw, f"{what} GT")
+        p, _ = as_batch(p_raw, f"{what} output")
+        g, p = quantize255(g), quantize255(p)
+        if tuple(p.shape[-2:]) != tuple(g.shape[-2:]):
+            self.size_cut = True
+        p, g = match_sizes(p, g, "crop-pred", what, warn=False)
+        h, w = g.shape[-2:]
+        boxes = {k: _crop_box(h, w, k) for k in self.crops}
+        for ck, cproto in self.colour_protos.items():
+            pp, gg = color_planes(p, cproto), color_planes(g, cproto)
+            if self.want_psnr:
+                for k, box in boxes.items():
+                    v = float(psnr_planes(crop(pp, self.crop_protos[k]), crop(gg, self.crop_protos[k]))[0]) \
+                        if box else math.nan
+                    self.psnr.setdefault((clip, ck, k), {})[t] = v
+            if self.want_ssim:
+                self._ssim(clip, t, ck, pp[0].numpy(), gg[0].numpy(), boxes)
+
+    def _ssim(self, clip, t, ck, pp: np.ndarray, gg: np.ndarray, boxes: dict) -> None:
+        """Local moments of the whole frame once per window; each crop's map is a slice of them
+        (the same arithmetic, element by element, as :func:`ssim_planes` on the cropped planes)."""
+        for win, taps in self.taps.items():
+            size = len(taps)
+            cov_norm = size * size / (size * size - 1.0) if win == "uniform7" else 1.0
+            terms = []
+            for c in range(pp.shape[0]):
+                p, g = pp[c], gg[c]
+                mp, mg = _valid_filter(p, taps), _valid_filter(g, taps)
+                vp = cov_norm * (_valid_filter(p * p, taps) - mp * mp)
+                vg = cov_norm * (_valid_filter(g * g, taps) - mg * mg)
+                cpg = cov_norm * (_valid_filter(p * g, taps) - mp * mg)
+                terms.append((2 * mp * mg, 2 * cpg, mp * mp + mg * mg, vp + vg))
+            smaps: dict = {}  # data range -> per-channel SSIM map of the whole frame (crops share most ranges)
+            for k, box in boxes.items():
+                for rng in ("pred", "255"):
+                    key = (clip, ck, k, win, rng)
+                    if box is None or min(box[2:]) < size:
+                        self.ssim.setdefault(key, {})[t] = math.nan
+                        continue
+                    y0, x0, hh, ww = box
+                    sl = (slice(y0, y0 + hh - size + 1), slice(x0, x0 + ww - size + 1))
+                    if rng == "pred":
+                        region = pp[:, y0:y0 + hh, x0:x0 + ww]
+                        r = float(region.max() - region.min())
+                    else:
+                        r = 255.0
+                    if r not in smaps:
+                        c1, c2 = (0.01 * r) ** 2, (0.03 * r) ** 2
+                        smaps[r] = [((a + c1) * (b + c2)) / ((cc + c1) * (d + c2)) for a, b, cc, d in terms]
+                    per_channel = [float(np.mean(m[sl])) for m in smaps[r]]
+                    self.ssim.setdefault(key, {})[t] = float(np.mean(per_channel))
+
+
+@contextmanager
+def _single_torch_thread():
+    """torch single-threaded while frames decode in a worker thread (its intra-op pool on top of it
+    oversubscribes the cores: 5x slower measured on 2 cores, like the evaluation pipeline)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _scored(n: int, frames_scored: str, cut: int) -> list[int] | None:
+    if frames_scored == "center":
+        return [n // 2] if n else None
+    idx = list(range(cut, n - cut))
+    return idx or None
+
+
+def _aggregate(per_clip: dict[str, dict[int, float]], frames: dict[str, int], variant: Variant) -> float | None:
+    """The variant's dataset number from cached per-frame values (MetricAccumulator's rules), or None
+    when a clip is too short for its frames or the crop does not fit a frame."""
+    acc = MetricAccumulator()
+    for clip, n in frames.items():
+        idx = _scored(n, variant.frames_scored, variant.cut_frames)
+        if idx is None:
+            return None
+        vals = per_clip[clip]
+        for t in idx:
+            v = vals[t]
+            if math.isnan(v):
+                return None
+            acc.add(clip, t, "m", v)
+    return acc.summary("m")[variant.average]
+
+
+# ----------------------------------------------------------------- public entry point
+
+@dataclass
+class Explanation:
+    targets: list[Target]
+    rows: list[Row]  # ranked, closest first
+    n_frames: int  # frames decoded (GT + output pairs)
+    clips: list[str]
+    suite_row: Row | None = None
+
+
+def explain(
+    pairs: Sequence[tuple[FrameSequence, FrameSequence]],
+    targets: Sequence[Target],
+    *,
+    scale: int = 4,
+    suite_protocol: Protocol | None = None,
+    progress: Callable[[int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Explanation:
+    """Score ``(gt, pred)`` sequence pairs under every variant and rank them against ``targets``."""
+    if not targets:
+        raise InputError("explain needs at least one --target METRIC=VALUE, e.g. --target psnr=27.38")
+    metrics = {t.metric for t in targets}
+    if len({t.metric for t in targets}) != len(targets):
+        dup = [t.metric for t in targets]
+        raise InputError(f"--target: {sorted({m for m in dup if dup.count(m) > 1})[0]} given twice; give one value per metric")
+    borders = sorted({0, 4, 8, int(scale)})
+    cuts = [0, 2]
+    extra_colour, extra_ssim = None, None
+    if suite_protocol is not None:  # seed the axes with the suite's convention
+        if suite_protocol.crop == "border" and int(suite_protocol.crop_border) not in borders:
+            borders.append(int(suite_protocol.crop_border))
+        if int(suite_protocol.cut_frames) not in cuts:
+            cuts.append(int(suite_protocol.cut_frames))
+        extra_colour = (suite_protocol.color, suite_protocol.y_precision)
+        extra_ssim = (suite_protocol.ssim, suite_protocol.ssim_data_range)
+    crops = [("border", b) for b in borders] + [("center32", 0)]
+    cache = _Cache(crops, "psnr" in metrics, "ssim" in metrics)
+    n_frames = 0
+    with ThreadPoolExecutor(max_workers=2) as pool, _single_torch_thread():
+        for g_seq, p_seq in pairs:
+            if len(g_seq) != len(p_seq):
+                raise InputError(f"sequence {g_seq.name!r}: GT has {len(g_seq)} frames but the output has {len(p_seq)}")
+            if len(g_seq) == 0:
+                raise InputError(f"sequence {g_seq.name!r}: no frames")
+            cache.frames[g_seq.name] = len(g_seq)
+            noted = False
+            nxt = pool.submit(lambda i=0: (g_seq[i], p_seq[i]))
+            for t in range(len(g_seq)):
+                g_raw, p_raw = nxt.result()
+                if t + 1 < len(g_seq):
+                    nxt = pool.submit(lambda i=t + 1: (g_seq[i], p_seq[i]))
+                note = size_rule_note(np.shape(p_raw)[:2], np.shape(g_raw)[:2], "crop-pred")
+                if note and warn and not noted:
+                    noted = True
+                    warn(f"sequence {g_seq.name!r}: {note}")
+                cache.frame(g_seq.name, t, g_raw, p_raw, f"sequence {g_seq.name!r}, frame {t} ({g_seq.frame_name(t)})")
+                n_frames += 1
+                if progress:
+                    progress(1)
+    colours = list(COLOURS)
+    ssims = list(SSIM_VARIANTS) if "ssim" in metrics else [(None, None)]
+    frame_rules = [("all", c) for c in sorted(cuts)] + [("center", 0)]
+    rows: list[Row] = []
+    for (color, prec) in colours:
+        for kind, b in crops:
+            for fs, cut in frame_rules:
+                for sv, sr in ssims:
+                    for avg in (AVERAGES if fs == "all" else ("seq_avg",)):
+                        v = Variant(color, prec, kind, b, fs, cut, avg, sv, sr)
+                        values = {}
+                        for t in targets:
+                            if t.metric == "psnr":
+                                per = {c: cache.psnr[(c, v.colour_key, v.crop_key)] for c in cache.frames}
+                            else:
+                                per = {c: cache.ssim[(c, v.colour_key, v.crop_key, sv, sr)] for c in cache.frames}
+                            values[t.metric] = _aggregate(per, cache.frames, v)
+                        if any(x is None for x in values.values()):
+                            continue
+                        preset, over = as_override(v, cache.size_cut)
+                        rows.append(Row(v, preset, over, values))
+    if not rows:
+        raise InputError("no convention fits these frames (clips too short for the frame cut or frames too small for "
+                         "the crops)")
+    for r in rows:
+        r.deltas = {t.metric: r.values[t.metric] - t.value for t in targets}
+        if len(targets) == 1:
+            r.distance = abs(r.deltas[targets[0].metric])
+        else:
+            r.distance = math.sqrt(sum((r.deltas[t.metric] / t.unit) ** 2 for t in targets) / len(targets))
+        if not math.isfinite(r.distance):
+            r.distance = math.inf
+    rows.sort(key=lambda r: (r.distance, len(r.overrides), PRESET_ORDER.index(r.preset)))
+    suite_row = None
+    if suite_protocol is not None:
+        suite_row = _mark_suite(rows, suite_protocol, metrics, extra_colour, extra_ssim)
+    return Explanation(list(targets), rows, n_frames, list(cache.frames), suite_row)
+
+
+def _mark_suite(rows: list[Row], proto: Protocol, metrics: set, colour, ssim) -> Row | None:
+    fs = getattr(proto, "frames_scored", "all")
+    for r in rows:
+        v = r.variant
+        same = (v.color == proto.color and (v.color == "rgb" or v.y_precision == proto.y_precision)
+                and v.crop_key == (("center32", 0) if proto.crop == "center32" else ("border", int(proto.crop_border)))
+                and v.frames_scored == fs and (fs == "center" or v.cut_frames == int(proto.cut_frames))
+                and (fs == "center" or v.average == proto.average)
+                and ("ssim" not in metrics or (v.ssim, v.ssim_data_range) == (proto.ssim, proto.ssim_data_range)))
+        if same:
+            r.suite = True
+            return r
+    return None
+
+
+# ----------------------------------------------------------------- text output
+
+def format_table(ex: Explanation, top: int = 10) -> str:
+    """The ``top`` closest variants as a text table, then the ``closest:`` line."""
+    metrics = [t.metric for t in ex.targets]
+    head = ["rank", "variant", "averaging"] + [METRICS[m].label for m in metrics] + [f"Δ {METRICS[m].label}" for m in metrics]
+    if len(metrics) > 1:
+        head.append("distance")
+    shown = ex.rows[:max(1, top)]
+    if ex.suite_row is not None and ex.suite_row not in shown:
+        shown = shown + [ex.suite_row]
+    lines = []
+    for r in shown:
+        rank = ex.rows.index(r) + 1
+        cells = [str(rank), r.text + (" (suite)" if r.suite else ""), r.variant.average]
+        cells += [_fmt(r.values[m], m) for m in metrics]
+        cells += [_fmt(r.deltas[m], m, signed=True) for m in metrics]
+        if len(metrics) > 1:
+            cells.append(f"{r.distance:.2f}")
+        lines.append(cells)
+    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
+    fmt = lambda c: "  ".join(s.ljust(w) if i in (1, 2) else s.rjust(w) for i, (s, w) in enumerate(zip(c, widths)))  # noqa: E731
+    out = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(c) for c in lines]
+    best = ex.rows[0]
+    deltas = ", ".join(f"Δ {m} {_fmt(best.deltas[m], m, signed=True)}{' dB' if m == 'psnr' else ''}" for m in metrics)
+    out.append(f"closest: {best.text}, {best.variant.average} ({deltas}); reproduce with: "
+               f"{best.evaluate_command()} (read its {best.variant.average})")
+    return "\n".join(out)
+
+
+def _fmt(v: float, metric: str, signed: bool = False) -> str:
+    if not math.isfinite(v):
+        return str(v)
+    dec = 3 if metric == "psnr" else 5
+    if signed and v != 0 and abs(v) < 0.5 * 10.0 ** -dec:  # not "+0.000": say how small
+        return f"{v:+.1e}"
+    return f"{v:+.{dec}f}" if signed else f"{v:.{dec}f}"

@@ -409,3 +409,20 @@ def test_vid4_duf52_vs_duf16_on_the_real_outputs(tmp_path, capsys):
     assert "DUF-52L is better than DUF-16L on PSNR (vid4): not significant at α=0.05 (p=0.125, randomization)" in out
     assert main(["compare", str(res), "DUF-52L", "DUF-16L", "--test", "bootstrap"]) == 0
     assert "DUF-52L is better than DUF-16L on PSNR (vid4): significant at α=0.05" in capsys.readouterr().out
+
+
+def test_a_metric_only_one_method_has_is_left_out_unless_asked_for():
+    rng = np.random.default_rng(14)
+    a = clips_of(rng, 6)
+    df = pd.concat([frame({"A": a, "B": a}), frame({"A": clips_of(rng, 6, mean=0.2)}, metric="tof")])
+    assert set(stats.compare_methods(df, "A", "B")) == {("d", "psnr")}
+    with pytest.raises(InputError, match=r"^compare: method 'B' has no stored tof results for dataset 'd'"):
+        stats.compare_methods(df, "A", "B", metrics=["tof"])
+
+
+def test_caption_sentences_for_the_tables():
+    assert stats.ci_caption() == ("± / [lo, hi]: 95% percentile interval of a cluster bootstrap over clips "
+                                  "(2000 resamples, seed 0).")
+    assert stats.against_caption("DUF-16L", level=0.99) == (
+        "†: differs significantly from DUF-16L (paired approximate randomisation test over clips, two-sided, "
+        "Holm-adjusted, α=0.01).")

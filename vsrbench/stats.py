@@ -75,6 +75,7 @@ API (for tables and scripts)::
         -> {(method, dataset, metric): Comparison(diff, lo, hi, p, p_adjusted, significant, ...)}
     compare_methods(df, a, b, **same options) -> {(dataset, metric): Comparison}
     format_interval(interval, decimals, style="pm" | "bracket")  # "27.38 ± 0.05" / "[27.33, 27.43]"
+    SIGNIFICANT_MARK, ci_caption(...), against_caption(against, ...)  # the mark and caption sentences
 
 Methods with a hole (missing clips or frames that other methods have, shown "–" in a table)
 get no interval.
@@ -169,6 +170,23 @@ def _alpha_text(level: float) -> str:
     return f"{1 - level:.3g}"
 
 
+SIGNIFICANT_MARK = "†"
+
+
+def ci_caption(*, level: float = LEVEL, interval: str = "percentile", scheme: str = "cluster",
+               resamples: int = RESAMPLES, seed: int = SEED) -> str:
+    """The caption sentence of a table whose cells carry intervals."""
+    return (f"± / [lo, hi]: {level * 100:g}% {interval} interval of a {scheme} bootstrap over clips "
+            f"({resamples} resamples, seed {seed}).")
+
+
+def against_caption(against: str, *, level: float = LEVEL, test: str = "randomization") -> str:
+    """The caption sentence of a table that marks rows differing significantly from ``against``."""
+    name = "paired approximate randomisation" if test == "randomization" else "paired bootstrap"
+    return (f"{SIGNIFICANT_MARK}: differs significantly from {against} ({name} test over clips, two-sided, "
+            f"Holm-adjusted, α={_alpha_text(level)}).")
+
+
 def format_p(p: float) -> str:
     return f"{p:.3g}" if p >= 0.001 else f"{p:.1e}"
 
@@ -208,7 +226,6 @@ def _select(df: "pd.DataFrame", metrics: Iterable[str] | None, dataset: str | No
 
     df = rows_of_dataset(df, dataset=dataset)  # columns, dataset name, one protocol per dataset
     metrics = resolve_metrics(df, None if metrics is None else [str(m).strip().lower() for m in metrics])
-    df = df[df["metric"].isin(metrics)]
     for m in metrics:
         versions = df.loc[df["metric"] == m, ["method", "metric_version"]].drop_duplicates()
         if versions["metric_version"].nunique() > 1:
@@ -477,6 +494,7 @@ def _compare_pair(mpart, a, b, dataset, metric, *, average, level, resamples, se
 def _comparisons(df, pairs_of, *, metrics, dataset, average, level, resamples, seed, test, interval, scheme,
                  adjust: bool) -> dict:
     _check_options(average, level, resamples, interval, scheme, test)
+    explicit = metrics is not None
     df, metrics = _select(df, metrics, dataset)
     out = {}
     for ds, dpart in df.groupby("dataset", sort=True):
@@ -489,9 +507,9 @@ def _comparisons(df, pairs_of, *, metrics, dataset, average, level, resamples, s
             family = []
             for a, b in pairs:
                 if mpart.empty or not {a, b} <= set(mpart["method"]):
-                    if dataset is not None or len(pairs) == 1:
+                    if explicit and not adjust:
                         _paired(mpart, a, b, str(ds), metric, average)  # raises, naming what is missing
-                    continue
+                    continue  # a metric only one of them has: compared where both have it
                 try:
                     family.append(_compare_pair(mpart, a, b, str(ds), metric, average=average, level=level,
                                                 resamples=resamples, seed=seed, test=test, interval=interval,
@@ -512,7 +530,8 @@ def compare_methods(df: "pd.DataFrame", a: str, b: str, *, metrics: Iterable[str
                     resamples: int = RESAMPLES, seed: int = SEED, test: str = "randomization",
                     interval: str = "percentile", scheme: str = "cluster") -> dict[tuple[str, str], Comparison]:
     """``{(dataset, metric): Comparison}`` of method ``a`` with ``b`` (difference ``a - b``), on every
-    dataset both have (or ``dataset``). No multiple-comparison adjustment (one pair)."""
+    dataset both have (or ``dataset``) and every metric both have (or ``metrics``: then a metric
+    one of them lacks is an error). No multiple-comparison adjustment (one pair)."""
     if a == b:
         raise InputError(f"compare: expected two different methods, got {a!r} twice")
     _check_method(df, a)
@@ -525,9 +544,9 @@ def compare_methods(df: "pd.DataFrame", a: str, b: str, *, metrics: Iterable[str
     found = _comparisons(df, pairs, metrics=metrics, dataset=dataset, average=average, level=level,
                          resamples=resamples, seed=seed, test=test, interval=interval, scheme=scheme, adjust=False)
     if not found:
-        raise InputError(f"compare: {a!r} and {b!r} have no dataset in common"
-                         + (f" with results for dataset {dataset!r}" if dataset else "")
-                         + "; score both on one dataset")
+        raise InputError(f"compare: {a!r} and {b!r} have no (dataset, metric) with results of both"
+                         + (f" in dataset {dataset!r}" if dataset else "")
+                         + "; score both on the same dataset with the same metrics")
     return {(c.dataset, c.metric): c for c in found.values()}
 
 

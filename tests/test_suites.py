@@ -322,3 +322,52 @@ def test_bench_vimeo_refuses_temporal_metrics(tmp_path):
     with pytest.raises(InputError, match=r"bench.toml: metrics: tof need consecutive frames, but datasets.vimeo "
                                          r"\(suite vimeo90k-t\) scores the centre frame of each clip only"):
         vimeo_bench(tmp_path, metrics=["psnr", "tof"])
+
+
+# ---------------------------------------------------------------------- vsrbench datasets, real Vid4
+
+def test_cli_datasets_lists_every_suite(capsys):
+    from vsrbench.cli import main
+
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["SUITE", "CLIPS", "FRAMES", "SCORED", "COLOUR", "CROP", "AVERAGE", "PROTOCOL",
+                              "DEGRADATIONS"]
+    rows = {ln.split()[0]: ln.split() for ln in out[1:]}
+    assert list(rows) == list(SUITE_NAMES)
+    assert rows["vimeo90k-t"][1:6] == ["7824", "54768", "centre", "Y", "0"]
+    assert rows["reds4"][1:6] == ["4", "400", "all", "RGB", "0"]
+    assert rows["tos3"][3:6] == ["all-2/end", "Y", "centre/32"]
+
+
+def test_cli_datasets_one_suite_in_full(capsys):
+    from vsrbench.cli import main
+
+    assert main(["datasets", "vid4"]) == 0
+    out = capsys.readouterr().out
+    assert "convention: Y, crop 0, all frames, mean of clip means (protocol basicsr-y)" in out
+    assert "calendar  41 frames  576x720 (HxW)" in out and "duf: Frame 001.png, Frame 002.png" in out
+    assert "open-mmlab/mmagic:configs/_base_/datasets/basicvsr_test_config.py" in out
+
+
+def test_cli_datasets_unknown_name_is_one_line(capsys):
+    from vsrbench.cli import main
+
+    assert main(["datasets", "vimeo"]) != 0
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "vsrbench datasets: error: unknown suite 'vimeo'; did you mean 'vimeo90k-t'? "
+        "(known: reds4, spmcs, tos3, udm10, vid4, vimeo90k-t)"]
+
+
+def test_shared_vid4_copy_matches_the_suite_clips():
+    from conftest import shared_path
+
+    gt = shared_path("data", "vid4", "GT")
+    check = get_suite("vid4").validate(gt, shared_path("data", "vid4", "DUF-52L"), strict=False)
+    assert check.clips == ("calendar", "city", "foliage", "walk")
+    with pytest.raises(InputError, match=r"GT clip '.*calendar': 10 frames, expected 41"):
+        get_suite("vid4").validate(gt)  # the shared copy holds the first 10 frames only
+    from vsrbench.suites import frame_size
+
+    assert frame_size(check.gt["city"].paths[0]) == (576, 704)

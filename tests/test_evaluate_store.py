@@ -341,3 +341,54 @@ def test_suite_layout_errors_are_one_line(reds, capsys):
                        "--out", reds / "res", "--metrics", "psnr")
     assert code == 2
     assert error_line(err) == "--clips-only applies to --suite checks only; add --suite NAME or leave it out"
+
+
+def test_table_published_finds_the_suite_of_an_evaluate_folder(reds, capsys):
+    res = reds / "res"
+    assert cli(capsys, "evaluate", "--suite", "reds4", "--gt", reds / "REDS4" / "GT", "--pred", reds / "mine",
+               "--out", res, "--metrics", "psnr")[0] == 0
+    code, stdout, err = cli(capsys, "table", res, "--published")
+    assert code == 0, err
+    assert "no suite known" not in stdout + err
+    assert "published numbers for suite reds4" in stdout and "| mine |" in stdout
+
+
+def test_vimeo_centre_frame_outputs_under_the_suite(tmp_path, capsys, monkeypatch, rng):
+    """Vimeo-90K-T scores im4 only (frames_scored="center"); outputs may hold just im4.png; the method
+    name defaults to the folder above PRED's ``sequences``."""
+    from vsrbench import psnr, suites
+
+    clips = ("00001/0266", "00001/0268")
+    monkeypatch.setitem(suites.SUITES, "vimeo90k-t",
+                        suites.get_suite("vimeo90k-t").lookalike(size=(48, 64), clips=clips))
+    refs = []
+    for c in clips:
+        o, g = synthetic_pair(rng, n=7, shape=(48, 64))
+        for i in range(7):
+            write_frame(tmp_path / "vimeo" / "sequences" / c / f"im{i + 1}.png", g[i])
+        write_frame(tmp_path / "ours" / "sequences" / c / "im4.png", o[3])
+        refs.append(psnr(o[3], g[3], protocol="basicsr-y"))  # the centre frame (im4), nothing else
+    res = tmp_path / "res"
+    code, _, err = cli(capsys, "evaluate", "--suite", "vimeo90k-t", "--gt", tmp_path / "vimeo",
+                       "--pred", tmp_path / "ours" / "sequences", "--out", res, "--metrics", "psnr")
+    assert code == 0, err
+    assert "outputs: centre frame only in 2 clip(s)" in err
+    df = load_results(res)
+    assert set(df["method"]) == {"ours"} and set(df["dataset"]) == {"vimeo90k-t"}
+    assert sorted(df["sequence"]) == sorted(clips) and set(df["frame_name"]) == {"im4.png"}
+    summary = json.loads((res / "summary.json").read_text())
+    assert summary["protocol"] == "basicsr-y[frames_scored=center]" and summary["n_frames"] == {"psnr": 2}
+    np.testing.assert_allclose(df.sort_values("sequence")["value"], refs, rtol=0, atol=1e-6)
+
+
+def test_no_resume_may_move_a_method_alone_on_its_dataset_to_another_gt(data, capsys):
+    root, _, out = data
+    res = root / "res"
+    assert cli(capsys, "evaluate", "--gt", root / "GT", "--pred", root / "duf", "--out", res, "--metrics", "psnr")[0] == 0
+    write_dataset(root / "other" / "GT", out)
+    args = ("evaluate", "--gt", root / "other" / "GT", "--pred", root / "duf", "--out", res, "--metrics", "psnr")
+    assert cli(capsys, *args)[0] == 2  # refused (scores of duf on the old GT)
+    code, _, err = cli(capsys, *args, "--no-resume")  # duf alone on dataset GT: replaced
+    assert code == 0, err
+    assert load_runs(res)["bench"].iloc[-1]["datasets"]["GT"]["gt"] == str((root / "other" / "GT").resolve())
+    assert len(load_results(res)) == 2 * 3

@@ -72,7 +72,7 @@ def run(args) -> int:
     metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
     asked = list(metrics)
     device = resolve_device(args.device)
-    method = _name(args.method, args.pred, "--method")
+    method = _name(args.method, args.pred, "--method", None if suite is None else suite.root)
     dataset = _name(args.dataset, args.gt, "--dataset") if args.dataset is not None or suite is None else suite.name
     if suite is not None:
         checked = suite.validate(args.gt, args.pred, strict=not args.clips_only)
@@ -128,14 +128,16 @@ STORE_NAME = "results.sqlite"
 EVALUATE_KEY = "evaluate"  # the key of the run record's bench JSON that says what an evaluate scored
 
 
-def _name(given: str | None, path: str, option: str) -> str:
+def _name(given: str | None, path: str, option: str, inner: str | None = None) -> str:
     """``--method`` / ``--dataset``, or the name of the PRED / GT folder (a video file without its
-    extension)."""
+    extension; the folder above when it is a suite's ``inner`` folder, e.g. Vimeo-90K's ``sequences``)."""
     if given is not None:
         if not given.strip():
             raise InputError(f"{option} must not be empty; give a name such as {option} mine")
         return given.strip()
     p = Path(path).resolve()
+    if inner and p.name == inner:
+        p = p.parent
     return (p.stem if p.is_file() else p.name) or option.lstrip("-")
 
 
@@ -243,17 +245,21 @@ class _Job:
                 frame_names=list(scores.frame_names), metric_versions=dict(self.versions),
                 protocol=self.proto.name, protocol_hash=self.proto.hash))
 
-    def stored_runs(self, store) -> dict[int, dict]:
-        """``run_id -> bench`` (decoded) of the runs whose completion marks are stored for this dataset."""
-        ids = [int(r[0]) for r in store.query("SELECT DISTINCT run_id FROM completed WHERE dataset = ?", [self.dataset])]
+    def stored_runs(self, store) -> tuple[dict[int, dict], dict[int, set]]:
+        """``run_id -> bench`` (decoded) of the runs whose completion marks are stored for this dataset,
+        and ``run_id -> the methods`` those marks are of."""
+        methods: dict[int, set] = {}
+        for run_id, method in store.query("SELECT DISTINCT run_id, method FROM completed WHERE dataset = ?",
+                                          [self.dataset]):
+            methods.setdefault(int(run_id), set()).add(method)
         out = {}
-        for run_id in ids:
+        for run_id in methods:
             row = store.query("SELECT bench FROM runs WHERE run_id = ?", [run_id])
             try:
                 out[run_id] = json.loads(row[0][0]) if row and row[0][0] else {}
             except ValueError:
                 out[run_id] = {}
-        return out
+        return out, methods
 
     def check_stored(self, store, no_resume: bool) -> None:
         """Refuse, in one line, to add scores that would mix with what the folder holds.
@@ -263,13 +269,12 @@ class _Job:
         - this method on this dataset stored by another command, protocol, metric list, inputs
           or weights files: refused unless ``--no-resume`` (which removes them first).
         """
-        benches = self.stored_runs(store)
-        mine = {r[0] for r in store.query("SELECT DISTINCT run_id FROM completed WHERE method = ? AND dataset = ?",
-                                          [self.method, self.dataset])}
+        benches, methods = self.stored_runs(store)
+        mine = {r for r, ms in methods.items() if self.method in ms}
         for run_id, bench in sorted(benches.items()):
             spec = (bench.get("datasets") or {}).get(self.dataset) or {}
             old_gt = spec.get("gt")
-            if old_gt is None or run_id in mine and no_resume:
+            if old_gt is None or no_resume and methods[run_id] == {self.method}:  # only what --no-resume removes
                 continue
             if str(Path(old_gt).resolve()) != self.gt_root:
                 raise InputError(

@@ -392,3 +392,50 @@ def test_no_resume_may_move_a_method_alone_on_its_dataset_to_another_gt(data, ca
     assert code == 0, err
     assert load_runs(res)["bench"].iloc[-1]["datasets"]["GT"]["gt"] == str((root / "other" / "GT").resolve())
     assert len(load_results(res)) == 2 * 3
+
+
+def test_a_sequence_being_scored_by_another_run_is_waited_for_and_not_redone(data, capsys, monkeypatch):
+    """The store's per-sequence lock: while another process holds (GT, walk), evaluate says so,
+    waits, and then keeps what the other stored instead of scoring it again."""
+    import threading
+
+    import vsrbench.store as store_mod
+    from vsrbench.metrics import METRICS
+    from vsrbench.metrics import get_protocol
+    from vsrbench.store import ResultsStore, SequenceResult
+
+    root, _, _ = data
+    res = root / "res"
+    assert cli(capsys, "evaluate", "--gt", root / "GT", "--pred", root / "duf", "--out", res, "--metrics", "psnr")[0] == 0
+    with ResultsStore(res) as store:
+        other = store.sequence_lock("GT", "walk")
+    assert other.acquire(blocking=False)
+    waiting = threading.Event()
+    real_holder = store_mod.ProcessLock.holder
+    monkeypatch.setattr(store_mod.ProcessLock, "holder", lambda self: waiting.set() or real_holder(self))
+    proto = get_protocol("tecogan")
+
+    def the_other_run():
+        waiting.wait(timeout=60)
+        with ResultsStore(res) as s:
+            s.add_sequence(1, SequenceResult(
+                method="frvsr", dataset="GT", sequence="walk", rows=[(t, "psnr", 1.0) for t in (2, 3, 4)],
+                frame_names=[f"{i:03d}.png" for i in range(7)], metric_versions={"psnr": str(METRICS["psnr"].version)},
+                protocol=proto.name, protocol_hash=proto.hash))
+        other.release()
+
+    thread = threading.Thread(target=the_other_run)
+    thread.start()
+    calls = counting(monkeypatch)
+    try:
+        code, _, err = cli(capsys, "evaluate", "--gt", root / "GT", "--pred", root / "frvsr", "--out", res,
+                           "--metrics", "psnr")
+    finally:
+        thread.join()
+    assert code == 0, err
+    assert waiting.is_set() and "note: GT/walk is being scored by another run (pid " in err
+    assert calls == ["city"]
+    df = load_results(res)
+    walk = df[(df["method"] == "frvsr") & (df["sequence"] == "walk")]
+    assert list(walk["value"]) == [1.0, 1.0, 1.0]  # the other run's rows, not scored again, no duplicates
+    assert json.loads((res / "summary.json").read_text())["complete"] is True

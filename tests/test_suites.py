@@ -371,3 +371,30 @@ def test_shared_vid4_copy_matches_the_suite_clips():
     from vsrbench.suites import frame_size
 
     assert frame_size(check.gt["city"].paths[0]) == (576, 704)
+
+
+def test_resume_checks_lpips_weights_under_every_suite_protocol(tmp_path, monkeypatch):
+    """A benchmark whose datasets score under different suite conventions: stored LPIPS of any of them,
+    made with another backbone file, refuses the run (not only those under the first dataset's protocol)."""
+    from vsrbench.benchfile import Benchmark
+    from test_trust_weights import ALEX, random_alex
+
+    monkeypatch.setenv("VSRBENCH_UNVERIFIED_WEIGHTS", "1")
+    weights = random_alex(tmp_path / "w" / ALEX)
+    vid = get_suite("vid4").lookalike(frames=2, size=(48, 64))
+    reds = get_suite("reds4").lookalike(frames=2, size=(48, 64))
+    for root, s in (("vid", vid), ("reds", reds)):
+        for k, clip in enumerate(s.names):
+            write_clip(tmp_path / root / clip, [f"{i:08d}.png" for i in range(2)], (48, 64), seed=k)
+        noisy_copy(tmp_path / root, tmp_path / f"{root}_out", seed=5)
+
+    def bench(names):
+        return Benchmark.from_dict({
+            "metrics": ["psnr", "lpips"], "lpips_weights": str(weights),
+            "datasets": {n: {"gt": n, "suite": {"vid": vid, "reds": reds}[n]} for n in names},
+            "methods": {"A": {"outputs": {n: f"{n}_out" for n in names}}}}, base_dir=tmp_path, source="b.toml")
+
+    assert run_benchmark(bench(["vid"]), tmp_path / "res", device="cpu", progress=False).ok
+    random_alex(weights, seed=3)  # the same path, other content
+    with pytest.raises(InputError, match=r"lpips scores stored in .* were computed \(run 1\) with LPIPS backbone sha256"):
+        run_benchmark(bench(["reds", "vid"]), tmp_path / "res", device="cpu", progress=False)

@@ -282,10 +282,11 @@ class _Runner:
                                                self.bench.lpips_weights)
             except WeightsError:
                 current = None  # the run stops with this one-line error (recorded as a failed run)
-            marks = store.query(
-                "SELECT DISTINCT metric, run_id FROM completed WHERE protocol_hash = ? AND ("
-                + " OR ".join("(metric = ? AND metric_version = ?)" for _ in lp) + ") ORDER BY run_id",
-                [self.protocol.hash, *[x for m in lp for x in (m, self.versions[m])]])
+            hashes = sorted({self.protocol_for(d).hash for d in self.bench.datasets.values()} | {self.protocol.hash})
+            marks = store.query(  # every protocol this run scores under (a suite's convention per dataset)
+                f"SELECT DISTINCT metric, run_id FROM completed WHERE protocol_hash IN ({', '.join('?' for _ in hashes)})"
+                " AND (" + " OR ".join("(metric = ? AND metric_version = ?)" for _ in lp) + ") ORDER BY run_id",
+                [*hashes, *[x for m in lp for x in (m, self.versions[m])]])
             for key, label in (("lpips:backbone", "LPIPS backbone"), ("lpips:linear", "LPIPS linear-layer file")):
                 for run_id in dict.fromkeys(r for _, r in marks):
                     old = recorded.get(int(run_id), {}).get(key) or {}

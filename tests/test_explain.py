@@ -227,16 +227,52 @@ def test_suite_seeds_and_marks_its_convention(pairs):
     assert ex.suite_row.values["psnr"] == pytest.approx(want, abs=1e-9, rel=0)
 
 
-def test_cli_suite_without_suites_is_one_line(folders, capsys):
-    try:
-        import vsrbench.suites  # noqa: F401
-        pytest.skip("vsrbench.suites exists here: --suite is covered by test_suite_seeds_and_marks_its_convention")
-    except ImportError:
-        pass
-    code = main(["explain", "--gt", str(folders / "GT"), "--pred", str(folders / "PRED"), "--target", "psnr=30",
-                 "--suite", "vid4"])
+@pytest.fixture(scope="module")
+def vid4_lookalike(tmp_path_factory, pairs):
+    """The synthetic clips under Vid4's clip names (calendar, city, foliage: short and small)."""
+    root = tmp_path_factory.mktemp("vid4like")
+    for (g, p), name in zip(pairs, ("calendar", "city", "foliage", "walk")):
+        for i in range(len(g)):
+            write_frame(root / "GT" / name / f"Frame {i + 1:03d}.png", g[i])
+            write_frame(root / "PRED" / name / f"Frame{i + 1:03d}.png", p[i])
+    return root
+
+
+def test_cli_suite_missing_clip_is_one_line(vid4_lookalike, capsys):
+    pytest.importorskip("vsrbench.suites", reason="vsrbench.suites (helper A's benchmark suites) is not in this checkout")
+    root = vid4_lookalike  # three clips of Vid4's four: 'walk' is missing
+    code = main(["explain", "--gt", str(root / "GT"), "--pred", str(root / "PRED"), "--target", "psnr=30",
+                 "--suite", "vid4", "--clips-only"])
     err = capsys.readouterr().err
-    assert code != 0 and err.count("\n") == 1 and "--suite 'vid4'" in err
+    assert code != 0 and err.count("\n") == 1 and "walk" in err and "missing" in err, err
+
+
+def test_cli_suite_row_and_line(tmp_path, rng, capsys):
+    pytest.importorskip("vsrbench.suites", reason="vsrbench.suites (helper A's benchmark suites) is not in this checkout")
+    from vsrbench.suites import get_suite
+
+    seqs = []
+    for name in ("calendar", "city", "foliage", "walk"):
+        g, p = _clip(rng, 5, (64, 72))
+        for i in range(5):
+            write_frame(tmp_path / "GT" / name / f"Frame {i + 1:03d}.png", g[i])
+            write_frame(tmp_path / "PRED" / name / f"Frame{i + 1:03d}.png", p[i])
+        seqs.append((FrameSequence.from_arrays(name, g), FrameSequence.from_arrays(name, p)))
+    argv = ["explain", "--gt", str(tmp_path / "GT"), "--pred", str(tmp_path / "PRED"), "--target", "psnr=99",
+            "--suite", "vid4", "--top", "2"]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code != 0 and err.count("\n") == 1 and "5 frames, expected 41" in err, err  # strict: frame counts
+    assert main(argv + ["--clips-only"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    proto = get_suite("vid4").protocol()
+    want = _reference(seqs, proto, proto.average, "psnr")
+    marked = [x for x in lines if "(suite)" in x]
+    assert len(marked) == 1 and marked[0].split()[1] == "basicsr-y" and f"{want:.3f}" in marked[0]
+    assert lines[-1].startswith("suite vid4 convention (Y, crop 0, all frames") and f"psnr {want:.3f}" in lines[-1]
+    assert main(["explain", "--gt", str(tmp_path / "GT"), "--pred", str(tmp_path / "PRED"), "--target", "psnr=9",
+                 "--clips-only"]) != 0
+    assert capsys.readouterr().err.startswith("vsrbench explain: error: --clips-only applies to --suite only")
 
 
 # ------------------------------------------------------------------ real Vid4 (DUF-52L outputs)

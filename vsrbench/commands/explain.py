@@ -22,7 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pred", required=True, help="output sequence or dataset (as vsrbench evaluate)")
     p.add_argument("--target", action="append", required=True, metavar="METRIC=VALUE",
                    help="the number to explain, e.g. psnr=27.38 (repeatable: --target ssim=0.8329)")
-    p.add_argument("--suite", default=None, help="also score the suite's own convention and mark it (vsrbench datasets)")
+    p.add_argument("--suite", default=None,
+                   help="check GT/PRED against this suite (vsrbench datasets) and mark the suite's own convention")
+    p.add_argument("--clips-only", action="store_true",
+                   help="with --suite: check the clip set only, not frame counts or sizes (a partial copy)")
     p.add_argument("--scale", type=int, default=4, help="the upscaling factor: also try crop_border=SCALE (default 4)")
     p.add_argument("--top", type=int, default=10, help="how many variants to list (default 10)")
 
@@ -37,19 +40,34 @@ def run(args) -> int:
         raise InputError(f"--top: expected a positive number of rows, got {args.top}")
     if args.scale < 1:
         raise InputError(f"--scale: expected a positive upscaling factor, got {args.scale}")
-    suite_protocol = None
+    suite, suite_protocol = None, None
     if args.suite:
         try:
             from vsrbench.suites import get_suite
         except ImportError:
             raise InputError(f"--suite {args.suite!r}: this version of vsrbench has no benchmark suites; "
                              "leave out --suite") from None
-        suite_protocol = get_suite(args.suite).protocol()
-    pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
+        suite = get_suite(args.suite)
+        suite_protocol = suite.protocol()
+        check = suite.validate(args.gt, args.pred, strict=not args.clips_only)
+        print(check.summary(), file=sys.stderr)
+        pairs = check.pairs()
+    elif args.clips_only:
+        raise InputError("--clips-only applies to --suite only; add --suite NAME or leave it out")
+    else:
+        pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
     warn = lambda text: print(f"vsrbench explain: warning: {text}", file=sys.stderr)  # noqa: E731
     with Progress(sum(len(g) for g, _ in pairs), "explain") as prog:
         ex = explain(pairs, targets, scale=args.scale, suite_protocol=suite_protocol, progress=prog.update, warn=warn)
     print(f"{len(ex.rows)} variants scored on {len(ex.clips)} clip(s), {ex.n_frames} frames; "
           f"closest to {', '.join(t.text for t in targets)} first")
     print(format_table(ex, args.top))
+    if suite is not None:
+        r = ex.suite_row
+        if r is None:
+            print(f"suite {suite.name} convention ({suite.convention()}): not among the variants scored")
+        else:
+            vals = ", ".join(f"{t.metric} {r.values[t.metric]:.{3 if t.metric == 'psnr' else 5}f}" for t in targets)
+            print(f"suite {suite.name} convention ({suite.convention()}): rank {ex.rows.index(r) + 1} of "
+                  f"{len(ex.rows)}, {vals}")
     return 0

@@ -1,4 +1,4 @@
-"""The metric library: PSNR, SSIM, LPIPS, tOF, tLP and temporal profiles under named protocols.
+"""The metric library: PSNR, SSIM, LPIPS, tOF, tLP, E_warp and temporal profiles under named protocols.
 
 Argument order everywhere is ``(pred, gt)``; everything else is keyword-only. See
 :mod:`vsrbench.metrics.spatial` for the input conventions and
@@ -10,11 +10,11 @@ from vsrbench.metrics.lpips import LPIPS, lpips, lpips_available
 from vsrbench.metrics.profile import default_profile_col, default_profile_row, temporal_profile
 from vsrbench.metrics.protocol import PROTOCOLS, Protocol, get_protocol
 from vsrbench.metrics.spatial import psnr, rgb_to_y, ssim
-from vsrbench.metrics.temporal import tlp, tof
+from vsrbench.metrics.temporal import ewarp, tlp, tof
 
 __all__ = [
     "METRICS", "MetricInfo", "check_metrics", "PROTOCOLS", "Protocol", "get_protocol",
-    "psnr", "ssim", "lpips", "LPIPS", "lpips_available", "tof", "tlp", "rgb_to_y",
+    "psnr", "ssim", "lpips", "LPIPS", "lpips_available", "tof", "tlp", "ewarp", "rgb_to_y",
     "temporal_profile", "default_profile_row", "default_profile_col",
     "MetricAccumulator", "aggregate",
 ]

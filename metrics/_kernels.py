@@ -17,6 +17,10 @@ PSNR / SSIM on prepared planes
 tOF
     :func:`grey` (RGB -> OpenCV grey), :func:`flow` (the protocol's Farneback),
     :func:`flow_difference` (cropped mean L2 of two flow fields).
+E_warp
+    :func:`warp` (bilinear backward warping by a flow), :func:`occlusion_mask` (Lai et al.'s
+    forward-backward check and motion boundaries), :func:`warp_error` (one output pair's E_warp
+    from the GT flows both ways).
 LPIPS / tLP
     :func:`get_lpips` (a cached network), :func:`to_lpips_input`, :func:`lpips_backbone` (the
     backbone's layers, e.g. to write a seeded random backbone file), :data:`BACKBONE_FILES`.
@@ -30,10 +34,11 @@ from vsrbench.metrics.spatial import (
     Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, size_rule_note, ssim_data_range,
     ssim_planes,
 )
-from vsrbench.metrics.temporal import flow, flow_difference, grey
+from vsrbench.metrics.temporal import flow, flow_difference, grey, occlusion_mask, warp, warp_error
 
 __all__ = [
     "as_batch", "quantize255", "match_sizes", "size_rule_note", "crop", "center32_window", "color_planes", "Y_COEFFS",
     "psnr_planes", "ssim_planes", "ssim_data_range", "grey", "flow", "flow_difference",
+    "warp", "occlusion_mask", "warp_error",
     "get_lpips", "to_lpips_input", "lpips_backbone", "BACKBONE_FILES",
 ]

@@ -27,6 +27,10 @@ for _info in (
                description="mean end-point difference of GT and output optical flows (TecoGAN)"),
     MetricInfo("tlp", "tLP", False, 3, "x100", temporal=True,
                description="|LPIPS(G_t-1, G_t) - LPIPS(O_t-1, O_t)|, times the protocol's tlp_scale (TecoGAN: 100)"),
+    MetricInfo("ewarp", "E_warp", False, 5, temporal=True,
+               description="flow warping error (Lai et al. 2018): mean squared difference, frames in [0, 1], of O_t-1 "
+                           "and O_t warped by the GT's flow, over non-occluded pixels; Farneback flow, so not "
+                           "comparable with FlowNet2-based numbers"),
 ):
     METRICS.register(_info.name, _info)
 

@@ -155,7 +155,7 @@ def test_unknown_names_suggest_the_closest(tmp_path, data):
     with pytest.raises(UnknownNameError):
         load_bench(write_bench(tmp_path, BASE.replace('["psnr"]', '["psnr", "tfo"]')))
     assert bench_error(tmp_path, BASE.replace('["psnr"]', '["psnr", "tfo"]')) == (
-        "bench.toml: metrics[1]: unknown metric 'tfo'; did you mean 'tof'? (known: lpips, psnr, ssim, tlp, tof)")
+        "bench.toml: metrics[1]: unknown metric 'tfo'; did you mean 'tof'? (known: ewarp, lpips, psnr, ssim, tlp, tof)")
     assert bench_error(tmp_path, BASE.replace('"basicsr-rgb"', '"tecogn"')).startswith(
         "bench.toml: protocol: unknown protocol 'tecogn'; did you mean 'tecogan'?")
     assert bench_error(tmp_path, BASE.replace('lr = "data/LR"', 'degradation = "bd-dfu"')).startswith(

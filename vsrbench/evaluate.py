@@ -7,7 +7,9 @@ sequence) compute every requested metric in one pass over the frames:
   both tLP terms of the pairs (t-1, t) and (t, t+1): two backbone passes per frame instead of six;
 - with several outputs, the GT side (decoding, LPIPS features, optical flows, the GT's tLP
   distances) is computed once per frame for all of them;
-- the two Farneback flows of a pair, the decoding of the next frames and (on CPU) the two
+- E_warp reuses the GT flow t-1 -> t that tOF computes; only the GT's backward flow t -> t-1
+  (for the occlusion check) is added, once per frame for all outputs, like the occlusion mask;
+- the Farneback flows of a pair, the decoding of the next frames and (on CPU) the two
   single-threaded LPIPS passes run in worker threads (OpenCV and torch release the GIL), while
   PSNR / SSIM run on the main thread; on CUDA, LPIPS is one batched pass on the GPU.
 
@@ -31,9 +33,11 @@ from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics._kernels import (
-    as_batch, color_planes, crop, flow, flow_difference, get_lpips, grey, match_sizes, psnr_planes, quantize255,
-    size_rule_note, ssim_data_range, ssim_planes, to_lpips_input,
+    as_batch, color_planes, crop, flow, flow_difference, get_lpips, grey, match_sizes, occlusion_mask, psnr_planes,
+    quantize255, size_rule_note, ssim_data_range, ssim_planes, to_lpips_input, warp_error,
 )
+
+_FLOW_METRICS = frozenset({"tof", "ewarp"})  # the metrics that need the GT's optical flow
 
 
 @dataclass
@@ -182,6 +186,7 @@ class _Pass:
         self.gt_prev: dict = {}  # GT size -> (grey, LPIPS features) of the previous scored frame
         self.out_prev: dict = {}  # method -> (grey, LPIPS features) of its previous scored frame
         self.flow_jobs: list = []  # (method, t, GT flow future, output flow future)
+        self.ewarp_jobs: list = []  # (method, t, _GtMotion, output frame t-1, output frame t) as (H, W, 3) uint8
         self.size_noted: set = set()  # methods whose size-rule cut was warned about
 
     def run(self, progress) -> None:
@@ -195,10 +200,14 @@ class _Pass:
             while self.flow_jobs and (self.flow_jobs[0][2].done() and self.flow_jobs[0][3].done()
                                       or len(self.flow_jobs) > 2 * len(self.outs)):
                 self.collect_flow(self.flow_jobs.pop(0))
+            while self.ewarp_jobs and (self.ewarp_jobs[0][2].done() or len(self.ewarp_jobs) > 2 * len(self.outs)):
+                self.collect_ewarp(self.ewarp_jobs.pop(0))
             if progress:
                 progress(len(self.outs))
         for job in self.flow_jobs:
             self.collect_flow(job)
+        for job in self.ewarp_jobs:
+            self.collect_ewarp(job)
 
     def load(self, i: int) -> Future:
         return self.pool.submit(lambda: (self.gt_seq[i], {k: s[i] for k, s in self.outs.items()}))
@@ -216,7 +225,7 @@ class _Pass:
         what = f"sequence {self.label!r}, frame {t} ({self.frame_names[t]})"
         g0, _ = as_batch(g_raw, f"{what} GT")
         g0 = quantize255(g0)
-        gt_now: dict = {}  # GT size -> [grey, features future, cropped GT, flow future or None]
+        gt_now: dict = {}  # GT size -> [grey, features future, cropped GT, flow future or None, _GtMotion or None]
         work = {}
         for key, p_raw in p_raws.items():
             p, _ = as_batch(p_raw, f"{what} output")
@@ -227,21 +236,26 @@ class _Pass:
             p, g = match_sizes(quantize255(p), g0, proto.size_rule, what, warn=False)
             size = tuple(g.shape[-2:])
             if size not in gt_now:
-                g_grey = grey(_u8_hwc(g)) if "tof" in want else None
+                g_grey = grey(_u8_hwc(g)) if want & _FLOW_METRICS else None
                 gc = crop(g.to(self.dev), proto)
                 g_feats = self.features(gc) if self.model is not None else None
                 prev = self.gt_prev.get(size)
                 g_flow = (self.pool.submit(flow, prev[0], g_grey, proto)
-                          if "tof" in want and prev is not None else None)
-                gt_now[size] = [g_grey, g_feats, gc, g_flow]
-            g_grey, g_feats, gc, g_flow = gt_now[size]
+                          if want & _FLOW_METRICS and prev is not None else None)
+                g_motion = (_GtMotion(g_flow, self.pool.submit(flow, g_grey, prev[0], proto))
+                            if "ewarp" in want and prev is not None else None)
+                gt_now[size] = [g_grey, g_feats, gc, g_flow, g_motion]
+            g_grey, g_feats, gc, g_flow, g_motion = gt_now[size]
             p_grey = grey(_u8_hwc(p)) if "tof" in want else None
+            p_u8 = _u8_hwc(p) if "ewarp" in want else None
             prev_p = self.out_prev.get(key)
-            if g_flow is not None and prev_p is not None:
+            if "tof" in want and g_flow is not None and prev_p is not None:
                 self.flow_jobs.append((key, t, g_flow, self.pool.submit(flow, prev_p[0], p_grey, proto)))
+            if g_motion is not None and prev_p is not None:
+                self.ewarp_jobs.append((key, t, g_motion, prev_p[2], p_u8))
             pc = crop(p.to(self.dev), proto)
-            work[key] = (size, pc, p_grey, self.features(pc) if self.model is not None else None)
-        for key, (size, pc, p_grey, p_feats) in work.items():
+            work[key] = (size, pc, p_grey, p_u8, self.features(pc) if self.model is not None else None)
+        for key, (size, pc, p_grey, p_u8, p_feats) in work.items():
             rows = self.scores[key].rows
             gc = gt_now[size][2]
             if want & {"psnr", "ssim"}:
@@ -251,7 +265,7 @@ class _Pass:
                 if "ssim" in want:
                     rows.append((t, "ssim", float(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))[0])))
         gt_dist: dict = {}  # GT size -> LPIPS(G_t-1, G_t), once per frame
-        for key, (size, pc, p_grey, p_feats) in work.items():
+        for key, (size, pc, p_grey, p_u8, p_feats) in work.items():
             fg = gt_now[size][1].result() if self.model is not None else None
             fp = p_feats.result() if p_feats is not None else None
             prev_p = self.out_prev.get(key)
@@ -263,12 +277,36 @@ class _Pass:
                     gt_dist[size] = float(self.model.distance(self.gt_prev[size][1], fg)[0])
                 d_out = float(self.model.distance(prev_p[1], fp)[0])
                 rows.append((t, "tlp", proto.tlp_scale * abs(gt_dist[size] - d_out)))
-            self.out_prev[key] = (p_grey, fp)
+            self.out_prev[key] = (p_grey, fp, p_u8)
         self.gt_prev = {size: (v[0], v[1].result() if v[1] is not None else None) for size, v in gt_now.items()}
 
     def collect_flow(self, job) -> None:
         key, t, fg, fp = job
         self.scores[key].rows.append((t, "tof", flow_difference(fg.result(), fp.result(), self.proto)))
+
+    def collect_ewarp(self, job) -> None:
+        key, t, motion, prev_u8, cur_u8 = job
+        fw, bw = motion.flows()
+        self.scores[key].rows.append((t, "ewarp", warp_error(prev_u8, cur_u8, fw, bw, self.proto, motion.occluded())))
+
+
+class _GtMotion:
+    """The GT's flows of a pair (t-1 -> t, shared with tOF, and t -> t-1) and their occlusion mask,
+    computed once for every output scored against this GT."""
+
+    def __init__(self, fw: Future, bw: Future):
+        self.fw, self.bw, self._occluded = fw, bw, None
+
+    def done(self) -> bool:
+        return self.fw.done() and self.bw.done()
+
+    def flows(self):
+        return self.fw.result(), self.bw.result()
+
+    def occluded(self) -> np.ndarray:
+        if self._occluded is None:
+            self._occluded = occlusion_mask(*self.flows())
+        return self._occluded
 
 
 @contextmanager

@@ -105,6 +105,19 @@ def test_frame_and_clip_averages_differ_here(pairs):
     assert abs(by[("basicsr-y", "frame_avg")] - by[("basicsr-y", "seq_avg")]) > 1e-4
 
 
+def test_one_row_when_both_averages_are_equal():
+    rng = np.random.default_rng(3)
+    same = []
+    for name in ("x", "y"):
+        g, p = _clip(rng, 5, (64, 64))
+        same.append((FrameSequence.from_arrays(name, g), FrameSequence.from_arrays(name, p)))
+    ex = explain(same, [parse_target("psnr=30")])
+    assert len(ex.rows) == 3 * 4 * 3  # colours x crops x (cut 0, cut 2, centre): frame_avg = seq_avg everywhere
+    assert all(r.averaging == "seq_avg=frame_avg" for r in ex.rows if r.variant.frames_scored == "all")
+    ref = _reference(same, get_protocol("basicsr-y"), "frame_avg", "psnr")
+    assert [r for r in ex.rows if r.text == "basicsr-y"][0].values["psnr"] == pytest.approx(ref, abs=1e-9, rel=0)
+
+
 def test_centre_frame_variant_scores_frame_n_over_2(pairs):
     ex = explain(pairs, [parse_target("psnr=30")])
     rows = [r for r in ex.rows if r.variant.frames_scored == "center" and r.variant.color == "y"
@@ -145,6 +158,28 @@ def test_finds_psnr_and_ssim_together(pairs):
     top = explain(pairs, targets).rows[0]
     assert top.protocol().hash == proto.hash and top.variant.average == "seq_avg"
     assert max(abs(d) for d in top.deltas.values()) < 1e-9 and top.distance < 1e-6
+
+
+@pytest.mark.filterwarnings("ignore:.*is the output at the wrong scale")
+def test_larger_outputs_are_cut_like_tecogan_and_the_override_says_so():
+    rng = np.random.default_rng(5)
+    g, p = _clip(rng, 5, (72, 80))
+    big = [np.pad(x, ((0, 4), (0, 6), (0, 0)), mode="edge") for x in p]  # 4 rows and 6 columns too many
+    pair = [(FrameSequence.from_arrays("s", g), FrameSequence.from_arrays("s", big))]
+    notes = []
+    ex = explain(pair, [parse_target("psnr=30")], warn=notes.append)
+    assert len(notes) == 1 and "output frames are 86x76 but GT is 80x72" in notes[0]
+    row = [r for r in ex.rows if r.preset == "basicsr-y" and r.overrides.get("crop_border") == 4
+           and r.variant.y_precision == "float32" and r.variant.cut_frames == 0][0]
+    assert row.text == "basicsr-y --set crop_border=4 size_rule=crop-pred"
+    assert row.values["psnr"] == pytest.approx(_reference(pair, row.protocol(), "seq_avg", "psnr"), abs=1e-9, rel=0)
+
+
+def test_frame_count_mismatch_is_one_line(pairs):
+    g, p = pairs[0]
+    short = FrameSequence.from_arrays(g.name, [p[i] for i in range(len(p) - 1)])
+    with pytest.raises(InputError, match=r"^sequence 'a': GT has 7 frames but the output has 6$"):
+        explain([(g, short)], [parse_target("psnr=30")])
 
 
 # ------------------------------------------------------------------ targets

@@ -13,7 +13,8 @@ The axes (their product; a variant that a clip is too short or too small for is 
 - frames: ``cut_frames`` 0 / 2 at each end, or ``frames_scored=center`` (only frame ``n // 2``);
 - SSIM only: ``ssim`` ``uniform7`` / ``gaussian11`` and ``ssim_data_range`` ``255`` / ``pred``;
 - averaging: ``frame_avg`` (mean of all scored frames) or ``seq_avg`` (mean of per-clip means);
-  with ``frames_scored=center`` both are the same and only ``seq_avg`` is listed.
+  where both are equal (``frames_scored=center``, or every clip scores as many frames) one row,
+  ``seq_avg=frame_avg``, stands for both.
 
 Each variant is written as the preset that needs the fewest overrides plus those overrides
 (``basicsr-y --set crop_border=8 cut_frames=2``); its number equals
@@ -49,7 +50,6 @@ TARGET_METRICS = ("psnr", "ssim")
 PRESET_ORDER = ("basicsr-y", "basicsr-rgb", "duf", "tecogan")  # ties: the first needs fewest words
 COLOURS = (("y", "float64"), ("y", "float32"), ("rgb", "float64"))
 SSIM_VARIANTS = (("uniform7", "pred"), ("uniform7", "255"), ("gaussian11", "255"), ("gaussian11", "pred"))
-AVERAGES = ("frame_avg", "seq_avg")
 
 
 def has_frames_scored() -> bool:
@@ -165,6 +165,11 @@ class Row:
     deltas: dict[str, float] = field(default_factory=dict)
     distance: float = math.inf
     suite: bool = False  # the --suite's own convention
+    both_averages: bool = False  # frame_avg equals seq_avg here (every clip scores as many frames)
+
+    @property
+    def averaging(self) -> str:
+        return "seq_avg=frame_avg" if self.both_averages else self.variant.average
 
     @property
     def text(self) -> str:
@@ -389,7 +394,8 @@ def explain(
         for kind, b in crops:
             for fs, cut in frame_rules:
                 for sv, sr in ssims:
-                    for avg in (AVERAGES if fs == "all" else ("seq_avg",)):
+                    prev = None  # the seq_avg row of this variant
+                    for avg in (("seq_avg", "frame_avg") if fs == "all" else ("seq_avg",)):
                         v = Variant(color, prec, kind, b, fs, cut, avg, sv, sr)
                         values = {}
                         for t in targets:
@@ -400,8 +406,13 @@ def explain(
                             values[t.metric] = _aggregate(per, cache.frames, v)
                         if any(x is None for x in values.values()):
                             continue
+                        if prev is not None and all(
+                                math.isclose(values[m], prev.values[m], rel_tol=1e-12, abs_tol=0) for m in values):
+                            prev.both_averages = True  # every clip scores as many frames: one row for both
+                            continue
                         preset, over = as_override(v, cache.size_cut)
                         rows.append(Row(v, preset, over, values))
+                        prev = rows[-1]
     if not rows:
         raise InputError("no convention fits these frames (clips too short for the frame cut or frames too small for "
                          "the crops)")
@@ -427,7 +438,7 @@ def _mark_suite(rows: list[Row], proto: Protocol, metrics: set, colour, ssim) ->
         same = (v.color == proto.color and (v.color == "rgb" or v.y_precision == proto.y_precision)
                 and v.crop_key == (("center32", 0) if proto.crop == "center32" else ("border", int(proto.crop_border)))
                 and v.frames_scored == fs and (fs == "center" or v.cut_frames == int(proto.cut_frames))
-                and (fs == "center" or v.average == proto.average)
+                and (fs == "center" or v.average == proto.average or r.both_averages)
                 and ("ssim" not in metrics or (v.ssim, v.ssim_data_range) == (proto.ssim, proto.ssim_data_range)))
         if same:
             r.suite = True
@@ -449,7 +460,7 @@ def format_table(ex: Explanation, top: int = 10) -> str:
     lines = []
     for r in shown:
         rank = ex.rows.index(r) + 1
-        cells = [str(rank), r.text + (" (suite)" if r.suite else ""), r.variant.average]
+        cells = [str(rank), r.text + (" (suite)" if r.suite else ""), r.averaging]
         cells += [_fmt(r.values[m], m) for m in metrics]
         cells += [_fmt(r.deltas[m], m, signed=True) for m in metrics]
         if len(metrics) > 1:
@@ -460,7 +471,7 @@ def format_table(ex: Explanation, top: int = 10) -> str:
     out = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(c) for c in lines]
     best = ex.rows[0]
     deltas = ", ".join(f"Δ {m} {_fmt(best.deltas[m], m, signed=True)}{' dB' if m == 'psnr' else ''}" for m in metrics)
-    out.append(f"closest: {best.text}, {best.variant.average} ({deltas}); reproduce with: "
+    out.append(f"closest: {best.text}, {best.averaging} ({deltas}); reproduce with: "
                f"{best.evaluate_command()} (read its {best.variant.average})")
     return "\n".join(out)
 

@@ -439,3 +439,23 @@ def test_a_sequence_being_scored_by_another_run_is_waited_for_and_not_redone(dat
     walk = df[(df["method"] == "frvsr") & (df["sequence"] == "walk")]
     assert list(walk["value"]) == [1.0, 1.0, 1.0]  # the other run's rows, not scored again, no duplicates
     assert json.loads((res / "summary.json").read_text())["complete"] is True
+
+
+def test_degradation_is_recorded_checked_and_used_by_table_published(reds, capsys):
+    res = reds / "res"
+    base = ("evaluate", "--suite", "reds4", "--gt", reds / "REDS4" / "GT", "--out", res, "--metrics", "psnr")
+    code, _, err = cli(capsys, *base, "--pred", reds / "mine", "--degradation", "bi-matlb")
+    assert code == 2
+    assert error_line(err).startswith("unknown degradation 'bi-matlb'; did you mean 'bi-matlab'? (known: ")
+    assert not res.exists()
+    assert cli(capsys, *base, "--pred", reds / "mine", "--degradation", "bi-matlab")[0] == 0
+    assert load_runs(res).iloc[-1]["bench"]["datasets"]["reds4"]["degradation"] == "bi-matlab"
+    assert json.loads((res / "summary.json").read_text())["degradation"] == "bi-matlab"
+    code, stdout, err = cli(capsys, "table", res, "--published")
+    assert code == 0, err
+    assert "records no degradation" not in stdout + err and "BI;" in stdout and "BD;" not in stdout
+    code, _, err = cli(capsys, *base, "--pred", reds / "mine", "--method", "theirs", "--degradation", "bd-duf")
+    assert code == 2
+    assert error_line(err) == (f"{str(res)!r} holds scores on dataset 'reds4' of outputs made from degradation "
+                               "bi-matlab (run 1), not bd-duf: methods of two degradations must not be ranked together; "
+                               "pass --dataset NAME to store these under another dataset name, or choose another --out")

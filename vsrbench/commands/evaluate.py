@@ -46,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the method name the scores are stored under (default: the name of the PRED folder or video)")
     p.add_argument("--dataset", default=None, metavar="NAME",
                    help="the dataset name the scores are stored under (default: the name of the GT folder or video)")
+    p.add_argument("--degradation", default=None, metavar="NAME",
+                   help="the degradation PRED's LR inputs were made with (vsrbench degrade's names: bi-matlab, "
+                   "bd-duf, ...); recorded for the dataset, so `table --published` compares BI with BI, BD with BD")
     p.add_argument("--out", required=True, help="output folder for results.sqlite, frames.csv and summary.json")
     p.add_argument("--no-resume", action="store_true",
                    help="replace what DIR holds for this --method and --dataset (every protocol) and score everything again")
@@ -72,6 +75,10 @@ def run(args) -> int:
     metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
     asked = list(metrics)
     device = resolve_device(args.device)
+    if args.degradation is not None:
+        from vsrbench.baselines.degrade import DEGRADATIONS
+
+        DEGRADATIONS[args.degradation]  # an unknown name: one line with did-you-mean
     method = _name(args.method, args.pred, "--method", None if suite is None else suite.root)
     dataset = _name(args.dataset, args.gt, "--dataset") if args.dataset is not None or suite is None else suite.name
     if suite is not None:
@@ -108,13 +115,14 @@ def run(args) -> int:
     job = _Job(out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics), versions=versions,
                weights=weights, inputs=inputs, gt_root=str(Path(args.gt).resolve()),
                pred_root=str(Path(args.pred).resolve()), device=str(device), lpips_weights=args.lpips_weights,
-               suite=None if suite is None else suite.name,
+               suite=None if suite is None else suite.name, degradation=args.degradation,
                suite_protocol=None if suite is None else suite.protocol().name)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
               "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
               "method": method, "dataset": dataset, "store": STORE_NAME,
               **({} if suite is None else {"suite": suite.name, "suite_protocol": suite.protocol().name}),
+              **({} if args.degradation is None else {"degradation": args.degradation}),
               "device": str(device), "weights": weights}
     acc = job.run(pairs, header, no_resume=args.no_resume)
     print(_summary_table(acc, metrics, METRICS))
@@ -167,7 +175,8 @@ class _Job:
     def bench_record(self) -> dict:
         """The ``bench`` JSON of the run record, shaped like a benchmark's (``datasets`` / ``methods``),
         so that readers of run records (profiles, tables) find GT and outputs the same way."""
-        dataset = {"name": self.dataset, "gt": self.gt_root, "sequences": list(self.inputs), "suite": self.suite}
+        dataset = {"name": self.dataset, "gt": self.gt_root, "sequences": list(self.inputs), "suite": self.suite,
+                   "degradation": self.degradation}
         return {
             "name": "evaluate", "source": "vsrbench evaluate", "description": "",
             "protocol": self.proto.to_dict(), "metrics": list(self.metrics),
@@ -281,6 +290,12 @@ class _Job:
                     f"{str(self.out)!r} holds scores on dataset {self.dataset!r} against ground truth {old_gt!r} "
                     f"(run {run_id}), not {self.gt_root!r}; pass --dataset NAME to store these under another "
                     "dataset name, or choose another --out")
+            old_deg = spec.get("degradation")
+            if old_deg and self.degradation and old_deg != self.degradation:
+                raise InputError(
+                    f"{str(self.out)!r} holds scores on dataset {self.dataset!r} of outputs made from degradation "
+                    f"{old_deg} (run {run_id}), not {self.degradation}: methods of two degradations must not be ranked "
+                    "together; pass --dataset NAME to store these under another dataset name, or choose another --out")
         if not mine or no_resume:
             return
         last = max(mine)

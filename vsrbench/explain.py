@@ -257,17 +257,21 @@ class _Cache:
     def _ssim(self, clip, t, ck, pp: np.ndarray, gg: np.ndarray, boxes: dict) -> None:
         """Local moments of the whole frame once per window; each crop's map is a slice of them
         (the same arithmetic, element by element, as :func:`ssim_planes` on the cropped planes)."""
+        chans = []  # per channel: the planes and their products, shared by both windows
+        for c in range(pp.shape[0]):
+            p, g = np.ascontiguousarray(pp[c]), np.ascontiguousarray(gg[c])
+            chans.append((p, g, p * p, g * g, p * g))
         for win, taps in self.taps.items():
             size = len(taps)
             cov_norm = size * size / (size * size - 1.0) if win == "uniform7" else 1.0
             terms = []
-            for c in range(pp.shape[0]):
-                p, g = pp[c], gg[c]
+            for p, g, p2, g2, pg in chans:
                 mp, mg = _valid_filter(p, taps), _valid_filter(g, taps)
-                vp = cov_norm * (_valid_filter(p * p, taps) - mp * mp)
-                vg = cov_norm * (_valid_filter(g * g, taps) - mg * mg)
-                cpg = cov_norm * (_valid_filter(p * g, taps) - mp * mg)
-                terms.append((2 * mp * mg, 2 * cpg, mp * mp + mg * mg, vp + vg))
+                mp2, mg2, mpg = mp * mp, mg * mg, mp * mg
+                vp = cov_norm * (_valid_filter(p2, taps) - mp2)
+                vg = cov_norm * (_valid_filter(g2, taps) - mg2)
+                cpg = cov_norm * (_valid_filter(pg, taps) - mpg)
+                terms.append((2 * mpg, 2 * cpg, mp2 + mg2, vp + vg))  # 2 * mp * mg: doubling is exact
             smaps: dict = {}  # data range -> per-channel SSIM map of the whole frame (crops share most ranges)
             for k, box in boxes.items():
                 for rng in ("pred", "255"):

@@ -379,6 +379,13 @@ def test_vimeo_centre_frame_outputs_under_the_suite(tmp_path, capsys, monkeypatc
     summary = json.loads((res / "summary.json").read_text())
     assert summary["protocol"] == "basicsr-y[frames_scored=center]" and summary["n_frames"] == {"psnr": 2}
     np.testing.assert_allclose(df.sort_values("sequence")["value"], refs, rtol=0, atol=1e-6)
+    assert load_runs(res).iloc[-1]["bench"]["datasets"]["vimeo90k-t"]["gt"] == str((tmp_path / "vimeo" / "sequences").resolve())
+    # GT given as its sequences/ folder is the same GT: the same command resumes, nothing recomputed
+    calls = counting(monkeypatch)
+    code, _, err = cli(capsys, "evaluate", "--suite", "vimeo90k-t", "--gt", tmp_path / "vimeo" / "sequences",
+                       "--pred", tmp_path / "ours", "--out", res, "--metrics", "psnr")
+    assert code == 0, err
+    assert calls == [] and len(load_results(res)) == 2
 
 
 def test_no_resume_may_move_a_method_alone_on_its_dataset_to_another_gt(data, capsys):

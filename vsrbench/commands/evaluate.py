@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from vsrbench.core.errors import InputError, os_error
+from vsrbench.store import STORE_FILENAME
 
 NAME = "evaluate"
 HELP = "score output frames (PRED) against ground truth (GT) under a protocol"
@@ -89,8 +90,10 @@ def run(args) -> int:
         if proto.hash != convention.hash:
             print(f"note: scoring with protocol {proto.name}, not suite {suite.name}'s convention {convention.name} "
                   f"({_overridden_by(args)}); summary.json and the run record name both", file=sys.stderr)
+        gt_root, pred_root = checked.gt_root, checked.pred_root  # e.g. Vimeo's sequences/, however GT was given
     else:
         pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
+        gt_root, pred_root = Path(args.gt), Path(args.pred)
     if set(metrics) & {"lpips", "tlp"}:
         metrics = _lpips_checked(metrics, proto, args)
     weights: dict = {}  # the weights files the scores use (path, sha256, verified), in summary.json
@@ -113,8 +116,8 @@ def run(args) -> int:
               for g, p in pairs}
     versions = {m: str(METRICS[m].version) for m in metrics}
     job = _Job(out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics), versions=versions,
-               weights=weights, inputs=inputs, gt_root=str(Path(args.gt).resolve()),
-               pred_root=str(Path(args.pred).resolve()), device=str(device), lpips_weights=args.lpips_weights,
+               weights=weights, inputs=inputs, gt_root=str(gt_root.resolve()),
+               pred_root=str(pred_root.resolve()), device=str(device), lpips_weights=args.lpips_weights,
                suite=None if suite is None else suite.name, degradation=args.degradation,
                suite_protocol=None if suite is None else suite.protocol().name)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
@@ -132,7 +135,7 @@ def run(args) -> int:
     return 0
 
 
-STORE_NAME = "results.sqlite"
+STORE_NAME = STORE_FILENAME
 EVALUATE_KEY = "evaluate"  # the key of the run record's bench JSON that says what an evaluate scored
 
 

@@ -17,6 +17,7 @@ The numbers are identical to the straightforward loop (:mod:`vsrbench.reference`
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -186,7 +187,7 @@ class _Pass:
         self.gt_prev: dict = {}  # GT size -> (grey, LPIPS features) of the previous scored frame
         self.out_prev: dict = {}  # method -> (grey, LPIPS features) of its previous scored frame
         self.flow_jobs: list = []  # (method, t, GT flow future, output flow future)
-        self.ewarp_jobs: list = []  # (method, t, _GtMotion, output frame t-1, output frame t) as (H, W, 3) uint8
+        self.ewarp_jobs: list = []  # (method, t, E_warp future)
         self.size_noted: set = set()  # methods whose size-rule cut was warned about
 
     def run(self, progress) -> None:
@@ -252,7 +253,8 @@ class _Pass:
             if "tof" in want and g_flow is not None and prev_p is not None:
                 self.flow_jobs.append((key, t, g_flow, self.pool.submit(flow, prev_p[0], p_grey, proto)))
             if g_motion is not None and prev_p is not None:
-                self.ewarp_jobs.append((key, t, g_motion, prev_p[2], p_u8))
+                # in a worker: it waits only on the GT flows, submitted before it (the pool is FIFO)
+                self.ewarp_jobs.append((key, t, self.pool.submit(g_motion.warp_error, prev_p[2], p_u8, proto)))
             pc = crop(p.to(self.dev), proto)
             work[key] = (size, pc, p_grey, p_u8, self.features(pc) if self.model is not None else None)
         for key, (size, pc, p_grey, p_u8, p_feats) in work.items():
@@ -285,28 +287,23 @@ class _Pass:
         self.scores[key].rows.append((t, "tof", flow_difference(fg.result(), fp.result(), self.proto)))
 
     def collect_ewarp(self, job) -> None:
-        key, t, motion, prev_u8, cur_u8 = job
-        fw, bw = motion.flows()
-        self.scores[key].rows.append((t, "ewarp", warp_error(prev_u8, cur_u8, fw, bw, self.proto, motion.occluded())))
+        key, t, value = job
+        self.scores[key].rows.append((t, "ewarp", value.result()))
 
 
 class _GtMotion:
     """The GT's flows of a pair (t-1 -> t, shared with tOF, and t -> t-1) and their occlusion mask,
-    computed once for every output scored against this GT."""
+    computed once for every output scored against this GT (by whichever worker needs it first)."""
 
     def __init__(self, fw: Future, bw: Future):
-        self.fw, self.bw, self._occluded = fw, bw, None
+        self.fw, self.bw, self._occluded, self._lock = fw, bw, None, threading.Lock()
 
-    def done(self) -> bool:
-        return self.fw.done() and self.bw.done()
-
-    def flows(self):
-        return self.fw.result(), self.bw.result()
-
-    def occluded(self) -> np.ndarray:
-        if self._occluded is None:
-            self._occluded = occlusion_mask(*self.flows())
-        return self._occluded
+    def warp_error(self, prev_u8: np.ndarray, cur_u8: np.ndarray, proto: Protocol) -> float:
+        fw, bw = self.fw.result(), self.bw.result()
+        with self._lock:
+            if self._occluded is None:
+                self._occluded = occlusion_mask(fw, bw)
+        return warp_error(prev_u8, cur_u8, fw, bw, proto, self._occluded)
 
 
 @contextmanager

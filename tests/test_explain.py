@@ -182,6 +182,19 @@ def test_larger_outputs_are_cut_like_tecogan_and_the_override_says_so():
     assert row.values["psnr"] == pytest.approx(_reference(pair, row.protocol(), "seq_avg", "psnr"), abs=1e-9, rel=0)
 
 
+def test_gray_frames_are_noted_like_evaluate(tmp_path, pairs):
+    g, p = pairs[2]
+    (tmp_path / "PRED").mkdir()
+    for i in range(len(g)):
+        write_frame(tmp_path / "GT" / f"{i:03d}.png", g[i])
+        cv2.imwrite(str(tmp_path / "PRED" / f"{i:03d}.png"), cv2.cvtColor(p[i], cv2.COLOR_RGB2GRAY))  # 1 channel
+    notes = []
+    ex = explain(pair_datasets(open_dataset(tmp_path / "GT"), open_dataset(tmp_path / "PRED")),
+                 [parse_target("psnr=30")], warn=notes.append)
+    assert len(notes) == 1 and notes[0].startswith("sequence 'GT': output frames") and "gray" in notes[0], notes
+    assert ex.rows
+
+
 def test_frame_count_mismatch_is_one_line(pairs):
     g, p = pairs[0]
     short = FrameSequence.from_arrays(g.name, [p[i] for i in range(len(p) - 1)])

@@ -376,6 +376,10 @@ def explain(
             if len(g_seq) == 0:
                 raise InputError(f"sequence {g_seq.name!r}: no frames")
             cache.frames[g_seq.name] = len(g_seq)
+            if warn:  # what decoding changes (gray, alpha, 16-bit, lossy video), as evaluate says it
+                for who, seq in (("GT", g_seq), ("output", p_seq)):
+                    for note in seq.input_notes():
+                        warn(f"sequence {g_seq.name!r}: {who} {note}")
             noted = False
             nxt = pool.submit(lambda i=0: (g_seq[i], p_seq[i]))
             for t in range(len(g_seq)):

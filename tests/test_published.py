@@ -158,7 +158,7 @@ MINE = "\n".join([
 ])
 
 
-def _results(lengths=(2, 3), dataset="toy", sequences=("s1", "s2")) -> pd.DataFrame:
+def _results(lengths=(2, 3), dataset="toy", sequences=("s1", "s2"), protocol=Y) -> pd.DataFrame:
     """Two methods on two clips of different lengths: A 30.0 dB, B 29.0 dB everywhere."""
     recs = []
     for method, psnr, ssim in (("A", 30.0, 0.8), ("B", 29.0, 0.7)):
@@ -166,7 +166,7 @@ def _results(lengths=(2, 3), dataset="toy", sequences=("s1", "s2")) -> pd.DataFr
             for f in range(n):
                 for metric, v in (("psnr", psnr), ("ssim", ssim)):
                     recs.append(dict(method=method, dataset=dataset, sequence=seq, frame=f, frame_name=f"{f:04d}.png",
-                                     metric=metric, value=v, protocol=Y.name, protocol_hash=Y.hash,
+                                     metric=metric, value=v, protocol=protocol.name, protocol_hash=protocol.hash,
                                      metric_version=METRICS[metric].version))
     return pd.DataFrame(recs)
 
@@ -414,3 +414,23 @@ def test_numbers_read_from_mmagic_readmes_beyond_the_notes(rows):
         ("IconVSR", "vid4", "BD", "psnr", "28.2464"), ("IconVSR", "vid4", "BD", "ssim", "0.8612"),
         ("IconVSR", "vimeo90k-t", "BD", "psnr", "37.7573"), ("IconVSR", "vimeo90k-t", "BD", "ssim", "0.9517"),
         ("BasicVSR", "vimeo90k-t", "BD", "psnr", "37.5501"), ("BasicVSR", "vimeo90k-t", "BD", "ssim", "0.9499")}
+
+
+@pytest.mark.parametrize("suite, best", [("reds4", ("RVRT", "32.75")), ("vimeo90k-t", ("VRT", "38.20"))])
+def test_results_scored_under_a_suites_convention_rank_with_its_published_rows(rows, suite, best):
+    """A REDS4 / Vimeo-90K-T result scored under the suite's convention (evaluate --suite) competes with the
+    published BI rows written under that convention (EvTexture, mmagic); equal clip lengths make the
+    unknown averaging irrelevant."""
+    try:
+        from vsrbench.suites import get_suite
+    except ImportError:
+        pytest.skip("vsrbench.suites is not there yet")
+    proto = get_suite(suite).protocol()
+    df = _results(lengths=(1, 1) if suite == "vimeo90k-t" else (3, 3), sequences=("a", "b"), protocol=proto)
+    t = T.build_table(df, published=rows, info={"suite": suite, "degradation": "bi-matlab"}, metrics=["psnr"])
+    published = [r for r in t.rows if r.note_ref is not None]
+    notes = [n for n in t.notes if n.startswith("†")]
+    assert len(published) == len(notes) == 9  # EvTexture's six methods and mmagic's three
+    assert all(n.endswith("ranked with the reproduced rows.") for n in notes), notes
+    top = [(r.method, r.cells[0].text) for r in published if r.cells[0].rank == 1]
+    assert top == [best]

@@ -572,8 +572,9 @@ def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict
     """Published numbers for the methods of a results folder: dataset -> method -> metric -> value.
 
     They come from the benchmark definitions recorded with each run (a method's
-    ``reported = {...}``; later runs win). The model registry's ``Checkpoint.reported`` numbers
-    are not used: they belong to the authors' own data and protocol (``vsrbench models`` lists them).
+    ``reported = {...}``; later runs win). A checkpoint's published numbers are rows of the
+    published-results database (``Checkpoint.published``, ``vsrbench models``), shown as rows of their
+    own with ``published=`` (CLI ``--published``), never as a method's "reported" column.
     """
     from vsrbench.benchfile import reported_for
     from vsrbench.store import load_runs

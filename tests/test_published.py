@@ -247,7 +247,7 @@ def test_every_format_marks_published_rows(mine):
     assert "| P1†1 | **31.00** |" in md and "| A | <u>30.00</u> |" in md and "| P2†2 | 35.00 |" in md
     assert "- †1 P1: published in Paper X Table 1" in md
     tex = T.render_tables([t], "latex")
-    assert "P1\\textsuperscript{\\dag1} & \\textbf{31.00} \\\\" in tex and "\\dag{}1 P1: published in" in tex
+    assert "P1\\textsuperscript{\\dag1} & \\textbf{31.00} \\\\" in tex and "\\par \\textsuperscript{\\dag1} P1: published in" in tex
     page = T.render_tables([t], "html")
     assert "<th>P1<sup>†1</sup></th><td><b>31.00</b></td>" in page and "†2 P2: published in Paper Y" in page
     back = pd.read_csv(pd.io.common.StringIO(T.render_tables([t], "csv")))

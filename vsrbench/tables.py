@@ -666,6 +666,12 @@ def _latex_label(dataset: str) -> str:
     return "tab:vsrbench-" + (re.sub(r"[^A-Za-z0-9]+", "-", dataset).strip("-").lower() or "results")
 
 
+def _latex_note(note: str) -> str:
+    """A footnote; a published row's mark ``†N`` as a superscript dagger, like the row's."""
+    m = re.fullmatch(r"†(\d+) (.*)", note, re.S)
+    return f"\\textsuperscript{{\\dag{m[1]}}} {latex_escape(m[2])}" if m else latex_escape(note)
+
+
 def render_latex(table: Table, *, standalone: bool = False) -> str:
     """A booktabs ``table`` environment; ``standalone`` wraps it in a compilable document."""
     n_lead = len(_header(table)) - len(table.columns)
@@ -677,7 +683,7 @@ def render_latex(table: Table, *, standalone: bool = False) -> str:
         cells = _row_lead(table, i, latex_escape, lambda n: f"\\textsuperscript{{\\dag{n}}}") + [
             _latex_cell(c) for c in row.cells]
         body.append(" & ".join(cells) + " \\\\")
-    notes = "".join(f"\n\\par {latex_escape(n)}" for n in table.notes)
+    notes = "".join(f"\n\\par {_latex_note(n)}" for n in table.notes)
     text = "\n".join([
         "% vsrbench leaderboard; needs \\usepackage{booktabs} and \\usepackage{graphicx}",
         "\\begin{table}[t]",

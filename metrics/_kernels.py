@@ -18,7 +18,8 @@ tOF
     :func:`grey` (RGB -> OpenCV grey), :func:`flow` (the protocol's Farneback),
     :func:`flow_difference` (cropped mean L2 of two flow fields).
 E_warp
-    :func:`warp` (bilinear backward warping by a flow), :func:`occlusion_mask` (Lai et al.'s
+    :func:`warp` (bilinear backward warping by a flow, or by its :func:`sampling`, computed
+    once for several images), :func:`occlusion_mask` (Lai et al.'s
     forward-backward check and motion boundaries), :func:`warp_error` (one output pair's E_warp
     from the GT flows both ways).
 LPIPS / tLP
@@ -34,11 +35,11 @@ from vsrbench.metrics.spatial import (
     Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, size_rule_note, ssim_data_range,
     ssim_planes,
 )
-from vsrbench.metrics.temporal import flow, flow_difference, grey, occlusion_mask, warp, warp_error
+from vsrbench.metrics.temporal import flow, flow_difference, grey, occlusion_mask, sampling, warp, warp_error
 
 __all__ = [
     "as_batch", "quantize255", "match_sizes", "size_rule_note", "crop", "center32_window", "color_planes", "Y_COEFFS",
     "psnr_planes", "ssim_planes", "ssim_data_range", "grey", "flow", "flow_difference",
-    "warp", "occlusion_mask", "warp_error",
+    "warp", "sampling", "occlusion_mask", "warp_error",
     "get_lpips", "to_lpips_input", "lpips_backbone", "BACKBONE_FILES",
 ]

@@ -8,6 +8,8 @@ arithmetic frame by frame with reuse.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
@@ -40,46 +42,63 @@ def flow_difference(flow_gt: np.ndarray, flow_pred: np.ndarray, protocol: Protoc
     return float(np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2).mean())
 
 
-def warp(img: np.ndarray, flo: np.ndarray) -> np.ndarray:
-    """Backward warping: ``out(x) = img(x + flo(x))``, bilinear, float64.
+class Sampling(NamedTuple):
+    """Where :func:`warp` samples for one flow (the flat indices of the four neighbours and the
+    bilinear weights), computed once by :func:`sampling` and reusable for several images."""
 
-    ``img`` is (H, W) or (H, W, C), ``flo`` (H, W, 2) with (dx, dy) in pixels. Sampling points
-    outside the frame take the nearest border value (the two neighbours are clamped to the frame
-    and the weights come from the unclamped position, as FlowNet2's ``Resample2d`` that Lai et
-    al. warp with). Exact bilinear weights; ``cv2.remap`` is not used because it rounds sampling
-    positions to 1/32 pixel.
-    """
-    img = np.asarray(img, dtype=np.float64)
-    h, w = img.shape[:2]
+    shape: tuple
+    tl: np.ndarray
+    tr: np.ndarray
+    bl: np.ndarray
+    br: np.ndarray
+    ax: np.ndarray
+    ay: np.ndarray
+
+
+def sampling(flo: np.ndarray) -> Sampling:
+    """The sampling positions of :func:`warp` by the flow ``flo`` (H, W, 2)."""
+    h, w = flo.shape[:2]
     x = np.arange(w, dtype=np.float64)[None, :] + flo[..., 0]
     y = np.arange(h, dtype=np.float64)[:, None] + flo[..., 1]
     x0, y0 = np.floor(x), np.floor(y)
-    ax, ay = x - x0, y - y0
-    if img.ndim == 3:
-        ax, ay = ax[..., None], ay[..., None]
     xl, xr = np.clip(x0, 0, w - 1).astype(np.intp), np.clip(x0 + 1, 0, w - 1).astype(np.intp)
     yt, yb = np.clip(y0, 0, h - 1).astype(np.intp) * w, np.clip(y0 + 1, 0, h - 1).astype(np.intp) * w
+    return Sampling((h, w), yt + xl, yt + xr, yb + xl, yb + xr, x - x0, y - y0)
+
+
+def warp(img: np.ndarray, flo: "np.ndarray | Sampling") -> np.ndarray:
+    """Backward warping: ``out(x) = img(x + flo(x))``, bilinear, float64.
+
+    ``img`` is (H, W) or (H, W, C), ``flo`` (H, W, 2) with (dx, dy) in pixels, or its
+    :func:`sampling`. Sampling points outside the frame take the nearest border value (the two
+    neighbours are clamped to the frame and the weights come from the unclamped position, as
+    FlowNet2's ``Resample2d`` that Lai et al. warp with). Exact bilinear weights; ``cv2.remap``
+    is not used because it rounds sampling positions to 1/32 pixel.
+    """
+    at = flo if isinstance(flo, Sampling) else sampling(flo)
+    img = np.asarray(img, dtype=np.float64)
+    h, w = img.shape[:2]
+    if (h, w) != at.shape:
+        raise InputError(f"warp: the image is {w}x{h} but the flow is {at.shape[1]}x{at.shape[0]}; they must match")
+    ax, ay = (at.ax[..., None], at.ay[..., None]) if img.ndim == 3 else (at.ax, at.ay)
     flat = img.reshape(h * w, -1) if img.ndim == 3 else img.reshape(h * w)
-
-    def at(rows, cols):
-        return flat.take(rows + cols, axis=0)
-
-    tl, bl = at(yt, xl), at(yb, xl)
-    top = tl + ax * (at(yt, xr) - tl)
-    bottom = bl + ax * (at(yb, xr) - bl)
+    tl, bl = flat.take(at.tl, axis=0), flat.take(at.bl, axis=0)
+    top = tl + ax * (flat.take(at.tr, axis=0) - tl)
+    bottom = bl + ax * (flat.take(at.br, axis=0) - bl)
     return top + ay * (bottom - top)
 
 
-def occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
+def occlusion_mask(fw: np.ndarray, bw: np.ndarray, *, at: Sampling | None = None) -> np.ndarray:
     """Occluded pixels of frame t-1 (bool (H, W)) from the flows ``fw`` (t-1 -> t) and ``bw`` (t -> t-1).
 
     Lai et al.'s rule (``detect_occlusion``): a pixel is occluded where the forward-backward check
     fails, ``|fw(x) + bw(x + fw(x))|^2 > 0.01 (|fw(x)|^2 + |bw(x + fw(x))|^2) + 0.5``, or on a
     motion boundary of ``fw``, ``|d fw/dx|^2 + |d fw/dy|^2 > 0.01 |fw(x)|^2 + 0.002`` (forward
-    differences ``fw(x) - fw(x + 1)``, zero in the last column / row).
+    differences ``fw(x) - fw(x + 1)``, zero in the last column / row). ``at``: ``sampling(fw)``
+    when already computed.
     """
+    bw_w = warp(bw, at if at is not None else sampling(fw))
     fw = np.asarray(fw, dtype=np.float64)
-    bw_w = warp(bw, fw)
     s = fw + bw_w
     fw_mag = (fw ** 2).sum(-1)
     check = (s ** 2).sum(-1) > 0.01 * (fw_mag + (bw_w ** 2).sum(-1)) + 0.5
@@ -92,18 +111,19 @@ def occlusion_mask(fw: np.ndarray, bw: np.ndarray) -> np.ndarray:
 
 
 def warp_error(prev_u8: np.ndarray, cur_u8: np.ndarray, fw: np.ndarray, bw: np.ndarray, protocol: Protocol,
-               occluded: np.ndarray | None = None) -> float:
+               occluded: np.ndarray | None = None, at: Sampling | None = None) -> float:
     """E_warp of one output pair: mean over channels and non-occluded pixels of ``(warp(O_t, fw) - O_t-1)^2``.
 
     ``prev_u8`` / ``cur_u8`` are the output frames t-1 and t (H, W, 3) uint8, scored in [0, 1];
     ``fw`` / ``bw`` the reference (GT) flows t-1 -> t and t -> t-1 on the full frames;
-    ``occluded`` the :func:`occlusion_mask` when already computed. The squared differences and
+    ``occluded`` the :func:`occlusion_mask` and ``at`` the ``sampling(fw)`` when already computed. The squared differences and
     the mask are cropped per the protocol. With no non-occluded pixel left the value is 0 (the
     original divides by the pixel count then).
     """
+    at = at if at is not None else sampling(fw)
     if occluded is None:
-        occluded = occlusion_mask(fw, bw)
-    warped = warp(np.asarray(cur_u8, dtype=np.float64) / 255.0, fw)
+        occluded = occlusion_mask(fw, bw, at=at)
+    warped = warp(np.asarray(cur_u8, dtype=np.float64) / 255.0, at)
     d2 = ((warped - np.asarray(prev_u8, dtype=np.float64) / 255.0) ** 2).sum(-1)
     keep = ~crop_hw(occluded, protocol)
     d2 = crop_hw(d2, protocol)

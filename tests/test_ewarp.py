@@ -29,7 +29,7 @@ from test_metrics_temporal import moving_sequence, spec_flow
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import evaluate_many, evaluate_sequence
 from vsrbench.metrics import METRICS, PROTOCOLS, check_metrics, ewarp, get_protocol, tof
-from vsrbench.metrics._kernels import occlusion_mask, warp
+from vsrbench.metrics._kernels import occlusion_mask, sampling, warp
 
 RTOL = 1e-12
 
@@ -92,6 +92,11 @@ def test_warp_is_bilinear_with_border_values(rng):
     shift = np.zeros((20, 30, 2), np.float32)
     shift[..., 0] = 2  # out(x) = img(x + 2): the content moves left by 2
     np.testing.assert_array_equal(warp(img, shift)[:, :-2], img[:, 2:])
+    at = sampling(flo)  # computed once, reused for several images: the same numbers
+    np.testing.assert_array_equal(warp(img, at), warp(img, flo))
+    np.testing.assert_array_equal(warp(img[..., :2], at), warp(img[..., :2], flo))
+    with pytest.raises(InputError, match=r"^warp: the image is 29x20 but the flow is 30x20; they must match$"):
+        warp(img[:, :29], at)
 
 
 def test_occlusion_mask_rules():

@@ -35,7 +35,7 @@ from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics._kernels import (
     as_batch, color_planes, crop, flow, flow_difference, get_lpips, grey, match_sizes, occlusion_mask, psnr_planes,
-    quantize255, size_rule_note, ssim_data_range, ssim_planes, to_lpips_input, warp_error,
+    quantize255, sampling, size_rule_note, ssim_data_range, ssim_planes, to_lpips_input, warp_error,
 )
 
 _FLOW_METRICS = frozenset({"tof", "ewarp"})  # the metrics that need the GT's optical flow
@@ -293,17 +293,20 @@ class _Pass:
 
 class _GtMotion:
     """The GT's flows of a pair (t-1 -> t, shared with tOF, and t -> t-1) and their occlusion mask,
-    computed once for every output scored against this GT (by whichever worker needs it first)."""
+    (and the sampling positions of the flow t-1 -> t), computed once for every output scored
+    against this GT (by whichever worker needs it first)."""
 
     def __init__(self, fw: Future, bw: Future):
-        self.fw, self.bw, self._occluded, self._lock = fw, bw, None, threading.Lock()
+        self.fw, self.bw, self._lock = fw, bw, threading.Lock()
+        self._occluded = self._at = None
 
     def warp_error(self, prev_u8: np.ndarray, cur_u8: np.ndarray, proto: Protocol) -> float:
         fw, bw = self.fw.result(), self.bw.result()
         with self._lock:
             if self._occluded is None:
-                self._occluded = occlusion_mask(fw, bw)
-        return warp_error(prev_u8, cur_u8, fw, bw, proto, self._occluded)
+                self._at = sampling(fw)
+                self._occluded = occlusion_mask(fw, bw, at=self._at)
+        return warp_error(prev_u8, cur_u8, fw, bw, proto, self._occluded, self._at)
 
 
 @contextmanager

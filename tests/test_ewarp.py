@@ -29,7 +29,7 @@ from test_metrics_temporal import moving_sequence, spec_flow
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import evaluate_many, evaluate_sequence
 from vsrbench.metrics import METRICS, PROTOCOLS, check_metrics, ewarp, get_protocol, tof
-from vsrbench.metrics._kernels import occlusion_mask, sampling, warp
+from vsrbench.metrics._kernels import occlusion_mask, sampling, warp, warp_error
 
 RTOL = 1e-12
 
@@ -118,6 +118,15 @@ def test_occlusion_mask_rules():
     occ = occlusion_mask(step, back)
     assert occ[:, 11].all() and not occ[:, :10].any()
     np.testing.assert_array_equal(occ, ref_occluded(step, back))
+
+
+def test_everything_occluded_scores_zero_as_in_the_original(rng):
+    prev, cur = (rng.uniform(0, 255, (64, 64, 3)).astype(np.uint8) for _ in range(2))
+    fw = np.zeros((64, 64, 2), np.float32)
+    fw[..., 0] = 2.0
+    proto = get_protocol("tecogan")
+    assert warp_error(prev, cur, fw, np.zeros_like(fw), proto) == 0.0  # every pixel fails the check
+    assert warp_error(prev, cur, fw, -fw, proto) > 0.05  # none does: unrelated frames differ a lot
 
 
 def test_occlusion_mask_matches_reference_on_real_flows(pair):

@@ -398,3 +398,39 @@ def test_resume_checks_lpips_weights_under_every_suite_protocol(tmp_path, monkey
     random_alex(weights, seed=3)  # the same path, other content
     with pytest.raises(InputError, match=r"lpips scores stored in .* were computed \(run 1\) with LPIPS backbone sha256"):
         run_benchmark(bench(["reds", "vid"]), tmp_path / "res", device="cpu", progress=False)
+
+
+def test_bench_suite_lr_folder_and_default_metrics_of_mixed_suites(tmp_path):
+    from vsrbench.benchfile import Benchmark
+
+    vimeo = get_suite("vimeo90k-t").lookalike(clips=VIMEO_CLIPS, size=(16, 20))
+    vimeo_lookalike(tmp_path / "v", size=(16, 20))
+    vimeo_lookalike(tmp_path / "lr", clips=VIMEO_CLIPS[:2], size=(4, 5))
+    data = {"datasets": {"vimeo": {"gt": "v", "suite": vimeo, "lr": "lr"}}, "methods": {"Bic": {"model": "bicubic"}}}
+    with pytest.raises(InputError, match=r"^b.toml: datasets.vimeo.lr: no LR frames for sequence\(s\) 00002/0004 in "
+                                         r"'.*lr' \(found: 00001/0266, 00001/0268\)$"):
+        Benchmark.from_dict(data, base_dir=tmp_path, source="b.toml")
+    vimeo_lookalike(tmp_path / "lr", clips=VIMEO_CLIPS[2:], size=(4, 5))
+    assert Benchmark.from_dict(data, base_dir=tmp_path, source="b.toml").datasets["vimeo"].lr == tmp_path / "lr"
+    # tos3 (tecogan: 5 metrics by default) with vid4 (basicsr-y: psnr, ssim): the metrics both compute
+    tos3 = get_suite("tos3").lookalike(frames=5, size=(16, 20))
+    vid4 = get_suite("vid4").lookalike(frames=3, size=(16, 20))
+    for root, s in (("tos", tos3), ("vid", vid4)):
+        for clip in s.names:
+            write_clip(tmp_path / root / clip, [f"{i:04d}.png" for i in range(1, s.sequences[0].frames + 1)], (16, 20))
+    mixed = {"datasets": {"tos3": {"gt": "tos", "suite": tos3}, "vid4": {"gt": "vid", "suite": vid4}},
+             "methods": {"A": {"outputs": {"tos3": "tos", "vid4": "vid"}}}}
+    b = Benchmark.from_dict(mixed, base_dir=tmp_path, source="b.toml")
+    assert b.metrics == ("psnr", "ssim") and b.protocol.name == "tecogan"
+    assert {n: d.protocol.name for n, d in b.datasets.items()} == {"tos3": "tecogan", "vid4": "basicsr-y"}
+    assert b.to_dict()["datasets"]["vid4"]["suite"] == "vid4"
+    only_tos = {"datasets": {"tos3": mixed["datasets"]["tos3"]}, "methods": {"A": {"outputs": "tos"}}}
+    assert Benchmark.from_dict(only_tos, base_dir=tmp_path).metrics == ("psnr", "ssim", "lpips", "tof", "tlp")
+
+
+def test_bench_suite_strict_without_suite_is_refused(tmp_path):
+    reds_lookalike(tmp_path / "gt")
+    (tmp_path / "pred").mkdir()
+    with pytest.raises(InputError, match=r"^bench.toml: datasets.reds4.suite_strict: only applies with "
+                                         r"suite = \"NAME\"$"):
+        load_bench(write_toml(tmp_path, REDS_TOML.replace('suite = "reds4"\n', "")))

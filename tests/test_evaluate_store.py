@@ -18,7 +18,7 @@ from test_metrics_spatial import ref_psnr, synthetic_pair
 
 import vsrbench.evaluate
 from vsrbench.cli import main
-from vsrbench.io import write_frame
+from vsrbench.io import decode_image, write_frame
 from vsrbench.store import load_results, load_runs
 
 FAST = "psnr,ssim,tof"
@@ -386,6 +386,25 @@ def test_vimeo_centre_frame_outputs_under_the_suite(tmp_path, capsys, monkeypatc
                        "--pred", tmp_path / "ours", "--out", res, "--metrics", "psnr")
     assert code == 0, err
     assert calls == [] and len(load_results(res)) == 2
+    # the same outputs given as all 7 frames store the same frame (index 3, im4.png) and the same values
+    for c in clips:
+        for i in range(7):
+            src = tmp_path / "ours" / "sequences" / c / "im4.png"
+            write_frame(tmp_path / "full" / "sequences" / c / f"im{i + 1}.png",
+                        decode_image(src) if i == 3 else np.zeros((48, 64, 3), np.uint8))
+    code, _, err = cli(capsys, "evaluate", "--suite", "vimeo90k-t", "--gt", tmp_path / "vimeo",
+                       "--pred", tmp_path / "full", "--out", res, "--metrics", "psnr")
+    assert code == 0, err
+    both = load_results(res).pivot_table(index=["sequence", "frame", "frame_name"], columns="method", values="value")
+    assert list(both.index.get_level_values("frame")) == [3, 3] and set(both.columns) == {"ours", "full"}
+    np.testing.assert_array_equal(both["ours"].to_numpy(), both["full"].to_numpy())
+    # an im4-only output cannot be scored on other frames
+    code, _, err = cli(capsys, "evaluate", "--suite", "vimeo90k-t", "--gt", tmp_path / "vimeo",
+                       "--pred", tmp_path / "ours", "--out", tmp_path / "res2", "--metrics", "psnr",
+                       "--set", "frames_scored=all")
+    assert code == 2 and err.strip().splitlines()[-1].endswith(
+        "the output holds only its centre frame (im4.png), so it can only be scored with frames_scored=center, "
+        "not under protocol basicsr-y")
 
 
 def test_no_resume_may_move_a_method_alone_on_its_dataset_to_another_gt(data, capsys):

@@ -161,8 +161,9 @@ def test_vimeo_lookalike_outputs_as_seven_frames_or_im4_only(tmp_path):
     assert [len(g) for g, _ in c7.pairs()] == [7, 7, 7]
     c1 = suite.validate(gt / "sequences", only4)  # GT given as sequences/ itself
     assert c1.center_only == VIMEO_CLIPS
-    for g, p in c1.pairs():
-        assert len(g) == len(p) == 1 and g.paths[0].name == p.paths[0].name == "im4.png"
+    for g, p in c1.pairs():  # the im4-only output stands at GT's centre index, GT keeps its 7 frames
+        assert len(g) == len(p) == 7 and p.only_index == 3
+        assert g.paths[3].name == p.frame_name(3) == "im4.png" and set(p.paths) == {p.paths[0]}
 
 
 def test_vimeo_bad_outputs(tmp_path):
@@ -310,6 +311,7 @@ def test_bench_vimeo_lookalike_scores_im4_only_with_7_frames_or_im4_outputs(tmp_
     df = load_results(tmp_path / "res")
     psnr = df[df.metric == "psnr"]
     assert set(psnr.frame_name) == {"im4.png"} and len(psnr) == 6  # one frame per clip and method
+    assert set(psnr.frame) == {3}  # GT's index of im4, whether the outputs hold 7 frames or only im4
     for clip in VIMEO_CLIPS:
         g = decode_image(tmp_path / "vimeo_septuplet" / "sequences" / clip / "im4.png")
         p = decode_image(tmp_path / "all7" / "sequences" / clip / "im4.png")

@@ -72,6 +72,11 @@ def check_lengths(gt: FrameSequence, pred: FrameSequence, protocol: Protocol, me
     if len(gt) != len(pred):
         raise InputError(f"sequence {gt.name!r}: GT has {len(gt)} frames but the output has {len(pred)}")
     temporal = [m for m in metrics if METRICS[m].temporal]
+    only = getattr(pred, "only_index", None)
+    if only is not None and protocol.scored_frames(len(gt)) != [only]:
+        raise InputError(f"sequence {gt.name!r}: the output holds only its centre frame "
+                         f"({pred.frame_name(only)}), so it can only be scored with frames_scored=center, "
+                         f"not under protocol {protocol.name}")
     if protocol.frames_scored == "center":
         if temporal:
             raise InputError(f"{', '.join(temporal)}: temporal metrics are not defined when only the centre frame "

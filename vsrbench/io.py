@@ -245,6 +245,9 @@ class FrameSequence:
     ignored: list[Path] = field(default_factory=list)
     #: the codec (FourCC) when the frames come from a video file ('' when unknown)
     codec: str | None = None
+    #: set when the sequence stands for one real frame at this index (a centre-frame-only output,
+    #: e.g. Vimeo-90K-T's im4.png): every index reads that frame, and only this index may be scored
+    only_index: int | None = None
 
     def __len__(self) -> int:
         return len(self.arrays) if self.arrays is not None else len(self.paths)

@@ -339,7 +339,7 @@ class _Runner:
         protocol = self.protocol_for(dataset)
         gt = self.dataset_sequences(dataset.gt, dataset)[seq_name]
         centre = getattr(protocol, "frames_scored", "all") == "center" and dataset.suite is not None
-        scored_gt = _centre_frame(gt) if centre else gt  # outputs may hold only the centre frame (Vimeo im4)
+        scored_gt = gt  # outputs may hold only the centre frame (Vimeo im4): it stands at GT's centre index
         todo: dict[str, tuple[str, MethodDef, list[str], FrameSequence]] = {}
         made: dict[str, float] = {}  # method -> seconds to get its outputs (run the model, read the folder)
         for tag, _, method in group:
@@ -613,23 +613,20 @@ _FREE_FIELDS = {"methods": ("reported", "description", "device", "datasets"),
                 "datasets": ("sequences", "suite", "protocol")}  # protocols key the scores, not the outputs
 
 
-def _centre_frame(seq: FrameSequence) -> FrameSequence:
-    from vsrbench.suites import centre_only
-
-    return centre_only(seq)
-
-
 def _centre_output(pred: FrameSequence, gt: FrameSequence) -> FrameSequence:
-    """A suite scored on the centre frame: outputs with all of GT's frames are cut to the centre one;
-    outputs holding only one frame must be that frame (by the number in its name)."""
+    """A suite scored on the centre frame: outputs with all of GT's frames are used as they are (the
+    protocol scores index n // 2); an output holding only one frame must be that frame (by the number
+    in its name) and stands at GT's centre index, so both store the same frame index and name."""
     from vsrbench.suites import _frame_number
 
+    from vsrbench.suites import centre_padded
+
     if len(pred) == len(gt):
-        return _centre_frame(pred)
+        return pred
     mid = gt.frame_name(len(gt) // 2)
     if len(pred) == 1:
         if pred.arrays is not None or _frame_number(pred.frame_name(0)) == _frame_number(mid):
-            return pred
+            return centre_padded(pred, len(gt))
         raise SequenceSkipped(f"its one output frame {pred.frame_name(0)!r} is not the centre frame {mid!r}")
     raise SequenceSkipped(f"{len(pred)} output frame(s) for {len(gt)} GT frames (give all of them, or only the "
                           f"centre frame {mid})")

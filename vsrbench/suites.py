@@ -172,15 +172,16 @@ class SuiteCheck:
         return tuple(self.gt)
 
     def pairs(self) -> list[tuple[Any, Any]]:
-        """(GT, output) sequence pairs; where the outputs hold only the centre frame, GT is cut to
-        its centre frame too (so "center" scoring of the 1-frame pair scores that frame)."""
+        """(GT, output) sequence pairs. Where an output holds only the centre frame, it stands at GT's
+        centre index (:func:`centre_padded`), so frame indices and names are GT's whether the outputs
+        hold every frame or only im4; such a pair can only be scored with ``frames_scored="center"``."""
         if self.pred is None:
             raise InputError(f"suite {self.suite.name}: no outputs folder was validated (give pred)")
         out = []
         for name, g in self.gt.items():
             p = self.pred[name]
             if name in self.center_only:
-                g = _centre_only(g)
+                p = centre_padded(p, len(g))
             out.append((g, p))
         return out
 
@@ -480,6 +481,17 @@ def _frame_number(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def centre_padded(seq, n: int):
+    """A 1-frame output (the centre frame) as a sequence of ``n`` frames standing at index ``n // 2``:
+    every index reads that one frame and ``only_index`` says which index is real (the evaluation
+    refuses to score any other)."""
+    if len(seq) != 1:
+        raise InputError(f"sequence {seq.name!r}: expected one (centre) frame, got {len(seq)}")
+    if seq.arrays is not None:
+        return dataclasses.replace(seq, arrays=list(seq.arrays) * n, only_index=n // 2)
+    return dataclasses.replace(seq, paths=list(seq.paths) * n, only_index=n // 2)
+
+
 def _centre_only(seq):
     """The centre frame of a sequence as a 1-frame sequence."""
     mid = len(seq) // 2
@@ -489,4 +501,4 @@ def _centre_only(seq):
 
 
 __all__ = ["SUITES", "SUITE_NAMES", "Suite", "SuiteCheck", "SequenceSpec", "Layout", "get_suite", "detect_suite",
-           "frame_size", "open_clips", "centre_only"]
+           "frame_size", "open_clips", "centre_only", "centre_padded"]

@@ -339,3 +339,17 @@ def test_vid4_duf_and_tecogan_presets_are_among_the_variants():
     # the DUF number (crop 8) and TecoGAN's (centre window) differ by hundredths of a dB, both with 2 frames cut
     assert 0.005 < abs(by[("duf", "seq_avg")].values["psnr"] - by[("tecogan", "seq_avg")].values["psnr"]) < 0.2
     assert math.isfinite(ex.rows[0].distance)
+
+
+def test_outputs_holding_only_the_centre_frame_are_explained_on_that_frame_only(rng):
+    """An im4-only output (suites.centre_padded) gives only centre-frame variants: any other frame rule
+    would compare im4 with the other GT frames."""
+    from vsrbench.suites import centre_padded
+
+    gt, out = _clip(rng, 7)
+    g_seq = FrameSequence.from_arrays("c0", gt)
+    p_seq = centre_padded(FrameSequence.from_arrays("c0", [out[3]]), 7)
+    ex = explain([(g_seq, p_seq)], [parse_target("psnr=30")])
+    assert ex.rows and {r.variant.frames_scored for r in ex.rows} == {"center"}
+    rgb0 = [r.values["psnr"] for r in ex.rows if r.variant.color == "rgb" and r.variant.crop_key == ("border", 0)]
+    assert rgb0 and all(v == pytest.approx(psnr(out[3], gt[3], protocol="basicsr-rgb"), abs=1e-9) for v in rgb0)

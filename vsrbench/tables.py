@@ -45,7 +45,7 @@ import io
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -86,6 +86,14 @@ class Cell:
     value: float | None  # None: a hole (or nothing reported)
     text: str  # the shown text: rounded number or HOLE
     rank: int | None = None  # 1 = best (bold), 2 = second (underlined)
+    # ci=True: the bootstrap interval (reproduced rows of the dataset-level block only)
+    lo: float | None = None
+    hi: float | None = None
+    interval_text: str = ""  # plain Unicode after the number: "± 0.05" or "[27.33, 27.43]"
+    # against=METHOD: the paired comparison with METHOD (None for METHOD itself and unmarked cells)
+    p: float | None = None
+    p_adjusted: float | None = None
+    significant: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,9 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
-    caption_extra: str = ""  # what the caption adds about published rows
+    caption_extra: str = ""  # what the caption adds about published rows, intervals and significance
+    ci: bool = False  # cells of the dataset-level block carry intervals (CSV: _lo/_hi columns)
+    against: str | None = None  # cells carry a comparison with this method (CSV: _p/_significant columns)
 
     @property
     def grouped(self) -> bool:
@@ -508,6 +518,129 @@ def _with_published(df, table: Table, columns: Sequence[Column], published, info
                  tuple(notes), caption_extra)
 
 
+# ------------------------------------------------------------------ intervals and significance marks
+
+#: the mark of a cell that differs significantly from ``against=`` (the dagger † marks published rows)
+SIGNIFICANT = "*"
+CI_STYLES = ("pm", "bracket")
+ALPHA = 0.05
+
+
+def half_width_text(half: float, decimals: int) -> str:
+    """The ``±`` half-width: 2 significant digits, at most the column's ``decimals`` unless that
+    shows 0 (then 1 significant digit).
+
+    >>> half_width_text(0.0512, 2), half_width_text(1.234, 2), half_width_text(0.01234, 4), half_width_text(0.004, 2)
+    ('0.05', '1.2', '0.012', '0.004')
+    """
+    if not math.isfinite(half) or half <= 0:
+        return f"{0.0:.{decimals}f}"
+    exponent = math.floor(math.log10(half))
+    d = max(0, min(1 - exponent, decimals))
+    if round(half, d) == 0:
+        d = max(0, -exponent)
+    return f"{half:.{d}f}"
+
+
+def interval_text(interval, decimals: int, style: str) -> str:
+    """``"± 0.05"`` (``style="pm"``, the larger distance from the value to an end) or
+    ``"[27.33, 27.43]"`` (``"bracket"``); empty when the interval is not finite."""
+    if not (math.isfinite(interval.lo) and math.isfinite(interval.hi)):
+        return ""
+    if style == "pm":
+        return f"± {half_width_text(interval.half_width, decimals)}"
+    return f"[{interval.lo:.{decimals}f}, {interval.hi:.{decimals}f}]"
+
+
+def _check_statistics_options(*, ci: bool, ci_style: str, against: str | None, alpha: float) -> None:
+    if ci_style not in CI_STYLES:
+        raise InputError(f"ci_style: expected one of {', '.join(CI_STYLES)}, got {ci_style!r}")
+    if against is not None and not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise InputError(f"alpha: expected a significance level between 0 and 1 (e.g. {ALPHA}), got {alpha!r}")
+
+
+def _quietly(fn, *args, caught: list, **kw):
+    """Call ``fn``, collecting its warnings in ``caught`` (re-issued once each by the caller)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        out = fn(*args, **kw)
+    caught += got
+    return out
+
+
+def _with_statistics(df: pd.DataFrame, table: Table, *, ci: bool, level: float, resamples: int, seed: int,
+                     ci_style: str, against: str | None, test: str, alpha: float, per_sequence: bool,
+                     caught: list) -> Table:
+    """``table`` with intervals (``ci``) and significance marks (``against``) on the reproduced rows of
+    its dataset-level block (see :mod:`vsrbench.stats`); the caption says how they were made."""
+    from vsrbench import stats
+
+    metrics = [c.metric for c in table.columns if c.kind == "measured"]
+    intervals, comparisons, notes, extra = {}, {}, list(table.notes), []
+    n_clips = int(df["sequence"].nunique())
+    if ci:
+        intervals = _quietly(stats.dataset_intervals, df, caught=caught, average=table.average, level=level,
+                             resamples=resamples, seed=seed, metrics=metrics, dataset=table.dataset)
+        sentence = stats.ci_caption(level=level, resamples=resamples, seed=seed)
+        extra.append(sentence.replace("± / [lo, hi]:", "± (the larger distance to an end, 2 significant digits):"
+                                      if ci_style == "pm" else "[lo, hi]:", 1))
+    if against is not None:
+        if against not in set(df["method"]):
+            notes.append(f"--against: {against} has no results for dataset {table.dataset}: no significance marks.")
+        else:
+            comparisons = _quietly(stats.compare_to, df, against, caught=caught, metrics=metrics,
+                                   dataset=table.dataset, average=table.average, level=1 - alpha,
+                                   resamples=resamples, seed=seed, test=test)
+            sentence = stats.against_caption(against, level=1 - alpha, test=test)
+            if sentence.startswith(stats.SIGNIFICANT_MARK):
+                sentence = SIGNIFICANT + sentence[len(stats.SIGNIFICANT_MARK):]
+            compared = len({key[0] for key in comparisons})
+            extra.append(sentence.rstrip(".") + f"; {compared} method(s) compared, {n_clips} clip(s)"
+                         + ("." if ci else f", {resamples} resamples, seed {seed}."))
+    if per_sequence:
+        extra.append("Intervals and marks only in the Average block (a clip's frames are correlated: no per-clip "
+                     "interval is computed).")
+    if table.rows and any(r.note_ref is not None for r in table.rows):
+        extra.append("Published rows (†) have no per-frame data: no interval or mark.")
+    dataset_group = "Average" if per_sequence else None
+    rows = []
+    for row in table.rows:
+        if row.group != dataset_group or row.note_ref is not None:
+            rows.append(row)
+            continue
+        cells = []
+        for col, cell in zip(table.columns, row.cells):
+            if col.kind != "measured" or cell.value is None:
+                cells.append(cell)
+                continue
+            changes = {}
+            iv = intervals.get((row.method, table.dataset, col.metric))
+            if iv is not None:
+                changes.update(lo=iv.lo, hi=iv.hi, interval_text=interval_text(iv, col.decimals, ci_style))
+            cmp = comparisons.get((row.method, table.dataset, col.metric))
+            if cmp is not None:
+                changes.update(p=cmp.p, p_adjusted=cmp.p_adjusted, significant=bool(cmp.significant))
+            cells.append(replace(cell, **changes))
+        rows.append(Row(row.method, tuple(cells), row.group, row.note_ref, row.published))
+    caption_extra = " ".join(t for t in (table.caption_extra, *extra) if t)
+    return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, tuple(rows),
+                 tuple(notes), caption_extra, ci, against)
+
+
+def _reissue(caught: list) -> None:
+    """Each distinct collected warning once (the few-clips warning of intervals and tests is one)."""
+    import warnings
+
+    seen = set()
+    for w in caught:
+        key = (w.category, str(w.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(str(w.message), w.category, stacklevel=3)
+
+
 def build_table(
     df: pd.DataFrame,
     *,
@@ -518,6 +651,14 @@ def build_table(
     reported: Mapping[str, Mapping[str, float]] | None = None,
     published: Sequence | None = None,
     info: Mapping[str, str | None] | None = None,
+    ci: bool = False,
+    level: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+    ci_style: str = "pm",
+    against: str | None = None,
+    test: str = "randomization",
+    alpha: float = ALPHA,
 ) -> Table:
     """The leaderboard of one dataset (``dataset`` may be omitted when the results hold one).
 
@@ -526,7 +667,29 @@ def build_table(
     ``published``: rows of :func:`vsrbench.published.load_published`; those of the dataset's
     suite (``info["suite"]``, from :func:`dataset_info`) are added, marked with a dagger (see the
     module docstring for when they are ranked).
+
+    ``ci=True`` gives each dataset-level cell of a reproduced row its clip-level bootstrap interval
+    (:func:`vsrbench.stats.dataset_intervals` with the table's ``average``, ``level``,
+    ``resamples``, ``seed``), shown as ``± half-width`` (``ci_style="pm"``) or ``[lo, hi]``
+    (``"bracket"``). ``against=METHOD`` marks with :data:`SIGNIFICANT` the cells that differ
+    significantly from METHOD (:func:`vsrbench.stats.compare_to`: ``test``, two-sided, Holm-adjusted
+    over the compared methods per metric, at ``alpha``). Published rows and the per-sequence blocks
+    get neither; the caption says how they were made.
     """
+    caught: list = []
+    table = _build_table(df, metrics=metrics, average=average, dataset=dataset, per_sequence=per_sequence,
+                         reported=reported, published=published, info=info, ci=ci, level=level,
+                         resamples=resamples, seed=seed, ci_style=ci_style, against=against, test=test,
+                         alpha=alpha, caught=caught)
+    _reissue(caught)
+    return table
+
+
+def _build_table(df, *, metrics, average, dataset, per_sequence, reported, published, info, ci, level, resamples,
+                 seed, ci_style, against, test, alpha, caught) -> Table:
+    _check_statistics_options(ci=ci, ci_style=ci_style, against=against, alpha=alpha)
+    if against is not None and against not in set(df["method"]):
+        raise UnknownNameError("method", against, set(df["method"]))
     df = rows_of_dataset(df, dataset=dataset)
     if df["dataset"].nunique() > 1:
         raise InputError(f"dataset: the results hold several datasets ({', '.join(ordered(df['dataset']))}); "
@@ -546,6 +709,10 @@ def build_table(
                   tuple(columns), tuple(rows), tuple(_notes(scores, per_sequence)))
     if published is not None:
         table = _with_published(df, table, columns, published, info, per_sequence, scores.sequences)
+    if ci or against is not None:
+        table = _with_statistics(df[df["metric"].isin(chosen)], table, ci=ci, level=level, resamples=resamples,
+                                 seed=seed, ci_style=ci_style, against=against, test=test, alpha=alpha,
+                                 per_sequence=per_sequence, caught=caught)
     return table
 
 
@@ -621,7 +788,9 @@ def md_escape(text: str) -> str:
 
 
 def _md_cell(cell: Cell) -> str:
-    return {1: f"**{cell.text}**", 2: f"<u>{cell.text}</u>"}.get(cell.rank, cell.text)
+    text = {1: f"**{cell.text}**", 2: f"<u>{cell.text}</u>"}.get(cell.rank, cell.text)
+    text += md_escape(SIGNIFICANT) if cell.significant else ""
+    return f"{text} {cell.interval_text}" if cell.interval_text else text
 
 
 def render_markdown(table: Table) -> str:
@@ -641,7 +810,7 @@ LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
     "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
     ">": r"\textgreater{}", "†": r"\dag{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
-    "Δ": r"$\Delta$", "−": "$-$",
+    "Δ": r"$\Delta$", "−": "$-$", "±": r"$\pm$", "α": r"$\alpha$",
 }
 # lmodern: scalable T1 fonts (without it, T1 text falls back to bitmap EC fonts, embedded as Type 3);
 # graphicx: the \resizebox that shrinks a table wider than the line (never enlarges one).
@@ -659,7 +828,13 @@ def latex_escape(text: str) -> str:
 
 def _latex_cell(cell: Cell) -> str:
     text = latex_escape(cell.text)
-    return {1: f"\\textbf{{{text}}}", 2: f"\\underline{{{text}}}"}.get(cell.rank, text)
+    text = {1: f"\\textbf{{{text}}}", 2: f"\\underline{{{text}}}"}.get(cell.rank, text)
+    text += f"$^{{{SIGNIFICANT}}}$" if cell.significant else ""
+    if cell.interval_text.startswith("± "):  # a smaller ±: wide tables stay readable when scaled
+        text += f"\\,{{\\footnotesize$\\pm${cell.interval_text[2:]}}}"
+    elif cell.interval_text:
+        text += f"\\,{{\\footnotesize{latex_escape(cell.interval_text)}}}"
+    return text
 
 
 def _latex_label(dataset: str) -> str:
@@ -709,7 +884,15 @@ def table_frame(table: Table) -> pd.DataFrame:
     records = []
     for row in table.rows:
         rec = {"dataset": table.dataset, **({"sequence": row.group} if table.grouped else {}), "method": row.method}
-        rec.update({c.key: (None if cell.value is None else float(cell.text)) for c, cell in zip(table.columns, row.cells)})
+        for c, cell in zip(table.columns, row.cells):
+            rec[c.key] = None if cell.value is None else float(cell.text)
+            if c.kind != "measured":
+                continue
+            if table.ci:  # the interval unrounded (data, not display); empty where none
+                rec[f"{c.key}_lo"], rec[f"{c.key}_hi"] = cell.lo, cell.hi
+            if table.against is not None:
+                rec[f"{c.key}_p"], rec[f"{c.key}_p_adjusted"] = cell.p, cell.p_adjusted
+                rec[f"{c.key}_significant"] = cell.significant
         if any(r.published for r in table.rows):  # --published: which rows are published, and from where
             rec["published"] = row.published is not None
             rec.update({k: (row.published or {}).get(k, "") for k in ("degradation", "averaging", "convention",
@@ -727,7 +910,9 @@ def render_csv(tables: Sequence[Table]) -> str:
 
 def _html_cell(cell: Cell) -> str:
     text = html.escape(cell.text)
-    return {1: f"<b>{text}</b>", 2: f"<u>{text}</u>"}.get(cell.rank, text)
+    text = {1: f"<b>{text}</b>", 2: f"<u>{text}</u>"}.get(cell.rank, text)
+    text += f"<sup>{SIGNIFICANT}</sup>" if cell.significant else ""
+    return f"{text} <small>{html.escape(cell.interval_text)}</small>" if cell.interval_text else text
 
 
 def render_html(table: Table) -> str:

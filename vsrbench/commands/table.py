@@ -15,6 +15,9 @@ DESCRIPTION = (HELP + ". Rows are methods, columns metrics (best bold, second un
 # the CLI parser does not import pandas and torch
 FORMATS = ("markdown", "latex", "csv", "html")
 AVERAGES = ("seq_avg", "frame_avg")
+CI_STYLES = ("pm", "bracket")  # vsrbench.tables.CI_STYLES
+TESTS = ("randomization", "bootstrap")  # vsrbench.stats.TESTS
+SIGNIFICANT = "*"  # vsrbench.tables.SIGNIFICANT
 SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
                   ".htm": "html"}
 
@@ -59,8 +62,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--published-file", metavar="CSV",
                         help="with --published: read this file (the format of vsrbench published --format csv) "
                              "instead of the database shipped with vsrbench")
+    parser.add_argument("--ci", action="store_true",
+                        help="show each dataset-level number with its clip-level bootstrap interval (reproduced "
+                             "rows; see vsrbench.stats)")
+    parser.add_argument("--level", type=float, default=None, help="with --ci: confidence level (default 0.95)")
+    parser.add_argument("--ci-style", choices=CI_STYLES, default=None,
+                        help="with --ci: pm = value ± half-width (default), bracket = value [lo, hi]")
+    parser.add_argument("--against", metavar="METHOD",
+                        help=f"mark with {SIGNIFICANT} the numbers that differ significantly from METHOD (paired test "
+                             "over clips, Holm-adjusted over the other methods)")
+    parser.add_argument("--test", choices=TESTS, default=None,
+                        help="with --against: randomization (default) or bootstrap")
+    parser.add_argument("--alpha", type=float, default=None, help="with --against: significance level (default 0.05)")
+    parser.add_argument("--resamples", type=int, default=None,
+                        help="with --ci / --against: bootstrap resamples / shuffles (default 2000)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="with --ci / --against: random seed; the same seed gives the same table (default 0)")
     parser.add_argument("--standalone", action="store_true", help="LaTeX: wrap in a compilable document")
     parser.add_argument("--out", metavar="FILE", help="write here (atomically) instead of printing")
+
+
+def statistics_options(args: argparse.Namespace) -> dict:
+    """The build_tables keywords of --ci / --against; an option given without the one it belongs to is an error."""
+    needs = {"level": ("--ci",), "ci_style": ("--ci",), "test": ("--against",), "alpha": ("--against",),
+             "resamples": ("--ci", "--against"), "seed": ("--ci", "--against")}
+    active = {"--ci": args.ci, "--against": args.against is not None}
+    for name, owners in needs.items():
+        if getattr(args, name) is not None and not any(active[o] for o in owners):
+            flag = "--" + name.replace("_", "-")
+            raise InputError(f"{flag}: only used with {' or '.join(owners)}; add {owners[0]}")
+    given = {k: getattr(args, k) for k in needs if getattr(args, k) is not None}
+    return {"ci": args.ci, "against": args.against, **given}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
         published, info = load_published(args.published_file), dataset_info(args.results)
     tables = build_tables(df, dataset=args.dataset, metrics=split_names(args.metrics), average=args.average,
-                          per_sequence=args.per_sequence, reported=reported, published=published, info=info)
+                          per_sequence=args.per_sequence, reported=reported, published=published, info=info,
+                          **statistics_options(args))
     text = render_tables(tables, fmt, standalone=args.standalone)
     if args.out:
         with writing("write", args.out, "choose another --out"):

@@ -353,3 +353,29 @@ def test_outputs_holding_only_the_centre_frame_are_explained_on_that_frame_only(
     assert ex.rows and {r.variant.frames_scored for r in ex.rows} == {"center"}
     rgb0 = [r.values["psnr"] for r in ex.rows if r.variant.color == "rgb" and r.variant.crop_key == ("border", 0)]
     assert rgb0 and all(v == pytest.approx(psnr(out[3], gt[3], protocol="basicsr-rgb"), abs=1e-9) for v in rgb0)
+
+
+def test_explain_reads_a_results_store(tmp_path, capsys, rng):
+    """explain on a results folder: the stored method's GT and outputs come from its run record, and
+    the stored number is found again (issue #8 §4: explain works on the one store)."""
+    from vsrbench.store import load_results
+
+    for k in range(2):
+        gt, out = _clip(rng, 4, shape=(64, 80))
+        for i in range(4):
+            write_frame(tmp_path / "GT" / f"c{k}" / f"{i:03d}.png", gt[i])
+            write_frame(tmp_path / "mine" / f"c{k}" / f"{i:03d}.png", out[i])
+    res = tmp_path / "res"
+    assert main(["evaluate", "--gt", str(tmp_path / "GT"), "--pred", str(tmp_path / "mine"), "--out", str(res),
+                 "--protocol", "basicsr-y", "--set", "crop_border=4", "--metrics", "psnr"]) == 0
+    df = load_results(res)
+    stored = float(df.groupby("sequence")["value"].mean().mean())  # seq_avg
+    capsys.readouterr()
+    assert main(["explain", "--results", str(res), "--method", "mine", "--target", f"psnr={stored!r}"]) == 0
+    out = capsys.readouterr().out
+    closest = [line for line in out.splitlines() if line.startswith("closest:")][0]
+    assert "crop_border=4" in closest, out
+    assert main(["explain", "--results", str(res), "--method", "mine", "--gt", "x", "--target", "psnr=1"]) == 2
+    assert "give either --results (with --method) or --gt and --pred, not both" in capsys.readouterr().err
+    assert main(["explain", "--results", str(res), "--method", "mien", "--target", "psnr=1"]) == 2
+    assert "unknown method 'mien'; did you mean 'mine'?" in capsys.readouterr().err

@@ -28,6 +28,8 @@ printed digit (``27.38`` -> 0.01 dB, ``0.8329`` -> 0.0001): the distance in "las
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import math
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -495,3 +497,45 @@ def _fmt(v: float, metric: str, signed: bool = False) -> str:
     if signed and v != 0 and abs(v) < 0.5 * 10.0 ** -dec:  # not "+0.000": say how small
         return f"{v:+.1e}"
     return f"{v:+.{dec}f}" if signed else f"{v:.{dec}f}"
+
+
+# ----------------------------------------------------------------- a results store as input
+
+def inputs_from_results(results_dir, method: str, dataset: str | None = None) -> tuple[Path, Path, str | None]:
+    """GT folder, output folder and suite (or None) of a stored method on a dataset, read from the run
+    records of a results folder (``vsrbench run`` or ``vsrbench evaluate``): the dataset's recorded
+    ``gt``; the method's recorded ``outputs`` for it, or the outputs a model method wrote into
+    ``RESULTS/outputs/METHOD/DATASET``. ``dataset`` may be left out when the method has one."""
+    from vsrbench.core.errors import UnknownNameError
+    from vsrbench.store import find_results_dir, load_results, load_runs
+
+    folder = find_results_dir(results_dir)
+    df = load_results(folder)
+    methods = sorted(set(df["method"]))
+    if method not in methods:
+        raise UnknownNameError("method", method, methods)
+    have = sorted(set(df.loc[df["method"] == method, "dataset"]))
+    if dataset is None:
+        if len(have) != 1:
+            raise InputError(f"method {method!r} is stored on {len(have)} datasets ({', '.join(have)}); "
+                             "choose one with --dataset")
+        dataset = have[0]
+    elif dataset not in have:
+        raise UnknownNameError(f"dataset of method {method!r}", dataset, have)
+    gt = pred = suite = None
+    for bench in load_runs(folder)["bench"]:  # later runs win
+        if not isinstance(bench, dict):
+            continue
+        spec = (bench.get("datasets") or {}).get(dataset)
+        if isinstance(spec, dict) and spec.get("gt"):
+            gt, suite = spec["gt"], spec.get("suite") or suite
+        outs = ((bench.get("methods") or {}).get(method) or {}).get("outputs")
+        if isinstance(outs, dict) and outs.get(dataset):
+            pred = outs[dataset]
+    if pred is None and (folder / "outputs" / method / dataset).is_dir():
+        pred = folder / "outputs" / method / dataset
+    if gt is None or pred is None:
+        missing = " and ".join(w for w, v in (("GT", gt), ("outputs", pred)) if v is None)
+        raise InputError(f"the run records of {str(folder)!r} do not say where the {missing} of {method!r} on "
+                         f"{dataset!r} are; give --gt and --pred instead")
+    return Path(gt), Path(pred), suite

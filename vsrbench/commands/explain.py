@@ -18,8 +18,13 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
-    p.add_argument("--pred", required=True, help="output sequence or dataset (as vsrbench evaluate)")
+    p.add_argument("--gt", help="ground-truth sequence or dataset")
+    p.add_argument("--pred", help="output sequence or dataset (as vsrbench evaluate)")
+    p.add_argument("--results", metavar="RESULTS",
+                   help="instead of --gt/--pred: a results folder (vsrbench run or evaluate); with --method "
+                        "[--dataset] it explains that stored method's outputs, read from where its run records say")
+    p.add_argument("--method", help="with --results: the stored method")
+    p.add_argument("--dataset", help="with --results: the dataset (needed when the method has several)")
     p.add_argument("--target", action="append", required=True, metavar="METRIC=VALUE",
                    help="the number to explain, e.g. psnr=27.38 (repeatable: --target ssim=0.8329)")
     p.add_argument("--suite", default=None,
@@ -36,6 +41,23 @@ def run(args) -> int:
     from vsrbench.io import open_dataset, pair_datasets
 
     targets = [parse_target(t) for t in args.target]
+    if args.results:
+        from vsrbench.explain import inputs_from_results
+
+        if args.gt or args.pred:
+            raise InputError("give either --results (with --method) or --gt and --pred, not both")
+        if not args.method:
+            raise InputError("--results needs --method NAME (the stored method to explain)")
+        gt, pred, recorded_suite = inputs_from_results(args.results, args.method, args.dataset)
+        args.gt, args.pred = str(gt), str(pred)
+        if not args.suite and recorded_suite:  # checked when it was stored: check the clip set again
+            args.suite, args.clips_only = recorded_suite, True
+        print(f"explaining {args.method}: GT {args.gt}, outputs {args.pred}"
+              + (f", suite {args.suite}" if args.suite else ""), file=sys.stderr)
+    elif not (args.gt and args.pred):
+        raise InputError("give --gt and --pred (or --results RESULTS --method NAME)")
+    elif args.method or args.dataset:
+        raise InputError("--method/--dataset go with --results; leave them out with --gt/--pred")
     if args.top < 1:
         raise InputError(f"--top: expected a positive number of rows, got {args.top}")
     if args.scale < 1:

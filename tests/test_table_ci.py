@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import REPO, shared_path
 from vsrbench import stats
 from vsrbench import tables as T
 from vsrbench.cli import main
@@ -306,3 +307,28 @@ def test_cli_constants_match_the_library():
 
     assert cmd.CI_STYLES == T.CI_STYLES and cmd.TESTS == stats.TESTS and cmd.SIGNIFICANT == T.SIGNIFICANT
     assert T.SIGNIFICANT != "†"  # † marks published rows
+
+
+# ------------------------------------------------------------------ real data: Vid4, DUF-52L vs DUF-16L
+
+@pytest.mark.slow
+def test_vid4_duf_table_with_ci_and_against(tmp_path, capsys):
+    vid4 = shared_path("data", "vid4")
+    text = (REPO / "examples" / "vid4-duf.toml").read_text().replace("../../shared/data/vid4", str(vid4))
+    text = text[:text.index("[methods.Bicubic]")]  # the two DUF methods: precomputed outputs only
+    bench = tmp_path / "vid4.toml"
+    bench.write_text(text)
+    res = tmp_path / "res"
+    assert main(["run", str(bench), "--out", str(res), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["table", str(res), "--ci", "--against", "DUF-16L"]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("warning:") == 1 and "'vid4' has 4 clip(s)" in err, err
+    # 4 clips: the exact randomisation test cannot go below p = 0.125, so no mark
+    assert re.search(r"\| DUF-52L \| \*\*27\.5\d\*\* ± \d\.\d \| \*\*0\.84\d\d\*\* ± 0\.0\d\d? \| \*\*0\.14\d\*\* ± ", out), out
+    assert "\\*" not in out.split("\n\n")[0]
+    assert main(["table", str(res), "--ci", "--against", "DUF-16L", "--test", "bootstrap", "--format", "csv"]) == 0
+    back = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("method")
+    assert back.loc["DUF-52L", ["psnr_significant", "ssim_significant", "tof_significant"]].tolist() == [True] * 3
+    for m in ("psnr", "ssim", "tof"):
+        assert back.loc["DUF-52L", f"{m}_lo"] < back.loc["DUF-52L", m] < back.loc["DUF-52L", f"{m}_hi"]

@@ -13,7 +13,9 @@ Frames
     (TecoGAN's crop window), :func:`size_rule_note` (the warning when the size rule cuts),
     :func:`color_planes` (luma or RGB planes), :data:`Y_COEFFS`.
 PSNR / SSIM on prepared planes
-    :func:`psnr_planes`, :func:`ssim_planes`, :func:`ssim_data_range`.
+    :func:`psnr_planes`, :func:`ssim_planes`, :func:`ssim_data_range`; :func:`ssim_window` (a variant's
+    taps and covariance normalisation) and :func:`valid_filter` (its valid-region filter on one plane),
+    for callers that compute SSIM's local moments themselves (:mod:`vsrbench.explain`).
 tOF
     :func:`grey` (RGB -> OpenCV grey), :func:`flow` (the protocol's Farneback),
     :func:`flow_difference` (cropped mean L2 of two flow fields).
@@ -33,13 +35,13 @@ from vsrbench.metrics.lpips import BACKBONE_FILES, get_lpips, to_lpips_input
 from vsrbench.metrics.lpips import _backbone as lpips_backbone
 from vsrbench.metrics.spatial import (
     Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, size_rule_note, ssim_data_range,
-    ssim_planes,
+    ssim_planes, ssim_window, valid_filter,
 )
 from vsrbench.metrics.temporal import flow, flow_difference, grey, occlusion_mask, sampling, warp, warp_error
 
 __all__ = [
     "as_batch", "quantize255", "match_sizes", "size_rule_note", "crop", "center32_window", "color_planes", "Y_COEFFS",
-    "psnr_planes", "ssim_planes", "ssim_data_range", "grey", "flow", "flow_difference",
+    "psnr_planes", "ssim_planes", "ssim_data_range", "ssim_window", "valid_filter", "grey", "flow", "flow_difference",
     "warp", "sampling", "occlusion_mask", "warp_error",
     "get_lpips", "to_lpips_input", "lpips_backbone", "BACKBONE_FILES",
 ]

@@ -196,18 +196,31 @@ def psnr(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float
 
 # ----------------------------------------------------------------- SSIM
 
-def _cv2_valid(x: torch.Tensor, kernel_1d: np.ndarray) -> torch.Tensor:
-    """Separable valid-region filtering of a CPU (N, C, H, W) float64 tensor with OpenCV
-    (running sums in double precision; ~40x faster than a float64 convolution on CPU)."""
+def valid_filter(plane: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """Valid-region separable filtering of one 2-D float64 plane with OpenCV (running sums in double
+    precision; ~40x faster than a float64 convolution on CPU): the output is smaller by the window."""
     import cv2
 
+    r = (len(taps) - 1) // 2
+    return cv2.sepFilter2D(plane, cv2.CV_64F, taps, taps, borderType=cv2.BORDER_REFLECT)[r:-r, r:-r]
+
+
+def ssim_window(variant: str) -> tuple[np.ndarray, float]:
+    """The separable window taps of an SSIM variant and its covariance normalisation:
+    ``uniform7`` 7x7 mean, sample covariance N/(N-1); ``gaussian11`` 11x11 Gaussian sigma 1.5, 1."""
+    if variant == "uniform7":
+        return np.full(7, 1.0 / 7), 49.0 / 48.0
+    return gaussian_taps(11, 1.5), 1.0
+
+
+def _cv2_valid(x: torch.Tensor, kernel_1d: np.ndarray) -> torch.Tensor:
+    """:func:`valid_filter` over every plane of a CPU (N, C, H, W) float64 tensor."""
     r = (len(kernel_1d) - 1) // 2
     a = x.numpy()
     out = np.empty(a.shape[:2] + (a.shape[2] - 2 * r, a.shape[3] - 2 * r), dtype=np.float64)
     for n in range(a.shape[0]):
         for c in range(a.shape[1]):
-            f = cv2.sepFilter2D(a[n, c], cv2.CV_64F, kernel_1d, kernel_1d, borderType=cv2.BORDER_REFLECT)
-            out[n, c] = f[r:-r, r:-r]
+            out[n, c] = valid_filter(a[n, c], kernel_1d)
     return torch.from_numpy(out)
 
 
@@ -246,12 +259,9 @@ def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torc
     that cropped map. ``gaussian11`` = Wang et al. / BasicSR (11x11 Gaussian sigma 1.5,
     population covariance, 5 px border discarded). ``data_range`` is per image, shape (N,).
     """
-    if variant == "uniform7":
-        mean, size = (lambda x: _box_mean(x, 7)), 7
-        cov_norm = size * size / (size * size - 1.0)
-    else:
-        mean, size = _gauss_mean, 11
-        cov_norm = 1.0
+    taps, cov_norm = ssim_window(variant)
+    size = len(taps)
+    mean = (lambda x: _box_mean(x, 7)) if variant == "uniform7" else _gauss_mean
     if min(p.shape[-2:]) < size:
         raise InputError(f"SSIM needs frames of at least {size}x{size} px after cropping, got {tuple(p.shape[-2:])}")
     mp, mg = mean(p), mean(g)

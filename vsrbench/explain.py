@@ -46,6 +46,7 @@ from vsrbench.metrics import METRICS, MetricAccumulator
 from vsrbench.metrics.protocol import PROTOCOLS, Protocol, get_protocol
 from vsrbench.metrics._kernels import (
     as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, quantize255, size_rule_note,
+    ssim_window, valid_filter,
 )
 
 TARGET_METRICS = ("psnr", "ssim")
@@ -188,21 +189,6 @@ class Row:
 
 # ----------------------------------------------------------------- the one pass
 
-def _taps(variant: str) -> np.ndarray:
-    if variant == "uniform7":
-        return np.full(7, 1.0 / 7)
-    x = np.arange(11, dtype=np.float64) - 5.0  # 11x11 Gaussian, sigma 1.5, normalised
-    g = np.exp(-(x * x) / (2.0 * 1.5 * 1.5))
-    return g / g.sum()
-
-
-def _valid_filter(a: np.ndarray, taps: np.ndarray) -> np.ndarray:
-    import cv2
-
-    r = (len(taps) - 1) // 2
-    return cv2.sepFilter2D(a, cv2.CV_64F, taps, taps, borderType=cv2.BORDER_REFLECT)[r:-r, r:-r]
-
-
 def _crop_box(h: int, w: int, key: tuple) -> tuple[int, int, int, int] | None:
     """(y0, x0, h, w) of a crop on an h x w frame, or None when it leaves nothing."""
     kind, b = key
@@ -230,7 +216,7 @@ class _Cache:
         self.colour_protos = {("rgb" if c == "rgb" else ("y64" if p == "float64" else "y32")):
                               get_protocol("basicsr-y", color=c, y_precision=p) for c, p in COLOURS}
         self.crop_protos = {k: _crop_protocol(k) for k in self.crops}
-        self.taps = {v: _taps(v) for v in ("uniform7", "gaussian11")} if want_ssim else {}
+        self.windows = {v: ssim_window(v) for v in ("uniform7", "gaussian11")} if want_ssim else {}
         # (clip, key) -> list of per-frame values (NaN where the crop does not fit)
         self.psnr: dict = {}
         self.ssim: dict = {}
@@ -263,16 +249,15 @@ class _Cache:
         for c in range(pp.shape[0]):
             p, g = np.ascontiguousarray(pp[c]), np.ascontiguousarray(gg[c])
             chans.append((p, g, p * p, g * g, p * g))
-        for win, taps in self.taps.items():
+        for win, (taps, cov_norm) in self.windows.items():
             size = len(taps)
-            cov_norm = size * size / (size * size - 1.0) if win == "uniform7" else 1.0
             terms = []
             for p, g, p2, g2, pg in chans:
-                mp, mg = _valid_filter(p, taps), _valid_filter(g, taps)
+                mp, mg = valid_filter(p, taps), valid_filter(g, taps)
                 mp2, mg2, mpg = mp * mp, mg * mg, mp * mg
-                vp = cov_norm * (_valid_filter(p2, taps) - mp2)
-                vg = cov_norm * (_valid_filter(g2, taps) - mg2)
-                cpg = cov_norm * (_valid_filter(pg, taps) - mpg)
+                vp = cov_norm * (valid_filter(p2, taps) - mp2)
+                vg = cov_norm * (valid_filter(g2, taps) - mg2)
+                cpg = cov_norm * (valid_filter(pg, taps) - mpg)
                 terms.append((2 * mpg, 2 * cpg, mp2 + mg2, vp + vg))  # 2 * mp * mg: doubling is exact
             smaps: dict = {}  # data range -> per-channel SSIM map of the whole frame (crops share most ranges)
             for k, box in boxes.items():

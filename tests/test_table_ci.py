@@ -163,6 +163,14 @@ def test_published_rows_keep_their_dagger_and_get_no_interval(results):
     assert "Published rows (†) have no per-frame data" in t.caption
 
 
+def test_against_missing_from_one_dataset_is_a_note_there(results):
+    other = frame({"Noisy": base_clips(), "Same": base_clips()}, dataset="e")
+    t_d, t_e = T.build_tables(pd.concat([results, other], ignore_index=True), against="A", resamples=200)
+    assert any(c.significant for c in row(t_d, "Noisy").cells)
+    assert "--against: A has no results for dataset e: no significance marks." in t_e.notes
+    assert all(c.significant is None for r in t_e.rows for c in r.cells)
+
+
 def test_holes_get_no_interval(results):
     df = results[~((results.method == "Noisy") & (results.sequence == "c03"))]
     t = build(df, ci=True, against="A")
@@ -238,11 +246,13 @@ def _pdflatex_or_skip():
 
 def test_standalone_latex_with_ci_and_against_compiles_without_overfull_boxes(tmp_path, results):
     _pdflatex_or_skip()
-    metrics = ["psnr", "ssim", "lpips", "tof", "tlp"]  # a wide table: scaled to \linewidth
-    wide = pd.concat([frame({m: base_clips(seed=i) for m in ("A", "Noisy", "Same")}, metric)
+    metrics = ["psnr", "ssim", "lpips", "tof", "tlp"]  # a table wider than the line: scaled to \linewidth
+    names = ("A", "Noisy", "A-method-with-a-long-name-and-a-longer-configuration-suffix")
+    wide = pd.concat([frame({m: base_clips(seed=i + j) for j, m in enumerate(names)}, metric)
                       .assign(value=lambda d, i=i: d["value"] / (1 if i == 0 else 40))
                       for i, metric in enumerate(metrics)], ignore_index=True)
-    tables = [build(wide, ci=True, against="A", seed=1), build(results, ci=True, against="A", ci_style="bracket")]
+    tables = [build(wide, ci=True, against="A", seed=1), build(results, ci=True, against="A", ci_style="bracket"),
+              build(results, ci=True, against="A", per_sequence=True)]
     tex = T.render_tables(tables, "latex", standalone=True)
     (tmp_path / "t.tex").write_text(tex)
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,

@@ -171,7 +171,7 @@ def test_error_messages_of_figures(stored, tmp_path):
     df = load_results(res)
     with pytest.raises(InputError, match=r"^sequence: no results for 'tilt' in dataset 'toy'$"):
         P.plot_curves(df, "toy", "tilt", ["psnr"], P.method_colors(METHODS))
-    with pytest.raises(InputError, match=r"^tradeoff: dataset 'toy' needs a temporal metric \(tof, tlp\) and psnr or "
+    with pytest.raises(InputError, match=r"^tradeoff: dataset 'toy' needs a temporal metric \(tof, tlp, ewarp\) and psnr or "
                                          r"lpips, has psnr, ssim$"):
         P.plot_results(res, tmp_path / "f", kinds="tradeoff", metrics=["psnr", "ssim"])
     with pytest.raises(InputError, match=r"^profiles: no sequence 'tilt' in the ground truth '.*gt'$"):

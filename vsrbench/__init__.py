@@ -21,7 +21,7 @@ from vsrbench.core.errors import InputError, UnknownNameError, VsrbenchError, We
 #: public name -> the module that defines it
 _LAZY = {
     **{name: "vsrbench.metrics" for name in (
-        "psnr", "ssim", "lpips", "tof", "tlp", "temporal_profile", "get_protocol", "Protocol", "PROTOCOLS",
+        "psnr", "ssim", "lpips", "tof", "tlp", "ewarp", "temporal_profile", "get_protocol", "Protocol", "PROTOCOLS",
         "METRICS", "MetricAccumulator", "aggregate", "lpips_available",
     )},
     **{name: "vsrbench.evaluate" for name in ("evaluate_sequence", "evaluate_many", "SequenceScores")},
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from vsrbench.evaluate import SequenceScores, evaluate_many, evaluate_sequence
     from vsrbench.io import open_dataset, open_sequence
     from vsrbench.metrics import (
-        METRICS, PROTOCOLS, MetricAccumulator, Protocol, aggregate, get_protocol, lpips, lpips_available, psnr,
-        ssim, temporal_profile, tlp, tof,
+        METRICS, PROTOCOLS, MetricAccumulator, Protocol, aggregate, ewarp, get_protocol, lpips, lpips_available,
+        psnr, ssim, temporal_profile, tlp, tof,
     )
     from vsrbench.store import export_results, load_results, load_runs

@@ -323,7 +323,8 @@ def plot_results(
         for metric in chosen if "bars" in kinds else ():
             save(plot_bars(part, ds, metric, colors, average), "bars", ds, metric)
         if "tradeoff" in kinds and not tradeoff_pairs(chosen):
-            problems.append(f"tradeoff: dataset {ds!r} needs a temporal metric (tof, tlp) and psnr or lpips, "
+            temporal = ", ".join(m for m, i in METRICS.items() if i.temporal)
+            problems.append(f"tradeoff: dataset {ds!r} needs a temporal metric ({temporal}) and psnr or lpips, "
                             f"has {', '.join(chosen)}")
         for x, y in tradeoff_pairs(chosen) if "tradeoff" in kinds else ():
             save(plot_tradeoff(part, ds, x, y, colors, average), "tradeoff", ds, x, y)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vsrbench.core.errors import Registry
+from vsrbench.core.errors import InputError, Registry
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,9 @@ class MetricInfo:
     temporal: bool = False
     version: str = "1"
     description: str = ""
+    # a model-run metric is computed by running a model on LR frames (no GT, no output frames):
+    # ``vsrbench drift``; ``vsrbench evaluate`` (output vs GT) refuses it
+    model_run: bool = False
 
 
 METRICS: Registry = Registry("metric")
@@ -31,16 +34,34 @@ for _info in (
                description="flow warping error (Lai et al. 2018): mean squared difference, frames in [0, 1], of O_t-1 "
                            "and O_t warped by the GT's flow, over non-occluded pixels; Farneback flow, so not "
                            "comparable with FlowNet2-based numbers"),
+    # ping-pong drift (vsrbench.drift): a model runs once over frames 0..n-1, n-2..0 (TecoGAN's ping-pong
+    # order); the value at frame t (t < n-1) compares its forward and backward outputs for frame t, both
+    # uint8 RGB, full frame. Method-level (one per model and LR sequence), no GT needed.
+    MetricInfo("drift_rmse", "PP-drift RMSE", False, 3, "8-bit", model_run=True,
+               description="ping-pong drift: RMSE (8-bit units) between a model's outputs for frame t on the forward "
+                           "and the backward leg of one pass over frames 0..n-1, n-2..0 (TecoGAN); 0 for per-frame "
+                           "models; run `vsrbench drift`, needs no GT"),
+    MetricInfo("drift_psnr", "PP-drift PSNR", True, 2, "dB", model_run=True,
+               description="ping-pong drift as PSNR (dB, peak 255) between the forward and the backward leg's "
+                           "output for frame t; inf for per-frame models; run `vsrbench drift`, needs no GT"),
 ):
     METRICS.register(_info.name, _info)
 
 
-def check_metrics(names) -> tuple[str, ...]:
-    """Validate metric names (did-you-mean on typos); returns them lower-cased, de-duplicated, in order."""
+def check_metrics(names, *, model_run: bool = False) -> tuple[str, ...]:
+    """Validate metric names (did-you-mean on typos); returns them lower-cased, de-duplicated, in order.
+
+    Model-run metrics (ping-pong drift) are refused unless ``model_run``: they are computed by
+    running a model on LR frames, not from output and GT frames.
+    """
     out: list[str] = []
     for n in names:
         key = str(n).strip().lower()
-        METRICS[key]  # raises UnknownNameError with a suggestion
+        info = METRICS[key]  # raises UnknownNameError with a suggestion
+        if info.model_run and not model_run:
+            raise InputError(f"metric {key!r} is measured by running a model on LR frames, not from output and "
+                             f"GT frames; run `vsrbench drift --model NAME --input LR --out RESULTS` and drop "
+                             f"{key!r} from the metrics")
         if key not in out:
             out.append(key)
     return tuple(out)

@@ -347,7 +347,7 @@ def test_a_misspelt_or_unstored_tol_metric_is_an_error(baseline, capsys):
     assert main(["check", str(res), "--baseline", str(path), "--tol", "psrn=0.01"]) == 2
     assert main(["check", str(res), "--baseline", str(path), "--tol", "psnr=0.01,tof=0.5"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "vsrbench check: error: unknown --tol metric 'psrn'; did you mean 'psnr'? (known: ewarp, lpips, psnr, ssim, tlp, tof)",
+        "vsrbench check: error: unknown --tol metric 'psrn'; did you mean 'psnr'? (known: drift_psnr, drift_rmse, ewarp, lpips, psnr, ssim, tlp, tof)",
         "vsrbench check: error: --tol: metric 'tof' is in neither the baseline nor the results (they hold psnr, "
         "ssim); drop its tolerance or store tof too",
     ]

@@ -326,7 +326,11 @@ class _DefinitionReader:
         if not names:
             raise self.fail("metrics", "the list is empty; name at least one metric or leave the key out")
         for i, n in enumerate(names):
-            self.name(f"metrics[{i}]", n, "metric", METRICS)
+            if n in METRICS and METRICS[n].model_run:  # ping-pong drift: `vsrbench drift`, not scoring outputs
+                raise self.fail(f"metrics[{i}]", f"{n!r} is measured by running a model on LR frames "
+                                "(`vsrbench drift --model NAME --input LR --out RESULTS`), not by a benchmark "
+                                "run; drop it from the list")
+            self.name(f"metrics[{i}]", n, "metric", [m for m in METRICS if not METRICS[m].model_run])
         return names
 
     def dataset(self, name: str, value: Any, explicit_protocol: bool = True) -> DatasetDef:

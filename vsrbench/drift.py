@@ -1,0 +1,172 @@
+"""Ping-pong drift: how much a model's output for frame t depends on the direction it got there.
+
+TecoGAN (Chu et al. 2020) trains its recurrent generator with a *Ping-Pong* loss: the model runs
+once over the sequence in ping-pong order, frames ``0, 1, ..., n-1, n-2, ..., 0`` (the last frame
+is the turning point and appears once, ``2n-1`` frames in all), and the loss is the distance between
+the output for frame ``t`` on the forward leg (position ``t``) and on the backward leg (position
+``2n-2-t``), for ``t = 0 .. n-2``. A recurrent model carries its state through the turn, so the
+backward leg shows what it accumulated; a model that drifts or builds up artifacts gives the two
+legs different outputs.
+
+vsrbench measures the same thing as a metric of any model (the TecoGAN release computes an L1
+loss in [-1, 1] units during training; vsrbench reports distances on the 8-bit grid):
+
+* ``drift_rmse``: per frame ``t``, the RMSE between the two legs' outputs, both rounded and
+  clipped to uint8 (:func:`vsrbench.core.frames.to_uint8`), over every pixel and RGB channel of
+  the full frame, in 8-bit units (0..255);
+* ``drift_psnr``: ``10·log10(255² / MSE)`` of the same difference, in dB; ``inf`` when the legs
+  agree exactly.
+
+Values are stored at frame index ``t`` (``t = 0 .. n-2``; the turning frame ``n-1`` has one
+output, so it has no value). They need no ground truth: they are *model-run* metrics, computed
+from LR frames by running the model (``vsrbench drift``, :func:`pingpong_drift`), never from
+output frames (``vsrbench evaluate`` refuses them). They do not depend on a protocol's settings
+(no Y channel, no border crop).
+
+A frame-by-frame model (bicubic, ENet) gives each frame the same output on both legs: drift 0,
+PSNR ``inf``. A windowed model (DUF) is not recurrent but still drifts: its window of frame ``t``
+on the backward leg holds the same neighbours in reversed order, and near the turn the window
+holds the mirrored frames instead of the zero frames that pad a sequence's end.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from vsrbench.core.errors import InputError
+from vsrbench.core.frames import to_uint8
+
+__all__ = ["DRIFT_METRICS", "DRIFT_PROTOCOL", "DRIFT_PROTOCOL_HASH", "Drift", "pingpong_order", "pingpong_drift"]
+
+#: the metrics this module computes (registered in :data:`vsrbench.metrics.METRICS` as model-run metrics)
+DRIFT_METRICS = ("drift_rmse", "drift_psnr")
+#: the definition the stored values follow; its hash is the ``protocol_hash`` they are stored under
+DRIFT_DEFINITION = ("ping-pong drift v1: one pass over frames 0..n-1, n-2..0 (TecoGAN); frame t, t < n-1, "
+                    "forward vs backward output; uint8 RGB (rounded, clipped), full frame; RMSE and PSNR, peak 255")
+#: the pseudo-protocol name drift results are stored under (``vsrbench table --protocol pingpong``)
+DRIFT_PROTOCOL = "pingpong"
+DRIFT_PROTOCOL_HASH = hashlib.sha256(DRIFT_DEFINITION.encode()).hexdigest()[:12]
+
+
+def pingpong_order(n: int) -> list[int]:
+    """The frame indices of one ping-pong pass over ``n`` frames (TecoGAN's ``pingpang`` input).
+
+    >>> pingpong_order(4)
+    [0, 1, 2, 3, 2, 1, 0]
+    """
+    return list(range(n)) + list(range(n - 2, -1, -1))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Per-frame ping-pong drift of one sequence: index ``t`` of each array is frame ``t`` (t < n-1)."""
+
+    rmse: np.ndarray  # 8-bit units
+    psnr: np.ndarray  # dB, inf where the legs agree exactly
+    num_frames: int  # n, the frames of the sequence
+
+    @property
+    def mean_rmse(self) -> float:
+        return float(np.mean(self.rmse))
+
+    @property
+    def mean_psnr(self) -> float:
+        """The mean of the per-frame PSNRs (``inf`` when any frame has no drift)."""
+        return float(np.mean(self.psnr))
+
+    def rows(self) -> list[tuple[int, str, float]]:
+        """``(frame, metric, value)`` rows for the results store."""
+        return ([(t, "drift_rmse", float(v)) for t, v in enumerate(self.rmse)]
+                + [(t, "drift_psnr", float(v)) for t, v in enumerate(self.psnr)])
+
+
+def _runner(model: Any, *, weights, device, options: dict) -> tuple[str, Callable[[list], Iterable]]:
+    """``(name, fn)``: ``fn(frames)`` yields one HR frame per LR frame, in the order given."""
+    if isinstance(model, str):
+        from vsrbench.baselines import MODELS, load_model
+
+        name = str(model)
+        MODELS[name]  # unknown name -> UnknownNameError with did-you-mean, before any work
+        built = load_model(name, weights=weights, device=device, **options)
+        return name, built.upscale
+    if weights is not None or options:
+        raise InputError("pingpong_drift: weights and model options apply to a model name only, "
+                         f"got a {type(model).__name__}; pass them when you build the model")
+    if callable(getattr(model, "upscale", None)):
+        return str(getattr(model, "name", type(model).__name__)), model.upscale
+    if callable(model):
+        return str(getattr(model, "__name__", type(model).__name__)), model
+    raise InputError(f"pingpong_drift: model: expected a model name, an object with .upscale(frames) or a "
+                     f"callable fn(frames) -> HR frames, got {type(model).__name__}")
+
+
+def _frames(lr_frames: Any) -> list[np.ndarray]:
+    if isinstance(lr_frames, (str, os.PathLike)):
+        from vsrbench.io import open_sequence
+
+        path = Path(lr_frames)
+        if not path.exists():
+            raise InputError(f"--input: path not found: {str(path)!r}; give an LR sequence folder or video")
+        return list(open_sequence(path))
+    if isinstance(lr_frames, np.ndarray) and lr_frames.ndim == 4:
+        return list(lr_frames)
+    try:
+        return list(lr_frames)
+    except TypeError:
+        raise InputError(f"pingpong_drift: lr_frames: expected a sequence of (H, W, 3) frames or a folder, "
+                         f"got {type(lr_frames).__name__}") from None
+
+
+def _compare(a: np.ndarray, b: np.ndarray, t: int, name: str) -> tuple[float, float]:
+    if a.shape != b.shape:
+        raise InputError(f"model {name!r}: frame {t}: the backward leg's output is {b.shape}, the forward "
+                         f"leg's {a.shape}; a model must give each frame one output size")
+    d = a.astype(np.float64) - b.astype(np.float64)
+    mse = float(np.mean(d * d))
+    psnr = math.inf if mse == 0.0 else 10.0 * math.log10(255.0 ** 2 / mse)
+    return math.sqrt(mse), psnr
+
+
+def pingpong_drift(model: Any, lr_frames: Any, *, weights=None, device="cpu", **options) -> Drift:
+    """Ping-pong drift of ``model`` on one LR sequence (see the module doc).
+
+    ``model``: a built-in model name (loaded with :func:`vsrbench.baselines.load_model` from
+    ``weights``, on ``device``, with ``options``), an :class:`~vsrbench.baselines.SRModel` (or any
+    object with ``.upscale(frames)``), or a callable ``fn(frames)``: each takes the frames in the
+    order to process them (one pass, state carried from frame to frame) and returns or yields one
+    HR frame per input frame. ``lr_frames``: a list of (H, W, 3) frames (uint8, or float in
+    [0, 1]), an (N, H, W, 3) array, or an LR sequence folder / video. Needs at least 2 frames.
+    """
+    frames = _frames(lr_frames)
+    n = len(frames)
+    if n < 2:
+        raise InputError(f"lr_frames: ping-pong drift needs at least 2 frames (it compares frame t of the "
+                         f"forward and the backward leg, t < n-1), got {n}")
+    name, fn = _runner(model, weights=weights, device=device, options=options)
+    order = pingpong_order(n)
+    forward: list[np.ndarray | None] = []
+    rmse, psnr = np.zeros(n - 1), np.zeros(n - 1)
+    count = 0
+    for pos, out in enumerate(fn([frames[i] for i in order])):
+        if pos >= len(order):
+            count = pos + 1
+            break
+        hr = to_uint8(np.asarray(out))
+        if pos < n - 1:
+            forward.append(hr)
+        elif pos >= n:
+            t = order[pos]
+            rmse[t], psnr[t] = _compare(forward[t], hr, t, name)
+            forward[t] = None  # free it
+        count = pos + 1
+    if count != len(order):
+        raise InputError(f"model {name!r} returned {'more than ' if count > len(order) else ''}"
+                         f"{min(count, len(order))} frames for the {len(order)} frames of the ping-pong pass "
+                         f"(n = {n}); it must return one HR frame per input frame")
+    return Drift(rmse=rmse, psnr=psnr, num_frames=n)

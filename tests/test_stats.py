@@ -424,5 +424,5 @@ def test_caption_sentences_for_the_tables():
     assert stats.ci_caption() == ("± / [lo, hi]: 95% percentile interval of a cluster bootstrap over clips "
                                   "(2000 resamples, seed 0).")
     assert stats.against_caption("DUF-16L", level=0.99) == (
-        "†: differs significantly from DUF-16L (paired approximate randomisation test over clips, two-sided, "
+        "*: differs significantly from DUF-16L (paired approximate randomisation test over clips, two-sided, "
         "Holm-adjusted, α=0.01).")

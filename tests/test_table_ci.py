@@ -316,7 +316,7 @@ def test_cli_constants_match_the_library():
     from vsrbench.commands import table as cmd
 
     assert cmd.CI_STYLES == T.CI_STYLES and cmd.TESTS == stats.TESTS and cmd.SIGNIFICANT == T.SIGNIFICANT
-    assert T.SIGNIFICANT != "†"  # † marks published rows
+    assert T.SIGNIFICANT == stats.SIGNIFICANT_MARK != "†"  # † marks published rows
 
 
 # ------------------------------------------------------------------ real data: Vid4, DUF-52L vs DUF-16L

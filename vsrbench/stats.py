@@ -170,13 +170,13 @@ def _alpha_text(level: float) -> str:
     return f"{1 - level:.3g}"
 
 
-SIGNIFICANT_MARK = "†"
+SIGNIFICANT_MARK = "*"  # (tables mark published rows with †)
 
 
 def ci_caption(*, level: float = LEVEL, interval: str = "percentile", scheme: str = "cluster",
-               resamples: int = RESAMPLES, seed: int = SEED) -> str:
-    """The caption sentence of a table whose cells carry intervals."""
-    return (f"± / [lo, hi]: {level * 100:g}% {interval} interval of a {scheme} bootstrap over clips "
+               resamples: int = RESAMPLES, seed: int = SEED, shown: str = "± / [lo, hi]") -> str:
+    """The caption sentence of a table whose cells carry intervals; ``shown`` says how cells show them."""
+    return (f"{shown}: {level * 100:g}% {interval} interval of a {scheme} bootstrap over clips "
             f"({resamples} resamples, seed {seed}).")
 
 

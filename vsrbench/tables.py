@@ -521,7 +521,7 @@ def _with_published(df, table: Table, columns: Sequence[Column], published, info
 # ------------------------------------------------------------------ intervals and significance marks
 
 #: the mark of a cell that differs significantly from ``against=`` (the dagger † marks published rows)
-SIGNIFICANT = "*"
+SIGNIFICANT = "*"  # = vsrbench.stats.SIGNIFICANT_MARK (tested); † marks published rows
 CI_STYLES = ("pm", "bracket")
 ALPHA = 0.05
 
@@ -583,9 +583,8 @@ def _with_statistics(df: pd.DataFrame, table: Table, *, ci: bool, level: float, 
     if ci:
         intervals = _quietly(stats.dataset_intervals, df, caught=caught, average=table.average, level=level,
                              resamples=resamples, seed=seed, metrics=metrics, dataset=table.dataset)
-        sentence = stats.ci_caption(level=level, resamples=resamples, seed=seed)
-        extra.append(sentence.replace("± / [lo, hi]:", "± (the larger distance to an end, 2 significant digits):"
-                                      if ci_style == "pm" else "[lo, hi]:", 1))
+        shown = "± (the larger distance to an end, 2 significant digits)" if ci_style == "pm" else "[lo, hi]"
+        extra.append(stats.ci_caption(level=level, resamples=resamples, seed=seed, shown=shown))
     if against is not None:
         if against not in set(df["method"]):
             notes.append(f"--against: {against} has no results for dataset {table.dataset}: no significance marks.")
@@ -594,8 +593,6 @@ def _with_statistics(df: pd.DataFrame, table: Table, *, ci: bool, level: float, 
                                    dataset=table.dataset, average=table.average, level=1 - alpha,
                                    resamples=resamples, seed=seed, test=test)
             sentence = stats.against_caption(against, level=1 - alpha, test=test)
-            if sentence.startswith(stats.SIGNIFICANT_MARK):
-                sentence = SIGNIFICANT + sentence[len(stats.SIGNIFICANT_MARK):]
             compared = len({key[0] for key in comparisons})
             extra.append(sentence.rstrip(".") + f"; {compared} method(s) compared, {n_clips} clip(s)"
                          + ("." if ci else f", {resamples} resamples, seed {seed}."))

@@ -160,6 +160,20 @@ def _check_lengths(pred, gt, need: int, metric: str, proto: Protocol | None = No
         raise InputError(f"{metric} needs at least {need} frames (a pair after the protocol's cut), got {len(pred)}")
 
 
+def _temporal_pairs(pred_frames, gt_frames, proto: Protocol):
+    """``(t, [(pred_{t-1}, gt_{t-1}), (pred_t, gt_t)])`` for ``t = cut+1 .. n-cut-1``: uint8 (H, W, 3)
+    frames after the protocol's size rule (full frames: flows are computed before any crop)."""
+    cut = proto.cut_frames
+    p8, g8 = _sequence_u8(pred_frames, "pred"), _sequence_u8(gt_frames, "gt")
+    for t in range(cut + 1, len(g8) - cut):
+        pairs = []
+        for k in (t - 1, t):
+            a, b = match_sizes(torch.from_numpy(p8[k]).permute(2, 0, 1)[None],
+                               torch.from_numpy(g8[k]).permute(2, 0, 1)[None], proto.size_rule, f"frame {k}")
+            pairs.append((a[0].permute(1, 2, 0).numpy(), b[0].permute(1, 2, 0).numpy()))
+        yield t, pairs
+
+
 def tof(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **overrides) -> np.ndarray:
     """tOF per pair ``(t-1, t)`` for ``t = cut+1 .. n-cut-1`` (pixels; lower is better).
 
@@ -169,14 +183,8 @@ def tof(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **ove
     proto = get_protocol(protocol, **overrides)
     cut = proto.cut_frames
     _check_lengths(pred_frames, gt_frames, 2 * cut + 2, "tOF", proto)
-    p8, g8 = _sequence_u8(pred_frames, "pred"), _sequence_u8(gt_frames, "gt")
     out = []
-    for t in range(cut + 1, len(g8) - cut):
-        pairs = []
-        for k in (t - 1, t):
-            a, b = match_sizes(torch.from_numpy(p8[k]).permute(2, 0, 1)[None],
-                               torch.from_numpy(g8[k]).permute(2, 0, 1)[None], proto.size_rule, f"frame {k}")
-            pairs.append((a[0].permute(1, 2, 0).numpy(), b[0].permute(1, 2, 0).numpy()))
+    for _, pairs in _temporal_pairs(pred_frames, gt_frames, proto):
         fg = flow(grey(pairs[0][1]), grey(pairs[1][1]), proto)
         fp = flow(grey(pairs[0][0]), grey(pairs[1][0]), proto)
         out.append(flow_difference(fg, fp, proto))
@@ -223,14 +231,8 @@ def ewarp(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **o
     proto = get_protocol(protocol, **overrides)
     cut = proto.cut_frames
     _check_lengths(pred_frames, gt_frames, 2 * cut + 2, "E_warp", proto)
-    p8, g8 = _sequence_u8(pred_frames, "pred"), _sequence_u8(gt_frames, "gt")
     out = []
-    for t in range(cut + 1, len(g8) - cut):
-        pairs = []
-        for k in (t - 1, t):
-            a, b = match_sizes(torch.from_numpy(p8[k]).permute(2, 0, 1)[None],
-                               torch.from_numpy(g8[k]).permute(2, 0, 1)[None], proto.size_rule, f"frame {k}")
-            pairs.append((a[0].permute(1, 2, 0).numpy(), b[0].permute(1, 2, 0).numpy()))
+    for _, pairs in _temporal_pairs(pred_frames, gt_frames, proto):
         g_prev, g_cur = grey(pairs[0][1]), grey(pairs[1][1])
         fw, bw = flow(g_prev, g_cur, proto), flow(g_cur, g_prev, proto)
         out.append(warp_error(pairs[0][0], pairs[1][0], fw, bw, proto))

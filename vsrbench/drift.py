@@ -27,6 +27,12 @@ A frame-by-frame model (bicubic, ENet) gives each frame the same output on both 
 PSNR ``inf``. A windowed model (DUF) is not recurrent but still drifts: its window of frame ``t``
 on the backward leg holds the same neighbours in reversed order, and near the turn the window
 holds the mirrored frames instead of the zero frames that pad a sequence's end.
+
+A built-in recurrent model runs as it does in a benchmark, with its inference padding (TecoGAN's
+release first runs frames 5..1 and drops their outputs): on the forward leg frame 0 then follows
+frames 5, 4, .., 1, as it does at the end of the backward leg, so frame 0 only shows memory older
+than five frames (usually no drift); build it with ``num_pad_front=0`` to start from an empty state,
+as TecoGAN's training does.
 """
 from __future__ import annotations
 
@@ -77,8 +83,10 @@ class Drift:
 
     @property
     def mean_psnr(self) -> float:
-        """The mean of the per-frame PSNRs (``inf`` when any frame has no drift)."""
-        return float(np.mean(self.psnr))
+        """The mean of the finite per-frame PSNRs, as tables average them (frames without drift, PSNR
+        ``inf``, are left out); ``inf`` when no frame drifts."""
+        finite = self.psnr[np.isfinite(self.psnr)]
+        return float(np.mean(finite)) if finite.size else math.inf
 
     def rows(self) -> list[tuple[int, str, float]]:
         """``(frame, metric, value)`` rows for the results store."""

@@ -6,6 +6,8 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from vsrbench.core.errors import InputError
 
 NAME = "drift"
@@ -78,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{'frame':>6} {'name':<16} {'RMSE (8-bit)':>12} {'PSNR (dB)':>10}")
             for t in range(d.num_frames - 1):
                 print(f"{t:>6} {seq.frame_name(t):<16} {d.rmse[t]:>12.3f} {_fmt(d.psnr[t], 2):>10}")
-            print(f"{'mean':>6} {'':<16} {d.mean_rmse:>12.3f} {_fmt(d.mean_psnr, 2):>10}")
+            n_inf = int(np.sum(np.isinf(d.psnr)))
+            note = f" (PSNR: {n_inf} frame(s) without drift, inf, left out)" if 0 < n_inf < len(d.psnr) else ""
+            print(f"{'mean':>6} {'':<16} {d.mean_rmse:>12.3f} {_fmt(d.mean_psnr, 2):>10}{note}")
             means.append(d.mean_rmse)
             if store is not None:
                 from vsrbench.store import SequenceResult

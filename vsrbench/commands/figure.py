@@ -1,0 +1,55 @@
+"""``vsrbench figure crops RESULTS --dataset D --sequence S --out fig.pdf``: a paper crop-comparison figure."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "figure"
+HELP = "draw a paper figure from a results folder: crops (GT frame with a box, zoomed crops of GT, LR and each method)"
+DESCRIPTION = (HELP + ". Crops are nearest-neighbour zooms, each titled with the method and its score on that frame; "
+               "without --frame/--box the frame and region where the methods differ most are chosen, and the "
+               "options that reproduce the choice are printed on stderr.")
+KINDS = ("crops",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vsrbench.figures import LAYOUTS
+
+    parser.add_argument("kind", metavar="KIND", help="the figure: crops")
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
+                        "or has one sub-folder that does)")
+    parser.add_argument("--dataset", required=True, help="stored dataset")
+    parser.add_argument("--sequence", required=True, help="stored sequence of the dataset")
+    parser.add_argument("--frame", type=int, metavar="N", help="0-based index of a scored frame "
+                        "(default: the frame where the methods differ most)")
+    parser.add_argument("--box", metavar="X,Y,W,H", help="crop in pixels of the GT frame "
+                        "(default: the region where the methods differ most, 1/6 of the shorter side)")
+    parser.add_argument("--methods", metavar="A,B,...", help="methods, in this order (default: every stored one)")
+    parser.add_argument("--metric", help="score in the titles (default: lpips when stored, else psnr)")
+    parser.add_argument("--layout", default="one-column", help=f"{' or '.join(LAYOUTS)} "
+                        "(3.3 in or 6.9 in wide; default: one-column)")
+    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
+    parser.add_argument("--out", required=True, metavar="FILE", help="figure file: .pdf or .png")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.core.errors import InputError, UnknownNameError, os_error
+    from vsrbench.figures import crop_figure, parse_box, save_crop_figure
+
+    if args.kind not in KINDS:
+        raise UnknownNameError("figure kind", args.kind, KINDS)
+    if not args.out.lower().endswith((".pdf", ".png")):
+        raise InputError(f"--out {args.out!r}: expected a file ending in .pdf or .png, e.g. --out crops.pdf")
+    box = parse_box(args.box) if args.box is not None else None
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    made = crop_figure(args.results, args.dataset, args.sequence, frame=args.frame, box=box, methods=methods,
+                       metric=args.metric, layout=args.layout, protocol=args.protocol)
+    if made.chosen:
+        sys.stderr.write(f"chosen where the methods differ most: {made.options}\n")
+    try:
+        save_crop_figure(made.figure, args.out)
+    except OSError as e:
+        raise os_error(e, "write the figure to", args.out, "choose another --out") from None
+    print(f"{args.out}: {args.dataset}/{args.sequence} frame {made.frame} ({made.frame_name}), box {made.box.text}, "
+          f"{made.metric}")
+    return 0

@@ -1,0 +1,360 @@
+"""Paper crop-comparison figures: the GT frame with a box, then the zoomed crop of GT, LR and each method.
+
+:func:`crop_figure` draws, for one stored frame of one sequence, the full ground-truth frame with
+the box drawn in a colour-blind-safe colour (Okabe-Ito vermillion), then one crop per panel: GT,
+the LR input upscaled by pixel repetition (when the results folder knows the LR frames: the
+benchmark's ``datasets.D.lr``, or the LR the runner made from a degradation under
+``RESULTS/lr/D/<degradation>-x<scale>/``) and each method, titled with the method and its stored
+score on that frame. Crops are shown with nearest-neighbour sampling (``interpolation="nearest"``):
+every pixel is a flat square, nothing is smoothed.
+
+Layouts fit a paper's column: ``one-column`` is 3.3 in wide, ``two-column`` 6.9 in; crops go in
+one row, or several when there are many. :func:`save_crop_figure` writes PDF or PNG at exactly that
+width with TrueType fonts (:data:`vsrbench.plots.EMBED_FONTS_RC`).
+
+Without a frame and box, the frame and region where the methods differ most are chosen: per
+pixel, each method's squared error against GT (mean over RGB); its mean over every box-sized
+window (a box filter); the spread (largest minus smallest) of that local MSE across the methods
+(with one method, its local MSE). The largest spread over all scored frames and windows wins
+(ties: earliest frame, then top-most, left-most window). The box is square, 1/6 of the frame's
+shorter side unless given.
+"""
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from vsrbench.core.errors import InputError, UnknownNameError
+from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
+from vsrbench.metrics import METRICS
+
+BOX_COLOR = "#D55E00"  # Okabe-Ito vermillion: distinct for the common colour-vision deficiencies
+LAYOUTS = {  # width (in), crops per row at most, font size (pt)
+    "one-column": (3.3, 4, 6.0),
+    "two-column": (6.9, 7, 7.0),
+}
+FIGURE_FORMATS = ("pdf", "png")
+BOX_FRACTION = 6  # default box side: the frame's shorter side / 6
+
+
+class Box(NamedTuple):
+    """A crop in pixels: left ``x``, top ``y``, width ``w``, height ``h``."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+class CropFigure(NamedTuple):
+    """What :func:`crop_figure` drew: the figure, the frame index, its GT file name and the box."""
+
+    figure: Figure
+    frame: int
+    frame_name: str
+    box: Box
+    metric: str
+    chosen: bool  # frame or box were picked automatically
+
+    @property
+    def options(self) -> str:
+        """The options that reproduce this figure: ``--frame N --box X,Y,W,H``."""
+        return f"--frame {self.frame} --box {self.box.text}"
+
+
+def parse_box(text: str | Sequence[int]) -> Box:
+    """``"X,Y,W,H"`` (pixels) -> Box, checked for form (the frame size is checked later)."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    try:
+        values = [int(str(v).strip()) for v in items]
+    except ValueError:
+        values = []
+    if len(values) != 4 or values[0] < 0 or values[1] < 0 or values[2] < 1 or values[3] < 1:
+        raise InputError(f"--box: expected X,Y,W,H in pixels (X, Y >= 0; W, H >= 1), e.g. --box 120,60,96,96, "
+                         f"got {text if isinstance(text, str) else ','.join(map(str, items))!r}")
+    return Box(*values)
+
+
+def check_box(box: Box, h: int, w: int, where: str) -> None:
+    if box.x + box.w > w or box.y + box.h > h:
+        raise InputError(f"--box {box.text}: reaches x={box.x + box.w}, y={box.y + box.h}, outside the {w}x{h} "
+                         f"frame of {where}; choose X+W <= {w} and Y+H <= {h}")
+
+
+# ------------------------------------------------------------------ frames from a results folder
+
+def _sequence(folder: Path, sequence: str, what: str) -> FrameSequence:
+    try:
+        seqs = open_dataset(folder)
+    except InputError as e:
+        raise InputError(f"frames missing on disk: the {what} recorded at {str(folder)!r} cannot be read ({e}); "
+                         "restore them or re-run the benchmark") from None
+    seq = pick_sequence(seqs, sequence, lone_ok=len(seqs) == 1)
+    if seq is None:
+        raise InputError(f"frames missing on disk: no sequence {sequence!r} in the {what} at {str(folder)!r} "
+                         f"(it holds {', '.join(sorted(seqs)) or 'none'}); restore them or re-run the benchmark")
+    return seq
+
+
+def _frame_of(seq: FrameSequence, index: int, name: str | None, what: str) -> np.ndarray:
+    if seq.arrays is None and name and name in {p.name for p in seq.paths}:
+        index = [p.name for p in seq.paths].index(name)
+    if index >= len(seq):
+        raise InputError(f"frames missing on disk: the {what} at {seq.source or seq.name!r} has {len(seq)} frame(s), "
+                         f"frame {index} is not there; restore them or re-run the benchmark")
+    return np.asarray(seq[index])
+
+
+def _lr_sequence(results_dir: Path, dataset: str, sequence: str) -> FrameSequence | None:
+    """The LR frames of a sequence if the run records say where they are (else None)."""
+    from vsrbench.store import load_runs
+
+    lr = None
+    for bench in load_runs(results_dir)["bench"]:  # later runs win
+        spec = (bench or {}).get("datasets", {}).get(dataset) if isinstance(bench, dict) else None
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("lr"):
+            lr = ("dataset", Path(spec["lr"]))
+        elif spec.get("degradation") and spec.get("scale"):
+            lr = ("made", results_dir / "lr" / dataset / f"{spec['degradation']}-x{spec['scale']}" / sequence)
+    if lr is None:
+        return None
+    kind, folder = lr
+    try:
+        if kind == "made":
+            return open_sequence(folder, name=sequence) if folder.is_dir() else None
+        seqs = open_dataset(folder)
+        return pick_sequence(seqs, sequence, lone_ok=len(seqs) == 1)
+    except InputError:
+        return None
+
+
+# ------------------------------------------------------------------ choosing frame and box
+
+def local_mse(err: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Mean of ``err`` (H, W) over every ``size`` = (h, w) window inside it: shape (H-h+1, W-w+1)."""
+    bh, bw = size
+    c = np.zeros((err.shape[0] + 1, err.shape[1] + 1))
+    c[1:, 1:] = np.asarray(err, np.float64).cumsum(0).cumsum(1)
+    return (c[bh:, bw:] - c[:-bh, bw:] - c[bh:, :-bw] + c[:-bh, :-bw]) / (bh * bw)
+
+
+def spread_map(gt: np.ndarray, outputs: Sequence[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """Across methods, the spread (max - min) of the local MSE against GT over every window of ``size``."""
+    g = gt.astype(np.float64)
+    maps = np.stack([local_mse(((o.astype(np.float64) - g) ** 2).mean(axis=2), size) for o in outputs])
+    return maps[0] if len(maps) == 1 else maps.max(0) - maps.min(0)
+
+
+# ------------------------------------------------------------------ the figure
+
+def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | None = None,
+                box: Box | str | Sequence[int] | None = None, methods: Sequence[str] | None = None,
+                metric: str | None = None, layout: str = "one-column", *, protocol: str | None = None) -> CropFigure:
+    """The crop-comparison figure of one stored frame (see the module doc); returns it with the frame and box.
+
+    ``frame`` is the 0-based frame index as stored; ``box`` is ``(x, y, w, h)`` or ``"X,Y,W,H"``; ``methods``
+    default to every method stored for the sequence, in run order; ``metric`` to ``lpips`` when stored,
+    else ``psnr``. Temporal metrics are stored at index t of the pair (t-1, t).
+    """
+    from vsrbench.explain import inputs_from_results
+    from vsrbench.store import find_results_dir, load_results
+    from vsrbench.tables import ordered
+
+    if layout not in LAYOUTS:
+        raise UnknownNameError("--layout", layout, LAYOUTS)
+    box = None if box is None else (box if isinstance(box, Box) else parse_box(box))
+    folder = find_results_dir(results)
+    df = load_results(folder, protocol)
+    if dataset not in set(df["dataset"]):
+        raise UnknownNameError("--dataset", dataset, set(df["dataset"]))
+    df = df[df["dataset"] == dataset]
+    if sequence not in set(df["sequence"]):
+        raise UnknownNameError(f"--sequence of dataset {dataset!r}", sequence, set(df["sequence"]))
+    df = df[df["sequence"] == sequence]
+    hashes = sorted(set(df["protocol_hash"]))
+    if len(hashes) > 1:
+        raise InputError(f"{dataset}/{sequence} is stored under {len(hashes)} protocols ({', '.join(hashes)}); "
+                         "choose one with --protocol")
+    stored_methods = ordered(df["method"])
+    methods = list(dict.fromkeys(methods)) if methods else stored_methods
+    for m in methods:
+        if m not in stored_methods:
+            raise UnknownNameError(f"--methods (stored for {dataset}/{sequence})", m, stored_methods)
+    stored_metrics = ordered(df["metric"])
+    if metric is None:
+        metric = "lpips" if "lpips" in stored_metrics else "psnr" if "psnr" in stored_metrics else stored_metrics[0]
+    elif metric not in stored_metrics:
+        raise UnknownNameError(f"--metric (stored for {dataset}/{sequence})", metric, stored_metrics)
+    part = df[(df["metric"] == metric) & df["method"].isin(methods)]
+    scores = {(r.method, int(r.frame)): float(r.value) for r in part.itertuples()}
+    names = {int(r.frame): r.frame_name for r in df.itertuples()}
+    scored = sorted({int(f) for f in part["frame"]})
+    if frame is not None:
+        if isinstance(frame, bool) or not isinstance(frame, (int, np.integer)) or frame not in scored:
+            raise InputError(f"--frame {frame}: frame not scored: {dataset}/{sequence} has {metric} stored for frames "
+                             f"{_ranges(scored)}; choose one of them")
+        candidates = [int(frame)]
+    else:  # the frames every chosen method has a score for (all scored frames if none has them all)
+        full = [t for t in scored if all((m, t) in scores for m in methods)]
+        candidates = full or scored
+
+    gt_dir = None
+    outputs: dict[str, FrameSequence] = {}
+    for m in methods:
+        try:
+            gt_root, pred_root, _ = inputs_from_results(folder, m, dataset)
+        except InputError as e:
+            raise InputError(f"frames missing: {e.args[0].removesuffix('; give --gt and --pred instead')}") from None
+        gt_dir = gt_dir or gt_root
+        outputs[m] = _sequence(pred_root, sequence, f"outputs of {m!r}")
+    gt_seq = _sequence(gt_dir, sequence, "ground truth")
+    lr_seq = _lr_sequence(folder, dataset, sequence)
+
+    def frames_at(t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        gt = _frame_of(gt_seq, t, names.get(t), "ground truth")
+        h, w = gt.shape[:2]
+        outs = {}
+        for m in methods:
+            o = _frame_of(outputs[m], t, None, f"outputs of {m!r}")
+            if o.shape[0] < h or o.shape[1] < w:
+                raise InputError(f"outputs of {m!r}, frame {t} of {dataset}/{sequence}: {o.shape[1]}x{o.shape[0]} is "
+                                 f"smaller than the {w}x{h} ground truth; a crop needs both at the same size")
+            outs[m] = o[:h, :w]  # an output larger than GT is cut to it (top-left kept), as it was scored
+        return gt, outs
+
+    chosen = frame is None or box is None
+    best = None
+    if chosen:
+        for t in candidates:
+            gt, outs = frames_at(t)
+            h, w = gt.shape[:2]
+            if box is not None:
+                check_box(box, h, w, f"{dataset}/{sequence}")
+                size = (box.h, box.w)
+            else:
+                side = min(max(8, round(min(h, w) / BOX_FRACTION)), h, w)
+                size = (side, side)
+            spread = spread_map(gt, list(outs.values()), size)
+            if box is not None:
+                y, x = box.y, box.x
+            else:
+                y, x = np.unravel_index(int(np.argmax(spread)), spread.shape)
+            value = float(spread[y, x])
+            if best is None or value > best[0]:
+                best = (value, t, Box(int(x), int(y), size[1], size[0]))
+        _, frame, box = best
+    frame = int(frame)
+    gt, outs = frames_at(frame)
+    h, w = gt.shape[:2]
+    check_box(box, h, w, f"{dataset}/{sequence}")
+
+    panels: list[tuple[str, np.ndarray]] = [("GT", gt)]
+    lr_title = None
+    if lr_seq is not None and frame < len(lr_seq):
+        lr = np.asarray(lr_seq[frame])
+        s = h // lr.shape[0] if lr.shape[0] else 0
+        if s >= 1 and lr.shape[0] * s == h and lr.shape[1] * s == w:
+            panels.append(("LR", np.repeat(np.repeat(lr, s, axis=0), s, axis=1)))
+            lr_title = f"LR ×{s}"
+    panels += [(m, outs[m]) for m in methods]
+
+    info = METRICS[metric]
+    titles = []
+    for name, _ in panels:
+        if name == "GT":
+            titles.append(f"GT\n{info.label} {'↑' if info.higher_is_better else '↓'}")
+        elif name == "LR" and lr_title:
+            titles.append(f"{lr_title}\n(nearest)")
+        else:
+            v = scores.get((name, frame))
+            titles.append(f"{name}\n{'–' if v is None else f'{v:.{info.decimals}f}'}")
+    fig = _draw(gt, box, [a for _, a in panels], titles, layout,
+                f"{dataset} / {sequence}, frame {frame} ({names.get(frame, frame)})")
+    return CropFigure(fig, frame, str(names.get(frame, frame)), box, metric, chosen)
+
+
+def _draw(gt: np.ndarray, box: Box, images: Sequence[np.ndarray], titles: Sequence[str], layout: str,
+          caption: str) -> Figure:
+    """Lay out the full frame (box drawn) over rows of nearest-neighbour crops, in inches."""
+    width, per_row_max, fs = LAYOUTS[layout]
+    n = len(images)
+    rows = math.ceil(n / per_row_max)
+    per_row = math.ceil(n / rows)
+    pad, gap = 0.03, 0.04
+    title_h = 2 * fs * 1.3 / 72 + 0.02
+    caption_h = fs * 1.4 / 72
+    h, w = gt.shape[:2]
+    full_w = width - 2 * pad
+    full_h = min(full_w * h / w, 0.8 * width)
+    full_w = min(full_w, full_h * w / h)
+    crop_w = (width - 2 * pad - (per_row - 1) * gap) / per_row
+    crop_h = crop_w * box.h / box.w
+    height = pad + caption_h + full_h + rows * (gap + title_h + crop_h) + pad
+    fig = Figure(figsize=(width, height))
+
+    def axes(x: float, top: float, aw: float, ah: float):
+        """Axes at ``x`` inches from the left and ``top`` inches from the top."""
+        ax = fig.add_axes((x / width, 1 - (top + ah) / height, aw / width, ah / height))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return ax
+
+    top = pad + caption_h
+    ax = axes((width - full_w) / 2, top, full_w, full_h)
+    ax.imshow(gt, interpolation="antialiased")
+    ax.add_patch(Rectangle((box.x - 0.5, box.y - 0.5), box.w, box.h, fill=False, edgecolor=BOX_COLOR,
+                           linewidth=1.5 if layout == "one-column" else 2.0, gid="crop-box"))
+    ax.set_title(caption, fontsize=fs, pad=2)
+    top += full_h
+    for i, (image, title) in enumerate(zip(images, titles)):
+        r, c = divmod(i, per_row)
+        x = pad + c * (crop_w + gap)
+        y = top + r * (gap + title_h + crop_h) + gap + title_h
+        ax = axes(x, y, crop_w, crop_h)
+        ax.imshow(image[box.y:box.y + box.h, box.x:box.x + box.w], interpolation="nearest", resample=False,
+                  aspect="auto")
+        ax.set_title(title, fontsize=fs, pad=1.5, linespacing=1.1)
+        for spine in ax.spines.values():
+            spine.set_linewidth(0.4)
+    return fig
+
+
+def _ranges(frames: Sequence[int]) -> str:
+    """[2, 3, 4, 7] -> "2-4, 7"."""
+    if not frames:
+        return "none"
+    parts, start = [], frames[0]
+    for a, b in zip(frames, list(frames[1:]) + [None]):
+        if b != a + 1:
+            parts.append(str(start) if start == a else f"{start}-{a}")
+            start = b
+    return ", ".join(parts)
+
+
+def save_crop_figure(fig: Figure, out: str | Path) -> Path:
+    """Write ``fig`` to ``out`` (.pdf or .png) at its exact width (no tight cropping), TrueType fonts, atomically."""
+    from vsrbench.plots import EMBED_FONTS_RC
+
+    out = Path(out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in FIGURE_FORMATS:
+        raise InputError(f"--out {str(out)!r}: expected a file ending in .pdf or .png, got {out.suffix or 'no suffix'!r}")
+    buf = io.BytesIO()
+    with rc_context(EMBED_FONTS_RC):
+        fig.savefig(buf, format=fmt, dpi=300 if fmt == "pdf" else 200,
+                    metadata={"CreationDate": None} if fmt == "pdf" else None)
+    atomic_write_bytes(out, buf.getvalue())
+    return out

@@ -74,3 +74,9 @@ def test_suite_data_is_in_the_wheel(wheel):
     """vsrbench.suites reads vsrbench/data/suites.toml and the Vimeo-90K-T clip list (package data)."""
     for name in ("suites.toml", "vimeo90k_test_clips.txt.gz"):
         assert wheel.read(f"vsrbench/data/{name}") == (REPO / "vsrbench" / "data" / name).read_bytes()
+
+
+def test_report_assets_are_in_the_wheel(wheel):
+    """`vsrbench report` copies vsrbench/report_assets/report.js and report.css into the site (package data)."""
+    for name in ("report.js", "report.css"):
+        assert wheel.read(f"vsrbench/report_assets/{name}") == (REPO / "vsrbench" / "report_assets" / name).read_bytes()

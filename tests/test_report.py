@@ -1,0 +1,242 @@
+"""``vsrbench report RESULTS --out site/`` without a browser: the folder is self-contained (nothing from the
+network), index.html parses and names only files it holds, the embedded JSON is the store's per-frame data,
+images are written once, downscaled to ``--width``, for at most ``--frames`` frames, and the folder stays small.
+
+Data: three methods evaluated into one results folder (``vsrbench evaluate``) on two tiny synthetic sequences
+(64x48, 7 frames; PSNR/SSIM/tOF, no weights needed). The browser tests (test_report_browser.py) use the same.
+"""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vsrbench.cli import main
+from vsrbench.io import decode_image, write_frame
+from vsrbench.report import (
+    DEFAULT_FRAMES, build_report, embed_json, load_embedded, pick_frames, table_html,
+)
+from vsrbench.store import load_results
+
+SEQS = ("city", "walk")
+N_FRAMES = 7
+# run order B, A, C: B worst, A best, C between (so sorting by a metric changes the row order)
+NOISE = {"B": 20, "A": 4, "C": 10}
+# the SVG namespace name: an identifier in document.createElementNS, never fetched
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+def make_results(root: Path) -> Path:
+    """GT and three methods' outputs of two 7-frame sequences, evaluated into root/res; returns it."""
+    rng = np.random.default_rng(7)
+    for seq in SEQS:
+        base = rng.integers(0, 256, (48, 80, 3)).astype(np.int16)
+        for i in range(N_FRAMES):
+            gt = np.roll(base, i, axis=1)[:, :64].astype(np.uint8)
+            write_frame(root / "GT" / seq / f"{i:03d}.png", gt)
+            for method, amp in NOISE.items():
+                noisy = gt.astype(int) + rng.integers(-amp, amp + 1, gt.shape)
+                write_frame(root / method / seq / f"{i:03d}.png", np.clip(noisy, 0, 255).astype(np.uint8))
+    res = root / "res"
+    for method in NOISE:
+        code = main(["evaluate", "--gt", str(root / "GT"), "--pred", str(root / method), "--method", method,
+                     "--out", str(res), "--metrics", "psnr,ssim,tof"])
+        assert code == 0
+    return res
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    return make_results(tmp_path_factory.mktemp("report_data"))
+
+
+@pytest.fixture(scope="module")
+def site(results, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "site"
+    assert main(["report", str(results), "--out", str(out)]) == 0
+    return out
+
+
+def page_files(site: Path) -> list[Path]:
+    return [site / "index.html", site / "report.js", site / "report.css"]
+
+
+class Collect(HTMLParser):
+    """Tags, ids and every src/href of a page; an end tag that closes nothing open is an error."""
+
+    VOID = {"meta", "link", "img", "br", "hr", "input", "source"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.ids, self.refs, self.errors, self.tags = [], set(), [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if "id" in a:
+            self.ids.add(a["id"])
+        self.refs += [a[k] for k in ("src", "href") if a.get(k)]
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag not in self.stack:
+            self.errors.append(f"</{tag}> closes nothing")
+            return
+        while self.stack.pop() != tag:
+            pass
+
+
+def test_the_folder_is_self_contained(site):
+    for path in page_files(site):
+        text = path.read_text(encoding="utf-8").replace(SVG_NS, "")
+        assert not re.search(r"https?://|//cdn|\bfetch\(|XMLHttpRequest|@import", text, re.I), path.name
+    page = Collect()
+    page.feed((site / "index.html").read_text(encoding="utf-8"))
+    for ref in page.refs:  # every reference is a file of the folder, a link inside the page or a data: URL
+        assert ref.startswith(("data:", "#")) or (site / ref).is_file(), ref
+    data = load_embedded(site / "index.html")
+    for entry in (s for ds in data["viewer"].values() for s in ds.values()):
+        for paths in entry["panels"].values():
+            assert all(p is None or ((site / p).is_file() and not p.startswith(("/", "http"))) for p in paths)
+
+
+def test_index_html_parses_with_every_part(site):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    page = Collect()
+    page.feed(text)
+    page.close()
+    assert not page.errors and page.stack == [], (page.errors, page.stack)
+    assert {"leaderboard", "curves", "viewer", "profiles", "vsrbench-data", "main-img", "seq-select",
+            "frame-select", "frame-indicator"} <= page.ids
+    assert page.tags.count("table") == 1 and text.count('class="sortable"') == 3
+    # the caption names the protocol and the average
+    assert "protocol tecogan" in text and "mean of the per-sequence means (seq_avg)" in text
+
+
+def test_embedded_json_is_the_store(site, results):
+    df = load_results(results)
+    data = load_embedded(site / "index.html")
+    assert data["datasets"] == ["GT"] and set(data["metrics"]) == {"psnr", "ssim", "tof"}
+    curves = data["curves"]["GT"]
+    assert set(curves) == set(SEQS)
+    n = 0
+    for row in df.itertuples():
+        points = dict(map(tuple, curves[row.sequence][row.metric][row.method]))
+        assert points[row.frame] == pytest.approx(row.value, rel=1e-12)
+        n += 1
+    assert n == sum(len(p) for s in curves.values() for m in s.values() for p in m.values())
+    assert list(curves["city"]["psnr"]) == list(NOISE)  # methods in run order
+    assert data["colors"]["A"] != data["colors"]["B"]
+    for seq in SEQS:  # the viewer: scored frames only, GT first, then every method
+        entry = data["viewer"]["GT"][seq]
+        scored = sorted(set(df.loc[df["sequence"] == seq, "frame"]))
+        assert entry["frames"] == pick_frames(scored, DEFAULT_FRAMES) == scored
+        assert list(entry["panels"]) == ["GT", *NOISE] and entry["size"] == [64, 48]
+
+
+def test_images_are_written_once_and_match_the_frames(site, results):
+    data = load_embedded(site / "index.html")
+    entry = data["viewer"]["GT"]["walk"]
+    all_paths = [p for s in data["viewer"]["GT"].values() for ps in s["panels"].values() for p in ps]
+    assert len(all_paths) == len(set(all_paths))  # one file per (sequence, panel, frame)
+    frame = entry["frames"][1]
+    shown = decode_image(site / entry["panels"]["C"][1])  # 64 px wide: written at full resolution
+    original = decode_image(results.parent / "C" / "walk" / f"{frame:03d}.png")
+    np.testing.assert_array_equal(shown, original)
+    pngs = sorted((site / "img").rglob("*.png"))
+    profiles = [p for p in pngs if p.name.endswith("-profiles.png")]
+    assert len(profiles) == len(SEQS) and len(pngs) == len(all_paths) + len(profiles)
+
+
+def test_size_stays_small_and_is_accounted_for(site, results, tmp_path, capsys):
+    files = [p for p in site.rglob("*") if p.is_file() and p.name != ".vsrbench-report"]
+    total = sum(p.stat().st_size for p in files)
+    assert total < 400 * 1024, total  # 2 sequences x 4 panels x 3 frames of 64x48 + 2 profiles + page
+    report = build_report(results, tmp_path / "again")
+    assert set(report.sizes) == {"page", "assets", "frames", "profiles"}
+    assert report.total == pytest.approx(total, rel=0.02)  # the same content, byte counts agree
+    assert report.images == len([p for p in files if p.suffix == ".png"])
+    assert report.sizes["frames"] > 0 and report.sizes["profiles"] > 0 and report.sizes["assets"] > 1000
+
+
+def test_width_downscales_and_frames_limits(results, tmp_path):
+    report = build_report(results, tmp_path / "small", width=32, frames=2, profiles=False)
+    data = load_embedded(report.index)
+    for seq in SEQS:
+        entry = data["viewer"]["GT"][seq]
+        assert entry["frames"] == [2, 4]  # 2 of the scored frames 2..4, first and last
+        img = decode_image(tmp_path / "small" / entry["panels"]["A"][0])
+        assert img.shape == (24, 32, 3)
+    assert report.sizes["profiles"] == 0 and not list((tmp_path / "small" / "img").glob("*profiles*"))
+
+
+def test_pick_frames_spreads_evenly():
+    assert pick_frames(range(2, 39), 8) == [2, 7, 12, 17, 23, 28, 33, 38]  # 2 + round(i * 36 / 7)
+    assert pick_frames([5], 3) == [5] and pick_frames(range(10), 1) == [5]
+    assert pick_frames(range(20), 0) == list(range(20))
+
+
+def test_embedded_json_cannot_close_its_script():
+    text = embed_json({"m</script><!--": [1.5, None]})
+    assert "<" not in text and json.loads(text) == {"m</script><!--": [1.5, None]}
+
+
+def test_a_report_folder_is_rewritten_but_another_folder_is_refused(results, tmp_path, capsys):
+    out = tmp_path / "site"
+    assert main(["report", str(results), "--out", str(out), "--frames", "1", "--no-profiles"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"report written to .*index\.html: [\d.]+ KiB \(page .*; \d+ PNG images\)", line), line
+    assert main(["report", str(results), "--out", str(out), "--frames", "2", "--no-profiles"]) == 0
+    capsys.readouterr()
+    assert len(list((out / "img").rglob("*.png"))) == 2 * 4 * 2  # the earlier report's images are gone
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    assert main(["report", str(results), "--out", str(other)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err == (f"vsrbench report: error: --out: {str(other)!r} is not empty and holds no earlier vsrbench "
+                   "report; choose a new or empty folder")
+    assert (other / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--frames", "-1"], "--frames: expected an integer >= 0 (0: all frames), got -1"),
+    (["--width", "8"], "--width: expected an integer >= 16 (pixels), got 8"),
+    (["--published-file", "x.csv"], "--published-file: only used with --published; add --published"),
+])
+def test_bad_options_are_one_line(results, tmp_path, capsys, argv, message):
+    assert main(["report", str(results), "--out", str(tmp_path / "s"), *argv]) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip() == f"vsrbench report: error: {message}"
+
+
+def test_missing_outputs_are_a_warning_and_the_rest_is_shown(tmp_path, capsys):
+    res = make_results(tmp_path)
+    capsys.readouterr()
+    import shutil
+
+    shutil.rmtree(tmp_path / "C")
+    out = tmp_path / "site"
+    assert main(["report", str(res), "--out", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "warning: viewer of GT/city: no frames found for C (shown without them)" in err
+    data = load_embedded(out / "index.html")
+    assert list(data["viewer"]["GT"]["city"]["panels"]) == ["GT", "B", "A"]
+    assert "C" in data["curves"]["GT"]["city"]["psnr"]  # its numbers are still shown
+
+
+def test_published_rows_are_marked_in_the_leaderboard(results):
+    from vsrbench.published import load_published
+    from vsrbench.tables import build_tables
+
+    df = load_results(results)
+    tables = build_tables(df, published=load_published(), info={"GT": {"suite": "vid4", "degradation": None}})
+    text = table_html(tables[0], {"psnr": True, "ssim": True, "tof": False})
+    assert text.count('class="published"') >= 1 and "<sup>†1</sup>" in text
+    assert text.count("<tr data-method=") == len(tables[0].rows)

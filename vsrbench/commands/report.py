@@ -1,0 +1,56 @@
+"""``vsrbench report RESULTS --out site/``: a self-contained static HTML report (open index.html from disk)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "report"
+HELP = "write a static HTML report of a results folder (leaderboard, per-frame curves, profiles, frame viewer)"
+DESCRIPTION = (HELP + ". The folder opens from disk (no server, no network): sortable leaderboard, per-frame "
+               "curves whose points open the frame, temporal profiles, and a viewer with GT and the methods side "
+               "by side (shared zoom/pan; left/right or j/k flip the method).")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vsrbench.commands.table import AVERAGES
+
+    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
+                        "or has one sub-folder that does)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for the report (created; a folder holding an earlier report is rewritten)")
+    parser.add_argument("--metrics", nargs="+", metavar="METRIC", help="metrics to show (default: all stored)")
+    parser.add_argument("--average", choices=AVERAGES, default="seq_avg",
+                        help="average of the leaderboard: seq_avg = mean of per-sequence means (default)")
+    parser.add_argument("--dataset", help="only this dataset")
+    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
+    parser.add_argument("--published", action="store_true",
+                        help="add the published numbers of each dataset's suite to the leaderboard (as vsrbench "
+                             "table --published)")
+    parser.add_argument("--published-file", metavar="CSV", help="with --published: read this file instead")
+    parser.add_argument("--frames", type=int, default=8, metavar="N",
+                        help="frames per sequence written for the viewer, evenly spread (default 8; 0: all)")
+    parser.add_argument("--width", type=int, default=480, metavar="PX",
+                        help="largest width of a viewer image; larger frames are downscaled (default 480)")
+    parser.add_argument("--no-profiles", action="store_true", help="leave the temporal profiles out")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.commands.table import split_names
+    from vsrbench.core.errors import InputError
+    from vsrbench.report import build_report
+    from vsrbench.store import writing
+
+    if args.published_file and not args.published:
+        raise InputError("--published-file: only used with --published; add --published")
+    published = None
+    if args.published:
+        from vsrbench.published import load_published
+
+        published = load_published(args.published_file)
+    with writing("write the report to", args.out, "choose another --out"):
+        report = build_report(args.results, args.out, protocol=args.protocol, dataset=args.dataset,
+                              metrics=split_names(args.metrics), average=args.average, published=published,
+                              width=args.width, frames=args.frames, profiles=not args.no_profiles,
+                              warn=lambda line: sys.stderr.write(line + "\n"))
+    print(report.size_line())
+    return 0

@@ -1,0 +1,426 @@
+"""A self-contained static HTML report of a results folder (``vsrbench report RESULTS --out site/``).
+
+The folder opens from disk (``index.html``; no server, no network, nothing fetched from elsewhere):
+
+- the **leaderboard** of every dataset (:func:`vsrbench.tables.build_tables`, the protocol and the average
+  in the caption, published rows with ``published=``), sortable by clicking a metric's column header;
+- **per-frame curves** of every metric for every sequence, drawn as inline SVG by ``report.js`` from the
+  data embedded in the page (a ``<script type="application/json">`` block: pages opened from ``file://``
+  cannot fetch a local JSON file in Chromium);
+- the **temporal profiles** of every sequence (PNG, :func:`vsrbench.plots.profile_figure`);
+- a **synchronised viewer**: pick sequence and frame, GT and every method side by side and one main panel,
+  one zoom/pan (mouse wheel / drag, or the buttons) applied to all panels at once, ``←``/``→`` or ``j``/``k``
+  flip the method in the main panel, and a click on a point of a per-frame curve opens that frame.
+
+Frames come from where the run records say (:func:`vsrbench.plots.sequence_frames`: GT from the
+dataset's recorded ``gt``, outputs from a method's recorded ``outputs`` or ``RESULTS/outputs/M/D``) and
+are written once each as PNG, downscaled to at most ``width`` pixels wide (full resolution when already
+that small), for at most ``frames`` frames per sequence (evenly spread over the scored frames; ``0``:
+all), so a Vid4-sized report stays small. :attr:`Report.sizes` says where the bytes go.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from vsrbench.core.errors import InputError
+
+ASSETS = ("report.js", "report.css")
+MARKER = ".vsrbench-report"  # a folder holding it was written by build_report (may be written again)
+DATA_ID = "vsrbench-data"
+DEFAULT_WIDTH = 480
+DEFAULT_FRAMES = 8
+GT_NAME = "GT"
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` wrote: the page, and the bytes by kind (page, assets, frames, profiles)."""
+
+    out: Path
+    index: Path
+    sizes: dict[str, int] = field(default_factory=dict)
+    images: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.sizes.values())
+
+    def size_line(self) -> str:
+        parts = ", ".join(f"{k} {human_size(v)}" for k, v in self.sizes.items())
+        return f"report written to {self.index}: {human_size(self.total)} ({parts}; {self.images} PNG images)"
+
+
+def human_size(n: int) -> str:
+    """``1536`` -> ``"1.5 KiB"``.
+
+    >>> human_size(1536), human_size(10), human_size(3 * 1024 ** 2)
+    ('1.5 KiB', '10 B', '3.0 MiB')
+    """
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024.0
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+def pick_frames(frames: Sequence[int], count: int) -> list[int]:
+    """At most ``count`` of ``frames`` (sorted), evenly spread, first and last kept; ``count=0``: all.
+
+    >>> pick_frames(range(10), 4), pick_frames([3, 1, 2], 0), pick_frames(range(3), 5)
+    ([0, 3, 6, 9], [1, 2, 3], [0, 1, 2])
+    """
+    frames = sorted(set(int(f) for f in frames))
+    if count <= 0 or len(frames) <= count:
+        return frames
+    if count == 1:
+        return [frames[len(frames) // 2]]
+    picks = [frames[round(i * (len(frames) - 1) / (count - 1))] for i in range(count)]
+    return sorted(set(picks))
+
+
+def _finite(value) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _downscale(rgb: np.ndarray, width: int) -> np.ndarray:
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    if w <= width:
+        return rgb
+    size = (width, max(1, round(h * width / w)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+
+
+def _write_png(path: Path, rgb: np.ndarray) -> int:
+    from PIL import Image
+
+    from vsrbench.io import atomic_write_bytes
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", optimize=True)
+    atomic_write_bytes(path, buf.getvalue())
+    return len(buf.getvalue())
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: {str(out)!r} is a file, expected a folder for the report; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise InputError(f"--out: {str(out)!r} is not empty and holds no earlier vsrbench report; "
+                         "choose a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "img", ignore_errors=True)  # an earlier report's images: written again below
+    (out / MARKER).write_text("written by vsrbench report; the folder may be replaced by the next report\n")
+
+
+# ------------------------------------------------------------------ the page's parts
+
+def table_html(table, higher: Mapping[str, bool]) -> str:
+    """A leaderboard as a sortable ``<table>``: each metric header has ``data-col``; each cell its value."""
+    from vsrbench.tables import HOLE
+
+    lead = "<th>Sequence</th><th>Method</th>" if table.grouped else "<th>Method</th>"
+    heads = "".join(
+        f'<th class="sortable" data-col="{i}" data-higher="{int(higher.get(c.metric, True))}" '
+        f'title="sort by {html.escape(c.label)}">{html.escape(c.label)}</th>'
+        for i, c in enumerate(table.columns))
+    body = []
+    for row in table.rows:
+        cls = ' class="published"' if row.published else ""
+        name = html.escape(row.method) + (f"<sup>†{row.note_ref}</sup>" if row.note_ref else "")
+        cells = []
+        for cell in row.cells:
+            text = html.escape(cell.text) + (f" <small>{html.escape(cell.interval_text)}</small>"
+                                             if cell.interval_text else "")
+            text = {1: f"<b>{text}</b>", 2: f"<u>{text}</u>"}.get(cell.rank, text)
+            value = "" if cell.value is None or cell.text == HOLE else repr(float(cell.value))
+            cells.append(f'<td data-value="{value}">{text}</td>')
+        group = f"<td>{html.escape(row.group)}</td>" if table.grouped else ""
+        body.append(f'<tr data-method="{html.escape(row.method)}"{cls}>{group}<th>{name}</th>{"".join(cells)}</tr>')
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in table.notes)
+    return "\n".join([
+        f'<table class="leaderboard" data-dataset="{html.escape(table.dataset)}">',
+        f"<caption>{html.escape(table.caption)}</caption>",
+        f"<thead><tr>{lead}{heads}</tr></thead>",
+        "<tbody>", *body, "</tbody>", "</table>",
+        *([f'<ol class="notes">{notes}</ol>'] if notes else []),
+    ])
+
+
+def curves_data(df, metrics: Sequence[str]) -> dict:
+    """dataset -> sequence -> metric -> method -> [[frame, value or None], ...] (stored order of frames)."""
+    from vsrbench.tables import ordered
+
+    out: dict = {}
+    part = df[df["metric"].isin(metrics)].sort_values("frame", kind="stable")
+    for (ds, seq, metric, method), g in part.groupby(["dataset", "sequence", "metric", "method"], sort=False):
+        points = [[int(f), _finite(v)] for f, v in zip(g["frame"], g["value"])]
+        out.setdefault(ds, {}).setdefault(seq, {}).setdefault(metric, {})[method] = points
+    for ds, seqs in out.items():  # methods in the order they ran, metrics in the chosen order
+        methods = ordered(df.loc[df["dataset"] == ds, "method"])
+        for seq, by_metric in seqs.items():
+            seqs[seq] = {m: {k: by_metric[m][k] for k in methods if k in by_metric[m]}
+                         for m in metrics if m in by_metric}
+    return out
+
+
+def embed_json(data) -> str:
+    """JSON safe inside a ``<script>`` element: every ``<`` (only ever inside a string) written ``\\u003c``."""
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c")
+
+
+# ------------------------------------------------------------------ building the folder
+
+def build_report(
+    results_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    protocol: str | None = None,
+    dataset: str | None = None,
+    metrics: Iterable[str] | None = None,
+    average: str = "seq_avg",
+    published: Sequence | None = None,
+    width: int = DEFAULT_WIDTH,
+    frames: int = DEFAULT_FRAMES,
+    profiles: bool = True,
+    warn: Callable[[str], None] | None = None,
+) -> Report:
+    """Write the report of ``results_dir`` into the folder ``out``; returns what was written and its size.
+
+    ``published``: rows of :func:`vsrbench.published.load_published` to add to the leaderboards (as
+    ``vsrbench table --published``). ``width``: the largest width of a frame image (pixels);
+    ``frames``: the most frames per sequence written for the viewer (0: all). ``warn(line)`` hears
+    about what could not be shown (frames that are gone); the report is written without them.
+    """
+    from vsrbench.plots import method_colors, slug
+    from vsrbench.store import find_results_dir, load_results
+    from vsrbench.tables import build_tables, dataset_info, ordered, resolve_metrics, rows_of_dataset
+    from vsrbench.metrics import METRICS
+
+    if isinstance(width, bool) or not isinstance(width, int) or width < 16:
+        raise InputError(f"--width: expected an integer >= 16 (pixels), got {width!r}")
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 0:
+        raise InputError(f"--frames: expected an integer >= 0 (0: all frames), got {frames!r}")
+    results = find_results_dir(results_dir)
+    df = rows_of_dataset(load_results(results, protocol), dataset=dataset)
+    info = dataset_info(results) if published is not None else None
+    tables = build_tables(df, metrics=metrics, average=average, published=published, info=info)
+    out = Path(out)
+    _prepare_out(out)
+    report = Report(out, out / "index.html", sizes={"page": 0, "assets": 0, "frames": 0, "profiles": 0})
+    say = warn or (lambda _: None)
+
+    def note(line: str) -> None:
+        report.warnings.append(line)
+        say(f"warning: {line}")
+
+    colors = method_colors(df["method"])
+    data: dict = {"colors": colors, "metrics": {}, "curves": {}, "viewer": {}, "datasets": []}
+    sections_tables, sections_profiles = [], []
+    for table in tables:
+        ds = table.dataset
+        part = df[df["dataset"] == ds]
+        chosen = resolve_metrics(part, metrics)
+        methods = ordered(part["method"])
+        data["datasets"].append(ds)
+        for m in chosen:
+            info_m = METRICS[m]
+            data["metrics"][m] = {"label": info_m.label, "unit": info_m.unit or "",
+                                  "higher_is_better": bool(info_m.higher_is_better)}
+        higher = {m: bool(METRICS[m].higher_is_better) for m in chosen}
+        sections_tables.append(table_html(table, higher))
+        data["curves"].update(curves_data(part, chosen))
+        viewer: dict = {}
+        found = dataset_frames(results, ds, methods)
+        for j, seq in enumerate(sorted(set(part["sequence"]))):
+            scored = part.loc[part["sequence"] == seq, "frame"]
+            folder = f"{len(data['datasets'])}-{j}-{slug(ds, seq)}"
+            written = _write_sequence(out, folder, ds, seq, found, pick_frames(scored, frames), width, report,
+                                      note, slug)
+            if written is None:
+                continue
+            entry, gt, outputs = written
+            viewer[seq] = entry
+            if profiles:
+                fig = _profiles(ds, seq, gt, outputs, colors)
+                if fig is not None:
+                    path = out / "img" / f"{folder}-profiles.png"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fig.savefig(path, format="png", dpi=80)
+                    report.sizes["profiles"] += path.stat().st_size
+                    report.images += 1
+                    sections_profiles.append(
+                        f'<figure class="profile"><img src="{html.escape(path.relative_to(out).as_posix())}" '
+                        f'alt="temporal profiles of {html.escape(ds)} / {html.escape(seq)}">'
+                        f"<figcaption>{html.escape(ds)} / {html.escape(seq)}</figcaption></figure>")
+        data["viewer"][ds] = viewer
+    page = _page(tables, sections_tables, sections_profiles, data, results)
+    report.index.write_text(page, encoding="utf-8")
+    report.sizes["page"] = report.index.stat().st_size
+    for name in ASSETS:
+        target = out / name
+        target.write_bytes(resources.files("vsrbench").joinpath("report_assets", name).read_bytes())
+        report.sizes["assets"] += target.stat().st_size
+    return report
+
+
+def dataset_frames(results, dataset: str, methods: Sequence[str]):
+    """GT and output datasets of ``methods`` on ``dataset``, from the run records
+    (:func:`vsrbench.explain.inputs_from_results`, every run: later runs win): ``(gt, {method: outputs},
+    {method: why not})``; ``gt`` is None (and every method has a reason) when no GT can be read."""
+    from vsrbench.core.errors import VsrbenchError
+    from vsrbench.explain import inputs_from_results
+    from vsrbench.io import open_dataset
+
+    gt = None
+    outputs, missing = {}, {}
+    for method in methods:
+        try:
+            gt_path, pred_path, _ = inputs_from_results(results, method, dataset)
+            if gt is None:
+                gt = open_dataset(gt_path)
+            outputs[method] = open_dataset(pred_path)
+        except VsrbenchError as e:
+            missing[method] = str(e)
+    return gt, outputs, missing
+
+
+def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, note, slug):
+    """Write the viewer's PNGs of one sequence; (its viewer entry, GT and output sequences) or None."""
+    from vsrbench.io import pick_sequence
+
+    gt_all, outs_all, missing = found
+    if gt_all is None:
+        why = next(iter(missing.values()), "no method")
+        note(f"viewer of {ds}/{seq}: the frames cannot be found ({why})")
+        return None
+    lone = len(gt_all) == 1
+    gt = pick_sequence(gt_all, seq, lone_ok=lone)
+    if gt is None:
+        note(f"viewer of {ds}/{seq}: no sequence {seq!r} in the ground truth")
+        return None
+    outputs = {m: s for m, d in outs_all.items() if (s := pick_sequence(d, seq, lone_ok=lone)) is not None}
+    gone = [m for m in [*outs_all, *missing] if m not in outputs]
+    if gone:
+        note(f"viewer of {ds}/{seq}: no frames found for {', '.join(gone)} (shown without them)")
+    n = len(gt)
+    kept = [f for f in chosen_frames if 0 <= f < n]
+    if not kept:
+        note(f"viewer of {ds}/{seq}: the ground truth has {n} frame(s), none of the scored ones")
+        return None
+    panels: dict[str, list[str | None]] = {}
+    h = w = None
+    for k, (name, sequence) in enumerate([(GT_NAME, gt), *outputs.items()]):
+        paths: list[str | None] = []
+        for f in kept:
+            if f >= len(sequence):
+                paths.append(None)
+                continue
+            rgb = sequence[f]
+            if name == GT_NAME:
+                h, w = rgb.shape[:2]
+            elif h is not None:  # an output larger than GT is cut to it (top-left kept), as it was scored
+                rgb = rgb[:h, :w]
+            rel = Path("img") / folder / f"{k}-{slug(name)}" / f"{f:05d}.png"  # k: names equal as slugs
+            report.sizes["frames"] += _write_png(out / rel, _downscale(rgb, width))
+            report.images += 1
+            paths.append(rel.as_posix())
+        panels[name] = paths
+    return {"frames": kept, "panels": panels, "size": [int(w), int(h)]}, gt, outputs
+
+
+def _profiles(ds, seq, gt, outputs, colors):
+    """The temporal-profile montage of one sequence (:func:`vsrbench.plots.plot_profiles`), GT first."""
+    from vsrbench.metrics import default_profile_row, temporal_profile
+    from vsrbench.plots import plot_profiles
+
+    gt_frames = list(gt)
+    if len(gt_frames) < 2:
+        return None
+    row = default_profile_row(gt_frames)
+    h, w = gt_frames[0].shape[:2]
+    strips = {GT_NAME: temporal_profile(gt_frames, row=row)}
+    for m, sequence in outputs.items():  # an output larger than GT is cut to it (top-left kept), as it was scored
+        strips[m] = temporal_profile([f[:h, :w] for f in sequence], row=row)
+    return plot_profiles(strips, colors, title=f"{ds} / {seq}: temporal profiles (row y = {row})",
+                         where=f"row y = {row}")
+
+
+def _page(tables, sections_tables, sections_profiles, data, results) -> str:
+    from vsrbench import __version__
+
+    title = "vsrbench report: " + ", ".join(t.dataset for t in tables)
+    profiles = "\n".join(sections_profiles) or "<p>No temporal profiles (the frames could not be read).</p>"
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="report.css">
+</head>
+<body>
+<header><h1>{html.escape(title)}</h1>
+<p class="meta">Results: <code>{html.escape(str(results))}</code>; vsrbench {html.escape(__version__)}.
+Click a metric's column header to sort; click a point of a curve to open that frame in the viewer.</p>
+<nav><a href="#leaderboard">Leaderboard</a> · <a href="#curves">Per-frame curves</a> ·
+<a href="#viewer">Viewer</a> · <a href="#profiles">Temporal profiles</a></nav></header>
+<section id="leaderboard"><h2>Leaderboard</h2>
+{chr(10).join(sections_tables)}
+</section>
+<section id="curves"><h2>Per-frame curves</h2>
+<p class="hint">Filled points have frames in the viewer: click one to open it.</p>
+<div id="curves-body"></div></section>
+<section id="viewer"><h2>Viewer</h2>
+<div class="controls">
+<label>Sequence <select id="seq-select"></select></label>
+<label>Frame <select id="frame-select"></select></label>
+<button type="button" id="zoom-in" title="zoom in (+)">+</button>
+<button type="button" id="zoom-out" title="zoom out (-)">−</button>
+<button type="button" id="zoom-reset" title="reset zoom (0)">1:1</button>
+<span id="frame-indicator"></span>
+</div>
+<p class="hint">←/→ or j/k: previous/next method in the main panel; wheel or +/−: zoom; drag: pan (all panels
+together).</p>
+<div id="main-wrap"><div class="panel main" id="main-panel"><img id="main-img" alt="" draggable="false">
+<span class="label" id="main-label"></span></div></div>
+<div id="panels"></div>
+</section>
+<section id="profiles"><h2>Temporal profiles</h2>
+{profiles}
+</section>
+<script type="application/json" id="{DATA_ID}">{embed_json(data)}</script>
+<script src="report.js"></script>
+</body>
+</html>
+"""
+
+
+def load_embedded(index: str | os.PathLike) -> dict:
+    """The JSON data block of a written ``index.html`` (for tests and tools)."""
+    text = Path(index).read_text(encoding="utf-8")
+    start = text.index(f'<script type="application/json" id="{DATA_ID}">')
+    start = text.index(">", start) + 1
+    end = text.index("</script>", start)
+    return json.loads(text[start:end])

@@ -34,7 +34,8 @@ def test_demo_end_to_end(tmp_path, capsys):
     tex = (out / "leaderboard.tex").read_text()
     assert tex.startswith("\\documentclass") and "bicubic-flicker & " in tex
     figures = sorted(p.name for p in (out / "figures").iterdir())
-    assert len(figures) == 10 and all((out / "figures" / f).stat().st_size > 1000 for f in figures)
+    assert len(figures) == 11 and all((out / "figures" / f).stat().st_size > 1000 for f in figures)
+    assert "crops_demo_astronaut-pan.png" in figures  # the crop comparison (vsrbench.figures)
 
     df = load_results(out / "results")
     assert set(df["method"]) == set(D.METHODS) and set(df["metric"]) == {"psnr", "ssim", "tof"}

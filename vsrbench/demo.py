@@ -13,7 +13,8 @@ metrics see:
 
 Scores use the ``tecogan`` protocol; LPIPS and tLP are left out (and it is said once) when
 the AlexNet backbone weights are not installed. The leaderboard (Markdown and LaTeX) and all
-figures land in the demo folder, ``./vsrbench-demo`` by default.
+figures (with a crop comparison of the first scene, :mod:`vsrbench.figures`) land in the demo
+folder, ``./vsrbench-demo`` by default.
 
 Frames are rendered alias-free: each HR frame is warped (bicubic) at 4x its size and then
 area-averaged down, so the motion between frames is sub-pixel and smooth.
@@ -248,6 +249,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     ``say`` receives the few lines worth telling (missing LPIPS weights, failures);
     ``progress=True`` also passes the runner's per-sequence lines to it.
     """
+    from vsrbench.figures import crop_figure, save_crop_figure
     from vsrbench.io import atomic_write_text
     from vsrbench.plots import plot_results
     from vsrbench.runner import run_benchmark
@@ -279,4 +281,6 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
         atomic_write_text(out / name, text)
         result.tables[fmt] = out / name
     result.figures = plot_results(result.results, out / "figures", kinds="all", formats="png", warn=say)
+    crops = crop_figure(result.results, DATASET, SCENES[0].name)  # where the methods differ most
+    result.figures.append(save_crop_figure(crops.figure, out / "figures" / f"crops_{DATASET}_{SCENES[0].name}.png"))
     return result

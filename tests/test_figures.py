@@ -272,3 +272,10 @@ def test_vid4_example_gives_a_crop_figure(tmp_path, capsys):
     # full frame, GT, LR (bd-duf made by the runner), DUF-16L, DUF-52L, Bicubic, Bicubic-TF
     assert len(made.figure.axes) == 1 + 1 + 1 + 4
     assert made.box.w == made.box.h == round(576 / 6) and seconds < 60
+
+
+def test_the_readme_shows_a_small_crop_figure():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "](docs/crops-demo.png)" in readme and "vsrbench figure crops" in readme
+    png = REPO / "docs" / "crops-demo.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 150_000

@@ -258,3 +258,19 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "did you mean 'frvsr-pt-bi'" in err[0]
     assert "sequence 'one' has 1 frame(s); ping-pong drift needs at least 2 frames" in err[1]
     assert "path not found" in err[2]
+
+
+def test_inputs_as_an_array_or_a_folder_and_outputs_of_changing_size(tmp_path):
+    frames = moving_frames(3)
+    want = pingpong_drift("bicubic", frames)
+    assert pingpong_drift("bicubic", np.stack(frames)).rmse.tolist() == want.rmse.tolist()
+    assert pingpong_drift("bicubic", write_seq(tmp_path / "seq", frames)).num_frames == 3
+    with pytest.raises(InputError, match="path not found"):
+        pingpong_drift("bicubic", tmp_path / "nope")
+
+    def shrinking(fr):
+        return [f[: 32 - i] for i, f in enumerate(fr)]
+
+    with pytest.raises(InputError, match=r"frame 1: the backward leg's output is \(29, 32, 3\), the forward leg's "
+                                         r"\(31, 32, 3\)"):
+        pingpong_drift(shrinking, frames)

@@ -232,6 +232,12 @@ def test_cli_prints_stores_and_tables_show_drift(tmp_path, capsys, frvsr_weights
     got = walk[walk["method"] == "frvsr-pt-bi"].sort_values("frame")["value"].to_numpy()
     np.testing.assert_allclose(got, want, rtol=1e-9)
     assert isinstance(df, pd.DataFrame)
+    from vsrbench.store import load_runs
+
+    runs = load_runs(res)
+    assert list(runs["status"]) == ["done", "done"] and set(runs["protocol"]) == {DRIFT_PROTOCOL}
+    assert runs["weights"].iloc[1]["frvsr-pt-bi"]["path"] == str(frvsr_weights)
+    assert len(runs["weights"].iloc[1]["frvsr-pt-bi"]["sha256"]) == 64
     assert main(["table", str(res)]) == 0
     table = capsys.readouterr().out
     assert "PP-drift RMSE" in table and "frvsr-pt-bi" in table

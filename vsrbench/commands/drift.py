@@ -102,7 +102,16 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         if store is not None:
-            store.finish_run(run_id, status)
+            store.finish_run(run_id, status, weights={method: _weights_record(args.weights, model)})
             store.close()
     return 0
 
+
+def _weights_record(weights: str | None, model) -> dict:
+    """The weights file the stored values were made with (path and sha256), like `vsrbench run`'s."""
+    from vsrbench.core.weights import sha256sum
+
+    path = weights or getattr(model, "weights_path", None)
+    if path is None or not Path(path).is_file():
+        return {"path": None if path is None else str(path), "sha256": None}
+    return {"path": str(path), "sha256": sha256sum(path)}

@@ -279,3 +279,33 @@ def test_the_readme_shows_a_small_crop_figure():
     assert "](docs/crops-demo.png)" in readme and "vsrbench figure crops" in readme
     png = REPO / "docs" / "crops-demo.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 150_000
+
+
+def _add_run(res, metric: str, protocol_hash: str = HASH, protocol: str = "tecogan") -> None:
+    with ResultsStore(res) as store:
+        run = store.start_run({"vsrbench_version": "test", "protocol": protocol, "protocol_hash": protocol_hash,
+                               "protocol_fields": {}, "metric_versions": {}, "bench": {}})
+        for j, m in enumerate(METHODS):
+            rows = [(t, metric, 0.1 * j + 0.01 * t) for t in range(2, N - 2)]
+            store.add_sequence(run, SequenceResult(m, "toy", "pan", rows, [f"{i:04d}.png" for i in range(N)],
+                                                   {metric: "1"}, protocol, protocol_hash))
+        store.finish_run(run, "done")
+
+
+def test_lpips_is_the_default_score_when_stored(stored):
+    res, _, _ = stored
+    _add_run(res, "lpips")
+    made = F.crop_figure(res, "toy", "pan", frame=3, box=(0, 0, 8, 8))
+    assert made.metric == "lpips"
+    titles = [ax.get_title() for ax in made.figure.axes[1:]]
+    assert titles[0] == "GT\nLPIPS ↓" and titles[2:] == ["bicubic\n0.030", "good\n0.130", "broken\n0.230"]
+
+
+def test_mixed_protocols_need_a_choice(stored):
+    res, _, _ = stored
+    _add_run(res, "psnr", protocol_hash="ba9876543210", protocol="basicsr-y")
+    with pytest.raises(InputError, match=r"toy/pan is stored under 2 protocols \(0123456789ab, ba9876543210\); "
+                                         r"choose one with --protocol$"):
+        F.crop_figure(res, "toy", "pan", frame=2, box=(0, 0, 8, 8))
+    made = F.crop_figure(res, "toy", "pan", frame=2, box=(0, 0, 8, 8), protocol="basicsr-y")
+    assert made.figure.axes[-1].get_title() == "broken\n0.22"

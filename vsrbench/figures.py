@@ -182,7 +182,7 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
         raise UnknownNameError("--dataset", dataset, set(df["dataset"]))
     df = df[df["dataset"] == dataset]
     if sequence not in set(df["sequence"]):
-        raise UnknownNameError(f"--sequence of dataset {dataset!r}", sequence, set(df["sequence"]))
+        raise UnknownNameError(f"--sequence (stored for dataset {dataset!r})", sequence, set(df["sequence"]))
     df = df[df["sequence"] == sequence]
     hashes = sorted(set(df["protocol_hash"]))
     if len(hashes) > 1:

@@ -35,6 +35,12 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert tex.startswith("\\documentclass") and "bicubic-flicker & " in tex
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert len(figures) == 11 and all((out / "figures" / f).stat().st_size > 1000 for f in figures)
+    from vsrbench.report import load_embedded  # the HTML report: every method in the viewer of every scene
+
+    assert f"report: {out / 'report' / 'index.html'} (open it in a browser)" in captured.out
+    viewer = load_embedded(out / "report" / "index.html")["viewer"]["demo"]
+    assert sorted(viewer) == sorted(s.name for s in D.SCENES)
+    assert all(list(v["panels"]) == ["GT", *D.METHODS] for v in viewer.values())
     assert "crops_demo_astronaut-pan.png" in figures  # the crop comparison (vsrbench.figures)
 
     df = load_results(out / "results")

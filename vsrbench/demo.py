@@ -14,7 +14,7 @@ metrics see:
 Scores use the ``tecogan`` protocol; LPIPS and tLP are left out (and it is said once) when
 the AlexNet backbone weights are not installed. The leaderboard (Markdown and LaTeX) and all
 figures (with a crop comparison of the first scene, :mod:`vsrbench.figures`) land in the demo
-folder, ``./vsrbench-demo`` by default.
+folder, ``./vsrbench-demo`` by default, with an HTML report in ``report/`` (:mod:`vsrbench.report`).
 
 Frames are rendered alias-free: each HR frame is warped (bicubic) at 4x its size and then
 area-averaged down, so the motion between frames is sub-pixel and smooth.
@@ -44,7 +44,7 @@ DEGRADATION = "bd-tecogan"
 PROTOCOL = "tecogan"
 DATASET = "demo"
 MARKER = "demo.toml"  # a folder holding it is a demo folder the demo may refresh
-OWNED = ("data", "results", "figures", "leaderboard.md", "leaderboard.tex", MARKER)
+OWNED = ("data", "results", "figures", "report", "leaderboard.md", "leaderboard.tex", MARKER)
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,7 @@ class DemoResult:
     tables: dict[str, Path] = field(default_factory=dict)  # format -> file
     figures: list[Path] = field(default_factory=list)
     markdown: str = ""
+    report: Path | None = None  # report/index.html (vsrbench.report)
 
 
 def _stderr(line: str) -> None:
@@ -283,4 +284,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     result.figures = plot_results(result.results, out / "figures", kinds="all", formats="png", warn=say)
     crops = crop_figure(result.results, DATASET, SCENES[0].name)  # where the methods differ most
     result.figures.append(save_crop_figure(crops.figure, out / "figures" / f"crops_{DATASET}_{SCENES[0].name}.png"))
+    from vsrbench.report import build_report  # the HTML report (about 2.5 MiB, 2-3 s)
+
+    result.report = build_report(result.results, out / "report", warn=say).index
     return result

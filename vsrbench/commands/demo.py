@@ -32,5 +32,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nbenchmark file: {result.bench}")
     print(f"tables: {', '.join(str(p) for p in result.tables.values())}")
     print(f"figures: {len(result.figures)} in {result.out / 'figures'}")
+    print(f"report: {result.report} (open it in a browser)")
     print(f"demo written to {result.out.resolve()}")
     return 0

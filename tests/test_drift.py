@@ -280,3 +280,18 @@ def test_inputs_as_an_array_or_a_folder_and_outputs_of_changing_size(tmp_path):
     with pytest.raises(InputError, match=r"frame 1: the backward leg's output is \(29, 32, 3\), the forward leg's "
                                          r"\(31, 32, 3\)"):
         pingpong_drift(shrinking, frames)
+
+
+def test_cli_keeps_stored_values_and_says_so(tmp_path, capsys):
+    from vsrbench.store import load_results
+
+    lr = write_seq(tmp_path / "lr", moving_frames(3))
+    res = tmp_path / "res"
+    args = ["drift", "--model", "bicubic", "--input", str(lr), "--out", str(res), "--device", "cpu"]
+    assert main(args) == 0 and main(args) == 0
+    err = capsys.readouterr().err
+    assert err.count("drift: lr/lr of method 'bicubic' is already in") == 1 and "stored values are kept" in err
+    assert len(load_results(res)) == 4
+    assert main([*args, "--method", "bicubic-again"]) == 0
+    assert set(load_results(res)["method"]) == {"bicubic", "bicubic-again"}
+

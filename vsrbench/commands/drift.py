@@ -84,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
             note = f" (PSNR: {n_inf} frame(s) without drift, inf, left out)" if 0 < n_inf < len(d.psnr) else ""
             print(f"{'mean':>6} {'':<16} {d.mean_rmse:>12.3f} {_fmt(d.mean_psnr, 2):>10}{note}")
             means.append(d.mean_rmse)
-            if store is not None:
+            if store is not None and _stored(store, method, dataset, seq.name, versions):
+                sys.stderr.write(f"drift: {dataset}/{seq.name} of method {method!r} is already in {args.out}; the "
+                                 "stored values are kept (use --method NAME to store these under another name)\n")
+            elif store is not None:
                 from vsrbench.store import SequenceResult
 
                 store.add_sequence(run_id, SequenceResult(
@@ -115,3 +118,10 @@ def _weights_record(weights: str | None, model) -> dict:
     if path is None or not Path(path).is_file():
         return {"path": None if path is None else str(path), "sha256": None}
     return {"path": str(path), "sha256": sha256sum(path)}
+
+
+def _stored(store, method: str, dataset: str, sequence: str, versions: dict) -> bool:
+    from vsrbench.drift import DRIFT_PROTOCOL_HASH
+
+    marks = store.completed(DRIFT_PROTOCOL_HASH, method=method, dataset=dataset, sequence=sequence)
+    return any((method, dataset, sequence, m, v) in marks for m, v in versions.items())

@@ -309,3 +309,19 @@ def test_mixed_protocols_need_a_choice(stored):
         F.crop_figure(res, "toy", "pan", frame=2, box=(0, 0, 8, 8))
     made = F.crop_figure(res, "toy", "pan", frame=2, box=(0, 0, 8, 8), protocol="basicsr-y")
     assert made.figure.axes[-1].get_title() == "broken\n0.22"
+
+
+def test_lr_frames_given_by_the_benchmark_are_used(stored, tmp_path):
+    res, gt, _ = stored
+    lr = [255 - f[1::S, 1::S] for f in gt]  # not what the runner's cache holds
+    _write_seq(tmp_path / "lr-given" / "pan", lr)
+    with ResultsStore(res) as store:
+        run = store.start_run({"vsrbench_version": "test", "protocol": "tecogan", "protocol_hash": HASH,
+                               "protocol_fields": {}, "metric_versions": {},
+                               "bench": {"datasets": {"toy": {"gt": str(tmp_path / "gt"),
+                                                              "lr": str(tmp_path / "lr-given")}}}})
+        store.finish_run(run, "done")
+    made = F.crop_figure(res, "toy", "pan", frame=2, box=(4, 8, 8, 8))
+    panel = np.asarray(made.figure.axes[2].get_images()[0].get_array())
+    assert made.figure.axes[2].get_title() == "LR ×4\n(nearest)"
+    assert np.array_equal(panel, np.repeat(np.repeat(lr[2], S, 0), S, 1)[8:16, 4:12])

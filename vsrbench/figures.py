@@ -74,7 +74,11 @@ class CropFigure(NamedTuple):
 
 
 def parse_box(text: str | Sequence[int]) -> Box:
-    """``"X,Y,W,H"`` (pixels) -> Box, checked for form (the frame size is checked later)."""
+    """``"X,Y,W,H"`` (pixels) -> Box, checked for form (the frame size is checked later).
+
+    >>> parse_box("120, 60,96,96")
+    Box(x=120, y=60, w=96, h=96)
+    """
     items = text.split(",") if isinstance(text, str) else list(text)
     try:
         values = [int(str(v).strip()) for v in items]
@@ -333,7 +337,11 @@ def _draw(gt: np.ndarray, box: Box, images: Sequence[np.ndarray], titles: Sequen
 
 
 def _ranges(frames: Sequence[int]) -> str:
-    """[2, 3, 4, 7] -> "2-4, 7"."""
+    """Frame indices as ranges.
+
+    >>> _ranges([2, 3, 4, 7])
+    '2-4, 7'
+    """
     if not frames:
         return "none"
     parts, start = [], frames[0]

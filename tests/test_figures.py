@@ -92,6 +92,12 @@ def test_panels_box_width_and_nearest_crops(stored):
         assert np.array_equal(np.asarray(im.get_array()), want)
         ax = im.axes
         assert list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
+    # Each method's crop is framed in its colour of every other figure; GT and LR in black.
+    from vsrbench.plots import method_colors
+
+    colors = method_colors(METHODS)
+    frames = [to_hex(im.axes.spines["top"].get_edgecolor()) for im in images]
+    assert frames == ["#000000", "#000000"] + [colors[m] for m in METHODS]
     # The LR panel really is pixel repetition: each LR pixel is an S x S block.
     lr = np.asarray(images[1].get_array())
     assert np.array_equal(lr[0:4, 0:4], np.broadcast_to(gt[2][4, 8], (4, 4, 3)))  # LR pixel (1, 2) = GT (4, 8)

@@ -6,7 +6,8 @@ the LR input upscaled by pixel repetition (when the results folder knows the LR 
 benchmark's ``datasets.D.lr``, or the LR the runner made from a degradation under
 ``RESULTS/lr/D/<degradation>-x<scale>/``) and each method, titled with the method and its stored
 score on that frame. Crops are shown with nearest-neighbour sampling (``interpolation="nearest"``):
-every pixel is a flat square, nothing is smoothed.
+every pixel is a flat square, nothing is smoothed. A method's crop is framed in its colour from
+:func:`vsrbench.plots.method_colors`, the same as in every other figure of the results.
 
 Layouts fit a paper's column: ``one-column`` is 3.3 in wide, ``two-column`` 6.9 in; crops go in
 one row, or several when there are many. :func:`save_crop_figure` writes PDF or PNG at exactly that
@@ -34,6 +35,7 @@ from matplotlib.patches import Rectangle
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
 from vsrbench.metrics import METRICS
+from vsrbench.plots import method_colors
 
 BOX_COLOR = "#D55E00"  # Okabe-Ito vermillion: distinct for the common colour-vision deficiencies
 LAYOUTS = {  # width (in), crops per row at most, font size (pt)
@@ -182,6 +184,7 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     box = None if box is None else (box if isinstance(box, Box) else parse_box(box))
     folder = find_results_dir(results)
     df = load_results(folder, protocol)
+    colors = method_colors(df["method"])  # as vsrbench plot colours them: over every stored method
     if dataset not in set(df["dataset"]):
         raise UnknownNameError("--dataset", dataset, set(df["dataset"]))
     df = df[df["dataset"] == dataset]
@@ -285,14 +288,15 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
         else:
             v = scores.get((name, frame))
             titles.append(f"{name}\n{'–' if v is None else f'{v:.{info.decimals}f}'}")
-    fig = _draw(gt, box, [a for _, a in panels], titles, layout,
+    fig = _draw(gt, box, [a for _, a in panels], titles, [colors.get(n) for n, _ in panels], layout,
                 f"{dataset} / {sequence}, frame {frame} ({names.get(frame, frame)})")
     return CropFigure(fig, frame, str(names.get(frame, frame)), box, metric, chosen)
 
 
-def _draw(gt: np.ndarray, box: Box, images: Sequence[np.ndarray], titles: Sequence[str], layout: str,
-          caption: str) -> Figure:
-    """Lay out the full frame (box drawn) over rows of nearest-neighbour crops, in inches."""
+def _draw(gt: np.ndarray, box: Box, images: Sequence[np.ndarray], titles: Sequence[str],
+          frame_colors: Sequence[str | None], layout: str, caption: str) -> Figure:
+    """Lay out the full frame (box drawn) over rows of nearest-neighbour crops, in inches; a method's
+    crop is framed in its colour (that of every other figure), GT and LR in thin black."""
     width, per_row_max, fs = LAYOUTS[layout]
     n = len(images)
     rows = math.ceil(n / per_row_max)
@@ -323,7 +327,7 @@ def _draw(gt: np.ndarray, box: Box, images: Sequence[np.ndarray], titles: Sequen
                            linewidth=1.5 if layout == "one-column" else 2.0, gid="crop-box"))
     ax.set_title(caption, fontsize=fs, pad=2)
     top += full_h
-    for i, (image, title) in enumerate(zip(images, titles)):
+    for i, (image, title, color) in enumerate(zip(images, titles, frame_colors)):
         r, c = divmod(i, per_row)
         x = pad + c * (crop_w + gap)
         y = top + r * (gap + title_h + crop_h) + gap + title_h
@@ -332,7 +336,8 @@ def _draw(gt: np.ndarray, box: Box, images: Sequence[np.ndarray], titles: Sequen
                   aspect="auto")
         ax.set_title(title, fontsize=fs, pad=1.5, linespacing=1.1)
         for spine in ax.spines.values():
-            spine.set_linewidth(0.4)
+            spine.set_linewidth(0.4 if color is None else 1.2)
+            spine.set_edgecolor(color or "black")
     return fig
 
 

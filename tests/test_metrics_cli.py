@@ -14,6 +14,7 @@ def test_lists_every_registered_metric_with_direction_and_defaults(capsys):
     assert "↓" in row["tof"] and "temporal" in row["tof"] and "tecogan" in row["tof"]
     assert "↑" in row["psnr"] and "basicsr-y" in row["psnr"]
     assert row["ewarp"].rstrip().endswith("opt-in")
+    assert row["drift_rmse"].rstrip().endswith("vsrbench drift (runs a model)") and "model run" in row["drift_rmse"]
 
 
 def test_one_metric_in_full_and_a_typo(capsys):

@@ -19,6 +19,8 @@ def run(args) -> int:
     from vsrbench.metrics import METRICS, PROTOCOLS
 
     def defaults(name: str) -> str:
+        if METRICS[name].model_run:
+            return "vsrbench drift (runs a model)"
         return ", ".join(p for p, proto in PROTOCOLS.items() if name in proto.default_metrics) or "opt-in"
 
     if args.name:
@@ -36,5 +38,6 @@ def run(args) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    print("`vsrbench metrics NAME` describes one; `--metrics a,b` (evaluate) or `metrics = [...]` (run) picks them")
+    print("`vsrbench metrics NAME` describes one; `--metrics a,b` (evaluate) or `metrics = [...]` (run) picks the "
+          "others")
     return 0

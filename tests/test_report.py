@@ -240,3 +240,15 @@ def test_published_rows_are_marked_in_the_leaderboard(results):
     text = table_html(tables[0], {"psnr": True, "ssim": True, "tof": False})
     assert text.count('class="published"') >= 1 and "<sup>†1</sup>" in text
     assert text.count("<tr data-method=") == len(tables[0].rows)
+
+
+def test_the_cli_defaults_are_the_library_defaults():
+    import argparse
+
+    from vsrbench.commands import report as cmd
+    from vsrbench.report import DEFAULT_WIDTH
+
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    args = parser.parse_args(["RES", "--out", "site"])
+    assert (args.frames, args.width) == (DEFAULT_FRAMES, DEFAULT_WIDTH)

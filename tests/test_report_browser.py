@@ -136,7 +136,9 @@ def test_a_key_press_shows_the_next_method(page, tmp_path):
     page.find_element("id", "zoom-in").click()  # one zoom for every panel
     transforms = page.execute_script(
         "return Array.from(document.querySelectorAll('#viewer .panel img')).map(i => i.style.transform)")
-    assert len(transforms) == 1 + 1 + len(NOISE) and len(set(transforms)) == 1 and "scale(2)" in transforms[0]
+    # zoomed about the centre: the offset is in % of each image, so panels of any size show the same region
+    assert len(transforms) == 1 + 1 + len(NOISE) and len(set(transforms)) == 1
+    assert transforms[0] == "translate(-50%, -50%) scale(2)", transforms[0]
     keep(page.find_element("id", "viewer").screenshot_as_png, "report-viewer.png", tmp_path)
 
 
@@ -154,3 +156,17 @@ def test_clicking_a_curve_point_opens_that_frame(page):
     assert select.get_attribute("value").endswith("walk")
     assert page.execute_script("return document.getElementById('main-img').naturalWidth") == 64
     assert not [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_dragging_pans_every_panel_alike(page):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    page.find_element("id", "zoom-in").click()
+    panel = page.find_element("id", "main-panel")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", panel)
+    before = page.find_element("id", "main-img").value_of_css_property("transform")
+    ActionChains(page).move_to_element(panel).click_and_hold().move_by_offset(40, 20).release().perform()
+    transforms = page.execute_script(
+        "return Array.from(document.querySelectorAll('#viewer .panel img')).map(i => i.style.transform)")
+    assert len(set(transforms)) == 1 and transforms[0] != "translate(-50%, -50%) scale(2)", transforms
+    assert page.find_element("id", "main-img").value_of_css_property("transform") != before

@@ -38,7 +38,7 @@ ASSETS = ("report.js", "report.css")
 MARKER = ".vsrbench-report"  # a folder holding it was written by build_report (may be written again)
 DATA_ID = "vsrbench-data"
 DEFAULT_WIDTH = 480
-DEFAULT_FRAMES = 8
+DEFAULT_FRAMES = 4  # first, last and 2 between: ~5 MiB per Vid4 sequence with GT + 4 methods at 480 px
 GT_NAME = "GT"
 
 

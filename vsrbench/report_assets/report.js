@@ -70,7 +70,8 @@
   });
 
   function applyTransform() {
-    var t = "translate(" + state.x + "px," + state.y + "px) scale(" + state.scale + ")";
+    // the offset in % of the image's own size: the same view in panels of any size
+    var t = "translate(" + state.x.toFixed(3) + "%," + state.y.toFixed(3) + "%) scale(" + state.scale + ")";
     document.querySelectorAll("#viewer .panel img").forEach(function (img) { img.style.transform = t; });
   }
 
@@ -153,15 +154,14 @@
     if (s === 1) { state.x = 0; state.y = 0; }
     applyTransform();
   }
-  document.getElementById("zoom-in").addEventListener("click", function () { zoom(2); });
-  document.getElementById("zoom-out").addEventListener("click", function () { zoom(0.5); });
+  document.getElementById("zoom-in").addEventListener("click", function () { zoom(2, 50, 50); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoom(0.5, 50, 50); });
   document.getElementById("zoom-reset").addEventListener("click", function () { state.scale = 1; state.x = 0; state.y = 0; applyTransform(); });
 
-  function panelPoint(ev) {  // cursor position relative to the panel, in the panel's own pixels
-    var panel = ev.currentTarget, r = panel.getBoundingClientRect();
-    var img = panel.querySelector("img");
-    var ratio = img && img.offsetWidth ? img.offsetWidth / r.width : 1;
-    return [(ev.clientX - r.left) * ratio, (ev.clientY - r.top) * ratio, ratio];
+  function panelPoint(ev) {  // cursor position in % of the panel's (= the unzoomed image's) width and height
+    var r = ev.currentTarget.getBoundingClientRect();
+    var sx = 100 / (r.width || 1), sy = 100 / (r.height || 1);
+    return [(ev.clientX - r.left) * sx, (ev.clientY - r.top) * sy, sx, sy];
   }
   var drag = null;
   function attachPanZoom(panel) {
@@ -172,14 +172,14 @@
     }, { passive: false });
     panel.addEventListener("mousedown", function (ev) {
       var p = panelPoint(ev);
-      drag = { x: ev.clientX, y: ev.clientY, sx: state.x, sy: state.y, ratio: p[2] };
+      drag = { x: ev.clientX, y: ev.clientY, sx: state.x, sy: state.y, kx: p[2], ky: p[3] };
       ev.preventDefault();
     });
   }
   window.addEventListener("mousemove", function (ev) {
     if (!drag) return;
-    state.x = drag.sx + (ev.clientX - drag.x) * drag.ratio;
-    state.y = drag.sy + (ev.clientY - drag.y) * drag.ratio;
+    state.x = drag.sx + (ev.clientX - drag.x) * drag.kx;
+    state.y = drag.sy + (ev.clientY - drag.y) * drag.ky;
     applyTransform();
   });
   window.addEventListener("mouseup", function () { drag = null; });
@@ -197,8 +197,8 @@
     else if (k === "ArrowLeft" || k === "j") { state.method -= 1; render(); ev.preventDefault(); }
     else if (k === "ArrowDown" || k === ".") { state.index = Math.min(entry().frames.length - 1, state.index + 1); render(); ev.preventDefault(); }
     else if (k === "ArrowUp" || k === ",") { state.index = Math.max(0, state.index - 1); render(); ev.preventDefault(); }
-    else if (k === "+" || k === "=") zoom(2);
-    else if (k === "-") zoom(0.5);
+    else if (k === "+" || k === "=") zoom(2, 50, 50);
+    else if (k === "-") zoom(0.5, 50, 50);
     else if (k === "0") { state.scale = 1; state.x = 0; state.y = 0; applyTransform(); }
   });
 

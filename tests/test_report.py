@@ -252,3 +252,11 @@ def test_the_cli_defaults_are_the_library_defaults():
     cmd.add_arguments(parser)
     args = parser.parse_args(["RES", "--out", "site"])
     assert (args.frames, args.width) == (DEFAULT_FRAMES, DEFAULT_WIDTH)
+
+
+def test_the_readme_shows_a_small_report_screenshot():
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert "](docs/report-demo.png)" in readme and "vsrbench report RESULTS --out site" in readme
+    png = repo / "docs" / "report-demo.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 100_000

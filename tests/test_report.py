@@ -260,3 +260,26 @@ def test_the_readme_shows_a_small_report_screenshot():
     assert "](docs/report-demo.png)" in readme and "vsrbench report RESULTS --out site" in readme
     png = repo / "docs" / "report-demo.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 100_000
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_the_vid4_example_makes_a_small_report(tmp_path, capsys):
+    """Real frames: one Vid4 scene of the shipped example (GT, DUF-16L/52L outputs, both bicubics)."""
+    from conftest import REPO, shared_path
+
+    vid4 = shared_path("data", "vid4")
+    text = (REPO / "examples" / "vid4-duf.toml").read_text().replace("../../shared/data/vid4", str(vid4))
+    bench = tmp_path / "vid4.toml"
+    bench.write_text(text.replace("scale = 4", 'scale = 4\nsequences = ["walk"]'))
+    res = tmp_path / "res"
+    assert main(["run", str(bench), "--out", str(res), "--quiet"]) == 0
+    report = build_report(res, tmp_path / "site")
+    data = load_embedded(report.index)
+    entry = data["viewer"]["vid4"]["walk"]
+    assert list(entry["panels"]) == ["GT", "DUF-16L", "DUF-52L", "Bicubic", "Bicubic-TF"]
+    assert len(entry["frames"]) == DEFAULT_FRAMES and entry["size"] == [720, 480]
+    img = decode_image(tmp_path / "site" / entry["panels"]["Bicubic"][0])
+    assert img.shape == (320, 480, 3)  # 720x480 downscaled to 480 wide
+    assert report.images == 5 * DEFAULT_FRAMES + 1 and report.sizes["frames"] < 5 * DEFAULT_FRAMES * 400 * 1024
+    assert report.total < 8 * 1024 ** 2 and report.sizes["page"] < 100 * 1024, report.sizes

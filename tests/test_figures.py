@@ -331,3 +331,10 @@ def test_lr_frames_given_by_the_benchmark_are_used(stored, tmp_path):
     panel = np.asarray(made.figure.axes[2].get_images()[0].get_array())
     assert made.figure.axes[2].get_title() == "LR ×4\n(nearest)"
     assert np.array_equal(panel, np.repeat(np.repeat(lr[2], S, 0), S, 1)[8:16, 4:12])
+
+
+def test_the_cli_names_the_library_layouts():
+    from vsrbench.commands import figure as cmd
+    from vsrbench.figures import LAYOUTS
+
+    assert tuple(cmd.LAYOUTS) == tuple(LAYOUTS)

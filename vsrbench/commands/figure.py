@@ -10,11 +10,12 @@ DESCRIPTION = (HELP + ". Crops are nearest-neighbour zooms, each titled with the
                "without --frame/--box the frame and region where the methods differ most are chosen, and the "
                "options that reproduce the choice are printed on stderr.")
 KINDS = ("crops",)
+#: = the keys of vsrbench.figures.LAYOUTS (a test checks it); named here so that building the CLI does not
+#: import matplotlib and torch
+LAYOUTS = ("one-column", "two-column")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from vsrbench.figures import LAYOUTS
-
     parser.add_argument("kind", metavar="KIND", help="the figure: crops")
     parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
                         "or has one sub-folder that does)")

@@ -190,7 +190,7 @@
 
   document.addEventListener("keydown", function (ev) {
     var tag = (ev.target && ev.target.tagName) || "";
-    if (tag === "INPUT" || tag === "TEXTAREA" || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || ev.altKey || ev.ctrlKey || ev.metaKey) return;
     if (!entry()) return;
     var k = ev.key;
     if (k === "ArrowRight" || k === "k") { state.method += 1; render(); ev.preventDefault(); }

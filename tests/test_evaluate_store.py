@@ -485,3 +485,21 @@ def test_degradation_is_recorded_checked_and_used_by_table_published(reds, capsy
     assert error_line(err) == (f"{str(res)!r} holds scores on dataset 'reds4' of outputs made from degradation "
                                "bi-matlab (run 1), not bd-duf: methods of two degradations must not be ranked together; "
                                "pass --dataset NAME to store these under another dataset name, or choose another --out")
+
+
+def test_profiles_find_methods_scored_by_separate_evaluates(data, capsys):
+    """The frames of every method come from every run record (one store, several evaluate runs),
+    so a temporal profile of the folder shows both methods, not only the last run's."""
+    from vsrbench.plots import sequence_frames
+    from vsrbench.store import recorded_inputs
+
+    root, _, _ = data
+    res = root / "res"
+    for method, pred in (("one", root / "duf"), ("two", root / "frvsr")):
+        code, _, err = cli(capsys, "evaluate", "--gt", root / "GT", "--pred", pred, "--method", method,
+                           "--out", res, "--metrics", "psnr")
+        assert code == 0, err
+    rec = recorded_inputs(res)
+    assert set(rec["outputs"]) == {"one", "two"} and rec["datasets"]["GT"]["gt"] == str((root / "GT").resolve())
+    gt, outs = sequence_frames(res, "GT", "walk", ["one", "two"])
+    assert set(outs) == {"one", "two"} and len(gt) == len(outs["two"])

@@ -226,28 +226,24 @@ def plot_profiles(profiles: Mapping[str, np.ndarray], colors: Mapping[str, str],
 
 # ------------------------------------------------------------------ from a results folder
 
-def _bench_of(results_dir: Path, dataset: str) -> dict | None:
-    """The most recent recorded benchmark definition that has ``dataset``."""
-    from vsrbench.store import load_runs
-
-    benches = [b for b in load_runs(results_dir)["bench"] if b and dataset in b.get("datasets", {})]
-    return benches[-1] if benches else None
-
-
 def sequence_frames(results_dir: str | Path, dataset: str, sequence: str,
                     methods: Sequence[str]) -> tuple[FrameSequence, dict[str, FrameSequence]]:
     """GT and output frame sequences of one stored sequence, found from the run record.
 
-    GT comes from the benchmark's ``datasets.<dataset>.gt``; outputs from a method's
-    ``outputs`` folder or ``<results>/outputs/<method>/<dataset>/<sequence>/``. Methods
+    GT comes from the recorded ``datasets.<dataset>.gt`` and outputs from a method's recorded
+    ``outputs`` folder or ``<results>/outputs/<method>/<dataset>/`` (:func:`vsrbench.store.recorded_inputs`,
+    every run record: methods scored by separate runs into one folder are all found). Methods
     without frames are left out; raises InputError when GT cannot be found.
     """
+    from vsrbench.store import outputs_path, recorded_inputs
+
     results_dir = Path(results_dir)
-    bench = _bench_of(results_dir, dataset)
-    if bench is None:
+    recorded = recorded_inputs(results_dir)
+    spec = recorded["datasets"].get(dataset)
+    if not spec or not spec.get("gt"):
         raise InputError(f"profiles: no run record of {str(results_dir)!r} names dataset {dataset!r}, "
                          "so its ground-truth frames cannot be found")
-    gt_root = Path(bench["datasets"][dataset]["gt"])
+    gt_root = Path(spec["gt"])
     try:
         gt_sequences = open_dataset(gt_root)
     except InputError as e:
@@ -258,11 +254,9 @@ def sequence_frames(results_dir: str | Path, dataset: str, sequence: str,
         raise InputError(f"profiles: no sequence {sequence!r} in the ground truth {str(gt_root)!r}")
     outputs = {}
     for method in methods:
-        spec = bench.get("methods", {}).get(method, {})
-        given = (spec.get("outputs") or {}).get(dataset)
+        folder = outputs_path(results_dir, recorded, method, dataset)
         try:
-            seq = pick_sequence(open_dataset(given), sequence, lone_ok=lone) if given else \
-                open_sequence(results_dir / "outputs" / method / dataset / sequence)
+            seq = pick_sequence(open_dataset(folder), sequence, lone_ok=lone) if folder else None
         except InputError:
             seq = None
         if seq is not None:

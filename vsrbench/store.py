@@ -850,6 +850,37 @@ def load_runs(results_dir: str | os.PathLike, *, timeout: float = DEFAULT_TIMEOU
     return pd.DataFrame(records, columns=list(RUN_COLUMNS))
 
 
+def recorded_inputs(results_dir: str | os.PathLike) -> dict[str, dict]:
+    """Where a results folder's frames are, from all its run records (``vsrbench run`` and
+    ``vsrbench evaluate`` record their datasets and methods alike; later runs win per entry):
+    ``{"datasets": {D: {"gt", "lr", "suite", "degradation", ...}}, "outputs": {M: {D: path}}}``.
+    A model method's outputs are not recorded there: the runner writes them to
+    ``RESULTS/outputs/M/D`` (see :func:`outputs_path`)."""
+    datasets: dict[str, dict] = {}
+    outputs: dict[str, dict[str, str]] = {}
+    for bench in load_runs(results_dir)["bench"]:
+        if not isinstance(bench, dict):
+            continue
+        for name, spec in (bench.get("datasets") or {}).items():
+            if isinstance(spec, dict):
+                datasets[name] = {**datasets.get(name, {}), **{k: v for k, v in spec.items() if v is not None}}
+        for method, spec in (bench.get("methods") or {}).items():
+            given = spec.get("outputs") if isinstance(spec, dict) else None
+            if isinstance(given, dict):
+                outputs.setdefault(method, {}).update({d: p for d, p in given.items() if p})
+    return {"datasets": datasets, "outputs": outputs}
+
+
+def outputs_path(results_dir: str | os.PathLike, recorded: dict, method: str, dataset: str) -> Path | None:
+    """The folder of ``method``'s outputs on ``dataset``: the recorded ``outputs`` folder, else the one
+    the runner wrote (``RESULTS/outputs/METHOD/DATASET``), else None."""
+    given = recorded["outputs"].get(method, {}).get(dataset)
+    if given:
+        return Path(given)
+    made = Path(results_dir) / "outputs" / method / dataset
+    return made if made.is_dir() else None
+
+
 # ---------------------------------------------------------------------- export
 
 EXPORT_FORMATS = ("csv", "json")
@@ -907,5 +938,5 @@ def _json_safe(record: Mapping[str, Any]) -> dict[str, Any]:
 __all__ = [
     "STORE_FILENAME", "RESULT_COLUMNS", "RUN_COLUMNS", "ResultsStore", "SequenceResult",
     "load_results", "load_runs", "export_results", "store_path", "json_number", "find_results_dir",
-    "ProcessLock", "run_claim", "PROCESS_COLUMNS",
+    "ProcessLock", "run_claim", "PROCESS_COLUMNS", "recorded_inputs", "outputs_path",
 ]

@@ -283,3 +283,24 @@ def test_the_vid4_example_makes_a_small_report(tmp_path, capsys):
     assert img.shape == (320, 480, 3)  # 720x480 downscaled to 480 wide
     assert report.images == 5 * DEFAULT_FRAMES + 1 and report.sizes["frames"] < 5 * DEFAULT_FRAMES * 400 * 1024
     assert report.total < 8 * 1024 ** 2 and report.sizes["page"] < 100 * 1024, report.sizes
+
+
+def test_an_unreadable_frame_is_named_as_such_not_as_a_write_failure(tmp_path, capsys, monkeypatch):
+    """A frame that cannot be read is io's one-line read error; it used to be re-labelled
+    'cannot write the report to ...' because the whole build was wrapped as a write."""
+    import vsrbench.io
+
+    res = make_results(tmp_path)
+    capsys.readouterr()
+    frame = tmp_path / "GT" / SEQS[0] / "000.png"
+    real = vsrbench.io.np.fromfile
+
+    def fromfile(path, *args, **kwargs):  # root reads any file: simulate a permission error on one
+        if Path(path) == frame:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(vsrbench.io.np, "fromfile", fromfile)
+    assert main(["report", str(res), "--out", str(tmp_path / "site"), "--frames", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"vsrbench report: error: cannot read frame '{frame}'") and "permission denied" in err, err

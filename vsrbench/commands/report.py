@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from vsrbench.commands.table import split_names
     from vsrbench.core.errors import InputError
     from vsrbench.report import build_report
-    from vsrbench.store import writing
+    from vsrbench.core.errors import os_error
 
     if args.published_file and not args.published:
         raise InputError("--published-file: only used with --published; add --published")
@@ -48,10 +48,12 @@ def run(args: argparse.Namespace) -> int:
         from vsrbench.published import load_published
 
         published = load_published(args.published_file)
-    with writing("write the report to", args.out, "choose another --out"):
+    try:  # a frame that cannot be read is io's own one-line error; only a raw OSError is the report's write
         report = build_report(args.results, args.out, protocol=args.protocol, dataset=args.dataset,
                               metrics=split_names(args.metrics), average=args.average, published=published,
                               width=args.width, frames=args.frames, profiles=not args.no_profiles,
                               warn=lambda line: sys.stderr.write(line + "\n"))
+    except OSError as e:
+        raise os_error(e, "write the report to", args.out, "choose another --out") from None
     print(report.size_line())
     return 0

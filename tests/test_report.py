@@ -225,7 +225,7 @@ def test_missing_outputs_are_a_warning_and_the_rest_is_shown(tmp_path, capsys):
     out = tmp_path / "site"
     assert main(["report", str(res), "--out", str(out)]) == 0
     err = capsys.readouterr().err.splitlines()
-    assert "warning: viewer of GT/city: no frames found for C (shown without them)" in err
+    assert "vsrbench report: warning: viewer of GT/city: no frames found for C (shown without them)" in err
     data = load_embedded(out / "index.html")
     assert list(data["viewer"]["GT"]["city"]["panels"]) == ["GT", "B", "A"]
     assert "C" in data["curves"]["GT"]["city"]["psnr"]  # its numbers are still shown

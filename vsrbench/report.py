@@ -302,8 +302,8 @@ def dataset_frames(results, dataset: str, methods: Sequence[str]):
             if gt is None:
                 gt = open_dataset(gt_path)
             outputs[method] = open_dataset(pred_path)
-        except VsrbenchError as e:
-            missing[method] = str(e)
+        except VsrbenchError as e:  # explain's hint names its own options, which report does not have
+            missing[method] = str(e).removesuffix("; give --gt and --pred instead")
     return gt, outputs, missing
 
 

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         report = build_report(args.results, args.out, protocol=args.protocol, dataset=args.dataset,
                               metrics=split_names(args.metrics), average=args.average, published=published,
                               width=args.width, frames=args.frames, profiles=not args.no_profiles,
-                              warn=lambda line: sys.stderr.write(line + "\n"))
+                              warn=lambda line: sys.stderr.write(f"vsrbench report: {line}\n"))
     except OSError as e:
         raise os_error(e, "write the report to", args.out, "choose another --out") from None
     print(report.size_line())

@@ -13,7 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gt", help="GT sequence (default: 10 synthetic 720x576 frames)")
     p.add_argument("--pred", action="append", help="output sequence (with --gt); repeat it to score several outputs "
                    "of the same sequence, which vsrbench does in one pass sharing the GT work")
-    p.add_argument("--frames", type=int, default=10, help="synthetic frames (default 10)")
+    p.add_argument("--frames", type=int, default=None, help="synthetic frames (default 10; at least 6); "
+                   "not used with --gt/--pred, which time every frame of the given sequences")
     p.add_argument("--lpips-weights", default=None, help="AlexNet backbone file (default: looked up; if missing, a "
                    "seeded random backbone is used: the timing is the same, the LPIPS values are not meaningful)")
     p.add_argument("--repeat", type=int, default=1, help="best of N runs (default 1)")
@@ -27,6 +28,16 @@ def run(args) -> int:
 
     if bool(args.gt) != bool(args.pred):
         raise InputError("give both --gt and --pred, or neither (synthetic frames)")
+    if args.repeat < 1:
+        raise InputError(f"--repeat: expected a number of runs of at least 1, got {args.repeat}")
+    if args.gt and args.frames is not None:
+        raise InputError(f"--frames {args.frames}: only sets the number of synthetic frames; with --gt/--pred every "
+                         "frame of the given sequences is timed: leave out --frames, or pass shorter sequences")
+    if args.frames is None:
+        args.frames = 10
+    if not args.gt and args.frames < 6:  # tecogan cuts 2 frames at each end; tOF/tLP need 2 scored frames
+        raise InputError(f"--frames: expected at least 6 synthetic frames (protocol tecogan cuts 2 at each end and "
+                         f"tOF/tLP need 2 scored frames), got {args.frames}")
     if args.gt:
         gt, preds = open_sequence(args.gt), [open_sequence(p) for p in args.pred]
         what = f"{gt.source} vs {', '.join(p.source for p in preds)}"

@@ -1,0 +1,57 @@
+"""Bad inputs a new user tried on the CLI: each is one line on stderr, ``vsrbench CMD: error/warning: ...``,
+never a traceback and never a hint naming an option the command does not have."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vsrbench.cli import main
+from vsrbench.io import write_frame
+
+
+def _one_error(capsys, argv, code=2) -> str:
+    assert main(argv) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["speed", "--repeat", "0"], "vsrbench speed: error: --repeat: expected a number of runs of at least 1, got 0"),
+    (["speed", "--frames", "3"], "vsrbench speed: error: --frames: expected at least 6 synthetic frames (protocol "
+                                 "tecogan cuts 2 at each end and tOF/tLP need 2 scored frames), got 3"),
+    (["speed", "--frames", "0"], "vsrbench speed: error: --frames: expected at least 6 synthetic frames (protocol "
+                                 "tecogan cuts 2 at each end and tOF/tLP need 2 scored frames), got 0"),
+])
+def test_speed_rejects_bad_counts_before_any_work(capsys, argv, message):
+    # before: --repeat 0 ended in a traceback (min() of no timings); --frames 0 said "sequence 'sequence' has no
+    # frames" and --frames 3 "sequence 'sequence' has 3 frames" after building a random backbone
+    assert _one_error(capsys, argv) == message
+
+
+def test_speed_frames_with_real_sequences_is_an_error_not_ignored(capsys, tmp_path):
+    # before: --frames was silently ignored with --gt/--pred (every frame was timed)
+    for name in ("gt", "pred"):
+        write_frame(tmp_path / name / "000.png", np.zeros((8, 8, 3), np.uint8))
+    msg = _one_error(capsys, ["speed", "--gt", str(tmp_path / "gt"), "--pred", str(tmp_path / "pred"),
+                              "--frames", "3"])
+    assert msg.startswith("vsrbench speed: error: --frames 3: only sets the number of synthetic frames; ")
+
+
+def test_report_viewer_warning_is_prefixed_and_names_no_foreign_option(capsys, tmp_path):
+    # a method stored without recorded frame folders (drift over LR frames): the report still writes, and its
+    # warning is `vsrbench report: warning: ...` without explain's "give --gt and --pred instead" (report has no
+    # such options)
+    for i in range(3):
+        write_frame(tmp_path / "lr" / "a" / f"{i:03d}.png", np.full((8, 8, 3), 40 * i, np.uint8))
+    res = tmp_path / "res"
+    assert main(["drift", "--model", "bicubic", "--input", str(tmp_path / "lr"), "--out", str(res)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(res), "--out", str(tmp_path / "site"), "--no-profiles"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err, "expected a warning about the viewer frames"
+    for line in err:
+        assert line.startswith("vsrbench report: warning: viewer of lr/a: the frames cannot be found"), line
+        assert "--gt" not in line and "--pred" not in line, line
+    assert (tmp_path / "site" / "index.html").is_file()

@@ -10,7 +10,7 @@ once, as a plain test. To measure:
 
     pytest tests/test_speed.py --benchmark-enable --benchmark-group-by=group
 
-Also here: ``vsrbench bench --frames 6`` on synthetic frames (prints the speed-up line).
+Also here: ``vsrbench speed --frames 6`` on synthetic frames (prints the speed-up line).
 """
 from __future__ import annotations
 

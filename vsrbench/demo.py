@@ -284,7 +284,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     result.figures = plot_results(result.results, out / "figures", kinds="all", formats="png", warn=say)
     crops = crop_figure(result.results, DATASET, SCENES[0].name)  # where the methods differ most
     result.figures.append(save_crop_figure(crops.figure, out / "figures" / f"crops_{DATASET}_{SCENES[0].name}.png"))
-    from vsrbench.report import build_report  # the HTML report (about 2.5 MiB, 2-3 s)
+    from vsrbench.report import build_report  # the HTML report (about 5 MiB, 2-3 s)
 
     result.report = build_report(result.results, out / "report", warn=say).index
     return result

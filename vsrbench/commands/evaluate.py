@@ -46,7 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", default=None, metavar="NAME",
                    help="the method name the scores are stored under (default: the name of the PRED folder or video)")
     p.add_argument("--dataset", default=None, metavar="NAME",
-                   help="the dataset name the scores are stored under (default: the name of the GT folder or video)")
+                   help="the dataset name the scores are stored under (default: the suite's name with --suite, "
+                        "else the name of the GT folder or video)")
     p.add_argument("--degradation", default=None, metavar="NAME",
                    help="the degradation PRED's LR inputs were made with (vsrbench degrade's names: bi-matlab, "
                    "bd-duf, ...); recorded for the dataset, so `table --published` compares BI with BI, BD with BD")

@@ -55,3 +55,13 @@ def test_report_viewer_warning_is_prefixed_and_names_no_foreign_option(capsys, t
         assert line.startswith("vsrbench report: warning: viewer of lr/a: the frames cannot be found"), line
         assert "--gt" not in line and "--pred" not in line, line
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (8, 8, 4), (8,)])
+def test_write_frame_rejects_non_rgb_shapes(tmp_path, shape):
+    # before: a grey (H, W) array ended in numpy's "IndexError: too many indices for array"
+    from vsrbench.core.errors import InputError
+
+    with pytest.raises(InputError, match=r"write_frame expects an RGB frame of shape \(H, W, 3\), got shape "):
+        write_frame(tmp_path / "f.png", np.zeros(shape, np.uint8))
+    assert not (tmp_path / "f.png").exists()

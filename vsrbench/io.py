@@ -437,6 +437,9 @@ def write_frame(path: str | os.PathLike, rgb: np.ndarray) -> None:
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8:
         raise InputError(f"write_frame expects uint8, got {rgb.dtype} (use vsrbench.core.frames.to_uint8)")
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise InputError(f"write_frame expects an RGB frame of shape (H, W, 3), got shape {rgb.shape} "
+                         f"for {str(path)!r} (stack a grey frame with np.repeat(grey[..., None], 3, axis=2))")
     ok, buf = cv2.imencode(path.suffix or ".png", np.ascontiguousarray(rgb[:, :, ::-1]))
     if not ok:
         raise InputError(f"cannot encode frame as {path.suffix!r}")

@@ -65,3 +65,10 @@ def test_write_frame_rejects_non_rgb_shapes(tmp_path, shape):
     with pytest.raises(InputError, match=r"write_frame expects an RGB frame of shape \(H, W, 3\), got shape "):
         write_frame(tmp_path / "f.png", np.zeros(shape, np.uint8))
     assert not (tmp_path / "f.png").exists()
+
+
+def test_table_standalone_without_latex_is_an_error(capsys, tmp_path):
+    # before: --standalone was silently ignored for Markdown/CSV/HTML; checked before the results folder is read
+    msg = _one_error(capsys, ["table", str(tmp_path), "--standalone"])
+    assert msg == ("vsrbench table: error: --standalone: only used with LaTeX output (a compilable document), but "
+                   "the format is markdown; add --format latex (or --out FILE.tex), or leave out --standalone")

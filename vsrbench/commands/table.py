@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     from vsrbench.tables import build_tables, dataset_info, render_tables, reported_numbers
 
     fmt = output_format(args.format, args.out)
+    if args.standalone and fmt != "latex":
+        raise InputError(f"--standalone: only used with LaTeX output (a compilable document), but the format is "
+                         f"{fmt}; add --format latex (or --out FILE.tex), or leave out --standalone")
     args.results = str(find_results_dir(args.results))
     df = load_results(args.results, args.protocol)
     reported = reported_numbers(args.results) if args.reported else None

@@ -170,6 +170,30 @@ def test_evaluate_without_lpips_weights_scores_the_rest_with_one_note(tmp_path, 
         assert not (tmp_path / f"res-{asked}").exists()
 
 
+def test_run_without_lpips_weights_and_without_metrics_scores_the_rest_with_one_note(tmp_path, capsys, monkeypatch):
+    """Like evaluate and the demo: a tecogan benchmark that names no metrics scores psnr/ssim/tof when the
+    AlexNet file is missing (one note); a benchmark that names lpips still fails in one line."""
+    from vsrbench.store import load_results
+
+    for var in ("TORCH_HOME", "VSRBENCH_HOME"):
+        (tmp_path / var).mkdir()
+        monkeypatch.setenv(var, str(tmp_path / var))
+    evaluate_data(tmp_path)
+    body = 'protocol = "tecogan"\n[datasets.d]\ngt = "GT"\n[methods.M]\noutputs = { d = "PRED" }\n'
+    (tmp_path / "b.toml").write_text(body)
+    assert main(["run", str(tmp_path / "b.toml"), "--out", str(tmp_path / "res"), "--device", "cpu", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if line.startswith("note: LPIPS")]
+    assert len(notes) == 1 and notes[0].startswith("note: LPIPS and tLP skipped, scoring psnr,ssim,tof: weights "
+                                                   "file 'alexnet-owt-7be5be79.pth' not found")
+    assert set(load_results(tmp_path / "res")["metric"]) == {"psnr", "ssim", "tof"}
+    (tmp_path / "named.toml").write_text(body.replace('protocol = "tecogan"\n',
+                                                      'protocol = "tecogan"\nmetrics = ["psnr", "lpips"]\n'))
+    code = main(["run", str(tmp_path / "named.toml"), "--out", str(tmp_path / "res2"), "--device", "cpu", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "weights file 'alexnet-owt-7be5be79.pth' not found" in err and "Traceback" not in err
+
+
 # ----------------------------------------------------------------------------- run
 RUN_BENCH = """
 protocol = "basicsr-rgb"

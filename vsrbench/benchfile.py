@@ -158,6 +158,8 @@ class Benchmark:
     source: str = "<dict>"
     description: str = ""
     lpips_weights: Path | None = None
+    #: whether the file names its ``metrics`` (False: the protocols' defaults were taken)
+    metrics_given: bool = True
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, base_dir: str | os.PathLike = ".",
@@ -291,6 +293,7 @@ class _DefinitionReader:
             base_dir=self.base_dir, source=self.source,
             description=self.typed("description", data.get("description", ""), str, "a string"),
             lpips_weights=self.path("lpips_weights", data["lpips_weights"]) if "lpips_weights" in data else None,
+            metrics_given="metrics" in data,
         )
 
     def protocol(self, value: Any):

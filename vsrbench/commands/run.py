@@ -21,8 +21,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vsrbench.benchfile import load_bench
     from vsrbench.runner import run_benchmark
 
-    summary = run_benchmark(args.bench, args.out, device=args.device, progress=not args.quiet)
+    bench = _without_missing_lpips(load_bench(args.bench))
+    summary = run_benchmark(bench, args.out, device=args.device, progress=not args.quiet)
     print(summary.text())
     return 0 if summary.ok else 1
+
+
+def _without_missing_lpips(bench):
+    """A benchmark that names no ``metrics`` (its protocol's defaults) and has no AlexNet file scores the
+    other metrics with one note, like ``vsrbench evaluate`` and the demo; named LPIPS/tLP still fail."""
+    import dataclasses
+    import sys
+
+    from vsrbench.core.errors import WeightsError
+    from vsrbench.metrics.lpips import BACKBONE_FILES, require_lpips_weights
+
+    want = [m for m in bench.metrics if m in ("lpips", "tlp")]
+    rest = [m for m in bench.metrics if m not in want]
+    if bench.metrics_given or bench.lpips_weights is not None or not want or not rest:
+        return bench
+    proto = bench.protocol
+    try:
+        require_lpips_weights(proto.lpips_net, proto.lpips_version)
+        return bench
+    except WeightsError:
+        pass
+    fname = BACKBONE_FILES[proto.lpips_net]
+    print(f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: weights file {fname!r} not found; run "
+          f"`vsrbench weights download lpips-{proto.lpips_net}` (or set lpips_weights in the benchmark) to score "
+          "them; a later run adds them to the stored sequences", file=sys.stderr)
+    return dataclasses.replace(bench, metrics=tuple(rest))

@@ -93,8 +93,9 @@ class Protocol:
                 raise InputError(
                     f"protocol field {key}={getattr(self, key)!r} is not one of {', '.join(map(repr, allowed))}"
                 )
-        if int(self.crop_border) < 0 or int(self.cut_frames) < 0:
-            raise InputError("protocol fields crop_border and cut_frames must be >= 0")
+        for key in ("crop_border", "cut_frames"):
+            if int(getattr(self, key)) < 0:
+                raise InputError(f"protocol field {key}={getattr(self, key)!r}: expected a number of pixels/frames >= 0")
         if len(self.flow_params) != len(FARNEBACK_TECOGAN):
             raise InputError(f"protocol field flow_params: expected {len(FARNEBACK_TECOGAN)} values (pyr_scale, levels, "
                              f"winsize, iterations, poly_n, poly_sigma, flags), got {len(self.flow_params)}")

@@ -492,7 +492,7 @@ def inputs_from_results(results_dir, method: str, dataset: str | None = None) ->
     ``gt``; the method's recorded ``outputs`` for it, or the outputs a model method wrote into
     ``RESULTS/outputs/METHOD/DATASET``. ``dataset`` may be left out when the method has one."""
     from vsrbench.core.errors import UnknownNameError
-    from vsrbench.store import find_results_dir, load_results, outputs_path, recorded_inputs
+    from vsrbench.store import find_results_dir, load_results, recorded_paths
 
     folder = find_results_dir(results_dir)
     df = load_results(folder)
@@ -507,12 +507,7 @@ def inputs_from_results(results_dir, method: str, dataset: str | None = None) ->
         dataset = have[0]
     elif dataset not in have:
         raise UnknownNameError(f"dataset of method {method!r}", dataset, have)
-    recorded = recorded_inputs(folder)
-    spec = recorded["datasets"].get(dataset, {})
-    gt, suite = spec.get("gt"), spec.get("suite")
-    pred = outputs_path(folder, recorded, method, dataset)
-    if gt is None or pred is None:
-        missing = " and ".join(w for w, v in (("GT", gt), ("outputs", pred)) if v is None)
-        raise InputError(f"the run records of {str(folder)!r} do not say where the {missing} of {method!r} on "
-                         f"{dataset!r} are; give --gt and --pred instead")
-    return Path(gt), Path(pred), suite
+    try:
+        return recorded_paths(folder, method, dataset)
+    except InputError as e:
+        raise InputError(f"{e}; give --gt and --pred instead") from None

@@ -175,8 +175,7 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     default to every method stored for the sequence, in run order; ``metric`` to ``lpips`` when stored,
     else ``psnr``. Temporal metrics are stored at index t of the pair (t-1, t).
     """
-    from vsrbench.explain import inputs_from_results
-    from vsrbench.store import find_results_dir, load_results
+    from vsrbench.store import find_results_dir, load_results, recorded_inputs, recorded_paths
     from vsrbench.tables import ordered
 
     if layout not in LAYOUTS:
@@ -220,11 +219,12 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
 
     gt_dir = None
     outputs: dict[str, FrameSequence] = {}
+    recorded = recorded_inputs(folder)  # the run records, read once for every method
     for m in methods:
         try:
-            gt_root, pred_root, _ = inputs_from_results(folder, m, dataset)
+            gt_root, pred_root, _ = recorded_paths(folder, m, dataset, recorded)
         except InputError as e:
-            raise InputError(f"frames missing: {e.args[0].removesuffix('; give --gt and --pred instead')}") from None
+            raise InputError(f"frames missing: {e}") from None
         gt_dir = gt_dir or gt_root
         outputs[m] = _sequence(pred_root, sequence, f"outputs of {m!r}")
     gt_seq = _sequence(gt_dir, sequence, "ground truth")

@@ -288,22 +288,23 @@ def build_report(
 
 def dataset_frames(results, dataset: str, methods: Sequence[str]):
     """GT and output datasets of ``methods`` on ``dataset``, from the run records
-    (:func:`vsrbench.explain.inputs_from_results`, every run: later runs win): ``(gt, {method: outputs},
+    (:func:`vsrbench.store.recorded_paths`, every run: later runs win): ``(gt, {method: outputs},
     {method: why not})``; ``gt`` is None (and every method has a reason) when no GT can be read."""
     from vsrbench.core.errors import VsrbenchError
-    from vsrbench.explain import inputs_from_results
     from vsrbench.io import open_dataset
+    from vsrbench.store import recorded_inputs, recorded_paths
 
     gt = None
     outputs, missing = {}, {}
+    recorded = recorded_inputs(results)  # the run records, read once for every method
     for method in methods:
         try:
-            gt_path, pred_path, _ = inputs_from_results(results, method, dataset)
+            gt_path, pred_path, _ = recorded_paths(results, method, dataset, recorded)
             if gt is None:
                 gt = open_dataset(gt_path)
             outputs[method] = open_dataset(pred_path)
-        except VsrbenchError as e:  # explain's hint names its own options, which report does not have
-            missing[method] = str(e).removesuffix("; give --gt and --pred instead")
+        except VsrbenchError as e:
+            missing[method] = str(e)
     return gt, outputs, missing
 
 

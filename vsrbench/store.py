@@ -881,6 +881,22 @@ def outputs_path(results_dir: str | os.PathLike, recorded: dict, method: str, da
     return made if made.is_dir() else None
 
 
+def recorded_paths(results_dir: str | os.PathLike, method: str, dataset: str,
+                   recorded: dict | None = None) -> tuple[Path, Path, str | None]:
+    """GT folder, output folder and suite (or None) of ``method`` on ``dataset`` from the run records
+    (:func:`recorded_inputs`, pass it to read the records once for many methods); an InputError
+    when the records do not say where the GT or the outputs are."""
+    recorded = recorded_inputs(results_dir) if recorded is None else recorded
+    spec = recorded["datasets"].get(dataset, {})
+    gt = spec.get("gt")
+    pred = outputs_path(results_dir, recorded, method, dataset)
+    if gt is None or pred is None:
+        missing = " and ".join(w for w, v in (("GT", gt), ("outputs", pred)) if v is None)
+        raise InputError(f"the run records of {str(results_dir)!r} do not say where the {missing} of {method!r} "
+                         f"on {dataset!r} are")
+    return Path(gt), pred, spec.get("suite")
+
+
 # ---------------------------------------------------------------------- export
 
 EXPORT_FORMATS = ("csv", "json")
@@ -938,5 +954,5 @@ def _json_safe(record: Mapping[str, Any]) -> dict[str, Any]:
 __all__ = [
     "STORE_FILENAME", "RESULT_COLUMNS", "RUN_COLUMNS", "ResultsStore", "SequenceResult",
     "load_results", "load_runs", "export_results", "store_path", "json_number", "find_results_dir",
-    "ProcessLock", "run_claim", "PROCESS_COLUMNS", "recorded_inputs", "outputs_path",
+    "ProcessLock", "run_claim", "PROCESS_COLUMNS", "recorded_inputs", "outputs_path", "recorded_paths",
 ]

@@ -265,6 +265,7 @@ def _check_scale(scale: object) -> int:
 
 def check_lr_size(hr_shape: tuple[int, ...], scale: int) -> None:
     """Refuse a ``scale`` that leaves an LR side under :data:`MIN_LR_SIDE` pixels (one line; sizes W x H)."""
+    scale = _check_scale(scale)
     h, w = hr_shape[:2]
     if min(h, w) // scale >= MIN_LR_SIDE:
         return

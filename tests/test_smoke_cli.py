@@ -72,3 +72,25 @@ def test_table_standalone_without_latex_is_an_error(capsys, tmp_path):
     msg = _one_error(capsys, ["table", str(tmp_path), "--standalone"])
     assert msg == ("vsrbench table: error: --standalone: only used with LaTeX output (a compilable document), but "
                    "the format is markdown; add --format latex (or --out FILE.tex), or leave out --standalone")
+
+
+def test_models_finds_a_checkpoint_where_weights_download_puts_it(tmp_path, monkeypatch):
+    """ENet downloads to $VSRBENCH_HOME/enhancenet/weights (its local name); `vsrbench models` used
+    to look for plain 'weights' and call it missing."""
+    from vsrbench.baselines import MODELS
+    from vsrbench.commands.models import checkpoint_status
+
+    monkeypatch.setenv("VSRBENCH_HOME", str(tmp_path))
+    ckpt = MODELS["enet"].checkpoints[0]
+    assert ckpt.local_name and checkpoint_status(ckpt) == "missing"
+    (tmp_path / ckpt.local_name).parent.mkdir(parents=True)
+    (tmp_path / ckpt.local_name).write_bytes(b"x")
+    assert checkpoint_status(ckpt).startswith(f"present: {tmp_path / ckpt.local_name}")
+
+
+def test_check_lr_size_refuses_a_bad_scale_in_one_line():
+    from vsrbench.baselines.degrade import check_lr_size
+    from vsrbench.core.errors import InputError
+
+    with pytest.raises(InputError, match=r"^scale: expected an integer >= 1, got 0$"):
+        check_lr_size((16, 16, 3), 0)  # was a ZeroDivisionError

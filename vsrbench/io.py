@@ -81,9 +81,6 @@ def _entries(folder: Path) -> list[Path]:
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_COLOR_TYPES = {0: "gray", 2: "rgb", 3: "palette", 4: "gray+alpha", 6: "rgba"}
-
-
 def png_problem(data) -> tuple[str, str] | None:
     """``(kind, detail)`` when PNG bytes are truncated or corrupt, else None.
 

@@ -26,7 +26,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from vsrbench.core.errors import InputError
-from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
+from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, pick_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.tables import (
     compute_scores, format_value, metric_label, metric_name, ordered, resolve_metrics, rows_of_dataset,

@@ -51,7 +51,7 @@ from vsrbench.io import (
     FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
 from vsrbench.store import LOCKS_DIR, ProcessLock, ResultsStore, SequenceResult, run_claim
-from vsrbench.core.weights import sha256_cached, sha256sum
+from vsrbench.core.weights import sha256_cached
 
 Key = tuple[str, str, str]  # (method, dataset, sequence)
 LIBRARIES = {  # label -> distribution names to try
@@ -703,7 +703,7 @@ def _weights_record(method: MethodDef, model: Any) -> dict[str, str | None]:
     path = method.weights or getattr(model, "weights_path", None)
     if path is None or not Path(path).is_file():
         return {"path": None if path is None else str(path), "sha256": None}
-    return {"path": str(path), "sha256": sha256sum(path)}
+    return {"path": str(path), "sha256": sha256_cached(path)}
 
 
 def _write_frames(folder: Path, lr: FrameSequence, frames: Iterable[np.ndarray],

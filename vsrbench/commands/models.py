@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def checkpoint_status(ckpt, verify: bool = False) -> str:
     """'present: PATH' (plus companion-file and checksum notes) or 'missing'."""
     try:
-        path = find_weights(ckpt.filename, source=ckpt.source)
+        path = find_weights(ckpt.local_name or ckpt.filename, source=ckpt.source)  # where `weights download` puts it
     except WeightsError:
         return "missing"
     notes = [f"present: {path}"]

@@ -164,7 +164,6 @@ def _extract(archive: Path, members: tuple[str, ...], folder: Path) -> None:
                 with z.open(by_base[m]) as src, open(part, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
                 os.replace(part, folder / m)
-                sha256_cached(folder / m)
     except zipfile.BadZipFile as e:
         archive.unlink()
         raise WeightsError(f"the downloaded {str(archive)!r} is not a zip archive ({e}); deleted it") from None

@@ -99,7 +99,7 @@ def find_weights(
 
 def _verified(path: Path, sha256: str | None) -> Path:
     if sha256:
-        got = sha256sum(path)
+        got = sha256_cached(path)
         if got != sha256:
             raise WeightsError(
                 f"weights file {str(path)!r} has sha256 {got}, expected {sha256}: "

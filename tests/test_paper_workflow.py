@@ -107,6 +107,19 @@ def test_three_suites_into_one_store_then_table_explain_compare(workflow, capsys
     out = capsys.readouterr().out
     closest = next(line for line in out.splitlines() if line.startswith("closest:"))
     assert "basicsr-rgb" in closest and "(suite)" in out
+    # figures and the report find the Vimeo clips two levels deep, and Mine's im4-only outputs at frame 3
+    capsys.readouterr()
+    assert main(["figure", "crops", str(res), "--dataset", "vimeo90k-t", "--sequence", "00001/0266",
+                 "--methods", "Mine,Other", "--frame", "3", "--box", "8,8,16,16", "--out", str(root / "v.png")]) == 0, \
+        capsys.readouterr().err
+    from vsrbench.report import build_report, dataset_frames
+
+    gt, outs, missing = dataset_frames(res, "vimeo90k-t", ["Mine", "Other"])
+    assert not missing and set(gt) == {"00001/0266", "00001/0268"}
+    assert outs["Mine"]["00001/0266"].only_index == 3 and len(outs["Other"]["00001/0266"]) == 7
+    warned: list[str] = []
+    build_report(res, root / "site", warn=warned.append)
+    assert not [w for w in warned if "vimeo90k-t" in w], warned  # nothing left out of the viewer
     # is Mine really better than Other on Vid4? paired, per clip
     assert main(["compare", str(res), "Mine", "Other", "--dataset", "vid4", "--metric", "psnr"]) == 0
     out = capsys.readouterr().out

@@ -100,9 +100,11 @@ def check_box(box: Box, h: int, w: int, where: str) -> None:
 
 # ------------------------------------------------------------------ frames from a results folder
 
-def _sequence(folder: Path, sequence: str, what: str) -> FrameSequence:
+def _sequence(folder: Path, sequence: str, what: str, suite: str | None = None) -> FrameSequence:
+    from vsrbench.suites import open_recorded
+
     try:
-        seqs = open_dataset(folder)
+        seqs = open_recorded(folder, suite)
     except InputError as e:
         raise InputError(f"frames missing on disk: the {what} recorded at {str(folder)!r} cannot be read ({e}); "
                          "restore them or re-run the benchmark") from None
@@ -220,14 +222,19 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     gt_dir = None
     outputs: dict[str, FrameSequence] = {}
     recorded = recorded_inputs(folder)  # the run records, read once for every method
+    suite = None
     for m in methods:
         try:
-            gt_root, pred_root, _ = recorded_paths(folder, m, dataset, recorded)
+            gt_root, pred_root, suite = recorded_paths(folder, m, dataset, recorded)
         except InputError as e:
             raise InputError(f"frames missing: {e}") from None
         gt_dir = gt_dir or gt_root
-        outputs[m] = _sequence(pred_root, sequence, f"outputs of {m!r}")
-    gt_seq = _sequence(gt_dir, sequence, "ground truth")
+        outputs[m] = _sequence(pred_root, sequence, f"outputs of {m!r}", suite)
+    gt_seq = _sequence(gt_dir, sequence, "ground truth", suite)
+    if suite:  # centre-frame-only outputs (Vimeo-90K-T im4) stand at GT's centre index
+        from vsrbench.suites import aligned_outputs
+
+        outputs = {m: aligned_outputs({sequence: gt_seq}, {sequence: o})[sequence] for m, o in outputs.items()}
     lr_seq = _lr_sequence(folder, dataset, sequence)
 
     def frames_at(t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -291,18 +291,20 @@ def dataset_frames(results, dataset: str, methods: Sequence[str]):
     (:func:`vsrbench.store.recorded_paths`, every run: later runs win): ``(gt, {method: outputs},
     {method: why not})``; ``gt`` is None (and every method has a reason) when no GT can be read."""
     from vsrbench.core.errors import VsrbenchError
-    from vsrbench.io import open_dataset
     from vsrbench.store import recorded_inputs, recorded_paths
+    from vsrbench.suites import aligned_outputs, open_recorded
 
     gt = None
     outputs, missing = {}, {}
     recorded = recorded_inputs(results)  # the run records, read once for every method
     for method in methods:
         try:
-            gt_path, pred_path, _ = recorded_paths(results, method, dataset, recorded)
+            gt_path, pred_path, suite = recorded_paths(results, method, dataset, recorded)
             if gt is None:
-                gt = open_dataset(gt_path)
-            outputs[method] = open_dataset(pred_path)
+                gt = open_recorded(gt_path, suite)
+            outputs[method] = open_recorded(pred_path, suite)
+            if suite:  # centre-frame-only outputs (Vimeo-90K-T im4) stand at GT's centre index
+                outputs[method] = aligned_outputs(gt, outputs[method])
         except VsrbenchError as e:
             missing[method] = str(e)
     return gt, outputs, missing

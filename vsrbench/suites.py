@@ -468,6 +468,21 @@ def open_clips(suite: "Suite | str", path: str | os.PathLike) -> dict:
     return {n: open_sequence(root / n, name=n) for n in names}
 
 
+def open_recorded(path: str | os.PathLike, suite: "Suite | str | None" = None) -> dict:
+    """The sequences of a folder a run record names: laid out as its suite lays them out
+    (:func:`open_clips`) when the dataset has one, else :func:`vsrbench.io.open_dataset`."""
+    from vsrbench.io import open_dataset
+
+    return open_clips(suite, path) if suite else open_dataset(path)
+
+
+def aligned_outputs(gt: dict, outputs: dict) -> dict:
+    """``outputs`` with each output holding only its centre frame (e.g. Vimeo-90K-T im4) standing at
+    its GT clip's centre index (:func:`centre_padded`), as the runner and evaluate store it."""
+    return {name: centre_padded(seq, len(gt[name])) if name in gt and len(seq) == 1 < len(gt[name]) else seq
+            for name, seq in outputs.items()}
+
+
 def centre_only(seq):
     """The centre frame (index n // 2) of a sequence as a 1-frame sequence (a 1-frame sequence as it is)."""
     return seq if len(seq) == 1 else _centre_only(seq)
@@ -501,4 +516,4 @@ def _centre_only(seq):
 
 
 __all__ = ["SUITES", "SUITE_NAMES", "Suite", "SuiteCheck", "SequenceSpec", "Layout", "get_suite", "detect_suite",
-           "frame_size", "open_clips", "centre_only", "centre_padded"]
+           "frame_size", "open_clips", "open_recorded", "aligned_outputs", "centre_only", "centre_padded"]

@@ -55,11 +55,6 @@ COLOURS = (("y", "float64"), ("y", "float32"), ("rgb", "float64"))
 SSIM_VARIANTS = (("uniform7", "pred"), ("uniform7", "255"), ("gaussian11", "255"), ("gaussian11", "pred"))
 
 
-def has_frames_scored() -> bool:
-    """Whether this version's Protocol has the ``frames_scored`` field (the centre-frame convention)."""
-    return any(f.name == "frames_scored" for f in fields(Protocol))
-
-
 # ----------------------------------------------------------------- targets
 
 @dataclass(frozen=True)
@@ -131,8 +126,7 @@ class Variant:
             d["crop_border"] = int(self.crop_border)
         if self.frames_scored == "all":
             d["cut_frames"] = int(self.cut_frames)
-        if self.frames_scored != "all" or has_frames_scored():
-            d["frames_scored"] = self.frames_scored
+        d["frames_scored"] = self.frames_scored
         if self.ssim is not None:
             d["ssim"], d["ssim_data_range"] = self.ssim, self.ssim_data_range
         return d
@@ -144,7 +138,7 @@ def as_override(variant: Variant, size_cut: bool = False) -> tuple[str, dict]:
     best = None
     for name in PRESET_ORDER:
         base = PROTOCOLS[name]
-        over = {k: v for k, v in need.items() if getattr(base, k, "all" if k == "frames_scored" else None) != v}
+        over = {k: v for k, v in need.items() if getattr(base, k) != v}
         if size_cut and base.size_rule == "error":
             over["size_rule"] = "crop-pred"
         if best is None or len(over) < len(best[1]):
@@ -345,14 +339,11 @@ def explain(
         raise InputError(f"--target: {sorted({m for m in dup if dup.count(m) > 1})[0]} given twice; give one value per metric")
     borders = sorted({0, 4, 8, int(scale)})
     cuts = [0, 2]
-    extra_colour, extra_ssim = None, None
     if suite_protocol is not None:  # seed the axes with the suite's convention
         if suite_protocol.crop == "border" and int(suite_protocol.crop_border) not in borders:
             borders.append(int(suite_protocol.crop_border))
         if int(suite_protocol.cut_frames) not in cuts:
             cuts.append(int(suite_protocol.cut_frames))
-        extra_colour = (suite_protocol.color, suite_protocol.y_precision)
-        extra_ssim = (suite_protocol.ssim, suite_protocol.ssim_data_range)
     crops = [("border", b) for b in borders] + [("center32", 0)]
     cache = _Cache(crops, "psnr" in metrics, "ssim" in metrics)
     n_frames = 0
@@ -426,12 +417,12 @@ def explain(
     rows.sort(key=lambda r: (r.distance, len(r.overrides), PRESET_ORDER.index(r.preset)))
     suite_row = None
     if suite_protocol is not None:
-        suite_row = _mark_suite(rows, suite_protocol, metrics, extra_colour, extra_ssim)
+        suite_row = _mark_suite(rows, suite_protocol, metrics)
     return Explanation(list(targets), rows, n_frames, list(cache.frames), suite_row)
 
 
-def _mark_suite(rows: list[Row], proto: Protocol, metrics: set, colour, ssim) -> Row | None:
-    fs = getattr(proto, "frames_scored", "all")
+def _mark_suite(rows: list[Row], proto: Protocol, metrics: set) -> Row | None:
+    fs = proto.frames_scored
     for r in rows:
         v = r.variant
         same = (v.color == proto.color and (v.color == "rgb" or v.y_precision == proto.y_precision)

@@ -483,11 +483,6 @@ def aligned_outputs(gt: dict, outputs: dict) -> dict:
             for name, seq in outputs.items()}
 
 
-def centre_only(seq):
-    """The centre frame (index n // 2) of a sequence as a 1-frame sequence (a 1-frame sequence as it is)."""
-    return seq if len(seq) == 1 else _centre_only(seq)
-
-
 _NUM = re.compile(r"(\d+)(?!.*\d)")
 
 
@@ -507,13 +502,5 @@ def centre_padded(seq, n: int):
     return dataclasses.replace(seq, paths=list(seq.paths) * n, only_index=n // 2)
 
 
-def _centre_only(seq):
-    """The centre frame of a sequence as a 1-frame sequence."""
-    mid = len(seq) // 2
-    if seq.arrays is not None:
-        return dataclasses.replace(seq, arrays=[seq.arrays[mid]])
-    return dataclasses.replace(seq, paths=[seq.paths[mid]])
-
-
 __all__ = ["SUITES", "SUITE_NAMES", "Suite", "SuiteCheck", "SequenceSpec", "Layout", "get_suite", "detect_suite",
-           "frame_size", "open_clips", "open_recorded", "aligned_outputs", "centre_only", "centre_padded"]
+           "frame_size", "open_clips", "open_recorded", "aligned_outputs", "centre_padded"]

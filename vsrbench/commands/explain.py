@@ -64,11 +64,8 @@ def run(args) -> int:
         raise InputError(f"--scale: expected a positive upscaling factor, got {args.scale}")
     suite, suite_protocol = None, None
     if args.suite:
-        try:
-            from vsrbench.suites import get_suite
-        except ImportError:
-            raise InputError(f"--suite {args.suite!r}: this version of vsrbench has no benchmark suites; "
-                             "leave out --suite") from None
+        from vsrbench.suites import get_suite
+
         suite = get_suite(args.suite)
         suite_protocol = suite.protocol()
         check = suite.validate(args.gt, args.pred, strict=not args.clips_only)

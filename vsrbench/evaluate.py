@@ -252,8 +252,8 @@ class _Pass:
                             if "ewarp" in want and prev is not None else None)
                 gt_now[size] = [g_grey, g_feats, gc, g_flow, g_motion]
             g_grey, g_feats, gc, g_flow, g_motion = gt_now[size]
-            p_grey = grey(_u8_hwc(p)) if "tof" in want else None
-            p_u8 = _u8_hwc(p) if "ewarp" in want else None
+            p_u8 = _u8_hwc(p) if want & _FLOW_METRICS else None  # converted once for tOF and E_warp
+            p_grey = grey(p_u8) if "tof" in want else None
             prev_p = self.out_prev.get(key)
             if "tof" in want and g_flow is not None and prev_p is not None:
                 self.flow_jobs.append((key, t, g_flow, self.pool.submit(flow, prev_p[0], p_grey, proto)))

@@ -124,19 +124,18 @@ def run(args) -> int:
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
               "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
-              "method": method, "dataset": dataset, "store": STORE_NAME,
+              "method": method, "dataset": dataset, "store": STORE_FILENAME,
               **({} if suite is None else {"suite": suite.name, "suite_protocol": suite.protocol().name}),
               **({} if args.degradation is None else {"degradation": args.degradation}),
               "device": str(device), "weights": weights}
     acc = job.run(pairs, header, no_resume=args.no_resume)
     print(_summary_table(acc, metrics, METRICS))
     print(f"wrote {out / 'frames.csv'} and {out / 'summary.json'}")
-    print(f"results store: {out / STORE_NAME} (method {method!r}, dataset {dataset!r}; "
+    print(f"results store: {out / STORE_FILENAME} (method {method!r}, dataset {dataset!r}; "
           f"`vsrbench table {out}` compares every method stored there)")
     return 0
 
 
-STORE_NAME = STORE_FILENAME
 EVALUATE_KEY = "evaluate"  # the key of the run record's bench JSON that says what an evaluate scored
 
 
@@ -162,10 +161,10 @@ def _overridden_by(args) -> str:
 def _refuse_old_output(out: Path, no_resume: bool) -> None:
     """An --out folder written by an older vsrbench evaluate (frames.csv + summary.json, no store)
     is refused in one line: its scores cannot be resumed or checked against this command."""
-    if no_resume or (out / STORE_NAME).exists() or not (out / "summary.json").is_file():
+    if no_resume or (out / STORE_FILENAME).exists() or not (out / "summary.json").is_file():
         return
     raise InputError(
-        f"{str(out)!r} holds frames.csv and summary.json of an older vsrbench evaluate but no {STORE_NAME}, "
+        f"{str(out)!r} holds frames.csv and summary.json of an older vsrbench evaluate but no {STORE_FILENAME}, "
         "so its scores cannot be resumed; pass --no-resume to score everything again into it (they are "
         "replaced), or choose another --out")
 
@@ -219,11 +218,13 @@ class _Job:
             try:
                 todo = [(g, p) for g, p in pairs if not self.is_done(store, g.name)]
                 total = sum(len(self.proto.scored_frames(len(g))) for g, _ in todo)
+                acc = None
                 with Progress(total, "evaluate") as prog:
                     for g, p in todo:
                         self.score(store, g, p, prog)
-                        self.export(store, header, len(pairs))
-                acc = self.export(store, header, len(pairs))
+                        acc = self.export(store, header, len(pairs))  # the exports follow the store
+                if acc is None:  # nothing left to score: export what is stored
+                    acc = self.export(store, header, len(pairs))
                 status = "done"
             except KeyboardInterrupt:
                 status = "interrupted"
@@ -343,13 +344,14 @@ class _Job:
                 [self.method, self.dataset, self.proto.hash, metric, version])})
         complete = {s: max(m[s] for m in marked) for s in marked[0] if all(s in m for m in marked)}
         done = [s for s in sorted(complete, key=complete.get) if s in self.inputs]  # in the order they were stored
+        is_done = set(done)
         acc, frame_names = MetricAccumulator(), {}
         for metric, version in self.versions.items():
             for seq, frame, fname, value in store.query(
                     "SELECT sequence, frame, frame_name, value FROM results WHERE method = ? AND dataset = ? "
                     "AND protocol_hash = ? AND metric = ? AND metric_version = ? ORDER BY rowid",
                     [self.method, self.dataset, self.proto.hash, metric, version]):
-                if seq in done:
+                if seq in is_done:
                     acc.add(seq, frame, metric, math.nan if value is None else value)
                     frame_names.setdefault(seq, {})[int(frame)] = fname
         _write(self.out, acc, frame_names, self.proto, self.metrics, header, done, complete=len(done) == n_pairs)

@@ -129,6 +129,17 @@ def require_lpips_weights(net: str = "alex", version: str = "0.1", path=None) ->
     lin_weights_path(net, version)
 
 
+def backbone_missing(net: str = "alex", path=None) -> bool:
+    """True when the backbone file is nowhere to be found: the one case where a caller that was not
+    asked for LPIPS/tLP may skip them with a note. A file that is found but unusable (not the
+    published file, unreadable) is an error to report, not a reason to skip."""
+    try:
+        find_weights(BACKBONE_FILES[net], path=path)
+    except WeightsError:
+        return True
+    return False
+
+
 def lpips_available(net: str = "alex", path=None) -> bool:
     """True when both the backbone file and the linear layers are found locally, and the backbone is
     torchvision's published file (or deliberately accepted, see :func:`backbone_record`)."""

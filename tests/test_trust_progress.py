@@ -192,6 +192,13 @@ def test_run_without_lpips_weights_and_without_metrics_scores_the_rest_with_one_
     code = main(["run", str(tmp_path / "named.toml"), "--out", str(tmp_path / "res2"), "--device", "cpu", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "weights file 'alexnet-owt-7be5be79.pth' not found" in err and "Traceback" not in err
+    # a backbone file that is there but is not the published one is an error, not a "not found" skip
+    bad = tmp_path / "TORCH_HOME" / "hub" / "checkpoints" / "alexnet-owt-7be5be79.pth"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not alexnet")
+    code = main(["run", str(tmp_path / "b.toml"), "--out", str(tmp_path / "res3"), "--device", "cpu", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "note: LPIPS" not in err and "it is not torchvision's published file" in err, err
 
 
 # ----------------------------------------------------------------------------- run

@@ -364,8 +364,7 @@ def _lpips_checked(metrics: list[str], proto, args) -> list[str]:
     found, like ``vsrbench demo``. Asked for, a missing file is the one-line error; so is a
     file that is found but unusable."""
     from vsrbench.core.errors import WeightsError
-    from vsrbench.core.weights import find_weights
-    from vsrbench.metrics.lpips import BACKBONE_FILES, BACKBONE_SOURCE, require_lpips_weights
+    from vsrbench.metrics.lpips import BACKBONE_FILES, BACKBONE_SOURCE, backbone_missing, require_lpips_weights
 
     rest = [m for m in metrics if m not in ("lpips", "tlp")]
     try:  # fail before any work, in one line
@@ -374,12 +373,7 @@ def _lpips_checked(metrics: list[str], proto, args) -> list[str]:
     except WeightsError as e:
         error = e
     fname = BACKBONE_FILES[proto.lpips_net]
-    try:
-        find_weights(fname)
-        missing = False
-    except WeightsError:
-        missing = True
-    if missing and rest and not args.metrics and not args.lpips_weights:
+    if backbone_missing(proto.lpips_net) and rest and not args.metrics and not args.lpips_weights:
         print(f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: AlexNet weights file {fname!r} not found; "
               f"put {BACKBONE_SOURCE.format(fname)} in $TORCH_HOME/hub/checkpoints or $VSRBENCH_HOME, or pass "
               "--lpips-weights PATH, to score them", file=sys.stderr)

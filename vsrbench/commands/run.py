@@ -37,7 +37,7 @@ def _without_missing_lpips(bench):
     import sys
 
     from vsrbench.core.errors import WeightsError
-    from vsrbench.metrics.lpips import BACKBONE_FILES, require_lpips_weights
+    from vsrbench.metrics.lpips import BACKBONE_FILES, backbone_missing, require_lpips_weights
 
     want = [m for m in bench.metrics if m in ("lpips", "tlp")]
     rest = [m for m in bench.metrics if m not in want]
@@ -48,7 +48,8 @@ def _without_missing_lpips(bench):
         require_lpips_weights(proto.lpips_net, proto.lpips_version)
         return bench
     except WeightsError:
-        pass
+        if not backbone_missing(proto.lpips_net):  # found but unusable: the runner reports it in one line
+            return bench
     fname = BACKBONE_FILES[proto.lpips_net]
     print(f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: weights file {fname!r} not found; run "
           f"`vsrbench weights download lpips-{proto.lpips_net}` (or set lpips_weights in the benchmark) to score "

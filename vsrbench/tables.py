@@ -399,18 +399,10 @@ def published_match(row, *, protocol_hash: str, average: str, equal_lengths: boo
 def dataset_info(results_dir: str | os.PathLike) -> dict[str, dict[str, str | None]]:
     """dataset -> ``{"suite": ..., "degradation": ...}`` from the run records of a results folder
     (``bench.datasets.NAME.suite`` / ``.degradation``; later runs win; None where not recorded)."""
-    from vsrbench.store import load_runs
+    from vsrbench.store import recorded_inputs
 
-    out: dict[str, dict[str, str | None]] = {}
-    for bench in load_runs(results_dir)["bench"]:
-        if not isinstance(bench, dict):
-            continue
-        for name, spec in (bench.get("datasets") or {}).items():
-            spec = spec if isinstance(spec, dict) else {}
-            old = out.get(name, {})
-            out[name] = {"suite": spec.get("suite") or old.get("suite"),
-                         "degradation": spec.get("degradation") or old.get("degradation")}
-    return out
+    return {name: {"suite": spec.get("suite") or None, "degradation": spec.get("degradation") or None}
+            for name, spec in recorded_inputs(results_dir)["datasets"].items()}
 
 
 def _equal_lengths(df: pd.DataFrame, metric: str) -> bool:
@@ -442,8 +434,8 @@ def _rank_together(rows: list[Row], columns: Sequence[Column], competes: list[li
         values = [cells[k].value if ok[k] else None for cells, ok in zip(grid, competes)]
         ranks = rank_values(values, col.decimals, METRICS[col.metric].higher_is_better)
         for cells, rank in zip(grid, ranks):
-            cells[k] = Cell(cells[k].value, cells[k].text, rank)
-    return [Row(r.method, tuple(c), r.group, r.note_ref, r.published) for r, c in zip(rows, grid)]
+            cells[k] = replace(cells[k], rank=rank)
+    return [replace(r, cells=tuple(c)) for r, c in zip(rows, grid)]
 
 
 def _with_published(df, table: Table, columns: Sequence[Column], published, info: Mapping | None,
@@ -455,16 +447,14 @@ def _with_published(df, table: Table, columns: Sequence[Column], published, info
     if not suite:
         notes.append(f"--published: no suite known for dataset {table.dataset} (record it with suite = \"NAME\" in "
                      "the benchmark file's dataset, or vsrbench evaluate --suite NAME).")
-        return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, table.rows,
-                     tuple(notes), table.caption_extra)
+        return replace(table, notes=tuple(notes))
     metrics = {c.metric for c in columns if c.kind == "measured"}
     family = degradation_family(degradation)
     chosen = [r for r in published if r.suite == suite and r.metric in metrics and (family is None or r.family == family)]
     if not chosen:
         notes.append(f"--published: no published {', '.join(sorted(metrics))} numbers for suite {suite}"
                      + (f" ({family})" if family else "") + ".")
-        return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, table.rows,
-                     tuple(notes), table.caption_extra)
+        return replace(table, notes=tuple(notes))
     equal = {m: _equal_lengths(df, m) for m in metrics}
     groups = _published_groups(chosen)
     blocks = ([(s, s) for s in sequences] if per_sequence else []) + [("", "Average" if per_sequence else None)]
@@ -514,8 +504,7 @@ def _with_published(df, table: Table, columns: Sequence[Column], published, info
                      "degradation)" + (f"; {excluded} of {len(used)} excluded from the ranking (see the notes)."
                                        if excluded else "."))
     caption_extra = " ".join(t for t in (table.caption_extra, extra_caption) if t)
-    return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, tuple(out_rows),
-                 tuple(notes), caption_extra)
+    return replace(table, rows=tuple(out_rows), notes=tuple(notes), caption_extra=caption_extra)
 
 
 # ------------------------------------------------------------------ intervals and significance marks
@@ -620,10 +609,9 @@ def _with_statistics(df: pd.DataFrame, table: Table, *, ci: bool, level: float, 
             if cmp is not None:
                 changes.update(p=cmp.p, p_adjusted=cmp.p_adjusted, significant=bool(cmp.significant))
             cells.append(replace(cell, **changes))
-        rows.append(Row(row.method, tuple(cells), row.group, row.note_ref, row.published))
+        rows.append(replace(row, cells=tuple(cells)))
     caption_extra = " ".join(t for t in (table.caption_extra, *extra) if t)
-    return Table(table.dataset, table.protocol, table.protocol_hash, table.average, table.columns, tuple(rows),
-                 tuple(notes), caption_extra, ci, against)
+    return replace(table, rows=tuple(rows), notes=tuple(notes), caption_extra=caption_extra, ci=ci, against=against)
 
 
 def _reissue(caught: list) -> None:

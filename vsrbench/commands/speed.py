@@ -24,7 +24,7 @@ def run(args) -> int:
     from vsrbench.speed import time_pipelines, synthetic_pair, write_random_backbone
     from vsrbench.core.errors import InputError
     from vsrbench.io import open_sequence
-    from vsrbench.metrics.lpips import lpips_available
+    from vsrbench.metrics.lpips import backbone_missing
 
     if bool(args.gt) != bool(args.pred):
         raise InputError("give both --gt and --pred, or neither (synthetic frames)")
@@ -46,7 +46,7 @@ def run(args) -> int:
         preds, what = [pred], f"{args.frames} synthetic 720x576 frames"
     weights = args.lpips_weights
     with tempfile.TemporaryDirectory(prefix="vsrbench-speed-") as tmp:  # removed afterwards
-        if weights is None and not lpips_available():
+        if weights is None and backbone_missing():  # a file that is there but unusable is reported instead
             weights = str(write_random_backbone(tmp))
             print("note: no AlexNet backbone found; timing with a seeded random one", file=sys.stderr)
         r = time_pipelines(gt, preds, lpips_weights=weights, repeat=args.repeat)

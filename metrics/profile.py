@@ -23,6 +23,9 @@ def _frames_u8(frames) -> list[np.ndarray]:
                 raise InputError(f"frame {i}: expected a tensor of shape (3, H, W), got {tuple(f.shape)}")
             f = f.detach().cpu().permute(1, 2, 0).numpy()
         out.append(to_uint8(check_frame(f, f"frame {i}")))
+        if out[-1].shape != out[0].shape:  # stacking would fail with numpy's own error
+            (h0, w0), (h, w) = out[0].shape[:2], out[-1].shape[:2]
+            raise InputError(f"frame {i} is {w}x{h} but frame 0 is {w0}x{h0}: frames of a sequence must have one size")
     if not out:
         raise InputError("a temporal profile needs at least one frame")
     return out

@@ -161,6 +161,8 @@ def test_temporal_profile_bad_frames():
     with pytest.raises(InputError) as e:
         temporal_profile([np.zeros((4, 4), np.uint8)])
     assert str(e.value) == "frame 0: expected an RGB array of shape (H, W, 3), got shape (4, 4)"
+    with pytest.raises(InputError, match=r"^frame 1 is 9x8 but frame 0 is 8x8: frames of a sequence must have one size$"):
+        temporal_profile([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9, 3), np.uint8)], row=2)  # was numpy's ValueError
     with pytest.raises(InputError) as e:
         default_profile_row(stripe_sequence(1))
     assert str(e.value) == "temporal energy needs at least 2 frames"

@@ -241,3 +241,20 @@ def test_model_weights_nothing_stored_depends_on_may_change(root, nearest):
     fixed = run_benchmark(bench(root, '"psnr"', None, extra=MODEL), res, device="cpu", progress=False)
     assert fixed.ok and sorted(k[0] for k in fixed.scored) == ["M", "M"]
     assert load_runs(res).iloc[-1]["weights"]["M"]["sha256"] == sha(weights)
+
+
+def test_evaluate_refuses_lpips_of_another_backbone_beside_other_methods(root, capsys):
+    """Two evaluate runs into one folder, methods A and B, with different LPIPS backbones: B's LPIPS
+    would be ranked against A's, made with another network. Refused like vsrbench run refuses it."""
+    res = root / "res"
+    base = ["evaluate", "--gt", str(root / "data" / "GT"), "--pred", str(root / "data" / "X"), "--out", str(res),
+            "--protocol", "basicsr-rgb", "--metrics", "psnr,lpips", "--device", "cpu"]
+    assert main([*base, "--method", "A", "--lpips-weights", str(root / "A" / ALEX)]) == 0
+    before = load_results(res)
+    capsys.readouterr()
+    assert main([*base, "--method", "B", "--lpips-weights", str(root / "B" / ALEX)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"vsrbench evaluate: error: lpips scores stored in {str(res)!r} were computed (run 1) with "
+                          f"LPIPS backbone sha256 {sha(root / 'A' / ALEX)[:12]}"), err
+    pd.testing.assert_frame_equal(load_results(res), before)  # nothing stored, nothing lost
+    assert main([*base, "--method", "B", "--lpips-weights", str(root / "A" / ALEX)]) == 0  # the same file: fine

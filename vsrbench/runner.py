@@ -50,7 +50,7 @@ from vsrbench.core.progress import LineSink, Progress
 from vsrbench.io import (
     FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
-from vsrbench.store import LOCKS_DIR, ProcessLock, ResultsStore, SequenceResult, run_claim
+from vsrbench.store import LOCKS_DIR, ProcessLock, ResultsStore, SequenceResult, refuse_mixed_lpips_files, run_claim
 from vsrbench.core.weights import sha256_cached
 
 Key = tuple[str, str, str]  # (method, dataset, sequence)
@@ -283,22 +283,7 @@ class _Runner:
             except WeightsError:
                 current = None  # the run stops with this one-line error (recorded as a failed run)
             hashes = sorted({self.protocol_for(d).hash for d in self.bench.datasets.values()} | {self.protocol.hash})
-            marks = store.query(  # every protocol this run scores under (a suite's convention per dataset)
-                f"SELECT DISTINCT metric, run_id FROM completed WHERE protocol_hash IN ({', '.join('?' for _ in hashes)})"
-                " AND (" + " OR ".join("(metric = ? AND metric_version = ?)" for _ in lp) + ") ORDER BY run_id",
-                [*hashes, *[x for m in lp for x in (m, self.versions[m])]])
-            for key, label in (("lpips:backbone", "LPIPS backbone"), ("lpips:linear", "LPIPS linear-layer file")):
-                for run_id in dict.fromkeys(r for _, r in marks):
-                    old = recorded.get(int(run_id), {}).get(key) or {}
-                    new = (current or {}).get(key) or {}
-                    if old.get("sha256") and new.get("sha256") and old["sha256"] != new["sha256"]:
-                        metrics = sorted({m for m, r in marks if r == run_id}, key=lp.index)
-                        raise InputError(
-                            f"{'/'.join(metrics)} scores stored in {where} were computed (run {run_id}) with "
-                            f"{label} sha256 {old['sha256'][:12]} ({old.get('path')!r}), this run's "
-                            f"{new.get('path')!r} has sha256 {new['sha256'][:12]}: scores of two files must not be "
-                            f"mixed; use the same file again, or another --out (or move {where} away) to score "
-                            "everything with the new one")
+            refuse_mixed_lpips_files(store, where, current, {m: self.versions[m] for m in lp}, hashes)
         for method in self.bench.methods.values():
             if method.kind != "model" or method.weights is None or not Path(method.weights).is_file():
                 continue

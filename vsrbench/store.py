@@ -850,6 +850,39 @@ def load_runs(results_dir: str | os.PathLike, *, timeout: float = DEFAULT_TIMEOU
     return pd.DataFrame(records, columns=list(RUN_COLUMNS))
 
 
+def refuse_mixed_lpips_files(store: "ResultsStore", where: str, current: Mapping[str, Any] | None,
+                             versions: Mapping[str, str], hashes: Sequence[str],
+                             exclude: tuple[str, str] | None = None) -> None:
+    """Refuse, in one line, to add LPIPS/tLP scores made with other LPIPS files than those already stored.
+
+    ``current`` is this run's record of the files (``metrics.lpips.lpips_weights_record``), ``versions``
+    the metric versions of the LPIPS metrics it scores (``{"lpips": v, "tlp": v}``, those it scores
+    only), ``hashes`` the protocol hashes it scores under; ``exclude`` leaves out one (method, dataset)
+    whose scores are about to be replaced. Runs that recorded no sha256 (older stores) are not compared.
+    """
+    lp = [m for m in ("lpips", "tlp") if m in versions]
+    recorded = store.weights_of_runs()
+    if not lp or not recorded or not hashes:
+        return
+    skip = " AND NOT (method = ? AND dataset = ?)" if exclude else ""
+    marks = store.query(
+        f"SELECT DISTINCT metric, run_id FROM completed WHERE protocol_hash IN ({', '.join('?' for _ in hashes)})"
+        " AND (" + " OR ".join("(metric = ? AND metric_version = ?)" for _ in lp) + ")" + skip + " ORDER BY run_id",
+        [*hashes, *[x for m in lp for x in (m, versions[m])], *(exclude or ())])
+    for key, label in (("lpips:backbone", "LPIPS backbone"), ("lpips:linear", "LPIPS linear-layer file")):
+        for run_id in dict.fromkeys(r for _, r in marks):
+            old = recorded.get(int(run_id), {}).get(key) or {}
+            new = (current or {}).get(key) or {}
+            if old.get("sha256") and new.get("sha256") and old["sha256"] != new["sha256"]:
+                metrics = sorted({m for m, r in marks if r == run_id}, key=lp.index)
+                raise InputError(
+                    f"{'/'.join(metrics)} scores stored in {where} were computed (run {run_id}) with "
+                    f"{label} sha256 {old['sha256'][:12]} ({old.get('path')!r}), this run's "
+                    f"{new.get('path')!r} has sha256 {new['sha256'][:12]}: scores of two files must not be "
+                    f"mixed; use the same file again, or another --out (or move {where} away) to score "
+                    "everything with the new one")
+
+
 def recorded_inputs(results_dir: str | os.PathLike) -> dict[str, dict]:
     """Where a results folder's frames are, from all its run records (``vsrbench run`` and
     ``vsrbench evaluate`` record their datasets and methods alike; later runs win per entry):
@@ -954,5 +987,5 @@ def _json_safe(record: Mapping[str, Any]) -> dict[str, Any]:
 __all__ = [
     "STORE_FILENAME", "RESULT_COLUMNS", "RUN_COLUMNS", "ResultsStore", "SequenceResult",
     "load_results", "load_runs", "export_results", "store_path", "json_number", "find_results_dir",
-    "ProcessLock", "run_claim", "PROCESS_COLUMNS", "recorded_inputs", "outputs_path", "recorded_paths",
+    "ProcessLock", "run_claim", "PROCESS_COLUMNS", "recorded_inputs", "outputs_path", "recorded_paths", "refuse_mixed_lpips_files",
 ]

@@ -195,7 +195,7 @@ class _Job:
     def run(self, pairs, header: dict, *, no_resume: bool):
         from vsrbench.core.progress import Progress
         from vsrbench.runner import run_environment
-        from vsrbench.store import ResultsStore, run_claim
+        from vsrbench.store import ResultsStore, refuse_mixed_lpips_files, run_claim
 
         try:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -206,6 +206,10 @@ class _Job:
             for old_run, who in store.mark_stale_runs():
                 print(f"note: run {old_run} ({who}) ended without finishing; marked interrupted", file=sys.stderr)
             self.check_stored(store, no_resume)
+            # LPIPS/tLP of other methods in this folder must come from the same LPIPS files (as for run)
+            refuse_mixed_lpips_files(store, repr(str(self.out)), self.weights,
+                                     {m: v for m, v in self.versions.items() if m in ("lpips", "tlp")},
+                                     [self.proto.hash], exclude=(self.method, self.dataset) if no_resume else None)
             if no_resume:
                 store.remove_results(self.method, self.dataset)
             record = {**run_environment(), "bench_name": "evaluate", "bench": self.bench_record(),

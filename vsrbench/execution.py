@@ -1,0 +1,243 @@
+"""Where the scoring of sequences runs: in this process, in local worker processes, or on a Ray cluster.
+
+The *driver* (the process running ``vsrbench run`` / ``vsrbench evaluate``) plans the tasks (one per
+sequence, holding every method of it that still needs metrics), hands them to an :class:`Executor`
+and stores each result as it arrives: it is the only writer of the results store, so resume, the
+definition checks and the run record work the same for every executor.
+
+A task is computed by a *worker*: an object that a picklable, argument-free ``factory`` builds once
+per worker process (so models and LPIPS networks load once per worker, not once per task), whose
+``compute(task)`` returns a picklable result. Tasks and results must pickle (they cross process and
+machine boundaries); an exception raised by ``compute`` comes back in its :class:`Outcome` (never
+raised in the driver), with the warnings the task raised as texts, so the driver reports one
+sequence's failure and goes on with the others.
+
+Executors: :class:`InProcess` (one worker, this process), :class:`LocalProcesses` (``N`` spawned
+processes on this machine) and ``vsrbench.ray_executor.RayExecutor`` (actors on a Ray cluster, an
+optional extra); :func:`make_executor` picks one.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from vsrbench.core.errors import InputError
+
+EXECUTORS = ("local", "ray")
+
+
+class Worker(Protocol):
+    def compute(self, task: Any) -> Any: ...
+
+
+@dataclass
+class Outcome:
+    """What came back for one task: its ``result``, or the ``error`` ``compute`` raised, and the
+    texts of the warnings it raised (the driver re-issues them)."""
+
+    task: Any
+    result: Any = None
+    error: BaseException | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_task(worker: Worker, task: Any) -> Outcome:
+    """``worker.compute(task)`` as an :class:`Outcome` whose error and result pickle (used by every executor)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome = Outcome(task, result=worker.compute(task))
+        except Exception as e:  # noqa: BLE001 - reported per task by the driver
+            outcome = Outcome(task, error=picklable_error(e))
+    seen: list[str] = []
+    for w in caught:
+        text = str(w.message)
+        if text not in seen:
+            seen.append(text)
+    outcome.warnings = seen
+    return outcome
+
+
+def picklable_error(e: BaseException) -> BaseException:
+    """``e`` itself when it survives pickling, else a RuntimeError with its type and text."""
+    try:
+        pickle.loads(pickle.dumps(e))
+        return e
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(e).__name__}: {e}")
+
+
+def reissue_warnings(outcome: Outcome, category: type[Warning] | None = None) -> None:
+    """Issue the warnings a task raised in its worker, in the driver (once per distinct text)."""
+    from vsrbench.core.errors import VsrbenchWarning
+
+    for text in outcome.warnings:
+        warnings.warn(text, category or VsrbenchWarning, stacklevel=2)
+
+
+class Executor:
+    """Runs tasks on workers built by ``factory``; a context manager.
+
+    :meth:`imap` takes tasks lazily (at most :attr:`capacity` in flight, so a driver may take a
+    lock per task when it hands it out) and yields their :class:`Outcome` as they complete.
+    """
+
+    name = "executor"
+    capacity = 1
+
+    def __init__(self, factory: Callable[[], Worker]):
+        self.factory = factory
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What the run record says about where the tasks ran."""
+        return {"executor": self.name}
+
+
+class InProcess(Executor):
+    """One worker in this process; tasks run one after the other, in order."""
+
+    name = "local"
+
+    def __init__(self, factory: Callable[[], Worker]):
+        super().__init__(factory)
+        self._worker: Worker | None = None
+
+    def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
+        for task in tasks:
+            if self._worker is None:
+                self._worker = self.factory()
+            yield run_task(self._worker, task)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "local", "workers": 1}
+
+
+_PROCESS_WORKER: Worker | None = None
+
+
+def _init_process(factory: Callable[[], Worker]) -> None:
+    global _PROCESS_WORKER
+    import torch
+
+    # each worker process scores one sequence at a time with its own threads (flows, decoding);
+    # torch's intra-op pool on top of N processes would oversubscribe the cores
+    torch.set_num_threads(1)
+    _PROCESS_WORKER = factory()
+
+
+def _process_task(task: Any) -> Outcome:
+    assert _PROCESS_WORKER is not None
+    return run_task(_PROCESS_WORKER, task)
+
+
+class LocalProcesses(Executor):
+    """``workers`` spawned processes on this machine, each with one worker (built once)."""
+
+    name = "local"
+
+    def __init__(self, factory: Callable[[], Worker], workers: int):
+        super().__init__(factory)
+        import multiprocessing
+
+        self.workers = workers
+        self.capacity = 2 * workers  # one running and one queued per process
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_init_process, initargs=(factory,))
+
+    def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
+        it = iter(tasks)
+        running: dict[Future, Any] = {}
+        order: deque = deque()
+
+        def fill() -> None:
+            while len(running) < self.capacity:
+                try:
+                    task = next(it)
+                except StopIteration:
+                    return
+                fut = self._pool.submit(_process_task, task)
+                running[fut] = task
+                order.append(fut)
+
+        fill()
+        while running:
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in [f for f in order if f in done]:  # in submission order among the finished ones
+                order.remove(fut)
+                task = running.pop(fut)
+                try:
+                    yield fut.result()
+                except Exception as e:  # noqa: BLE001 - the process died (BrokenProcessPool) or failed to pickle
+                    yield Outcome(task, error=picklable_error(e))
+            fill()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "local", "workers": self.workers}
+
+
+def default_workers(device: str = "cpu") -> int:
+    """Worker processes when ``--workers`` is not given: the cores on CPU (``VSRBENCH_WORKERS``
+    overrides), one on a GPU (it batches a sequence's frames itself)."""
+    env = os.environ.get("VSRBENCH_WORKERS")
+    if env:
+        return parse_workers(env, "VSRBENCH_WORKERS")
+    if str(device).startswith("cuda"):
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def parse_workers(value: "str | int", what: str = "--workers") -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1:
+        raise InputError(f"{what}: expected a whole number of worker processes >= 1, got {value!r}")
+    return n
+
+
+def make_executor(kind: str, factory: Callable[[], Worker], *, workers: int | None = None,
+                  address: str | None = None, device: str = "cpu", tasks: int | None = None) -> Executor:
+    """The executor ``kind`` (``local`` or ``ray``). Locally, ``workers`` processes (default
+    :func:`default_workers`, and never more than ``tasks``); one worker runs in this process."""
+    if kind == "ray":
+        from vsrbench.ray_executor import RayExecutor  # one line saying how to install Ray when it is missing
+
+        return RayExecutor(factory, address=address, device=device)
+    if kind != "local":
+        from vsrbench.core.errors import UnknownNameError
+
+        raise UnknownNameError("executor", kind, EXECUTORS)
+    if address is not None:
+        raise InputError("--address names a Ray cluster; it needs --executor ray")
+    n = workers if workers is not None else default_workers(device)
+    if tasks is not None:
+        n = max(1, min(n, tasks))
+    return InProcess(factory) if n == 1 else LocalProcesses(factory, n)

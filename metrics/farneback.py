@@ -1,0 +1,441 @@
+"""Farneback dense optical flow in torch, reproducing OpenCV's ``calcOpticalFlowFarneback``.
+
+TecoGAN's tOF measures flow with OpenCV's Farneback (single-threaded CPU code). :func:`farneback`
+runs the same algorithm on torch tensors (CPU or CUDA), for a batch of frame pairs at once, so a
+protocol can stay on the GPU. It follows OpenCV's steps and its arithmetic (float32 where OpenCV
+computes in float32, float64 where it accumulates in double, fused multiply-adds where OpenCV's
+vectorised filters use them):
+
+1. pyramid: level ``k`` (scale ``s = pyr_scale**k``) is the full-resolution frame blurred with a
+   Gaussian of sigma ``(1/s - 1)/2`` (kernel size ``round(5 sigma) | 1``, at least 3; at level 0
+   OpenCV's default 3-tap kernel [1/4, 1/2, 1/4]), reflect-101 border, then resized bilinearly to
+   ``round(size * s)`` (a halving is an exact 2x2 average, as OpenCV's resize does). Levels stop
+   before a side would fall below 32 px;
+2. polynomial expansion of each level (Gaussian-weighted least squares, ``poly_n``, ``poly_sigma``;
+   replicated border);
+3. per level, from the coarsest: the flow of the level above resized bilinearly and scaled by
+   ``1/pyr_scale``; the matrices from the next frame's coefficients sampled bilinearly at
+   ``x + flow`` (with OpenCV's small weights on the 5 px next to the image edge); then
+   ``iterations`` times: filter the matrices (box ``winsize`` with replicated border, or the
+   Gaussian variant), solve the 2x2 systems, and (except after the last) recompute the matrices.
+
+Results agree with OpenCV to float round-off (see tests/test_farneback_torch.py and the README's
+fidelity numbers); OpenCV's own result depends on the CPU's vector unit in the last bits.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from vsrbench.core.errors import InputError
+
+#: cv2.OPTFLOW_USE_INITIAL_FLOW and cv2.OPTFLOW_FARNEBACK_GAUSSIAN
+USE_INITIAL_FLOW = 4
+FARNEBACK_GAUSSIAN = 256
+
+_MIN_SIZE = 32
+_BORDER = (0.14, 0.14, 0.4472, 0.4472, 0.4472)
+
+
+def _fma(a: torch.Tensor, b, c: torch.Tensor) -> torch.Tensor:
+    """float32 a*b + c rounded once (as a hardware fused multiply-add), via float64."""
+    if not torch.is_tensor(b):
+        b = float(b)
+    else:
+        b = b.to(torch.float64)
+    return (a.to(torch.float64) * b + c.to(torch.float64)).to(torch.float32)
+
+
+def _f32(x: float) -> float:
+    return float(np.float32(x))
+
+
+# ---------------------------------------------------------------- Gaussian blur (pyramid)
+
+@lru_cache(maxsize=64)
+def _gaussian_kernel(ksize: int, sigma: float) -> tuple:
+    """OpenCV's float32 Gaussian kernel (getGaussianKernel, its bit-exact double version)."""
+    if sigma <= 0 and ksize in (1, 3, 5, 7):
+        fixed = {1: [1.0], 3: [0.25, 0.5, 0.25], 5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+                 7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125]}[ksize]
+        return tuple(_f32(v) for v in fixed)
+    s = sigma if sigma > 0 else ksize * 0.15 + 0.35
+    scale2 = -0.125 / (s * s)
+    half = (ksize - 1) // 2
+    vals = []
+    total = 0.0
+    for i in range(half):
+        x = 2 * i + 1 - ksize
+        t = math.exp((x * x) * scale2)
+        vals.append(t)
+        total += t
+    total = total * 2 + 1.0
+    if ksize % 2 == 0:
+        total += 1.0
+    inv = 1.0 / total
+    out = [0.0] * ksize
+    s2 = 0.0
+    for i in range(half):
+        t = vals[i] * inv
+        out[i] = out[ksize - 1 - i] = t
+        s2 += t
+    out[half] = 1.0 - 2 * s2
+    return tuple(_f32(v) for v in out)
+
+
+def _reflect101_index(n: int, r: int, device) -> torch.Tensor:
+    idx = torch.arange(-r, n + r)
+    idx = idx.abs()
+    idx = torch.where(idx > n - 1, 2 * (n - 1) - idx, idx)
+    return idx.clamp(0, n - 1).to(device)
+
+
+def _gaussian_blur(img: torch.Tensor, ksize: int, sigma: float) -> torch.Tensor:
+    """cv2.GaussianBlur(img, (ksize, ksize), sigma, sigma) of float32 (B, H, W), reflect-101 border.
+
+    Row pass then column pass, float32 with fused multiply-adds in the order of OpenCV's AVX2
+    filters (taps left to right along rows, symmetric pairs down columns; 3-tap rows symmetric).
+    """
+    k = _gaussian_kernel(ksize, sigma)
+    r = ksize // 2
+    b, h, w = img.shape
+    # rows
+    p = img.index_select(2, _reflect101_index(w, r, img.device))
+    if ksize <= 5:
+        acc = p[:, :, r:r + w] * k[r]
+        for j in range(1, r + 1):
+            acc = _fma(p[:, :, r - j:r - j + w] + p[:, :, r + j:r + j + w], k[r + j], acc)
+    else:
+        acc = torch.zeros_like(img)
+        for j in range(ksize):
+            acc = _fma(p[:, :, j:j + w], k[j], acc)
+    # columns
+    p = acc.index_select(1, _reflect101_index(h, r, img.device))
+    out = p[:, r:r + h] * k[r]
+    for j in range(1, r + 1):
+        out = _fma(p[:, r - j:r - j + h] + p[:, r + j:r + j + h], k[r + j], out)
+    return out
+
+
+# ---------------------------------------------------------------- bilinear resize
+
+@lru_cache(maxsize=64)
+def _linear_table(src: int, dst: int) -> tuple:
+    """OpenCV resize INTER_LINEAR source indices and float32 weights along one axis."""
+    scale = 1.0 / (dst / src)
+    i0 = np.empty(dst, np.int64)
+    a0 = np.empty(dst, np.float32)
+    a1 = np.empty(dst, np.float32)
+    for d in range(dst):
+        f = np.float32((d + 0.5) * scale - 0.5)
+        s = int(np.floor(f))
+        f = np.float32(f - np.float32(s))
+        if s < 0:
+            f, s = np.float32(0), 0
+        if s >= src - 1:
+            f, s = np.float32(0), src - 1
+        i0[d] = s
+        a1[d] = f
+        a0[d] = np.float32(1) - f
+    i1 = np.minimum(i0 + 1, src - 1)
+    return i0, i1, a0, a1
+
+
+def _resize_linear(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """cv2.resize(x, (w, h), interpolation=INTER_LINEAR) of float32 (B, H, W[, C])."""
+    sh, sw = x.shape[1], x.shape[2]
+    if (sh, sw) == (h, w):
+        return x
+    if sh == 2 * h and sw == 2 * w:  # OpenCV switches to its exact area average for halving
+        s = (x[:, 0::2, 0::2] + x[:, 0::2, 1::2]) + (x[:, 1::2, 0::2] + x[:, 1::2, 1::2])
+        return s * 0.25
+    dev = x.device
+    xi0, xi1, xa0, xa1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sw, w))
+    yi0, yi1, ya0, ya1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sh, h))
+    extra = (1,) * (x.dim() - 3)
+    xa0, xa1 = xa0.view(1, 1, w, *extra), xa1.view(1, 1, w, *extra)
+    t = x.index_select(2, xi0) * xa0 + x.index_select(2, xi1) * xa1
+    ya0, ya1 = ya0.view(1, h, 1, *extra), ya1.view(1, h, 1, *extra)
+    return t.index_select(1, yi0) * ya0 + t.index_select(1, yi1) * ya1
+
+
+# ---------------------------------------------------------------- polynomial expansion
+
+@lru_cache(maxsize=16)
+def _poly_consts(n: int, sigma: float) -> tuple:
+    """The float32 kernels g, x g, x^2 g (index 0..n) and the double inverse-moment constants."""
+    if sigma < np.finfo(np.float32).eps:
+        sigma = n * 0.3
+    xs = np.arange(-n, n + 1)
+    g = np.array([np.float32(math.exp(-x * x / (2 * sigma * sigma))) for x in xs], np.float32)
+    s = 1.0 / float(np.sum(g.astype(np.float64)))
+    g = (g.astype(np.float64) * s).astype(np.float32)
+    xg = (xs * g.astype(np.float64)).astype(np.float32)
+    xxg = (xs * xs * g.astype(np.float64)).astype(np.float32)
+    G = np.zeros((6, 6))
+    f = np.float32
+    for y in range(-n, n + 1):
+        for x in range(-n, n + 1):
+            gg = g[y + n] * g[x + n]  # float32 products, summed in double (as OpenCV)
+            fx, fy = f(x), f(y)
+            G[0, 0] += float(gg)
+            G[1, 1] += float(gg * fx * fx)
+            G[3, 3] += float(gg * fx * fx * fx * fx)
+            G[5, 5] += float(gg * fx * fx * fy * fy)
+    G[2, 2] = G[0, 3] = G[0, 4] = G[3, 0] = G[4, 0] = G[1, 1]
+    G[4, 4] = G[3, 3]
+    G[3, 4] = G[4, 3] = G[5, 5]
+    inv = np.linalg.inv(G)
+    return (tuple(float(v) for v in g[n:]), tuple(float(v) for v in xg[n:]), tuple(float(v) for v in xxg[n:]),
+            float(inv[1, 1]), float(inv[0, 3]), float(inv[3, 3]), float(inv[5, 5]))
+
+
+def _poly_exp(img: torch.Tensor, n: int, sigma: float) -> torch.Tensor:
+    """Polynomial expansion of float32 (B, H, W) -> (B, H, W, 5) float32 (OpenCV's FarnebackPolyExp)."""
+    g, xg, xxg, ig11, ig03, ig33, ig55 = _poly_consts(n, sigma)
+    b, h, w = img.shape
+    f32, f64 = torch.float32, torch.float64
+    rows = torch.arange(-n, h + n, device=img.device).clamp(0, h - 1)
+    p = img.index_select(1, rows)  # (B, H + 2n, W), replicated rows
+    # vertical pass, float32
+    r0 = p[:, n:n + h] * g[0]
+    r1 = None
+    r2 = None
+    for k in range(1, n + 1):
+        up, dn = p[:, n - k:n - k + h], p[:, n + k:n + k + h]
+        s = up + dn
+        r0 = r0 + s * g[k]
+        d = (dn - up) * xg[k]
+        r1 = d if r1 is None else r1 + d
+        t = s * xxg[k]
+        r2 = t if r2 is None else r2 + t
+    # horizontal pass, float64 sums of float32 (or float64) products
+    cols = torch.arange(-n, w + n, device=img.device).clamp(0, w - 1)
+    r0, r1, r2 = (t.index_select(2, cols) for t in (r0, r1, r2))
+    c = slice(n, n + w)
+    b1 = (r0[:, :, c] * g[0]).to(f64)
+    b3 = (r1[:, :, c] * g[0]).to(f64)
+    b5 = (r2[:, :, c] * g[0]).to(f64)
+    b2 = b4 = b6 = None
+    for k in range(1, n + 1):
+        lo, hi = slice(n - k, n - k + w), slice(n + k, n + k + w)
+        tg = (r0[:, :, hi] + r0[:, :, lo]).to(f64)
+        b1 = b1 + tg * g[k]
+        t4 = tg * xxg[k]
+        b4 = t4 if b4 is None else b4 + t4
+        t2 = ((r0[:, :, hi] - r0[:, :, lo]) * xg[k]).to(f64)
+        b2 = t2 if b2 is None else b2 + t2
+        b3 = b3 + ((r1[:, :, hi] + r1[:, :, lo]) * g[k]).to(f64)
+        t6 = ((r1[:, :, hi] - r1[:, :, lo]) * xg[k]).to(f64)
+        b6 = t6 if b6 is None else b6 + t6
+        b5 = b5 + ((r2[:, :, hi] + r2[:, :, lo]) * g[k]).to(f64)
+    b1i = b1 * ig03
+    return torch.stack([b3 * ig11, b2 * ig11, b1i + b5 * ig33, b1i + b4 * ig33, b6 * ig55], dim=-1).to(f32)
+
+
+# ---------------------------------------------------------------- matrices and flow update
+
+@lru_cache(maxsize=64)
+def _border_weights(n: int) -> np.ndarray:
+    lo = np.array([_BORDER[i] if i < 5 else 1.0 for i in range(n)], np.float32)
+    hi = np.array([_BORDER[n - 1 - i] if i >= n - 5 else 1.0 for i in range(n)], np.float32)
+    return lo, hi
+
+
+def _update_matrices(r0: torch.Tensor, r1: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """OpenCV's FarnebackUpdateMatrices for the whole field: (B, H, W, 5) float32."""
+    b, h, w, _ = r0.shape
+    dev = r0.device
+    dx, dy = flow[..., 0], flow[..., 1]
+    fx = torch.arange(w, device=dev, dtype=torch.float32).view(1, 1, w) + dx
+    fy = torch.arange(h, device=dev, dtype=torch.float32).view(1, h, 1) + dy
+    x1, y1 = torch.floor(fx), torch.floor(fy)
+    fx, fy = fx - x1, fy - y1
+    x1, y1 = x1.to(torch.int64), y1.to(torch.int64)
+    inside = (x1 >= 0) & (x1 < w - 1) & (y1 >= 0) & (y1 < h - 1)
+    xc, yc = x1.clamp(0, w - 2), y1.clamp(0, h - 2)
+    base = (yc * w + xc).view(b, h * w)
+    flat = r1.reshape(b, h * w, 5)
+
+    def at(off):
+        idx = (base + off).unsqueeze(-1).expand(b, h * w, 5)
+        return torch.gather(flat, 1, idx).view(b, h, w, 5)
+
+    one = 1.0
+    a00 = ((one - fx) * (one - fy)).unsqueeze(-1)
+    a01 = (fx * (one - fy)).unsqueeze(-1)
+    a10 = ((one - fx) * fy).unsqueeze(-1)
+    a11 = (fx * fy).unsqueeze(-1)
+    s = ((a00 * at(0) + a01 * at(1)) + a10 * at(w)) + a11 * at(w + 1)
+    ins = inside.unsqueeze(-1)
+    # inside: r4, r5 averaged with R0, r6 a quarter of the sum; outside: R0's own (r6 halved)
+    r456_in = (r0[..., 2:5] + s[..., 2:5]) * torch.tensor([0.5, 0.5, 0.25], device=dev)
+    r456_out = r0[..., 2:5] * torch.tensor([1.0, 1.0, 0.5], device=dev)
+    r456 = torch.where(ins, r456_in, r456_out)
+    r23 = torch.where(ins, s[..., 0:2], torch.zeros((), device=dev))
+    r23 = (r0[..., 0:2] - r23) * 0.5
+    r4, r5, r6 = r456[..., 0], r456[..., 1], r456[..., 2]
+    r2 = r23[..., 0] + (r4 * dy + r6 * dx)
+    r3 = r23[..., 1] + (r6 * dy + r5 * dx)
+    xlo, xhi = (torch.from_numpy(t).to(dev) for t in _border_weights(w))
+    ylo, yhi = (torch.from_numpy(t).to(dev) for t in _border_weights(h))
+    scale = ((xlo * xhi).view(1, 1, w) * ylo.view(1, h, 1)) * yhi.view(1, h, 1)
+    r2, r3, r4, r5, r6 = (t * scale for t in (r2, r3, r4, r5, r6))
+    return torch.stack([r4 * r4 + r6 * r6, (r4 + r5) * r6, r5 * r5 + r6 * r6, r4 * r2 + r6 * r3, r6 * r2 + r5 * r3],
+                       dim=-1)
+
+
+def _box_running(m: torch.Tensor, block: int) -> torch.Tensor:
+    """OpenCV's FarnebackUpdateFlow_Blur filter: box sum (replicated border) of float32 (B, H, W, 5)
+    as OpenCV's running sums (float32 row differences accumulated in double), scaled by 1/block^2."""
+    b, h, w, c = m.shape
+    r = block // 2
+    dev = m.device
+    f64 = torch.float64
+    # vertical: vsum_0 = M0*(r+2) (float32 product) + M1 + ... + M_{r-1}; then += M[y+r] - M[y-r-1]
+    init = (m[:, 0] * float(r + 2)).to(f64)
+    for y in range(1, r):
+        init = init + m[:, min(y, h - 1)].to(f64)
+    add = torch.arange(h, device=dev).add(r).clamp(max=h - 1)
+    sub = torch.arange(h, device=dev).sub(r + 1).clamp(min=0)
+    d = (m.index_select(1, add) - m.index_select(1, sub)).to(f64)
+    d[:, 0] += init
+    v = torch.cumsum(d, dim=1)  # (B, H, W, 5) double
+    # horizontal, in double: g_0 = v0*(r+2) + v1 + ... + v_{r-1}; then += v[x+r] - v[x-r-1]
+    hinit = v[:, :, 0] * float(r + 2)
+    for x in range(1, r):
+        hinit = hinit + v[:, :, min(x, w - 1)]
+    add = torch.arange(w, device=dev).add(r).clamp(max=w - 1)
+    sub = torch.arange(w, device=dev).sub(r + 1).clamp(min=0)
+    dh = v.index_select(2, add) - v.index_select(2, sub)
+    dh[:, :, 0] += hinit
+    return torch.cumsum(dh, dim=2) * (1.0 / (block * block))
+
+
+def _gauss_window(m: torch.Tensor, block: int) -> torch.Tensor:
+    """OpenCV's FarnebackUpdateFlow_GaussianBlur filter (sigma = 0.3 * (block // 2)), float32,
+    replicated border."""
+    b, h, w, c = m.shape
+    r = block // 2
+    sigma = r * 0.3
+    kern = [1.0]
+    s = 1.0
+    for i in range(1, r + 1):
+        t = _f32(math.exp(-i * i / (2 * sigma * sigma)))
+        kern.append(t)
+        s += t * 2
+    s = 1.0 / s
+    kern = [_f32(k * s) for k in kern]
+    dev = m.device
+    rows = torch.arange(-r, h + r, device=dev).clamp(0, h - 1)
+    p = m.index_select(1, rows)
+    v = p[:, r:r + h] * kern[0]
+    for i in range(1, r + 1):
+        v = v + (p[:, r + i:r + i + h] + p[:, r - i:r - i + h]) * kern[i]
+    cols = torch.arange(-r, w + r, device=dev).clamp(0, w - 1)
+    p = v.index_select(2, cols)
+    out = p[:, :, r:r + w] * kern[0]
+    for i in range(1, r + 1):
+        out = out + (p[:, :, r - i:r - i + w] + p[:, :, r + i:r + i + w]) * kern[i]
+    return out.to(torch.float64)
+
+
+def _solve(g: torch.Tensor) -> torch.Tensor:
+    """Flow from filtered (B, H, W, 5) double matrices: solve [g11 g12; g12 g22] f = h (+1e-3 on det)."""
+    g11, g12, g22, h1, h2 = g.unbind(-1)
+    idet = 1.0 / (g11 * g22 - g12 * g12 + 1e-3)
+    return torch.stack([(g11 * h2 - g12 * h1) * idet, (g22 * h1 - g12 * h2) * idet], dim=-1).to(torch.float32)
+
+
+# ---------------------------------------------------------------- public API
+
+def _as_frames(x, name: str) -> torch.Tensor:
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not torch.is_tensor(x):
+        raise InputError(f"farneback: {name} must be a torch tensor or NumPy array of grey frames, got {type(x).__name__}")
+    if x.dim() not in (2, 3):
+        raise InputError(f"farneback: {name} must be (H, W) or (N, H, W) grey frames, got shape {tuple(x.shape)}")
+    if x.dtype == torch.uint8:
+        return x.to(torch.float32)
+    if not x.is_floating_point():
+        raise InputError(f"farneback: {name} must be uint8 or float grey values (0..255), got dtype {x.dtype}")
+    return x.to(torch.float32)
+
+
+def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2,
+              flags=0) -> torch.Tensor:
+    """Dense optical flow ``prev -> nxt`` as ``cv2.calcOpticalFlowFarneback(prev, nxt, None, ...)``.
+
+    ``prev``, ``nxt``: grey frames on the 0..255 scale, uint8 or float, (H, W) or a batch
+    (N, H, W) of independent pairs, torch tensors on any device (or NumPy arrays). Returns the
+    float32 flow (H, W, 2) or (N, H, W, 2), (dx, dy) in pixels, on the input's device.
+    ``flags``: 0 (box-filter update) or ``cv2.OPTFLOW_FARNEBACK_GAUSSIAN`` (256).
+
+    >>> import torch
+    >>> x = torch.arange(40.0).repeat(40, 1) * 4
+    >>> farneback(x, x).abs().max().item()
+    0.0
+    """
+    a = _as_frames(prev, "prev")
+    b = _as_frames(nxt, "nxt")
+    if a.shape != b.shape:
+        raise InputError(f"farneback: prev and nxt must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.device != b.device:
+        raise InputError(f"farneback: prev and nxt must be on the same device, got {a.device} and {b.device}")
+    flags = int(flags)
+    if flags & USE_INITIAL_FLOW:
+        raise InputError("farneback: flags=OPTFLOW_USE_INITIAL_FLOW (4) is not supported; use flags=0 or "
+                         "OPTFLOW_FARNEBACK_GAUSSIAN (256)")
+    if flags & ~FARNEBACK_GAUSSIAN:
+        raise InputError(f"farneback: flags must be 0 or OPTFLOW_FARNEBACK_GAUSSIAN (256), got {flags}")
+    if not 0 < pyr_scale < 1:
+        raise InputError(f"farneback: pyr_scale must be in (0, 1), got {pyr_scale}")
+    if int(levels) < 0 or int(winsize) < 1 or int(iterations) < 1 or int(poly_n) < 1:
+        raise InputError(f"farneback: need levels >= 0, winsize >= 1, iterations >= 1, poly_n >= 1; got "
+                         f"levels={levels}, winsize={winsize}, iterations={iterations}, poly_n={poly_n}")
+    single = a.dim() == 2
+    if single:
+        a, b = a.unsqueeze(0), b.unsqueeze(0)
+    n, h, w = a.shape
+    if h < 1 or w < 1 or n < 1:
+        raise InputError(f"farneback: empty frames of shape {tuple(a.shape)}")
+    if torch.isnan(a).any() or torch.isnan(b).any():  # one check before the work, not inside it
+        raise InputError("farneback: prev/nxt contain NaN; pass finite grey values (0..255)")
+    winsize, iterations, poly_n = int(winsize), int(iterations), int(poly_n)
+    gaussian = bool(flags & FARNEBACK_GAUSSIAN)
+
+    nlev = 0
+    scale = 1.0
+    while nlev < int(levels):
+        scale *= pyr_scale
+        if w * scale < _MIN_SIZE or h * scale < _MIN_SIZE:
+            break
+        nlev += 1
+
+    both = torch.cat([a, b], dim=0)  # (2N, H, W): the two frames go through the pyramid together
+    flow = None
+    for k in range(nlev, -1, -1):
+        scale = 1.0
+        for _ in range(k):
+            scale *= pyr_scale
+        sigma = (1.0 / scale - 1) * 0.5
+        ksize = max(round(sigma * 5) | 1, 3)
+        lw, lh = round(w * scale), round(h * scale)
+        if flow is None:
+            flow = torch.zeros((n, lh, lw, 2), dtype=torch.float32, device=a.device)
+        else:
+            flow = _resize_linear(flow, lh, lw) * _f32(1.0 / pyr_scale)
+        level = _resize_linear(_gaussian_blur(both, ksize, sigma), lh, lw)
+        coef = _poly_exp(level, poly_n, poly_sigma)
+        r0, r1 = coef[:n], coef[n:]
+        m = _update_matrices(r0, r1, flow)
+        for it in range(iterations):
+            g = _gauss_window(m, winsize) if gaussian else _box_running(m, winsize)
+            flow = _solve(g)
+            if it < iterations - 1:
+                m = _update_matrices(r0, r1, flow)
+    return flow[0] if single else flow

@@ -18,7 +18,9 @@ PSNR / SSIM on prepared planes
     for callers that compute SSIM's local moments themselves (:mod:`vsrbench.explain`).
 tOF
     :func:`grey` (RGB -> OpenCV grey), :func:`flow` (the protocol's Farneback),
-    :func:`flow_difference` (cropped mean L2 of two flow fields).
+    :func:`flow_difference` (cropped mean L2 of two flow fields); :func:`grey_batch`,
+    :func:`flow_batch`, :func:`flow_difference_batch`: the same on batches of tensors on any device
+    (the batched pipeline; bit-exact grey, the protocol's flow, the same difference).
 E_warp
     :func:`warp` (bilinear backward warping by a flow, or by its :func:`sampling`, computed
     once for several images), :func:`occlusion_mask` (Lai et al.'s
@@ -37,11 +39,13 @@ from vsrbench.metrics.spatial import (
     Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, size_rule_note, ssim_data_range,
     ssim_planes, ssim_window, valid_filter,
 )
-from vsrbench.metrics.temporal import flow, flow_difference, grey, occlusion_mask, sampling, warp, warp_error
+from vsrbench.metrics.temporal import (
+    flow, flow_batch, flow_difference, flow_difference_batch, grey, grey_batch, occlusion_mask, sampling, warp, warp_error,
+)
 
 __all__ = [
     "as_batch", "quantize255", "match_sizes", "size_rule_note", "crop", "center32_window", "color_planes", "Y_COEFFS",
-    "psnr_planes", "ssim_planes", "ssim_data_range", "ssim_window", "valid_filter", "grey", "flow", "flow_difference",
+    "psnr_planes", "ssim_planes", "ssim_data_range", "ssim_window", "valid_filter", "grey", "flow", "flow_difference", "grey_batch", "flow_batch", "flow_difference_batch",
     "warp", "sampling", "occlusion_mask", "warp_error",
     "get_lpips", "to_lpips_input", "lpips_backbone", "BACKBONE_FILES",
 ]

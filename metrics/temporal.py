@@ -16,7 +16,7 @@ import torch
 from vsrbench.core.errors import InputError
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.core.frames import quantize255
-from vsrbench.metrics.spatial import as_batch, crop_hw, match_sizes, prepare
+from vsrbench.metrics.spatial import as_batch, crop, crop_hw, match_sizes, prepare
 
 
 def grey(frame_u8: np.ndarray) -> np.ndarray:
@@ -27,12 +27,55 @@ def grey(frame_u8: np.ndarray) -> np.ndarray:
 
 
 def flow(prev_grey: np.ndarray, cur_grey: np.ndarray, protocol: Protocol) -> np.ndarray:
-    """Dense flow prev -> cur (H, W, 2) float32 with the protocol's Farneback parameters."""
+    """Dense flow prev -> cur (H, W, 2) float32 with the protocol's Farneback (OpenCV's, or the torch
+    port on the CPU for ``flow="farneback-torch"``) and parameters."""
+    pyr, levels, win, iters, poly_n, poly_sigma, flags = protocol.flow_params
+    if protocol.flow == "farneback-torch":
+        from vsrbench.metrics.farneback import farneback
+
+        return farneback(torch.from_numpy(np.ascontiguousarray(prev_grey)), torch.from_numpy(np.ascontiguousarray(cur_grey)),
+                         float(pyr), int(levels), int(win), int(iters), int(poly_n), float(poly_sigma),
+                         int(flags)).numpy()
     import cv2
 
-    pyr, levels, win, iters, poly_n, poly_sigma, flags = protocol.flow_params
     return cv2.calcOpticalFlowFarneback(prev_grey, cur_grey, None, float(pyr), int(levels), int(win), int(iters),
                                         int(poly_n), float(poly_sigma), int(flags))
+
+
+# OpenCV's fixed-point RGB -> grey for 8-bit images, (R*9798 + G*19235 + B*3735 + 2^14) >> 15: equal to
+# cv2.cvtColor(COLOR_RGB2GRAY) on all 2^24 colours (OpenCV 4.x/5.x; tests/test_gpu_pipeline.py checks the cube)
+_GREY_FIXED = (9798, 19235, 3735)
+
+
+def grey_batch(rgb_u8: torch.Tensor) -> torch.Tensor:
+    """:func:`grey` for a batch of (N, 3, H, W) 8-bit RGB tensors (any integer or float dtype holding
+    0..255 integers) on any device -> (N, H, W) uint8, bit-exact with ``cv2.cvtColor(..., COLOR_RGB2GRAY)``."""
+    x = rgb_u8.to(torch.int32)
+    r, g, b = _GREY_FIXED
+    return ((x[:, 0] * r + x[:, 1] * g + x[:, 2] * b + (1 << 14)) >> 15).to(torch.uint8)
+
+
+def flow_batch(prev_grey: torch.Tensor, cur_grey: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """:func:`flow` for N pairs of (N, H, W) uint8 grey tensors -> (N, H, W, 2) float32 on their device:
+    one batched call of the torch port for ``flow="farneback-torch"``, OpenCV pair by pair otherwise."""
+    if len(prev_grey) == 0:
+        return torch.zeros((0, *prev_grey.shape[1:], 2), dtype=torch.float32, device=prev_grey.device)
+    if protocol.flow == "farneback-torch":
+        from vsrbench.metrics.farneback import farneback
+
+        pyr, levels, win, iters, poly_n, poly_sigma, flags = protocol.flow_params
+        return farneback(prev_grey, cur_grey, float(pyr), int(levels), int(win), int(iters), int(poly_n),
+                         float(poly_sigma), int(flags))
+    a, b = prev_grey.cpu().numpy(), cur_grey.cpu().numpy()
+    out = np.stack([flow(a[i], b[i], protocol) for i in range(len(a))])
+    return torch.from_numpy(out).to(prev_grey.device)
+
+
+def flow_difference_batch(flow_gt: torch.Tensor, flow_pred: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """:func:`flow_difference` for (N, H, W, 2) float32 flow tensors -> (N,) float64, on their device."""
+    d = crop(flow_gt.permute(0, 3, 1, 2), protocol) - crop(flow_pred.permute(0, 3, 1, 2), protocol)
+    d = d.to(torch.float64)  # the difference in float32, its norm in float64: as flow_difference
+    return torch.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2).flatten(1).mean(dim=1)
 
 
 def flow_difference(flow_gt: np.ndarray, flow_pred: np.ndarray, protocol: Protocol) -> float:

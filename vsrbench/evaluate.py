@@ -34,11 +34,14 @@ from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics._kernels import (
-    as_batch, color_planes, crop, flow, flow_difference, get_lpips, grey, match_sizes, occlusion_mask, psnr_planes,
-    quantize255, sampling, size_rule_note, ssim_data_range, ssim_planes, to_lpips_input, warp_error,
+    as_batch, color_planes, crop, flow, flow_batch, flow_difference, flow_difference_batch, get_lpips, grey, grey_batch,
+    match_sizes, occlusion_mask, psnr_planes, quantize255, sampling, size_rule_note, ssim_data_range, ssim_planes,
+    to_lpips_input, warp_error,
 )
 
 _FLOW_METRICS = frozenset({"tof", "ewarp"})  # the metrics that need the GT's optical flow
+PIPELINES = ("auto", "frames", "batched")
+DEFAULT_CHUNK = 16  # frames per batch of the batched pipeline (720x576: ~1 GB of GPU memory with LPIPS)
 
 
 @dataclass
@@ -108,14 +111,25 @@ def evaluate_sequence(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     name: str | None = None,
+    pipeline: str = "auto",
+    chunk: int | None = None,
 ) -> SequenceScores:
     """Score one output sequence against its ground truth: ``(pred, gt)``, like every metric.
 
     ``pred`` / ``gt`` are :class:`~vsrbench.io.FrameSequence` objects or lists of frames
-    (RGB uint8 (H, W, 3), or float in [0, 1]). ``progress(n)`` is called after each frame.
+    (RGB uint8 (H, W, 3), or float in [0, 1]). ``progress(n)`` is called after each frame (with the
+    number of frames scored since the last call).
+
+    ``pipeline``: ``"frames"`` scores frame by frame with worker threads (the CPU pipeline),
+    ``"batched"`` scores ``chunk`` frames at a time as batched tensor operations on the device, with
+    the next chunk decoded ahead in background threads (the GPU pipeline; one host transfer of the
+    scores per sequence when the flow is ``farneback-torch``), ``"auto"`` (default) picks
+    ``batched`` on CUDA and ``frames`` on CPU. Both give the same numbers (to round-off: LPIPS's
+    convolutions may sum in another order for a batch).
     """
     return evaluate_many({"": pred}, gt, protocol=protocol, metrics=metrics, device=device,
-                         lpips_weights=lpips_weights, progress=progress, workers=workers, name=name)[""]
+                         lpips_weights=lpips_weights, progress=progress, workers=workers, name=name,
+                         pipeline=pipeline, chunk=chunk)[""]
 
 
 def evaluate_many(
@@ -129,6 +143,8 @@ def evaluate_many(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     name: str | None = None,
+    pipeline: str = "auto",
+    chunk: int | None = None,
 ) -> dict[str, SequenceScores]:
     """Score several outputs of one sequence (``{method: frames}``) against the same ground truth.
 
@@ -156,8 +172,18 @@ def evaluate_many(
     label = name or gt_seq.name
     frame_names = [gt_seq.frame_name(i) for i in range(len(gt_seq))]
     scores = {k: SequenceScores(name=label, protocol=proto, frame_names=frame_names) for k in outs}
-    with ThreadPoolExecutor(max_workers=workers or 4) as pool, _single_torch_thread(dev.type == "cpu"):
-        _Pass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names).run(progress)
+    if pipeline not in PIPELINES:
+        from vsrbench.core.errors import UnknownNameError
+
+        raise UnknownNameError("pipeline", pipeline, PIPELINES)
+    batched = pipeline == "batched" or (pipeline == "auto" and dev.type == "cuda")
+    with ThreadPoolExecutor(max_workers=workers or (8 if batched else 4)) as pool, \
+            _single_torch_thread(dev.type == "cpu"):
+        if batched:
+            _BatchPass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names,
+                       DEFAULT_CHUNK if chunk is None else chunk).run(progress)
+        else:
+            _Pass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names).run(progress)
     order = {m: i for i, m in enumerate(metrics)}
     for sc in scores.values():
         sc.rows.sort(key=lambda r: (r[0], order[r[1]]))
@@ -294,6 +320,173 @@ class _Pass:
     def collect_ewarp(self, job) -> None:
         key, t, value = job
         self.scores[key].rows.append((t, "ewarp", value.result()))
+
+
+class _BatchPass:
+    """The batched pipeline: the scored frames of a sequence in chunks of ``chunk`` frames, each metric
+    one batched tensor operation per chunk on the device, for one GT and any number of outputs.
+
+    The next chunk is decoded by the thread pool while the device works on this one; 8-bit frames
+    are uploaded as uint8. Pairs ``(t-1, t)`` across a chunk boundary use the previous chunk's last
+    frame (its grey image and LPIPS features are kept). GT-derived values (cropped frames, LPIPS
+    features, grey images, flows) are computed once per chunk and GT size for every output. Scores
+    stay on the device until the end of the sequence (one transfer), except E_warp (computed on the
+    host from the flows, as :func:`~vsrbench.metrics.temporal.warp_error`) and what the OpenCV flow
+    (``flow="farneback"``, CPU only) needs.
+    """
+
+    def __init__(self, proto, want, dev, model, pool, gt_seq, outs, scores, label, frame_names, chunk: int):
+        if chunk < 1:
+            raise InputError(f"chunk: expected a number of frames >= 1, got {chunk}")
+        self.proto, self.want, self.dev, self.model, self.pool = proto, want, dev, model, pool
+        self.gt_seq, self.outs, self.scores, self.label, self.frame_names = gt_seq, outs, scores, label, frame_names
+        self.chunk = chunk
+        self.torch_flow = proto.flow == "farneback-torch"
+        self.gt_last: dict = {}  # GT size -> {"grey", "feats", "u8"} of the previous scored frame
+        self.out_last: dict = {}  # method -> {"grey", "feats", "u8"} of its previous scored frame
+        self.values: list = []  # (method, metric, frame indices, (n,) tensor on the device)
+        self.size_noted: set = set()
+
+    def run(self, progress) -> None:
+        idx = self.proto.scored_frames(len(self.gt_seq))
+        chunks = [idx[i:i + self.chunk] for i in range(0, len(idx), self.chunk)]
+        ahead = self.load(chunks[0]) if chunks else []
+        for c, ts in enumerate(chunks):
+            loaded = [f.result() for f in ahead]
+            ahead = self.load(chunks[c + 1]) if c + 1 < len(chunks) else []
+            self.run_chunk(ts, loaded)
+            if progress:
+                progress(len(ts) * len(self.outs))
+        for key, metric, ts, vals in self.values:  # one transfer per score vector, after all the work was queued
+            self.scores[key].rows.extend(zip(ts, [metric] * len(ts), vals.cpu().tolist()))
+
+    def load(self, ts) -> list[Future]:
+        return [self.pool.submit(lambda i=i: (self.gt_seq[i], {k: s[i] for k, s in self.outs.items()})) for i in ts]
+
+    def upload(self, raws, ts, what: str) -> torch.Tensor:
+        """Frames -> (n, 3, H, W) float64 0..255 on the device (8-bit frames travel as uint8)."""
+        items = [as_batch(r, f"sequence {self.label!r}, frame {t} ({self.frame_names[t]}) {what}")[0]
+                 for r, t in zip(raws, ts)]
+        for t, x in zip(ts[1:], items[1:]):
+            if x.shape != items[0].shape:
+                raise InputError(f"sequence {self.label!r}: {what} frame {t} is {x.shape[-1]}x{x.shape[-2]} but frame "
+                                 f"{ts[0]} is {items[0].shape[-1]}x{items[0].shape[-2]}: frames of a sequence must "
+                                 "have one size")
+        x = torch.cat(items)
+        if x.dtype == torch.uint8 and self.dev.type == "cuda":
+            x = x.contiguous().pin_memory().to(self.dev, non_blocking=True)
+        return quantize255(x.to(self.dev))
+
+    def grey(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, 3, H, W) 0..255 -> (n, H, W) uint8 grey: on the device for the torch flow, OpenCV's otherwise."""
+        if self.torch_flow:
+            return grey_batch(x)
+        u8 = x.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        return torch.from_numpy(np.stack([grey(np.ascontiguousarray(f)) for f in u8]))
+
+    def flows(self, prev, cur) -> torch.Tensor:
+        return flow_batch(prev, cur, self.proto)
+
+    def features(self, x: torch.Tensor):
+        return self.model.features(to_lpips_input(x))
+
+    def run_chunk(self, ts: list[int], loaded) -> None:
+        proto, want = self.proto, self.want
+        g_all = self.upload([g for g, _ in loaded], ts, "GT")
+        gt_now: dict = {}
+        for key in self.outs:
+            p = self.upload([o[key] for _, o in loaded], ts, "output")
+            note = size_rule_note(tuple(p.shape[-2:]), tuple(g_all.shape[-2:]), proto.size_rule)
+            if note and key not in self.size_noted:
+                self.size_noted.add(key)
+                warnings.warn(f"{_who(self.label, key)}: {note}", VsrbenchWarning, stacklevel=4)
+            what = f"sequence {self.label!r}, frames {ts[0]}..{ts[-1]}"
+            p, g = match_sizes(p, g_all, proto.size_rule, what, warn=False)
+            size = tuple(g.shape[-2:])
+            if size not in gt_now:
+                gt_now[size] = self.gt_side(size, g, ts)
+            self.output_side(key, p, gt_now[size], ts)
+        for size, now in gt_now.items():
+            self.gt_last[size] = {k: _last(v) for k, v in now.items() if k in ("grey", "feats", "u8")}
+
+    def gt_side(self, size, g: torch.Tensor, ts: list[int]) -> dict:
+        """What every output of this GT size shares in this chunk."""
+        want, last = self.want, self.gt_last.get(size)
+        now: dict = {"gc": crop(g, self.proto)}
+        if self.model is not None:
+            now["feats"] = self.features(now["gc"])
+            if "tlp" in want:
+                a, b, first = _pairs(last and last["feats"], now["feats"])
+                now["tlp_first"], now["dist"] = first, self.model.distance(a, b).double()
+        if want & _FLOW_METRICS:
+            now["grey"] = self.grey(g)
+            a, b, first = _pairs(last and last["grey"], now["grey"])
+            now["flow_first"], now["fw"] = first, self.flows(a, b)
+            if "ewarp" in want:
+                now["bw"] = self.flows(b, a)
+                now["motion"] = []  # per pair: (sampling, occlusion mask) on the host
+                for fw, bw in zip(now["fw"].cpu().numpy(), now["bw"].cpu().numpy()):
+                    at = sampling(fw)
+                    now["motion"].append((fw, bw, at, occlusion_mask(fw, bw, at=at)))
+        return now
+
+    def output_side(self, key, p: torch.Tensor, gt: dict, ts: list[int]) -> None:
+        proto, want, last = self.proto, self.want, self.out_last.get(key)
+        pc = crop(p, proto)
+        if want & {"psnr", "ssim"}:
+            pp, gg = color_planes(pc, proto), color_planes(gt["gc"], proto)
+            if "psnr" in want:
+                self.values.append((key, "psnr", ts, psnr_planes(pp, gg)))
+            if "ssim" in want:
+                self.values.append((key, "ssim", ts, ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))))
+        mine: dict = {}
+        if self.model is not None:
+            mine["feats"] = self.features(pc)
+            if "lpips" in want:
+                self.values.append((key, "lpips", ts, self.model.distance(mine["feats"], gt["feats"]).double()))
+            if "tlp" in want:
+                a, b, first = _pairs(last and last["feats"], mine["feats"])
+                # the GT's pairs start where this output's do (outputs of a sequence have its frames)
+                d_gt = gt["dist"][first - gt["tlp_first"]:]
+                self.values.append((key, "tlp", ts[first:],
+                                    proto.tlp_scale * (d_gt - self.model.distance(a, b).double()).abs()))
+        if want & _FLOW_METRICS:
+            mine["grey"] = self.grey(p)
+            first = 1 if last is None else 0
+            fw = gt["fw"][first - gt["flow_first"]:]
+            if "tof" in want:
+                a, b, first = _pairs(last and last["grey"], mine["grey"])
+                self.values.append((key, "tof", ts[first:], flow_difference_batch(fw, self.flows(a, b), proto)))
+            if "ewarp" in want:
+                u8 = p.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+                mine["u8"] = u8
+                prev_u8, cur_u8, first = _pairs(last and last["u8"], u8)
+                motion = gt["motion"][first - gt["flow_first"]:]
+                vals = [warp_error(a, b, m[0], m[1], proto, m[3], m[2]) for a, b, m in zip(prev_u8, cur_u8, motion)]
+                self.values.append((key, "ewarp", ts[first:], torch.tensor(vals, dtype=torch.float64)))
+        self.out_last[key] = {k: _last(v) for k, v in mine.items()}
+
+
+def _last(v):
+    """The last frame's entry of a batched value (a tensor, an array or a list of feature tensors)."""
+    if isinstance(v, list):
+        return [x[-1:] for x in v]
+    return v[-1:]
+
+
+def _pairs(prev_last, cur):
+    """The pairs (t-1, t) of a chunk: ``(a, b, first)`` with ``a`` the frames t-1, ``b`` the frames t and
+    ``first`` the chunk index of the first t (1 when there is no previous frame). Works on tensors and on
+    lists of feature tensors."""
+    if isinstance(cur, list):
+        if prev_last is None:
+            return [c[:-1] for c in cur], [c[1:] for c in cur], 1
+        return [torch.cat([p, c[:-1]]) for p, c in zip(prev_last, cur)], cur, 0
+    if prev_last is None:
+        return cur[:-1], cur[1:], 1
+    if isinstance(cur, np.ndarray):
+        return np.concatenate([prev_last, cur[:-1]]), cur, 0
+    return torch.cat([prev_last, cur[:-1]]), cur, 0
 
 
 class _GtMotion:

@@ -86,80 +86,158 @@ def _gaussian_kernel(ksize: int, sigma: float) -> tuple:
     return tuple(_f32(v) for v in out)
 
 
-def _reflect101_index(n: int, r: int, device) -> torch.Tensor:
-    idx = torch.arange(-r, n + r)
-    idx = idx.abs()
-    idx = torch.where(idx > n - 1, 2 * (n - 1) - idx, idx)
-    return idx.clamp(0, n - 1).to(device)
+def _reflect101(idx: np.ndarray, n: int) -> np.ndarray:
+    """OpenCV's BORDER_REFLECT_101 of integer positions into 0..n-1."""
+    if n == 1:
+        return np.zeros_like(idx)
+    period = 2 * (n - 1)
+    idx = np.abs(idx) % period
+    return np.where(idx > n - 1, period - idx, idx)
 
 
-def _gaussian_blur(img: torch.Tensor, ksize: int, sigma: float) -> torch.Tensor:
-    """cv2.GaussianBlur(img, (ksize, ksize), sigma, sigma) of float32 (B, H, W), reflect-101 border.
+def _gaussian_blur_at(img: torch.Tensor, ksize: int, sigma: float, rows: np.ndarray, cols: np.ndarray) -> torch.Tensor:
+    """cv2.GaussianBlur(img, (ksize, ksize), sigma, sigma) of float32 (B, H, W), reflect-101
+    border, evaluated only at the pixels ``rows x cols`` (sorted indices): (B, len(rows), len(cols)).
 
     Row pass then column pass, float32 with fused multiply-adds in the order of OpenCV's AVX2
-    filters (taps left to right along rows, symmetric pairs down columns; 3-tap rows symmetric).
+    filters (taps left to right along rows, symmetric pairs down columns; up to 5 taps, rows too
+    are summed in symmetric pairs).
     """
     k = _gaussian_kernel(ksize, sigma)
     r = ksize // 2
     b, h, w = img.shape
-    # rows
-    p = img.index_select(2, _reflect101_index(w, r, img.device))
-    if ksize <= 5:
-        acc = p[:, :, r:r + w] * k[r]
+    dev = img.device
+    taps = np.arange(-r, r + 1)
+    # rows pass, at the needed columns, every row the column pass reads
+    need = np.unique(_reflect101(rows[:, None] + taps[None, :], h))
+    src = img if len(need) == h else img.index_select(1, torch.from_numpy(need).to(dev))
+    ci = torch.from_numpy(_reflect101(cols[:, None] + taps[None, :], w).reshape(-1)).to(dev)
+    p = src.index_select(2, ci).view(b, len(need), len(cols), ksize)
+    if ksize == 3 and k[0] * 2 != k[1]:
+        # OpenCV's 3-tap row filter: the centre tap fused last; the last (w % 4) columns in its
+        # scalar form (measured; a few of those still differ in the last bit for some widths)
+        acc = _fma(p[..., 1], k[1], (p[..., 0] + p[..., 2]) * k[0])
+        tail = np.nonzero(cols >= (w // 4) * 4)[0]
+        if len(tail):
+            t = torch.from_numpy(tail).to(dev)
+            pt = p.index_select(2, t)
+            acc = acc.index_copy(2, t, _fma(pt[..., 0] + pt[..., 2], k[0], pt[..., 1] * k[1]))
+    elif ksize <= 5:
+        acc = p[..., r] * k[r]
         for j in range(1, r + 1):
-            acc = _fma(p[:, :, r - j:r - j + w] + p[:, :, r + j:r + j + w], k[r + j], acc)
+            acc = _fma(p[..., r - j] + p[..., r + j], k[r + j], acc)
     else:
-        acc = torch.zeros_like(img)
-        for j in range(ksize):
-            acc = _fma(p[:, :, j:j + w], k[j], acc)
-    # columns
-    p = acc.index_select(1, _reflect101_index(h, r, img.device))
-    out = p[:, r:r + h] * k[r]
+        acc = p[..., 0] * k[0]
+        for j in range(1, ksize):
+            acc = _fma(p[..., j], k[j], acc)
+        # OpenCV's vector loops cover the columns below (w // 4) * 4; the last ones are scalar code
+        # without fused multiply-adds
+        tail = np.nonzero(cols >= (w // 4) * 4)[0]
+        if len(tail):
+            t = torch.from_numpy(tail).to(dev)
+            pt = p.index_select(2, t)
+            acc_t = pt[..., 0] * k[0]
+            for j in range(1, ksize):
+                acc_t = acc_t + pt[..., j] * k[j]
+            acc = acc.index_copy(2, t, acc_t)
+    # column pass at the needed rows
+    pos = np.searchsorted(need, _reflect101(rows[:, None] + taps[None, :], h)).reshape(-1)
+    q = acc.index_select(1, torch.from_numpy(pos).to(dev)).view(b, len(rows), ksize, len(cols))
+    out = q[:, :, r] * k[r]
     for j in range(1, r + 1):
-        out = _fma(p[:, r - j:r - j + h] + p[:, r + j:r + j + h], k[r + j], out)
+        out = _fma(q[:, :, r - j] + q[:, :, r + j], k[r + j], out)
+    # the column pass's vector loop covers the columns below (w // 8) * 8; the last ones are scalar
+    tail = np.nonzero(cols >= (w // 8) * 8)[0]
+    if len(tail):
+        t = torch.from_numpy(tail).to(dev)
+        qt = q.index_select(3, t)
+        out_t = qt[:, :, r] * k[r]
+        for j in range(1, r + 1):
+            out_t = out_t + (qt[:, :, r - j] + qt[:, :, r + j]) * k[r + j]
+        out = out.index_copy(2, t, out_t)
     return out
+
+
+def _gaussian_blur(img: torch.Tensor, ksize: int, sigma: float) -> torch.Tensor:
+    """cv2.GaussianBlur of the whole float32 (B, H, W) image (see :func:`_gaussian_blur_at`)."""
+    return _gaussian_blur_at(img, ksize, sigma, np.arange(img.shape[1]), np.arange(img.shape[2]))
+
+
+def _pyramid_level(img: torch.Tensor, ksize: int, sigma: float, h: int, w: int) -> torch.Tensor:
+    """OpenCV's pyramid level: cv2.resize(cv2.GaussianBlur(img, ...), (w, h), INTER_LINEAR), with
+    the blur evaluated only where the resize reads it."""
+    sh, sw = img.shape[1], img.shape[2]
+    if (sh, sw) == (h, w) or (sh == 2 * h and sw == 2 * w):
+        return _resize_linear(_gaussian_blur(img, ksize, sigma), h, w)
+    xi0, xi1, xa = _linear_table(sw, w, True)
+    yi0, yi1, ya = _linear_table(sh, h, True)
+    cols, rows = np.unique(np.concatenate([xi0, xi1])), np.unique(np.concatenate([yi0, yi1]))
+    sub = _gaussian_blur_at(img, ksize, sigma, rows, cols)
+    return _lerp_table(sub, (np.searchsorted(rows, yi0), np.searchsorted(rows, yi1), ya),
+                       (np.searchsorted(cols, xi0), np.searchsorted(cols, xi1), xa))
 
 
 # ---------------------------------------------------------------- bilinear resize
 
 @lru_cache(maxsize=64)
-def _linear_table(src: int, dst: int) -> tuple:
-    """OpenCV resize INTER_LINEAR source indices and float32 weights along one axis."""
+def _linear_table(src: int, dst: int, exact_frac: bool = False, clamp_weights: bool = True) -> tuple:
+    """cv2.resize INTER_LINEAR source indices (i0, i1 = i0 + 1 clamped) and the float32 weight of i1
+    along one axis, source position ``(d + 0.5) * src / dst - 0.5`` clamped to the edge pixels.
+
+    ``exact_frac``: the fraction is computed in double (the single-channel float32 resize that
+    OpenCV delegates to IPP), else in float32 as OpenCV's own resize code. ``clamp_weights=False``:
+    outside the source the weights stay (1 - f, f) on the clamped rows (OpenCV's own code does this
+    vertically).
+    """
     scale = 1.0 / (dst / src)
     i0 = np.empty(dst, np.int64)
-    a0 = np.empty(dst, np.float32)
     a1 = np.empty(dst, np.float32)
     for d in range(dst):
-        f = np.float32((d + 0.5) * scale - 0.5)
+        f = (d + 0.5) * scale - 0.5
+        if not exact_frac:
+            f = np.float32(f)
         s = int(np.floor(f))
-        f = np.float32(f - np.float32(s))
-        if s < 0:
+        f = np.float32(f - s) if exact_frac else np.float32(f - np.float32(s))
+        if clamp_weights and s < 0:
             f, s = np.float32(0), 0
-        if s >= src - 1:
+        if clamp_weights and s >= src - 1:
             f, s = np.float32(0), src - 1
         i0[d] = s
         a1[d] = f
-        a0[d] = np.float32(1) - f
-    i1 = np.minimum(i0 + 1, src - 1)
-    return i0, i1, a0, a1
+    return np.clip(i0, 0, src - 1), np.clip(i0 + 1, 0, src - 1), a1
 
 
 def _resize_linear(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """cv2.resize(x, (w, h), interpolation=INTER_LINEAR) of float32 (B, H, W[, C])."""
+    """cv2.resize(x, (w, h), interpolation=INTER_LINEAR) of float32 (B, H, W) images or
+    (B, H, W, 2) flows, with the arithmetic of the path OpenCV takes for each."""
     sh, sw = x.shape[1], x.shape[2]
     if (sh, sw) == (h, w):
         return x
-    if sh == 2 * h and sw == 2 * w:  # OpenCV switches to its exact area average for halving
-        s = (x[:, 0::2, 0::2] + x[:, 0::2, 1::2]) + (x[:, 1::2, 0::2] + x[:, 1::2, 1::2])
-        return s * 0.25
+    if x.dim() == 3:
+        if sh == 2 * h and sw == 2 * w:  # OpenCV switches to its exact area average for halving
+            s = (x[:, 0::2, 0::2] + x[:, 0::2, 1::2]) + (x[:, 1::2, 0::2] + x[:, 1::2, 1::2])
+            return s * 0.25
+        return _lerp_table(x, _linear_table(sh, h, True), _linear_table(sw, w, True))
     dev = x.device
-    xi0, xi1, xa0, xa1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sw, w))
-    yi0, yi1, ya0, ya1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sh, h))
+    xi0, xi1, xa1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sw, w))
+    yi0, yi1, ya1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sh, h, clamp_weights=False))
     extra = (1,) * (x.dim() - 3)
-    xa0, xa1 = xa0.view(1, 1, w, *extra), xa1.view(1, 1, w, *extra)
-    t = x.index_select(2, xi0) * xa0 + x.index_select(2, xi1) * xa1
-    ya0, ya1 = ya0.view(1, h, 1, *extra), ya1.view(1, h, 1, *extra)
-    return t.index_select(1, yi0) * ya0 + t.index_select(1, yi1) * ya1
+    xa1 = xa1.view(1, 1, w, *extra)
+    t = x.index_select(2, xi0) * (1.0 - xa1) + x.index_select(2, xi1) * xa1
+    ya1 = ya1.view(1, h, 1, *extra)
+    return t.index_select(1, yi0) * (1.0 - ya1) + t.index_select(1, yi1) * ya1
+
+
+def _lerp_table(x: torch.Tensor, ytab, xtab) -> torch.Tensor:
+    """Separable linear interpolation of (B, H, W) by index/weight tables, along rows then
+    columns, each as one fused multiply-add ``a + (b - a) * t`` in float32."""
+    dev = x.device
+    xi0, xi1, xa = (torch.from_numpy(np.ascontiguousarray(t)).to(dev) for t in xtab)
+    yi0, yi1, ya = (torch.from_numpy(np.ascontiguousarray(t)).to(dev) for t in ytab)
+    s0 = x.index_select(2, xi0)
+    t = _fma(x.index_select(2, xi1) - s0, xa.view(1, 1, -1), s0)
+    s0 = t.index_select(1, yi0)
+    return _fma(t.index_select(1, yi1) - s0, ya.view(1, -1, 1), s0)
 
 
 # ---------------------------------------------------------------- polynomial expansion
@@ -429,7 +507,7 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
             flow = torch.zeros((n, lh, lw, 2), dtype=torch.float32, device=a.device)
         else:
             flow = _resize_linear(flow, lh, lw) * _f32(1.0 / pyr_scale)
-        level = _resize_linear(_gaussian_blur(both, ksize, sigma), lh, lw)
+        level = _pyramid_level(both, ksize, sigma, lh, lw)
         coef = _poly_exp(level, poly_n, poly_sigma)
         r0, r1 = coef[:n], coef[n:]
         m = _update_matrices(r0, r1, flow)

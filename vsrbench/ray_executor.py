@@ -1,0 +1,301 @@
+"""Scoring sequences on a Ray cluster: ``vsrbench run/evaluate --executor ray [--address ADDR]``.
+
+Ray is an optional extra (``pip install 'vsrbench[ray]'``); this module imports it at the top, so
+:func:`vsrbench.execution.make_executor` turns a missing Ray into one line saying how to install it.
+
+Each worker slot is a Ray *actor* (one CPU each; one GPU each with ``--device cuda``) that builds
+its worker once with the run's factory, so models and LPIPS networks load once per actor, not once
+per task. Tasks go to the least busy actor, at most two per actor at a time (one running, one
+queued). An actor whose process dies (killed, out of memory, a lost node) is restarted by Ray
+(:data:`ACTOR_RESTARTS`) and the tasks it held are retried on it (:data:`TASK_RETRIES`); each task
+still comes back exactly once, and the driver stores only what comes back, so the store has
+neither duplicates nor holes. A task that kills its worker every time is reported as that
+sequence's error after its retries; an exception the worker raises comes back in its
+:class:`~vsrbench.execution.Outcome` like in a local run.
+
+Without an address a local Ray instance is started for the run (and stopped after it) with this
+machine's cores; with one, the driver joins that cluster. A Ray that this process had already
+started or joined (``ray.init`` in a notebook or a test) is used as it is and left running.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import socket
+import sys
+import tempfile
+from typing import Any, Callable, Iterable, Iterator
+
+import ray  # noqa: I001 - a ModuleNotFoundError here is make_executor's "install Ray" line
+from ray import exceptions as ray_errors
+
+from vsrbench.core.errors import InputError
+from vsrbench.execution import Executor, Outcome, Worker, run_task
+
+#: Retries of a task whose actor process died while holding it (the actor is restarted first).
+TASK_RETRIES = 2
+#: Restarts of one actor after its process died; past them its remaining tasks come back as errors.
+ACTOR_RESTARTS = 10
+#: Seconds to wait for a TCP connection to ``--address`` (and to Ray's handshake after it).
+CONNECT_TIMEOUT_S = 5
+#: Tasks handed to one actor at a time: one computing, one waiting (no idle gap between two).
+PER_ACTOR = 2
+#: What every actor process runs with: no progress bars or lines (the driver draws progress).
+ACTOR_ENV = {"VSRBENCH_PROGRESS": "0"}
+#: The driver's variables that actors get too, as local worker processes inherit them (weights folders, ...).
+FORWARDED_ENV = ("TORCH_HOME", "XDG_CACHE_HOME")
+
+
+def actor_env() -> dict[str, str]:
+    """The environment variables of an actor: the driver's ``VSRBENCH_*`` and :data:`FORWARDED_ENV`, then :data:`ACTOR_ENV`."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("VSRBENCH_") or k in FORWARDED_ENV}
+    return {**env, **ACTOR_ENV}
+
+
+class _Slot:
+    """One worker slot: builds its worker once (again after a restart) and computes tasks."""
+
+    def __init__(self, factory: Callable[[], Worker], device: str):
+        self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        self.worker: Worker | None = None
+        self.error: BaseException | None = None
+        if not str(device).startswith("cuda"):
+            # one CPU per actor, as a local worker process: no intra-op pools on top of the actors
+            import cv2
+            import torch
+
+            torch.set_num_threads(1)
+            cv2.setNumThreads(1)
+        try:
+            self.worker = factory()
+        except Exception as e:  # noqa: BLE001 - every task of this actor reports it
+            from vsrbench.execution import picklable_error
+
+            self.error = picklable_error(e)
+
+    def compute(self, task: Any) -> Outcome:
+        if self.worker is None:
+            return Outcome(task, error=self.error)
+        outcome = run_task(self.worker, task)
+        if self.restarted:  # the first task after a restart says so once (the driver shows it as a warning)
+            self.restarted = False
+            node = ray.get_runtime_context().get_node_id()[:8]
+            outcome.warnings.append(f"a Ray worker process on node {node} died and was restarted; "
+                                    "the tasks it held were retried")
+            outcome.categories.append("vsrbench.core.errors:VsrbenchWarning")
+        return outcome
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class RayExecutor(Executor):
+    """Actors on a Ray cluster (a local instance without ``address``), one per worker slot.
+
+    ``workers``: the actors (default: the cluster's CPUs, or its GPUs with a ``cuda`` device),
+    never more than ``tasks`` when that is given. ``say`` prints the one line saying where the
+    run goes (stderr by default).
+    """
+
+    name = "ray"
+
+    def __init__(self, factory: Callable[[], Worker], address: str | None = None, device: str = "cpu",
+                 workers: int | None = None, tasks: int | None = None,
+                 say: Callable[[str], None] | None = None):
+        super().__init__(factory)
+        self.device = str(device)
+        self.gpu = self.device.startswith("cuda")
+        self._say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.started_here = False
+        self._actors: list[Any] = []
+        if not address and os.environ.get("RAY_ADDRESS"):  # a driver that `ray job submit` started
+            address, flag = os.environ["RAY_ADDRESS"], "RAY_ADDRESS"
+        else:
+            flag = "--address"
+        self.address = address or None
+        if ray.is_initialized():
+            where = "the Ray this process had already started"
+        elif address:
+            _join(address, flag)
+            where = f"the Ray cluster at {address}"
+        else:
+            _start_local()
+            self.started_here = True
+            where = "a local Ray instance"
+        resources = ray.cluster_resources()
+        self.cpus = int(resources.get("CPU", 0))
+        self.gpus = int(resources.get("GPU", 0))
+        self.nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+        if self.gpu and self.gpus == 0:
+            self.close()
+            raise InputError(f"--device {self.device}: {where} has no GPUs ({self.nodes} node(s), {self.cpus} CPUs); "
+                             "start its nodes where GPUs are, or drop --device cuda")
+        n = workers if workers is not None else (self.gpus if self.gpu else self.cpus)
+        if tasks is not None:
+            n = min(n, tasks)
+        self.workers = max(1, n)
+        self.capacity = PER_ACTOR * self.workers
+        self._say(f"Ray: {where}: {self.nodes} node(s), {self.cpus} CPUs, {self.gpus} GPUs; "
+                  f"{self.workers} worker(s) with one {'GPU' if self.gpu else 'CPU'} each")
+
+    # ------------------------------------------------------------------ tasks
+    def _start_actors(self) -> None:
+        slot = ray.remote(_Slot).options(
+            num_cpus=1, num_gpus=1 if self.gpu else 0,
+            max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES,
+            runtime_env={"env_vars": actor_env()})
+        self._actors = [slot.remote(self.factory, self.device) for _ in range(self.workers)]
+
+    def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
+        it = iter(tasks)
+        inflight: dict[Any, tuple[Any, int]] = {}  # object ref -> (task, actor index)
+
+        def fill() -> None:
+            while len(inflight) < self.capacity:
+                try:
+                    task = next(it)
+                except StopIteration:
+                    return
+                if not self._actors:  # only once there is something to do: a finished run starts none
+                    self._start_actors()
+                load = [0] * len(self._actors)
+                for _, i in inflight.values():
+                    load[i] += 1
+                i = min(range(len(load)), key=load.__getitem__)
+                inflight[self._actors[i].compute.remote(task)] = (task, i)
+
+        fill()
+        while inflight:
+            ready, _ = ray.wait(list(inflight), num_returns=1)
+            for ref in ready:
+                task, _ = inflight.pop(ref)
+                try:
+                    outcome = ray.get(ref)
+                except ray_errors.RayError as e:  # the actor died past its retries or restarts
+                    outcome = Outcome(task, error=RuntimeError(_ray_error_line(e)))
+                yield outcome
+            fill()
+
+    # ------------------------------------------------------------------ the end
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close()  # on Ctrl-C too: the actors' tasks in flight are dropped (nothing of them was stored)
+
+    def close(self) -> None:
+        for actor in self._actors:
+            with contextlib.suppress(Exception):
+                ray.kill(actor, no_restart=True)
+        self._actors = []
+        if self.started_here and ray.is_initialized():
+            ray.shutdown()
+        self.started_here = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "ray", "address": self.address, "nodes": self.nodes, "cpus": self.cpus,
+                "gpus": self.gpus, "actors": self.workers}
+
+
+# ---------------------------------------------------------------------- connecting
+
+def _start_local() -> None:
+    """A local Ray instance with this machine's cores, started quietly (no dashboard, no usage report)."""
+    from vsrbench.execution import default_workers
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(address="local", num_cpus=default_workers("cpu"), include_dashboard=False, logging_level=logging.ERROR,
+             log_to_driver=False)
+
+
+def _join(address: str, flag: str = "--address") -> None:
+    """Join the cluster at ``address`` or raise one InputError line (within seconds, not minutes)."""
+    hint = ("start one with `ray start --head` or "
+            f"{'drop --address' if flag == '--address' else 'unset ' + flag} to run Ray locally")
+    host, port = _host_port(address, flag)
+    if host is not None:
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as e:
+            why = "timed out" if isinstance(e, TimeoutError) else (e.strerror or str(e) or type(e).__name__)
+            raise InputError(f"{flag} {address}: cannot reach a Ray cluster there "
+                             f"(no connection to {host}:{port}: {why}); {hint}") from None
+    # something listens there: Ray's own handshake, with its retries cut to CONNECT_TIMEOUT_S and its
+    # C++ log lines (one per retry) kept off the terminal
+    saved = os.environ.get("RAY_gcs_server_port_wait_time_s")
+    os.environ.setdefault("RAY_gcs_server_port_wait_time_s", str(CONNECT_TIMEOUT_S))
+    try:
+        with _stderr_captured() as captured:
+            try:
+                ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+            except Exception as e:  # noqa: BLE001 - ConnectionError, AuthenticationError, ValueError, ...
+                log = captured()
+                if "InvalidAuthToken" in log or _caused_by(e, "AuthenticationError"):
+                    raise InputError(
+                        f"{flag} {address}: the Ray cluster there wants its authentication token and this "
+                        f"process has none (RAY_AUTH_MODE={os.environ.get('RAY_AUTH_MODE', 'unset')}); "
+                        "set RAY_AUTH_MODE=token and put the cluster's token in ~/.ray/auth_token "
+                        "(`ray get-auth-token` on the head node prints it) or in RAY_AUTH_TOKEN") from None
+                last = _last_log_line(log)
+                detail = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
+                if last:
+                    detail += f"; {last}"
+                raise InputError(f"{flag} {address}: cannot reach a Ray cluster there ({detail}); {hint}") from None
+    finally:
+        if saved is None:
+            os.environ.pop("RAY_gcs_server_port_wait_time_s", None)
+
+
+def _host_port(address: str, flag: str = "--address") -> tuple[str | None, int]:
+    """``host, port`` of ``HOST:PORT`` (``None`` for what Ray resolves itself: ``auto``, ``ray://``)."""
+    if address in ("auto", "local") or "://" in address:
+        return None, 0
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise InputError(f"{flag} {address!r}: expected HOST:PORT of a Ray cluster's head "
+                         "(as `ray start --head` prints it, e.g. 10.0.0.9:6379)")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@contextlib.contextmanager
+def _stderr_captured():
+    """Send file descriptor 2 (where Ray's C++ code logs) to a temporary file; yields a reader."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+
+        def read() -> str:
+            tmp.flush()
+            tmp.seek(0)
+            return tmp.read().decode(errors="replace")
+
+        try:
+            yield read
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _caused_by(e: BaseException | None, name: str) -> bool:
+    """True when ``e`` or an exception it came from is of a class called ``name``."""
+    seen = 0
+    while e is not None and seen < 10:
+        if type(e).__name__ == name:
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
+_GLOG = re.compile(r"^\[[^\]]*\]\s+\S+:\d+:\s*")  # "[2026-.. W 123 123] gcs_client.cc:210: "
+
+
+def _last_log_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return _GLOG.sub("", lines[-1])[:200] if lines else ""
+
+
+def _ray_error_line(e: BaseException) -> str:
+    first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+    return (f"the Ray worker computing this sequence died (tried {TASK_RETRIES + 1} times): "
+            f"{type(e).__name__}: {first[:300]}")

@@ -53,6 +53,20 @@ def _f32(x: float) -> float:
     return float(np.float32(x))
 
 
+_DEVICE_TABLES: dict = {}
+
+
+def _on(dev: torch.device, key, make) -> torch.Tensor:
+    """A small constant table (NumPy array from ``make()``) on ``dev``, copied there once."""
+    k = (str(dev), key)
+    t = _DEVICE_TABLES.get(k)
+    if t is None:
+        if len(_DEVICE_TABLES) > 512:
+            _DEVICE_TABLES.clear()
+        t = _DEVICE_TABLES[k] = torch.from_numpy(np.ascontiguousarray(make())).to(dev)
+    return t
+
+
 # ---------------------------------------------------------------- Gaussian blur (pyramid)
 
 @lru_cache(maxsize=64)
@@ -110,8 +124,9 @@ def _gaussian_blur_at(img: torch.Tensor, ksize: int, sigma: float, rows: np.ndar
     taps = np.arange(-r, r + 1)
     # rows pass, at the needed columns, every row the column pass reads
     need = np.unique(_reflect101(rows[:, None] + taps[None, :], h))
-    src = img if len(need) == h else img.index_select(1, torch.from_numpy(need).to(dev))
-    ci = torch.from_numpy(_reflect101(cols[:, None] + taps[None, :], w).reshape(-1)).to(dev)
+    key = (h, w, ksize, hash(rows.tobytes()), hash(cols.tobytes()))
+    src = img if len(need) == h else img.index_select(1, _on(dev, ("need",) + key, lambda: need))
+    ci = _on(dev, ("ci",) + key, lambda: _reflect101(cols[:, None] + taps[None, :], w).reshape(-1))
     p = src.index_select(2, ci).view(b, len(need), len(cols), ksize)
     if ksize == 3 and k[0] * 2 != k[1]:
         # OpenCV's 3-tap row filter: the centre tap fused last; the last (w % 4) columns in its
@@ -119,7 +134,7 @@ def _gaussian_blur_at(img: torch.Tensor, ksize: int, sigma: float, rows: np.ndar
         acc = _fma(p[..., 1], k[1], (p[..., 0] + p[..., 2]) * k[0])
         tail = np.nonzero(cols >= (w // 4) * 4)[0]
         if len(tail):
-            t = torch.from_numpy(tail).to(dev)
+            t = _on(dev, ("t4",) + key, lambda: tail)
             pt = p.index_select(2, t)
             acc = acc.index_copy(2, t, _fma(pt[..., 0] + pt[..., 2], k[0], pt[..., 1] * k[1]))
     elif ksize <= 5:
@@ -134,7 +149,7 @@ def _gaussian_blur_at(img: torch.Tensor, ksize: int, sigma: float, rows: np.ndar
         # without fused multiply-adds
         tail = np.nonzero(cols >= (w // 4) * 4)[0]
         if len(tail):
-            t = torch.from_numpy(tail).to(dev)
+            t = _on(dev, ("t4",) + key, lambda: tail)
             pt = p.index_select(2, t)
             acc_t = pt[..., 0] * k[0]
             for j in range(1, ksize):
@@ -142,14 +157,14 @@ def _gaussian_blur_at(img: torch.Tensor, ksize: int, sigma: float, rows: np.ndar
             acc = acc.index_copy(2, t, acc_t)
     # column pass at the needed rows
     pos = np.searchsorted(need, _reflect101(rows[:, None] + taps[None, :], h)).reshape(-1)
-    q = acc.index_select(1, torch.from_numpy(pos).to(dev)).view(b, len(rows), ksize, len(cols))
+    q = acc.index_select(1, _on(dev, ("pos",) + key, lambda: pos)).view(b, len(rows), ksize, len(cols))
     out = q[:, :, r] * k[r]
     for j in range(1, r + 1):
         out = _fma(q[:, :, r - j] + q[:, :, r + j], k[r + j], out)
     # the column pass's vector loop covers the columns below (w // 8) * 8; the last ones are scalar
     tail = np.nonzero(cols >= (w // 8) * 8)[0]
     if len(tail):
-        t = torch.from_numpy(tail).to(dev)
+        t = _on(dev, ("t8",) + key, lambda: tail)
         qt = q.index_select(3, t)
         out_t = qt[:, :, r] * k[r]
         for j in range(1, r + 1):
@@ -219,8 +234,8 @@ def _resize_linear(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
             return s * 0.25
         return _lerp_table(x, _linear_table(sh, h, True), _linear_table(sw, w, True))
     dev = x.device
-    xi0, xi1, xa1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sw, w))
-    yi0, yi1, ya1 = (torch.from_numpy(t).to(dev) for t in _linear_table(sh, h, clamp_weights=False))
+    xi0, xi1, xa1 = (_on(dev, ("lx", sw, w, i), lambda: _linear_table(sw, w)[i]) for i in range(3))
+    yi0, yi1, ya1 = (_on(dev, ("ly", sh, h, i), lambda: _linear_table(sh, h, clamp_weights=False)[i]) for i in range(3))
     extra = (1,) * (x.dim() - 3)
     xa1 = xa1.view(1, 1, w, *extra)
     t = x.index_select(2, xi0) * (1.0 - xa1) + x.index_select(2, xi1) * xa1
@@ -232,8 +247,8 @@ def _lerp_table(x: torch.Tensor, ytab, xtab) -> torch.Tensor:
     """Separable linear interpolation of (B, H, W) by index/weight tables, along rows then
     columns, each as one fused multiply-add ``a + (b - a) * t`` in float32."""
     dev = x.device
-    xi0, xi1, xa = (torch.from_numpy(np.ascontiguousarray(t)).to(dev) for t in xtab)
-    yi0, yi1, ya = (torch.from_numpy(np.ascontiguousarray(t)).to(dev) for t in ytab)
+    xi0, xi1, xa = (_on(dev, ("lerp", i, t.tobytes()), lambda: t) for i, t in enumerate(xtab))
+    yi0, yi1, ya = (_on(dev, ("lerp", i, t.tobytes()), lambda: t) for i, t in enumerate(ytab))
     s0 = x.index_select(2, xi0)
     t = _fma(x.index_select(2, xi1) - s0, xa.view(1, 1, -1), s0)
     s0 = t.index_select(1, yi0)
@@ -290,28 +305,34 @@ def _poly_exp(img: torch.Tensor, n: int, sigma: float) -> torch.Tensor:
         r1 = d if r1 is None else r1 + d
         t = s * xxg[k]
         r2 = t if r2 is None else r2 + t
-    # horizontal pass, float64 sums of float32 (or float64) products
-    cols = torch.arange(-n, w + n, device=img.device).clamp(0, w - 1)
-    r0, r1, r2 = (t.index_select(2, cols) for t in (r0, r1, r2))
+    # horizontal pass: float64 sums of float32 products (b2, b3, b5, b6) or of float64 products of
+    # float32 pair sums (b1, b4), in OpenCV's order
+    pad = torch.nn.functional.pad
+    r0, r1, r2 = (pad(t, (n, n), mode="replicate") for t in (r0, r1, r2))
     c = slice(n, n + w)
     b1 = (r0[:, :, c] * g[0]).to(f64)
     b3 = (r1[:, :, c] * g[0]).to(f64)
     b5 = (r2[:, :, c] * g[0]).to(f64)
-    b2 = b4 = b6 = None
+    b2 = torch.zeros_like(b1)
+    b4 = torch.zeros_like(b1)
+    b6 = torch.zeros_like(b1)
     for k in range(1, n + 1):
         lo, hi = slice(n - k, n - k + w), slice(n + k, n + k + w)
         tg = (r0[:, :, hi] + r0[:, :, lo]).to(f64)
-        b1 = b1 + tg * g[k]
-        t4 = tg * xxg[k]
-        b4 = t4 if b4 is None else b4 + t4
-        t2 = ((r0[:, :, hi] - r0[:, :, lo]) * xg[k]).to(f64)
-        b2 = t2 if b2 is None else b2 + t2
-        b3 = b3 + ((r1[:, :, hi] + r1[:, :, lo]) * g[k]).to(f64)
-        t6 = ((r1[:, :, hi] - r1[:, :, lo]) * xg[k]).to(f64)
-        b6 = t6 if b6 is None else b6 + t6
-        b5 = b5 + ((r2[:, :, hi] + r2[:, :, lo]) * g[k]).to(f64)
-    b1i = b1 * ig03
-    return torch.stack([b3 * ig11, b2 * ig11, b1i + b5 * ig33, b1i + b4 * ig33, b6 * ig55], dim=-1).to(f32)
+        b1.add_(tg * g[k])
+        b4.add_(tg * xxg[k])
+        b2.add_((r0[:, :, hi] - r0[:, :, lo]).mul_(xg[k]))  # float32 product, added in double
+        b3.add_((r1[:, :, hi] + r1[:, :, lo]).mul_(g[k]))
+        b6.add_((r1[:, :, hi] - r1[:, :, lo]).mul_(xg[k]))
+        b5.add_((r2[:, :, hi] + r2[:, :, lo]).mul_(g[k]))
+    b1 *= ig03
+    out = torch.empty((b, h, w, 5), dtype=f32, device=img.device)
+    out[..., 0] = b3.mul_(ig11)
+    out[..., 1] = b2.mul_(ig11)
+    out[..., 2] = b5.mul_(ig33).add_(b1)
+    out[..., 3] = b4.mul_(ig33).add_(b1)
+    out[..., 4] = b6.mul_(ig55)
+    return out
 
 
 # ---------------------------------------------------------------- matrices and flow update
@@ -350,17 +371,19 @@ def _update_matrices(r0: torch.Tensor, r1: torch.Tensor, flow: torch.Tensor) -> 
     s = ((a00 * at(0) + a01 * at(1)) + a10 * at(w)) + a11 * at(w + 1)
     ins = inside.unsqueeze(-1)
     # inside: r4, r5 averaged with R0, r6 a quarter of the sum; outside: R0's own (r6 halved)
-    r456_in = (r0[..., 2:5] + s[..., 2:5]) * torch.tensor([0.5, 0.5, 0.25], device=dev)
-    r456_out = r0[..., 2:5] * torch.tensor([1.0, 1.0, 0.5], device=dev)
+    r456_in = (r0[..., 2:5] + s[..., 2:5]) * _on(dev, "in", lambda: np.float32([0.5, 0.5, 0.25]))
+    r456_out = r0[..., 2:5] * _on(dev, "out", lambda: np.float32([1.0, 1.0, 0.5]))
     r456 = torch.where(ins, r456_in, r456_out)
     r23 = torch.where(ins, s[..., 0:2], torch.zeros((), device=dev))
     r23 = (r0[..., 0:2] - r23) * 0.5
     r4, r5, r6 = r456[..., 0], r456[..., 1], r456[..., 2]
     r2 = r23[..., 0] + (r4 * dy + r6 * dx)
     r3 = r23[..., 1] + (r6 * dy + r5 * dx)
-    xlo, xhi = (torch.from_numpy(t).to(dev) for t in _border_weights(w))
-    ylo, yhi = (torch.from_numpy(t).to(dev) for t in _border_weights(h))
-    scale = ((xlo * xhi).view(1, 1, w) * ylo.view(1, h, 1)) * yhi.view(1, h, 1)
+    def border_scale():
+        (xlo, xhi), (ylo, yhi) = _border_weights(w), _border_weights(h)
+        return ((xlo * xhi)[None, :] * ylo[:, None]) * yhi[:, None]  # float32, OpenCV's order
+
+    scale = _on(dev, ("border", h, w), border_scale)
     r2, r3, r4, r5, r6 = (t * scale for t in (r2, r3, r4, r5, r6))
     return torch.stack([r4 * r4 + r6 * r6, (r4 + r5) * r6, r5 * r5 + r6 * r6, r4 * r2 + r6 * r3, r6 * r2 + r5 * r3],
                        dim=-1)

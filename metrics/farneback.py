@@ -477,9 +477,9 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
     ``flags``: 0 (box-filter update) or ``cv2.OPTFLOW_FARNEBACK_GAUSSIAN`` (256).
 
     >>> import torch
-    >>> x = torch.arange(40.0).repeat(40, 1) * 4
-    >>> farneback(x, x).abs().max().item()
-    0.0
+    >>> frames = torch.randint(0, 256, (2, 48, 64), dtype=torch.uint8)  # a batch of 2 pairs
+    >>> farneback(frames, frames.roll(1, dims=2)).shape
+    torch.Size([2, 48, 64, 2])
     """
     a = _as_frames(prev, "prev")
     b = _as_frames(nxt, "nxt")

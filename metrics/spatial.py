@@ -14,6 +14,7 @@ Input conventions (every metric in :mod:`vsrbench.metrics`):
 """
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -190,6 +191,9 @@ def psnr(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float
     32.902
     """
     proto = get_protocol(protocol, **overrides)
+    cpu = _prepare_cpu(pred, gt, proto, value_range)
+    if cpu is not None:  # NumPy/OpenCV, frame by frame (a batch costs what its frames cost)
+        return _unbatch_values([_psnr_u8(p, g, proto) for p, g in zip(*cpu)], pred)
     p, g = prepare(pred, gt, proto, value_range)
     return _unbatch(psnr_planes(color_planes(p, proto), color_planes(g, proto)), pred)
 
@@ -292,6 +296,9 @@ def ssim(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float
     1.0
     """
     proto = get_protocol(protocol, **overrides)
+    cpu = _prepare_cpu(pred, gt, proto, value_range)
+    if cpu is not None:  # NumPy/OpenCV, frame by frame (a batch costs what its frames cost)
+        return _unbatch_values([_ssim_u8(p, g, proto) for p, g in zip(*cpu)], pred)
     p, g = prepare(pred, gt, proto, value_range)
     pp, gg = color_planes(p, proto), color_planes(g, proto)
     return _unbatch(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto)), pred)
@@ -301,3 +308,166 @@ def _unbatch(values: torch.Tensor, like):
     v = values.detach().cpu().numpy().astype(np.float64)
     single = (isinstance(like, torch.Tensor) and like.ndim == 3) or (not isinstance(like, torch.Tensor) and np.ndim(like) == 3)
     return float(v[0]) if single else v
+
+
+def _unbatch_values(values: list[float], like):
+    return _unbatch(torch.from_numpy(np.asarray(values, dtype=np.float64)), like)
+
+
+# ----------------------------------------------------------------- the CPU path: NumPy/OpenCV on 8-bit frames
+#
+# On CPU the public functions score one frame at a time from its uint8 (H, W, 3) array, with the same
+# arithmetic as the torch code above (the same operations in the same order, so the same luma values
+# bit for bit; sums may differ in the last bits): no float64 copies of a whole batch, no strided
+# channel-first views, OpenCV's filters and norms where they apply.
+
+# tecogan luma: the exact products c * v for every 8-bit value v (cv2.LUT), summed left to right, + 16
+_Y64_PRODUCTS = np.ascontiguousarray((np.arange(256.0)[:, None] * np.array(Y_COEFFS)).reshape(1, 256, 3))
+_SUM3_PLUS16 = np.array([[1.0, 1.0, 1.0, 16.0]])
+# BasicSR luma: x = float32(v) / 255 (float32), then x . coefficients + 16 in float64
+_Y32_MATRIX = np.array([[*Y_COEFFS_BASICSR, 16.0]])
+_WORK = threading.local()
+
+
+def _prepare_cpu(pred, gt, protocol: Protocol, value_range: float = 1.0, what: str = "frame"):
+    """:func:`prepare` for CPU inputs: (pred, gt) as (N, h, w, 3) uint8 NumPy arrays on the 8-bit grid,
+    size-matched and cropped (views of the inputs where they are uint8 arrays); None when ``pred`` is a
+    tensor on another device (the torch path)."""
+    if isinstance(pred, torch.Tensor) and pred.device.type != "cpu":
+        return None
+    p, _ = as_batch(pred, f"{what} (pred)")
+    g, _ = as_batch(gt, f"{what} (gt)")
+    if p.shape[0] != g.shape[0]:
+        raise InputError(f"{what}: {p.shape[0]} predicted frames but {g.shape[0]} GT frames")
+    p = _grid_u8(p, value_range, f"{what} (pred)")
+    g = _grid_u8(g.cpu(), value_range, f"{what} (gt)")
+    p, g = match_sizes(p, g, protocol.size_rule, what)
+    return _hwc(crop(p, protocol)), _hwc(crop(g, protocol))
+
+
+def _grid_u8(t: torch.Tensor, value_range: float, what: str) -> torch.Tensor:
+    """The 8-bit rule (:func:`quantize255`) with a uint8 result: its values are integers 0..255."""
+    return t if t.dtype == torch.uint8 else quantize255(t, value_range, what).to(torch.uint8)
+
+
+def _hwc(t: torch.Tensor) -> list[np.ndarray]:
+    """(N, 3, h, w) uint8 CPU tensor -> N (h, w, 3) arrays OpenCV can read (channels innermost)."""
+    a = t.permute(0, 2, 3, 1).numpy()
+    if a.strides[-1] != 1 or a.strides[-2] != 3:
+        a = np.ascontiguousarray(a)
+    return list(a)
+
+
+def _work(key: str, shape: tuple, dtype=np.float64) -> np.ndarray:
+    """A scratch array of this thread, reused from call to call: fresh multi-megabyte arrays cost more
+    in page faults than the arithmetic done in them. Arrays over 32 MB are not kept."""
+    cache = getattr(_WORK, "arrays", None)
+    if cache is None:
+        cache = _WORK.arrays = {}
+    a = cache.get(key)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = np.empty(shape, dtype)
+        if a.nbytes <= 32 << 20:
+            cache[key] = a
+        else:
+            cache.pop(key, None)
+    return a
+
+
+def _luma_u8(a: np.ndarray, precision: str, out: str = "y") -> np.ndarray:
+    """(h, w, 3) uint8 RGB -> (h, w) float64 luma, the values of :func:`rgb_to_y` (``float64``: the
+    exact products of each 8-bit value, summed left to right; ``float32``: BasicSR's float32 steps).
+    The result is the scratch array ``out`` of this thread (see :func:`_work`)."""
+    import cv2
+
+    h, w = a.shape[:2]
+    y = _work(out, (h, w))
+    x64 = _work("x64", (h, w, 3))
+    if precision == "float64":
+        cv2.LUT(a, _Y64_PRODUCTS, dst=x64)
+        return cv2.transform(x64, _SUM3_PLUS16, dst=y)
+    # each step one pass; dtype=float32 runs the ufunc in float32 (the casts are BasicSR's)
+    np.divide(a, np.float32(255.0), out=x64, dtype=np.float32, casting="unsafe")  # float32(v) / 255
+    s = cv2.transform(x64, _Y32_MATRIX, dst=_work("s", (h, w)))  # x . coefficients + 16, float64
+    np.divide(s, 255.0, out=s)
+    return np.multiply(s, np.float32(255.0), out=y, dtype=np.float32, casting="unsafe")  # float32(s) * 255
+
+
+def _planes_u8(a: np.ndarray, protocol: Protocol, out: str) -> list[np.ndarray]:
+    """The 2-D float64 planes PSNR/SSIM use (as :func:`color_planes`): [luma] or [R, G, B]
+    (scratch arrays named ``out``...)."""
+    if protocol.color == "y":
+        return [_luma_u8(a, protocol.y_precision, out)]
+    planes = []
+    for c in range(3):
+        plane = _work(f"{out}{c}", a.shape[:2])
+        np.copyto(plane, a[..., c])
+        planes.append(plane)
+    return planes
+
+
+def _psnr_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
+    """One frame's PSNR from (h, w, 3) uint8 arrays; RGB in exact integer arithmetic."""
+    import cv2
+
+    if protocol.color == "rgb":
+        sse, n = cv2.norm(p, g, cv2.NORM_L2SQR), p.size  # a sum of integer squares, exact in float64
+    else:
+        yp = _luma_u8(p, protocol.y_precision, "yp")
+        yg = _luma_u8(g, protocol.y_precision, "yg")
+        sse, n = cv2.norm(yp, yg, cv2.NORM_L2SQR), yp.size  # not np.dot: BLAS threads stall on a busy machine
+    if sse == 0.0:
+        return float("inf")
+    return float(10.0 * np.log10((255.0 * 255.0) / (sse / n)))
+
+
+def _ssim_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
+    """One frame's SSIM from (h, w, 3) uint8 arrays (the mean over its planes)."""
+    pp, gg = _planes_u8(p, protocol, "yp"), _planes_u8(g, protocol, "yg")
+    if protocol.ssim_data_range == "pred":
+        data_range = float(max(x.max() for x in pp) - min(x.min() for x in pp))
+    else:
+        data_range = 255.0
+    return float(np.mean([ssim_plane(a, b, protocol.ssim, data_range) for a, b in zip(pp, gg)]))
+
+
+def ssim_plane(p: np.ndarray, g: np.ndarray, variant: str, data_range: float) -> float:
+    """Mean SSIM of two 2-D float64 planes: the arithmetic of :func:`ssim_planes` (the same filter,
+    the same operations in the same order) in NumPy, in place in this thread's scratch arrays."""
+    import cv2
+
+    taps, cov_norm = ssim_window(variant)
+    size = len(taps)
+    if min(p.shape) < size:
+        raise InputError(f"SSIM needs frames of at least {size}x{size} px after cropping, got {tuple(p.shape)}")
+    r = (size - 1) // 2
+    q, mp, mg, vp, vg, cpg = (_work(f"ssim{i}", p.shape) for i in range(6))
+
+    def mean(x, dst):  # valid_filter's filter; its border rows/columns are dropped at the end
+        cv2.sepFilter2D(x, cv2.CV_64F, taps, taps, dst=dst, borderType=cv2.BORDER_REFLECT)
+
+    mean(p, mp)
+    mean(g, mg)
+    mean(np.multiply(p, p, out=q), vp)
+    mean(np.multiply(g, g, out=q), vg)
+    mean(np.multiply(p, g, out=q), cpg)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mp2 = np.multiply(mp, mp, out=q)
+    mpg = np.multiply(mp, mg, out=mp)
+    mg2 = np.multiply(mg, mg, out=mg)
+    with np.errstate(divide="ignore", invalid="ignore"):  # as torch: a zero data range gives NaN, silently
+        for v, m in ((vp, mp2), (vg, mg2), (cpg, mpg)):
+            v -= m
+            v *= cov_norm
+        mpg *= 2.0          # 2 mp mg + c1
+        mpg += c1
+        cpg *= 2.0          # 2 cov + c2
+        cpg += c2
+        mpg *= cpg
+        mp2 += mg2          # mp^2 + mg^2 + c1
+        mp2 += c1
+        vp += vg            # vp + vg + c2
+        vp += c2
+        mp2 *= vp
+        mpg /= mp2
+    return float(mpg[r:-r, r:-r].mean())

@@ -30,3 +30,6 @@ def _isolated_weights_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("vsrbench_home")
     monkeypatch.setenv("VSRBENCH_HOME", str(home))
     monkeypatch.setenv("TORCH_HOME", str(home / "torch"))
+    # one worker (this process) unless a test asks for more: spawned workers cost seconds each to
+    # start, and they would not see a test's monkeypatches (tests/test_workers.py covers them)
+    monkeypatch.setenv("VSRBENCH_WORKERS", "1")

@@ -44,6 +44,8 @@ class Outcome:
     result: Any = None
     error: BaseException | None = None
     warnings: list[str] = field(default_factory=list)
+    #: the category of each warning, as ``module:qualname`` (re-issued with it when the driver has it)
+    categories: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -58,30 +60,47 @@ def run_task(worker: Worker, task: Any) -> Outcome:
             outcome = Outcome(task, result=worker.compute(task))
         except Exception as e:  # noqa: BLE001 - reported per task by the driver
             outcome = Outcome(task, error=picklable_error(e))
-    seen: list[str] = []
     for w in caught:
         text = str(w.message)
-        if text not in seen:
-            seen.append(text)
-    outcome.warnings = seen
+        if text not in outcome.warnings:
+            outcome.warnings.append(text)
+            outcome.categories.append(f"{w.category.__module__}:{w.category.__qualname__}")
     return outcome
 
 
 def picklable_error(e: BaseException) -> BaseException:
-    """``e`` itself when it survives pickling, else a RuntimeError with its type and text."""
+    """``e`` itself when it survives pickling, else one with its text that does: a
+    :class:`VsrbenchError` stays one (the driver stops the run with its one line), anything else
+    becomes a RuntimeError naming its type."""
+    from vsrbench.core.errors import VsrbenchError
+
     try:
         pickle.loads(pickle.dumps(e))
         return e
     except Exception:  # noqa: BLE001
+        if isinstance(e, VsrbenchError):
+            return VsrbenchError(str(e))
         return RuntimeError(f"{type(e).__name__}: {e}")
 
 
 def reissue_warnings(outcome: Outcome, category: type[Warning] | None = None) -> None:
-    """Issue the warnings a task raised in its worker, in the driver (once per distinct text)."""
+    """Issue the warnings a task raised in its worker, in the driver (once per distinct text),
+    with their own category when the driver has imported it (else ``category``, by default
+    :class:`~vsrbench.core.errors.VsrbenchWarning`)."""
+    import sys
+
     from vsrbench.core.errors import VsrbenchWarning
 
-    for text in outcome.warnings:
-        warnings.warn(text, category or VsrbenchWarning, stacklevel=2)
+    for i, text in enumerate(outcome.warnings):
+        cat = category or VsrbenchWarning
+        if i < len(outcome.categories):
+            module, _, qualname = outcome.categories[i].partition(":")
+            found: Any = sys.modules.get(module)
+            for part in qualname.split("."):
+                found = getattr(found, part, None)
+            if isinstance(found, type) and issubclass(found, Warning):
+                cat = found
+        warnings.warn(text, cat, stacklevel=2)
 
 
 class Executor:
@@ -115,7 +134,11 @@ class Executor:
 
 
 class InProcess(Executor):
-    """One worker in this process; tasks run one after the other, in order."""
+    """One worker in this process; tasks run one after the other, in order.
+
+    Its warnings are issued as they happen (not collected), so one worker behaves exactly like
+    scoring without an executor; an exception still comes back in the :class:`Outcome`.
+    """
 
     name = "local"
 
@@ -127,7 +150,11 @@ class InProcess(Executor):
         for task in tasks:
             if self._worker is None:
                 self._worker = self.factory()
-            yield run_task(self._worker, task)
+            try:
+                outcome = Outcome(task, result=self._worker.compute(task))
+            except Exception as e:  # noqa: BLE001 - reported per task by the driver
+                outcome = Outcome(task, error=e)
+            yield outcome
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "local", "workers": 1}
@@ -138,11 +165,18 @@ _PROCESS_WORKER: Worker | None = None
 
 def _init_process(factory: Callable[[], Worker]) -> None:
     global _PROCESS_WORKER
+    import signal
+
+    import cv2
     import torch
 
+    # Ctrl-C is the driver's: it stores what has come back and stops the workers itself (a
+    # terminal sends SIGINT to the whole process group; the workers would print tracebacks)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # each worker process scores one sequence at a time with its own threads (flows, decoding);
-    # torch's intra-op pool on top of N processes would oversubscribe the cores
+    # torch's and OpenCV's pools on top of N processes would oversubscribe the cores
     torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     _PROCESS_WORKER = factory()
 
 
@@ -192,8 +226,24 @@ class LocalProcesses(Executor):
                     yield Outcome(task, error=picklable_error(e))
             fill()
 
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # Ctrl-C or an error that stops the run: the tasks in flight are not waited for
+            self.terminate()
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Stop the worker processes now (what they were computing is lost; nothing was stored)."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+        for p in processes:
+            p.join(timeout=5)
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "local", "workers": self.workers}
@@ -223,20 +273,40 @@ def parse_workers(value: "str | int", what: str = "--workers") -> int:
     return n
 
 
+def check_executor(kind: str, *, workers: "int | str | None" = None, address: str | None = None) -> None:
+    """The one-line errors of :func:`make_executor`, before anything is written: an unknown
+    executor, ``--address`` without ``--executor ray``, a bad ``--workers``, Ray not installed."""
+    if kind not in EXECUTORS:
+        from vsrbench.core.errors import UnknownNameError
+
+        raise UnknownNameError("executor", kind, EXECUTORS)
+    if workers is not None:
+        parse_workers(workers)
+    if address is not None and kind != "ray":
+        raise InputError(f"--address {address!r} names a Ray cluster; it needs --executor ray "
+                         "(or leave --address out to score on this machine)")
+    if kind == "ray":
+        _ray_executor_class()
+
+
+def _ray_executor_class():
+    try:
+        from vsrbench.ray_executor import RayExecutor  # its own one line when Ray is missing
+    except ModuleNotFoundError as e:
+        if e.name not in ("vsrbench.ray_executor", "ray") and not (e.name or "").startswith("ray."):
+            raise
+        raise InputError(f"--executor ray needs Ray, which is not installed ({e.name!r} not found): "
+                         "pip install 'vsrbench[ray]', or leave --executor out to run locally") from None
+    return RayExecutor
+
+
 def make_executor(kind: str, factory: Callable[[], Worker], *, workers: int | None = None,
                   address: str | None = None, device: str = "cpu", tasks: int | None = None) -> Executor:
     """The executor ``kind`` (``local`` or ``ray``). Locally, ``workers`` processes (default
     :func:`default_workers`, and never more than ``tasks``); one worker runs in this process."""
+    check_executor(kind, workers=workers, address=address)
     if kind == "ray":
-        from vsrbench.ray_executor import RayExecutor  # one line saying how to install Ray when it is missing
-
-        return RayExecutor(factory, address=address, device=device)
-    if kind != "local":
-        from vsrbench.core.errors import UnknownNameError
-
-        raise UnknownNameError("executor", kind, EXECUTORS)
-    if address is not None:
-        raise InputError("--address names a Ray cluster; it needs --executor ray")
+        return _ray_executor_class()(factory, address=address, device=device)
     n = workers if workers is not None else default_workers(device)
     if tasks is not None:
         n = max(1, min(n, tasks))

@@ -47,6 +47,7 @@ from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, VsrbenchError, os_error
 from vsrbench.core.frames import check_frame, to_uint8
 from vsrbench.core.progress import LineSink, Progress
+from vsrbench.execution import Outcome, check_executor, default_workers, make_executor, reissue_warnings
 from vsrbench.io import (
     FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
@@ -111,6 +112,9 @@ def run_benchmark(
     *,
     device: str = "auto",
     progress: bool | Callable[[str], None] = True,
+    workers: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> RunSummary:
     """Run every (method, dataset, sequence) of ``bench`` not already stored in ``results_dir``.
 
@@ -120,13 +124,21 @@ def run_benchmark(
     callable receives each line. Progress is one line per (method, dataset, sequence) with the
     time left, a tqdm bar on a terminal, and lines every few seconds during a long step (see
     :mod:`vsrbench.core.progress`). Returns a :class:`RunSummary`.
+
+    ``workers``: sequences scored at once, each in its own process (default
+    :func:`vsrbench.execution.default_workers`, never more than the sequences left to score; 1
+    scores in this process). ``executor``: ``"local"`` or ``"ray"`` (a Ray cluster at ``address``).
+    The stored rows are the same whichever runs them: this process alone writes the store.
     """
     if not isinstance(bench, Benchmark):
         bench = load_bench(bench)
     resolve_device(device)  # an unusable device stops the run before anything is written
+    check_executor(executor, workers=workers, address=address)
     say = progress if callable(progress) else (_stderr if progress else _quiet)
     stream = sys.stderr if progress is True else LineSink(say if callable(progress) else _quiet)
-    return _Runner(bench, Path(results_dir), device, say, stream).run()
+    runner = _Runner(bench, Path(results_dir), device, say, stream)
+    runner.workers, runner.executor_kind, runner.address = workers, executor, address
+    return runner.run()
 
 
 def _stderr(line: str) -> None:
@@ -136,6 +148,61 @@ def _stderr(line: str) -> None:
 
 def _quiet(line: str) -> None:
     pass
+
+
+# ---------------------------------------------------------------------- tasks and workers
+
+@dataclass
+class _SequenceTask:
+    """One sequence of one dataset to score: ``methods`` are ``(tag, method name, metrics needed)``."""
+
+    dataset: str
+    sequence: str
+    methods: list[tuple[str, str, list[str]]]
+
+
+@dataclass
+class _MethodResult:
+    """What a worker made of one method of a sequence: its rows, or why it was skipped."""
+
+    method: str
+    need: list[str]
+    rows: list[tuple[int, str, float]] | None = None
+    means: str = ""  # the log line's means
+    made: float = 0.0  # seconds to get its outputs (run the model, read the folder)
+    skipped: str = ""
+    missing: bool = False  # skipped for missing outputs (a warning), not a failure
+    at_scoring: bool = False  # got as far as scoring
+
+
+@dataclass
+class _SequenceResult:
+    methods: list[_MethodResult]
+    frame_names: list[str]
+    scoring: float  # seconds
+    lines: list[str]  # what a worker in another process said (making LR, loading a model)
+    weights: dict  # the weights records of the models such a worker loaded
+
+
+class _RunnerFactory:
+    """Builds the worker of a run: in this process the driver's runner itself (its models, its
+    progress lines); unpickled in a worker process, a runner of the same benchmark that keeps its
+    lines for the driver and draws no progress."""
+
+    def __init__(self, runner: "_Runner"):
+        self.runner: _Runner | None = runner
+        self.state = (runner.bench, runner.results_dir, runner.device)
+
+    def __getstate__(self):
+        return {"runner": None, "state": self.state}
+
+    def __call__(self) -> "_Runner":
+        if self.runner is not None:
+            return self.runner
+        bench, results_dir, device = self.state
+        worker = _Runner(bench, results_dir, device, _quiet, LineSink(_quiet))
+        worker._lines = []
+        return worker
 
 
 # ---------------------------------------------------------------------- the run
@@ -159,6 +226,9 @@ class _Runner:
         self.weights: dict[str, dict[str, str | None]] = {}
         self._record_weights: Callable[[], None] | None = None  # writes self.weights into this run's record
         self._datasets: dict[Path, dict[str, FrameSequence]] = {}
+        self.workers: int | None = None  # worker processes (None: execution.default_workers)
+        self.executor_kind, self.address = "local", None
+        self._lines: list[str] | None = None  # a worker in another process: the lines it said, for the driver
 
     def run(self) -> RunSummary:
         start = time.monotonic()
@@ -172,51 +242,52 @@ class _Runner:
             for old_run, who in store.mark_stale_runs():
                 self.say(f"note: run {old_run} ({who}) ended without finishing; marked interrupted")
             self.check_weights(store)
-            run_id = store.start_run({**self.run_record(), **process})
-            summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
-            for line in self.suite_lines():
-                self.say(line)
-            # recorded as soon as known: a run killed before its end still says what its rows were made with
-            self._record_weights = lambda: store.record_weights(run_id, self.weights)
-            try:
-                if set(self.bench.metrics) & {"lpips", "tlp"}:  # the LPIPS files (path, sha256) every score uses
-                    from vsrbench.metrics.lpips import lpips_weights_record
+            tasks = self.bench.tasks()
+            groups: dict[tuple[str, str], list] = {}  # every method of one sequence, scored together
+            for dataset, method, seq in tasks:
+                groups.setdefault((dataset.name, seq), []).append((dataset, method))
+            executor = make_executor(self.executor_kind, _RunnerFactory(self), workers=self.workers,
+                                     address=self.address, device=self.device, tasks=self.pending(store, groups))
+            with executor:
+                record = self.run_record()
+                # where the sequences were scored (the runs table has no column for it: the bench JSON keeps it)
+                record["bench"] = {**record["bench"], EXECUTION_KEY: {**executor.describe(), "workers_asked": self.workers}}
+                run_id = store.start_run({**record, **process})
+                summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
+                for line in self.suite_lines():
+                    self.say(line)
+                # recorded as soon as known: a run killed before its end still says what its rows were made with
+                self._record_weights = lambda: store.record_weights(run_id, self.weights)
+                held: dict[tuple[str, str], ProcessLock] = {}  # the locks of the sequences in flight
+                try:
+                    if set(self.bench.metrics) & {"lpips", "tlp"}:  # the LPIPS files (path, sha256) every score uses
+                        from vsrbench.metrics.lpips import lpips_weights_record
 
-                    self.weights.update(lpips_weights_record(self.protocol.lpips_net, self.protocol.lpips_version,
-                                                             self.bench.lpips_weights))
-                    self._record_weights()
-                tasks = self.bench.tasks()
-                groups: dict[tuple[str, str], list] = {}  # every method of one sequence, scored together
-                for dataset, method, seq in tasks:
-                    groups.setdefault((dataset.name, seq), []).append((dataset, method))
-                i, busy = 0, []
-                self.bar = Progress(len(tasks), "run", self.stream, unit="sequences", summary=False)
-                for (dataset_name, seq), group in groups.items():
-                    tagged = [(f"[{i + k}/{len(tasks)}]", d, m) for k, (d, m) in enumerate(group, 1)]
-                    i += len(group)
-                    lock = store.sequence_lock(dataset_name, seq)
-                    if not lock.acquire(blocking=False):  # another run scores it now: come back at the end
-                        self.say(f"{dataset_name}/{seq}: being scored by another run ({lock.holder()}); "
-                                 "waiting for it after the other sequences")
-                        busy.append((seq, tagged, lock))
-                        continue
-                    with lock:
-                        self.sequence_task(store, summary, seq, tagged)
-                for seq, tagged, lock in busy:  # then what it stored is skipped, or what it left is done
-                    with lock:
-                        self.sequence_task(store, summary, seq, tagged)
-                summary.status = "done"
-            except KeyboardInterrupt:
-                summary.status = "interrupted"
-                raise
-            finally:
-                if self.bar is not None:
-                    self.bar.close()
-                    self.bar = None
-                if summary.status == "running":
-                    summary.status = "failed"
-                summary.seconds = time.monotonic() - start
-                store.finish_run(run_id, summary.status, weights=self.weights)
+                        self.weights.update(lpips_weights_record(self.protocol.lpips_net, self.protocol.lpips_version,
+                                                                 self.bench.lpips_weights))
+                        self._record_weights()
+                    self.bar = Progress(len(tasks), "run", self.stream, unit="sequences", summary=False)
+                    for outcome in executor.imap(self.plan(store, summary, groups, len(tasks), held)):
+                        try:
+                            self.finish(store, summary, outcome)
+                        finally:
+                            lock = held.pop((outcome.task.dataset, outcome.task.sequence), None)
+                            if lock is not None:
+                                lock.release()
+                    summary.status = "done"
+                except KeyboardInterrupt:
+                    summary.status = "interrupted"
+                    raise
+                finally:
+                    for lock in held.values():
+                        lock.release()
+                    if self.bar is not None:
+                        self.bar.close()
+                        self.bar = None
+                    if summary.status == "running":
+                        summary.status = "failed"
+                    summary.seconds = time.monotonic() - start
+                    store.finish_run(run_id, summary.status, weights=self.weights)
         return summary
 
     def check_definitions(self) -> None:
@@ -316,27 +387,138 @@ class _Runner:
             "device": self.device,
         }
 
-    def sequence_task(self, store: ResultsStore, summary: RunSummary, seq_name: str, group: list) -> None:
-        """Score every method of one sequence that still needs metrics, sharing the GT work
-        (:func:`~vsrbench.evaluate.evaluate_many`); each method's rows are stored in their own
-        transaction, and a method that fails skips only itself."""
+    # -------------------------------------------------------------- the driver's half
+
+    def needed(self, store: ResultsStore, dataset: DatasetDef, method: MethodDef, seq_name: str) -> list[str]:
+        """The metrics of (method, dataset, sequence) not stored yet for this protocol and metric versions."""
+        done = store.completed(self.protocol_for(dataset).hash, method=method.name, dataset=dataset.name,
+                               sequence=seq_name)
+        return [m for m in self.bench.metrics if (method.name, dataset.name, seq_name, m, self.versions[m]) not in done]
+
+    def pending(self, store: ResultsStore, groups: dict) -> int | None:
+        """The sequences left to score, counted up to the workers asked for (None: one local worker,
+        nothing to count)."""
+        if self.executor_kind != "local":
+            return None
+        n = self.workers if self.workers is not None else default_workers(self.device)
+        count = 0
+        for (_, seq), group in groups.items():
+            if n <= 1 or count >= n:
+                break
+            count += any(self.needed(store, d, m, seq) for d, m in group)
+        return None if n <= 1 else count
+
+    def plan(self, store: ResultsStore, summary: RunSummary, groups: dict, total: int,
+             held: dict) -> Iterable["_SequenceTask"]:
+        """The tasks of the run, in order, each holding its sequence's lock (put in ``held``) until
+        the driver has stored its outcome; a sequence another run is scoring comes at the end."""
+        i, busy = 0, []
+        for (dataset_name, seq), group in groups.items():
+            tagged = [(f"[{i + k}/{total}]", d, m) for k, (d, m) in enumerate(group, 1)]
+            i += len(group)
+            lock = store.sequence_lock(dataset_name, seq)
+            if not lock.acquire(blocking=False):  # another run scores it now: come back at the end
+                self.say(f"{dataset_name}/{seq}: being scored by another run ({lock.holder()}); "
+                         "waiting for it after the other sequences")
+                busy.append((seq, tagged, lock))
+                continue
+            task = self.plan_sequence(store, summary, seq, tagged)
+            if task is None:
+                lock.release()
+                continue
+            held[(task.dataset, task.sequence)] = lock
+            yield task
+        for seq, tagged, lock in busy:  # then what it stored is skipped, or what it left is done
+            lock.acquire()
+            task = self.plan_sequence(store, summary, seq, tagged)
+            if task is None:
+                lock.release()
+                continue
+            held[(task.dataset, task.sequence)] = lock
+            yield task
+
+    def plan_sequence(self, store: ResultsStore, summary: RunSummary, seq_name: str,
+                      group: list) -> "_SequenceTask | None":
+        """The task of one sequence: its methods that still need metrics (None when none does)."""
         dataset = group[0][1]
+        methods = []
+        for tag, _, method in group:
+            need = self.needed(store, dataset, method, seq_name)
+            if not need:
+                summary.skipped.append((method.name, dataset.name, seq_name))
+                self._count(skipped=True)
+                self.say(f"{tag} {method.name} {dataset.name}/{seq_name}: already stored")
+                continue
+            methods.append((tag, method.name, need))
+        return _SequenceTask(dataset.name, seq_name, methods) if methods else None
+
+    def finish(self, store: ResultsStore, summary: RunSummary, outcome: Outcome) -> None:
+        """Store and report what came back for one sequence: each method's rows in their own
+        transaction; a failed method is reported and has no rows. An error that stops the run
+        (a :class:`VsrbenchError`, e.g. missing LPIPS weights) is raised here."""
+        task: _SequenceTask = outcome.task
+        labels = {name: f"{tag} {name} {task.dataset}/{task.sequence}" for tag, name, _ in task.methods}
+        if outcome.error is not None:
+            e = outcome.error
+            if isinstance(e, VsrbenchError):
+                raise e
+            why = f"failed: {type(e).__name__}: {' '.join(str(e).split())}"
+            for _, name, _ in task.methods:
+                summary.failed.append((name, task.dataset, task.sequence, why))
+                self._count()
+                self.say(f"warning: {labels[name]}: {why}; skipped (no rows stored)")
+            return
+        reissue_warnings(outcome)
+        res: _SequenceResult = outcome.result
+        for line in res.lines:
+            self.say(line)
+        if any(self.weights.get(k) != v for k, v in res.weights.items()):  # models a worker process loaded
+            self.weights.update(res.weights)
+            if self._record_weights is not None:
+                self._record_weights()
+        dataset = self.bench.datasets[task.dataset]
         protocol = self.protocol_for(dataset)
-        gt = self.dataset_sequences(dataset.gt, dataset)[seq_name]
+        versions = dict(self.versions)
+        for m in res.methods:  # first those without outputs, as they were found
+            if m.rows is None and not m.at_scoring:
+                (summary.missing if m.missing else summary.failed).append((m.method, task.dataset, task.sequence,
+                                                                           m.skipped))
+                self._count()
+                self.say(f"warning: {labels[m.method]}: {m.skipped}; skipped (no rows stored)")
+        scored = [m for m in res.methods if m.rows is not None or m.at_scoring]
+        together = f" for {len(scored)} methods together" if len(scored) > 1 else ""
+        for m in scored:
+            key = (m.method, task.dataset, task.sequence)
+            self._count()
+            if m.rows is None:
+                summary.failed.append((*key, m.skipped))
+                self.say(f"warning: {labels[m.method]}: {m.skipped}; skipped (no rows stored)")
+                continue
+            store.add_sequence(summary.run_id, SequenceResult(
+                method=m.method, dataset=task.dataset, sequence=task.sequence, rows=m.rows,
+                frame_names=res.frame_names, metric_versions={k: versions[k] for k in m.need},
+                protocol=protocol.name, protocol_hash=protocol.hash,
+            ))
+            summary.scored.append(key)
+            self.say(f"{labels[m.method]}: {m.means} ({len(res.frame_names)} frames; outputs {m.made:.1f} s, "
+                     f"scoring {res.scoring:.1f} s{together}; run {self.bar.eta() if self.bar else 'ETA ?'})")
+
+    # -------------------------------------------------------------- the worker's half
+
+    def compute(self, task: "_SequenceTask") -> "_SequenceResult":
+        """Outputs, checks and scores of every method of one sequence, sharing the GT work
+        (:func:`~vsrbench.evaluate.evaluate_many`); a method that fails skips only itself. Writes
+        only the method's outputs and LR folders (each published whole); stores nothing."""
+        dataset = self.bench.datasets[task.dataset]
+        protocol = self.protocol_for(dataset)
+        gt = self.dataset_sequences(dataset.gt, dataset)[task.sequence]
         centre = getattr(protocol, "frames_scored", "all") == "center" and dataset.suite is not None
         scored_gt = gt  # outputs may hold only the centre frame (Vimeo im4): it stands at GT's centre index
-        todo: dict[str, tuple[str, MethodDef, list[str], FrameSequence]] = {}
-        made: dict[str, float] = {}  # method -> seconds to get its outputs (run the model, read the folder)
-        for tag, _, method in group:
-            key = (method.name, dataset.name, seq_name)
-            label = f"{tag} {method.name} {dataset.name}/{seq_name}"
-            done = store.completed(protocol.hash, method=method.name, dataset=dataset.name, sequence=seq_name)
-            need = [m for m in self.bench.metrics if (*key, m, self.versions[m]) not in done]
-            if not need:
-                summary.skipped.append(key)
-                self._count(skipped=True)
-                self.say(f"{label}: already stored")
-                continue
+        results: dict[str, _MethodResult] = {}
+        todo: dict[str, FrameSequence] = {}
+        for _, name, need in task.methods:
+            method = self.bench.methods[name]
+            results[name] = r = _MethodResult(name, need)
             t0 = time.monotonic()
             try:
                 pred = self.prediction(method, dataset, gt)
@@ -344,42 +526,38 @@ class _Runner:
                     pred = _centre_output(pred, gt)
                 self.check(scored_gt, pred, need, protocol)
             except SequenceSkipped as e:
-                (summary.missing if e.missing else summary.failed).append((*key, str(e)))
-                self._count()
-                self.say(f"warning: {label}: {e}; skipped (no rows stored)")
+                r.skipped, r.missing = str(e), e.missing
                 continue
-            made[method.name] = time.monotonic() - t0
-            todo[method.name] = (label, method, need, pred)
-        if not todo:
-            return
-        t0 = time.monotonic()
-        scores = self.score(scored_gt, {name: item[3] for name, item in todo.items()},
-                            [m for m in self.bench.metrics if any(m in item[2] for item in todo.values())], protocol)
-        scoring = time.monotonic() - t0
-        together = f" for {len(todo)} methods together" if len(todo) > 1 else ""
-        for name, (label, method, need, _) in todo.items():
-            key = (method.name, dataset.name, seq_name)
-            self._count()
-            if isinstance(scores[name], SequenceSkipped):
-                summary.failed.append((*key, str(scores[name])))
-                self.say(f"warning: {label}: {scores[name]}; skipped (no rows stored)")
-                continue
-            rows = [r for r in scores[name].rows if r[1] in need]
-            store.add_sequence(summary.run_id, SequenceResult(
-                method=method.name, dataset=dataset.name, sequence=seq_name, rows=rows,
-                frame_names=[scored_gt.frame_name(i) for i in range(len(scored_gt))],
-                metric_versions={m: self.versions[m] for m in need},
-                protocol=protocol.name, protocol_hash=protocol.hash,
-            ))
-            summary.scored.append(key)
-            seq_means = scores[name].means
-            means = " ".join(f"{m}={_shown_mean(seq_means[m], scores[name].values(m))}" for m in need if m in seq_means)
-            self.say(f"{label}: {means} ({len(scored_gt)} frames; outputs {made[name]:.1f} s, scoring {scoring:.1f} s"
-                     f"{together}; run {self.bar.eta() if self.bar else 'ETA ?'})")
+            r.made = time.monotonic() - t0
+            todo[name] = pred
+        scoring = 0.0
+        if todo:
+            t0 = time.monotonic()
+            scores = self.score(scored_gt, todo, [m for m in self.bench.metrics
+                                                  if any(m in results[n].need for n in todo)], protocol)
+            scoring = time.monotonic() - t0
+            for name in todo:
+                r = results[name]
+                r.at_scoring = True
+                if isinstance(scores[name], SequenceSkipped):
+                    r.skipped = str(scores[name])
+                    continue
+                r.rows = [row for row in scores[name].rows if row[1] in r.need]
+                seq_means = scores[name].means
+                r.means = " ".join(f"{m}={_shown_mean(seq_means[m], scores[name].values(m))}"
+                                   for m in r.need if m in seq_means)
+        lines, self._lines = (self._lines, []) if self._lines is not None else ([], None)
+        return _SequenceResult(methods=list(results.values()),
+                               frame_names=[scored_gt.frame_name(i) for i in range(len(scored_gt))],
+                               scoring=scoring, lines=lines,
+                               weights={} if self._lines is None else dict(self.weights))
 
     def say(self, line: str) -> None:
-        """A progress or warning line (printed above a terminal bar, not through it)."""
-        if self.bar is not None and self.bar.tty:
+        """A progress or warning line (printed above a terminal bar, not through it); a worker
+        in another process keeps its lines for the driver."""
+        if self._lines is not None:
+            self._lines.append(line)
+        elif self.bar is not None and self.bar.tty:
             self.bar.write(line)
         else:
             self._say(line)
@@ -593,6 +771,9 @@ class _Runner:
 # ---------------------------------------------------------------------- helpers
 
 DEFINITIONS_FILE = "definitions.json"
+#: the key of a run record's ``bench`` JSON that says where its sequences were scored:
+#: ``{"executor": "local", "workers": 2, "workers_asked": 2}`` (``executor.describe()``, and ``--workers`` as given)
+EXECUTION_KEY = "execution"
 # definition fields that do not change a method's or dataset's frames
 _FREE_FIELDS = {"methods": ("reported", "description", "device", "datasets"),
                 "datasets": ("sequences", "suite", "protocol")}  # protocols key the scores, not the outputs

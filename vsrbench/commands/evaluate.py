@@ -54,15 +54,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder for results.sqlite, frames.csv and summary.json")
     p.add_argument("--no-resume", action="store_true",
                    help="replace what DIR holds for this --method and --dataset (every protocol) and score everything again")
+    from vsrbench.commands.run import add_worker_arguments
+
+    add_worker_arguments(p)
 
 
 def run(args) -> int:
+    from vsrbench.commands.run import worker_options
     from vsrbench.core.device import resolve_device
     from vsrbench.evaluate import check_lengths
     from vsrbench.io import open_dataset, pair_datasets
     from vsrbench.metrics import METRICS, check_metrics, get_protocol
     from vsrbench.metrics.protocol import parse_overrides
 
+    options = worker_options(args)
     overrides = parse_overrides(args.set)
     suite = None
     if args.suite is not None:
@@ -120,7 +125,7 @@ def run(args) -> int:
                weights=weights, inputs=inputs, gt_root=str(gt_root.resolve()),
                pred_root=str(pred_root.resolve()), device=str(device), lpips_weights=args.lpips_weights,
                suite=None if suite is None else suite.name, degradation=args.degradation,
-               suite_protocol=None if suite is None else suite.protocol().name)
+               suite_protocol=None if suite is None else suite.protocol().name, **options)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
               "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
@@ -194,7 +199,8 @@ class _Job:
 
     def run(self, pairs, header: dict, *, no_resume: bool):
         from vsrbench.core.progress import Progress
-        from vsrbench.runner import run_environment
+        from vsrbench.execution import make_executor
+        from vsrbench.runner import EXECUTION_KEY, run_environment
         from vsrbench.store import ResultsStore, refuse_mixed_lpips_files, run_claim
 
         try:
@@ -212,56 +218,84 @@ class _Job:
                                      [self.proto.hash], exclude=(self.method, self.dataset) if no_resume else None)
             if no_resume:
                 store.remove_results(self.method, self.dataset)
-            record = {**run_environment(), "bench_name": "evaluate", "bench": self.bench_record(),
-                      "protocol": self.proto.name, "protocol_hash": self.proto.hash,
-                      "protocol_fields": self.proto.to_dict(), "metric_versions": self.versions,
-                      "weights": self.weights, "device": self.device, **process}
-            self.run_id = store.start_run(record)
-            header = {**header, "vsrbench_version": record["vsrbench_version"], "run_id": self.run_id}
-            status = "running"
-            try:
-                todo = [(g, p) for g, p in pairs if not self.is_done(store, g.name)]
-                total = sum(len(self.proto.scored_frames(len(g))) for g, _ in todo)
-                acc = None
-                with Progress(total, "evaluate") as prog:
-                    for g, p in todo:
-                        self.score(store, g, p, prog)
-                        acc = self.export(store, header, len(pairs))  # the exports follow the store
-                if acc is None:  # nothing left to score: export what is stored
-                    acc = self.export(store, header, len(pairs))
-                status = "done"
-            except KeyboardInterrupt:
-                status = "interrupted"
-                raise
-            finally:
-                store.finish_run(self.run_id, "failed" if status == "running" else status, weights=self.weights)
+            todo = [(g, p) for g, p in pairs if not self.is_done(store, g.name)]
+            executor = make_executor(self.executor, _EvalFactory(self), workers=self.workers, address=self.address,
+                                     device=self.device, tasks=len(todo))
+            with executor:
+                bench = {**self.bench_record(), EXECUTION_KEY: {**executor.describe(), "workers_asked": self.workers}}
+                record = {**run_environment(), "bench_name": "evaluate", "bench": bench,
+                          "protocol": self.proto.name, "protocol_hash": self.proto.hash,
+                          "protocol_fields": self.proto.to_dict(), "metric_versions": self.versions,
+                          "weights": self.weights, "device": self.device, **process}
+                self.run_id = store.start_run(record)
+                header = {**header, "vsrbench_version": record["vsrbench_version"], "run_id": self.run_id}
+                status = "running"
+                held: dict = {}  # sequence -> the lock held while it is in flight
+                self.unexported = False  # a sequence another run stored is in the store, not yet in the exports
+                try:
+                    total = sum(len(self.proto.scored_frames(len(g))) for g, _ in todo)
+                    acc = None
+                    with Progress(total, "evaluate") as prog:
+                        executor.factory.progress = prog.update  # live per frame when the worker is this process
+                        for outcome in executor.imap(self.plan(store, todo, prog, held)):
+                            try:
+                                self.store_outcome(store, outcome, prog)
+                            finally:
+                                lock = held.pop(outcome.task[0].name, None)
+                                if lock is not None:
+                                    lock.release()
+                            acc = self.export(store, header, len(pairs))  # the exports follow the store
+                            self.unexported = False
+                    if acc is None or self.unexported:  # nothing scored, or another run stored the last ones
+                        acc = self.export(store, header, len(pairs))
+                    status = "done"
+                except KeyboardInterrupt:
+                    status = "interrupted"
+                    raise
+                finally:
+                    for lock in held.values():
+                        lock.release()
+                    store.finish_run(self.run_id, "failed" if status == "running" else status, weights=self.weights)
         return acc
 
     def is_done(self, store, sequence: str) -> bool:
         marks = store.completed(self.proto.hash, method=self.method, dataset=self.dataset, sequence=sequence)
         return all((self.method, self.dataset, sequence, m, v) in marks for m, v in self.versions.items())
 
-    def score(self, store, g, p, prog) -> None:
-        """Score one sequence and store its rows and marks in one transaction, holding the
-        sequence's lock (a concurrent run or evaluate scoring it is waited for, then not redone)."""
-        import vsrbench.evaluate as ev
+    def plan(self, store, todo, prog, held: dict):
+        """The sequences to score, each holding its lock (in ``held``) until its rows are stored; a
+        concurrent run or evaluate scoring one is waited for, and what it stored is not redone."""
+        for g, p in todo:
+            lock = store.sequence_lock(self.dataset, g.name)
+            if not lock.acquire(blocking=False):
+                print(f"note: {self.dataset}/{g.name} is being scored by another run ({lock.holder()}); waiting for it",
+                      file=sys.stderr)
+                lock.acquire()
+            if self.is_done(store, g.name):  # stored by the other run meanwhile
+                lock.release()
+                prog.update(len(self.proto.scored_frames(len(g))))
+                self.unexported = True
+                continue
+            held[g.name] = lock
+            yield g, p
+
+    def store_outcome(self, store, outcome, prog) -> None:
+        """Store one sequence's rows and marks in one transaction (an error is raised: it stops the
+        command, and what was stored before stays)."""
+        from vsrbench.execution import reissue_warnings
         from vsrbench.store import SequenceResult
 
-        lock = store.sequence_lock(self.dataset, g.name)
-        if not lock.acquire(blocking=False):
-            print(f"note: {self.dataset}/{g.name} is being scored by another run ({lock.holder()}); waiting for it",
-                  file=sys.stderr)
-            lock.acquire()
-        with lock:
-            if self.is_done(store, g.name):  # stored by the other run meanwhile
-                prog.update(len(self.proto.scored_frames(len(g))))
-                return
-            scores = ev.evaluate_sequence(p, g, protocol=self.proto, metrics=self.metrics, device=self.device,
-                                          lpips_weights=self.lpips_weights, progress=prog.update, name=g.name)
-            store.add_sequence(self.run_id, SequenceResult(
-                method=self.method, dataset=self.dataset, sequence=g.name, rows=scores.rows,
-                frame_names=list(scores.frame_names), metric_versions=dict(self.versions),
-                protocol=self.proto.name, protocol_hash=self.proto.hash))
+        if outcome.error is not None:
+            raise outcome.error
+        reissue_warnings(outcome)
+        g, _ = outcome.task
+        rows, frame_names, live = outcome.result
+        if not live:  # a worker in another process: its frames are counted when they arrive
+            prog.update(len(self.proto.scored_frames(len(g))))
+        store.add_sequence(self.run_id, SequenceResult(
+            method=self.method, dataset=self.dataset, sequence=g.name, rows=rows,
+            frame_names=frame_names, metric_versions=dict(self.versions),
+            protocol=self.proto.name, protocol_hash=self.proto.hash))
 
     def stored_runs(self, store) -> tuple[dict[int, dict], dict[int, set]]:
         """``run_id -> bench`` (decoded) of the runs whose completion marks are stored for this dataset,
@@ -351,15 +385,49 @@ class _Job:
         is_done = set(done)
         acc, frame_names = MetricAccumulator(), {}
         for metric, version in self.versions.items():
+            per_seq: dict[str, list] = {}
             for seq, frame, fname, value in store.query(
                     "SELECT sequence, frame, frame_name, value FROM results WHERE method = ? AND dataset = ? "
                     "AND protocol_hash = ? AND metric = ? AND metric_version = ? ORDER BY rowid",
                     [self.method, self.dataset, self.proto.hash, metric, version]):
                 if seq in is_done:
+                    per_seq.setdefault(seq, []).append((frame, fname, value))
+            for seq in self.inputs:  # in the inputs' order, whatever order workers stored them in: the same sums
+                for frame, fname, value in per_seq.get(seq, ()):
                     acc.add(seq, frame, metric, math.nan if value is None else value)
                     frame_names.setdefault(seq, {})[int(frame)] = fname
         _write(self.out, acc, frame_names, self.proto, self.metrics, header, done, complete=len(done) == n_pairs)
         return acc
+
+
+class _EvalFactory:
+    """Builds the worker that scores one sequence (``compute((gt, pred))``): picklable; the
+    ``progress`` callback reaches a worker in this process only (it is not pickled)."""
+
+    def __init__(self, job: _Job):
+        self.args = (job.proto, list(job.metrics), job.device, job.lpips_weights)
+        self.progress = None
+
+    def __getstate__(self):
+        return {"args": self.args, "progress": None}
+
+    def __call__(self) -> "_EvalWorker":
+        return _EvalWorker(*self.args, progress=self.progress)
+
+
+class _EvalWorker:
+    def __init__(self, proto, metrics, device, lpips_weights, progress=None):
+        self.proto, self.metrics, self.device, self.lpips_weights = proto, metrics, device, lpips_weights
+        self.progress = progress
+
+    def compute(self, task):
+        """``(rows, frame names, whether progress was reported frame by frame)`` of one sequence."""
+        import vsrbench.evaluate as ev
+
+        g, p = task
+        scores = ev.evaluate_sequence(p, g, protocol=self.proto, metrics=self.metrics, device=self.device,
+                                      lpips_weights=self.lpips_weights, progress=self.progress, name=g.name)
+        return scores.rows, list(scores.frame_names), self.progress is not None
 
 
 def _lpips_checked(metrics: list[str], proto, args) -> list[str]:

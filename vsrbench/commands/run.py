@@ -18,14 +18,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="RESULTS", help="results folder (created when missing)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_worker_arguments(parser)
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--executor`` and ``--address`` (shared with ``vsrbench evaluate``)."""
+    parser.add_argument("--workers", default=None, metavar="N",
+                        help="sequences scored at once, each in its own process (default: the CPU cores, "
+                        "$VSRBENCH_WORKERS when set, 1 on a GPU; never more than the sequences to score); "
+                        "1 scores in this process; the stored numbers are the same for any N")
+    parser.add_argument("--executor", default="local", choices=("local", "ray"),
+                        help="local: processes on this machine (default); ray: tasks on a Ray cluster "
+                        "(pip install 'vsrbench[ray]')")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help="with --executor ray: the cluster to join (default: start a local Ray instance)")
+
+
+def worker_options(args: argparse.Namespace) -> dict:
+    """``workers``, ``executor`` and ``address`` from the command line, checked (one-line errors)."""
+    from vsrbench.execution import check_executor, parse_workers
+
+    workers = None if args.workers is None else parse_workers(args.workers)
+    check_executor(args.executor, workers=workers, address=args.address)
+    return {"workers": workers, "executor": args.executor, "address": args.address}
 
 
 def run(args: argparse.Namespace) -> int:
     from vsrbench.benchfile import load_bench
     from vsrbench.runner import run_benchmark
 
+    options = worker_options(args)
     bench = _without_missing_lpips(load_bench(args.bench))
-    summary = run_benchmark(bench, args.out, device=args.device, progress=not args.quiet)
+    summary = run_benchmark(bench, args.out, device=args.device, progress=not args.quiet, **options)
     print(summary.text())
     return 0 if summary.ok else 1
 

@@ -1,0 +1,382 @@
+"""Sequences scored in parallel: ``--workers N`` for ``vsrbench run`` and ``vsrbench evaluate``.
+
+The suite runs with one worker (tests/conftest.py sets VSRBENCH_WORKERS=1); here ``--workers 2``
+is asked for explicitly. Two workers must store exactly the rows one worker stores: the same
+code computes them on the same machine, so values are compared with ``==``. Data are tiny
+(64 x 80 frames, 7 per sequence: tecogan cuts 2 at each end) so that the spawned processes' start (importing torch) is
+most of the time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vsrbench.cli import main
+from vsrbench.execution import (
+    InProcess, LocalProcesses, Outcome, default_workers, make_executor, parse_workers, reissue_warnings, run_task,
+)
+from vsrbench.io import write_frame
+from vsrbench.runner import EXECUTION_KEY, _publish_folder
+from vsrbench.store import load_results, load_runs
+
+H, W, N = 64, 80, 7
+SEQS = ("s0", "s1", "s2", "s3")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def frames(seed: int, h: int = H, w: int = W) -> list[np.ndarray]:
+    """A smooth random texture drifting one pixel per frame (motion for tOF)."""
+    rng = np.random.default_rng(seed)
+    base = np.kron(rng.integers(0, 256, (h // 4 + 2, w // 4 + 2, 3)), np.ones((4, 4, 1)))
+    return [np.ascontiguousarray(base[1:h + 1, t:t + w]).astype(np.uint8) for t in range(N)]
+
+
+def noisy(fs: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.clip(f + rng.normal(0, 6, f.shape), 0, 255).round().astype(np.uint8) for f in fs]
+
+
+def write_seq(folder: Path, fs: list[np.ndarray]) -> None:
+    for i, f in enumerate(fs):
+        write_frame(folder / f"{i:03d}.png", f)
+
+
+CALLABLES = '''
+import os
+import time
+
+import numpy as np
+
+
+def nearest(lr):
+    time.sleep(float(os.environ.get("VSRB_TEST_SLEEP", "0")))
+    return [np.kron(f, np.ones((4, 4, 1), np.uint8)) for f in lr]
+
+
+def broken_on_s2(lr):
+    if lr[0].mean() == float(os.environ["VSRB_TEST_S2_MEAN"]):
+        raise RuntimeError("model exploded on s2")
+    return nearest(lr)
+'''
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> Path:
+    """The demo's benchmark shape on tiny frames: GT, LR made by a degradation (in the workers),
+    the demo's bicubic model and callables, a precomputed outputs folder, a callable that raises
+    for one sequence; psnr, ssim and tof under tecogan."""
+    from vsrbench.demo import METHODS
+
+    root = tmp_path_factory.mktemp("workers_bench")
+    for k, s in enumerate(SEQS):
+        gt = frames(k)
+        write_seq(root / "gt" / s, gt)
+        write_seq(root / "noisy" / s, noisy(gt, 50 + k))
+    (root / "my_sr.py").write_text(CALLABLES)
+    methods = {n: src for n, (src, _) in METHODS.items() if n in ("bicubic", "bicubic-flicker", "bicubic-frozen")}
+    methods["noisy"] = 'outputs = { demo = "noisy" }'
+    methods["nearest"] = 'callable = "my_sr.py:nearest"'
+    methods["broken"] = 'callable = "my_sr.py:broken_on_s2"'
+    body = textwrap.dedent('''
+        name = "workers"
+        protocol = "tecogan"
+        metrics = ["psnr", "ssim", "tof"]
+        [datasets.demo]
+        gt = "gt"
+        degradation = "bd-tecogan"
+        scale = 4
+        ''') + "".join(f"\n[methods.{n}]\n{src}\n" for n, src in methods.items())
+    (root / "bench.toml").write_text(body)
+    return root / "bench.toml"
+
+
+@pytest.fixture(autouse=True)
+def _s2_mean(bench, monkeypatch):
+    """The callable ``broken`` knows s2 by its first LR frame's mean (the LR is made by the run)."""
+    from vsrbench.baselines.degrade import degrade_uint8
+
+    lr = degrade_uint8(frames(2)[0], "bd-tecogan", 4)
+    monkeypatch.setenv("VSRB_TEST_S2_MEAN", repr(float(lr.mean())))
+
+
+def rows(results: Path) -> set[tuple]:
+    df = load_results(results)
+    return set(zip(df["method"], df["dataset"], df["sequence"], df["frame"], df["metric"], df["value"]))
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+@pytest.fixture(scope="module")
+def one_worker(bench, tmp_path_factory) -> Path:
+    """The benchmark run with one worker (this process): the reference rows."""
+    res = tmp_path_factory.mktemp("one") / "res"
+    mp = pytest.MonkeyPatch()
+    from vsrbench.baselines.degrade import degrade_uint8
+
+    mp.setenv("VSRB_TEST_S2_MEAN", repr(float(degrade_uint8(frames(2)[0], "bd-tecogan", 4).mean())))
+    try:
+        assert main(["run", str(bench), "--out", str(res), "--workers", "1", "--quiet"]) == 1  # broken/s2 failed
+    finally:
+        mp.undo()
+    return res
+
+
+# ---------------------------------------------------------------------- vsrbench run
+
+
+def test_run_with_two_workers_stores_the_rows_of_one_worker(bench, one_worker, tmp_path, capsys):
+    res = tmp_path / "res"
+    code, out, err = cli(capsys, "run", bench, "--out", res, "--workers", "2")
+    assert code == 1, err  # broken on s2 failed; everything else stored
+    assert "Traceback" not in err
+    got, want = rows(res), rows(one_worker)
+    assert len({r[:3] for r in want}) == 6 * 4 - 1  # 6 methods x 4 sequences, but broken/s2
+    assert got == want
+    assert not any(r[0] == "broken" and r[2] == "s2" for r in got)
+    assert {r[2] for r in got if r[0] == "broken"} == {"s0", "s1", "s3"}
+    # reported failed once, with the callable's error; the progress lines name each sequence once
+    assert out.count("failed: broken/demo/s2: callable failed: RuntimeError: model exploded on s2") == 1
+    assert err.count(": psnr=") == 6 * 4 - 1
+    # the outputs the workers wrote are the ones one worker wrote
+    for m in ("bicubic", "nearest"):
+        for s in SEQS:
+            a = sorted(p.name for p in (res / "outputs" / m / "demo" / s).iterdir())
+            assert a == [f"{i:03d}.png" for i in range(N)]
+    # the run record says where the sequences ran
+    runs = load_runs(res)
+    execution = runs["bench"].iloc[-1][EXECUTION_KEY]
+    assert execution == {"executor": "local", "workers": 2, "workers_asked": 2}
+    assert load_runs(one_worker)["bench"].iloc[-1][EXECUTION_KEY] == {"executor": "local", "workers": 1,
+                                                                       "workers_asked": 1}
+    # re-running with two workers: the failed sequence is tried again, the rest is already stored
+    code, out, err = cli(capsys, "run", bench, "--out", res, "--workers", "2")
+    assert code == 1 and err.count("already stored") == 6 * 4 - 1 and rows(res) == want
+    # only one sequence to do: one worker, in this process
+    assert load_runs(res)["bench"].iloc[-1][EXECUTION_KEY]["workers"] == 1
+
+
+def test_workers_default_to_the_cores_and_never_exceed_the_sequences(monkeypatch):
+    monkeypatch.delenv("VSRBENCH_WORKERS")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert default_workers("cpu") == 3 and default_workers("cuda:0") == 1
+    monkeypatch.setenv("VSRBENCH_WORKERS", "5")
+    assert default_workers("cpu") == 5
+    factory = _Doubler
+    assert isinstance(make_executor("local", factory, workers=4, tasks=1), InProcess)
+    assert isinstance(make_executor("local", factory, workers=1, tasks=9), InProcess)
+    with make_executor("local", factory, workers=4, tasks=2) as ex:
+        assert isinstance(ex, LocalProcesses) and ex.describe() == {"executor": "local", "workers": 2}
+
+
+# ---------------------------------------------------------------------- bad options
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "x", "1.5"])
+def test_bad_workers_is_one_line(bench, tmp_path, capsys, value):
+    for cmd in (["run", bench], ["evaluate", "--gt", tmp_path, "--pred", tmp_path]):
+        code, _, err = cli(capsys, *cmd, "--out", tmp_path / "res", f"--workers={value}")
+        assert code != 0 and "Traceback" not in err
+        assert err.strip().splitlines()[-1] == (
+            f"vsrbench {cmd[0]}: error: --workers: expected a whole number of worker processes >= 1, got {value!r}")
+    assert not (tmp_path / "res").exists()
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("VSRBENCH_WORKERS", value)
+    try:
+        with pytest.raises(Exception, match="VSRBENCH_WORKERS: expected a whole number"):
+            default_workers()
+    finally:
+        monkeypatch.undo()
+
+
+def test_address_needs_executor_ray(bench, tmp_path, capsys):
+    code, _, err = cli(capsys, "run", bench, "--out", tmp_path / "res", "--address", "10.0.0.1:6379")
+    assert code != 0 and err.strip() == (
+        "vsrbench run: error: --address '10.0.0.1:6379' names a Ray cluster; it needs --executor ray "
+        "(or leave --address out to score on this machine)")
+    assert not (tmp_path / "res").exists()
+
+
+def test_executor_ray_without_ray_is_one_line(bench, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as when it is not installed
+    monkeypatch.delitem(sys.modules, "vsrbench.ray_executor", raising=False)
+    for cmd in (["run", bench], ["evaluate", "--gt", tmp_path, "--pred", tmp_path]):
+        code, _, err = cli(capsys, *cmd, "--out", tmp_path / "res", "--executor", "ray")
+        lines = err.strip().splitlines()
+        assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
+        assert lines[0].startswith(f"vsrbench {cmd[0]}: error: ") and "vsrbench[ray]" in lines[0], lines
+    monkeypatch.setitem(sys.modules, "vsrbench.ray_executor", None)  # this checkout without the Ray executor
+    code, _, err = cli(capsys, "run", bench, "--out", tmp_path / "res", "--executor", "ray")
+    assert code != 0 and err.strip() == (
+        "vsrbench run: error: --executor ray needs Ray, which is not installed ('vsrbench.ray_executor' not found): "
+        "pip install 'vsrbench[ray]', or leave --executor out to run locally")
+    assert not (tmp_path / "res").exists()
+
+
+# ---------------------------------------------------------------------- vsrbench evaluate
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> Path:
+    """GT and outputs of four sequences; s1's outputs are 2 px larger than GT (tecogan cuts them)."""
+    root = tmp_path_factory.mktemp("workers_eval")
+    for k, s in enumerate(SEQS):
+        gt = frames(10 + k)
+        write_seq(root / "GT" / s, gt)
+        big = frames(10 + k, H + 2, W + 2) if s == "s1" else gt
+        write_seq(root / "out" / s, noisy(big, 70 + k))
+    return root
+
+
+def evaluate(capsys, folders: Path, out: Path, *extra) -> tuple[int, str, str]:
+    return cli(capsys, "evaluate", "--gt", folders / "GT", "--pred", folders / "out", "--out", out,
+               "--metrics", "psnr,ssim,tof", *extra)
+
+
+def test_evaluate_with_two_workers_stores_the_rows_of_one_worker(folders, tmp_path, capsys):
+    code1, out1, err1 = evaluate(capsys, folders, tmp_path / "one", "--workers", "1")
+    code2, out2, err2 = evaluate(capsys, folders, tmp_path / "two", "--workers", "2")
+    assert code1 == code2 == 0, err2
+    assert rows(tmp_path / "two") == rows(tmp_path / "one") and len({r[2] for r in rows(tmp_path / "one")}) == 4
+    assert out2 == out1.replace(str(tmp_path / "one"), str(tmp_path / "two"))  # the summary table
+    a = json.loads((tmp_path / "one" / "summary.json").read_text())
+    b = json.loads((tmp_path / "two" / "summary.json").read_text())
+    for key in ("sequences", "frame_avg", "seq_avg", "n_frames", "complete"):
+        assert a[key] == b[key], key
+    csv1, csv2 = ((tmp_path / d / "frames.csv").read_text().splitlines() for d in ("one", "two"))
+    assert sorted(csv1) == sorted(csv2)
+    # the size rule's warning of s1, raised in a worker process, is shown once, as with one worker
+    cut = "vsrbench evaluate: warning: sequence 's1':"
+    assert err1.count(cut) == 1 and err2.count(cut) == 1, err2
+    assert [ln for ln in err2.splitlines() if ln.startswith(cut)] == [ln for ln in err1.splitlines()
+                                                                     if ln.startswith(cut)]
+    assert load_runs(tmp_path / "two")["bench"].iloc[-1][EXECUTION_KEY]["workers"] == 2
+
+
+SLOW = '''
+import time
+import vsrbench.evaluate as ev
+
+_real = ev.evaluate_many
+
+
+def _slow(*a, **k):
+    time.sleep(0.6)
+    return _real(*a, **k)
+
+
+ev.evaluate_many = _slow
+'''
+
+
+def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_run(folders, tmp_path, capsys):
+    """Ctrl-C (SIGINT to the driver) mid-run keeps what was stored; the re-run finishes it."""
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(SLOW)  # every process of the command, workers too, is slowed
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(slow), str(REPO)]), "VSRBENCH_WORKERS": "2"}
+    res = tmp_path / "res"
+    argv = [sys.executable, "-m", "vsrbench.cli", "evaluate", "--gt", str(folders / "GT"), "--pred",
+            str(folders / "out"), "--out", str(res), "--metrics", "psnr,ssim,tof"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (res / "frames.csv").is_file():  # one sequence stored
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted; results written so far are kept" in err
+    partial = rows(res)
+    assert 0 < len({r[2] for r in partial}) < len(SEQS), "the interrupt came too late or too early"
+    runs = load_runs(res)
+    assert list(runs["status"]) == ["interrupted"]
+    clean = tmp_path / "clean"
+    assert evaluate(capsys, folders, clean, "--workers", "1")[0] == 0
+    code, _, err = evaluate(capsys, folders, res, "--workers", "2")
+    assert code == 0, err
+    assert rows(res) == rows(clean)
+    assert json.loads((res / "summary.json").read_text())["complete"] is True
+
+
+# ---------------------------------------------------------------------- the executors
+
+
+class _Doubler:
+    """A worker and its factory (picklable: a module-level class)."""
+
+    def compute(self, task):
+        import warnings
+
+        from vsrbench.core.errors import VsrbenchWarning
+
+        if task == 3:
+            raise ValueError("three is not allowed")
+        if task == 4:
+            warnings.warn("four is a warning", VsrbenchWarning)
+            warnings.warn("four is a warning", VsrbenchWarning)
+            warnings.warn("four's runtime warning", RuntimeWarning)
+        return 2 * task
+
+
+def test_executors_return_results_errors_and_warnings_per_task():
+    for make in (lambda: InProcess(_Doubler), lambda: LocalProcesses(_Doubler, 2)):
+        with make() as ex:
+            with pytest.warns(Warning) as caught:
+                got = {o.task: o for o in ex.imap(iter(range(6)))}
+                for o in got.values():
+                    reissue_warnings(o)
+        assert sorted(got) == list(range(6))
+        assert {t: o.result for t, o in got.items() if o.ok} == {0: 0, 1: 2, 2: 4, 4: 8, 5: 10}
+        assert isinstance(got[3].error, ValueError) and str(got[3].error) == "three is not allowed"
+        texts = [(type(w.message).__name__, str(w.message)) for w in caught]
+        if isinstance(ex, InProcess):  # issued as they happen (the CLI shows each text once)
+            texts = list(dict.fromkeys(texts))
+        assert texts == [("VsrbenchWarning", "four is a warning"), ("RuntimeWarning", "four's runtime warning")]
+
+
+def test_run_task_keeps_one_text_per_warning_and_a_picklable_error():
+    class Unpicklable(Exception):
+        def __init__(self, a, b):
+            super().__init__(f"{a} and {b}")
+
+    class W:
+        def compute(self, task):
+            raise Unpicklable(1, 2)
+
+    o = run_task(W(), "t")
+    assert isinstance(o, Outcome) and not o.ok
+    assert type(o.error) is RuntimeError and str(o.error) == "Unpicklable: 1 and 2"
+
+
+def test_a_concurrent_identical_publish_keeps_one_folder(tmp_path):
+    """Two writers of the same LR/outputs folder: the second finds it published and drops its copy."""
+    final = tmp_path / "lr" / "s0"
+
+    def fill_inner(tmp):
+        (tmp / "a.png").write_bytes(b"first")
+
+    def fill_outer(tmp):
+        (tmp / "a.png").write_bytes(b"second")
+        _publish_folder(final, fill_inner)  # another process publishes meanwhile
+
+    _publish_folder(final, fill_outer)
+    assert [p.name for p in final.iterdir()] == ["a.png"] and (final / "a.png").read_bytes() == b"first"
+    assert sorted(p.name for p in final.parent.iterdir()) == ["s0"]  # no temporary folder left
+
+
+def test_parse_workers():
+    assert parse_workers("3") == 3 and parse_workers(2) == 2
+    with pytest.raises(Exception, match="got 0"):
+        parse_workers(0)

@@ -17,6 +17,7 @@ The numbers are identical to the straightforward loop (:mod:`vsrbench.reference`
 """
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -177,8 +178,9 @@ def evaluate_many(
 
         raise UnknownNameError("pipeline", pipeline, PIPELINES)
     batched = pipeline == "batched" or (pipeline == "auto" and dev.type == "cuda")
-    with ThreadPoolExecutor(max_workers=workers or (8 if batched else 4)) as pool, \
-            _single_torch_thread(dev.type == "cpu"):
+    threads = workers or (max(8, min(32, os.cpu_count() or 1)) if batched else 4)  # batched: decoding, OpenCV flows
+    with ThreadPoolExecutor(max_workers=threads) as pool, \
+            _single_torch_thread(dev.type == "cpu"), _ieee_fp32(dev.type == "cuda"):
         if batched:
             _BatchPass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names,
                        DEFAULT_CHUNK if chunk is None else chunk).run(progress)
@@ -326,14 +328,17 @@ class _BatchPass:
     """The batched pipeline: the scored frames of a sequence in chunks of ``chunk`` frames, each metric
     one batched tensor operation per chunk on the device, for one GT and any number of outputs.
 
-    The next chunk is decoded by the thread pool while the device works on this one; 8-bit frames
-    are uploaded as uint8. Pairs ``(t-1, t)`` across a chunk boundary use the previous chunk's last
-    frame (its grey image and LPIPS features are kept). GT-derived values (cropped frames, LPIPS
-    features, grey images, flows) are computed once per chunk and GT size for every output. Scores
-    stay on the device until the end of the sequence (one transfer), except E_warp (computed on the
-    host from the flows, as :func:`~vsrbench.metrics.temporal.warp_error`) and what the OpenCV flow
-    (``flow="farneback"``, CPU only) needs.
+    The next two chunks are decoded by the thread pool while the device works on this one; 8-bit
+    frames are uploaded as uint8. Pairs ``(t-1, t)`` across a chunk boundary use the previous chunk's
+    last frame (its grey image and LPIPS features are kept). GT-derived values (cropped frames, LPIPS
+    features, grey images, flows) are computed once per chunk and GT size for every output, and every
+    flow of a chunk (the GT's and each output's pairs) is one batched call of the torch Farneback
+    (``flow="farneback-torch"``; OpenCV's runs pair by pair in the pool's threads). Scores stay on the
+    device until the end of the sequence (one transfer), except E_warp (computed on the host from the
+    flows, as :func:`~vsrbench.metrics.temporal.warp_error`).
     """
+
+    AHEAD = 2  # chunks decoded ahead
 
     def __init__(self, proto, want, dev, model, pool, gt_seq, outs, scores, label, frame_names, chunk: int):
         if chunk < 1:
@@ -342,7 +347,7 @@ class _BatchPass:
         self.gt_seq, self.outs, self.scores, self.label, self.frame_names = gt_seq, outs, scores, label, frame_names
         self.chunk = chunk
         self.torch_flow = proto.flow == "farneback-torch"
-        self.gt_last: dict = {}  # GT size -> {"grey", "feats", "u8"} of the previous scored frame
+        self.gt_last: dict = {}  # GT size -> {"grey", "feats"} of the previous scored frame
         self.out_last: dict = {}  # method -> {"grey", "feats", "u8"} of its previous scored frame
         self.values: list = []  # (method, metric, frame indices, (n,) tensor on the device)
         self.size_noted: set = set()
@@ -350,10 +355,11 @@ class _BatchPass:
     def run(self, progress) -> None:
         idx = self.proto.scored_frames(len(self.gt_seq))
         chunks = [idx[i:i + self.chunk] for i in range(0, len(idx), self.chunk)]
-        ahead = self.load(chunks[0]) if chunks else []
+        ahead = [self.load(ts) for ts in chunks[:self.AHEAD]]
         for c, ts in enumerate(chunks):
-            loaded = [f.result() for f in ahead]
-            ahead = self.load(chunks[c + 1]) if c + 1 < len(chunks) else []
+            loaded = [f.result() for f in ahead.pop(0)]
+            if c + self.AHEAD < len(chunks):
+                ahead.append(self.load(chunks[c + self.AHEAD]))
             self.run_chunk(ts, loaded)
             if progress:
                 progress(len(ts) * len(self.outs))
@@ -372,10 +378,7 @@ class _BatchPass:
                 raise InputError(f"sequence {self.label!r}: {what} frame {t} is {x.shape[-1]}x{x.shape[-2]} but frame "
                                  f"{ts[0]} is {items[0].shape[-1]}x{items[0].shape[-2]}: frames of a sequence must "
                                  "have one size")
-        x = torch.cat(items)
-        if x.dtype == torch.uint8 and self.dev.type == "cuda":
-            x = x.contiguous().pin_memory().to(self.dev, non_blocking=True)
-        return quantize255(x.to(self.dev))
+        return quantize255(torch.cat(items).to(self.dev))
 
     def grey(self, x: torch.Tensor) -> torch.Tensor:
         """(n, 3, H, W) 0..255 -> (n, H, W) uint8 grey: on the device for the torch flow, OpenCV's otherwise."""
@@ -384,8 +387,28 @@ class _BatchPass:
         u8 = x.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         return torch.from_numpy(np.stack([grey(np.ascontiguousarray(f)) for f in u8]))
 
-    def flows(self, prev, cur) -> torch.Tensor:
-        return flow_batch(prev, cur, self.proto)
+    def flows(self, requests: dict) -> dict:
+        """``{owner: (frames t-1, frames t)}`` -> ``{owner: flows}``: one batched call per frame size
+        for the torch flow, OpenCV's pairs in the pool's threads."""
+        if not self.torch_flow:
+            jobs = {k: [self.pool.submit(flow, x, y, self.proto) for x, y in zip(a.numpy(), b.numpy())]
+                    for k, (a, b) in requests.items()}
+            return {k: torch.from_numpy(np.stack([f.result() for f in fs])).to(self.dev) if fs else
+                    torch.zeros((0, *requests[k][0].shape[1:], 2), dtype=torch.float32, device=self.dev)
+                    for k, fs in jobs.items()}
+        out: dict = {}
+        by_size: dict = {}
+        for k, (a, b) in requests.items():
+            by_size.setdefault(tuple(a.shape[1:]), []).append(k)
+        for keys in by_size.values():
+            a = torch.cat([requests[k][0] for k in keys])
+            b = torch.cat([requests[k][1] for k in keys])
+            fl = flow_batch(a, b, self.proto)
+            start = 0
+            for k in keys:
+                n = len(requests[k][0])
+                out[k], start = fl[start:start + n], start + n
+        return out
 
     def features(self, x: torch.Tensor):
         return self.model.features(to_lpips_input(x))
@@ -393,44 +416,59 @@ class _BatchPass:
     def run_chunk(self, ts: list[int], loaded) -> None:
         proto, want = self.proto, self.want
         g_all = self.upload([g for g, _ in loaded], ts, "GT")
-        gt_now: dict = {}
+        gt_now: dict = {}  # GT size -> what every output of that size shares in this chunk
+        mine: dict = {}  # method -> (output frames after the size rule, GT size, its own values)
         for key in self.outs:
             p = self.upload([o[key] for _, o in loaded], ts, "output")
             note = size_rule_note(tuple(p.shape[-2:]), tuple(g_all.shape[-2:]), proto.size_rule)
             if note and key not in self.size_noted:
                 self.size_noted.add(key)
                 warnings.warn(f"{_who(self.label, key)}: {note}", VsrbenchWarning, stacklevel=4)
-            what = f"sequence {self.label!r}, frames {ts[0]}..{ts[-1]}"
-            p, g = match_sizes(p, g_all, proto.size_rule, what, warn=False)
+            p, g = match_sizes(p, g_all, proto.size_rule, f"sequence {self.label!r}, frames {ts[0]}..{ts[-1]}",
+                               warn=False)
             size = tuple(g.shape[-2:])
             if size not in gt_now:
-                gt_now[size] = self.gt_side(size, g, ts)
-            self.output_side(key, p, gt_now[size], ts)
+                gt_now[size] = {"g": g}
+            mine[key] = (p, size, {})
+        requests: dict = {}  # every flow of the chunk, computed together
         for size, now in gt_now.items():
-            self.gt_last[size] = {k: _last(v) for k, v in now.items() if k in ("grey", "feats", "u8")}
-
-    def gt_side(self, size, g: torch.Tensor, ts: list[int]) -> dict:
-        """What every output of this GT size shares in this chunk."""
-        want, last = self.want, self.gt_last.get(size)
-        now: dict = {"gc": crop(g, self.proto)}
-        if self.model is not None:
-            now["feats"] = self.features(now["gc"])
-            if "tlp" in want:
-                a, b, first = _pairs(last and last["feats"], now["feats"])
-                now["tlp_first"], now["dist"] = first, self.model.distance(a, b).double()
-        if want & _FLOW_METRICS:
-            now["grey"] = self.grey(g)
-            a, b, first = _pairs(last and last["grey"], now["grey"])
-            now["flow_first"], now["fw"] = first, self.flows(a, b)
+            last = self.gt_last.get(size)
+            g = now.pop("g")
+            now["gc"] = crop(g, proto)
+            if self.model is not None:
+                now["feats"] = self.features(now["gc"])
+            if want & _FLOW_METRICS:
+                now["grey"] = self.grey(g)
+                a, b, now["first"] = _pairs(last and last["grey"], now["grey"])
+                requests[("gt", size)] = (a, b)
+                if "ewarp" in want:
+                    requests[("gt-back", size)] = (b, a)
+        for key, (p, size, own) in mine.items():
+            if want & _FLOW_METRICS:
+                last = self.out_last.get(key)
+                own["grey"] = self.grey(p)
+                if "tof" in want:
+                    a, b, _ = _pairs(last and last["grey"], own["grey"])
+                    requests[("out", key)] = (a, b)
+        flows = self.flows(requests) if requests else {}
+        for size, now in gt_now.items():
+            last = self.gt_last.get(size)
+            if self.model is not None and "tlp" in want:
+                a, b, now["tlp_first"] = _pairs(last and last["feats"], now["feats"])
+                now["dist"] = self.model.distance(a, b).double()
+            if want & _FLOW_METRICS:
+                now["fw"] = flows[("gt", size)]
             if "ewarp" in want:
-                now["bw"] = self.flows(b, a)
-                now["motion"] = []  # per pair: (sampling, occlusion mask) on the host
-                for fw, bw in zip(now["fw"].cpu().numpy(), now["bw"].cpu().numpy()):
+                now["motion"] = []  # per pair: (fw, bw, sampling, occlusion mask) on the host
+                for fw, bw in zip(now["fw"].cpu().numpy(), flows[("gt-back", size)].cpu().numpy()):
                     at = sampling(fw)
                     now["motion"].append((fw, bw, at, occlusion_mask(fw, bw, at=at)))
-        return now
+        for key, (p, size, own) in mine.items():
+            self.output_side(key, p, gt_now[size], ts, own, flows.get(("out", key)))
+        for size, now in gt_now.items():
+            self.gt_last[size] = {k: _last(now[k]) for k in ("grey", "feats") if k in now}
 
-    def output_side(self, key, p: torch.Tensor, gt: dict, ts: list[int]) -> None:
+    def output_side(self, key, p: torch.Tensor, gt: dict, ts: list[int], own: dict, out_flow) -> None:
         proto, want, last = self.proto, self.want, self.out_last.get(key)
         pc = crop(p, proto)
         if want & {"psnr", "ssim"}:
@@ -439,32 +477,28 @@ class _BatchPass:
                 self.values.append((key, "psnr", ts, psnr_planes(pp, gg)))
             if "ssim" in want:
                 self.values.append((key, "ssim", ts, ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))))
-        mine: dict = {}
         if self.model is not None:
-            mine["feats"] = self.features(pc)
+            own["feats"] = self.features(pc)
             if "lpips" in want:
-                self.values.append((key, "lpips", ts, self.model.distance(mine["feats"], gt["feats"]).double()))
+                self.values.append((key, "lpips", ts, self.model.distance(own["feats"], gt["feats"]).double()))
             if "tlp" in want:
-                a, b, first = _pairs(last and last["feats"], mine["feats"])
-                # the GT's pairs start where this output's do (outputs of a sequence have its frames)
+                a, b, first = _pairs(last and last["feats"], own["feats"])
+                # the GT's pairs start where this output's do (every output of a sequence has its frames)
                 d_gt = gt["dist"][first - gt["tlp_first"]:]
                 self.values.append((key, "tlp", ts[first:],
                                     proto.tlp_scale * (d_gt - self.model.distance(a, b).double()).abs()))
         if want & _FLOW_METRICS:
-            mine["grey"] = self.grey(p)
             first = 1 if last is None else 0
-            fw = gt["fw"][first - gt["flow_first"]:]
             if "tof" in want:
-                a, b, first = _pairs(last and last["grey"], mine["grey"])
-                self.values.append((key, "tof", ts[first:], flow_difference_batch(fw, self.flows(a, b), proto)))
+                fw = gt["fw"][first - gt["first"]:]
+                self.values.append((key, "tof", ts[first:], flow_difference_batch(fw, out_flow, proto)))
             if "ewarp" in want:
-                u8 = p.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-                mine["u8"] = u8
-                prev_u8, cur_u8, first = _pairs(last and last["u8"], u8)
-                motion = gt["motion"][first - gt["flow_first"]:]
+                own["u8"] = p.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+                prev_u8, cur_u8, first = _pairs(last and last["u8"], own["u8"])
+                motion = gt["motion"][first - gt["first"]:]
                 vals = [warp_error(a, b, m[0], m[1], proto, m[3], m[2]) for a, b, m in zip(prev_u8, cur_u8, motion)]
                 self.values.append((key, "ewarp", ts[first:], torch.tensor(vals, dtype=torch.float64)))
-        self.out_last[key] = {k: _last(v) for k, v in mine.items()}
+        self.out_last[key] = {k: _last(v) for k, v in own.items()}
 
 
 def _last(v):
@@ -505,6 +539,24 @@ class _GtMotion:
                 self._at = sampling(fw)
                 self._occluded = occlusion_mask(fw, bw, at=self._at)
         return warp_error(prev_u8, cur_u8, fw, bw, proto, self._occluded, self._at)
+
+
+@contextmanager
+def _ieee_fp32(enabled: bool):
+    """On CUDA, convolutions and matrix products in IEEE float32, not TF32 (which torch may use by
+    default on Ampere and later): TF32 moves LPIPS by ~1e-5 and tLP by ~1e-4. Restored on exit."""
+    if not enabled:
+        yield
+        return
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    before = matmul.allow_tf32
+    matmul.allow_tf32 = False
+    try:
+        with cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
+                         allow_tf32=False):
+            yield
+    finally:
+        matmul.allow_tf32 = before
 
 
 @contextmanager

@@ -2,9 +2,10 @@
 
 The fault cases of the issue, on ONE local Ray instance with 2 CPUs for the whole module (started
 the way ``vsrbench run --executor ray`` starts one, by :class:`RayExecutor` without an address):
-a task that raises, a worker process killed mid-task, an unreachable ``--address``, Ray not
-installed; then real runs: the same stored rows as a local run, a worker killed during a run and
-a driver interrupted and resumed leave no duplicate or missing row.
+a task that raises, an unreachable ``--address``, Ray not installed, a cluster joined by its
+address; then real runs: the same stored rows as a local run (``run`` and ``evaluate``), a worker
+process killed mid-task during a run (its task is retried) and a driver interrupted and resumed
+leave no duplicate or missing row.
 
 The toy workers live here, at module level: the actors import this module by name, so the
 instance is started with this folder on its workers' PYTHONPATH.
@@ -117,21 +118,22 @@ def test_tasks_run_on_actors_that_build_their_worker_once_and_an_error_is_that_t
     assert {r[2] for r in done.values()} == {1}  # each actor built its worker once for all its tasks
 
 
-def test_a_worker_killed_mid_task_has_the_task_retried_and_each_task_comes_back_once(cluster, tmp_path):
-    with executor(marks=str(tmp_path), kills=[2]) as ex:
-        outcomes = list(ex.imap(range(6)))
-    assert sorted(o.task for o in outcomes) == list(range(6))  # none lost, none twice
-    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
-    killed = int((tmp_path / "killed-2").read_text())
-    again = next(o for o in outcomes if o.task == 2)
-    assert again.result[0] == 4 and again.result[1] != killed  # computed again, by a restarted actor
-    assert any("died and was restarted; the tasks it held were retried" in w for w in again.warnings)
+def test_never_more_actors_than_tasks_and_none_without_a_task(cluster):
+    from vsrbench.ray_executor import RayExecutor
 
-
-def test_nothing_to_do_starts_no_actor(cluster):
+    with RayExecutor(ToyFactory(), tasks=1, say=lambda line: None) as ex:
+        assert ex.describe()["actors"] == 1
     with executor() as ex:
         assert list(ex.imap([])) == []
         assert ex._actors == []
+
+
+def test_an_address_other_than_the_ray_this_process_joined_is_one_line(cluster):
+    from vsrbench.ray_executor import RayExecutor
+
+    with pytest.raises(InputError, match=r"^--address 127\.0\.0\.1:1: this process is already connected to the Ray at "):
+        RayExecutor(ToyFactory(), address="127.0.0.1:1")
+    RayExecutor(ToyFactory(), address=cluster["address"], say=lambda line: None).close()  # its own address is fine
 
 
 # ---------------------------------------------------------------------- bad input
@@ -142,18 +144,16 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_an_unreachable_address_is_one_line(tmp_path):
+def test_an_unreachable_address_is_one_line(bench, tmp_path):
     pytest.importorskip("ray", reason=NO_RAY)
     address = f"127.0.0.1:{closed_port()}"
-    code = ("from vsrbench.execution import make_executor\n"
-            f"make_executor('ray', object, address={address!r})\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "RAY_ADDRESS": ""})
+    p = subprocess.run([sys.executable, "-m", "vsrbench", "run", str(bench), "--out", str(tmp_path / "res"),
+                        "--executor", "ray", "--address", address],
+                       capture_output=True, text=True, timeout=120, env={**os.environ, "RAY_ADDRESS": ""})
     assert p.returncode != 0
-    last = p.stderr.strip().splitlines()[-1]
-    assert last == (f"vsrbench.core.errors.InputError: --address {address}: cannot reach a Ray cluster there "
-                    f"(no connection to {address}: Connection refused); start one with `ray start --head` "
-                    "or drop --address to run Ray locally")
+    assert p.stderr.splitlines() == [
+        f"vsrbench run: error: --address {address}: cannot reach a Ray cluster there (no connection to {address}: "
+        "Connection refused); start one with `ray start --head` or drop --address to run Ray locally"]
 
 
 def test_an_address_that_is_not_host_port_is_one_line():
@@ -179,42 +179,188 @@ def test_without_ray_the_executor_is_one_line_saying_how_to_install_it(monkeypat
 
 
 JOIN = """
-import json, sys
+import sys
 from vsrbench.execution import make_executor
-from test_ray import ToyFactory
-with make_executor("ray", ToyFactory(), address=sys.argv[1]) as ex:
-    out = sorted(o.result[0] for o in ex.imap(range(4)))
-    print(json.dumps({**ex.describe(), "out": out}))
+make_executor("ray", object, address=sys.argv[1])
 """
-
-
-def join(address: str, **env) -> subprocess.CompletedProcess:
-    """A driver in another process joining the cluster at ``address`` with ``--address``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(HERE), os.environ.get("PYTHONPATH")))), **env}
-    return subprocess.run([sys.executable, "-c", JOIN, address], capture_output=True, text=True, timeout=180, env=env)
-
-
-def test_a_driver_joins_a_running_cluster_with_its_address_and_leaves_it_running(cluster):
-    import ray
-
-    p = join(cluster["address"])
-    assert p.returncode == 0, p.stderr
-    import json
-
-    got = json.loads(p.stdout.strip().splitlines()[-1])
-    assert got == {"executor": "ray", "address": cluster["address"], "nodes": 1, "cpus": 2, "gpus": 0, "actors": 2,
-                   "out": [0, 1, 4, 9]}
-    assert p.stderr.strip().splitlines() == [
-        f"Ray: the Ray cluster at {cluster['address']}: 1 node(s), 2 CPUs, 0 GPUs; 2 worker(s) with one CPU each"]
-    assert ray.is_initialized() and ray.cluster_resources().get("CPU") == 2  # still up for the others
 
 
 def test_a_cluster_that_wants_a_token_the_driver_lacks_is_one_line(cluster):
     if os.environ.get("RAY_AUTH_MODE") != "token":
         pytest.skip("this Ray started its local instance without token authentication")
-    p = join(cluster["address"], RAY_AUTH_MODE="disabled")
+    p = subprocess.run([sys.executable, "-c", JOIN, cluster["address"]], capture_output=True, text=True, timeout=180,
+                       env={**os.environ, "RAY_AUTH_MODE": "disabled"})
     assert p.returncode != 0
     last = p.stderr.strip().splitlines()[-1]
     assert last.startswith(f"vsrbench.core.errors.InputError: --address {cluster['address']}: the Ray cluster "
                            "there wants its authentication token and this process has none (RAY_AUTH_MODE=disabled)")
     assert "gcs_client" not in p.stderr  # Ray's own retry lines are kept off the terminal
+
+
+# ---------------------------------------------------------------------- real runs
+
+class KillOnce:
+    """Wraps a run's worker factory: the worker computing sequence ``victim`` kills its own
+    process the first time (marked by a file), mid-task, as an out-of-memory kill would."""
+
+    def __init__(self, factory, marks: str, victim: str):
+        self.factory, self.marks, self.victim = factory, marks, victim
+
+    def __call__(self):
+        return _KillingWorker(self.factory(), Path(self.marks) / f"killed-{self.victim}", self.victim)
+
+
+class _KillingWorker:
+    def __init__(self, worker, mark: Path, victim: str):
+        self.worker, self.mark, self.victim = worker, mark, victim
+
+    def compute(self, task):
+        if task.sequence == self.victim and not self.mark.exists():
+            self.mark.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.worker.compute(task)
+
+
+SEQS, KEY = ("s0", "s1", "s2"), ["method", "dataset", "sequence", "frame", "metric"]
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> Path:
+    """A benchmark of 3 short sequences: an outputs folder (X) and a built-in model (Bicubic)."""
+    import numpy as np
+
+    from vsrbench.io import write_frame
+
+    root = tmp_path_factory.mktemp("raybench")
+    rng = np.random.default_rng(0)
+    for s in SEQS:
+        for i in range(4):
+            gt = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+            write_frame(root / "data" / "GT" / s / f"{i:03d}.png", gt)
+            noisy = np.clip(gt + rng.normal(0, 8, gt.shape), 0, 255).round().astype(np.uint8)
+            write_frame(root / "data" / "X" / s / f"{i:03d}.png", noisy)
+    path = root / "bench.toml"
+    path.write_text('protocol = "basicsr-rgb"\nmetrics = ["psnr", "ssim", "tof"]\n'
+                    '[datasets.syn]\ngt = "data/GT"\ndegradation = "bi-matlab"\nscale = 4\n'
+                    '[methods.X]\noutputs = { syn = "data/X" }\n[methods.Bicubic]\nmodel = "bicubic"\n')
+    return path
+
+
+@pytest.fixture(scope="module")
+def local_rows(bench, tmp_path_factory):
+    """What a local run stores (the reference every Ray run must match)."""
+    from vsrbench.runner import run_benchmark
+    from vsrbench.store import load_results
+
+    res = tmp_path_factory.mktemp("local") / "res"
+    run_benchmark(bench, res, device="cpu", progress=False, workers=1)
+    return load_results(res)
+
+
+def same_rows(res: Path, expected) -> None:
+    """The store at ``res`` holds exactly ``expected``'s rows: none missing, none twice, the same values."""
+    import numpy as np
+    import pandas as pd
+
+    from vsrbench.store import load_results
+
+    got = load_results(res)
+    assert not got.duplicated(KEY).any()
+    got, want = (df.sort_values(KEY).reset_index(drop=True) for df in (got, expected))
+    pd.testing.assert_frame_equal(got.drop(columns="value"), want.drop(columns="value"))
+    assert np.allclose(got["value"], want["value"], rtol=1e-6, atol=1e-9)
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    from vsrbench.cli import main
+
+    code = main([*map(str, argv)])
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_run_joining_a_cluster_by_its_address_stores_the_rows_of_a_local_run(cluster, bench, local_rows, tmp_path):
+    """`vsrbench run --executor ray --address ADDR` in another process, as on a cluster's head node."""
+    import ray
+
+    from vsrbench.store import load_runs
+
+    res, address = tmp_path / "res", cluster["address"]
+    p = subprocess.run([sys.executable, "-m", "vsrbench", "run", str(bench), "--out", str(res), "--executor", "ray",
+                        "--address", address], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert f"Ray: the Ray cluster at {address}: 1 node(s), 2 CPUs, 0 GPUs; 2 worker(s) with one CPU each" in p.stderr
+    assert "6 sequence(s) scored, 0 already stored, 0 without outputs, 0 failed" in p.stdout
+    same_rows(res, local_rows)
+    runs = load_runs(res)
+    assert runs["status"].tolist() == ["done"]
+    execution = runs.iloc[0]["bench"]["execution"]
+    assert {k: execution[k] for k in ("executor", "address", "nodes", "cpus", "gpus", "actors")} == {
+        "executor": "ray", "address": address, "nodes": 1, "cpus": 2, "gpus": 0, "actors": 2}
+    assert ray.is_initialized() and ray.cluster_resources().get("CPU") == 2  # the joined cluster is left running
+
+
+def test_a_worker_killed_during_a_run_leaves_no_duplicate_or_missing_row(cluster, bench, local_rows, tmp_path,
+                                                                          monkeypatch, capsys):
+    import vsrbench.runner
+    from vsrbench.execution import make_executor
+    from vsrbench.store import load_runs
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setattr(vsrbench.runner, "make_executor", lambda kind, factory, **kw: make_executor(
+        kind, KillOnce(factory, str(marks), victim="s1"), **kw))
+    res = tmp_path / "res"
+    code, out, err = cli(capsys, "run", bench, "--out", res, "--executor", "ray")
+    assert code == 0, err
+    assert (marks / "killed-s1").exists()  # a worker did die mid-task
+    assert "died and was restarted; the tasks it held were retried" in err
+    assert "6 sequence(s) scored, 0 already stored, 0 without outputs, 0 failed" in out
+    same_rows(res, local_rows)
+    assert load_runs(res)["status"].tolist() == ["done"]
+
+
+def test_an_interrupted_driver_resumes_to_the_rows_of_a_local_run(cluster, bench, local_rows, tmp_path, monkeypatch,
+                                                                   capsys):
+    import ray
+
+    from vsrbench.store import ResultsStore, load_results, load_runs
+
+    real_add, calls = ResultsStore.add_sequence, []
+
+    def add_then_interrupt(self, run_id, result):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C while the driver stores the second sequence's second method
+        calls.append(result.sequence)
+        return real_add(self, run_id, result)
+
+    monkeypatch.setattr(ResultsStore, "add_sequence", add_then_interrupt)
+    res = tmp_path / "res"
+    code, _, err = cli(capsys, "run", bench, "--out", res, "--executor", "ray")
+    assert code == 130, err
+    partial = load_results(res)  # the first sequence to come back, both its methods, and nothing else
+    first = set(partial.sequence)
+    assert len(first) == 1 and set(partial.method) == {"X", "Bicubic"}
+    same_rows(res, local_rows[local_rows.sequence.isin(first)])
+    assert ray.is_initialized()  # the instance this run joined is left running; its actors are gone
+    monkeypatch.setattr(ResultsStore, "add_sequence", real_add)
+    code, out, err = cli(capsys, "run", bench, "--out", res, "--executor", "ray")
+    assert code == 0, err
+    assert "4 sequence(s) scored, 2 already stored, 0 without outputs, 0 failed" in out
+    same_rows(res, local_rows)
+    assert load_runs(res)["status"].tolist() == ["interrupted", "done"]
+
+
+def test_evaluate_on_ray_stores_the_rows_of_a_local_evaluate(cluster, bench, tmp_path, capsys):
+    gt, pred = bench.parent / "data" / "GT", bench.parent / "data" / "X"
+    args = ["evaluate", "--gt", gt, "--pred", pred, "--metrics", "psnr,ssim,tof", "--protocol", "basicsr-rgb"]
+    code, _, err = cli(capsys, *args, "--out", tmp_path / "local")
+    assert code == 0, err
+    from vsrbench.store import load_results, load_runs
+
+    code, _, err = cli(capsys, *args, "--out", tmp_path / "ray", "--executor", "ray", "--workers", "1")
+    assert code == 0, err
+    assert "Ray: the Ray this process had already started: 1 node(s), 2 CPUs, 0 GPUs; 1 worker(s) with one CPU each" in err
+    same_rows(tmp_path / "ray", load_results(tmp_path / "local"))
+    execution = load_runs(tmp_path / "ray").iloc[0]["bench"]["execution"]
+    assert (execution["executor"], execution["actors"], execution["workers_asked"]) == ("ray", 1, 1)

@@ -282,6 +282,8 @@ def check_executor(kind: str, *, workers: "int | str | None" = None, address: st
         raise UnknownNameError("executor", kind, EXECUTORS)
     if workers is not None:
         parse_workers(workers)
+    elif kind == "local":
+        default_workers()  # a bad VSRBENCH_WORKERS is the same one line
     if address is not None and kind != "ray":
         raise InputError(f"--address {address!r} names a Ray cluster; it needs --executor ray "
                          "(or leave --address out to score on this machine)")
@@ -306,7 +308,7 @@ def make_executor(kind: str, factory: Callable[[], Worker], *, workers: int | No
     :func:`default_workers`, and never more than ``tasks``); one worker runs in this process."""
     check_executor(kind, workers=workers, address=address)
     if kind == "ray":
-        return _ray_executor_class()(factory, address=address, device=device)
+        return _ray_executor_class()(factory, address=address, device=device, workers=workers, tasks=tasks)
     n = workers if workers is not None else default_workers(device)
     if tasks is not None:
         n = max(1, min(n, tasks))

@@ -57,8 +57,10 @@ def actor_env() -> dict[str, str]:
 class _Slot:
     """One worker slot: builds its worker once (again after a restart) and computes tasks."""
 
-    def __init__(self, factory: Callable[[], Worker], device: str):
+    def __init__(self, factory: Callable[[], Worker], device: str, cwd: str):
         self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        if os.path.isdir(cwd):  # relative paths (--out results) mean what they mean to the driver
+            os.chdir(cwd)
         self.worker: Worker | None = None
         self.error: BaseException | None = None
         if not str(device).startswith("cuda"):
@@ -116,6 +118,10 @@ class RayExecutor(Executor):
             flag = "--address"
         self.address = address or None
         if ray.is_initialized():
+            joined = ray.get_runtime_context().gcs_address
+            if address and address not in ("auto", joined):
+                raise InputError(f"{flag} {address}: this process is already connected to the Ray at {joined} "
+                                 "(ray.init before this run); call ray.shutdown() first or drop the address")
             where = "the Ray this process had already started"
         elif address:
             _join(address, flag)
@@ -146,7 +152,7 @@ class RayExecutor(Executor):
             num_cpus=1, num_gpus=1 if self.gpu else 0,
             max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES,
             runtime_env={"env_vars": actor_env()})
-        self._actors = [slot.remote(self.factory, self.device) for _ in range(self.workers)]
+        self._actors = [slot.remote(self.factory, self.device, os.getcwd()) for _ in range(self.workers)]
 
     def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
         it = iter(tasks)

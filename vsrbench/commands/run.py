@@ -26,7 +26,8 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", default=None, metavar="N",
                         help="sequences scored at once, each in its own process (default: the CPU cores, "
                         "$VSRBENCH_WORKERS when set, 1 on a GPU; never more than the sequences to score); "
-                        "1 scores in this process; the stored numbers are the same for any N")
+                        "1 scores in this process; the stored numbers are the same for any N; with --executor ray: "
+                        "the Ray actors (default: the cluster's CPUs, or its GPUs with --device cuda)")
     parser.add_argument("--executor", default="local", choices=("local", "ray"),
                         help="local: processes on this machine (default); ray: tasks on a Ray cluster "
                         "(pip install 'vsrbench[ray]')")

@@ -4,7 +4,7 @@ Fidelity is checked where tOF uses the flow (real Vid4 frames from ../shared: pe
 TecoGAN way) and on synthetic frames that are always available (odd sizes, skipped pyramid levels,
 both update filters, other parameters). OpenCV's own output varies in the last bits with the CPU's
 vector unit (its filters use fused multiply-adds under AVX2), so the bounds hold with headroom:
-on an AVX2 machine the flows agree to ~1e-9 px on average (see the README's fidelity numbers).
+on an AVX2 machine the flows agree to ~1e-9 px on average and tOF to ~1e-9 px.
 
 Benchmark (CPU, one calendar pair, vsrbench vs cv2):
     pytest tests/test_farneback_torch.py --benchmark-enable --benchmark-group-by=group -k bench

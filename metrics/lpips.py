@@ -186,7 +186,8 @@ class LPIPS(nn.Module):
         h = ((x - self.shift) / self.scale).contiguous(memory_format=torch.channels_last)
         out, taps = [], set(self.taps)
         for i, layer in enumerate(self.features_net):
-            h = layer(h)
+            # a convolution's output is used once: its ReLU runs in place (no copy of the largest maps)
+            h = torch.relu_(h) if isinstance(layer, nn.ReLU) else layer(h)
             if i in taps:
                 out.append(h / (torch.sqrt(torch.sum(h * h, dim=1, keepdim=True)) + 1e-10))
             if i >= self.taps[-1]:

@@ -130,6 +130,7 @@ class RayExecutor(Executor):
             _start_local()
             self.started_here = True
             where = "a local Ray instance"
+        _ray_messages_to_stderr()
         resources = ray.cluster_resources()
         self.cpus = int(resources.get("CPU", 0))
         self.gpus = int(resources.get("GPU", 0))
@@ -249,6 +250,26 @@ def _join(address: str, flag: str = "--address") -> None:
     finally:
         if saved is None:
             os.environ.pop("RAY_gcs_server_port_wait_time_s", None)
+
+
+def _ray_messages_to_stderr() -> None:
+    """Ray prints the messages of its raylets (a worker died, a task is retried) on stdout; stdout
+    carries only results here, so they go to stderr (a no-op where Ray's internals differ)."""
+    try:
+        from ray._private import worker as ray_worker
+    except ImportError:
+        return
+    original = getattr(ray_worker, "print_to_stdstream", None)
+    if not callable(original) or getattr(original, "vsrbench_stderr", False):
+        return
+
+    def to_stderr(data, *args, **kwargs):
+        if isinstance(data, dict) and data.get("pid") == "raylet":
+            data = {**data, "is_err": True}
+        return original(data, *args, **kwargs)
+
+    to_stderr.vsrbench_stderr = True  # type: ignore[attr-defined]
+    ray_worker.print_to_stdstream = to_stderr
 
 
 def _host_port(address: str, flag: str = "--address") -> tuple[str | None, int]:

@@ -168,6 +168,37 @@ def test_run_with_two_workers_stores_the_rows_of_one_worker(bench, one_worker, t
     assert load_runs(res)["bench"].iloc[-1][EXECUTION_KEY]["workers"] == 1
 
 
+def test_a_task_that_raises_fails_its_sequence_and_the_rest_is_stored(bench, one_worker, tmp_path, monkeypatch):
+    """An exception out of a worker (not a method's own failure) fails every method of that
+    sequence, with no rows; the other sequences are stored; a VsrbenchError stops the run."""
+    import vsrbench.runner as runner_mod
+    from vsrbench.core.errors import InputError
+
+    real = runner_mod._Runner.compute
+
+    def compute(self, task):
+        if task.sequence == "s1":
+            raise MemoryError("no memory left for s1")
+        return real(self, task)
+
+    monkeypatch.setattr(runner_mod._Runner, "compute", compute)
+    res = tmp_path / "res"
+    summary = runner_mod.run_benchmark(bench, res, device="cpu", progress=False, workers=1)
+    assert sorted(f[0] for f in summary.failed if f[2] == "s1") == sorted(
+        ["bicubic", "bicubic-flicker", "bicubic-frozen", "noisy", "nearest", "broken"])
+    assert {f[3] for f in summary.failed if f[2] == "s1"} == {"failed: MemoryError: no memory left for s1"}
+    assert rows(res) == {r for r in rows(one_worker) if r[2] != "s1"}
+    assert summary.status == "done"
+
+    def stop(self, task):
+        raise InputError("datasets.demo.scale: too large")
+
+    monkeypatch.setattr(runner_mod._Runner, "compute", stop)
+    with pytest.raises(InputError, match="too large"):
+        runner_mod.run_benchmark(bench, res, device="cpu", progress=False, workers=1)
+    assert list(load_runs(res)["status"]) == ["done", "failed"]
+
+
 def test_workers_default_to_the_cores_and_never_exceed_the_sequences(monkeypatch):
     monkeypatch.delenv("VSRBENCH_WORKERS")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
@@ -185,20 +216,17 @@ def test_workers_default_to_the_cores_and_never_exceed_the_sequences(monkeypatch
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "x", "1.5"])
-def test_bad_workers_is_one_line(bench, tmp_path, capsys, value):
+def test_bad_workers_is_one_line(bench, tmp_path, capsys, monkeypatch, value):
     for cmd in (["run", bench], ["evaluate", "--gt", tmp_path, "--pred", tmp_path]):
         code, _, err = cli(capsys, *cmd, "--out", tmp_path / "res", f"--workers={value}")
         assert code != 0 and "Traceback" not in err
         assert err.strip().splitlines()[-1] == (
             f"vsrbench {cmd[0]}: error: --workers: expected a whole number of worker processes >= 1, got {value!r}")
-    assert not (tmp_path / "res").exists()
-    monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("VSRBENCH_WORKERS", value)
-    try:
-        with pytest.raises(Exception, match="VSRBENCH_WORKERS: expected a whole number"):
-            default_workers()
-    finally:
-        monkeypatch.undo()
+    code, _, err = cli(capsys, "run", bench, "--out", tmp_path / "res")
+    assert code != 0 and err.strip() == (
+        f"vsrbench run: error: VSRBENCH_WORKERS: expected a whole number of worker processes >= 1, got {value!r}")
+    assert not (tmp_path / "res").exists()
 
 
 def test_address_needs_executor_ray(bench, tmp_path, capsys):
@@ -245,18 +273,33 @@ def evaluate(capsys, folders: Path, out: Path, *extra) -> tuple[int, str, str]:
                "--metrics", "psnr,ssim,tof", *extra)
 
 
-def test_evaluate_with_two_workers_stores_the_rows_of_one_worker(folders, tmp_path, capsys):
-    code1, out1, err1 = evaluate(capsys, folders, tmp_path / "one", "--workers", "1")
+@pytest.fixture(scope="module")
+def evaluated_by_one(folders, tmp_path_factory) -> tuple[Path, str, str]:
+    """``vsrbench evaluate`` of the folders with one worker: results folder, stdout, stderr."""
+    out = tmp_path_factory.mktemp("eval_one") / "one"
+    import contextlib
+    import io
+
+    o, e = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+        code = main(["evaluate", "--gt", str(folders / "GT"), "--pred", str(folders / "out"), "--out", str(out),
+                     "--metrics", "psnr,ssim,tof", "--workers", "1"])
+    assert code == 0, e.getvalue()
+    return out, o.getvalue(), e.getvalue()
+
+
+def test_evaluate_with_two_workers_stores_the_rows_of_one_worker(folders, evaluated_by_one, tmp_path, capsys):
+    one, out1, err1 = evaluated_by_one
+    code1 = 0
     code2, out2, err2 = evaluate(capsys, folders, tmp_path / "two", "--workers", "2")
     assert code1 == code2 == 0, err2
-    assert rows(tmp_path / "two") == rows(tmp_path / "one") and len({r[2] for r in rows(tmp_path / "one")}) == 4
-    assert out2 == out1.replace(str(tmp_path / "one"), str(tmp_path / "two"))  # the summary table
-    a = json.loads((tmp_path / "one" / "summary.json").read_text())
+    assert rows(tmp_path / "two") == rows(one) and len({r[2] for r in rows(one)}) == 4
+    assert out2 == out1.replace(str(one), str(tmp_path / "two"))  # the summary table
+    a = json.loads((one / "summary.json").read_text())
     b = json.loads((tmp_path / "two" / "summary.json").read_text())
     for key in ("sequences", "frame_avg", "seq_avg", "n_frames", "complete"):
         assert a[key] == b[key], key
-    csv1, csv2 = ((tmp_path / d / "frames.csv").read_text().splitlines() for d in ("one", "two"))
-    assert sorted(csv1) == sorted(csv2)
+    assert (one / "frames.csv").read_text() == (tmp_path / "two" / "frames.csv").read_text()
     # the size rule's warning of s1, raised in a worker process, is shown once, as with one worker
     cut = "vsrbench evaluate: warning: sequence 's1':"
     assert err1.count(cut) == 1 and err2.count(cut) == 1, err2
@@ -281,7 +324,8 @@ ev.evaluate_many = _slow
 '''
 
 
-def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_run(folders, tmp_path, capsys):
+def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_run(folders, evaluated_by_one,
+                                                                                    tmp_path, capsys):
     """Ctrl-C (SIGINT to the driver) mid-run keeps what was stored; the re-run finishes it."""
     slow = tmp_path / "slow"
     slow.mkdir()
@@ -302,11 +346,9 @@ def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_ru
     assert 0 < len({r[2] for r in partial}) < len(SEQS), "the interrupt came too late or too early"
     runs = load_runs(res)
     assert list(runs["status"]) == ["interrupted"]
-    clean = tmp_path / "clean"
-    assert evaluate(capsys, folders, clean, "--workers", "1")[0] == 0
-    code, _, err = evaluate(capsys, folders, res, "--workers", "2")
+    code, _, err = evaluate(capsys, folders, res, "--workers", "1")
     assert code == 0, err
-    assert rows(res) == rows(clean)
+    assert rows(res) == rows(evaluated_by_one[0])
     assert json.loads((res / "summary.json").read_text())["complete"] is True
 
 
@@ -331,19 +373,23 @@ class _Doubler:
 
 
 def test_executors_return_results_errors_and_warnings_per_task():
-    for make in (lambda: InProcess(_Doubler), lambda: LocalProcesses(_Doubler, 2)):
-        with make() as ex:
-            with pytest.warns(Warning) as caught:
-                got = {o.task: o for o in ex.imap(iter(range(6)))}
-                for o in got.values():
-                    reissue_warnings(o)
-        assert sorted(got) == list(range(6))
-        assert {t: o.result for t, o in got.items() if o.ok} == {0: 0, 1: 2, 2: 4, 4: 8, 5: 10}
-        assert isinstance(got[3].error, ValueError) and str(got[3].error) == "three is not allowed"
-        texts = [(type(w.message).__name__, str(w.message)) for w in caught]
-        if isinstance(ex, InProcess):  # issued as they happen (the CLI shows each text once)
-            texts = list(dict.fromkeys(texts))
-        assert texts == [("VsrbenchWarning", "four is a warning"), ("RuntimeWarning", "four's runtime warning")]
+    """In this process warnings are issued as they happen; a worker process (``run_task``) sends
+    each text once with its category, and the driver issues it again."""
+    with InProcess(_Doubler) as ex, pytest.warns(Warning) as caught:
+        got = {o.task: o for o in ex.imap(iter(range(6)))}
+    assert {t: o.result for t, o in got.items() if o.ok} == {0: 0, 1: 2, 2: 4, 4: 8, 5: 10}
+    assert isinstance(got[3].error, ValueError) and str(got[3].error) == "three is not allowed"
+    assert not got[4].warnings
+    live = [(type(w.message).__name__, str(w.message)) for w in caught]
+    assert live == [("VsrbenchWarning", "four is a warning")] * 2 + [("RuntimeWarning", "four's runtime warning")]
+    worker = _Doubler()
+    with pytest.warns(Warning) as caught:
+        outcomes = [run_task(worker, t) for t in range(6)]
+        assert [o.warnings for o in outcomes if o.warnings] == [["four is a warning", "four's runtime warning"]]
+        for o in outcomes:
+            reissue_warnings(o)
+    assert [(type(w.message).__name__, str(w.message)) for w in caught] == live[1:]
+    assert isinstance(outcomes[3].error, ValueError) and outcomes[5].result == 10
 
 
 def test_run_task_keeps_one_text_per_warning_and_a_picklable_error():

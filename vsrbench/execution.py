@@ -185,6 +185,23 @@ def _process_task(task: Any) -> Outcome:
     return run_task(_PROCESS_WORKER, task)
 
 
+#: what a worker process needs before its first task, imported once by the fork server (not once
+#: per worker: importing torch takes seconds, and N processes importing it at once compete for the cores)
+PRELOAD = ["torch", "cv2", "vsrbench.execution", "vsrbench.evaluate"]
+
+
+def _process_context():
+    """Where available (Linux, macOS) a fork server that has imported :data:`PRELOAD` forks the
+    workers (a fresh process, single-threaded: safe to fork, unlike this one); elsewhere spawn."""
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
 class LocalProcesses(Executor):
     """``workers`` spawned processes on this machine, each with one worker (built once)."""
 
@@ -192,11 +209,9 @@ class LocalProcesses(Executor):
 
     def __init__(self, factory: Callable[[], Worker], workers: int):
         super().__init__(factory)
-        import multiprocessing
-
         self.workers = workers
         self.capacity = 2 * workers  # one running and one queued per process
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
                                          initializer=_init_process, initargs=(factory,))
 
     def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:

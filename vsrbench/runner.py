@@ -13,6 +13,11 @@ For the others it
    the GT side (decoding, LPIPS features, optical flows) is computed once per frame;
 4. stores each method's rows and completion marks in one transaction (:mod:`vsrbench.store`).
 
+Steps 1-3 of a sequence are one task of an executor (:mod:`vsrbench.execution`): with
+``workers > 1`` several sequences are computed at once in worker processes, each building its
+models once; this process alone stores what comes back, as it comes back, so the stored rows are
+the same for any number of workers.
+
 Folders of frames are published by renaming a finished temporary folder, so a killed run never
 leaves half-written outputs or LR frames that a later run would reuse. A sequence without
 outputs, or whose method fails, is reported (a warning line) and left out; the other sequences

@@ -219,7 +219,8 @@ class _Job:
             if no_resume:
                 store.remove_results(self.method, self.dataset)
             todo = [(g, p) for g, p in pairs if not self.is_done(store, g.name)]
-            executor = make_executor(self.executor, _EvalFactory(self), workers=self.workers, address=self.address,
+            factory = _EvalFactory(self)
+            executor = make_executor(self.executor, factory, workers=self.workers, address=self.address,
                                      device=self.device, tasks=len(todo))
             with executor:
                 bench = {**self.bench_record(), EXECUTION_KEY: {**executor.describe(), "workers_asked": self.workers}}
@@ -236,7 +237,7 @@ class _Job:
                     total = sum(len(self.proto.scored_frames(len(g))) for g, _ in todo)
                     acc = None
                     with Progress(total, "evaluate") as prog:
-                        executor.factory.progress = prog.update  # live per frame when the worker is this process
+                        factory.progress = prog.update  # live per frame when the worker is this process (not pickled)
                         for outcome in executor.imap(self.plan(store, todo, prog, held)):
                             try:
                                 self.store_outcome(store, outcome, prog)

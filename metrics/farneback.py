@@ -344,41 +344,48 @@ def _border_weights(n: int) -> np.ndarray:
     return lo, hi
 
 
-def _update_matrices(r0: torch.Tensor, r1: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """OpenCV's FarnebackUpdateMatrices for the whole field: (B, H, W, 5) float32."""
-    b, h, w, _ = r0.shape
+def _neighbours(r1: torch.Tensor) -> torch.Tensor:
+    """The next frame's coefficients (B, H, W, 5) with their right, lower and lower-right
+    neighbours (clamped at the edge), as (20, B*H*W) planes for :func:`_update_matrices`."""
+    b, h, w, _ = r1.shape
+    dev = r1.device
+    xs = _on(dev, ("x+1", w), lambda: np.minimum(np.arange(w) + 1, w - 1))
+    ys = _on(dev, ("y+1", h), lambda: np.minimum(np.arange(h) + 1, h - 1))
+    right = r1.index_select(2, xs)
+    quad = torch.stack([r1, right, r1.index_select(1, ys), right.index_select(1, ys)], dim=0)  # (4, B, H, W, 5)
+    return quad.permute(0, 4, 1, 2, 3).reshape(20, b * h * w)
+
+
+def _update_matrices(r0: torch.Tensor, quad: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """OpenCV's FarnebackUpdateMatrices for the whole field: (B, H, W, 5) float32 (G11, G12, G22,
+    h1, h2) from the first frame's coefficients as planes (5, B, H, W), the next frame's
+    :func:`_neighbours` and the flow (B, H, W, 2)."""
+    _, b, h, w = r0.shape
     dev = r0.device
     dx, dy = flow[..., 0], flow[..., 1]
-    fx = torch.arange(w, device=dev, dtype=torch.float32).view(1, 1, w) + dx
-    fy = torch.arange(h, device=dev, dtype=torch.float32).view(1, h, 1) + dy
+    fx = _on(dev, ("xf", w), lambda: np.arange(w, dtype=np.float32)) + dx
+    fy = _on(dev, ("yf", h), lambda: np.arange(h, dtype=np.float32)).view(h, 1) + dy
     x1, y1 = torch.floor(fx), torch.floor(fy)
     fx, fy = fx - x1, fy - y1
     x1, y1 = x1.to(torch.int64), y1.to(torch.int64)
     inside = (x1 >= 0) & (x1 < w - 1) & (y1 >= 0) & (y1 < h - 1)
-    xc, yc = x1.clamp(0, w - 2), y1.clamp(0, h - 2)
-    base = (yc * w + xc).view(b, h * w)
-    flat = r1.reshape(b, h * w, 5)
+    idx = y1.clamp(0, h - 2) * w + x1.clamp(0, w - 2)
+    if b > 1:
+        idx = idx + _on(dev, ("boff", b, h, w), lambda: (np.arange(b) * (h * w)).reshape(b, 1, 1))
+    q = quad.index_select(1, idx.view(-1)).view(20, b, h, w)  # the 4 neighbours' 5 coefficients
+    gx, gy = 1.0 - fx, 1.0 - fy
+    a00, a01, a10, a11 = gx * gy, fx * gy, gx * fy, fx * fy
+    s = [((a00 * q[c] + a01 * q[5 + c]) + a10 * q[10 + c]) + a11 * q[15 + c] for c in range(5)]
+    zero = torch.zeros((), device=dev)
+    # inside the frame: r4, r5 averaged with R0, r6 a quarter of the sum; outside: R0's own (r6 halved)
+    r2 = (r0[0] - torch.where(inside, s[0], zero)) * 0.5
+    r3 = (r0[1] - torch.where(inside, s[1], zero)) * 0.5
+    r4 = torch.where(inside, (r0[2] + s[2]) * 0.5, r0[2])
+    r5 = torch.where(inside, (r0[3] + s[3]) * 0.5, r0[3])
+    r6 = torch.where(inside, (r0[4] + s[4]) * 0.25, r0[4] * 0.5)
+    r2 = r2 + (r4 * dy + r6 * dx)
+    r3 = r3 + (r6 * dy + r5 * dx)
 
-    def at(off):
-        idx = (base + off).unsqueeze(-1).expand(b, h * w, 5)
-        return torch.gather(flat, 1, idx).view(b, h, w, 5)
-
-    one = 1.0
-    a00 = ((one - fx) * (one - fy)).unsqueeze(-1)
-    a01 = (fx * (one - fy)).unsqueeze(-1)
-    a10 = ((one - fx) * fy).unsqueeze(-1)
-    a11 = (fx * fy).unsqueeze(-1)
-    s = ((a00 * at(0) + a01 * at(1)) + a10 * at(w)) + a11 * at(w + 1)
-    ins = inside.unsqueeze(-1)
-    # inside: r4, r5 averaged with R0, r6 a quarter of the sum; outside: R0's own (r6 halved)
-    r456_in = (r0[..., 2:5] + s[..., 2:5]) * _on(dev, "in", lambda: np.float32([0.5, 0.5, 0.25]))
-    r456_out = r0[..., 2:5] * _on(dev, "out", lambda: np.float32([1.0, 1.0, 0.5]))
-    r456 = torch.where(ins, r456_in, r456_out)
-    r23 = torch.where(ins, s[..., 0:2], torch.zeros((), device=dev))
-    r23 = (r0[..., 0:2] - r23) * 0.5
-    r4, r5, r6 = r456[..., 0], r456[..., 1], r456[..., 2]
-    r2 = r23[..., 0] + (r4 * dy + r6 * dx)
-    r3 = r23[..., 1] + (r6 * dy + r5 * dx)
     def border_scale():
         (xlo, xhi), (ylo, yhi) = _border_weights(w), _border_weights(h)
         return ((xlo * xhi)[None, :] * ylo[:, None]) * yhi[:, None]  # float32, OpenCV's order
@@ -390,8 +397,9 @@ def _update_matrices(r0: torch.Tensor, r1: torch.Tensor, flow: torch.Tensor) -> 
 
 
 def _box_running(m: torch.Tensor, block: int) -> torch.Tensor:
-    """OpenCV's FarnebackUpdateFlow_Blur filter: box sum (replicated border) of float32 (B, H, W, 5)
-    as OpenCV's running sums (float32 row differences accumulated in double), scaled by 1/block^2."""
+    """OpenCV's FarnebackUpdateFlow_Blur filter of the matrices (B, H, W, 5) float32: box sums
+    (replicated border) as OpenCV's running sums (float32 row differences accumulated in double,
+    then double differences along the row), scaled by 1/block^2; float64 out."""
     b, h, w, c = m.shape
     r = block // 2
     dev = m.device
@@ -399,26 +407,26 @@ def _box_running(m: torch.Tensor, block: int) -> torch.Tensor:
     # vertical: vsum_0 = M0*(r+2) (float32 product) + M1 + ... + M_{r-1}; then += M[y+r] - M[y-r-1]
     init = (m[:, 0] * float(r + 2)).to(f64)
     for y in range(1, r):
-        init = init + m[:, min(y, h - 1)].to(f64)
-    add = torch.arange(h, device=dev).add(r).clamp(max=h - 1)
-    sub = torch.arange(h, device=dev).sub(r + 1).clamp(min=0)
+        init += m[:, min(y, h - 1)]
+    add = _on(dev, ("add", h, r), lambda: np.minimum(np.arange(h) + r, h - 1))
+    sub = _on(dev, ("sub", h, r), lambda: np.maximum(np.arange(h) - r - 1, 0))
     d = (m.index_select(1, add) - m.index_select(1, sub)).to(f64)
     d[:, 0] += init
-    v = torch.cumsum(d, dim=1)  # (B, H, W, 5) double
+    v = torch.cumsum(d, dim=1)
     # horizontal, in double: g_0 = v0*(r+2) + v1 + ... + v_{r-1}; then += v[x+r] - v[x-r-1]
     hinit = v[:, :, 0] * float(r + 2)
     for x in range(1, r):
-        hinit = hinit + v[:, :, min(x, w - 1)]
-    add = torch.arange(w, device=dev).add(r).clamp(max=w - 1)
-    sub = torch.arange(w, device=dev).sub(r + 1).clamp(min=0)
+        hinit += v[:, :, min(x, w - 1)]
+    add = _on(dev, ("add", w, r), lambda: np.minimum(np.arange(w) + r, w - 1))
+    sub = _on(dev, ("sub", w, r), lambda: np.maximum(np.arange(w) - r - 1, 0))
     dh = v.index_select(2, add) - v.index_select(2, sub)
     dh[:, :, 0] += hinit
-    return torch.cumsum(dh, dim=2) * (1.0 / (block * block))
+    return torch.cumsum(dh, dim=2).mul_(1.0 / (block * block))
 
 
 def _gauss_window(m: torch.Tensor, block: int) -> torch.Tensor:
-    """OpenCV's FarnebackUpdateFlow_GaussianBlur filter (sigma = 0.3 * (block // 2)), float32,
-    replicated border."""
+    """OpenCV's FarnebackUpdateFlow_GaussianBlur filter of the matrices (B, H, W, 5) float32
+    (sigma = 0.3 * (block // 2), float32 sums, replicated border); float64 out."""
     b, h, w, c = m.shape
     r = block // 2
     sigma = r * 0.3
@@ -431,24 +439,28 @@ def _gauss_window(m: torch.Tensor, block: int) -> torch.Tensor:
     s = 1.0 / s
     kern = [_f32(k * s) for k in kern]
     dev = m.device
-    rows = torch.arange(-r, h + r, device=dev).clamp(0, h - 1)
+    rows = _on(dev, ("rep", h, r), lambda: np.clip(np.arange(-r, h + r), 0, h - 1))
     p = m.index_select(1, rows)
     v = p[:, r:r + h] * kern[0]
     for i in range(1, r + 1):
-        v = v + (p[:, r + i:r + i + h] + p[:, r - i:r - i + h]) * kern[i]
-    cols = torch.arange(-r, w + r, device=dev).clamp(0, w - 1)
+        v += (p[:, r + i:r + i + h] + p[:, r - i:r - i + h]).mul_(kern[i])
+    cols = _on(dev, ("rep", w, r), lambda: np.clip(np.arange(-r, w + r), 0, w - 1))
     p = v.index_select(2, cols)
     out = p[:, :, r:r + w] * kern[0]
     for i in range(1, r + 1):
-        out = out + (p[:, :, r - i:r - i + w] + p[:, :, r + i:r + i + w]) * kern[i]
+        out += (p[:, :, r - i:r - i + w] + p[:, :, r + i:r + i + w]).mul_(kern[i])
     return out.to(torch.float64)
 
 
 def _solve(g: torch.Tensor) -> torch.Tensor:
-    """Flow from filtered (B, H, W, 5) double matrices: solve [g11 g12; g12 g22] f = h (+1e-3 on det)."""
+    """Flow (B, H, W, 2) float32 from filtered (B, H, W, 5) double matrices: solve
+    [g11 g12; g12 g22] f = h with 1e-3 added to the determinant, as OpenCV."""
     g11, g12, g22, h1, h2 = g.unbind(-1)
-    idet = 1.0 / (g11 * g22 - g12 * g12 + 1e-3)
-    return torch.stack([(g11 * h2 - g12 * h1) * idet, (g22 * h1 - g12 * h2) * idet], dim=-1).to(torch.float32)
+    idet = (g11 * g22).sub_(g12 * g12).add_(1e-3).reciprocal_()
+    out = torch.empty(g11.shape + (2,), dtype=torch.float32, device=g.device)
+    out[..., 0] = (g11 * h2).sub_(g12 * h1).mul_(idet)
+    out[..., 1] = (g22 * h1).sub_(g12 * h2).mul_(idet)
+    return out
 
 
 # ---------------------------------------------------------------- public API
@@ -532,11 +544,11 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
             flow = _resize_linear(flow, lh, lw) * _f32(1.0 / pyr_scale)
         level = _pyramid_level(both, ksize, sigma, lh, lw)
         coef = _poly_exp(level, poly_n, poly_sigma)
-        r0, r1 = coef[:n], coef[n:]
-        m = _update_matrices(r0, r1, flow)
+        r0, quad = coef[:n].permute(3, 0, 1, 2).contiguous(), _neighbours(coef[n:])
+        m = _update_matrices(r0, quad, flow)
         for it in range(iterations):
             g = _gauss_window(m, winsize) if gaussian else _box_running(m, winsize)
             flow = _solve(g)
             if it < iterations - 1:
-                m = _update_matrices(r0, r1, flow)
+                m = _update_matrices(r0, quad, flow)
     return flow[0] if single else flow

@@ -337,11 +337,22 @@ def _poly_exp(img: torch.Tensor, n: int, sigma: float) -> torch.Tensor:
 
 # ---------------------------------------------------------------- matrices and flow update
 
-@lru_cache(maxsize=64)
-def _border_weights(n: int) -> np.ndarray:
-    lo = np.array([_BORDER[i] if i < 5 else 1.0 for i in range(n)], np.float32)
-    hi = np.array([_BORDER[n - 1 - i] if i >= n - 5 else 1.0 for i in range(n)], np.float32)
-    return lo, hi
+def _border_scale(h: int, w: int) -> np.ndarray:
+    """OpenCV's weights of the matrices near the frame's edge (H, W) float32: 0.14, 0.14, 0.4472,
+    0.4472, 0.4472 on the 5 px next to each edge, multiplied at corners. OpenCV selects the pixels
+    to scale with an unsigned comparison; for sides under 10 px that selects only some of them,
+    and this reproduces it."""
+    def axis(n):
+        i = np.arange(n)
+        lo = np.array([_BORDER[k] if k < 5 else 1.0 for k in i], np.float32)
+        hi = np.array([_BORDER[n - 1 - k] if k >= n - 5 else 1.0 for k in i], np.float32)
+        sel = (i - 5).astype(np.int64) % 2 ** 32 >= (n - 10) % 2 ** 32
+        return lo, hi, sel
+
+    xlo, xhi, xsel = axis(w)
+    ylo, yhi, ysel = axis(h)
+    scale = ((xlo * xhi)[None, :] * ylo[:, None]) * yhi[:, None]  # float32, OpenCV's order
+    return np.where(xsel[None, :] | ysel[:, None], scale, np.float32(1)).astype(np.float32)
 
 
 def _neighbours(r1: torch.Tensor) -> torch.Tensor:
@@ -369,7 +380,7 @@ def _update_matrices(r0: torch.Tensor, quad: torch.Tensor, flow: torch.Tensor) -
     fx, fy = fx - x1, fy - y1
     x1, y1 = x1.to(torch.int64), y1.to(torch.int64)
     inside = (x1 >= 0) & (x1 < w - 1) & (y1 >= 0) & (y1 < h - 1)
-    idx = y1.clamp(0, h - 2) * w + x1.clamp(0, w - 2)
+    idx = y1.clamp(0, max(h - 2, 0)) * w + x1.clamp(0, max(w - 2, 0))
     if b > 1:
         idx = idx + _on(dev, ("boff", b, h, w), lambda: (np.arange(b) * (h * w)).reshape(b, 1, 1))
     q = quad.index_select(1, idx.view(-1)).view(20, b, h, w)  # the 4 neighbours' 5 coefficients
@@ -386,11 +397,7 @@ def _update_matrices(r0: torch.Tensor, quad: torch.Tensor, flow: torch.Tensor) -
     r2 = r2 + (r4 * dy + r6 * dx)
     r3 = r3 + (r6 * dy + r5 * dx)
 
-    def border_scale():
-        (xlo, xhi), (ylo, yhi) = _border_weights(w), _border_weights(h)
-        return ((xlo * xhi)[None, :] * ylo[:, None]) * yhi[:, None]  # float32, OpenCV's order
-
-    scale = _on(dev, ("border", h, w), border_scale)
+    scale = _on(dev, ("border", h, w), lambda: _border_scale(h, w))
     r2, r3, r4, r5, r6 = (t * scale for t in (r2, r3, r4, r5, r6))
     return torch.stack([r4 * r4 + r6 * r6, (r4 + r5) * r6, r5 * r5 + r6 * r6, r4 * r2 + r6 * r3, r6 * r2 + r5 * r3],
                        dim=-1)
@@ -469,7 +476,8 @@ def _as_frames(x, name: str) -> torch.Tensor:
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not torch.is_tensor(x):
-        raise InputError(f"farneback: {name} must be a torch tensor or NumPy array of grey frames, got {type(x).__name__}")
+        raise InputError(f"farneback: {name} must be a torch tensor or NumPy array of grey frames, "
+                         f"got {type(x).__name__}")
     if x.dim() not in (2, 3):
         raise InputError(f"farneback: {name} must be (H, W) or (N, H, W) grey frames, got shape {tuple(x.shape)}")
     if x.dtype == torch.uint8:
@@ -508,16 +516,17 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
     if not 0 < pyr_scale < 1:
         raise InputError(f"farneback: pyr_scale must be in (0, 1), got {pyr_scale}")
     if int(levels) < 0 or int(winsize) < 1 or int(iterations) < 1 or int(poly_n) < 1:
-        raise InputError(f"farneback: need levels >= 0, winsize >= 1, iterations >= 1, poly_n >= 1; got "
+        raise InputError(f"farneback: expected levels >= 0, winsize >= 1, iterations >= 1, poly_n >= 1; got "
                          f"levels={levels}, winsize={winsize}, iterations={iterations}, poly_n={poly_n}")
+    if a.numel() == 0:
+        raise InputError(f"farneback: prev and nxt must hold at least one 1x1 frame, got shape {tuple(a.shape)}")
+    if bool(torch.isnan(a).any() | torch.isnan(b).any()):  # one check (one sync) before the work
+        which = "prev" if bool(torch.isnan(a).any()) else "nxt"
+        raise InputError(f"farneback: {which} contains NaN; expected finite grey values (0..255)")
     single = a.dim() == 2
     if single:
         a, b = a.unsqueeze(0), b.unsqueeze(0)
     n, h, w = a.shape
-    if h < 1 or w < 1 or n < 1:
-        raise InputError(f"farneback: empty frames of shape {tuple(a.shape)}")
-    if torch.isnan(a).any() or torch.isnan(b).any():  # one check before the work, not inside it
-        raise InputError("farneback: prev/nxt contain NaN; pass finite grey values (0..255)")
     winsize, iterations, poly_n = int(winsize), int(iterations), int(poly_n)
     gaussian = bool(flags & FARNEBACK_GAUSSIAN)
 

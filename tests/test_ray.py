@@ -118,14 +118,25 @@ def test_tasks_run_on_actors_that_build_their_worker_once_and_an_error_is_that_t
     assert {r[2] for r in done.values()} == {1}  # each actor built its worker once for all its tasks
 
 
-def test_never_more_actors_than_tasks_and_none_without_a_task(cluster):
+def test_never_more_actors_than_the_cluster_has_slots_or_the_run_tasks_and_none_without_a_task(cluster):
     from vsrbench.ray_executor import RayExecutor
 
     with RayExecutor(ToyFactory(), tasks=1, say=lambda line: None) as ex:
         assert ex.describe()["actors"] == 1
+    with RayExecutor(ToyFactory(), workers=5, say=lambda line: None) as ex:
+        assert ex.describe()["actors"] == 2  # the cluster's 2 CPUs: a third actor would never start
     with executor() as ex:
         assert list(ex.imap([])) == []
         assert ex._actors == []
+
+
+def test_cuda_on_a_cluster_without_gpus_is_one_line(cluster):
+    from vsrbench.ray_executor import RayExecutor
+
+    with pytest.raises(InputError) as e:
+        RayExecutor(ToyFactory(), device="cuda", say=lambda line: None)
+    assert str(e.value) == ("--device cuda: the Ray this process had already started has no GPUs (1 node(s), 2 CPUs); "
+                            "start its nodes where GPUs are, or drop --device cuda")
 
 
 def test_an_address_other_than_the_ray_this_process_joined_is_one_line(cluster):

@@ -96,8 +96,8 @@ class _Slot:
 class RayExecutor(Executor):
     """Actors on a Ray cluster (a local instance without ``address``), one per worker slot.
 
-    ``workers``: the actors (default: the cluster's CPUs, or its GPUs with a ``cuda`` device),
-    never more than ``tasks`` when that is given. ``say`` prints the one line saying where the
+    ``workers``: the actors (default: the cluster's CPUs, or its GPUs with a ``cuda`` device;
+    never more than those, nor than ``tasks`` when that is given). ``say`` prints the one line saying where the
     run goes (stderr by default).
     """
 
@@ -135,11 +135,15 @@ class RayExecutor(Executor):
         self.cpus = int(resources.get("CPU", 0))
         self.gpus = int(resources.get("GPU", 0))
         self.nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
-        if self.gpu and self.gpus == 0:
+        slots = self.gpus if self.gpu else self.cpus  # an actor more than these would never start
+        if slots == 0:
             self.close()
-            raise InputError(f"--device {self.device}: {where} has no GPUs ({self.nodes} node(s), {self.cpus} CPUs); "
-                             "start its nodes where GPUs are, or drop --device cuda")
-        n = workers if workers is not None else (self.gpus if self.gpu else self.cpus)
+            if self.gpu:
+                raise InputError(f"--device {self.device}: {where} has no GPUs ({self.nodes} node(s), {self.cpus} CPUs); "
+                                 "start its nodes where GPUs are, or drop --device cuda")
+            raise InputError(f"{where} has no CPUs for workers ({self.nodes} node(s)); "
+                             "add a node with `ray start --address HEAD:PORT` (not --num-cpus 0)")
+        n = slots if workers is None else min(workers, slots)
         if tasks is not None:
             n = min(n, tasks)
         self.workers = max(1, n)

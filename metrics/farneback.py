@@ -383,22 +383,21 @@ def _update_matrices(r0: torch.Tensor, quad: torch.Tensor, flow: torch.Tensor) -
     idx = y1.clamp(0, max(h - 2, 0)) * w + x1.clamp(0, max(w - 2, 0))
     if b > 1:
         idx = idx + _on(dev, ("boff", b, h, w), lambda: (np.arange(b) * (h * w)).reshape(b, 1, 1))
-    q = quad.index_select(1, idx.view(-1)).view(20, b, h, w)  # the 4 neighbours' 5 coefficients
+    q = quad.index_select(1, idx.view(-1)).view(4, 5, b, h, w)  # the 4 neighbours' 5 coefficients
     gx, gy = 1.0 - fx, 1.0 - fy
-    a00, a01, a10, a11 = gx * gy, fx * gy, gx * fy, fx * fy
-    s = [((a00 * q[c] + a01 * q[5 + c]) + a10 * q[10 + c]) + a11 * q[15 + c] for c in range(5)]
-    zero = torch.zeros((), device=dev)
-    # inside the frame: r4, r5 averaged with R0, r6 a quarter of the sum; outside: R0's own (r6 halved)
-    r2 = (r0[0] - torch.where(inside, s[0], zero)) * 0.5
-    r3 = (r0[1] - torch.where(inside, s[1], zero)) * 0.5
-    r4 = torch.where(inside, (r0[2] + s[2]) * 0.5, r0[2])
-    r5 = torch.where(inside, (r0[3] + s[3]) * 0.5, r0[3])
-    r6 = torch.where(inside, (r0[4] + s[4]) * 0.25, r0[4] * 0.5)
-    r2 = r2 + (r4 * dy + r6 * dx)
-    r3 = r3 + (r6 * dy + r5 * dx)
-
+    s = ((gx * gy * q[0] + fx * gy * q[1]) + gx * fy * q[2]) + fx * fy * q[3]  # (5, B, H, W)
+    s = torch.where(inside, s, torch.zeros((), device=dev))
+    # inside the frame: r2, r3 from the difference, r4, r5 averaged with R0, r6 a quarter of the
+    # sum; outside: r2 = R0/2, r3 = R1/2, R0's own r4, r5 and r6 halved (adding the 0 is exact)
+    r23 = (r0[0:2] - s[0:2]) * 0.5
+    fac = torch.where(inside, _on(dev, "in", lambda: np.float32([0.5, 0.5, 0.25]).reshape(3, 1, 1, 1)),
+                      _on(dev, "out", lambda: np.float32([1.0, 1.0, 0.5]).reshape(3, 1, 1, 1)))
+    r456 = (r0[2:5] + s[2:5]) * fac
+    r4, r5, r6 = r456.unbind(0)
+    r2 = r23[0] + (r4 * dy + r6 * dx)
+    r3 = r23[1] + (r6 * dy + r5 * dx)
     scale = _on(dev, ("border", h, w), lambda: _border_scale(h, w))
-    r2, r3, r4, r5, r6 = (t * scale for t in (r2, r3, r4, r5, r6))
+    r2, r3, r4, r5, r6 = (torch.cat([r2[None], r3[None], r456]) * scale).unbind(0)
     return torch.stack([r4 * r4 + r6 * r6, (r4 + r5) * r6, r5 * r5 + r6 * r6, r4 * r2 + r6 * r3, r6 * r2 + r5 * r3],
                        dim=-1)
 
@@ -415,18 +414,17 @@ def _box_running(m: torch.Tensor, block: int) -> torch.Tensor:
     init = (m[:, 0] * float(r + 2)).to(f64)
     for y in range(1, r):
         init += m[:, min(y, h - 1)]
-    add = _on(dev, ("add", h, r), lambda: np.minimum(np.arange(h) + r, h - 1))
-    sub = _on(dev, ("sub", h, r), lambda: np.maximum(np.arange(h) - r - 1, 0))
-    d = (m.index_select(1, add) - m.index_select(1, sub)).to(f64)
+    # rows -r-1 .. h-1+r, replicated: the sum at y adds padded row y + 2r + 1, drops padded row y
+    p = m.index_select(1, _on(dev, ("boxpad", h, r), lambda: np.clip(np.arange(-r - 1, h + r), 0, h - 1)))
+    d = (p[:, 2 * r + 1:] - p[:, :h]).to(f64)
     d[:, 0] += init
     v = torch.cumsum(d, dim=1)
     # horizontal, in double: g_0 = v0*(r+2) + v1 + ... + v_{r-1}; then += v[x+r] - v[x-r-1]
     hinit = v[:, :, 0] * float(r + 2)
     for x in range(1, r):
         hinit += v[:, :, min(x, w - 1)]
-    add = _on(dev, ("add", w, r), lambda: np.minimum(np.arange(w) + r, w - 1))
-    sub = _on(dev, ("sub", w, r), lambda: np.maximum(np.arange(w) - r - 1, 0))
-    dh = v.index_select(2, add) - v.index_select(2, sub)
+    p = v.index_select(2, _on(dev, ("boxpad", w, r), lambda: np.clip(np.arange(-r - 1, w + r), 0, w - 1)))
+    dh = p[:, :, 2 * r + 1:] - p[:, :, :w]
     dh[:, :, 0] += hinit
     return torch.cumsum(dh, dim=2).mul_(1.0 / (block * block))
 

@@ -19,8 +19,12 @@ vectorised filters use them):
    ``iterations`` times: filter the matrices (box ``winsize`` with replicated border, or the
    Gaussian variant), solve the 2x2 systems, and (except after the last) recompute the matrices.
 
-Results agree with OpenCV to float round-off (see tests/test_farneback_torch.py and the README's
-fidelity numbers); OpenCV's own result depends on the CPU's vector unit in the last bits.
+Measured against opencv-contrib-python 5.1 on an AVX2 CPU (TecoGAN's parameters): single-level
+frames come out bit for bit; on the Vid4 clips the flows differ by ~1e-8 px on average and tOF per
+frame pair by < 1e-8 px. What is left are last-bit differences in OpenCV's vectorised filters at
+some row ends and in its 5-tap blur, which only other ``pyr_scale`` values use. OpenCV's own result
+depends on the CPU's vector unit in the last bits. The same code runs on CUDA; only the order of
+float64 prefix sums differs there.
 """
 from __future__ import annotations
 

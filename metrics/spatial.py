@@ -19,7 +19,6 @@ import warnings
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vsrbench.core.errors import InputError, VsrbenchWarning
 from vsrbench.core.frames import check_values, quantize255
@@ -232,10 +231,22 @@ def _box_mean(x: torch.Tensor, size: int) -> torch.Tensor:
     """Valid-region mean over size x size windows of (N, C, H, W)."""
     if x.device.type == "cpu":
         return _cv2_valid(x, np.full(size, 1.0 / size))
-    c = x.shape[1]
-    k = torch.full((c, 1, 1, size), 1.0 / size, dtype=x.dtype, device=x.device)
-    x = F.conv2d(x, k, groups=c)
-    return F.conv2d(x, k.transpose(2, 3), groups=c)
+    return _separable_valid(x, np.full(size, 1.0 / size))
+
+
+def _separable_valid(x: torch.Tensor, taps: np.ndarray) -> torch.Tensor:
+    """Valid-region separable filtering of (N, C, H, W) on a GPU as shifted multiply-adds (rows, then
+    columns): memory-bound element-wise kernels, ~10x faster than a float64 cuDNN convolution, and
+    the same sums (in the same order) as the convolution on CPU."""
+    k = len(taps)
+    h, w = x.shape[-2:]
+    out = x[..., :, 0:w - k + 1] * float(taps[0])
+    for i in range(1, k):
+        out = out.add_(x[..., :, i:i + w - k + 1], alpha=float(taps[i]))
+    res = out[..., 0:h - k + 1, :] * float(taps[0])
+    for i in range(1, k):
+        res = res.add_(out[..., i:i + h - k + 1, :], alpha=float(taps[i]))
+    return res
 
 
 def gaussian_taps(size: int = 11, sigma: float = 1.5) -> np.ndarray:
@@ -248,11 +259,7 @@ def gaussian_taps(size: int = 11, sigma: float = 1.5) -> np.ndarray:
 def _gauss_mean(x: torch.Tensor, size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     if x.device.type == "cpu":
         return _cv2_valid(x, gaussian_taps(size, sigma))
-    c = x.shape[1]
-    taps = torch.as_tensor(gaussian_taps(size, sigma), dtype=x.dtype, device=x.device)
-    k = taps.view(1, 1, 1, size).repeat(c, 1, 1, 1)
-    x = F.conv2d(x, k, groups=c)
-    return F.conv2d(x, k.transpose(2, 3), groups=c)
+    return _separable_valid(x, gaussian_taps(size, sigma))
 
 
 def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torch.Tensor) -> torch.Tensor:

@@ -142,3 +142,15 @@ def test_cuda_batched_equals_cpu_frames(backbone, protocol):
     tol = {"psnr": 1e-9, "ssim": 1e-9, "lpips": 1e-6, "tlp": 1e-4, "tof": 1e-4, "ewarp": 1e-6}
     for (f, m), v in ra.items():
         assert abs(v - rb[(f, m)]) <= tol[m], (f, m, v, rb[(f, m)])
+
+
+def test_the_gpu_window_filter_equals_the_cpu_one():
+    """SSIM's window means on a GPU are shifted multiply-adds (spatial._separable_valid); the same
+    function runs on CPU tensors here, against the OpenCV filter the CPU path uses."""
+    from vsrbench.metrics.spatial import _cv2_valid, _separable_valid, gaussian_taps
+
+    x = torch.from_numpy(np.random.default_rng(5).uniform(0, 255, (2, 3, 41, 57)))
+    for taps in (np.full(7, 1 / 7), gaussian_taps(11, 1.5)):
+        a, b = _separable_valid(x, taps), _cv2_valid(x, taps)
+        assert a.shape == b.shape == (2, 3, 41 - len(taps) + 1, 57 - len(taps) + 1)
+        assert torch.allclose(a, b, rtol=1e-13, atol=1e-10)

@@ -199,6 +199,29 @@ def test_a_task_that_raises_fails_its_sequence_and_the_rest_is_stored(bench, one
     assert list(load_runs(res)["status"]) == ["done", "failed"]
 
 
+def test_run_interrupted_with_two_workers_cleans_up_and_resumes(bench, one_worker, tmp_path):
+    """Ctrl-C (SIGINT to the driver) while workers make outputs: the workers stop, leaving no
+    temporary folder and no warning; the re-run stores the rows of an uninterrupted run."""
+    res = tmp_path / "res"
+    env = {**os.environ, "VSRB_TEST_SLEEP": "1.0", "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-m", "vsrbench.cli", "run", str(bench), "--out", str(res), "--workers", "2"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    first = res / "outputs" / "nearest" / "demo" / "s0"
+    while time.monotonic() < deadline and not first.is_dir():  # s1's outputs are being made now
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "vsrbench run: interrupted; results written so far are kept", err
+    assert "Traceback" not in err and "leaked" not in err
+    made = [p.name for p in (res / "outputs" / "nearest" / "demo").iterdir()]
+    assert "s0" in made and len(made) < len(SEQS) and not [n for n in made if n.startswith(".")]
+    assert list(load_runs(res)["status"]) == ["interrupted"]
+    assert main(["run", str(bench), "--out", str(res), "--workers", "1", "--quiet"]) == 1  # broken/s2, as before
+    assert rows(res) == rows(one_worker)
+
+
 def test_workers_default_to_the_cores_and_never_exceed_the_sequences(monkeypatch):
     monkeypatch.delenv("VSRBENCH_WORKERS")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
@@ -341,7 +364,7 @@ def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_ru
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "Traceback" not in err and "interrupted; results written so far are kept" in err
+    assert "Traceback" not in err and "leaked" not in err and "interrupted; results written so far are kept" in err
     partial = rows(res)
     assert 0 < len({r[2] for r in partial}) < len(SEQS), "the interrupt came too late or too early"
     runs = load_runs(res)

@@ -22,6 +22,7 @@ import os
 import pickle
 import warnings
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
@@ -161,6 +162,29 @@ class InProcess(Executor):
 
 
 _PROCESS_WORKER: Worker | None = None
+_ON_TERMINATE: dict[int, Callable[[], Any]] = {}
+
+
+@contextmanager
+def on_terminate(cleanup: Callable[[], Any]) -> Iterator[None]:
+    """Run ``cleanup`` if this worker process is stopped by the driver (Ctrl-C or an error that
+    stops the run) while inside the block: remove a half-filled temporary folder, kill a command.
+    (In the driver's own process the block's ``finally`` does it; this is a no-op there.)"""
+    key = id(cleanup)
+    _ON_TERMINATE[key] = cleanup
+    try:
+        yield
+    finally:
+        _ON_TERMINATE.pop(key, None)
+
+
+def _terminated(signum, frame) -> None:  # pragma: no cover - runs in a worker process being stopped
+    for cleanup in reversed(list(_ON_TERMINATE.values())):
+        try:
+            cleanup()
+        except Exception:  # noqa: BLE001 - stopping anyway
+            pass
+    os._exit(128 + signum)
 
 
 def _init_process(factory: Callable[[], Worker]) -> None:
@@ -173,6 +197,14 @@ def _init_process(factory: Callable[[], Worker]) -> None:
     # Ctrl-C is the driver's: it stores what has come back and stops the workers itself (a
     # terminal sends SIGINT to the whole process group; the workers would print tracebacks)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminated)  # what the driver sends to stop it: clean up, then exit
+    # tqdm's default lock is a multiprocessing semaphore; a worker draws no bars, and a stopped
+    # worker would leave it registered (Python warns of "leaked semaphore objects" at exit)
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
     # each worker process scores one sequence at a time with its own threads (flows, decoding);
     # torch's and OpenCV's pools on top of N processes would oversubscribe the cores
     torch.set_num_threads(1)
@@ -251,14 +283,18 @@ class LocalProcesses(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def terminate(self) -> None:
-        """Stop the worker processes now (what they were computing is lost; nothing was stored)."""
+        """Stop the worker processes now (what they were computing is lost; nothing was stored;
+        each removes its temporary folders first, see :func:`on_terminate`)."""
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
         for p in processes:
             if p.is_alive():
                 p.terminate()
         for p in processes:
-            p.join(timeout=5)
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+                p.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)  # the pool sees its workers gone and closes its queues
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "local", "workers": self.workers}

@@ -52,7 +52,9 @@ from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, VsrbenchError, os_error
 from vsrbench.core.frames import check_frame, to_uint8
 from vsrbench.core.progress import LineSink, Progress
-from vsrbench.execution import Outcome, check_executor, default_workers, make_executor, reissue_warnings
+from vsrbench.execution import (
+    Outcome, check_executor, default_workers, make_executor, on_terminate, reissue_warnings,
+)
 from vsrbench.io import (
     FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
 )
@@ -728,11 +730,12 @@ class _Runner:
             f.flush()
             proc = subprocess.Popen(line, shell=True, cwd=self.bench.base_dir, stdout=f, stderr=subprocess.STDOUT)
             try:
-                while proc.poll() is None:  # frames written so far, counted every second
-                    try:
-                        proc.wait(timeout=1.0)
-                    except subprocess.TimeoutExpired:
-                        steps.update(max(0, sum(1 for p in tmp.iterdir() if not p.name.startswith(".")) - steps.done))
+                with on_terminate(proc.kill):  # a worker process stopped by Ctrl-C stops its command too
+                    while proc.poll() is None:  # frames written so far, counted every second
+                        try:
+                            proc.wait(timeout=1.0)
+                        except subprocess.TimeoutExpired:
+                            steps.update(max(0, sum(1 for p in tmp.iterdir() if not p.name.startswith(".")) - steps.done))
             except BaseException:  # Ctrl-C: stop the command too
                 proc.kill()
                 proc.wait()
@@ -899,12 +902,13 @@ def _publish_folder(final: Path, fill: Callable[[Path], Any]) -> None:
     tmp = final.parent / f".vsrb-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"  # short: a 255-byte name stays legal
     tmp.mkdir()
     try:
-        fill(tmp)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.is_dir():
-                raise
+        with on_terminate(lambda: shutil.rmtree(tmp, ignore_errors=True)):  # a worker process stopped by Ctrl-C
+            fill(tmp)
+            try:
+                os.rename(tmp, final)
+            except OSError:
+                if not final.is_dir():
+                    raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

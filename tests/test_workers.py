@@ -161,6 +161,9 @@ def test_run_with_two_workers_stores_the_rows_of_one_worker(bench, one_worker, t
     assert execution == {"executor": "local", "workers": 2, "workers_asked": 2}
     assert load_runs(one_worker)["bench"].iloc[-1][EXECUTION_KEY] == {"executor": "local", "workers": 1,
                                                                        "workers_asked": 1}
+    # the models the workers loaded are in the run record, as when this process loads them
+    assert runs["weights"].iloc[-1] == load_runs(one_worker)["weights"].iloc[-1]
+    assert "bicubic" in runs["weights"].iloc[-1]
     # re-running with two workers: the failed sequence is tried again, the rest is already stored
     code, out, err = cli(capsys, "run", bench, "--out", res, "--workers", "2")
     assert code == 1 and err.count("already stored") == 6 * 4 - 1 and rows(res) == want

@@ -130,13 +130,16 @@ def test_never_more_actors_than_the_cluster_has_slots_or_the_run_tasks_and_none_
         assert ex._actors == []
 
 
-def test_cuda_on_a_cluster_without_gpus_is_one_line(cluster):
+def test_cuda_on_a_cluster_without_gpus_and_a_numbered_cuda_device_are_one_line(cluster):
     from vsrbench.ray_executor import RayExecutor
 
     with pytest.raises(InputError) as e:
         RayExecutor(ToyFactory(), device="cuda", say=lambda line: None)
     assert str(e.value) == ("--device cuda: the Ray this process had already started has no GPUs (1 node(s), 2 CPUs); "
                             "start its nodes where GPUs are, or drop --device cuda")
+    with pytest.raises(InputError, match=r"^--device cuda:1: with --executor ray each worker gets a GPU of its own; "
+                                         r"use --device cuda \(Ray picks the GPUs\)$"):
+        RayExecutor(ToyFactory(), device="cuda:1", say=lambda line: None)
 
 
 def test_an_address_other_than_the_ray_this_process_joined_is_one_line(cluster):

@@ -109,6 +109,9 @@ class RayExecutor(Executor):
         super().__init__(factory)
         self.device = str(device)
         self.gpu = self.device.startswith("cuda")
+        if self.gpu and self.device != "cuda":  # Ray shows each GPU actor its own GPU only, as cuda:0
+            raise InputError(f"--device {self.device}: with --executor ray each worker gets a GPU of its own; "
+                             "use --device cuda (Ray picks the GPUs)")
         self._say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.started_here = False
         self._actors: list[Any] = []

@@ -227,8 +227,10 @@ def test_run_interrupted_with_two_workers_cleans_up_and_resumes(bench, one_worke
 
 def test_workers_default_to_the_cores_and_never_exceed_the_sequences(monkeypatch):
     monkeypatch.delenv("VSRBENCH_WORKERS")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert default_workers("cpu") == 4 and default_workers("cuda:0") == 1
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
-    assert default_workers("cpu") == 3 and default_workers("cuda:0") == 1
+    assert default_workers("cpu") == 1
     monkeypatch.setenv("VSRBENCH_WORKERS", "5")
     assert default_workers("cpu") == 5
     factory = _Doubler

@@ -301,17 +301,21 @@ class LocalProcesses(Executor):
 
 
 def default_workers(device: str = "cpu") -> int:
-    """Worker processes when ``--workers`` is not given: the cores on CPU (``VSRBENCH_WORKERS``
-    overrides), one on a GPU (it batches a sequence's frames itself)."""
+    """Worker processes when ``--workers`` is not given: half the cores on CPU, since one
+    sequence's pipeline keeps about two busy with its threads (flows, decoding, LPIPS), so that a
+    2-core machine scores in this process, without the workers' start-up (measured: two workers
+    were slower there); one on a GPU (it batches a sequence's frames itself). ``VSRBENCH_WORKERS``
+    overrides both."""
     env = os.environ.get("VSRBENCH_WORKERS")
     if env:
         return parse_workers(env, "VSRBENCH_WORKERS")
     if str(device).startswith("cuda"):
         return 1
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, cores // 2)
 
 
 def parse_workers(value: "str | int", what: str = "--workers") -> int:

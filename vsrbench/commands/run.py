@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     """``--workers``, ``--executor`` and ``--address`` (shared with ``vsrbench evaluate``)."""
     parser.add_argument("--workers", default=None, metavar="N",
-                        help="sequences scored at once, each in its own process (default: the CPU cores, "
+                        help="sequences scored at once, each in its own process (default: half the CPU cores, "
                         "$VSRBENCH_WORKERS when set, 1 on a GPU; never more than the sequences to score); "
                         "1 scores in this process; the stored numbers are the same for any N; with --executor ray: "
                         "the Ray actors (default: the cluster's CPUs, or its GPUs with --device cuda)")

@@ -133,10 +133,10 @@ def _gaussian_blur_at(img: torch.Tensor, ksize: int, sigma: float, rows: np.ndar
     ci = _on(dev, ("ci",) + key, lambda: _reflect101(cols[:, None] + taps[None, :], w).reshape(-1))
     p = src.index_select(2, ci).view(b, len(need), len(cols), ksize)
     if ksize == 3 and k[0] * 2 != k[1]:
-        # OpenCV's 3-tap row filter: the centre tap fused last; the last (w % 4) columns in its
-        # scalar form (measured; a few of those still differ in the last bit for some widths)
+        # OpenCV's 3-tap row filter: the centre tap fused last, except in the last column of an
+        # odd width (measured)
         acc = _fma(p[..., 1], k[1], (p[..., 0] + p[..., 2]) * k[0])
-        tail = np.nonzero(cols >= (w // 4) * 4)[0]
+        tail = np.nonzero(cols == w - 1)[0] if w % 2 else []
         if len(tail):
             t = _on(dev, ("t4",) + key, lambda: tail)
             pt = p.index_select(2, t)
@@ -165,8 +165,9 @@ def _gaussian_blur_at(img: torch.Tensor, ksize: int, sigma: float, rows: np.ndar
     out = q[:, :, r] * k[r]
     for j in range(1, r + 1):
         out = _fma(q[:, :, r - j] + q[:, :, r + j], k[r + j], out)
-    # the column pass's vector loop covers the columns below (w // 8) * 8; the last ones are scalar
-    tail = np.nonzero(cols >= (w // 8) * 8)[0]
+    # the column pass's vector loop (7 taps or more) covers the columns below (w // 8) * 8; the
+    # last ones are scalar code without fused multiply-adds
+    tail = np.nonzero(cols >= (w // 8) * 8)[0] if ksize > 5 else []
     if len(tail):
         t = _on(dev, ("t8",) + key, lambda: tail)
         qt = q.index_select(3, t)

@@ -454,3 +454,37 @@ def test_parse_workers():
     assert parse_workers("3") == 3 and parse_workers(2) == 2
     with pytest.raises(Exception, match="got 0"):
         parse_workers(0)
+
+
+class _Killer:
+    """A worker whose task ``"die"`` kills its process every time, ``"once:PATH"`` the first time."""
+
+    def compute(self, task):
+        if task == "die" or task.startswith("once:") and not Path(task[5:]).exists():
+            if task != "die":
+                Path(task[5:]).write_text("died once")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return task.upper()
+
+
+class _Unbuildable:
+    def __init__(self):
+        raise ValueError("no model here")
+
+
+def test_a_worker_process_that_dies_is_replaced_and_only_its_task_fails(tmp_path):
+    once = f"once:{tmp_path / 'marker'}"
+    tasks = ["a", once, "b", "c", "d"]
+    with LocalProcesses(_Killer, 2) as ex:  # a process dies once: every task in flight is computed again
+        got = {o.task: o for o in ex.imap(iter(tasks))}
+    assert {t: o.result for t, o in got.items() if o.ok} == {t: t.upper() for t in tasks}
+    assert (tmp_path / "marker").read_text() == "died once" and ex.restarts >= 1
+    tasks = ["a", "b", "die", "c", "d", "e"]
+    with LocalProcesses(_Killer, 2) as ex:  # a task that kills its process each time: only it fails
+        got = {o.task: o for o in ex.imap(iter(tasks))}
+    assert sorted(got) == sorted(tasks)
+    assert {t: o.result for t, o in got.items() if o.ok} == {t: t.upper() for t in tasks if t != "die"}
+    assert type(got["die"].error) is RuntimeError and "died, twice" in str(got["die"].error)
+    with LocalProcesses(_Unbuildable, 2) as ex:  # a factory that fails: every task says why
+        errors = [o.error for o in ex.imap(iter(["x", "y"]))]
+    assert [f"{type(e).__name__}: {e}" for e in errors] == ["ValueError: no model here"] * 2

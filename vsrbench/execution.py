@@ -24,6 +24,7 @@ import warnings
 from collections import deque
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
@@ -209,11 +210,19 @@ def _init_process(factory: Callable[[], Worker]) -> None:
     # torch's and OpenCV's pools on top of N processes would oversubscribe the cores
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    _PROCESS_WORKER = factory()
+    try:
+        _PROCESS_WORKER = factory()
+    except Exception as e:  # noqa: BLE001 - every task of this process reports it (the pool stays whole)
+        global _PROCESS_ERROR
+        _PROCESS_ERROR = picklable_error(e)
+
+
+_PROCESS_ERROR: BaseException | None = None
 
 
 def _process_task(task: Any) -> Outcome:
-    assert _PROCESS_WORKER is not None
+    if _PROCESS_WORKER is None:
+        return Outcome(task, error=_PROCESS_ERROR or RuntimeError("the worker process has no worker"))
     return run_task(_PROCESS_WORKER, task)
 
 
@@ -235,7 +244,13 @@ def _process_context():
 
 
 class LocalProcesses(Executor):
-    """``workers`` spawned processes on this machine, each with one worker (built once)."""
+    """``workers`` processes on this machine, each with one worker (built once).
+
+    A worker process that dies (killed, out of memory) breaks the whole pool, and every task in
+    flight comes back failed: the pool is started again and each of those tasks is computed
+    again alone, one after the other, so a task that kills its process is told apart from the
+    others and comes back as an error (the rest are not retried with it).
+    """
 
     name = "local"
 
@@ -243,23 +258,43 @@ class LocalProcesses(Executor):
         super().__init__(factory)
         self.workers = workers
         self.capacity = 2 * workers  # one running and one queued per process
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
-                                         initializer=_init_process, initargs=(factory,))
+        self.restarts = 0  # pools started again after a worker process died
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=_process_context(),
+                                   initializer=_init_process, initargs=(self.factory,))
 
     def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
         it = iter(tasks)
         running: dict[Future, Any] = {}
         order: deque = deque()
+        suspects: deque = deque()  # in flight when a worker process died: each is computed again, alone
+        alone: set[Future] = set()
+
+        def submit(task: Any) -> Future:
+            try:
+                fut = self._pool.submit(_process_task, task)
+            except BrokenProcessPool:  # a worker process died: start the pool again
+                old, self._pool = self._pool, self._new_pool()
+                old.shutdown(wait=False, cancel_futures=True)
+                self.restarts += 1
+                fut = self._pool.submit(_process_task, task)
+            running[fut] = task
+            order.append(fut)
+            return fut
 
         def fill() -> None:
+            if suspects:
+                if not running:  # what the broken pool held has all come back
+                    alone.add(submit(suspects.popleft()))
+                return
             while len(running) < self.capacity:
                 try:
                     task = next(it)
                 except StopIteration:
                     return
-                fut = self._pool.submit(_process_task, task)
-                running[fut] = task
-                order.append(fut)
+                submit(task)
 
         fill()
         while running:
@@ -268,9 +303,17 @@ class LocalProcesses(Executor):
                 order.remove(fut)
                 task = running.pop(fut)
                 try:
-                    yield fut.result()
-                except Exception as e:  # noqa: BLE001 - the process died (BrokenProcessPool) or failed to pickle
-                    yield Outcome(task, error=picklable_error(e))
+                    outcome = fut.result()
+                except BrokenProcessPool as e:
+                    if fut not in alone:
+                        suspects.append(task)
+                        continue
+                    outcome = Outcome(task, error=RuntimeError(
+                        f"the worker process computing it died, twice (killed, or out of memory?): {e}"))
+                except Exception as e:  # noqa: BLE001 - e.g. the task or its result does not pickle
+                    outcome = Outcome(task, error=picklable_error(e))
+                alone.discard(fut)
+                yield outcome
             fill()
 
     def __exit__(self, exc_type, *exc) -> None:

@@ -32,14 +32,18 @@ _BUILT = 0  # workers built in this process (an actor builds one, once)
 
 class Toy:
     """A worker: ``compute(n)`` is ``n * n`` with the process id; a task named in ``raises``
-    raises, one in ``kills`` kills its own process the first time it is seen (marked by a file)."""
+    raises, one in ``kills`` kills its own process the first time it is seen (marked by a file),
+    one in ``poison`` every time."""
 
-    def __init__(self, marks: str = "", raises=(), kills=()):
+    def __init__(self, marks: str = "", raises=(), kills=(), poison=()):
         global _BUILT
         _BUILT += 1
         self.built, self.marks, self.raises, self.kills = _BUILT, marks, set(raises), set(kills)
+        self.poison = set(poison)
 
     def compute(self, task):
+        if task in self.poison:
+            os.kill(os.getpid(), signal.SIGKILL)
         if task in self.kills:
             mark = Path(self.marks) / f"killed-{task}"
             if not mark.exists():
@@ -99,23 +103,25 @@ def executor(**kw):
 def test_a_local_instance_is_started_with_the_cores_and_said_in_one_line(cluster):
     ex = cluster["executor"]
     assert ex.describe() == {"executor": "ray", "address": None, "nodes": 1, "cpus": 2, "gpus": 0, "actors": 2}
-    assert ex.started_here and ex.capacity == 4
+    assert ex.started_here and ex.capacity == 2  # one task per actor at a time
     assert cluster["lines"] == ["Ray: a local Ray instance: 1 node(s), 2 CPUs, 0 GPUs; 2 worker(s) with one CPU each"]
 
 
-def test_tasks_run_on_actors_that_build_their_worker_once_and_an_error_is_that_tasks_outcome(cluster, tmp_path):
-    with executor(raises=[3]) as ex:
+def test_tasks_run_on_actors_that_build_their_worker_once_and_a_failure_is_that_tasks_outcome(cluster, tmp_path):
+    """A task that raises, and one that kills its worker on every try: each is reported, alone."""
+    with executor(raises=[3], poison=[1]) as ex:
         outcomes = list(ex.imap(range(8)))
     assert sorted(o.task for o in outcomes) == list(range(8))
-    failed = [o for o in outcomes if not o.ok]
-    assert [o.task for o in failed] == [3]
-    assert isinstance(failed[0].error, ValueError) and str(failed[0].error) == "task 3 cannot be scored"
+    failed = sorted((o for o in outcomes if not o.ok), key=lambda o: o.task)
+    assert [o.task for o in failed] == [1, 3]  # nothing else: no task waited on the dying actor
+    assert str(failed[0].error).startswith("the Ray worker computing this sequence died (tried 3 times): ")
+    assert isinstance(failed[1].error, ValueError) and str(failed[1].error) == "task 3 cannot be scored"
     done = {o.task: o.result for o in outcomes if o.ok}
-    assert {t: r[0] for t, r in done.items()} == {t: t * t for t in range(8) if t != 3}
+    assert {t: r[0] for t, r in done.items()} == {t: t * t for t in range(8) if t not in (1, 3)}
     assert all(o.warnings == [f"toy warning of task {o.task}"] for o in outcomes if o.ok)
     pids = {r[1] for r in done.values()}
-    assert len(pids) == 2 and os.getpid() not in pids  # two actors, neither is the driver
-    assert {r[2] for r in done.values()} == {1}  # each actor built its worker once for all its tasks
+    assert os.getpid() not in pids  # computed by actors, not by the driver
+    assert {r[2] for r in done.values()} == {1}  # each actor built its worker once (again after a restart)
 
 
 def test_never_more_actors_than_the_cluster_has_slots_or_the_run_tasks_and_none_without_a_task(cluster):
@@ -328,7 +334,7 @@ def test_a_worker_killed_during_a_run_leaves_no_duplicate_or_missing_row(cluster
     code, out, err = cli(capsys, "run", bench, "--out", res, "--executor", "ray")
     assert code == 0, err
     assert (marks / "killed-s1").exists()  # a worker did die mid-task
-    assert "died and was restarted; the tasks it held were retried" in err
+    assert "died and was restarted; its task was retried" in err
     assert "(raylet)" not in out and "worker died" not in out  # Ray's own lines about it stay off stdout
     assert "6 sequence(s) scored, 0 already stored, 0 without outputs, 0 failed" in out
     same_rows(res, local_rows)

@@ -5,13 +5,13 @@ Ray is an optional extra (``pip install 'vsrbench[ray]'``); this module imports 
 
 Each worker slot is a Ray *actor* (one CPU each; one GPU each with ``--device cuda``) that builds
 its worker once with the run's factory, so models and LPIPS networks load once per actor, not once
-per task. Tasks go to the least busy actor, at most two per actor at a time (one running, one
-queued). An actor whose process dies (killed, out of memory, a lost node) is restarted by Ray
-(:data:`ACTOR_RESTARTS`) and the tasks it held are retried on it (:data:`TASK_RETRIES`); each task
-still comes back exactly once, and the driver stores only what comes back, so the store has
-neither duplicates nor holes. A task that kills its worker every time is reported as that
-sequence's error after its retries; an exception the worker raises comes back in its
-:class:`~vsrbench.execution.Outcome` like in a local run.
+per task. Each actor holds one task at a time (:data:`PER_ACTOR`): the next goes to an actor
+when it is free. An actor whose process dies (killed, out of memory, a lost node) is restarted by
+Ray (:data:`ACTOR_RESTARTS`) and its task retried on it (:data:`TASK_RETRIES`); each task still
+comes back exactly once, and the driver stores only what comes back, so the store has neither
+duplicates nor holes. A task that kills its worker every time is reported as that sequence's error
+after its retries, and only that one (no other task was waiting on its actor); an exception the
+worker raises comes back in its :class:`~vsrbench.execution.Outcome` like in a local run.
 
 Without an address a local Ray instance is started for the run (and stopped after it) with this
 machine's cores; with one, the driver joins that cluster. A Ray that this process had already
@@ -40,8 +40,9 @@ TASK_RETRIES = 2
 ACTOR_RESTARTS = 10
 #: Seconds to wait for a TCP connection to ``--address`` (and to Ray's handshake after it).
 CONNECT_TIMEOUT_S = 5
-#: Tasks handed to one actor at a time: one computing, one waiting (no idle gap between two).
-PER_ACTOR = 2
+#: Tasks handed to one actor at a time. One: a task queued behind another on the same actor would
+#: use up its retries each time the task ahead of it kills the actor, and be reported as failed too.
+PER_ACTOR = 1
 #: What every actor process runs with: no progress bars or lines (the driver draws progress).
 ACTOR_ENV = {"VSRBENCH_PROGRESS": "0"}
 #: The driver's variables that actors get too, as local worker processes inherit them (weights folders, ...).
@@ -81,11 +82,11 @@ class _Slot:
         if self.worker is None:
             return Outcome(task, error=self.error)
         outcome = run_task(self.worker, task)
-        if self.restarted:  # the first task after a restart says so once (the driver shows it as a warning)
+        if self.restarted:  # the task retried after a restart says so (the driver shows it as a warning)
             self.restarted = False
             node = ray.get_runtime_context().get_node_id()[:8]
             outcome.warnings.append(f"a Ray worker process on node {node} died and was restarted; "
-                                    "the tasks it held were retried")
+                                    "its task was retried")
             outcome.categories.append("vsrbench.core.errors:VsrbenchWarning")
         return outcome
 

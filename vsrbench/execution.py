@@ -12,9 +12,13 @@ machine boundaries); an exception raised by ``compute`` comes back in its :class
 raised in the driver), with the warnings the task raised as texts, so the driver reports one
 sequence's failure and goes on with the others.
 
-Executors: :class:`InProcess` (one worker, this process), :class:`LocalProcesses` (``N`` spawned
-processes on this machine) and ``vsrbench.ray_executor.RayExecutor`` (actors on a Ray cluster, an
-optional extra); :func:`make_executor` picks one.
+Executors: :class:`InProcess` (one worker, this process: exactly scoring without an executor),
+:class:`LocalProcesses` (``N`` processes on this machine, forked by a fork server that imported
+torch once; spawned where there is none) and ``vsrbench.ray_executor.RayExecutor`` (actors on a
+Ray cluster, an optional extra); :func:`make_executor` picks one, :func:`default_workers` says how
+many workers by default. A worker process runs torch and OpenCV single-threaded, ignores Ctrl-C
+(the driver stops it, and it removes what :func:`on_terminate` names first), and one that dies
+has its tasks computed again (:class:`LocalProcesses`).
 """
 from __future__ import annotations
 
@@ -163,6 +167,7 @@ class InProcess(Executor):
 
 
 _PROCESS_WORKER: Worker | None = None
+_PROCESS_ERROR: BaseException | None = None  # why this worker process could not build its worker
 _ON_TERMINATE: dict[int, Callable[[], Any]] = {}
 
 
@@ -189,7 +194,7 @@ def _terminated(signum, frame) -> None:  # pragma: no cover - runs in a worker p
 
 
 def _init_process(factory: Callable[[], Worker]) -> None:
-    global _PROCESS_WORKER
+    global _PROCESS_WORKER, _PROCESS_ERROR
     import signal
 
     import cv2
@@ -213,11 +218,7 @@ def _init_process(factory: Callable[[], Worker]) -> None:
     try:
         _PROCESS_WORKER = factory()
     except Exception as e:  # noqa: BLE001 - every task of this process reports it (the pool stays whole)
-        global _PROCESS_ERROR
         _PROCESS_ERROR = picklable_error(e)
-
-
-_PROCESS_ERROR: BaseException | None = None
 
 
 def _process_task(task: Any) -> Outcome:

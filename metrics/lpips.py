@@ -21,6 +21,7 @@ import functools
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -189,7 +190,7 @@ class LPIPS(nn.Module):
             # a convolution's output is used once: its ReLU runs in place (no copy of the largest maps)
             h = torch.relu_(h) if isinstance(layer, nn.ReLU) else layer(h)
             if i in taps:
-                out.append(h / (torch.sqrt(torch.sum(h * h, dim=1, keepdim=True)) + 1e-10))
+                out.append(h / torch.sqrt(torch.sum(h * h, dim=1, keepdim=True)).add_(1e-10))
             if i >= self.taps[-1]:
                 break
         return out
@@ -240,9 +241,27 @@ def lpips(pred, gt, *, protocol="tecogan", value_range: float = 1.0, lpips_weigh
     :func:`~vsrbench.metrics.tlp`, the evaluators and ``--lpips-weights``; looked up locally when None.
     A float for one frame, an ``(N,)`` array for a batch."""
     from vsrbench.metrics.protocol import get_protocol
-    from vsrbench.metrics.spatial import _unbatch, prepare
+    from vsrbench.metrics.spatial import _prepare_cpu, _unbatch, prepare
 
     proto = get_protocol(protocol, **overrides)
+    cpu = _prepare_cpu(pred, gt, proto, value_range)
+    if cpu is not None:  # straight from the 8-bit frames to the network's float32 input (no float64 batch)
+        model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, "cpu")
+        return _unbatch(model(_lpips_input_u8(cpu[0]), _lpips_input_u8(cpu[1])), pred)
     p, g = prepare(pred, gt, proto, value_range)
     model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, p.device)
     return _unbatch(model(to_lpips_input(p), to_lpips_input(g)), pred)
+
+
+# to_lpips_input's value for each 8-bit level (the same float64 arithmetic, then float32)
+_LPIPS_LEVELS = (np.arange(256.0) / 127.5 - 1.0).astype(np.float32)
+
+
+def _lpips_input_u8(frames: list) -> torch.Tensor:
+    """(h, w, 3) uint8 frames -> the (N, 3, h, w) float32 input of :func:`to_lpips_input`, laid out
+    channels-last (as the network runs)."""
+    h, w = frames[0].shape[:2]
+    x = np.empty((len(frames), h, w, 3), np.float32)
+    for i, f in enumerate(frames):
+        np.take(_LPIPS_LEVELS, f, out=x[i])
+    return torch.from_numpy(x).permute(0, 3, 1, 2)

@@ -381,36 +381,68 @@ def _work(key: str, shape: tuple, dtype=np.float64) -> np.ndarray:
     return a
 
 
-def _luma_u8(a: np.ndarray, precision: str, out: str = "y") -> np.ndarray:
-    """(h, w, 3) uint8 RGB -> (h, w) float64 luma, the values of :func:`rgb_to_y` (``float64``: the
-    exact products of each 8-bit value, summed left to right; ``float32``: BasicSR's float32 steps).
-    The result is the scratch array ``out`` of this thread (see :func:`_work`)."""
+_ROWS = 64  # luma is computed in strips of rows: its temporaries stay in the CPU's cache
+
+
+def _luma_rows(a: np.ndarray, precision: str, y: np.ndarray) -> np.ndarray:
+    """(n, w, 3) uint8 RGB rows (n <= ``_ROWS``) -> their luma, written into ``y`` (n, w) float64: the
+    values of :func:`rgb_to_y` (``float64``: the exact products of each 8-bit value, summed left to
+    right; ``float32``: BasicSR's float32 steps)."""
     import cv2
 
-    h, w = a.shape[:2]
-    y = _work(out, (h, w))
-    x64 = _work("x64", (h, w, 3))
+    n, w = a.shape[:2]
+    x64 = _work("x64", (_ROWS, w, 3))[:n]
     if precision == "float64":
         cv2.LUT(a, _Y64_PRODUCTS, dst=x64)
-        return cv2.transform(x64, _SUM3_PLUS16, dst=y)
+        cv2.transform(x64, _SUM3_PLUS16, dst=y)
+        return y
     # each step one pass; dtype=float32 runs the ufunc in float32 (the casts are BasicSR's)
     np.divide(a, np.float32(255.0), out=x64, dtype=np.float32, casting="unsafe")  # float32(v) / 255
-    s = cv2.transform(x64, _Y32_MATRIX, dst=_work("s", (h, w)))  # x . coefficients + 16, float64
+    s = _work("s", (_ROWS, w))[:n]
+    cv2.transform(x64, _Y32_MATRIX, dst=s)  # x . coefficients + 16, float64
     np.divide(s, 255.0, out=s)
-    return np.multiply(s, np.float32(255.0), out=y, dtype=np.float32, casting="unsafe")  # float32(s) * 255
+    np.multiply(s, np.float32(255.0), out=y, dtype=np.float32, casting="unsafe")  # float32(s) * 255
+    return y
 
 
-def _planes_u8(a: np.ndarray, protocol: Protocol, out: str) -> list[np.ndarray]:
-    """The 2-D float64 planes PSNR/SSIM use (as :func:`color_planes`): [luma] or [R, G, B]
-    (scratch arrays named ``out``...)."""
+def _planes_u8(a: np.ndarray, protocol: Protocol, outs: list[np.ndarray]) -> list[np.ndarray]:
+    """The 2-D float64 planes PSNR/SSIM use (as :func:`color_planes`), [luma] or [R, G, B], written into
+    ``outs`` (as many (h, w) float64 arrays)."""
     if protocol.color == "y":
-        return [_luma_u8(a, protocol.y_precision, out)]
-    planes = []
-    for c in range(3):
-        plane = _work(f"{out}{c}", a.shape[:2])
+        y = outs[0]
+        for y0 in range(0, a.shape[0], _ROWS):
+            _luma_rows(a[y0:y0 + _ROWS], protocol.y_precision, y[y0:y0 + _ROWS])
+        return [y]
+    for c, plane in enumerate(outs):
         np.copyto(plane, a[..., c])
-        planes.append(plane)
-    return planes
+    return outs
+
+
+_HELPER: list = [None, None]  # (pid, executor): one helper thread per process (a forked child makes its own)
+
+
+def _both(fn, p_args: tuple, g_args: tuple):
+    """``(fn(*p_args), fn(*g_args))``, the second on a helper thread while this one computes the first
+    (NumPy and OpenCV release the GIL), when the machine has more than one core. ``fn`` writes only into
+    arrays it is given and uses the helper thread's own scratch arrays."""
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        return fn(*p_args), fn(*g_args)
+    if _HELPER[0] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+
+        _HELPER[:] = [os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="vsrbench-planes")]
+    other = _HELPER[1].submit(fn, *g_args)
+    return fn(*p_args), other.result()
+
+
+def _frame_planes(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> tuple[list, list]:
+    """Both frames' planes (:func:`_planes_u8`), in this thread's scratch arrays, computed side by side."""
+    n = 1 if protocol.color == "y" else 3
+    outs_p = [_work(f"pp{c}", p.shape[:2]) for c in range(n)]
+    outs_g = [_work(f"gg{c}", g.shape[:2]) for c in range(n)]
+    return _both(_planes_u8, (p, protocol, outs_p), (g, protocol, outs_g))
 
 
 def _psnr_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
@@ -420,8 +452,7 @@ def _psnr_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
     if protocol.color == "rgb":
         sse, n = cv2.norm(p, g, cv2.NORM_L2SQR), p.size  # a sum of integer squares, exact in float64
     else:
-        yp = _luma_u8(p, protocol.y_precision, "yp")
-        yg = _luma_u8(g, protocol.y_precision, "yg")
+        (yp,), (yg,) = _frame_planes(p, g, protocol)
         sse, n = cv2.norm(yp, yg, cv2.NORM_L2SQR), yp.size  # not np.dot: BLAS threads stall on a busy machine
     if sse == 0.0:
         return float("inf")
@@ -430,7 +461,7 @@ def _psnr_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
 
 def _ssim_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
     """One frame's SSIM from (h, w, 3) uint8 arrays (the mean over its planes)."""
-    pp, gg = _planes_u8(p, protocol, "yp"), _planes_u8(g, protocol, "yg")
+    pp, gg = _frame_planes(p, g, protocol)
     if protocol.ssim_data_range == "pred":
         data_range = float(max(x.max() for x in pp) - min(x.min() for x in pp))
     else:
@@ -465,7 +496,8 @@ def ssim_plane(p: np.ndarray, g: np.ndarray, variant: str, data_range: float) ->
     with np.errstate(divide="ignore", invalid="ignore"):  # as torch: a zero data range gives NaN, silently
         for v, m in ((vp, mp2), (vg, mg2), (cpg, mpg)):
             v -= m
-            v *= cov_norm
+            if cov_norm != 1.0:  # x * 1.0 == x: a pass saved
+                v *= cov_norm
         mpg *= 2.0          # 2 mp mg + c1
         mpg += c1
         cpg *= 2.0          # 2 cov + c2

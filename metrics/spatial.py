@@ -270,6 +270,10 @@ def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torc
     that cropped map. ``gaussian11`` = Wang et al. / BasicSR (11x11 Gaussian sigma 1.5,
     population covariance, 5 px border discarded). ``data_range`` is per image, shape (N,).
     """
+    if p.device.type == "cpu":  # NumPy/OpenCV, plane by plane (the same arithmetic, in place)
+        ranges = data_range.detach().to(torch.float64).cpu().numpy()
+        return torch.tensor([np.mean([ssim_plane(_np_plane(p[n, c]), _np_plane(g[n, c]), variant, float(ranges[n]))
+                                      for c in range(p.shape[1])]) for n in range(p.shape[0])], dtype=torch.float64)
     taps, cov_norm = ssim_window(variant)
     size = len(taps)
     mean = (lambda x: _box_mean(x, 7)) if variant == "uniform7" else _gauss_mean
@@ -283,6 +287,12 @@ def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torc
     c1, c2 = (0.01 * r) ** 2, (0.03 * r) ** 2
     smap = ((2 * mp * mg + c1) * (2 * cpg + c2)) / ((mp * mp + mg * mg + c1) * (vp + vg + c2))
     return smap.flatten(2).mean(dim=2).mean(dim=1)
+
+
+def _np_plane(t: torch.Tensor) -> np.ndarray:
+    """A 2-D CPU tensor as a float64 array OpenCV can filter (rows of contiguous values)."""
+    a = t.detach().to(torch.float64).numpy()
+    return a if a.strides[-1] == a.itemsize else np.ascontiguousarray(a)
 
 
 def ssim_data_range(p: torch.Tensor, protocol: Protocol) -> torch.Tensor:

@@ -262,6 +262,38 @@ def _lerp_table(x: torch.Tensor, ytab, xtab) -> torch.Tensor:
 
 # ---------------------------------------------------------------- polynomial expansion
 
+def _cholesky_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix by Cholesky, in OpenCV's order of
+    operations (A = L L^T with reciprocal diagonal, then forward and back substitution of the
+    identity), so the double results match ``Mat::inv(DECOMP_CHOLESKY)`` to the last bit."""
+    m = a.shape[0]
+    lo = [[float(v) for v in row] for row in a]
+    for i in range(m):
+        for j in range(i):
+            s = lo[i][j]
+            for k in range(j):
+                s -= lo[i][k] * lo[j][k]
+            lo[i][j] = s * lo[j][j]
+        s = lo[i][i]
+        for k in range(i):
+            s -= lo[i][k] * lo[i][k]
+        lo[i][i] = 1.0 / math.sqrt(s)
+    b = [[1.0 if i == j else 0.0 for j in range(m)] for i in range(m)]
+    for i in range(m):
+        for j in range(m):
+            s = b[i][j]
+            for k in range(i):
+                s -= lo[i][k] * b[k][j]
+            b[i][j] = s * lo[i][i]
+    for i in range(m - 1, -1, -1):
+        for j in range(m):
+            s = b[i][j]
+            for k in range(m - 1, i, -1):
+                s -= lo[k][i] * b[k][j]
+            b[i][j] = s * lo[i][i]
+    return np.array(b)
+
+
 @lru_cache(maxsize=16)
 def _poly_consts(n: int, sigma: float) -> tuple:
     """The float32 kernels g, x g, x^2 g (index 0..n) and the double inverse-moment constants."""
@@ -286,7 +318,7 @@ def _poly_consts(n: int, sigma: float) -> tuple:
     G[2, 2] = G[0, 3] = G[0, 4] = G[3, 0] = G[4, 0] = G[1, 1]
     G[4, 4] = G[3, 3]
     G[3, 4] = G[4, 3] = G[5, 5]
-    inv = np.linalg.inv(G)
+    inv = _cholesky_inverse(G)
     return (tuple(float(v) for v in g[n:]), tuple(float(v) for v in xg[n:]), tuple(float(v) for v in xxg[n:]),
             float(inv[1, 1]), float(inv[0, 3]), float(inv[3, 3]), float(inv[5, 5]))
 

@@ -19,12 +19,13 @@ vectorised filters use them):
    ``iterations`` times: filter the matrices (box ``winsize`` with replicated border, or the
    Gaussian variant), solve the 2x2 systems, and (except after the last) recompute the matrices.
 
-Measured against opencv-contrib-python 5.1 on an AVX2 CPU (TecoGAN's parameters): single-level
-frames come out bit for bit; on the Vid4 clips the flows differ by ~1e-8 px on average and tOF per
-frame pair by < 1e-8 px. What is left are last-bit differences in OpenCV's vectorised filters at
-some row ends and in its 5-tap blur, which only other ``pyr_scale`` values use. OpenCV's own result
-depends on the CPU's vector unit in the last bits. The same code runs on CUDA; only the order of
-float64 prefix sums differs there.
+Measured against opencv-contrib-python 5.1 on an x86 CPU with AVX2 (TecoGAN's parameters, both
+``flags``): the flows are bit for bit OpenCV's on all Vid4 frames (GT, DUF-52L, DUF-16L) and the
+calendar LR frames, and on synthetic frames of odd sizes. Other ``pyr_scale`` values can need a
+5-tap pyramid blur, whose OpenCV arithmetic is not reproduced to the last bit (flows then differ by
+~1e-7 px). OpenCV's own last bits depend on the CPU's vector unit (its filters use fused
+multiply-adds under AVX2). The same code runs on CUDA; there only the order of float64 prefix
+sums can differ.
 """
 from __future__ import annotations
 
@@ -562,9 +563,25 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
     if single:
         a, b = a.unsqueeze(0), b.unsqueeze(0)
     n, h, w = a.shape
-    winsize, iterations, poly_n = int(winsize), int(iterations), int(poly_n)
-    gaussian = bool(flags & FARNEBACK_GAUSSIAN)
+    args = (float(pyr_scale), int(levels), int(winsize), int(iterations), int(poly_n), float(poly_sigma),
+            bool(flags & FARNEBACK_GAUSSIAN))
+    if a.device.type == "cpu" and n > 1 and n * h * w > _CPU_CHUNK_PIXELS:
+        # on the CPU the work is memory-bound: a few pairs at a time stay in cache (same results)
+        step = max(1, _CPU_CHUNK_PIXELS // (h * w))
+        flow = torch.cat([_flow_batch(a[i:i + step], b[i:i + step], *args) for i in range(0, n, step)])
+    else:
+        flow = _flow_batch(a, b, *args)
+    return flow[0] if single else flow
 
+
+#: pixels per chunk of a batch on the CPU (a 720x576 pair is 414720)
+_CPU_CHUNK_PIXELS = 1 << 19
+
+
+def _flow_batch(a: torch.Tensor, b: torch.Tensor, pyr_scale: float, levels: int, winsize: int, iterations: int,
+                poly_n: int, poly_sigma: float, gaussian: bool) -> torch.Tensor:
+    """The flows of a batch of validated float32 (N, H, W) pairs, every step one op for the batch."""
+    n, h, w = a.shape
     nlev = 0
     scale = 1.0
     while nlev < int(levels):
@@ -595,4 +612,4 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
             flow = _solve(g)
             if it < iterations - 1:
                 m = _update_matrices(r0, quad, flow)
-    return flow[0] if single else flow
+    return flow

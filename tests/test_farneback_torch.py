@@ -6,7 +6,7 @@ both update filters, other parameters). OpenCV's own output varies in the last b
 vector unit (its filters use fused multiply-adds under AVX2), so the bounds hold with headroom:
 on an AVX2 machine the flows are bit for bit OpenCV's on all these frames.
 
-Benchmark (CPU, one calendar pair, vsrbench vs cv2):
+Benchmark (CPU, one calendar pair, one thread each, vsrbench vs cv2):
     pytest tests/test_farneback_torch.py --benchmark-enable --benchmark-group-by=group -k bench
 """
 from __future__ import annotations
@@ -24,6 +24,16 @@ cv2 = pytest.importorskip("cv2")
 
 TECOGAN = (0.5, 3, 15, 3, 5, 1.2)  # pyr_scale, levels, winsize, iterations, poly_n, poly_sigma
 GROUP = "farneback 720x576"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread, like OpenCV's Farneback: the many small ops of these CPU flows slow down
+    badly on a shared 2-core machine when torch's threads wait for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def cv_flow(a, b, params=TECOGAN, flags=0):

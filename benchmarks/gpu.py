@@ -95,11 +95,27 @@ def farneback_section(args, shared: Path | None) -> None:
     cv_ms = (time.perf_counter() - t0) / 8 * 1e3
     say("farneback_opencv_cpu_ms_per_flow", cv_ms, f"{cv_ms:.1f} ms per 720x576 flow (OpenCV, one CPU thread)")
     gd = torch.from_numpy(g).to(DEV)
-    for n in (1, 8, 32):
-        s = best(lambda: farneback(gd[:n], gd[1:n + 1], *params), args.repeat)
-        say(f"farneback_cuda_ms_per_flow_batch{n}", s / n * 1e3,
-            f"{s / n * 1e3:.2f} ms per 720x576 flow on CUDA, batches of {n} ({n / s:.0f} flows/s)")
+    for graphs in ("1", "0"):
+        os.environ["VSRBENCH_CUDA_GRAPHS"] = graphs
+        how = "CUDA graph" if graphs == "1" else "eager launches"
+        for n in (1, 8, 32):
+            s = best(lambda: farneback(gd[:n], gd[1:n + 1], *params), args.repeat)
+            say(f"farneback_cuda_ms_per_flow_batch{n}_graphs{graphs}", s / n * 1e3,
+                f"{s / n * 1e3:.2f} ms per 720x576 flow on CUDA, batches of {n} ({n / s:.0f} flows/s), {how}")
+    os.environ["VSRBENCH_CUDA_GRAPHS"] = "1"
+    from vsrbench.metrics import farneback as fb
+
+    say("farneback_graph_failures", list(fb._GRAPHS_FAILED), f"graph capture failures: {fb._GRAPHS_FAILED}")
     del rng
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            farneback(gd[:32], gd[1:33], *params)
+            sync()
+        table = prof.key_averages().table(sort_by="self_cuda_time_total", row_limit=30)
+        RESULTS["farneback_profile"] = table
+        print(table, flush=True)
 
 
 def pipeline_section(args, backbone: str) -> None:
@@ -123,6 +139,15 @@ def pipeline_section(args, backbone: str) -> None:
                                            lpips_weights=backbone, chunk=chunk), max(1, args.repeat - 1))
         say(f"pipeline_{protocol}_chunk{chunk}_memory_fps", n / s,
             f"{n / s:.0f} frames/s: five metrics, protocol {protocol}, 720x576 frames in memory, chunk {chunk}")
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            evaluate_sequence(o_seq, g_seq, protocol="tecogan-gpu", metrics=five, device=DEV, lpips_weights=backbone)
+            sync()
+        table = prof.key_averages().table(sort_by="self_cuda_time_total", row_limit=25)
+        RESULTS["pipeline_profile"] = table
+        print(table, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, frames in (("gt", gt), ("out", out)):
             d = Path(tmp) / name / "syn"
@@ -182,6 +207,37 @@ def tecogan_section(args) -> None:
             f"{40 * n / s:.0f} frames/s: TecoGAN x4 recurrence on the device, {n} sequence(s) at once")
 
 
+def workers_section(args) -> None:
+    """``vsrbench evaluate --workers N`` on the CPU cores: 8 sequences of 720x576 PNG frames."""
+    import subprocess
+
+    import cv2
+
+    from vsrbench.speed import synthetic_pair
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(8):
+            gt, out = synthetic_pair(10, size=SIZE, seed=10 + k)
+            for name, frames in (("gt", gt), ("out", out)):
+                d = Path(tmp) / name / f"s{k}"
+                d.mkdir(parents=True)
+                for i, f in enumerate(frames):
+                    cv2.imwrite(str(d / f"{i:04d}.png"), f[..., ::-1])
+        rows = {}
+        for n in (1, 4, 8):
+            res = Path(tmp) / f"res{n}"
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "vsrbench", "evaluate", "--gt", str(Path(tmp) / "gt"), "--pred",
+                            str(Path(tmp) / "out"), "--protocol", "tecogan", "--metrics", "psnr,ssim,tof", "--device",
+                            "cpu", "--workers", str(n), "--out", str(res)], check=True, capture_output=True)
+            s = time.perf_counter() - t0
+            rows[n] = (res / "frames.csv").read_text()
+            say(f"workers_{n}_cpu_fps", 8 * 6 / s, f"{8 * 6 / s:.1f} frames/s: evaluate --workers {n} on CPU, "
+                "8 sequences x 6 scored 720x576 frames, psnr,ssim,tof (tecogan), process start included")
+        say("workers_identical_frames_csv", rows[1] == rows[4] == rows[8], "frames.csv identical for 1, 4, 8 workers: "
+            f"{rows[1] == rows[4] == rows[8]}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="gpu.json")
@@ -189,6 +245,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--shared", default=os.environ.get("VSRBENCH_SHARED"))
     ap.add_argument("--device", default="cuda")
+    ap.add_argument("--profile", action="store_true", help="print a CUDA kernel profile of one Farneback batch")
     ap.add_argument("--size", default="576x720", help="HxW of the synthetic frames")
     ap.add_argument("--only", default=None, help="comma-separated sections: farneback,pipeline,metrics,tecogan")
     args = ap.parse_args()
@@ -204,14 +261,15 @@ def main() -> int:
     say("environment", {"gpu": gpu, "torch": torch.__version__, "python": platform.python_version(),
                         "cpus": os.cpu_count()}, f"{gpu}, torch {torch.__version__}, {os.cpu_count()} CPUs")
     shared = Path(args.shared) if args.shared else None
-    sections = (args.only or "farneback,pipeline,metrics,tecogan").split(",")
+    sections = (args.only or "farneback,pipeline,metrics,tecogan,workers").split(",")
     with tempfile.TemporaryDirectory() as tmp:
         backbone = str(write_random_backbone(tmp))
         for name in sections:
             t0 = time.perf_counter()
             try:
                 {"farneback": lambda: farneback_section(args, shared), "pipeline": lambda: pipeline_section(args, backbone),
-                 "metrics": lambda: metric_section(args, backbone), "tecogan": lambda: tecogan_section(args)}[name]()
+                 "metrics": lambda: metric_section(args, backbone), "tecogan": lambda: tecogan_section(args),
+                 "workers": lambda: workers_section(args)}[name]()
             except Exception as e:  # noqa: BLE001 - report and go on with the other sections
                 say(f"{name}_error", repr(e), f"section {name} failed: {e!r}")
             print(f"[section {name}: {time.perf_counter() - t0:.1f} s]", flush=True)

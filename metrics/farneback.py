@@ -30,6 +30,8 @@ sums can differ.
 from __future__ import annotations
 
 import math
+import os
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -556,7 +558,7 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
                          f"levels={levels}, winsize={winsize}, iterations={iterations}, poly_n={poly_n}")
     if a.numel() == 0:
         raise InputError(f"farneback: prev and nxt must hold at least one 1x1 frame, got shape {tuple(a.shape)}")
-    if bool(torch.isnan(a).any() | torch.isnan(b).any()):  # one check (one sync) before the work
+    if _floating(prev, nxt) and bool(torch.isnan(a).any() | torch.isnan(b).any()):  # one sync, float input only
         which = "prev" if bool(torch.isnan(a).any()) else "nxt"
         raise InputError(f"farneback: {which} contains NaN; expected finite grey values (0..255)")
     single = a.dim() == 2
@@ -569,9 +571,69 @@ def farneback(prev, nxt, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly
         # on the CPU the work is memory-bound: a few pairs at a time stay in cache (same results)
         step = max(1, _CPU_CHUNK_PIXELS // (h * w))
         flow = torch.cat([_flow_batch(a[i:i + step], b[i:i + step], *args) for i in range(0, n, step)])
+    elif a.device.type == "cuda" and _graphs_enabled():
+        flow = _flow_graphed(a, b, args)
     else:
         flow = _flow_batch(a, b, *args)
     return flow[0] if single else flow
+
+
+def _floating(*xs) -> bool:
+    """Whether any input holds floats (uint8 frames cannot be NaN: no check, no host sync)."""
+    return any((x.is_floating_point() if torch.is_tensor(x) else np.asarray(x).dtype.kind == "f") for x in xs)
+
+
+# ---------------------------------------------------------------- CUDA graphs
+
+#: captured flows per (device, batch shape, parameters), most recent last; each holds its own memory pool
+_GRAPHS: "OrderedDict[tuple, tuple]" = OrderedDict()
+_GRAPH_LIMIT = 3
+_GRAPHS_FAILED: list[str] = []
+
+
+def _graphs_enabled() -> bool:
+    return os.environ.get("VSRBENCH_CUDA_GRAPHS", "1") != "0" and not _GRAPHS_FAILED
+
+
+def _flow_graphed(a: torch.Tensor, b: torch.Tensor, args: tuple) -> torch.Tensor:
+    """:func:`_flow_batch` on CUDA as a captured CUDA graph, replayed for every batch of the same shape.
+
+    The ~2000 kernels of a flow batch are launched by one replay instead of one Python call each: the
+    same kernels on the same data (identical results), without the launch overhead that otherwise
+    keeps the CPU (and the GIL the decoding threads need) busy for as long as the GPU works. The
+    first batch of a shape is run eagerly once (device tables, allocator) and captured; out of
+    memory or a failed capture falls back to eager launches (``VSRBENCH_CUDA_GRAPHS=0`` always does).
+    """
+    key = (str(a.device), tuple(a.shape), args)
+    entry = _GRAPHS.get(key)
+    try:
+        if entry is None:
+            static_a, static_b = a.clone(), b.clone()
+            side = torch.cuda.Stream(a.device)
+            side.wait_stream(torch.cuda.current_stream(a.device))
+            with torch.cuda.stream(side):
+                _flow_batch(static_a, static_b, *args)  # warm-up: device tables and allocator, outside the capture
+            torch.cuda.current_stream(a.device).wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                out = _flow_batch(static_a, static_b, *args)
+            # the graph reads the constant tables by address: keep them alive with it
+            entry = (graph, static_a, static_b, out, list(_DEVICE_TABLES.values()))
+            _GRAPHS[key] = entry
+            while len(_GRAPHS) > _GRAPH_LIMIT:
+                _GRAPHS.popitem(last=False)
+        else:
+            _GRAPHS.move_to_end(key)
+        graph, static_a, static_b, out, _ = entry
+        static_a.copy_(a)
+        static_b.copy_(b)
+        graph.replay()
+        return out.clone()
+    except (RuntimeError, torch.cuda.OutOfMemoryError) as e:  # capture unsupported, or no memory for the pool
+        _GRAPHS.clear()
+        _GRAPHS_FAILED.append(f"{type(e).__name__}: {e}")
+        torch.cuda.synchronize(a.device)
+        return _flow_batch(a, b, *args)
 
 
 #: pixels per chunk of a batch on the CPU (a 720x576 pair is 414720)

@@ -419,6 +419,15 @@ class _Runner:
              held: dict) -> Iterable["_SequenceTask"]:
         """The tasks of the run, in order, each holding its sequence's lock (put in ``held``) until
         the driver has stored its outcome; a sequence another run is scoring comes at the end."""
+
+        def claim(seq: str, tagged: list, lock) -> "_SequenceTask | None":
+            task = self.plan_sequence(store, summary, seq, tagged)
+            if task is None:  # nothing left to do for it
+                lock.release()
+            else:
+                held[(task.dataset, task.sequence)] = lock
+            return task
+
         i, busy = 0, []
         for (dataset_name, seq), group in groups.items():
             tagged = [(f"[{i + k}/{total}]", d, m) for k, (d, m) in enumerate(group, 1)]
@@ -429,20 +438,14 @@ class _Runner:
                          "waiting for it after the other sequences")
                 busy.append((seq, tagged, lock))
                 continue
-            task = self.plan_sequence(store, summary, seq, tagged)
-            if task is None:
-                lock.release()
-                continue
-            held[(task.dataset, task.sequence)] = lock
-            yield task
+            task = claim(seq, tagged, lock)
+            if task is not None:
+                yield task
         for seq, tagged, lock in busy:  # then what it stored is skipped, or what it left is done
             lock.acquire()
-            task = self.plan_sequence(store, summary, seq, tagged)
-            if task is None:
-                lock.release()
-                continue
-            held[(task.dataset, task.sequence)] = lock
-            yield task
+            task = claim(seq, tagged, lock)
+            if task is not None:
+                yield task
 
     def plan_sequence(self, store: ResultsStore, summary: RunSummary, seq_name: str,
                       group: list) -> "_SequenceTask | None":

@@ -174,6 +174,7 @@ def test_an_unreachable_address_is_one_line(bench, tmp_path):
     assert p.stderr.splitlines() == [
         f"vsrbench run: error: --address {address}: cannot reach a Ray cluster there (no connection to {address}: "
         "Connection refused); start one with `ray start --head` or drop --address to run Ray locally"]
+    assert not (tmp_path / "res").exists()  # refused before the results folder is made
 
 
 def test_an_address_that_is_not_host_port_is_one_line():

@@ -388,6 +388,10 @@ def check_executor(kind: str, *, workers: "int | str | None" = None, address: st
                          "(or leave --address out to score on this machine)")
     if kind == "ray":
         _ray_executor_class()
+        if address is not None:  # an unreachable cluster is refused before the results folder is touched
+            from vsrbench.ray_executor import probe
+
+            probe(address)
 
 
 def _ray_executor_class():

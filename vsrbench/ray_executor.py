@@ -222,10 +222,14 @@ def _start_local() -> None:
              log_to_driver=False)
 
 
-def _join(address: str, flag: str = "--address") -> None:
-    """Join the cluster at ``address`` or raise one InputError line (within seconds, not minutes)."""
-    hint = ("start one with `ray start --head` or "
+def _hint(flag: str) -> str:
+    return ("start one with `ray start --head` or "
             f"{'drop --address' if flag == '--address' else 'unset ' + flag} to run Ray locally")
+
+
+def probe(address: str, flag: str = "--address") -> None:
+    """One line unless ``address`` is ``HOST:PORT`` where something accepts a connection (within
+    seconds): checked before a run writes anything into its results folder."""
     host, port = _host_port(address, flag)
     if host is not None:
         try:
@@ -233,7 +237,13 @@ def _join(address: str, flag: str = "--address") -> None:
         except OSError as e:
             why = "timed out" if isinstance(e, TimeoutError) else (e.strerror or str(e) or type(e).__name__)
             raise InputError(f"{flag} {address}: cannot reach a Ray cluster there "
-                             f"(no connection to {host}:{port}: {why}); {hint}") from None
+                             f"(no connection to {host}:{port}: {why}); {_hint(flag)}") from None
+
+
+def _join(address: str, flag: str = "--address") -> None:
+    """Join the cluster at ``address`` or raise one InputError line (within seconds, not minutes)."""
+    hint = _hint(flag)
+    probe(address, flag)
     # something listens there: Ray's own handshake, with its retries cut to CONNECT_TIMEOUT_S and its
     # C++ log lines (one per retry) kept off the terminal
     saved = os.environ.get("RAY_gcs_server_port_wait_time_s")

@@ -2,7 +2,7 @@
 
 Argument order everywhere is ``(pred, gt)``; everything else is keyword-only. See
 :mod:`vsrbench.metrics.spatial` for the input conventions and
-:mod:`vsrbench.metrics.protocol` for the presets (``tecogan``, ``basicsr-y``, ``basicsr-rgb``).
+:mod:`vsrbench.metrics.protocol` for the presets (``tecogan``, ``tecogan-gpu``, ``basicsr-y``, ``basicsr-rgb``, ``duf``).
 """
 from vsrbench.metrics.aggregate import MetricAccumulator, aggregate
 from vsrbench.metrics.info import METRICS, MetricInfo, check_metrics

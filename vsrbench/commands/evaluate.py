@@ -30,7 +30,7 @@ DESCRIPTION = (
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
     p.add_argument("--pred", required=True, help="output sequence or dataset to score")
-    p.add_argument("--protocol", default=None, help="tecogan (default without --suite), basicsr-y, basicsr-rgb or duf; "
+    p.add_argument("--protocol", default=None, help="tecogan (default without --suite), tecogan-gpu, basicsr-y, basicsr-rgb or duf; "
                    "with --suite, the suite's convention unless given")
     p.add_argument("--suite", default=None, metavar="NAME",
                    help="a benchmark suite (vsrbench datasets lists them): check GT and PRED against its clips, frame "

@@ -52,7 +52,7 @@ def basicsr_psnr(out: np.ndarray, gt: np.ndarray, test_y_channel: bool = True, c
     return math.inf if mse == 0 else float(10.0 * np.log10(255.0 * 255.0 / mse))
 
 
-def _basicsr_ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
+def basicsr_ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     k = cv2.getGaussianKernel(11, 1.5)
     window = np.outer(k, k.transpose())
@@ -72,7 +72,7 @@ def _basicsr_ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
 def basicsr_ssim(out: np.ndarray, gt: np.ndarray, test_y_channel: bool = True, crop_border: int = 0) -> float:
     a = _basicsr_planes(out, test_y_channel, crop_border)
     b = _basicsr_planes(gt, test_y_channel, crop_border)
-    return float(np.mean([_basicsr_ssim_plane(a[..., c], b[..., c]) for c in range(a.shape[2])]))
+    return float(np.mean([basicsr_ssim_plane(a[..., c], b[..., c]) for c in range(a.shape[2])]))
 
 
 # ------------------------------------------------------------------ TecoGAN

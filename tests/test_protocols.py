@@ -21,6 +21,7 @@ from skimage.metrics import structural_similarity
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import PROTOCOLS, Protocol, aggregate, get_protocol, psnr, ssim
 from vsrbench.metrics.protocol import parse_overrides
+from peer_reference import basicsr_ssim_plane  # BasicSR's calculate_ssim on one plane
 
 PSNR_TOL, SSIM_TOL = 1e-6, 1e-7
 
@@ -47,23 +48,9 @@ def basicsr_psnr(out_u8, gt_u8, crop_border=0, color="y") -> float:
     return math.inf if mse == 0 else 10.0 * math.log10(255.0 ** 2 / mse)
 
 
-def _basicsr_ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    k = cv2.getGaussianKernel(11, 1.5)
-    window = np.outer(k, k.transpose())
-
-    def f(x):
-        return cv2.filter2D(x, -1, window)[5:-5, 5:-5]
-
-    mu1, mu2 = f(a), f(b)
-    s1, s2, s12 = f(a * a) - mu1 ** 2, f(b * b) - mu2 ** 2, f(a * b) - mu1 * mu2
-    smap = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 ** 2 + mu2 ** 2 + c1) * (s1 + s2 + c2))
-    return float(smap.mean())
-
-
 def basicsr_ssim(out_u8, gt_u8, crop_border=0, color="y") -> float:
     a, b = basicsr_planes(out_u8, crop_border, color), basicsr_planes(gt_u8, crop_border, color)
-    return float(np.mean([_basicsr_ssim_plane(a[..., c], b[..., c]) for c in range(a.shape[2])]))
+    return float(np.mean([basicsr_ssim_plane(a[..., c], b[..., c]) for c in range(a.shape[2])]))
 
 
 def skimage_gaussian_ssim(out_u8, gt_u8, crop_border=0, color="y") -> float:

@@ -358,7 +358,9 @@ def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_ru
     slow = tmp_path / "slow"
     slow.mkdir()
     (slow / "sitecustomize.py").write_text(SLOW)  # every process of the command, workers too, is slowed
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(slow), str(REPO)]), "VSRBENCH_WORKERS": "2"}
+    # frames.csv after every sequence (VSRBENCH_EXPORT_INTERVAL=0): its appearance says one sequence is stored
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(slow), str(REPO)]), "VSRBENCH_WORKERS": "2",
+           "VSRBENCH_EXPORT_INTERVAL": "0"}
     res = tmp_path / "res"
     argv = [sys.executable, "-m", "vsrbench.cli", "evaluate", "--gt", str(folders / "GT"), "--pred",
             str(folders / "out"), "--out", str(res), "--metrics", "psnr,ssim,tof"]

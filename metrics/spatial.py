@@ -216,28 +216,10 @@ def ssim_window(variant: str) -> tuple[np.ndarray, float]:
     return gaussian_taps(11, 1.5), 1.0
 
 
-def _cv2_valid(x: torch.Tensor, kernel_1d: np.ndarray) -> torch.Tensor:
-    """:func:`valid_filter` over every plane of a CPU (N, C, H, W) float64 tensor."""
-    r = (len(kernel_1d) - 1) // 2
-    a = x.numpy()
-    out = np.empty(a.shape[:2] + (a.shape[2] - 2 * r, a.shape[3] - 2 * r), dtype=np.float64)
-    for n in range(a.shape[0]):
-        for c in range(a.shape[1]):
-            out[n, c] = valid_filter(a[n, c], kernel_1d)
-    return torch.from_numpy(out)
-
-
-def _box_mean(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Valid-region mean over size x size windows of (N, C, H, W)."""
-    if x.device.type == "cpu":
-        return _cv2_valid(x, np.full(size, 1.0 / size))
-    return _separable_valid(x, np.full(size, 1.0 / size))
-
-
 def _separable_valid(x: torch.Tensor, taps: np.ndarray) -> torch.Tensor:
-    """Valid-region separable filtering of (N, C, H, W) on a GPU as shifted multiply-adds (rows, then
-    columns): memory-bound element-wise kernels, ~10x faster than a float64 cuDNN convolution, and
-    the same sums (in the same order) as the convolution on CPU."""
+    """:func:`valid_filter` for (N, C, H, W) tensors on a GPU (the torch path of :func:`ssim_planes`), as
+    shifted multiply-adds (rows, then columns): memory-bound element-wise kernels, ~10x faster than a
+    float64 cuDNN convolution."""
     k = len(taps)
     h, w = x.shape[-2:]
     out = x[..., :, 0:w - k + 1] * float(taps[0])
@@ -256,12 +238,6 @@ def gaussian_taps(size: int = 11, sigma: float = 1.5) -> np.ndarray:
     return g / g.sum()
 
 
-def _gauss_mean(x: torch.Tensor, size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    if x.device.type == "cpu":
-        return _cv2_valid(x, gaussian_taps(size, sigma))
-    return _separable_valid(x, gaussian_taps(size, sigma))
-
-
 def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torch.Tensor) -> torch.Tensor:
     """Per-image SSIM over (N, C, H, W) float64 planes, averaged over channels.
 
@@ -276,7 +252,7 @@ def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torc
                                       for c in range(p.shape[1])]) for n in range(p.shape[0])], dtype=torch.float64)
     taps, cov_norm = ssim_window(variant)
     size = len(taps)
-    mean = (lambda x: _box_mean(x, 7)) if variant == "uniform7" else _gauss_mean
+    mean = lambda x: _separable_valid(x, taps)  # noqa: E731
     if min(p.shape[-2:]) < size:
         raise InputError(f"SSIM needs frames of at least {size}x{size} px after cropping, got {tuple(p.shape[-2:])}")
     mp, mg = mean(p), mean(g)

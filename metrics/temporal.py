@@ -29,15 +29,12 @@ def grey(frame_u8: np.ndarray) -> np.ndarray:
 def flow(prev_grey: np.ndarray, cur_grey: np.ndarray, protocol: Protocol) -> np.ndarray:
     """Dense flow prev -> cur (H, W, 2) float32 with the protocol's Farneback (OpenCV's, or the torch
     port on the CPU for ``flow="farneback-torch"``) and parameters."""
-    pyr, levels, win, iters, poly_n, poly_sigma, flags = protocol.flow_params
     if protocol.flow == "farneback-torch":
-        from vsrbench.metrics.farneback import farneback
-
-        return farneback(torch.from_numpy(np.ascontiguousarray(prev_grey)), torch.from_numpy(np.ascontiguousarray(cur_grey)),
-                         float(pyr), int(levels), int(win), int(iters), int(poly_n), float(poly_sigma),
-                         int(flags)).numpy()
+        return _torch_flow(torch.from_numpy(np.ascontiguousarray(prev_grey)),
+                           torch.from_numpy(np.ascontiguousarray(cur_grey)), protocol).numpy()
     import cv2
 
+    pyr, levels, win, iters, poly_n, poly_sigma, flags = protocol.flow_params
     return cv2.calcOpticalFlowFarneback(prev_grey, cur_grey, None, float(pyr), int(levels), int(win), int(iters),
                                         int(poly_n), float(poly_sigma), int(flags))
 
@@ -55,20 +52,27 @@ def grey_batch(rgb_u8: torch.Tensor) -> torch.Tensor:
     return ((x[:, 0] * r + x[:, 1] * g + x[:, 2] * b + (1 << 14)) >> 15).to(torch.uint8)
 
 
-def flow_batch(prev_grey: torch.Tensor, cur_grey: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+def _torch_flow(prev_grey: torch.Tensor, cur_grey: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """The torch port of Farneback with the protocol's parameters (one pair or a batch)."""
+    from vsrbench.metrics.farneback import farneback
+
+    pyr, levels, win, iters, poly_n, poly_sigma, flags = protocol.flow_params
+    return farneback(prev_grey, cur_grey, float(pyr), int(levels), int(win), int(iters), int(poly_n),
+                     float(poly_sigma), int(flags))
+
+
+def flow_batch(prev_grey: torch.Tensor, cur_grey: torch.Tensor, protocol: Protocol, pool=None) -> torch.Tensor:
     """:func:`flow` for N pairs of (N, H, W) uint8 grey tensors -> (N, H, W, 2) float32 on their device:
-    one batched call of the torch port for ``flow="farneback-torch"``, OpenCV pair by pair otherwise."""
+    one batched call of the torch port for ``flow="farneback-torch"``, OpenCV pair by pair otherwise
+    (in ``pool``'s threads when given: OpenCV releases the GIL)."""
     if len(prev_grey) == 0:
         return torch.zeros((0, *prev_grey.shape[1:], 2), dtype=torch.float32, device=prev_grey.device)
     if protocol.flow == "farneback-torch":
-        from vsrbench.metrics.farneback import farneback
-
-        pyr, levels, win, iters, poly_n, poly_sigma, flags = protocol.flow_params
-        return farneback(prev_grey, cur_grey, float(pyr), int(levels), int(win), int(iters), int(poly_n),
-                         float(poly_sigma), int(flags))
+        return _torch_flow(prev_grey, cur_grey, protocol)
     a, b = prev_grey.cpu().numpy(), cur_grey.cpu().numpy()
-    out = np.stack([flow(a[i], b[i], protocol) for i in range(len(a))])
-    return torch.from_numpy(out).to(prev_grey.device)
+    pairs = [(a[i], b[i], protocol) for i in range(len(a))]
+    out = list(pool.map(flow, *zip(*pairs))) if pool is not None else [flow(*pair) for pair in pairs]
+    return torch.from_numpy(np.stack(out)).to(prev_grey.device)
 
 
 def flow_difference_batch(flow_gt: torch.Tensor, flow_pred: torch.Tensor, protocol: Protocol) -> torch.Tensor:

@@ -397,14 +397,8 @@ class _BatchPass:
         return torch.from_numpy(np.stack([grey(np.ascontiguousarray(f)) for f in u8]))
 
     def flows(self, requests: dict) -> dict:
-        """``{owner: (frames t-1, frames t)}`` -> ``{owner: flows}``: one batched call per frame size
-        for the torch flow, OpenCV's pairs in the pool's threads."""
-        if not self.torch_flow:
-            jobs = {k: [self.pool.submit(flow, x, y, self.proto) for x, y in zip(a.numpy(), b.numpy())]
-                    for k, (a, b) in requests.items()}
-            return {k: torch.from_numpy(np.stack([f.result() for f in fs])).to(self.dev) if fs else
-                    torch.zeros((0, *requests[k][0].shape[1:], 2), dtype=torch.float32, device=self.dev)
-                    for k, fs in jobs.items()}
+        """``{owner: (frames t-1, frames t)}`` -> ``{owner: flows}``: one :func:`flow_batch` per frame size
+        (one batched call of the torch flow; OpenCV's pairs in the pool's threads)."""
         out: dict = {}
         by_size: dict = {}
         for k, (a, b) in requests.items():
@@ -412,7 +406,7 @@ class _BatchPass:
         for keys in by_size.values():
             a = torch.cat([requests[k][0] for k in keys])
             b = torch.cat([requests[k][1] for k in keys])
-            fl = flow_batch(a, b, self.proto)
+            fl = flow_batch(a, b, self.proto, self.pool)
             start = 0
             for k in keys:
                 n = len(requests[k][0])

@@ -409,7 +409,8 @@ def make_executor(kind: str, factory: Callable[[], Worker], *, workers: int | No
                   address: str | None = None, device: str = "cpu", tasks: int | None = None) -> Executor:
     """The executor ``kind`` (``local`` or ``ray``). Locally, ``workers`` processes (default
     :func:`default_workers`, and never more than ``tasks``); one worker runs in this process."""
-    check_executor(kind, workers=workers, address=address)
+    # for Ray, RayExecutor joins the address itself (and says in one line when it cannot)
+    check_executor(kind, workers=workers, address=None if kind == "ray" else address)
     if kind == "ray":
         return _ray_executor_class()(factory, address=address, device=device, workers=workers, tasks=tasks)
     n = workers if workers is not None else default_workers(device)

@@ -488,7 +488,6 @@ class _Runner:
                 self._record_weights()
         dataset = self.bench.datasets[task.dataset]
         protocol = self.protocol_for(dataset)
-        versions = dict(self.versions)
         for m in res.methods:  # first those without outputs, as they were found
             if m.rows is None and not m.at_scoring:
                 (summary.missing if m.missing else summary.failed).append((m.method, task.dataset, task.sequence,
@@ -506,7 +505,7 @@ class _Runner:
                 continue
             store.add_sequence(summary.run_id, SequenceResult(
                 method=m.method, dataset=task.dataset, sequence=task.sequence, rows=m.rows,
-                frame_names=res.frame_names, metric_versions={k: versions[k] for k in m.need},
+                frame_names=res.frame_names, metric_versions={k: self.versions[k] for k in m.need},
                 protocol=protocol.name, protocol_hash=protocol.hash,
             ))
             summary.scored.append(key)
@@ -556,11 +555,13 @@ class _Runner:
                 seq_means = scores[name].means
                 r.means = " ".join(f"{m}={_shown_mean(seq_means[m], scores[name].values(m))}"
                                    for m in r.need if m in seq_means)
-        lines, self._lines = (self._lines, []) if self._lines is not None else ([], None)
+        remote = self._lines is not None  # a worker in another process: its lines and models travel back
+        lines = self._lines if remote else []
+        if remote:
+            self._lines = []
         return _SequenceResult(methods=list(results.values()),
                                frame_names=[scored_gt.frame_name(i) for i in range(len(scored_gt))],
-                               scoring=scoring, lines=lines,
-                               weights={} if self._lines is None else dict(self.weights))
+                               scoring=scoring, lines=lines, weights=dict(self.weights) if remote else {})
 
     def say(self, line: str) -> None:
         """A progress or warning line (printed above a terminal bar, not through it); a worker

@@ -194,10 +194,9 @@ class RayExecutor(Executor):
             fill()
 
     # ------------------------------------------------------------------ the end
-    def __exit__(self, exc_type, *exc) -> None:
-        self.close()  # on Ctrl-C too: the actors' tasks in flight are dropped (nothing of them was stored)
-
     def close(self) -> None:
+        """Stop the actors (on Ctrl-C too: their tasks in flight are dropped; nothing of them was stored),
+        and the local Ray instance if this executor started it."""
         for actor in self._actors:
             with contextlib.suppress(Exception):
                 ray.kill(actor, no_restart=True)

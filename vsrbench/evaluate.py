@@ -132,7 +132,7 @@ def evaluate_sequence(
     ``pipeline``: ``"frames"`` scores frame by frame with worker threads (the CPU pipeline),
     ``"batched"`` scores ``chunk`` frames at a time (default :func:`default_chunk`: 32 on a GPU with
     64 GB or more, else 16) as batched tensor operations on the device, with
-    the next chunk decoded ahead in background threads (the GPU pipeline; one host transfer of the
+    the next two chunks decoded ahead in background threads (the GPU pipeline; one host transfer of the
     scores per sequence when the flow is ``farneback-torch``), ``"auto"`` (default) picks
     ``batched`` on CUDA and ``frames`` on CPU. Both give the same numbers (to round-off: LPIPS's
     convolutions may sum in another order for a batch).

@@ -52,7 +52,7 @@ def best(fn, repeat: int) -> float:
 def farneback_section(args, shared: Path | None) -> None:
     import cv2
 
-    from vsrbench.io import open_sequence
+    from vsrbench.core.io import open_sequence
     from vsrbench.metrics._kernels import center32_window, grey
     from vsrbench.metrics.farneback import farneback
 
@@ -122,7 +122,7 @@ def pipeline_section(args, backbone: str) -> None:
     import cv2
 
     from vsrbench.evaluate import evaluate_sequence
-    from vsrbench.io import FrameSequence, open_sequence
+    from vsrbench.core.io import FrameSequence, open_sequence
     from vsrbench.speed import synthetic_pair
 
     gt, out = synthetic_pair(args.frames, size=SIZE, seed=2)

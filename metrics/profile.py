@@ -1,7 +1,7 @@
 """Temporal profiles (x-t slices): one pixel row (or column) of every frame, stacked over time.
 
 Coherent video gives smooth streaks; flicker shows as noise across rows; drifting detail as
-bent streaks. ``temporal_profile`` returns the slice as an array; ``vsrbench.plots.plot_profiles``
+bent streaks. ``temporal_profile`` returns the slice as an array; ``vsrbench.visual.plots.plot_profiles``
 draws GT and each method as stacked strips (``vsrbench profile`` on the command line).
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ def test_common_imports_come_from_the_top_level_package():
     from vsrbench.baselines import load_model
     from vsrbench.evaluate import evaluate_many, evaluate_sequence
     from vsrbench.metrics import get_protocol, lpips, psnr, ssim, temporal_profile, tlp, tof
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     assert vsrbench.psnr is psnr and vsrbench.ssim is ssim and vsrbench.lpips is lpips
     assert vsrbench.tof is tof and vsrbench.tlp is tlp and vsrbench.temporal_profile is temporal_profile

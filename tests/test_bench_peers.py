@@ -45,7 +45,7 @@ SLOW_S = 15.0  # a case slower than this (estimated per round) is timed once ins
 # ------------------------------------------------------------------ frames
 
 def _read(folder):
-    from vsrbench.io import open_sequence
+    from vsrbench.core.io import open_sequence
 
     seq = open_sequence(folder)
     return np.stack([np.asarray(seq[i]) for i in range(len(seq))])

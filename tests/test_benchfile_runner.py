@@ -23,12 +23,13 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from conftest import shared_path
 from vsrbench.baselines import MODELS, ModelSpec, SRModel
-from vsrbench.benchfile import BenchKeyError, load_bench
+from vsrbench.catalog.benchfile import BenchKeyError, load_bench
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.io import decode_image, open_sequence, write_frame
+from vsrbench.core.io import decode_image, open_sequence, write_frame
 from vsrbench.runner import run_benchmark
-from vsrbench.store import STORE_FILENAME, load_results, load_runs
+from vsrbench.results.store import STORE_FILENAME
+from vsrbench.results.loading import load_results, load_runs
 
 H, W, N = 48, 64, 6
 SEQS = ("s0", "s1", "s2")
@@ -308,7 +309,7 @@ def test_frame_count_mismatch_fails_that_sequence_only(tmp_path, data, capsys):
 
 
 def test_interrupted_run_resumes_without_duplicates_or_losses(tmp_path, data, monkeypatch):
-    from vsrbench.store import ResultsStore
+    from vsrbench.results.store import ResultsStore
 
     bench, res = write_bench(tmp_path, BASE), tmp_path / "res"
     real_add = ResultsStore.add_sequence

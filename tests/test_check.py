@@ -12,11 +12,11 @@ import sys
 import numpy as np
 import pytest
 
-from vsrbench.check import check_results, mean_entry, parse_tolerances, read_baseline
+from vsrbench.analysis.check import check_results, mean_entry, parse_tolerances, read_baseline
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError
 from vsrbench.pytest_plugin import assert_matches_baseline
-from vsrbench.store import STORE_FILENAME, ResultsStore, SequenceResult
+from vsrbench.results.store import STORE_FILENAME, ResultsStore, SequenceResult
 
 pytest_plugins = ["pytester"]
 

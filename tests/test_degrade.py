@@ -25,7 +25,7 @@ from vsrbench.baselines import degrade as D
 from vsrbench.baselines.resize import imresize_matlab
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.io import decode_image, open_sequence
+from vsrbench.core.io import decode_image, open_sequence
 
 # The kernels are checked on odd sizes (37 x 45) on purpose; the warning those sizes raise is
 # tested in test_trust_progress.py.

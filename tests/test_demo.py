@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from vsrbench import demo as D
-from vsrbench.benchfile import load_bench
+from vsrbench.catalog.benchfile import load_bench
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError
-from vsrbench.store import load_results
-from vsrbench.tables import build_table
+from vsrbench.results.loading import load_results
+from vsrbench.analysis.tables import build_table
 
 
 @pytest.mark.slow
@@ -35,13 +35,13 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert tex.startswith("\\documentclass") and "bicubic-flicker & " in tex
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert len(figures) == 11 and all((out / "figures" / f).stat().st_size > 1000 for f in figures)
-    from vsrbench.report import load_embedded  # the HTML report: every method in the viewer of every scene
+    from vsrbench.visual.report import load_embedded  # the HTML report: every method in the viewer of every scene
 
     assert f"report: {out / 'report' / 'index.html'} (open it in a browser)" in captured.out
     viewer = load_embedded(out / "report" / "index.html")["viewer"]["demo"]
     assert sorted(viewer) == sorted(s.name for s in D.SCENES)
     assert all(list(v["panels"]) == ["GT", *D.METHODS] for v in viewer.values())
-    assert "crops_demo_astronaut-pan.png" in figures  # the crop comparison (vsrbench.figures)
+    assert "crops_demo_astronaut-pan.png" in figures  # the crop comparison (vsrbench.visual.figures)
 
     df = load_results(out / "results")
     assert set(df["method"]) == set(D.METHODS) and set(df["metric"]) == {"psnr", "ssim", "tof"}

@@ -20,7 +20,7 @@ from vsrbench.baselines.frvsr import FRNet
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.drift import DRIFT_PROTOCOL, pingpong_drift, pingpong_order
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 from vsrbench.metrics import METRICS, check_metrics
 
 N = 6  # frames
@@ -197,7 +197,7 @@ def test_evaluate_cli_refuses_a_drift_metric_in_one_line(tmp_path, capsys):
 
 
 def test_benchfile_refuses_a_drift_metric(tmp_path):
-    from vsrbench.benchfile import load_bench
+    from vsrbench.catalog.benchfile import load_bench
 
     write_seq(tmp_path / "gt", moving_frames(2))
     path = tmp_path / "bench.toml"
@@ -210,7 +210,7 @@ def test_benchfile_refuses_a_drift_metric(tmp_path):
 def test_cli_prints_stores_and_tables_show_drift(tmp_path, capsys, frvsr_weights):
     import pandas as pd
 
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     lr = tmp_path / "vid_lr"
     write_seq(lr / "walk", moving_frames())
@@ -232,7 +232,7 @@ def test_cli_prints_stores_and_tables_show_drift(tmp_path, capsys, frvsr_weights
     got = walk[walk["method"] == "frvsr-pt-bi"].sort_values("frame")["value"].to_numpy()
     np.testing.assert_allclose(got, want, rtol=1e-9)
     assert isinstance(df, pd.DataFrame)
-    from vsrbench.store import load_runs
+    from vsrbench.results.loading import load_runs
 
     runs = load_runs(res)
     assert list(runs["status"]) == ["done", "done"] and set(runs["protocol"]) == {DRIFT_PROTOCOL}
@@ -244,7 +244,7 @@ def test_cli_prints_stores_and_tables_show_drift(tmp_path, capsys, frvsr_weights
 
 
 def test_curves_plot_draws_drift(tmp_path):
-    from vsrbench.plots import plot_results
+    from vsrbench.visual.plots import plot_results
 
     lr = tmp_path / "lr"
     write_seq(lr / "walk", moving_frames(3))
@@ -283,7 +283,7 @@ def test_inputs_as_an_array_or_a_folder_and_outputs_of_changing_size(tmp_path):
 
 
 def test_cli_keeps_stored_values_and_says_so(tmp_path, capsys):
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     lr = write_seq(tmp_path / "lr", moving_frames(3))
     res = tmp_path / "res"

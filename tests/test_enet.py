@@ -31,7 +31,7 @@ from vsrbench.baselines.tfckpt import _Table, crc32c, mask_crc, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy
 from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.core.frames import to_uint8
-from vsrbench.io import decode_image, write_frame
+from vsrbench.core.io import decode_image, write_frame
 
 GOLDEN = Path(__file__).parent / "golden" / "enet_calendar.json"
 GOLDEN_FRAMES = ("0001.png", "0002.png")

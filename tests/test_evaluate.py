@@ -25,7 +25,7 @@ from test_metrics_spatial import ref_psnr, ref_ssim, spec_crop, synthetic_pair
 
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import SequenceScores, evaluate_sequence
-from vsrbench.io import open_sequence, write_frame
+from vsrbench.core.io import open_sequence, write_frame
 from vsrbench.metrics import get_protocol, psnr, ssim
 from vsrbench.metrics.lpips import get_lpips
 from vsrbench.reference import reference_evaluate

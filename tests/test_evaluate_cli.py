@@ -24,7 +24,7 @@ from test_metrics_temporal import spec_tof
 
 import vsrbench.evaluate
 from vsrbench.cli import main
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 
 FAST = "psnr,ssim,tof"  # the metrics that need no weights
 

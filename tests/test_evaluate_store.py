@@ -18,8 +18,8 @@ from test_metrics_spatial import ref_psnr, synthetic_pair
 
 import vsrbench.evaluate
 from vsrbench.cli import main
-from vsrbench.io import decode_image, write_frame
-from vsrbench.store import load_results, load_runs
+from vsrbench.core.io import decode_image, write_frame
+from vsrbench.results.loading import load_results, load_runs
 
 FAST = "psnr,ssim,tof"
 
@@ -276,7 +276,7 @@ REDS4 = ("000", "011", "015", "020")
 @pytest.fixture
 def reds(tmp_path, rng, monkeypatch):
     """A REDS4 look-alike: the four clips, 5 frames of 48x64 each (the suite scaled down to match)."""
-    from vsrbench import suites
+    from vsrbench.catalog import suites
 
     monkeypatch.setitem(suites.SUITES, "reds4", suites.get_suite("reds4").lookalike(frames=5, size=(48, 64)))
     gt, out = {}, {}
@@ -425,10 +425,10 @@ def test_a_sequence_being_scored_by_another_run_is_waited_for_and_not_redone(dat
     waits, and then keeps what the other stored instead of scoring it again."""
     import threading
 
-    import vsrbench.store as store_mod
+    import vsrbench.results.store as store_mod
     from vsrbench.metrics import METRICS
     from vsrbench.metrics import get_protocol
-    from vsrbench.store import ResultsStore, SequenceResult
+    from vsrbench.results.store import ResultsStore, SequenceResult
 
     root, _, _ = data
     res = root / "res"
@@ -490,8 +490,8 @@ def test_degradation_is_recorded_checked_and_used_by_table_published(reds, capsy
 def test_profiles_find_methods_scored_by_separate_evaluates(data, capsys):
     """The frames of every method come from every run record (one store, several evaluate runs),
     so a temporal profile of the folder shows both methods, not only the last run's."""
-    from vsrbench.plots import sequence_frames
-    from vsrbench.store import recorded_inputs
+    from vsrbench.visual.plots import sequence_frames
+    from vsrbench.results.loading import recorded_inputs
 
     root, _, _ = data
     res = root / "res"

@@ -218,7 +218,7 @@ def test_registered_opt_in_temporal_lower_is_better():
     assert check_metrics(["PSNR", "ewarp"]) == ("psnr", "ewarp")
     with pytest.raises(UnknownNameError, match="did you mean 'ewarp'"):
         check_metrics(["ewrap"])
-    from vsrbench.tables import metric_label
+    from vsrbench.analysis.table_model import metric_label
     assert metric_label("ewarp") == "E_warp ↓"
 
 
@@ -256,7 +256,7 @@ def test_cli_evaluate_with_ewarp(tmp_path, capsys, pair):
 
 def test_real_vid4_pair_matches_the_formula():
     """One pair of real Vid4 frames (calendar, DUF-16L) where the mask removes a real share of pixels."""
-    from vsrbench.io import open_sequence
+    from vsrbench.core.io import open_sequence
 
     gt_seq = open_sequence(shared_path("data", "vid4", "GT", "calendar"))
     out_seq = open_sequence(shared_path("data", "vid4", "DUF-16L", "calendar"))

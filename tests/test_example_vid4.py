@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, shared_path
-from vsrbench.benchfile import load_bench
+from vsrbench.catalog.benchfile import load_bench
 from vsrbench.cli import main
 
 EXAMPLE = REPO / "examples" / "vid4-duf.toml"

@@ -19,7 +19,7 @@ from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import evaluate_sequence
 from vsrbench.explain import Target, explain, parse_target
-from vsrbench.io import FrameSequence, open_dataset, pair_datasets, write_frame
+from vsrbench.core.io import FrameSequence, open_dataset, pair_datasets, write_frame
 from vsrbench.metrics import MetricAccumulator, get_protocol, psnr
 
 
@@ -277,7 +277,7 @@ def vid4_lookalike(tmp_path_factory, pairs):
 
 
 def test_cli_suite_missing_clip_is_one_line(vid4_lookalike, capsys):
-    pytest.importorskip("vsrbench.suites", reason="vsrbench.suites (helper A's benchmark suites) is not in this checkout")
+    pytest.importorskip("vsrbench.catalog.suites", reason="vsrbench.catalog.suites (helper A's benchmark suites) is not in this checkout")
     root = vid4_lookalike  # three clips of Vid4's four: 'walk' is missing
     code = main(["explain", "--gt", str(root / "GT"), "--pred", str(root / "PRED"), "--target", "psnr=30",
                  "--suite", "vid4", "--clips-only"])
@@ -286,8 +286,8 @@ def test_cli_suite_missing_clip_is_one_line(vid4_lookalike, capsys):
 
 
 def test_cli_suite_row_and_line(tmp_path, rng, capsys):
-    pytest.importorskip("vsrbench.suites", reason="vsrbench.suites (helper A's benchmark suites) is not in this checkout")
-    from vsrbench.suites import get_suite
+    pytest.importorskip("vsrbench.catalog.suites", reason="vsrbench.catalog.suites (helper A's benchmark suites) is not in this checkout")
+    from vsrbench.catalog.suites import get_suite
 
     seqs = []
     for name in ("calendar", "city", "foliage", "walk"):
@@ -332,7 +332,7 @@ def test_vid4_duf_and_tecogan_presets_are_among_the_variants():
 def test_outputs_holding_only_the_centre_frame_are_explained_on_that_frame_only(rng):
     """An im4-only output (suites.centre_padded) gives only centre-frame variants: any other frame rule
     would compare im4 with the other GT frames."""
-    from vsrbench.suites import centre_padded
+    from vsrbench.catalog.suites import centre_padded
 
     gt, out = _clip(rng, 7)
     g_seq = FrameSequence.from_arrays("c0", gt)
@@ -346,7 +346,7 @@ def test_outputs_holding_only_the_centre_frame_are_explained_on_that_frame_only(
 def test_explain_reads_a_results_store(tmp_path, capsys, rng):
     """explain on a results folder: the stored method's GT and outputs come from its run record, and
     the stored number is found again (issue #8 §4: explain works on the one store)."""
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     for k in range(2):
         gt, out = _clip(rng, 4, shape=(64, 80))

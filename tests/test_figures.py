@@ -1,4 +1,4 @@
-"""Crop-comparison figures (vsrbench.figures, `vsrbench figure crops`): layout facts, not pixels."""
+"""Crop-comparison figures (vsrbench.visual.figures, `vsrbench figure crops`): layout facts, not pixels."""
 from __future__ import annotations
 
 import re
@@ -17,8 +17,9 @@ from test_trust_outputs import assert_truetype_only, pdf_font_subtypes
 from vsrbench import figures as F
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.io import write_frame
-from vsrbench.store import ResultsStore, SequenceResult, load_results
+from vsrbench.core.io import write_frame
+from vsrbench.results.store import ResultsStore, SequenceResult
+from vsrbench.results.loading import load_results
 
 HASH = "0123456789ab"
 N, H, W, S = 6, 48, 64, 4
@@ -93,7 +94,7 @@ def test_panels_box_width_and_nearest_crops(stored):
         ax = im.axes
         assert list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
     # Each method's crop is framed in its colour of every other figure; GT and LR in black.
-    from vsrbench.plots import method_colors
+    from vsrbench.visual.plots import method_colors
 
     colors = method_colors(METHODS)
     frames = [to_hex(im.axes.spines["top"].get_edgecolor()) for im in images]
@@ -335,6 +336,6 @@ def test_lr_frames_given_by_the_benchmark_are_used(stored, tmp_path):
 
 def test_the_cli_names_the_library_layouts():
     from vsrbench.commands import figure as cmd
-    from vsrbench.figures import LAYOUTS
+    from vsrbench.visual.figures import LAYOUTS
 
     assert tuple(cmd.LAYOUTS) == tuple(LAYOUTS)

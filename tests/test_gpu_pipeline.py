@@ -16,7 +16,7 @@ import torch
 from conftest import shared_path
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import evaluate_many, evaluate_sequence
-from vsrbench.io import open_sequence
+from vsrbench.core.io import open_sequence
 from vsrbench.metrics import get_protocol
 from vsrbench.metrics._kernels import grey_batch
 from vsrbench.speed import synthetic_pair, write_random_backbone

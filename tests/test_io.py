@@ -15,10 +15,7 @@ from PIL import Image
 
 from vsrbench.core.errors import InputError
 from vsrbench.core.frames import check_frame, to_uint8
-from vsrbench.io import (
-    FrameSequence, atomic_write_bytes, atomic_write_text, decode_image, frame_sort_key, list_frames,
-    open_dataset, open_sequence, pair_datasets, sort_frame_names, write_frame,
-)
+from vsrbench.core.io import FrameSequence, atomic_write_bytes, atomic_write_text, decode_image, frame_sort_key, list_frames, open_dataset, open_sequence, pair_datasets, sort_frame_names, write_frame
 
 
 def published_order(names: list[str]) -> list[str]:
@@ -265,7 +262,7 @@ def test_to_uint8_against_numpy(rounding):
 
 
 def test_all_zero_digits_rank_with_names_without_digits_as_in_tecogan():
-    from vsrbench.io import frame_sort_key, sort_frame_names
+    from vsrbench.core.io import frame_sort_key, sort_frame_names
 
     # TecoGAN: int(''.join(digits)) or -1, so "a0" (int 0) gets -1 like "b" (no digits)
     assert frame_sort_key("a0.png") == frame_sort_key("b.png") == -1
@@ -283,7 +280,7 @@ def test_to_uint8_reads_integer_frames_on_the_0_255_scale():
 
 def test_png_names_refuses_frames_that_would_overwrite_each_other(tmp_path):
     from vsrbench.core.errors import InputError
-    from vsrbench.io import open_sequence, png_names, write_frame
+    from vsrbench.core.io import open_sequence, png_names, write_frame
 
     frame = np.zeros((4, 4, 3), np.uint8)
     write_frame(tmp_path / "s" / "f1.png", frame)
@@ -295,7 +292,7 @@ def test_png_names_refuses_frames_that_would_overwrite_each_other(tmp_path):
 
 
 def test_pick_sequence_pairs_a_lone_sequence_only_when_allowed():
-    from vsrbench.io import FrameSequence, pick_sequence
+    from vsrbench.core.io import FrameSequence, pick_sequence
 
     a = FrameSequence.from_arrays("a", [np.zeros((4, 4, 3), np.uint8)])
     b = FrameSequence.from_arrays("b", [np.zeros((4, 4, 3), np.uint8)])

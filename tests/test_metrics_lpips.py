@@ -20,7 +20,7 @@ from test_metrics_spatial import spec_crop, synthetic_pair
 
 from vsrbench.core.errors import WeightsError
 from vsrbench.evaluate import evaluate_sequence
-from vsrbench.io import decode_image
+from vsrbench.core.io import decode_image
 from vsrbench.metrics import LPIPS, get_protocol, lpips, lpips_available, tlp
 from vsrbench.metrics.lpips import lin_weights_path
 

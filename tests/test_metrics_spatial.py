@@ -18,7 +18,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 import vsrbench.metrics.spatial as spatial_module
 from vsrbench.core.errors import InputError
-from vsrbench.io import decode_image
+from vsrbench.core.io import decode_image
 from vsrbench.metrics import psnr, rgb_to_y, ssim
 from vsrbench.metrics.spatial import center32_window
 

@@ -14,7 +14,7 @@ from conftest import shared_path
 from test_metrics_spatial import spec_crop
 
 from vsrbench.core.errors import InputError
-from vsrbench.io import open_sequence
+from vsrbench.core.io import open_sequence
 from vsrbench.metrics import default_profile_col, default_profile_row, temporal_profile, tof
 
 TOF_TOL = 1e-6

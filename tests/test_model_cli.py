@@ -27,7 +27,7 @@ from vsrbench.baselines.resize import (
 from vsrbench.cli import main
 from vsrbench.commands.models import render_models
 from vsrbench.core.errors import InputError
-from vsrbench.io import decode_image
+from vsrbench.core.io import decode_image
 from vsrbench.core.progress import Progress
 from vsrbench.core.weights import find_weights, sha256sum
 

@@ -1,7 +1,7 @@
 """The built wheel holds every module: ``metrics/`` and ``baselines/`` are mapped to
-``vsrbench.metrics`` / ``vsrbench.baselines`` by an explicit ``packages`` list in pyproject.toml,
-and a sub-package missing from that list still imports in editable mode but is left out of
-the wheel. This builds a wheel offline (``pip wheel --no-deps --no-build-isolation``) from a
+``vsrbench.metrics`` / ``vsrbench.baselines`` by pyproject's package-dir, and setup.py discovers
+the packages (a sub-package it missed would still import in editable mode but be left out of the
+wheel). This builds a wheel offline (``pip wheel --no-deps --no-build-isolation``) from a
 copy of the sources (the checkout stays free of ``build/`` folders) and compares file lists.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
     if importlib.util.find_spec("setuptools") is None:
         pytest.skip("setuptools is not installed in this environment: cannot build a wheel offline")
     src = tmp_path_factory.mktemp("pkg_src")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(REPO / name, src / name)
     for folder in MAPPING:
         shutil.copytree(REPO / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -50,7 +50,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
 def test_every_module_is_in_the_wheel(wheel):
     names = set(wheel.namelist())
     missing = sorted(source_modules() - names)
-    assert not missing, f"not in the wheel (a package missing from pyproject's packages list?): {missing}"
+    assert not missing, f"not in the wheel (a package setup.py did not discover?): {missing}"
     assert {"vsrbench/metrics/__init__.py", "vsrbench/baselines/__init__.py", "vsrbench/commands/__init__.py"} <= names
 
 
@@ -71,7 +71,7 @@ def test_published_results_database_is_in_the_wheel(wheel):
 
 
 def test_suite_data_is_in_the_wheel(wheel):
-    """vsrbench.suites reads vsrbench/data/suites.toml and the Vimeo-90K-T clip list (package data)."""
+    """vsrbench.catalog.suites reads vsrbench/data/suites.toml and the Vimeo-90K-T clip list (package data)."""
     for name in ("suites.toml", "vimeo90k_test_clips.txt.gz"):
         assert wheel.read(f"vsrbench/data/{name}") == (REPO / "vsrbench" / "data" / name).read_bytes()
 

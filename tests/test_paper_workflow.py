@@ -14,8 +14,8 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from vsrbench import suites
 from vsrbench.cli import main
-from vsrbench.io import write_frame
-from vsrbench.store import load_results
+from vsrbench.core.io import write_frame
+from vsrbench.results.loading import load_results
 
 SIZE = (48, 64)
 
@@ -112,7 +112,7 @@ def test_three_suites_into_one_store_then_table_explain_compare(workflow, capsys
     assert main(["figure", "crops", str(res), "--dataset", "vimeo90k-t", "--sequence", "00001/0266",
                  "--methods", "Mine,Other", "--frame", "3", "--box", "8,8,16,16", "--out", str(root / "v.png")]) == 0, \
         capsys.readouterr().err
-    from vsrbench.report import build_report, dataset_frames
+    from vsrbench.visual.report import build_report, dataset_frames
 
     gt, outs, missing = dataset_frames(res, "vimeo90k-t", ["Mine", "Other"])
     assert not missing and set(gt) == {"00001/0266", "00001/0268"}

@@ -8,8 +8,9 @@ from matplotlib.colors import to_hex
 from vsrbench import plots as P
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError
-from vsrbench.io import write_frame
-from vsrbench.store import ResultsStore, SequenceResult, load_results
+from vsrbench.core.io import write_frame
+from vsrbench.results.store import ResultsStore, SequenceResult
+from vsrbench.results.loading import load_results
 
 HASH = "0123456789ab"
 METHODS = ("bicubic", "flicker", "Mine")

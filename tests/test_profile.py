@@ -8,8 +8,8 @@ from test_metrics_temporal import stripe_sequence
 
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError
-from vsrbench.io import decode_image, write_frame
-from vsrbench.plots import plot_profiles
+from vsrbench.core.io import decode_image, write_frame
+from vsrbench.visual.plots import plot_profiles
 
 
 def write_seq(folder, frames, pattern="{:03d}.png"):
@@ -69,7 +69,7 @@ def test_profile_column_zoom_window_and_labels(seqs, capsys):
 
 def test_duplicate_folder_names_get_their_parent_in_the_label(seqs, monkeypatch, capsys):
     seen = {}
-    import vsrbench.plots as plots
+    import vsrbench.visual.plots as plots
 
     real = plots.plot_profiles
     monkeypatch.setattr(plots, "plot_profiles", lambda profiles, colors, **kw: seen.update(profiles) or real(profiles, colors, **kw))

@@ -14,11 +14,14 @@ import pytest
 
 from conftest import shared_path
 from vsrbench import published as P
-from vsrbench import tables as T
+from vsrbench.analysis.published_rows import dataset_info
+from vsrbench.analysis.render import render_tables
+from vsrbench.analysis.tables import build_table
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import METRICS, get_protocol
-from vsrbench.store import ResultsStore, SequenceResult, load_results
+from vsrbench.results.store import ResultsStore, SequenceResult
+from vsrbench.results.loading import load_results
 
 HEADER = "method,suite,degradation,metric,value,sequence,averaging,convention,source,note"
 Y = get_protocol("basicsr-y")
@@ -34,9 +37,9 @@ def rows() -> list[P.PublishedRow]:
 def test_names_are_vsrbench_names():
     assert P.metric_names() == tuple(METRICS)
     try:
-        from vsrbench.suites import SUITES
+        from vsrbench.catalog.suites import SUITES
     except ImportError:
-        pytest.skip("vsrbench.suites is not there yet: the fixed suite list is used")
+        pytest.skip("vsrbench.catalog.suites is not there yet: the fixed suite list is used")
     assert set(P.SUITE_NAMES) == set(SUITES)
 
 
@@ -185,7 +188,7 @@ def _by_method(table):
 
 
 def test_published_rows_are_marked_and_ranked_only_when_conventions_match(mine):
-    t = T.build_table(_results(), published=mine, info=BI, metrics=["psnr", "ssim"])
+    t = build_table(_results(), published=mine, info=BI, metrics=["psnr", "ssim"])
     rows = _by_method(t)
     assert [(r.method, r.note_ref) for r in t.rows] == [("A", None), ("B", None), ("P1", 1), ("P2", 2), ("P3", 3)]
     assert [(c.text, c.rank) for c in rows[("P1", 1)].cells] == [("31.00", 1), ("0.9000", 1)]
@@ -206,25 +209,25 @@ def test_published_rows_are_marked_and_ranked_only_when_conventions_match(mine):
 
 def test_matching_rules_averaging_and_degradation(mine):
     # equal clip lengths: seq_avg = frame_avg, so P2 (frame_avg) competes and is best
-    t = T.build_table(_results(lengths=(3, 3)), published=mine, info=BI, metrics=["psnr"])
+    t = build_table(_results(lengths=(3, 3)), published=mine, info=BI, metrics=["psnr"])
     assert _by_method(t)[("P2", 2)].cells[0].rank == 1 and _by_method(t)[("P1", 1)].cells[0].rank == 2
     # frame_avg shown: P2 matches, P1 (seq_avg) does not
-    t = T.build_table(_results(), published=mine, info=BI, metrics=["psnr"], average="frame_avg")
+    t = build_table(_results(), published=mine, info=BI, metrics=["psnr"], average="frame_avg")
     assert _by_method(t)[("P2", 2)].cells[0].rank == 1 and _by_method(t)[("P1", 1)].cells[0].rank is None
     # a BD dataset made with sigma 1.5 shows P4 (BD) only, not ranked (sigma 1.6); with bd-basicvsr it is ranked
-    t = T.build_table(_results(), published=mine, info={"suite": "vid4", "degradation": "bd-tecogan"})
+    t = build_table(_results(), published=mine, info={"suite": "vid4", "degradation": "bd-tecogan"})
     assert [r.method for r in t.rows] == ["A", "B", "P4"] and t.rows[2].cells[0].rank is None
     assert any("its BD kernel (sigma 1.6) is not the one of bd-tecogan" in n for n in t.notes)
-    t = T.build_table(_results(), published=mine, info={"suite": "vid4", "degradation": "bd-basicvsr"})
+    t = build_table(_results(), published=mine, info={"suite": "vid4", "degradation": "bd-basicvsr"})
     assert t.rows[2].cells[0].rank == 1
     # no degradation recorded: both families shown, degradation not checked, and the table says so
-    t = T.build_table(_results(), published=mine, info={"suite": "vid4"}, metrics=["psnr"])
+    t = build_table(_results(), published=mine, info={"suite": "vid4"}, metrics=["psnr"])
     assert [r.method for r in t.rows] == ["A", "B", "P1", "P2", "P3", "P4"] and t.rows[5].cells[0].rank == 1
     assert any("records no degradation" in n for n in t.notes)
 
 
 def test_per_sequence_blocks_hold_per_clip_numbers(mine):
-    t = T.build_table(_results(), published=mine, info=BI, metrics=["psnr"], per_sequence=True)
+    t = build_table(_results(), published=mine, info=BI, metrics=["psnr"], per_sequence=True)
     s1 = [(r.method, r.note_ref, r.cells[0].text, r.cells[0].rank) for r in t.rows if r.group == "s1"]
     assert s1 == [("A", None, "30.00", 1), ("B", None, "29.00", 2), ("P1", 1, "20.00", None)]  # lower: not bold
     assert [r.method for r in t.rows if r.group == "s2"] == ["A", "B"]
@@ -232,25 +235,25 @@ def test_per_sequence_blocks_hold_per_clip_numbers(mine):
 
 
 def test_no_suite_known_says_so_once(mine):
-    t = T.build_table(_results(), published=mine, info=None)
+    t = build_table(_results(), published=mine, info=None)
     assert [r.method for r in t.rows] == ["A", "B"]
     assert [n for n in t.notes if "--published" in n] == [
         "--published: no suite known for dataset toy (record it with suite = \"NAME\" in the benchmark file's "
         "dataset, or vsrbench evaluate --suite NAME)."]
-    t = T.build_table(_results(), published=mine, info={"suite": "udm10"})
+    t = build_table(_results(), published=mine, info={"suite": "udm10"})
     assert [n for n in t.notes if "--published" in n] == ["--published: no published psnr, ssim numbers for suite udm10."]
 
 
 def test_every_format_marks_published_rows(mine):
-    t = T.build_table(_results(), published=mine, info=BI, metrics=["psnr"])
-    md = T.render_tables([t], "markdown")
+    t = build_table(_results(), published=mine, info=BI, metrics=["psnr"])
+    md = render_tables([t], "markdown")
     assert "| P1†1 | **31.00** |" in md and "| A | <u>30.00</u> |" in md and "| P2†2 | 35.00 |" in md
     assert "- †1 P1: published in Paper X Table 1" in md
-    tex = T.render_tables([t], "latex")
+    tex = render_tables([t], "latex")
     assert "P1\\textsuperscript{\\dag1} & \\textbf{31.00} \\\\" in tex and "\\par \\textsuperscript{\\dag1} P1: published in" in tex
-    page = T.render_tables([t], "html")
+    page = render_tables([t], "html")
     assert "<th>P1<sup>†1</sup></th><td><b>31.00</b></td>" in page and "†2 P2: published in Paper Y" in page
-    back = pd.read_csv(pd.io.common.StringIO(T.render_tables([t], "csv")))
+    back = pd.read_csv(pd.io.common.StringIO(render_tables([t], "csv")))
     assert list(back.columns) == ["dataset", "method", "psnr", "published", "degradation", "averaging", "convention",
                                   "source"]
     assert back[back.method == "P1"].iloc[0][["psnr", "published", "source"]].tolist() == [31.0, True,
@@ -264,9 +267,9 @@ def test_latex_with_published_rows_compiles(tmp_path, mine):
     if not subprocess.run(["kpsewhich", "lmodern.sty"], capture_output=True, text=True).stdout.strip():
         pytest.skip("lmodern.sty is not installed (apt-get install lmodern); standalone tables use it")
     shipped = [r for r in P.load_published() if r.suite == "vid4"]
-    tables = [T.build_table(_results(sequences=("calendar", "city")), published=mine + shipped, info={"suite": "vid4"},
+    tables = [build_table(_results(sequences=("calendar", "city")), published=mine + shipped, info={"suite": "vid4"},
                             per_sequence=True)]
-    tex = T.render_tables(tables, "latex", standalone=True)
+    tex = render_tables(tables, "latex", standalone=True)
     assert "BasicVSR++\\textsuperscript{\\dag" in tex and "calendar" in tex
     (tmp_path / "t.tex").write_text(tex)
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
@@ -291,7 +294,7 @@ def test_cli_table_published_reads_the_suite_from_the_run_record(tmp_path, capsy
     (tmp_path / "mine.csv").write_text(MINE + "\n")
     df = pd.concat([_results(), _results(dataset="other")])
     _store(tmp_path / "res", df, {"datasets": {"toy": {"suite": "vid4", "degradation": "bi-matlab"}, "other": {}}})
-    assert T.dataset_info(tmp_path / "res") == {"toy": {"suite": "vid4", "degradation": "bi-matlab"},
+    assert dataset_info(tmp_path / "res") == {"toy": {"suite": "vid4", "degradation": "bi-matlab"},
                                                 "other": {"suite": None, "degradation": None}}
     assert main(["table", str(tmp_path / "res"), "--published", "--published-file", str(tmp_path / "mine.csv"),
                  "--metrics", "psnr"]) == 0
@@ -424,12 +427,12 @@ def test_results_scored_under_a_suites_convention_rank_with_its_published_rows(r
     published BI rows written under that convention (EvTexture, mmagic); equal clip lengths make the
     unknown averaging irrelevant."""
     try:
-        from vsrbench.suites import get_suite
+        from vsrbench.catalog.suites import get_suite
     except ImportError:
-        pytest.skip("vsrbench.suites is not there yet")
+        pytest.skip("vsrbench.catalog.suites is not there yet")
     proto = get_suite(suite).protocol()
     df = _results(lengths=(1, 1) if suite == "vimeo90k-t" else (3, 3), sequences=("a", "b"), protocol=proto)
-    t = T.build_table(df, published=rows, info={"suite": suite, "degradation": "bi-matlab"}, metrics=["psnr"])
+    t = build_table(df, published=rows, info={"suite": suite, "degradation": "bi-matlab"}, metrics=["psnr"])
     published = [r for r in t.rows if r.note_ref is not None]
     notes = [n for n in t.notes if n.startswith("†")]
     assert len(published) == len(notes) == (10 if suite == "reds4" else 9)  # EvTexture's six, mmagic's 3 (+EDVR)

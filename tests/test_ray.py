@@ -71,7 +71,7 @@ def cluster():
     pytest.importorskip("ray", reason=NO_RAY)
     import ray
 
-    from vsrbench.ray_executor import RayExecutor
+    from vsrbench.execution.ray_executor import RayExecutor
 
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "VSRBENCH_WORKERS")}
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), saved["PYTHONPATH"]) if p)
@@ -93,7 +93,7 @@ def cluster():
 
 
 def executor(**kw):
-    from vsrbench.ray_executor import RayExecutor
+    from vsrbench.execution.ray_executor import RayExecutor
 
     return RayExecutor(ToyFactory(**kw), say=lambda line: None)
 
@@ -125,7 +125,7 @@ def test_tasks_run_on_actors_that_build_their_worker_once_and_a_failure_is_that_
 
 
 def test_never_more_actors_than_the_cluster_has_slots_or_the_run_tasks_and_none_without_a_task(cluster):
-    from vsrbench.ray_executor import RayExecutor
+    from vsrbench.execution.ray_executor import RayExecutor
 
     with RayExecutor(ToyFactory(), tasks=1, say=lambda line: None) as ex:
         assert ex.describe()["actors"] == 1
@@ -137,7 +137,7 @@ def test_never_more_actors_than_the_cluster_has_slots_or_the_run_tasks_and_none_
 
 
 def test_cuda_on_a_cluster_without_gpus_and_a_numbered_cuda_device_are_one_line(cluster):
-    from vsrbench.ray_executor import RayExecutor
+    from vsrbench.execution.ray_executor import RayExecutor
 
     with pytest.raises(InputError) as e:
         RayExecutor(ToyFactory(), device="cuda", say=lambda line: None)
@@ -149,7 +149,7 @@ def test_cuda_on_a_cluster_without_gpus_and_a_numbered_cuda_device_are_one_line(
 
 
 def test_an_address_other_than_the_ray_this_process_joined_is_one_line(cluster):
-    from vsrbench.ray_executor import RayExecutor
+    from vsrbench.execution.ray_executor import RayExecutor
 
     with pytest.raises(InputError, match=r"^--address 127\.0\.0\.1:1: this process is already connected to the Ray at "):
         RayExecutor(ToyFactory(), address="127.0.0.1:1")
@@ -179,7 +179,7 @@ def test_an_unreachable_address_is_one_line(bench, tmp_path):
 
 def test_an_address_that_is_not_host_port_is_one_line():
     pytest.importorskip("ray", reason=NO_RAY)
-    from vsrbench.ray_executor import _host_port
+    from vsrbench.execution.ray_executor import _host_port
 
     with pytest.raises(InputError, match=r"^--address 'head-node': expected HOST:PORT of a Ray cluster's head"):
         _host_port("head-node")
@@ -192,7 +192,7 @@ def test_without_ray_the_executor_is_one_line_saying_how_to_install_it(monkeypat
     from vsrbench.execution import make_executor
 
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as if it were not installed
-    monkeypatch.delitem(sys.modules, "vsrbench.ray_executor", raising=False)
+    monkeypatch.delitem(sys.modules, "vsrbench.execution.ray_executor", raising=False)
     with pytest.raises(InputError) as e:
         make_executor("ray", ToyFactory())
     assert "--executor ray needs Ray, which is not installed" in str(e.value)
@@ -250,7 +250,7 @@ def bench(tmp_path_factory) -> Path:
     """A benchmark of 3 short sequences: an outputs folder (X) and a built-in model (Bicubic)."""
     import numpy as np
 
-    from vsrbench.io import write_frame
+    from vsrbench.core.io import write_frame
 
     root = tmp_path_factory.mktemp("raybench")
     rng = np.random.default_rng(0)
@@ -271,7 +271,7 @@ def bench(tmp_path_factory) -> Path:
 def local_rows(bench, tmp_path_factory):
     """What a local run stores (the reference every Ray run must match)."""
     from vsrbench.runner import run_benchmark
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     res = tmp_path_factory.mktemp("local") / "res"
     run_benchmark(bench, res, device="cpu", progress=False, workers=1)
@@ -283,7 +283,7 @@ def same_rows(res: Path, expected) -> None:
     import numpy as np
     import pandas as pd
 
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     got = load_results(res)
     assert not got.duplicated(KEY).any()
@@ -304,7 +304,7 @@ def test_run_joining_a_cluster_by_its_address_stores_the_rows_of_a_local_run(clu
     """`vsrbench run --executor ray --address ADDR` in another process, as on a cluster's head node."""
     import ray
 
-    from vsrbench.store import load_runs
+    from vsrbench.results.loading import load_runs
 
     res, address = tmp_path / "res", cluster["address"]
     p = subprocess.run([sys.executable, "-m", "vsrbench", "run", str(bench), "--out", str(res), "--executor", "ray",
@@ -325,7 +325,7 @@ def test_a_worker_killed_during_a_run_leaves_no_duplicate_or_missing_row(cluster
                                                                           monkeypatch, capsys):
     import vsrbench.runner
     from vsrbench.execution import make_executor
-    from vsrbench.store import load_runs
+    from vsrbench.results.loading import load_runs
 
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -346,7 +346,8 @@ def test_an_interrupted_driver_resumes_to_the_rows_of_a_local_run(cluster, bench
                                                                    capsys):
     import ray
 
-    from vsrbench.store import ResultsStore, load_results, load_runs
+    from vsrbench.results.store import ResultsStore
+    from vsrbench.results.loading import load_results, load_runs
 
     real_add, calls = ResultsStore.add_sequence, []
 
@@ -378,7 +379,7 @@ def test_evaluate_on_ray_stores_the_rows_of_a_local_evaluate(cluster, bench, tmp
     args = ["evaluate", "--gt", gt, "--pred", pred, "--metrics", "psnr,ssim,tof", "--protocol", "basicsr-rgb"]
     code, _, err = cli(capsys, *args, "--out", tmp_path / "local")
     assert code == 0, err
-    from vsrbench.store import load_results, load_runs
+    from vsrbench.results.loading import load_results, load_runs
 
     code, _, err = cli(capsys, *args, "--out", tmp_path / "ray", "--executor", "ray", "--workers", "1")
     assert code == 0, err

@@ -16,11 +16,9 @@ import numpy as np
 import pytest
 
 from vsrbench.cli import main
-from vsrbench.io import decode_image, write_frame
-from vsrbench.report import (
-    DEFAULT_FRAMES, build_report, embed_json, load_embedded, pick_frames, table_html,
-)
-from vsrbench.store import load_results
+from vsrbench.core.io import decode_image, write_frame
+from vsrbench.visual.report import DEFAULT_FRAMES, build_report, embed_json, load_embedded, pick_frames, table_html
+from vsrbench.results.loading import load_results
 
 SEQS = ("city", "walk")
 N_FRAMES = 7
@@ -232,8 +230,8 @@ def test_missing_outputs_are_a_warning_and_the_rest_is_shown(tmp_path, capsys):
 
 
 def test_published_rows_are_marked_in_the_leaderboard(results):
-    from vsrbench.published import load_published
-    from vsrbench.tables import build_tables
+    from vsrbench.catalog.published import load_published
+    from vsrbench.analysis.tables import build_tables
 
     df = load_results(results)
     tables = build_tables(df, published=load_published(), info={"GT": {"suite": "vid4", "degradation": None}})
@@ -246,7 +244,7 @@ def test_the_cli_defaults_are_the_library_defaults():
     import argparse
 
     from vsrbench.commands import report as cmd
-    from vsrbench.report import DEFAULT_WIDTH
+    from vsrbench.visual.report import DEFAULT_WIDTH
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)
@@ -288,19 +286,19 @@ def test_the_vid4_example_makes_a_small_report(tmp_path, capsys):
 def test_an_unreadable_frame_is_named_as_such_not_as_a_write_failure(tmp_path, capsys, monkeypatch):
     """A frame that cannot be read is io's one-line read error; it used to be re-labelled
     'cannot write the report to ...' because the whole build was wrapped as a write."""
-    import vsrbench.io
+    import vsrbench.core.io
 
     res = make_results(tmp_path)
     capsys.readouterr()
     frame = tmp_path / "GT" / SEQS[0] / "000.png"
-    real = vsrbench.io.np.fromfile
+    real = vsrbench.core.io.np.fromfile
 
     def fromfile(path, *args, **kwargs):  # root reads any file: simulate a permission error on one
         if Path(path) == frame:
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(vsrbench.io.np, "fromfile", fromfile)
+    monkeypatch.setattr(vsrbench.core.io.np, "fromfile", fromfile)
     assert main(["report", str(res), "--out", str(tmp_path / "site"), "--frames", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith(f"vsrbench report: error: cannot read frame '{frame}'") and "permission denied" in err, err

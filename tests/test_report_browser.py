@@ -19,7 +19,7 @@ import pytest
 from test_report import NOISE, make_results
 
 from vsrbench.cli import main
-from vsrbench.io import decode_image
+from vsrbench.core.io import decode_image
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vsrbench.cli import main
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 
 
 def _one_error(capsys, argv, code=2) -> str:

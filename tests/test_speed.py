@@ -23,7 +23,7 @@ from lpips_reference import alexnet_home, computed_once, remember  # noqa: F401 
 
 from vsrbench.cli import main
 from vsrbench.evaluate import evaluate_sequence
-from vsrbench.io import open_sequence
+from vsrbench.core.io import open_sequence
 from vsrbench.metrics.lpips import get_lpips
 from vsrbench.reference import reference_evaluate
 

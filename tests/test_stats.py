@@ -1,4 +1,4 @@
-"""Confidence intervals and paired significance tests (vsrbench.stats, vsrbench compare).
+"""Confidence intervals and paired significance tests (vsrbench.analysis.stats, vsrbench compare).
 
 Properties (identical methods, added flicker, narrowing with more clips, seeds), and an
 independent plain-loop implementation written here from the definitions, fed the same random
@@ -21,7 +21,7 @@ from vsrbench import stats
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError, VsrbenchWarning
 from vsrbench.metrics import aggregate
-from vsrbench.store import ResultsStore, SequenceResult
+from vsrbench.results.store import ResultsStore, SequenceResult
 
 HASH = "aaaaaaaaaaaa"
 

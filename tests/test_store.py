@@ -13,9 +13,8 @@ import pytest
 
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError
-from vsrbench.store import (
-    RESULT_COLUMNS, STORE_FILENAME, ResultsStore, SequenceResult, load_results, load_runs,
-)
+from vsrbench.results.store import RESULT_COLUMNS, STORE_FILENAME, ResultsStore, SequenceResult
+from vsrbench.results.loading import load_results, load_runs
 
 RUN = {"vsrbench_version": "0.1.0", "protocol": "tecogan", "protocol_hash": "aaaaaaaaaaaa",
        "protocol_fields": {"cut_frames": 2}, "metric_versions": {"psnr": "1", "ssim": "1"}}

@@ -1,4 +1,4 @@
-"""Benchmark suites as data (vsrbench.suites): facts, conventions and validation of small look-alike layouts."""
+"""Benchmark suites as data (vsrbench.catalog.suites): facts, conventions and validation of small look-alike layouts."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vsrbench.benchfile import load_bench
+from vsrbench.catalog.benchfile import load_bench
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.io import decode_image, write_frame
+from vsrbench.core.io import decode_image, write_frame
 from vsrbench.runner import run_benchmark
-from vsrbench.store import load_results, load_runs
-from vsrbench.suites import SUITE_NAMES, SUITES, Suite, detect_suite, get_suite
+from vsrbench.results.loading import load_results, load_runs
+from vsrbench.catalog.suites import SUITE_NAMES, SUITES, Suite, detect_suite, get_suite
 
 REDS4 = ("000", "011", "015", "020")
 VIMEO_CLIPS = ("00001/0266", "00001/0268", "00002/0004")
@@ -290,7 +290,7 @@ def test_bench_unknown_suite_and_bad_layout(tmp_path):
 
 
 def vimeo_bench(tmp_path: Path, metrics=None) -> "Benchmark":
-    from vsrbench.benchfile import Benchmark
+    from vsrbench.catalog.benchfile import Benchmark
 
     suite = get_suite("vimeo90k-t").lookalike(clips=VIMEO_CLIPS, size=(16, 20))
     gt = vimeo_lookalike(tmp_path / "vimeo_septuplet", size=(16, 20))
@@ -370,7 +370,7 @@ def test_shared_vid4_copy_matches_the_suite_clips():
     assert check.clips == ("calendar", "city", "foliage", "walk")
     with pytest.raises(InputError, match=r"GT clip '.*calendar': 10 frames, expected 41"):
         get_suite("vid4").validate(gt)  # the shared copy holds the first 10 frames only
-    from vsrbench.suites import frame_size
+    from vsrbench.catalog.suites import frame_size
 
     assert frame_size(check.gt["city"].paths[0]) == (576, 704)
 
@@ -378,7 +378,7 @@ def test_shared_vid4_copy_matches_the_suite_clips():
 def test_resume_checks_lpips_weights_under_every_suite_protocol(tmp_path, monkeypatch):
     """A benchmark whose datasets score under different suite conventions: stored LPIPS of any of them,
     made with another backbone file, refuses the run (not only those under the first dataset's protocol)."""
-    from vsrbench.benchfile import Benchmark
+    from vsrbench.catalog.benchfile import Benchmark
     from test_trust_weights import ALEX, random_alex
 
     monkeypatch.setenv("VSRBENCH_UNVERIFIED_WEIGHTS", "1")
@@ -403,7 +403,7 @@ def test_resume_checks_lpips_weights_under_every_suite_protocol(tmp_path, monkey
 
 
 def test_bench_suite_lr_folder_and_default_metrics_of_mixed_suites(tmp_path):
-    from vsrbench.benchfile import Benchmark
+    from vsrbench.catalog.benchfile import Benchmark
 
     vimeo = get_suite("vimeo90k-t").lookalike(clips=VIMEO_CLIPS, size=(16, 20))
     vimeo_lookalike(tmp_path / "v", size=(16, 20))

@@ -1,6 +1,6 @@
 """Tables with intervals (--ci) and significance marks (--against): cells, captions, CSV columns, LaTeX.
 
-The numbers come from vsrbench.stats (tested in test_stats.py); here: that the table shows them,
+The numbers come from vsrbench.analysis.stats (tested in test_stats.py); here: that the table shows them,
 in every format, on the right rows, and says in its caption how they were made.
 """
 from __future__ import annotations
@@ -16,11 +16,13 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, shared_path
-from vsrbench import stats
-from vsrbench import tables as T
+from vsrbench.analysis import stats
+from vsrbench.analysis.render import render_html, render_latex, render_markdown, render_tables
+from vsrbench.analysis.table_stats import CI_STYLES, SIGNIFICANT, half_width_text
+from vsrbench.analysis.tables import build_table, build_tables
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError, VsrbenchWarning
-from vsrbench.store import ResultsStore, SequenceResult
+from vsrbench.results.store import ResultsStore, SequenceResult
 
 HASH = "aaaaaaaaaaaa"
 COLUMNS = ["method", "dataset", "sequence", "frame", "frame_name", "metric", "value", "protocol", "protocol_hash",
@@ -54,7 +56,7 @@ def results():
 
 def build(df, **kw):
     kw.setdefault("resamples", 400)
-    return T.build_table(df, **kw)
+    return build_table(df, **kw)
 
 
 def row(table, method, group=None):
@@ -72,7 +74,7 @@ def test_ci_cells_carry_the_stats_intervals(results):
             assert cell.value == pytest.approx(iv.value, abs=1e-12)
             assert (cell.lo, cell.hi) == pytest.approx((iv.lo, iv.hi), abs=1e-12)
             assert cell.lo < cell.value < cell.hi
-            assert cell.interval_text == f"± {T.half_width_text(iv.half_width, col.decimals)}"
+            assert cell.interval_text == f"± {half_width_text(iv.half_width, col.decimals)}"
             assert cell.p is None and cell.significant is None  # no --against
 
 
@@ -84,12 +86,12 @@ def test_frame_avg_intervals_follow_the_tables_average(results):
 
 
 def test_half_width_has_two_significant_digits_at_most_the_columns_decimals():
-    assert T.half_width_text(0.0512, 2) == "0.05"
-    assert T.half_width_text(1.234, 2) == "1.2"
-    assert T.half_width_text(12.34, 2) == "12"
-    assert T.half_width_text(0.01234, 4) == "0.012"
-    assert T.half_width_text(0.004, 2) == "0.004"  # never shown as 0
-    assert T.half_width_text(0.0, 2) == "0.00"
+    assert half_width_text(0.0512, 2) == "0.05"
+    assert half_width_text(1.234, 2) == "1.2"
+    assert half_width_text(12.34, 2) == "12"
+    assert half_width_text(0.01234, 4) == "0.012"
+    assert half_width_text(0.004, 2) == "0.004"  # never shown as 0
+    assert half_width_text(0.0, 2) == "0.00"
 
 
 def test_identical_method_is_not_marked_and_noisy_one_is(results):
@@ -101,7 +103,7 @@ def test_identical_method_is_not_marked_and_noisy_one_is(results):
     # Holm over the 2 compared methods: the adjusted p is at least the raw one
     assert all(c.p_adjusted >= c.p for c in noisy.cells)
     assert not any(c.interval_text for c in noisy.cells)  # --against alone: no intervals
-    md = T.render_markdown(t)
+    md = render_markdown(t)
     assert re.search(r"\| Noisy \| <u>[\d.]+</u>\\\* \| <u>[\d.]+</u>\\\* \|", md), md
     assert re.search(r"\| Same \| \*\*[\d.]+\*\* \| \*\*[\d.]+\*\* \|", md), md  # bold (tie with A), no mark
 
@@ -121,7 +123,7 @@ def test_caption_names_interval_test_alpha_correction_and_clips(results):
     cap = t.caption
     assert "95% percentile interval of a cluster bootstrap over clips (400 resamples, seed 7)" in cap
     assert "2 significant digits" in cap
-    assert f"{T.SIGNIFICANT}: differs significantly from A (paired approximate randomisation test" in cap
+    assert f"{SIGNIFICANT}: differs significantly from A (paired approximate randomisation test" in cap
     assert "Holm-adjusted" in cap and "α=0.05" in cap and "2 method(s) compared, 8 clip(s)" in cap
     assert "†" not in cap  # the dagger stays the published rows' mark
     t2 = build(results, against="A", seed=7)
@@ -138,7 +140,7 @@ def test_bracket_style(results):
     t = build(results, ci=True, ci_style="bracket")
     cell = row(t, "A").cells[0]
     assert cell.interval_text == f"[{cell.lo:.2f}, {cell.hi:.2f}]"
-    assert f"**{cell.text}** [{cell.lo:.2f}, {cell.hi:.2f}]" in T.render_markdown(t)
+    assert f"**{cell.text}** [{cell.lo:.2f}, {cell.hi:.2f}]" in render_markdown(t)
     assert "[lo, hi]: 95% percentile interval" in t.caption
 
 
@@ -151,21 +153,21 @@ def test_per_sequence_blocks_have_no_intervals_and_say_so(results):
 
 
 def test_published_rows_keep_their_dagger_and_get_no_interval(results):
-    from vsrbench.published import PublishedRow
+    from vsrbench.catalog.published import PublishedRow
 
     pub = PublishedRow(method="Paper", suite="s", degradation="BI", metric="psnr", value=31.0, value_text="31.00",
                        sequence="", averaging="seq_avg", convention="tecogan", source="Paper X", note="", origin="x:1")
     t = build(results, ci=True, against="A", published=[pub], info={"suite": "s"})
     paper = next(r for r in t.rows if r.method == "Paper")
     assert paper.note_ref == 1 and all(not c.interval_text and c.significant is None for c in paper.cells)
-    md = T.render_markdown(t)
+    md = render_markdown(t)
     assert "| Paper†1 | 31.00 |" in md
     assert "Published rows (†) have no per-frame data" in t.caption
 
 
 def test_against_missing_from_one_dataset_is_a_note_there(results):
     other = frame({"Noisy": base_clips(), "Same": base_clips()}, dataset="e")
-    t_d, t_e = T.build_tables(pd.concat([results, other], ignore_index=True), against="A", resamples=200)
+    t_d, t_e = build_tables(pd.concat([results, other], ignore_index=True), against="A", resamples=200)
     assert any(c.significant for c in row(t_d, "Noisy").cells)
     assert "--against: A has no results for dataset e: no significance marks." in t_e.notes
     assert all(c.significant is None for r in t_e.rows for c in r.cells)
@@ -204,16 +206,16 @@ def test_few_clips_warns_once(results):
 
 
 def test_seed_gives_identical_output_and_another_seed_other_intervals(results):
-    one = T.render_tables([build(results, ci=True, against="A", seed=3)], "csv")
-    assert T.render_tables([build(results, ci=True, against="A", seed=3)], "csv") == one
-    assert T.render_tables([build(results, ci=True, against="A", seed=4)], "csv") != one
+    one = render_tables([build(results, ci=True, against="A", seed=3)], "csv")
+    assert render_tables([build(results, ci=True, against="A", seed=3)], "csv") == one
+    assert render_tables([build(results, ci=True, against="A", seed=4)], "csv") != one
 
 
 # ------------------------------------------------------------------ formats
 
 def test_csv_has_separate_value_lo_hi_p_significant_columns(results):
     t = build(results, ci=True, against="A")
-    back = pd.read_csv(io.StringIO(T.render_tables([t], "csv")))
+    back = pd.read_csv(io.StringIO(render_tables([t], "csv")))
     assert list(back.columns) == ["dataset", "method", "psnr", "psnr_lo", "psnr_hi", "psnr_p", "psnr_p_adjusted",
                                   "psnr_significant", "tof", "tof_lo", "tof_hi", "tof_p", "tof_p_adjusted",
                                   "tof_significant"]
@@ -223,17 +225,17 @@ def test_csv_has_separate_value_lo_hi_p_significant_columns(results):
     assert noisy["psnr_p"] == pytest.approx(cell.p) and bool(noisy["psnr_significant"]) is True
     assert back.loc[back.method == "Same", "tof_significant"].tolist() == [False]
     assert back.loc[back.method == "A", "psnr_p"].isna().all()  # the reference: empty
-    plain = pd.read_csv(io.StringIO(T.render_tables([build(results)], "csv")))
+    plain = pd.read_csv(io.StringIO(render_tables([build(results)], "csv")))
     assert list(plain.columns) == ["dataset", "method", "psnr", "tof"]  # unchanged without --ci
 
 
 def test_latex_and_html_cells(results):
     t = build(results, ci=True, against="A")
     noisy = row(t, "Noisy").cells[0]
-    tex = T.render_latex(t)
+    tex = render_latex(t)
     assert f"\\underline{{{noisy.text}}}$^{{*}}$\\,{{\\footnotesize$\\pm${noisy.interval_text[2:]}}}" in tex
     assert "$\\pm$ (the larger distance" in tex and "$\\alpha$=0.05" in tex
-    page = T.render_html(t)
+    page = render_html(t)
     assert f"<u>{noisy.text}</u><sup>*</sup> <small>{noisy.interval_text}</small>" in page
 
 
@@ -253,7 +255,7 @@ def test_standalone_latex_with_ci_and_against_compiles_without_overfull_boxes(tm
                       for i, metric in enumerate(metrics)], ignore_index=True)
     tables = [build(wide, ci=True, against="A", seed=1), build(results, ci=True, against="A", ci_style="bracket"),
               build(results, ci=True, against="A", per_sequence=True)]
-    tex = T.render_tables(tables, "latex", standalone=True)
+    tex = render_tables(tables, "latex", standalone=True)
     (tmp_path / "t.tex").write_text(tex)
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
@@ -315,8 +317,8 @@ def test_cli_few_clips_warning_printed_once(tmp_path, capsys, results):
 def test_cli_constants_match_the_library():
     from vsrbench.commands import table as cmd
 
-    assert cmd.CI_STYLES == T.CI_STYLES and cmd.TESTS == stats.TESTS and cmd.SIGNIFICANT == T.SIGNIFICANT
-    assert T.SIGNIFICANT == stats.SIGNIFICANT_MARK != "†"  # † marks published rows
+    assert cmd.CI_STYLES == CI_STYLES and cmd.TESTS == stats.TESTS and cmd.SIGNIFICANT == SIGNIFICANT
+    assert SIGNIFICANT == stats.SIGNIFICANT_MARK != "†"  # † marks published rows
 
 
 # ------------------------------------------------------------------ real data: Vid4, DUF-52L vs DUF-16L

@@ -12,10 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vsrbench import tables as T
+import vsrbench.analysis.tables as T
+
+from vsrbench.analysis.render import render_latex, render_tables
+from vsrbench.analysis.table_model import Cell, Table, compute_scores, rank_values
+from vsrbench.analysis.tables import build_table, build_tables, reported_numbers
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.store import ResultsStore, SequenceResult
+from vsrbench.results.store import ResultsStore, SequenceResult
 
 HASH = "0123456789ab"
 
@@ -32,7 +36,7 @@ def results(values: dict[tuple[str, str, str], list[float]], *, dataset: str = "
     return pd.DataFrame(rows)
 
 
-def cell(table: T.Table, method: str, key: str, group: str | None = None) -> T.Cell:
+def cell(table: Table, method: str, key: str, group: str | None = None) -> Cell:
     col = [c.key for c in table.columns].index(key)
     (row,) = [r for r in table.rows if r.method == method and r.group == group]
     return row.cells[col]
@@ -47,10 +51,10 @@ THREE = results({
 
 
 def test_best_bold_second_underlined_for_higher_and_lower_is_better():
-    t = T.build_table(THREE)
+    t = build_table(THREE)
     assert [cell(t, m, "psnr").rank for m in "ABC"] == [1, 2, None]  # PSNR ↑
     assert [cell(t, m, "tof").rank for m in "ABC"] == [1, None, 2]  # tOF ↓
-    md = T.render_tables([t], "markdown")
+    md = render_tables([t], "markdown")
     assert "| A | **30.50** | **0.9123** | **0.150** |" in md
     assert "| B | <u>28.00</u> | <u>0.8000</u> | 0.500 |" in md
     assert "| C | 25.00 | 0.7000 | <u>0.300</u> |" in md
@@ -58,35 +62,35 @@ def test_best_bold_second_underlined_for_higher_and_lower_is_better():
 
 
 def test_columns_follow_the_registry_order_and_decimals():
-    t = T.build_table(THREE)
+    t = build_table(THREE)
     assert [c.key for c in t.columns] == ["psnr", "ssim", "tof"]
     assert [c.decimals for c in t.columns] == [2, 4, 3]
     assert cell(t, "A", "ssim").text == "0.9123" and cell(t, "A", "tof").text == "0.150"
-    only = T.build_table(THREE, metrics=["tof", "psnr"])
+    only = build_table(THREE, metrics=["tof", "psnr"])
     assert [c.key for c in only.columns] == ["tof", "psnr"]
 
 
 def test_ties_on_the_shown_value_share_the_rank():
     df = results({("A", "s", "psnr"): [30.004], ("B", "s", "psnr"): [29.996], ("C", "s", "psnr"): [29.5],
                   ("D", "s", "psnr"): [29.0]})
-    t = T.build_table(df)
+    t = build_table(df)
     # 30.004 and 29.996 both show as 30.00: both best; the next shown value is second.
     assert [cell(t, m, "psnr").rank for m in "ABCD"] == [1, 1, 2, None]
     assert [cell(t, m, "psnr").text for m in "AB"] == ["30.00", "30.00"]
 
 
 def test_rank_values_edge_cases():
-    assert T.rank_values([0.5, 0.5], 3, False) == [1, 1]  # all tied: all best, no second
-    assert T.rank_values([0.5, None], 3, False) == [None, None]  # one number: nothing to compare
-    assert T.rank_values([0.2, 0.1, 0.3], 1, False) == [2, 1, None]
+    assert rank_values([0.5, 0.5], 3, False) == [1, 1]  # all tied: all best, no second
+    assert rank_values([0.5, None], 3, False) == [None, None]  # one number: nothing to compare
+    assert rank_values([0.2, 0.1, 0.3], 1, False) == [2, 1, None]
 
 
 def test_seq_avg_and_frame_avg_by_hand():
     # s1 has 3 frames (mean 2), s2 one frame (10): seq_avg = (2 + 10) / 2 = 6, frame_avg = 16 / 4 = 4.
     df = results({("A", "s1", "psnr"): [1.0, 2.0, 3.0], ("A", "s2", "psnr"): [10.0],
                   ("B", "s1", "psnr"): [4.0, 4.0, 4.0], ("B", "s2", "psnr"): [4.0]})
-    seq = T.build_table(df, average="seq_avg")
-    frame = T.build_table(df, average="frame_avg")
+    seq = build_table(df, average="seq_avg")
+    frame = build_table(df, average="frame_avg")
     assert cell(seq, "A", "psnr").value == pytest.approx(6.0, abs=1e-12)
     assert cell(frame, "A", "psnr").value == pytest.approx(4.0, abs=1e-12)
     assert cell(frame, "B", "psnr").value == pytest.approx(4.0, abs=1e-12)
@@ -98,14 +102,14 @@ def test_seq_avg_and_frame_avg_by_hand():
 def test_per_sequence_blocks_are_ranked_separately():
     df = results({("A", "s1", "psnr"): [30.0], ("A", "s2", "psnr"): [20.0],
                   ("B", "s1", "psnr"): [29.0], ("B", "s2", "psnr"): [21.0]})
-    t = T.build_table(df, per_sequence=True)
+    t = build_table(df, per_sequence=True)
     assert [r.group for r in t.rows] == ["s1", "s1", "s2", "s2", "Average", "Average"]
     assert cell(t, "A", "psnr", "s1").rank == 1 and cell(t, "B", "psnr", "s2").rank == 1
     assert cell(t, "A", "psnr", "Average").text == "25.00" and cell(t, "B", "psnr", "Average").text == "25.00"
-    md = T.render_tables([t], "markdown")
+    md = render_tables([t], "markdown")
     assert md.splitlines()[0] == "| Sequence | Method | PSNR (dB) ↑ |"
     assert "| s2 | A | <u>20.00</u> |" in md and "|  | B | **21.00** |" in md
-    tex = T.render_latex(t)
+    tex = render_latex(t)
     assert tex.count("\\midrule") == 3  # header rule + between the three blocks
 
 
@@ -114,30 +118,30 @@ def test_holes_are_shown_and_footnoted_never_averaged_over_fewer_sequences():
                   ("B", "s1", "psnr"): [40.0, 40.0],  # no s2
                   ("C", "s1", "psnr"): [25.0, 25.0], ("C", "s2", "psnr"): [25.0],  # s2 partial
                   ("D", "s1", "psnr"): [10.0, 10.0], ("D", "s2", "psnr"): [10.0, 10.0]})
-    t = T.build_table(df)
+    t = build_table(df)
     assert cell(t, "B", "psnr").text == "–" and cell(t, "B", "psnr").value is None
     assert cell(t, "C", "psnr").text == "–"
     assert cell(t, "A", "psnr").rank == 1 and cell(t, "D", "psnr").rank == 2  # B's 40 (one sequence) does not win
     assert "B: no complete PSNR results for s2 (shown as –; never averaged over fewer sequences)." in t.notes
     assert "C: no complete PSNR results for s2 (shown as –; never averaged over fewer sequences)." in t.notes
-    per_seq = T.build_table(df, per_sequence=True)
+    per_seq = build_table(df, per_sequence=True)
     assert cell(per_seq, "B", "psnr", "s1").text == "40.00" and cell(per_seq, "B", "psnr", "s2").text == "–"
     # A method without any row of the metric shown (only another metric stored) is a hole too.
-    only_ssim = T.build_table(pd.concat([df, results({("E", "s1", "ssim"): [0.5]})]), metrics=["psnr"])
+    only_ssim = build_table(pd.concat([df, results({("E", "s1", "ssim"): [0.5]})]), metrics=["psnr"])
     assert cell(only_ssim, "E", "psnr").text == "–"
     assert "E: no complete PSNR results for s1, s2 (shown as –; never averaged over fewer sequences)." in only_ssim.notes
 
 
 def test_nonfinite_values_are_left_out_and_counted():
     df = results({("A", "s", "psnr"): [float("inf"), 30.0, 32.0], ("B", "s", "psnr"): [20.0, 20.0, 20.0]})
-    t = T.build_table(df)
+    t = build_table(df)
     assert cell(t, "A", "psnr").value == pytest.approx(31.0)
     assert ("A, PSNR: 1 non-finite per-frame value(s) (e.g. PSNR of identical frames) left out of the means."
             in t.notes)
 
 
 def test_reported_columns_and_difference():
-    t = T.build_table(THREE, reported={"A": {"psnr": 30.0}, "C": {"psnr": 26.0}})
+    t = build_table(THREE, reported={"A": {"psnr": 30.0}, "C": {"psnr": 26.0}})
     assert [c.key for c in t.columns] == ["psnr", "psnr_reported", "psnr_delta", "ssim", "tof"]
     assert cell(t, "A", "psnr_reported").text == "30.00" and cell(t, "A", "psnr_delta").text == "+0.50"
     assert cell(t, "C", "psnr_delta").text == "-1.00" and cell(t, "B", "psnr_reported").text == "–"
@@ -164,7 +168,7 @@ def _check_latex_balanced(tex: str) -> None:
 
 def test_latex_booktabs_escaping_and_balance():
     df = results({("my_model & 50% #1", "s", "psnr"): [30.0], ("a{b}~^\\", "s", "psnr"): [29.0]})
-    tex = T.render_tables([T.build_table(df)], "latex")
+    tex = render_tables([build_table(df)], "latex")
     assert r"my\_model \& 50\% \#1 & \textbf{30.00} \\" in tex
     assert r"a\{b\}\textasciitilde{}\textasciicircum{}\textbackslash{} & \underline{29.00} \\" in tex
     assert r"PSNR (dB) $\uparrow$" in tex and r"\caption{toy: mean of the per-sequence means (seq\_avg)" in tex
@@ -176,7 +180,7 @@ def test_latex_booktabs_escaping_and_balance():
 
 
 def test_latex_standalone_is_a_document():
-    tex = T.render_tables([T.build_table(THREE)], "latex", standalone=True)
+    tex = render_tables([build_table(THREE)], "latex", standalone=True)
     assert tex.startswith("\\documentclass{article}") and tex.rstrip().endswith("\\end{document}")
     assert "\\usepackage{booktabs}" in tex
     _check_latex_balanced(tex)
@@ -189,7 +193,7 @@ def test_latex_compiles_with_pdflatex(tmp_path):
         pytest.skip("lmodern.sty is not installed (apt-get install lmodern); standalone tables use it")
     df = THREE.copy()
     df.loc[df["method"] == "A", "method"] = "my_model & 50%"
-    (tmp_path / "t.tex").write_text(T.render_tables([T.build_table(df, per_sequence=True)], "latex", standalone=True))
+    (tmp_path / "t.tex").write_text(render_tables([build_table(df, per_sequence=True)], "latex", standalone=True))
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout[-2000:]
@@ -198,13 +202,13 @@ def test_latex_compiles_with_pdflatex(tmp_path):
 
 def test_markdown_shape_and_escaping():
     df = results({("a|b_c", "s", "psnr"): [30.0], ("d", "s", "psnr"): [29.0]})
-    md = T.render_tables([T.build_table(df)], "markdown").splitlines()
+    md = render_tables([build_table(df)], "markdown").splitlines()
     assert md[:4] == ["| Method | PSNR (dB) ↑ |", "|:--|--:|", r"| a\|b\_c | **30.00** |", "| d | <u>29.00</u> |"]
 
 
 def test_csv_shape():
-    t = T.build_table(THREE, reported={"A": {"psnr": 30.0}})
-    back = pd.read_csv(io.StringIO(T.render_tables([t], "csv")))
+    t = build_table(THREE, reported={"A": {"psnr": 30.0}})
+    back = pd.read_csv(io.StringIO(render_tables([t], "csv")))
     assert list(back.columns) == ["dataset", "method", "psnr", "psnr_reported", "psnr_delta", "ssim", "tof"]
     assert back.shape == (3, 7)
     assert back.loc[0, "psnr"] == 30.5 and back.loc[0, "ssim"] == 0.9123 and pd.isna(back.loc[1, "psnr_reported"])
@@ -229,7 +233,7 @@ class _Tags(HTMLParser):
 def test_html_shape_and_escaping():
     df = results({("<x&y>", "s", "psnr"): [30.0], ("B", "s", "psnr"): [29.0]})
     df = pd.concat([df, results({("B", "s2", "psnr"): [1.0]})])  # "<x&y>" lacks s2: a footnote
-    text = T.render_tables([T.build_table(df)], "html")
+    text = render_tables([build_table(df)], "html")
     parser = _Tags()
     parser.feed(text)
     assert parser.stack == []
@@ -241,9 +245,9 @@ def test_html_shape_and_escaping():
 
 def test_several_datasets_give_one_table_each():
     df = pd.concat([THREE, results({("A", "x", "psnr"): [1.0]}, dataset="other")])
-    tables = T.build_tables(df)
+    tables = build_tables(df)
     assert [t.dataset for t in tables] == ["toy", "other"]
-    assert len(pd.read_csv(io.StringIO(T.render_tables(tables, "csv")))) == 4
+    assert len(pd.read_csv(io.StringIO(render_tables(tables, "csv")))) == 4
 
 
 # ------------------------------------------------------------------ errors (messages pinned)
@@ -253,31 +257,31 @@ def test_error_messages():
     with pytest.raises(InputError, match=r"^protocol: results for dataset 'toy' mix protocols basicsr-y "
                        r"\(fedcba987654\), tecogan \(0123456789ab\); numbers of different protocols are not "
                        r"comparable; choose one with --protocol \(load_results\(\.\.\., protocol\)\)$"):
-        T.build_table(mixed)
+        build_table(mixed)
     with pytest.raises(UnknownNameError, match=r"unknown metric 'psnrr'; did you mean 'psnr'\?"):
-        T.build_table(THREE, metrics=["psnrr"])
+        build_table(THREE, metrics=["psnrr"])
     with pytest.raises(InputError, match=r"^metrics: 'lpips' has no stored results \(stored: psnr, ssim, tof\)$"):
-        T.build_table(THREE, metrics=["lpips"])
+        build_table(THREE, metrics=["lpips"])
     with pytest.raises(InputError, match=r"^metrics: expected at least one metric name, got none$"):
-        T.build_table(THREE, metrics=[])
+        build_table(THREE, metrics=[])
     with pytest.raises(InputError, match=r"^average: expected one of seq_avg, frame_avg, got 'mean'$"):
-        T.build_table(THREE, average="mean")
+        build_table(THREE, average="mean")
     with pytest.raises(UnknownNameError, match=r"unknown dataset 'tyo'; did you mean 'toy'\?"):
-        T.build_table(THREE, dataset="tyo")
+        build_table(THREE, dataset="tyo")
     with pytest.raises(InputError, match=r"^results: expected columns .*; missing protocol, protocol_hash$"):
-        T.build_table(THREE.drop(columns=["protocol", "protocol_hash"]))
+        build_table(THREE.drop(columns=["protocol", "protocol_hash"]))
     with pytest.raises(InputError, match=r"^results: no stored rows \(run a benchmark first\)$"):
-        T.build_table(THREE.iloc[:0])
+        build_table(THREE.iloc[:0])
     with pytest.raises(InputError, match=r"^format: expected one of markdown, latex, csv, html, got 'rst'$"):
-        T.render_tables([T.build_table(THREE)], "rst")
+        render_tables([build_table(THREE)], "rst")
     two = pd.concat([THREE, results({("A", "x", "psnr"): [1.0]}, dataset="other")])
     with pytest.raises(InputError, match=r"^dataset: the results hold several datasets \(toy, other\); choose one "
                        r"with dataset= \(CLI: --dataset\) or use build_tables$"):
-        T.build_table(two)
+        build_table(two)
     versions = pd.concat([THREE[THREE["method"] != "C"], results({("C", "s1", "psnr"): [1.0, 1.0]}, version="2")])
     with pytest.raises(InputError, match=r"^metric 'psnr' was scored by different versions \(A: 1; B: 1; C: 2\); "
                        r"re-score the older results$"):
-        T.build_table(versions)
+        build_table(versions)
 
 
 # ------------------------------------------------------------------ the command
@@ -331,7 +335,7 @@ def test_reported_numbers_come_from_the_run_record_only(tmp_path, monkeypatch, c
         "B": {"kind": "model", "model": "fake-sr", "weights": None, "reported": {}},
         "C": {"kind": "model", "model": "bicubic", "reported": {"toy": {"psnr": 27.5}}}}}
     _store(tmp_path / "res", THREE, bench)
-    assert T.reported_numbers(tmp_path / "res") == {
+    assert reported_numbers(tmp_path / "res") == {
         "toy": {"A": {"psnr": 30.0, "tof": 0.2}, "C": {"psnr": 27.5}},
         "other": {"A": {"psnr": 31.0, "tof": 0.2}}}
     assert main(["table", str(tmp_path / "res"), "--reported", "--metrics", "psnr"]) == 0
@@ -348,7 +352,7 @@ def test_speed_vid4_sized_leaderboard(benchmark):
     values = {(f"m{i}", s, m): rng.random(40 if m in ("tof", "tlp") else 41)
               for i in range(10) for s in ("calendar", "city", "foliage", "walk") for m in metrics}
     df = results(values)
-    table = benchmark(lambda: T.build_table(df, per_sequence=True))
+    table = benchmark(lambda: build_table(df, per_sequence=True))
     assert len(table.rows) == 10 * 5
     # seq_avg of m3's tLP by hand: the mean of the four per-sequence means
     expected = np.mean([values[("m3", s, "tlp")].mean() for s in ("calendar", "city", "foliage", "walk")])
@@ -358,14 +362,16 @@ def test_speed_vid4_sized_leaderboard(benchmark):
 def test_docstring_examples():
     import doctest
 
-    result = doctest.testmod(T)
-    assert result.attempted > 0 and result.failed == 0
+    from vsrbench.analysis import table_model, table_stats
+
+    results_ = [doctest.testmod(module) for module in (T, table_model, table_stats)]
+    assert sum(r.attempted for r in results_) > 0 and sum(r.failed for r in results_) == 0
 
 
 def test_more_error_messages(tmp_path):
     two = pd.concat([THREE, results({("A", "x", "psnr"): [1.0]}, dataset="other")])
     with pytest.raises(InputError, match=r"^dataset: expected the results of one dataset, got toy, other$"):
-        T.compute_scores(two, ["psnr"])
+        compute_scores(two, ["psnr"])
     from vsrbench.commands.table import output_format
 
     with pytest.raises(InputError, match=r"^--out: cannot tell the format from the extension '.txt' of 't.txt'; use "
@@ -377,7 +383,7 @@ def test_more_error_messages(tmp_path):
 def test_cli_choices_match_the_library():
     """The table/plot commands spell the choices out (so the CLI starts without pandas/torch)."""
     import vsrbench.commands.table as cmd
-    import vsrbench.tables as tables
+    import vsrbench.analysis.tables as tables
 
     assert tuple(cmd.FORMATS) == tuple(tables.FORMATS) and tuple(cmd.AVERAGES) == tuple(tables.AVERAGES)
 

@@ -24,7 +24,7 @@ from PIL import Image
 from vsrbench import cli
 from vsrbench.core.errors import InputError, VsrbenchWarning
 from vsrbench.evaluate import evaluate_many, evaluate_sequence
-from vsrbench.io import decode_image, open_sequence, write_frame
+from vsrbench.core.io import decode_image, open_sequence, write_frame
 from vsrbench.metrics import psnr
 
 
@@ -225,7 +225,7 @@ def _png_bytes(rng) -> bytes:
     return buf.tobytes()
 
 
-DECODE = ("import sys\nfrom vsrbench.io import decode_image\nfrom vsrbench.core.errors import InputError\n"
+DECODE = ("import sys\nfrom vsrbench.core.io import decode_image\nfrom vsrbench.core.errors import InputError\n"
           "try:\n    decode_image(sys.argv[1])\nexcept InputError as e:\n    print(e)\n")
 RAW = "import sys, cv2, numpy as np\nprint(cv2.imdecode(np.fromfile(sys.argv[1], np.uint8), cv2.IMREAD_COLOR))\n"
 
@@ -298,7 +298,7 @@ def test_truncated_jpeg_is_refused_in_one_line(tmp_path, rng):
 # ------------------------------------------------------------------ 5. long file names
 
 def test_atomic_write_accepts_a_255_byte_name(tmp_path):
-    from vsrbench.io import atomic_write_bytes, atomic_write_text
+    from vsrbench.core.io import atomic_write_bytes, atomic_write_text
 
     name = "f" * 250 + ".json"
     assert len(name.encode()) == 255
@@ -314,7 +314,7 @@ def test_atomic_write_accepts_a_255_byte_name(tmp_path):
         seen.append(Path(src).name)
         return real(src, dst)
 
-    import vsrbench.io as io_mod
+    import vsrbench.core.io as io_mod
 
     orig = io_mod.os.replace
     io_mod.os.replace = spy
@@ -327,7 +327,7 @@ def test_atomic_write_accepts_a_255_byte_name(tmp_path):
 
 def test_run_with_a_250_character_sequence_name(tmp_path, rng):
     from vsrbench.runner import run_benchmark
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     seq = "s" * 250
     frames = smooth_frames(rng, n=6, h=48, w=64)
@@ -347,7 +347,7 @@ def test_run_with_a_250_character_sequence_name(tmp_path, rng):
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_written_files_follow_the_umask(tmp_path, umask, mode):
-    from vsrbench.io import atomic_write_text
+    from vsrbench.core.io import atomic_write_text
 
     old = os.umask(umask)
     try:
@@ -361,7 +361,7 @@ def test_written_files_follow_the_umask(tmp_path, umask, mode):
 
 def test_a_figure_follows_the_umask_in_a_fresh_process(tmp_path):
     code = ("import os, sys\nos.umask(0o022)\nimport matplotlib\nmatplotlib.use('Agg')\n"
-            "import matplotlib.pyplot as plt\nfrom vsrbench.plots import save_figure\n"
+            "import matplotlib.pyplot as plt\nfrom vsrbench.visual.plots import save_figure\n"
             "fig = plt.figure()\nsave_figure(fig, sys.argv[1], 'fig', ('png',))\n")
     r = _run_python(code, tmp_path)
     assert r.returncode == 0, r.stderr
@@ -374,7 +374,7 @@ def test_a_read_only_folder_names_the_target_not_the_temp_file(tmp_path, monkeyp
     import errno
     import tempfile as tempfile_mod
 
-    from vsrbench.io import atomic_write_text
+    from vsrbench.core.io import atomic_write_text
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".frames.csv.abc.tmp"))
@@ -413,7 +413,7 @@ def test_a_frame_that_is_a_folder_is_one_line(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions, so a folder cannot be made unwritable")
 def test_an_unwritable_folder_is_one_line(tmp_path):
-    from vsrbench.io import atomic_write_text
+    from vsrbench.core.io import atomic_write_text
 
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -524,7 +524,7 @@ def test_evaluate_sequence_refuses_float_frames_on_the_255_scale(rng):
 
 def test_a_callable_returning_255_floats_fails_its_sequences_and_the_rest_runs(tmp_path, rng):
     from vsrbench.runner import run_benchmark
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     for k, seq in enumerate(("s0", "s1")):
         frames = smooth_frames(np.random.default_rng(k), n=6, h=48, w=64)
@@ -582,7 +582,7 @@ def test_a_damaged_ancillary_chunk_still_decodes_like_opencv(tmp_path, rng):
 
 
 def test_layout_note_wording():
-    from vsrbench.io import layout_note
+    from vsrbench.core.io import layout_note
 
     assert layout_note(3, 8) is None
     assert layout_note(1, 16) == ("frames are grayscale (1 channel); scored as RGB with R=G=B; "

@@ -15,14 +15,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vsrbench import plots as P
-from vsrbench import tables as T
-from vsrbench.benchfile import load_bench
+import vsrbench.analysis.tables as T
+import vsrbench.results.frame as results_frame
+
+from vsrbench.visual import plots as P
+from vsrbench.analysis.render import render_tables
+from vsrbench.analysis.table_model import Table
+from vsrbench.analysis.tables import build_table, build_tables, reported_numbers
+from vsrbench.results.frame import require_one_protocol, rows_of_dataset
+from vsrbench.catalog.benchfile import load_bench
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 from vsrbench.runner import run_benchmark
-from vsrbench.store import ResultsStore, SequenceResult, load_results
+from vsrbench.results.store import ResultsStore, SequenceResult
+from vsrbench.results.loading import load_results
 
 HASH = "0123456789ab"
 N, H, W = 6, 24, 40
@@ -122,7 +129,7 @@ def test_vsrbench_profile_pdf_embeds_truetype(tmp_path, capsys):
 
 # ---------------------------------------------------------------------- LaTeX tables
 
-def _wide_table() -> T.Table:
+def _wide_table() -> Table:
     """Per sequence, five metrics, with reported numbers: 17 columns."""
     rng = np.random.default_rng(0)
     metrics = ("psnr", "ssim", "lpips", "tof", "tlp")
@@ -130,11 +137,11 @@ def _wide_table() -> T.Table:
     df = _long({(m, s, k): rng.random(3) * 30 for m in methods for s in ("calendar", "city", "foliage", "walk")
                 for k in metrics}, dataset="Vid4")
     reported = {m: {k: 0.5 for k in metrics} for m in methods[1:]}
-    return T.build_table(df, per_sequence=True, reported=reported)
+    return build_table(df, per_sequence=True, reported=reported)
 
 
 def test_standalone_latex_source_uses_scalable_fonts_and_fits_wide_tables():
-    tex = T.render_tables([_wide_table()], "latex", standalone=True)
+    tex = render_tables([_wide_table()], "latex", standalone=True)
     for package in ("\\usepackage[T1]{fontenc}", "\\usepackage{lmodern}", "\\usepackage{booktabs}",
                     "\\usepackage{graphicx}"):
         assert package in tex
@@ -157,8 +164,8 @@ def _latex_tools() -> None:
 @pytest.mark.parametrize("wide", [True, False], ids=["per-sequence-with-reported", "plain"])
 def test_standalone_latex_compiles_without_type3_fonts_or_overfull_lines(tmp_path, wide):
     _latex_tools()
-    table = _wide_table() if wide else T.build_table(_long({("A", "s", "psnr"): [30.0], ("B", "s", "psnr"): [29.0]}))
-    (tmp_path / "t.tex").write_text(T.render_tables([table], "latex", standalone=True))
+    table = _wide_table() if wide else build_table(_long({("A", "s", "psnr"): [30.0], ("B", "s", "psnr"): [29.0]}))
+    (tmp_path / "t.tex").write_text(render_tables([table], "latex", standalone=True))
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:]
@@ -244,9 +251,9 @@ def test_reported_numbers_come_only_from_the_benchmark_file(tmp_path):
             store.add_sequence(run, SequenceResult(m, "toy", "s", [(0, "psnr", float(part["value"].iloc[0]))],
                                                    ["0000.png"], {"psnr": "1"}, "tecogan", HASH))
         store.finish_run(run, "done")
-    reported = T.reported_numbers(tmp_path / "res")
+    reported = reported_numbers(tmp_path / "res")
     assert reported == {"toy": {"A": {"psnr": 29.5}}}
-    table = T.build_tables(load_results(tmp_path / "res"), reported=reported)[0]
+    table = build_tables(load_results(tmp_path / "res"), reported=reported)[0]
     by_method = {r.method: [c.text for c in r.cells] for r in table.rows}
     assert [c.key for c in table.columns] == ["psnr", "psnr_reported", "psnr_delta"]
     assert by_method == {"A": ["30.00", "29.50", "+0.50"], "bicubic": ["28.00", "–", "–"]}
@@ -262,27 +269,28 @@ MESSAGE = ("protocol: results for dataset 'toy' mix protocols basicsr-y (fedcba9
 
 
 def test_require_one_protocol_returns_the_pair_or_raises_one_message():
-    assert T.require_one_protocol(MIXED[MIXED["method"] == "A"]) == ("tecogan", HASH)
-    assert T.require_one_protocol(MIXED.iloc[:0]) is None
-    assert T.require_one_protocol(MIXED.drop(columns=["protocol", "protocol_hash"])) is None
+    assert require_one_protocol(MIXED[MIXED["method"] == "A"]) == ("tecogan", HASH)
+    assert require_one_protocol(MIXED.iloc[:0]) is None
+    assert require_one_protocol(MIXED.drop(columns=["protocol", "protocol_hash"])) is None
     with pytest.raises(InputError) as e:
-        T.require_one_protocol(MIXED, source="res")
+        require_one_protocol(MIXED, source="res")
     assert str(e.value) == MESSAGE.replace("results for", "results in 'res' for")
 
 
 def test_tables_plots_check_and_the_plugin_share_the_protocol_check(tmp_path, monkeypatch):
-    from vsrbench import check, pytest_plugin
+    from vsrbench import pytest_plugin
+    from vsrbench.analysis import check
 
     calls: list[int] = []
-    real = T.require_one_protocol
+    real = require_one_protocol
 
     def spy(df, **kw):
         calls.append(len(df))
         return real(df, **kw)
 
-    monkeypatch.setattr(T, "require_one_protocol", spy)
-    for build in (lambda: T.build_table(MIXED), lambda: T.build_tables(MIXED),
-                  lambda: P.plot_bars(T.rows_of_dataset(MIXED), "toy", "psnr", P.method_colors("AB")),
+    monkeypatch.setattr(results_frame, "require_one_protocol", spy)
+    for build in (lambda: build_table(MIXED), lambda: build_tables(MIXED),
+                  lambda: P.plot_bars(rows_of_dataset(MIXED), "toy", "psnr", P.method_colors("AB")),
                   lambda: check.entries_from_frame(MIXED),
                   lambda: pytest_plugin.write_baseline_for(MIXED, tmp_path / "b.json")):
         calls.clear()

@@ -22,7 +22,7 @@ import pytest
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, VsrbenchWarning
 from vsrbench.core.progress import LineSink, Progress, line_interval
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 
 H, W, N = 48, 64, 7
 LINE = r"{label}: (\d+)/{total} {unit} \(\d+%\), (\d+\.\d\d|\?) {unit}/s, ETA (\d\d:\d\d|\?)"
@@ -173,7 +173,7 @@ def test_evaluate_without_lpips_weights_scores_the_rest_with_one_note(tmp_path, 
 def test_run_without_lpips_weights_and_without_metrics_scores_the_rest_with_one_note(tmp_path, capsys, monkeypatch):
     """Like evaluate and the demo: a tecogan benchmark that names no metrics scores psnr/ssim/tof when the
     AlexNet file is missing (one note); a benchmark that names lpips still fails in one line."""
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     for var in ("TORCH_HOME", "VSRBENCH_HOME"):
         (tmp_path / var).mkdir()
@@ -352,7 +352,7 @@ def test_run_counts_the_frames_a_command_writes_while_it_runs(tmp_path):
         import sys, time
         from pathlib import Path
         import numpy as np
-        from vsrbench.io import open_sequence, write_frame
+        from vsrbench.core.io import open_sequence, write_frame
         lr, out = open_sequence(sys.argv[1]), Path(sys.argv[2])
         for i, f in enumerate(lr):
             write_frame(out / f"{i:03d}.png", np.kron(f, np.ones((4, 4, 1), dtype=np.uint8)))

@@ -19,10 +19,11 @@ import torch
 
 from vsrbench.baselines import MODELS, ModelSpec, SRModel
 from vsrbench.cli import main
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 from vsrbench.metrics.lpips import _backbone
 from vsrbench.runner import run_benchmark
-from vsrbench.store import ResultsStore, load_results, load_runs
+from vsrbench.results.store import ResultsStore
+from vsrbench.results.loading import load_results, load_runs
 
 ALEX = "alexnet-owt-7be5be79.pth"
 H, W, N = 48, 64, 4

@@ -19,16 +19,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vsrbench import store as store_mod
-from vsrbench.check import read_baseline
+import vsrbench.results.store as store_mod
+from vsrbench.analysis.check import read_baseline
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError, os_error, os_error_message
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 from vsrbench.pytest_plugin import assert_matches_baseline
 from vsrbench.runner import run_benchmark
-from vsrbench.store import (
-    STORE_FILENAME, ProcessLock, ResultsStore, SequenceResult, load_results, load_runs, run_claim,
-)
+from vsrbench.results.store import STORE_FILENAME, ResultsStore, SequenceResult
+from vsrbench.results.locks import ProcessLock, run_claim
+from vsrbench.results.loading import load_results, load_runs
 
 
 def test_os_error_message_names_the_path_not_the_temp_file():
@@ -160,7 +160,7 @@ def killed_writer(folder: Path) -> None:
     """A process that stores rows and dies without closing: its -wal holds them, not the main file."""
     code = textwrap.dedent(f"""
         import os
-        from vsrbench.store import ResultsStore, SequenceResult
+        from vsrbench.results.store import ResultsStore, SequenceResult
         s = ResultsStore({str(folder)!r})
         rid = s.start_run({RUN!r})
         s.add_sequence(rid, SequenceResult("C", "d", "s0", [(0, "psnr", 9.0)], ["0.png"], {{"psnr": "1"}},
@@ -311,14 +311,14 @@ def test_a_writing_open_of_a_read_only_store_is_refused_in_one_line(tmp_path, mo
 
 
 def test_export_and_baseline_write_failures_name_the_file(tmp_path, monkeypatch, capsys):
-    import vsrbench.io
+    import vsrbench.core.io
 
     res = make_store(tmp_path / "res")
 
     def fail(path, text):
         raise OSError(13, "Permission denied", str(Path(path).parent / ".vsrb-abcdefgh.tmp"))
 
-    monkeypatch.setattr(vsrbench.io, "atomic_write_text", fail)
+    monkeypatch.setattr(vsrbench.core.io, "atomic_write_text", fail)
     out = tmp_path / "o"
     assert main(["export", str(res), "--out", str(out / "r.csv")]) == 2
     assert main(["check", str(res), "--write-baseline", str(out / "b.json")]) == 2

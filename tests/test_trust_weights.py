@@ -27,7 +27,7 @@ from vsrbench.baselines.registry import Checkpoint
 from vsrbench.cli import main
 from vsrbench.core.errors import UnknownNameError, WeightsError
 from vsrbench.core.weights import download, published_prefix, sha256_cached
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 from vsrbench.metrics import lpips
 from vsrbench.metrics.lpips import backbone_record
 
@@ -170,7 +170,7 @@ def test_evaluate_summary_records_the_weights_files(tmp_path, unverified_alex, c
 
 def test_run_record_holds_the_lpips_weights(tmp_path, unverified_alex):
     from vsrbench.runner import run_benchmark
-    from vsrbench.store import load_runs
+    from vsrbench.results.loading import load_runs
 
     for s in ("s0", "s1"):
         for i, (g, p) in enumerate(zip(frames(1), frames(2))):

@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 
 from vsrbench.cli import main
-from vsrbench.execution import (
-    InProcess, LocalProcesses, Outcome, default_workers, make_executor, parse_workers, reissue_warnings, run_task,
-)
-from vsrbench.io import write_frame
+from vsrbench.execution.base import InProcess, Outcome, default_workers, parse_workers, reissue_warnings, run_task
+from vsrbench.execution.local import LocalProcesses
+from vsrbench.execution import make_executor
+from vsrbench.core.io import write_frame
 from vsrbench.runner import EXECUTION_KEY, _publish_folder
-from vsrbench.store import load_results, load_runs
+from vsrbench.results.loading import load_results, load_runs
 
 H, W, N = 64, 80, 7
 SEQS = ("s0", "s1", "s2", "s3")
@@ -267,16 +267,16 @@ def test_address_needs_executor_ray(bench, tmp_path, capsys):
 
 def test_executor_ray_without_ray_is_one_line(bench, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as when it is not installed
-    monkeypatch.delitem(sys.modules, "vsrbench.ray_executor", raising=False)
+    monkeypatch.delitem(sys.modules, "vsrbench.execution.ray_executor", raising=False)
     for cmd in (["run", bench], ["evaluate", "--gt", tmp_path, "--pred", tmp_path]):
         code, _, err = cli(capsys, *cmd, "--out", tmp_path / "res", "--executor", "ray")
         lines = err.strip().splitlines()
         assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
         assert lines[0].startswith(f"vsrbench {cmd[0]}: error: ") and "vsrbench[ray]" in lines[0], lines
-    monkeypatch.setitem(sys.modules, "vsrbench.ray_executor", None)  # this checkout without the Ray executor
+    monkeypatch.setitem(sys.modules, "vsrbench.execution.ray_executor", None)  # this checkout without the Ray executor
     code, _, err = cli(capsys, "run", bench, "--out", tmp_path / "res", "--executor", "ray")
     assert code != 0 and err.strip() == (
-        "vsrbench run: error: --executor ray needs Ray, which is not installed ('vsrbench.ray_executor' not found): "
+        "vsrbench run: error: --executor ray needs Ray, which is not installed ('vsrbench.execution.ray_executor' not found): "
         "pip install 'vsrbench[ray]', or leave --executor out to run locally")
     assert not (tmp_path / "res").exists()
 

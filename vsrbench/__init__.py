@@ -27,8 +27,8 @@ _LAZY = {
     **{name: "vsrbench.evaluate" for name in ("evaluate_sequence", "evaluate_many", "SequenceScores")},
     **{name: "vsrbench.baselines" for name in ("load_model", "MODELS")},
     "degrade": "vsrbench.baselines.degrade",
-    **{name: "vsrbench.store" for name in ("load_results", "load_runs", "export_results")},
-    **{name: "vsrbench.io" for name in ("open_sequence", "open_dataset")},
+    **{name: "vsrbench.results.store" for name in ("load_results", "load_runs", "export_results")},
+    **{name: "vsrbench.core.io" for name in ("open_sequence", "open_dataset")},
 }
 
 __all__ = ["__version__", "VsrbenchError", "InputError", "UnknownNameError", "WeightsError", *_LAZY]
@@ -51,9 +51,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from vsrbench.baselines import MODELS, load_model
     from vsrbench.baselines.degrade import degrade
     from vsrbench.evaluate import SequenceScores, evaluate_many, evaluate_sequence
-    from vsrbench.io import open_dataset, open_sequence
+    from vsrbench.core.io import open_dataset, open_sequence
     from vsrbench.metrics import (
         METRICS, PROTOCOLS, MetricAccumulator, Protocol, aggregate, ewarp, get_protocol, lpips, lpips_available,
         psnr, ssim, temporal_profile, tlp, tof,
     )
-    from vsrbench.store import export_results, load_results, load_runs
+    from vsrbench.results.export import export_results
+    from vsrbench.results.loading import load_results, load_runs

@@ -13,8 +13,8 @@ metrics see:
 
 Scores use the ``tecogan`` protocol; LPIPS and tLP are left out (and it is said once) when
 the AlexNet backbone weights are not installed. The leaderboard (Markdown and LaTeX) and all
-figures (with a crop comparison of the first scene, :mod:`vsrbench.figures`) land in the demo
-folder, ``./vsrbench-demo`` by default, with an HTML report in ``report/`` (:mod:`vsrbench.report`).
+figures (with a crop comparison of the first scene, :mod:`vsrbench.visual.figures`) land in the demo
+folder, ``./vsrbench-demo`` by default, with an HTML report in ``report/`` (:mod:`vsrbench.visual.report`).
 
 Frames are rendered alias-free: each HR frame is warped (bicubic) at 4x its size and then
 area-averaged down, so the motion between frames is sub-pixel and smooth.
@@ -33,7 +33,7 @@ import numpy as np
 
 from vsrbench.core.errors import InputError
 from vsrbench.core.frames import to_uint8
-from vsrbench.io import write_frame
+from vsrbench.core.io import write_frame
 
 DEFAULT_OUT = "vsrbench-demo"
 DEFAULT_FRAMES = 12
@@ -236,7 +236,7 @@ class DemoResult:
     tables: dict[str, Path] = field(default_factory=dict)  # format -> file
     figures: list[Path] = field(default_factory=list)
     markdown: str = ""
-    report: Path | None = None  # report/index.html (vsrbench.report)
+    report: Path | None = None  # report/index.html (vsrbench.visual.report)
 
 
 def _stderr(line: str) -> None:
@@ -250,12 +250,13 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     ``say`` receives the few lines worth telling (missing LPIPS weights, failures);
     ``progress=True`` also passes the runner's per-sequence lines to it.
     """
-    from vsrbench.figures import crop_figure, save_crop_figure
-    from vsrbench.io import atomic_write_text
-    from vsrbench.plots import plot_results
+    from vsrbench.visual.figures import crop_figure, save_crop_figure
+    from vsrbench.core.io import atomic_write_text
+    from vsrbench.visual.plots import plot_results
     from vsrbench.runner import run_benchmark
-    from vsrbench.store import load_results
-    from vsrbench.tables import build_tables, render_tables
+    from vsrbench.results.loading import load_results
+    from vsrbench.analysis.tables import build_tables
+    from vsrbench.analysis.render import render_tables
 
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 6:
         raise InputError(f"--frames: expected an integer >= 6 (the {PROTOCOL} protocol cuts 2 frames at each end "
@@ -284,7 +285,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     result.figures = plot_results(result.results, out / "figures", kinds="all", formats="png", warn=say)
     crops = crop_figure(result.results, DATASET, SCENES[0].name)  # where the methods differ most
     result.figures.append(save_crop_figure(crops.figure, out / "figures" / f"crops_{DATASET}_{SCENES[0].name}.png"))
-    from vsrbench.report import build_report  # the HTML report (about 5 MiB, 2-3 s)
+    from vsrbench.visual.report import build_report  # the HTML report (about 5 MiB, 2-3 s)
 
     result.report = build_report(result.results, out / "report", warn=say).index
     return result

@@ -116,7 +116,7 @@ def _runner(model: Any, *, weights, device, options: dict) -> tuple[str, Callabl
 
 def _frames(lr_frames: Any) -> list[np.ndarray]:
     if isinstance(lr_frames, (str, os.PathLike)):
-        from vsrbench.io import open_sequence
+        from vsrbench.core.io import open_sequence
 
         path = Path(lr_frames)
         if not path.exists():

@@ -30,7 +30,7 @@ import torch
 
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, VsrbenchWarning
-from vsrbench.io import FrameSequence
+from vsrbench.core.io import FrameSequence
 from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
@@ -125,7 +125,7 @@ def evaluate_sequence(
 ) -> SequenceScores:
     """Score one output sequence against its ground truth: ``(pred, gt)``, like every metric.
 
-    ``pred`` / ``gt`` are :class:`~vsrbench.io.FrameSequence` objects or lists of frames
+    ``pred`` / ``gt`` are :class:`~vsrbench.core.io.FrameSequence` objects or lists of frames
     (RGB uint8 (H, W, 3), or float in [0, 1]). ``progress(n)`` is called after each frame (with the
     number of frames scored since the last call).
 

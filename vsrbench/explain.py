@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.io import FrameSequence
+from vsrbench.core.io import FrameSequence
 from vsrbench.metrics import METRICS, MetricAccumulator
 from vsrbench.metrics.protocol import PROTOCOLS, Protocol, get_protocol
 from vsrbench.metrics._kernels import (
@@ -483,7 +483,8 @@ def inputs_from_results(results_dir, method: str, dataset: str | None = None) ->
     ``gt``; the method's recorded ``outputs`` for it, or the outputs a model method wrote into
     ``RESULTS/outputs/METHOD/DATASET``. ``dataset`` may be left out when the method has one."""
     from vsrbench.core.errors import UnknownNameError
-    from vsrbench.store import find_results_dir, load_results, recorded_paths
+    from vsrbench.results.store import find_results_dir
+    from vsrbench.results.loading import load_results, recorded_paths
 
     folder = find_results_dir(results_dir)
     df = load_results(folder)

@@ -12,7 +12,7 @@ fixtures, call :func:`assert_matches_baseline` directly.
 
 What can be compared (``results_or_scores``):
 
-- a results folder (``vsrbench run ... --out RESULTS``) or a :func:`~vsrbench.store.load_results`
+- a results folder (``vsrbench run ... --out RESULTS``) or a :func:`~vsrbench.results.loading.load_results`
   DataFrame: every per-sequence mean, under the baseline's protocol hash;
 - one sequence's scores: a ``SequenceScores`` (from ``evaluate_sequence``) or a mapping
   ``{metric: value}``, compared with the one (method, dataset, sequence) of the baseline that the
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pytest
 
 if TYPE_CHECKING:
-    from vsrbench.check import CheckReport, Entry
+    from vsrbench.analysis.check import CheckReport, Entry
 
 UPDATE_OPTION = "--vsrbench-update-baselines"
 DEFAULT_NAME = "default"  # method / dataset / sequence names of a baseline written from one sequence's scores
@@ -59,9 +59,9 @@ def assert_matches_baseline(
     one number for every metric. ``atol`` (default 1e-6) applies to metrics without their own
     tolerance, ``rtol`` to all. A per-metric tolerance for a metric neither side holds (a typo: with
     a did-you-mean) raises :class:`~vsrbench.core.errors.InputError`. Returns the
-    :class:`~vsrbench.check.CheckReport` when it passes.
+    :class:`~vsrbench.analysis.check.CheckReport` when it passes.
     """
-    from vsrbench.check import DEFAULT_ATOL, compare_entries, parse_tolerances, read_baseline, filter_entries
+    from vsrbench.analysis.check import DEFAULT_ATOL, compare_entries, parse_tolerances, read_baseline, filter_entries
 
     baseline, protocol = read_baseline(baseline_path)
     baseline = filter_entries(baseline, method=method, dataset=dataset, sequence=sequence)
@@ -80,13 +80,13 @@ def assert_matches_baseline(
 def write_baseline_for(results_or_scores: Any, baseline_path: str | os.PathLike, *, method: str | None = None,
                        dataset: str | None = None, sequence: str | None = None) -> None:
     """Write a baseline from a results folder, a results DataFrame or one sequence's scores."""
-    from vsrbench.check import make_baseline, write_baseline, write_baseline_from_results
+    from vsrbench.analysis.check import make_baseline, write_baseline, write_baseline_from_results
 
     if isinstance(results_or_scores, (str, os.PathLike)):
         write_baseline_from_results(results_or_scores, baseline_path)
         return
     if _is_frame(results_or_scores):
-        from vsrbench.check import entries_from_frame
+        from vsrbench.analysis.check import entries_from_frame
 
         entries = entries_from_frame(results_or_scores)
         protocol = _frame_protocol(results_or_scores)
@@ -125,11 +125,11 @@ def vsrbench_baseline(request: pytest.FixtureRequest) -> Callable[..., "CheckRep
 
 def _current(obj: Any, baseline: list["Entry"], protocol: Mapping[str, Any], method: str | None,
              dataset: str | None, sequence: str | None) -> tuple[list["Entry"], list[str]]:
-    from vsrbench.check import entries_under_protocol, filter_entries
+    from vsrbench.analysis.check import entries_under_protocol, filter_entries
 
     selectors = dict(method=method, dataset=dataset, sequence=sequence)
     if isinstance(obj, (str, os.PathLike)):
-        from vsrbench.store import load_results
+        from vsrbench.results.loading import load_results
 
         obj = load_results(obj)
     if _is_frame(obj):
@@ -149,7 +149,7 @@ def _current(obj: Any, baseline: list["Entry"], protocol: Mapping[str, Any], met
 
 def _score_entries(obj: Any, key: tuple[str, str, str]) -> list["Entry"]:
     """Entries from a SequenceScores (its per-frame rows) or a {metric: value} mapping."""
-    from vsrbench.check import mean_entry
+    from vsrbench.analysis.check import mean_entry
 
     if hasattr(obj, "rows"):
         per_metric: dict[str, list[float]] = {}
@@ -185,7 +185,7 @@ def _is_frame(obj: Any) -> bool:
 
 
 def _frame_protocol(df: Any) -> dict[str, Any] | None:
-    from vsrbench.tables import require_one_protocol
+    from vsrbench.results.frame import require_one_protocol
 
     pair = require_one_protocol(df)
     return None if pair is None else {"name": pair[0], "hash": pair[1]}

@@ -48,7 +48,7 @@ def reference_evaluate(
     """Rows ``(frame, metric, value)`` computed the straightforward way.
 
     ``gt_frames`` / ``pred_frames`` are indexable sequences of RGB uint8 (H, W, 3) frames
-    (a :class:`~vsrbench.io.FrameSequence` decodes lazily, as the original loop does).
+    (a :class:`~vsrbench.core.io.FrameSequence` decodes lazily, as the original loop does).
     ``lpips_fn(a, b)`` takes two (1, 3, H, W) tensors in [-1, 1] and returns the distance.
     """
     import cv2

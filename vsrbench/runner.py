@@ -1,6 +1,6 @@
 """Run a benchmark: make LR inputs, run methods, score, store — resumably.
 
-:func:`run_benchmark` visits every (dataset, method, sequence) of a :class:`~vsrbench.benchfile.Benchmark`
+:func:`run_benchmark` visits every (dataset, method, sequence) of a :class:`~vsrbench.catalog.benchfile.Benchmark`
 and skips those whose metrics are already stored for this protocol hash and metric versions.
 For the others it
 
@@ -11,7 +11,7 @@ For the others it
    cached as PNG in ``<results>/lr/<dataset>/<degradation>-x<scale>/<sequence>/``;
 3. scores all methods of one sequence together with :func:`vsrbench.evaluate.evaluate_many`, so
    the GT side (decoding, LPIPS features, optical flows) is computed once per frame;
-4. stores each method's rows and completion marks in one transaction (:mod:`vsrbench.store`).
+4. stores each method's rows and completion marks in one transaction (:mod:`vsrbench.results.store`).
 
 Steps 1-3 of a sequence are one task of an executor (:mod:`vsrbench.execution`): with
 ``workers > 1`` several sequences are computed at once in worker processes, each building its
@@ -47,18 +47,18 @@ from typing import Any, Callable, Iterable, TextIO
 import numpy as np
 
 from vsrbench import __version__
-from vsrbench.benchfile import Benchmark, DatasetDef, MethodDef, load_bench
+from vsrbench.catalog.benchfile import Benchmark, DatasetDef, MethodDef, load_bench
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, VsrbenchError, os_error
 from vsrbench.core.frames import check_frame, to_uint8
 from vsrbench.core.progress import LineSink, Progress
-from vsrbench.execution import (
-    Outcome, check_executor, default_workers, make_executor, on_terminate, reissue_warnings,
-)
-from vsrbench.io import (
-    FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame,
-)
-from vsrbench.store import LOCKS_DIR, ProcessLock, ResultsStore, SequenceResult, refuse_mixed_lpips_files, run_claim
+from vsrbench.execution.base import Outcome, default_workers, reissue_warnings
+from vsrbench.execution import check_executor, make_executor
+from vsrbench.execution.local import on_terminate
+from vsrbench.core.io import FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame
+from vsrbench.results.locks import LOCKS_DIR, ProcessLock, run_claim
+from vsrbench.results.store import ResultsStore, SequenceResult
+from vsrbench.results.loading import refuse_mixed_lpips_files
 from vsrbench.core.weights import sha256_cached
 
 Key = tuple[str, str, str]  # (method, dataset, sequence)
@@ -133,7 +133,7 @@ def run_benchmark(
     :mod:`vsrbench.core.progress`). Returns a :class:`RunSummary`.
 
     ``workers``: sequences scored at once, each in its own process (default
-    :func:`vsrbench.execution.default_workers`, never more than the sequences left to score; 1
+    :func:`vsrbench.execution.base.default_workers`, never more than the sequences left to score; 1
     scores in this process). ``executor``: ``"local"`` or ``"ray"`` (a Ray cluster at ``address``).
     The stored rows are the same whichever runs them: this process alone writes the store.
     """
@@ -623,7 +623,7 @@ class _Runner:
         them out (``sequences/<5 digits>/<4 digits>/`` for Vimeo-90K-T)."""
         if path not in self._datasets:
             if dataset is not None and dataset.suite is not None:
-                from vsrbench.suites import open_clips
+                from vsrbench.catalog.suites import open_clips
 
                 self._datasets[path] = open_clips(dataset.suite, path)
             else:
@@ -633,7 +633,7 @@ class _Runner:
     def suite_lines(self) -> list[str]:
         """One line per dataset with a suite: the convention its scores use (the run record's
         ``bench`` keeps ``datasets.NAME.suite`` and ``.protocol``)."""
-        from vsrbench.suites import get_suite
+        from vsrbench.catalog.suites import get_suite
 
         lines = []
         for d in self.bench.datasets.values():
@@ -795,9 +795,9 @@ def _centre_output(pred: FrameSequence, gt: FrameSequence) -> FrameSequence:
     """A suite scored on the centre frame: outputs with all of GT's frames are used as they are (the
     protocol scores index n // 2); an output holding only one frame must be that frame (by the number
     in its name) and stands at GT's centre index, so both store the same frame index and name."""
-    from vsrbench.suites import _frame_number
+    from vsrbench.catalog.suites import _frame_number
 
-    from vsrbench.suites import centre_padded
+    from vsrbench.catalog.suites import centre_padded
 
     if len(pred) == len(gt):
         return pred

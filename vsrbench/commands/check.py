@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from vsrbench.check import DEFAULT_ATOL
+from vsrbench.analysis.check import DEFAULT_ATOL
 
 NAME = "check"
 HELP = "compare stored results with a baseline (exit 0 same, 1 moved, 2 unusable input)"
@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.check import check_results, parse_tolerances, write_baseline_from_results
-    from vsrbench.store import find_results_dir
+    from vsrbench.analysis.check import check_results, parse_tolerances, write_baseline_from_results
+    from vsrbench.results.store import find_results_dir
 
     tol = parse_tolerances(args.tol)
     results = find_results_dir(args.results)

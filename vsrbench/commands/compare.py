@@ -7,8 +7,8 @@ import sys
 NAME = "compare"
 HELP = "paired comparison of two methods: difference A - B per metric, its interval and p-value"
 DESCRIPTION = (HELP + ". Clips are the unit: a paired cluster bootstrap gives the interval, a paired approximate "
-               "randomisation test (or the paired bootstrap) the two-sided p-value; see vsrbench.stats.")
-# the same as vsrbench.stats (a test pins them), written here so that building the parser imports no numpy
+               "randomisation test (or the paired bootstrap) the two-sided p-value; see vsrbench.analysis.stats.")
+# the same as vsrbench.analysis.stats (a test pins them), written here so that building the parser imports no numpy
 AVERAGES = ("seq_avg", "frame_avg")
 TESTS = ("randomization", "bootstrap")
 INTERVALS = ("percentile", "bca")
@@ -44,7 +44,7 @@ def render(comparisons, *, average: str, resamples: int, seed: int, interval: st
            protocol: tuple[str, str] | None = None) -> str:
     """The text ``vsrbench compare`` prints for ``{(dataset, metric): Comparison}``."""
     from vsrbench.metrics import METRICS
-    from vsrbench.stats import format_p
+    from vsrbench.analysis.stats import format_p
 
     first = next(iter(comparisons.values()))
     a, b, level = first.method, first.against, first.level
@@ -68,11 +68,12 @@ def render(comparisons, *, average: str, resamples: int, seed: int, interval: st
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.stats import compare_methods
-    from vsrbench.store import find_results_dir, load_results
+    from vsrbench.analysis.stats import compare_methods
+    from vsrbench.results.store import find_results_dir
+    from vsrbench.results.loading import load_results
     from vsrbench.commands.table import split_names
     from vsrbench.core.errors import InputError
-    from vsrbench.tables import require_one_protocol
+    from vsrbench.results.frame import require_one_protocol
 
     args.results = str(find_results_dir(args.results))
     df = load_results(args.results, args.protocol)

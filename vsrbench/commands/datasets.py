@@ -63,7 +63,7 @@ def render_suite(s) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.suites import SUITES, get_suite
+    from vsrbench.catalog.suites import SUITES, get_suite
 
     if args.name:
         sys.stdout.write(render_suite(get_suite(args.name)))

@@ -1,7 +1,7 @@
 """``vsrbench degrade``: make LR frames from ground truth with a named degradation.
 
 Also home of the two helpers the frame-writing commands share: where each sequence's frames go
-(:func:`output_folders`) and what they are called (:func:`vsrbench.io.png_names`).
+(:func:`output_folders`) and what they are called (:func:`vsrbench.core.io.png_names`).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from vsrbench.core.errors import InputError
-from vsrbench.io import FrameSequence
+from vsrbench.core.io import FrameSequence
 
 NAME = "degrade"
 HELP = "make low-resolution frames from ground-truth frames with a named degradation"
@@ -46,7 +46,7 @@ def output_folders(source: str | Path, seqs: dict[str, FrameSequence], out: str 
 
 def run(args: argparse.Namespace) -> int:
     from vsrbench.baselines.degrade import DEGRADATIONS, check_lr_size, degrade_uint8
-    from vsrbench.io import open_dataset, png_names, write_frame
+    from vsrbench.core.io import open_dataset, png_names, write_frame
     from vsrbench.core.progress import Progress
 
     DEGRADATIONS[args.kind]  # unknown name -> did-you-mean, before any work

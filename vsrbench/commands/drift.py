@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from vsrbench.core.device import resolve_device
     from vsrbench.drift import (DRIFT_DEFINITION, DRIFT_METRICS, DRIFT_PROTOCOL, DRIFT_PROTOCOL_HASH,
                                 pingpong_drift)
-    from vsrbench.io import open_dataset
+    from vsrbench.core.io import open_dataset
     from vsrbench.metrics import METRICS
 
     MODELS[args.model]  # unknown name -> did-you-mean, before any work
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     versions = {m: str(METRICS[m].version) for m in DRIFT_METRICS}
     store = run_id = None
     if args.out:
-        from vsrbench.store import ResultsStore
+        from vsrbench.results.store import ResultsStore
 
         store = ResultsStore(args.out)
         run_id = store.start_run({
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"drift: {dataset}/{seq.name} of method {method!r} is already in {args.out}; the "
                                  "stored values are kept (use --method NAME to store these under another name)\n")
             elif store is not None:
-                from vsrbench.store import SequenceResult
+                from vsrbench.results.store import SequenceResult
 
                 store.add_sequence(run_id, SequenceResult(
                     method=method, dataset=dataset, sequence=seq.name, rows=d.rows(),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vsrbench.core.errors import InputError, os_error
-from vsrbench.store import STORE_FILENAME
+from vsrbench.results.store import STORE_FILENAME
 
 NAME = "evaluate"
 HELP = "score output frames (PRED) against ground truth (GT) under a protocol"
@@ -64,7 +64,7 @@ def run(args) -> int:
     from vsrbench.commands.run import worker_options
     from vsrbench.core.device import resolve_device
     from vsrbench.evaluate import check_lengths
-    from vsrbench.io import open_dataset, pair_datasets
+    from vsrbench.core.io import open_dataset, pair_datasets
     from vsrbench.metrics import METRICS, check_metrics, get_protocol
     from vsrbench.metrics.protocol import parse_overrides
 
@@ -72,7 +72,7 @@ def run(args) -> int:
     overrides = parse_overrides(args.set)
     suite = None
     if args.suite is not None:
-        from vsrbench.suites import get_suite
+        from vsrbench.catalog.suites import get_suite
 
         suite = get_suite(args.suite)
         proto = suite.protocol(**overrides) if args.protocol is None else get_protocol(args.protocol, **overrides)
@@ -202,7 +202,9 @@ class _Job:
         from vsrbench.core.progress import Progress
         from vsrbench.execution import make_executor
         from vsrbench.runner import EXECUTION_KEY, run_environment
-        from vsrbench.store import ResultsStore, refuse_mixed_lpips_files, run_claim
+        from vsrbench.results.store import ResultsStore
+        from vsrbench.results.loading import refuse_mixed_lpips_files
+        from vsrbench.results.locks import run_claim
 
         interval = export_interval()  # a bad VSRBENCH_EXPORT_INTERVAL is refused before anything is written
         try:
@@ -294,8 +296,8 @@ class _Job:
     def store_outcome(self, store, outcome, prog) -> None:
         """Store one sequence's rows and marks in one transaction (an error is raised: it stops the
         command, and what was stored before stays)."""
-        from vsrbench.execution import reissue_warnings
-        from vsrbench.store import SequenceResult
+        from vsrbench.execution.base import reissue_warnings
+        from vsrbench.results.store import SequenceResult
 
         if outcome.error is not None:
             raise outcome.error
@@ -485,7 +487,7 @@ def export_interval() -> float:
 
 
 def _write(out: Path, acc, frame_names, proto, metrics, header, done, complete: bool) -> None:
-    from vsrbench.io import atomic_write_text
+    from vsrbench.core.io import atomic_write_text
 
     lines = ["sequence,frame,frame_name,metric,value,protocol"]
     for seq, frame, metric, value in acc.rows():
@@ -506,7 +508,7 @@ def _write(out: Path, acc, frame_names, proto, metrics, header, done, complete: 
 
 
 def _number(value):
-    from vsrbench.store import json_number
+    from vsrbench.results.export import json_number
 
     return value if value is None or isinstance(value, int) else json_number(value)
 

@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from vsrbench.core.progress import Progress
     from vsrbench.explain import explain, format_table, parse_target
-    from vsrbench.io import open_dataset, pair_datasets
+    from vsrbench.core.io import open_dataset, pair_datasets
 
     targets = [parse_target(t) for t in args.target]
     if args.results:
@@ -64,7 +64,7 @@ def run(args) -> int:
         raise InputError(f"--scale: expected a positive upscaling factor, got {args.scale}")
     suite, suite_protocol = None, None
     if args.suite:
-        from vsrbench.suites import get_suite
+        from vsrbench.catalog.suites import get_suite
 
         suite = get_suite(args.suite)
         suite_protocol = suite.protocol()

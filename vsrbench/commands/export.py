@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from vsrbench.store import EXPORT_FORMATS
+from vsrbench.results.export import EXPORT_FORMATS
 
 NAME = "export"
 HELP = "export stored per-frame results as CSV or JSON"
@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.store import export_results, find_results_dir
+    from vsrbench.results.export import export_results
+    from vsrbench.results.store import find_results_dir
 
     n = export_results(find_results_dir(args.results), args.out, fmt=args.format, protocol=args.protocol)
     print(f"wrote {n} row(s) to {args.out}")

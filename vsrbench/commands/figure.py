@@ -10,7 +10,7 @@ DESCRIPTION = (HELP + ". Crops are nearest-neighbour zooms, each titled with the
                "without --frame/--box the frame and region where the methods differ most are chosen, and the "
                "options that reproduce the choice are printed on stderr.")
 KINDS = ("crops",)
-#: = the keys of vsrbench.figures.LAYOUTS (a test checks it); named here so that building the CLI does not
+#: = the keys of vsrbench.visual.figures.LAYOUTS (a test checks it); named here so that building the CLI does not
 #: import matplotlib and torch
 LAYOUTS = ("one-column", "two-column")
 
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vsrbench.core.errors import InputError, UnknownNameError, os_error
-    from vsrbench.figures import crop_figure, parse_box, save_crop_figure
+    from vsrbench.visual.figures import crop_figure, parse_box, save_crop_figure
 
     if args.kind not in KINDS:
         raise UnknownNameError("figure kind", args.kind, KINDS)

@@ -43,7 +43,7 @@ def published_lines(ckpt, rows) -> list[str]:
     """The database rows of a checkpoint (``Checkpoint.published`` names (method, BI/BD) pairs),
     one line per method, suite, degradation, clip and source: ``published PyTorch TecoGAN, vid4 BD
     (sigma 1.5): psnr 26.01, lpips 0.152 (averaging unknown, convention tecogan; SOURCE)``."""
-    from vsrbench.published import rows_for
+    from vsrbench.catalog.published import rows_for
 
     groups: dict[tuple, list] = {}
     for method, family in ckpt.published:
@@ -78,7 +78,7 @@ def render_models(models, verify: bool = False, published=None) -> str:
     """The listing printed by ``vsrbench models`` for the specs in ``models`` (a name -> ModelSpec map);
     ``published``: the rows of the published-results database (default: the one shipped with vsrbench)."""
     if published is None:
-        from vsrbench.published import load_published
+        from vsrbench.catalog.published import load_published
 
         published = load_published()
     names = sorted(models)

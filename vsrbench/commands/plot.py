@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vsrbench.commands.table import split_names
     from vsrbench.core.errors import os_error
-    from vsrbench.plots import plot_results
-    from vsrbench.store import find_results_dir
+    from vsrbench.visual.plots import plot_results
+    from vsrbench.results.store import find_results_dir
 
     def warn(line: str) -> None:
         sys.stderr.write(line + "\n")

@@ -25,10 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from vsrbench.io import open_sequence
+    from vsrbench.core.io import open_sequence
     from vsrbench.metrics._kernels import size_rule_note
     from vsrbench.metrics.profile import default_profile_row, temporal_profile
-    from vsrbench.plots import method_colors, plot_profiles, save_figure
+    from vsrbench.visual.plots import method_colors, plot_profiles, save_figure
 
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".pdf"):

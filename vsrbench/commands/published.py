@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.published import filter_rows, load_published, render_rows
+    from vsrbench.catalog.published import filter_rows, load_published, render_rows
 
     rows = filter_rows(load_published(args.published_file), suite=args.suite, method=args.method,
                        metric=args.metric.lower() if args.metric else None)

@@ -38,14 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vsrbench.commands.table import split_names
     from vsrbench.core.errors import InputError
-    from vsrbench.report import build_report
+    from vsrbench.visual.report import build_report
     from vsrbench.core.errors import os_error
 
     if args.published_file and not args.published:
         raise InputError("--published-file: only used with --published; add --published")
     published = None
     if args.published:
-        from vsrbench.published import load_published
+        from vsrbench.catalog.published import load_published
 
         published = load_published(args.published_file)
     try:  # a frame that cannot be read is io's own one-line error; only a raw OSError is the report's write

@@ -37,7 +37,8 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 def worker_options(args: argparse.Namespace) -> dict:
     """``workers``, ``executor`` and ``address`` from the command line, checked (one-line errors)."""
-    from vsrbench.execution import check_executor, parse_workers
+    from vsrbench.execution import check_executor
+    from vsrbench.execution.base import parse_workers
 
     workers = None if args.workers is None else parse_workers(args.workers)
     check_executor(args.executor, workers=workers, address=args.address)
@@ -45,7 +46,7 @@ def worker_options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.benchfile import load_bench
+    from vsrbench.catalog.benchfile import load_bench
     from vsrbench.runner import run_benchmark
 
     options = worker_options(args)

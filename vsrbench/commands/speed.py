@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from vsrbench.speed import time_pipelines, synthetic_pair, write_random_backbone
     from vsrbench.core.errors import InputError
-    from vsrbench.io import open_sequence
+    from vsrbench.core.io import open_sequence
     from vsrbench.metrics.lpips import backbone_missing
 
     if bool(args.gt) != bool(args.pred):

@@ -11,13 +11,13 @@ NAME = "table"
 HELP = "render the leaderboard of a results folder (Markdown, LaTeX, CSV, HTML)"
 DESCRIPTION = (HELP + ". Rows are methods, columns metrics (best bold, second underlined); "
                "the caption names the protocol and the average shown.")
-# the same as vsrbench.tables.FORMATS / AVERAGES (a test pins them), written here so that building
+# the same as vsrbench.analysis.table_model.FORMATS / AVERAGES (a test pins them), written here so that building
 # the CLI parser does not import pandas and torch
 FORMATS = ("markdown", "latex", "csv", "html")
 AVERAGES = ("seq_avg", "frame_avg")
-CI_STYLES = ("pm", "bracket")  # vsrbench.tables.CI_STYLES
-TESTS = ("randomization", "bootstrap")  # vsrbench.stats.TESTS
-SIGNIFICANT = "*"  # vsrbench.tables.SIGNIFICANT
+CI_STYLES = ("pm", "bracket")  # vsrbench.analysis.table_stats.CI_STYLES
+TESTS = ("randomization", "bootstrap")  # vsrbench.analysis.stats.TESTS
+SIGNIFICANT = "*"  # vsrbench.analysis.table_stats.SIGNIFICANT
 SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
                   ".htm": "html"}
 
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "instead of the database shipped with vsrbench")
     parser.add_argument("--ci", action="store_true",
                         help="show each dataset-level number with its clip-level bootstrap interval (reproduced "
-                             "rows; see vsrbench.stats)")
+                             "rows; see vsrbench.analysis.stats)")
     parser.add_argument("--level", type=float, default=None, help="with --ci: confidence level (default 0.95)")
     parser.add_argument("--ci-style", choices=CI_STYLES, default=None,
                         help="with --ci: pm = value ± half-width (default), bracket = value [lo, hi]")
@@ -96,9 +96,12 @@ def statistics_options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.io import atomic_write_text
-    from vsrbench.store import find_results_dir, load_results, writing
-    from vsrbench.tables import build_tables, dataset_info, render_tables, reported_numbers
+    from vsrbench.core.io import atomic_write_text
+    from vsrbench.results.store import find_results_dir, writing
+    from vsrbench.results.loading import load_results
+    from vsrbench.analysis.tables import build_tables, reported_numbers
+    from vsrbench.analysis.published_rows import dataset_info
+    from vsrbench.analysis.render import render_tables
 
     fmt = output_format(args.format, args.out)
     if args.standalone and fmt != "latex":
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--published-file: only used with --published; add --published")
     published, info = None, None
     if args.published:
-        from vsrbench.published import load_published
+        from vsrbench.catalog.published import load_published
 
         published, info = load_published(args.published_file), dataset_info(args.results)
     tables = build_tables(df, dataset=args.dataset, metrics=split_names(args.metrics), average=args.average,

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from vsrbench.commands.degrade import output_folders
-from vsrbench.io import png_names
+from vsrbench.core.io import png_names
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError
 
@@ -78,7 +78,7 @@ def _plan(jobs, sisr: bool, overwrite: bool) -> list[tuple]:
 def run(args: argparse.Namespace) -> int:
     from vsrbench.baselines import MODELS, load_model
     from vsrbench.core.frames import to_uint8
-    from vsrbench.io import open_dataset, write_frame
+    from vsrbench.core.io import open_dataset, write_frame
     from vsrbench.core.progress import Progress
 
     spec = MODELS[args.model]  # unknown name -> did-you-mean, before any work

@@ -1,8 +1,8 @@
 """Uncertainty and significance of dataset-level numbers: clip-level bootstrap and paired tests.
 
 Everything here reads the per-frame rows of a results store (the long DataFrame of
-:func:`vsrbench.store.load_results`); nothing computes a metric. Numbers of different protocols
-are refused (:func:`vsrbench.tables.require_one_protocol`), so are metrics scored by
+:func:`vsrbench.results.loading.load_results`); nothing computes a metric. Numbers of different protocols
+are refused (:func:`vsrbench.results.frame.require_one_protocol`), so are metrics scored by
 different versions.
 
 **The unit is the clip.** Frames within a clip are strongly correlated (the same scene, the
@@ -222,7 +222,7 @@ def _check_options(average: str, level: float, resamples: int, interval: str = "
 
 
 def _select(df: "pd.DataFrame", metrics: Iterable[str] | None, dataset: str | None):
-    from vsrbench.tables import resolve_metrics, rows_of_dataset
+    from vsrbench.results.frame import resolve_metrics, rows_of_dataset
 
     df = rows_of_dataset(df, dataset=dataset)  # columns, dataset name, one protocol per dataset
     metrics = resolve_metrics(df, None if metrics is None else [str(m).strip().lower() for m in metrics])

@@ -7,11 +7,11 @@ benchmark's ``datasets.D.lr``, or the LR the runner made from a degradation unde
 ``RESULTS/lr/D/<degradation>-x<scale>/``) and each method, titled with the method and its stored
 score on that frame. Crops are shown with nearest-neighbour sampling (``interpolation="nearest"``):
 every pixel is a flat square, nothing is smoothed. A method's crop is framed in its colour from
-:func:`vsrbench.plots.method_colors`, the same as in every other figure of the results.
+:func:`vsrbench.visual.plots.method_colors`, the same as in every other figure of the results.
 
 Layouts fit a paper's column: ``one-column`` is 3.3 in wide, ``two-column`` 6.9 in; crops go in
 one row, or several when there are many. :func:`save_crop_figure` writes PDF or PNG at exactly that
-width with TrueType fonts (:data:`vsrbench.plots.EMBED_FONTS_RC`).
+width with TrueType fonts (:data:`vsrbench.visual.plots.EMBED_FONTS_RC`).
 
 Without a frame and box, the frame and region where the methods differ most are chosen: per
 pixel, each method's squared error against GT (mean over RGB); its mean over every box-sized
@@ -33,9 +33,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
+from vsrbench.core.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
 from vsrbench.metrics import METRICS
-from vsrbench.plots import method_colors
+from vsrbench.visual.plots import method_colors
 
 BOX_COLOR = "#D55E00"  # Okabe-Ito vermillion: distinct for the common colour-vision deficiencies
 LAYOUTS = {  # width (in), crops per row at most, font size (pt)
@@ -101,7 +101,7 @@ def check_box(box: Box, h: int, w: int, where: str) -> None:
 # ------------------------------------------------------------------ frames from a results folder
 
 def _sequence(folder: Path, sequence: str, what: str, suite: str | None = None) -> FrameSequence:
-    from vsrbench.suites import open_recorded
+    from vsrbench.catalog.suites import open_recorded
 
     try:
         seqs = open_recorded(folder, suite)
@@ -126,7 +126,7 @@ def _frame_of(seq: FrameSequence, index: int, name: str | None, what: str) -> np
 
 def _lr_sequence(results_dir: Path, dataset: str, sequence: str) -> FrameSequence | None:
     """The LR frames of a sequence if the run records say where they are (else None)."""
-    from vsrbench.store import load_runs
+    from vsrbench.results.loading import load_runs
 
     lr = None
     for bench in load_runs(results_dir)["bench"]:  # later runs win
@@ -177,8 +177,9 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     default to every method stored for the sequence, in run order; ``metric`` to ``lpips`` when stored,
     else ``psnr``. Temporal metrics are stored at index t of the pair (t-1, t).
     """
-    from vsrbench.store import find_results_dir, load_results, recorded_inputs, recorded_paths
-    from vsrbench.tables import ordered
+    from vsrbench.results.store import find_results_dir
+    from vsrbench.results.loading import load_results, recorded_inputs, recorded_paths
+    from vsrbench.results.frame import ordered
 
     if layout not in LAYOUTS:
         raise UnknownNameError("--layout", layout, LAYOUTS)
@@ -232,7 +233,7 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
         outputs[m] = _sequence(pred_root, sequence, f"outputs of {m!r}", suite)
     gt_seq = _sequence(gt_dir, sequence, "ground truth", suite)
     if suite:  # centre-frame-only outputs (Vimeo-90K-T im4) stand at GT's centre index
-        from vsrbench.suites import aligned_outputs
+        from vsrbench.catalog.suites import aligned_outputs
 
         outputs = {m: aligned_outputs({sequence: gt_seq}, {sequence: o})[sequence] for m, o in outputs.items()}
     lr_seq = _lr_sequence(folder, dataset, sequence)
@@ -366,7 +367,7 @@ def _ranges(frames: Sequence[int]) -> str:
 
 def save_crop_figure(fig: Figure, out: str | Path) -> Path:
     """Write ``fig`` to ``out`` (.pdf or .png) at its exact width (no tight cropping), TrueType fonts, atomically."""
-    from vsrbench.plots import EMBED_FONTS_RC
+    from vsrbench.visual.plots import EMBED_FONTS_RC
 
     out = Path(out)
     fmt = out.suffix.lower().lstrip(".")

@@ -43,8 +43,8 @@ from typing import Iterable, Sequence
 
 from vsrbench.core.errors import InputError, UnknownNameError, unknown_name_message
 
-DEFAULT_PATH = Path(__file__).with_name("data") / "published.csv"
-#: the suites when :mod:`vsrbench.suites` is not importable (the same names; a test pins them)
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "published.csv"
+#: the suites when :mod:`vsrbench.catalog.suites` is not importable (the same names; a test pins them)
 SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")
 AVERAGINGS = ("seq_avg", "frame_avg", "unknown")
 COLUMNS = ("method", "suite", "degradation", "metric", "value", "sequence", "averaging", "convention", "source",
@@ -63,9 +63,9 @@ def metric_names() -> tuple[str, ...]:
 
 
 def known_suites() -> tuple[str, ...]:
-    """The suite names: ``vsrbench.suites.SUITES`` when it exists, else :data:`SUITE_NAMES`."""
+    """The suite names: ``vsrbench.catalog.suites.SUITES`` when it exists, else :data:`SUITE_NAMES`."""
     try:
-        from vsrbench.suites import SUITES
+        from vsrbench.catalog.suites import SUITES
     except ImportError:
         return SUITE_NAMES
     return tuple(SUITES)

@@ -11,7 +11,7 @@ Ray (:data:`ACTOR_RESTARTS`) and its task retried on it (:data:`TASK_RETRIES`); 
 comes back exactly once, and the driver stores only what comes back, so the store has neither
 duplicates nor holes. A task that kills its worker every time is reported as that sequence's error
 after its retries, and only that one (no other task was waiting on its actor); an exception the
-worker raises comes back in its :class:`~vsrbench.execution.Outcome` like in a local run.
+worker raises comes back in its :class:`~vsrbench.execution.base.Outcome` like in a local run.
 
 Without an address a local Ray instance is started for the run (and stopped after it) with this
 machine's cores; with one, the driver joins that cluster. A Ray that this process had already
@@ -32,7 +32,7 @@ import ray  # noqa: I001 - a ModuleNotFoundError here is make_executor's "instal
 from ray import exceptions as ray_errors
 
 from vsrbench.core.errors import InputError
-from vsrbench.execution import Executor, Outcome, Worker, run_task
+from vsrbench.execution.base import Executor, Outcome, Worker, run_task
 
 #: Retries of a task whose actor process died while holding it (the actor is restarted first).
 TASK_RETRIES = 2
@@ -74,7 +74,7 @@ class _Slot:
         try:
             self.worker = factory()
         except Exception as e:  # noqa: BLE001 - every task of this actor reports it
-            from vsrbench.execution import picklable_error
+            from vsrbench.execution.base import picklable_error
 
             self.error = picklable_error(e)
 
@@ -103,6 +103,10 @@ class RayExecutor(Executor):
     """
 
     name = "ray"
+
+    @classmethod
+    def check_address(cls, address: str) -> None:
+        probe(address)
 
     def __init__(self, factory: Callable[[], Worker], address: str | None = None, device: str = "cpu",
                  workers: int | None = None, tasks: int | None = None,
@@ -214,7 +218,7 @@ class RayExecutor(Executor):
 
 def _start_local() -> None:
     """A local Ray instance with this machine's cores, started quietly (no dashboard, no usage report)."""
-    from vsrbench.execution import default_workers
+    from vsrbench.execution.base import default_workers
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(address="local", num_cpus=default_workers("cpu"), include_dashboard=False, logging_level=logging.ERROR,

@@ -102,7 +102,7 @@ class DatasetDef:
     lr: Path | None = None
     degradation: str | None = None
     sequences: tuple[str, ...] = ()  # the sequences to run, in order
-    suite: str | None = None  # a benchmark suite of vsrbench.suites; GT was validated against it
+    suite: str | None = None  # a benchmark suite of vsrbench.catalog.suites; GT was validated against it
     protocol: Any = None  # the suite's convention when the benchmark sets no protocol (else None: the benchmark's)
 
     @property
@@ -366,10 +366,10 @@ class _DefinitionReader:
         return DatasetDef(name=name, gt=gt, scale=scale, lr=lr, degradation=degradation, sequences=sequences)
 
     def suite_dataset(self, name: str, key: str, t: Mapping[str, Any], explicit_protocol: bool) -> DatasetDef:
-        """A dataset with ``suite = "NAME"`` (or a :class:`vsrbench.suites.Suite` from Python): GT is
+        """A dataset with ``suite = "NAME"`` (or a :class:`vsrbench.catalog.suites.Suite` from Python): GT is
         validated against the suite (clips, frame counts, frame sizes; ``suite_strict = false``: the
         clips only), and its protocol is the suite's unless the benchmark sets ``protocol``."""
-        from vsrbench.suites import SUITES, Suite
+        from vsrbench.catalog.suites import SUITES, Suite
 
         suite = t["suite"]
         if not isinstance(suite, Suite):
@@ -415,7 +415,7 @@ class _DefinitionReader:
                                            f"{', '.join(temporal)} from metrics or set a protocol")
 
     def sequences(self, key: str, gt: Path, value: Any, found: list[str] | None = None) -> tuple[str, ...]:
-        from vsrbench.io import open_dataset
+        from vsrbench.core.io import open_dataset
 
         try:
             found = list(open_dataset(gt)) if found is None else found
@@ -429,11 +429,11 @@ class _DefinitionReader:
         return wanted
 
     def lr_covers(self, key: str, lr: Path, sequences: tuple[str, ...], suite=None) -> None:
-        from vsrbench.io import open_dataset
+        from vsrbench.core.io import open_dataset
 
         try:
             if suite is not None:
-                from vsrbench.suites import open_clips
+                from vsrbench.catalog.suites import open_clips
 
                 have = open_clips(suite, lr)
             else:

@@ -2,17 +2,17 @@
 
 The folder opens from disk (``index.html``; no server, no network, nothing fetched from elsewhere):
 
-- the **leaderboard** of every dataset (:func:`vsrbench.tables.build_tables`, the protocol and the average
+- the **leaderboard** of every dataset (:func:`vsrbench.analysis.tables.build_tables`, the protocol and the average
   in the caption, published rows with ``published=``), sortable by clicking a metric's column header;
 - **per-frame curves** of every metric for every sequence, drawn as inline SVG by ``report.js`` from the
   data embedded in the page (a ``<script type="application/json">`` block: pages opened from ``file://``
   cannot fetch a local JSON file in Chromium);
-- the **temporal profiles** of every sequence (PNG, :func:`vsrbench.plots.profile_figure`);
+- the **temporal profiles** of every sequence (PNG, :func:`vsrbench.visual.plots.profile_figure`);
 - a **synchronised viewer**: pick sequence and frame, GT and every method side by side and one main panel,
   one zoom/pan (mouse wheel / drag, or the buttons) applied to all panels at once, ``←``/``→`` or ``j``/``k``
   flip the method in the main panel, and a click on a point of a per-frame curve opens that frame.
 
-Frames come from where the run records say (:func:`vsrbench.plots.sequence_frames`: GT from the
+Frames come from where the run records say (:func:`vsrbench.visual.plots.sequence_frames`: GT from the
 dataset's recorded ``gt``, outputs from a method's recorded ``outputs`` or ``RESULTS/outputs/M/D``) and
 are written once each as PNG, downscaled to at most ``width`` pixels wide (full resolution when already
 that small), for at most ``frames`` frames per sequence (evenly spread over the scored frames; ``0``:
@@ -114,7 +114,7 @@ def _write_png(path: Path, rgb: np.ndarray) -> int:
 
     from PIL import Image
 
-    from vsrbench.io import atomic_write_bytes
+    from vsrbench.core.io import atomic_write_bytes
 
     buf = io.BytesIO()
     # zlib level 6: measured on the demo's frames, 2.7x faster than optimize=True for 2.4 % more bytes
@@ -138,7 +138,7 @@ def _prepare_out(out: Path) -> None:
 
 def table_html(table, higher: Mapping[str, bool]) -> str:
     """A leaderboard as a sortable ``<table>``: each metric header has ``data-col``; each cell its value."""
-    from vsrbench.tables import HOLE
+    from vsrbench.analysis.table_model import HOLE
 
     lead = "<th>Sequence</th><th>Method</th>" if table.grouped else "<th>Method</th>"
     heads = "".join(
@@ -170,7 +170,7 @@ def table_html(table, higher: Mapping[str, bool]) -> str:
 
 def curves_data(df, metrics: Sequence[str]) -> dict:
     """dataset -> sequence -> metric -> method -> [[frame, value or None], ...] (stored order of frames)."""
-    from vsrbench.tables import ordered
+    from vsrbench.results.frame import ordered
 
     out: dict = {}
     part = df[df["metric"].isin(metrics)].sort_values("frame", kind="stable")
@@ -209,14 +209,17 @@ def build_report(
 ) -> Report:
     """Write the report of ``results_dir`` into the folder ``out``; returns what was written and its size.
 
-    ``published``: rows of :func:`vsrbench.published.load_published` to add to the leaderboards (as
+    ``published``: rows of :func:`vsrbench.catalog.published.load_published` to add to the leaderboards (as
     ``vsrbench table --published``). ``width``: the largest width of a frame image (pixels);
     ``frames``: the most frames per sequence written for the viewer (0: all). ``warn(line)`` hears
     about what could not be shown (frames that are gone); the report is written without them.
     """
-    from vsrbench.plots import method_colors, slug
-    from vsrbench.store import find_results_dir, load_results
-    from vsrbench.tables import build_tables, dataset_info, ordered, resolve_metrics, rows_of_dataset
+    from vsrbench.visual.plots import method_colors, slug
+    from vsrbench.results.store import find_results_dir
+    from vsrbench.results.loading import load_results
+    from vsrbench.analysis.tables import build_tables
+    from vsrbench.analysis.published_rows import dataset_info
+    from vsrbench.results.frame import ordered, resolve_metrics, rows_of_dataset
     from vsrbench.metrics import METRICS
 
     if isinstance(width, bool) or not isinstance(width, int) or width < 16:
@@ -288,11 +291,11 @@ def build_report(
 
 def dataset_frames(results, dataset: str, methods: Sequence[str]):
     """GT and output datasets of ``methods`` on ``dataset``, from the run records
-    (:func:`vsrbench.store.recorded_paths`, every run: later runs win): ``(gt, {method: outputs},
+    (:func:`vsrbench.results.loading.recorded_paths`, every run: later runs win): ``(gt, {method: outputs},
     {method: why not})``; ``gt`` is None (and every method has a reason) when no GT can be read."""
     from vsrbench.core.errors import VsrbenchError
-    from vsrbench.store import recorded_inputs, recorded_paths
-    from vsrbench.suites import aligned_outputs, open_recorded
+    from vsrbench.results.loading import recorded_inputs, recorded_paths
+    from vsrbench.catalog.suites import aligned_outputs, open_recorded
 
     gt = None
     outputs, missing = {}, {}
@@ -312,7 +315,7 @@ def dataset_frames(results, dataset: str, methods: Sequence[str]):
 
 def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, note, slug):
     """Write the viewer's PNGs of one sequence; (its viewer entry, GT and output sequences) or None."""
-    from vsrbench.io import pick_sequence
+    from vsrbench.core.io import pick_sequence
 
     gt_all, outs_all, missing = found
     if gt_all is None:
@@ -355,9 +358,9 @@ def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, n
 
 
 def _profiles(ds, seq, gt, outputs, colors):
-    """The temporal-profile montage of one sequence (:func:`vsrbench.plots.plot_profiles`), GT first."""
+    """The temporal-profile montage of one sequence (:func:`vsrbench.visual.plots.plot_profiles`), GT first."""
     from vsrbench.metrics import default_profile_row, temporal_profile
-    from vsrbench.plots import plot_profiles
+    from vsrbench.visual.plots import plot_profiles
 
     gt_frames = list(gt)
     if len(gt_frames) < 2:

@@ -159,7 +159,7 @@ class SuiteCheck:
 
     suite: Suite
     gt_root: Path
-    gt: dict  # clip name -> vsrbench.io.FrameSequence
+    gt: dict  # clip name -> vsrbench.core.io.FrameSequence
     pred_root: Path | None = None
     pred: dict | None = None
     #: clips whose outputs hold only the centre frame (scored against GT's centre frame)
@@ -281,7 +281,7 @@ def frame_size(path: Path) -> tuple[int, int]:
     if head[:8] == _PNG and head[12:16] == b"IHDR":
         w, h = struct.unpack(">II", head[16:24])
         return int(h), int(w)
-    from vsrbench.io import decode_image
+    from vsrbench.core.io import decode_image
 
     return tuple(decode_image(path).shape[:2])
 
@@ -351,7 +351,7 @@ def _expected_where(suite: Suite, what: str, root: Path) -> str:
 
 
 def _validate(suite: Suite, gt: Path, pred: Path | None, strict: bool) -> SuiteCheck:
-    from vsrbench.io import open_sequence
+    from vsrbench.core.io import open_sequence
 
     gt_root = _clip_root(suite, gt, "GT")
     found = _clip_dirs(gt_root, suite.clip_depth)
@@ -414,7 +414,7 @@ def _validate(suite: Suite, gt: Path, pred: Path | None, strict: bool) -> SuiteC
 
 
 def _validate_pred(check: SuiteCheck, pred: Path) -> None:
-    from vsrbench.io import open_sequence
+    from vsrbench.core.io import open_sequence
 
     suite = check.suite
     root = _clip_root(suite, pred, "PRED")
@@ -454,8 +454,8 @@ def _validate_pred(check: SuiteCheck, pred: Path) -> None:
 def open_clips(suite: "Suite | str", path: str | os.PathLike) -> dict:
     """The clip folders of ``path`` laid out as ``suite`` lays them out (``sequences/<5>/<4>/`` for
     Vimeo-90K-T), as ``{clip name: FrameSequence}``, without checking them against the suite;
-    a folder of one level of clips falls back to :func:`vsrbench.io.open_dataset`."""
-    from vsrbench.io import open_dataset, open_sequence
+    a folder of one level of clips falls back to :func:`vsrbench.core.io.open_dataset`."""
+    from vsrbench.core.io import open_dataset, open_sequence
 
     suite = get_suite(suite)
     path = Path(path)
@@ -470,8 +470,8 @@ def open_clips(suite: "Suite | str", path: str | os.PathLike) -> dict:
 
 def open_recorded(path: str | os.PathLike, suite: "Suite | str | None" = None) -> dict:
     """The sequences of a folder a run record names: laid out as its suite lays them out
-    (:func:`open_clips`) when the dataset has one, else :func:`vsrbench.io.open_dataset`."""
-    from vsrbench.io import open_dataset
+    (:func:`open_clips`) when the dataset has one, else :func:`vsrbench.core.io.open_dataset`."""
+    from vsrbench.core.io import open_dataset
 
     return open_clips(suite, path) if suite else open_dataset(path)
 

@@ -113,8 +113,8 @@ def mean_entry(method: str, dataset: str, sequence: str, metric: str, values: It
 
 
 def entries_from_frame(df: "pd.DataFrame") -> list[Entry]:
-    """Per-sequence means of a :func:`vsrbench.store.load_results` DataFrame (one protocol hash)."""
-    from vsrbench.tables import require_one_protocol
+    """Per-sequence means of a :func:`vsrbench.results.loading.load_results` DataFrame (one protocol hash)."""
+    from vsrbench.results.frame import require_one_protocol
 
     require_one_protocol(df)
     keys = ["method", "dataset", "sequence", "metric"]
@@ -128,12 +128,12 @@ def entries_from_frame(df: "pd.DataFrame") -> list[Entry]:
 
 def entries_from_results(results_dir: str | os.PathLike, protocol: str | None = None) -> tuple[list[Entry], dict]:
     """Per-sequence means of a results folder and the protocol ``{"name", "hash"}`` they use."""
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     df = load_results(results_dir, protocol)
     if df.empty:
         raise InputError(f"no results stored in {str(results_dir)!r}")
-    from vsrbench.tables import require_one_protocol
+    from vsrbench.results.frame import require_one_protocol
 
     name, hash_ = require_one_protocol(df, source=results_dir)
     return entries_from_frame(df), {"name": name, "hash": hash_}
@@ -143,7 +143,7 @@ def entries_from_results(results_dir: str | os.PathLike, protocol: str | None = 
 
 def make_baseline(entries: Iterable[Entry], protocol: Mapping[str, Any] | None) -> dict[str, Any]:
     """A baseline document (see the module docstring)."""
-    from vsrbench.store import now_iso
+    from vsrbench.results.store import now_iso
 
     return {
         "format": BASELINE_FORMAT,
@@ -157,10 +157,10 @@ def make_baseline(entries: Iterable[Entry], protocol: Mapping[str, Any] | None) 
 
 def write_baseline(path: str | os.PathLike, doc: Mapping[str, Any]) -> None:
     """Write a baseline document atomically (non-finite means are written as null)."""
-    from vsrbench.io import atomic_write_text
+    from vsrbench.core.io import atomic_write_text
 
     text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
-    from vsrbench.store import writing
+    from vsrbench.results.store import writing
 
     with writing("write baseline", path, "choose another place for it"):
         atomic_write_text(path, text)
@@ -290,7 +290,7 @@ def _sub(a: float | None, b: float | None) -> float | None:
 def check_results(results_dir: str | os.PathLike, baseline_path: str | os.PathLike, *, rtol: float = 0.0,
                   atol: float = DEFAULT_ATOL, tol: Mapping[str, float] | None = None) -> CheckReport:
     """Compare a results folder with a baseline file (under the baseline's protocol hash)."""
-    from vsrbench.store import load_results
+    from vsrbench.results.loading import load_results
 
     baseline, protocol = read_baseline(baseline_path)
     current, notes = entries_under_protocol(load_results(results_dir), protocol)

@@ -1,0 +1,219 @@
+"""Writing tables: Markdown, LaTeX (booktabs, optionally a standalone document), CSV and HTML.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from typing import Sequence
+
+import pandas as pd
+
+from vsrbench.core.errors import InputError
+from vsrbench.analysis.table_model import Cell, FORMATS, Table
+from vsrbench.analysis.table_stats import SIGNIFICANT
+
+
+# ------------------------------------------------------------------ the table model
+
+
+# ------------------------------------------------------------------ selecting and averaging
+
+
+# ------------------------------------------------------------------ building the table
+
+
+# ------------------------------------------------------------------ published rows
+
+
+# ------------------------------------------------------------------ intervals and significance marks
+
+
+# ------------------------------------------------------------------ rendering
+
+def _header(table: Table) -> list[str]:
+    return (["Sequence"] if table.grouped else []) + ["Method"] + [c.label for c in table.columns]
+
+
+def _row_lead(table: Table, i: int, escape=lambda t: t, mark=lambda n: f"†{n}") -> list[str]:
+    """Leading cells of row ``i``: the group name on the first row of each block, then the method
+    (a published row's followed by ``mark(footnote number)``); ``escape`` is applied to the names."""
+    row = table.rows[i]
+    method = escape(row.method) + ("" if row.note_ref is None else mark(row.note_ref))
+    if not table.grouped:
+        return [method]
+    first = i == 0 or table.rows[i - 1].group != row.group
+    return [escape(row.group) if first else "", method]
+
+
+def _blocks_start(table: Table) -> set[int]:
+    return {i for i in range(1, len(table.rows)) if table.rows[i].group != table.rows[i - 1].group}
+
+
+MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def md_escape(text: str) -> str:
+    return MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_cell(cell: Cell) -> str:
+    text = {1: f"**{cell.text}**", 2: f"<u>{cell.text}</u>"}.get(cell.rank, cell.text)
+    text += md_escape(SIGNIFICANT) if cell.significant else ""
+    return f"{text} {cell.interval_text}" if cell.interval_text else text
+
+
+def render_markdown(table: Table) -> str:
+    """A GitHub-flavoured Markdown table with the caption and footnotes below it."""
+    head = _header(table)
+    lines = ["| " + " | ".join(md_escape(h) for h in head) + " |",
+             "|" + "|".join(":--" if i < len(head) - len(table.columns) else "--:" for i in range(len(head))) + "|"]
+    for i, row in enumerate(table.rows):
+        lead = _row_lead(table, i, md_escape)
+        lines.append("| " + " | ".join(lead + [_md_cell(c) for c in row.cells]) + " |")
+    lines += ["", md_escape(table.caption)]
+    lines += [f"- {md_escape(n)}" for n in table.notes]
+    return "\n".join(lines) + "\n"
+
+
+LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+    "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
+    ">": r"\textgreater{}", "†": r"\dag{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
+    "Δ": r"$\Delta$", "−": "$-$", "±": r"$\pm$", "α": r"$\alpha$",
+}
+# lmodern: scalable T1 fonts (without it, T1 text falls back to bitmap EC fonts, embedded as Type 3);
+# graphicx: the \resizebox that shrinks a table wider than the line (never enlarges one).
+LATEX_PACKAGES = ("booktabs", "graphicx")
+LATEX_PREAMBLE = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+                  "\\usepackage[utf8]{inputenc}\n" + "".join(f"\\usepackage{{{p}}}\n" for p in LATEX_PACKAGES)
+                  + "\\begin{document}\n")
+# Scale the tabular down to \linewidth (\columnwidth in a two-column paper) when it is wider; else as it is.
+LATEX_FIT_OPEN = "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%"
+
+
+def latex_escape(text: str) -> str:
+    return "".join(LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def _latex_cell(cell: Cell) -> str:
+    text = latex_escape(cell.text)
+    text = {1: f"\\textbf{{{text}}}", 2: f"\\underline{{{text}}}"}.get(cell.rank, text)
+    text += f"$^{{{SIGNIFICANT}}}$" if cell.significant else ""
+    if cell.interval_text.startswith("± "):  # a smaller ±: wide tables stay readable when scaled
+        text += f"\\,{{\\footnotesize$\\pm${cell.interval_text[2:]}}}"
+    elif cell.interval_text:
+        text += f"\\,{{\\footnotesize{latex_escape(cell.interval_text)}}}"
+    return text
+
+
+def _latex_label(dataset: str) -> str:
+    return "tab:vsrbench-" + (re.sub(r"[^A-Za-z0-9]+", "-", dataset).strip("-").lower() or "results")
+
+
+def _latex_note(note: str) -> str:
+    """A footnote; a published row's mark ``†N`` as a superscript dagger, like the row's."""
+    m = re.fullmatch(r"†(\d+) (.*)", note, re.S)
+    return f"\\textsuperscript{{\\dag{m[1]}}} {latex_escape(m[2])}" if m else latex_escape(note)
+
+
+def render_latex(table: Table, *, standalone: bool = False) -> str:
+    """A booktabs ``table`` environment; ``standalone`` wraps it in a compilable document."""
+    n_lead = len(_header(table)) - len(table.columns)
+    starts = _blocks_start(table)
+    body = []
+    for i, row in enumerate(table.rows):
+        if i in starts:
+            body.append("\\midrule")
+        cells = _row_lead(table, i, latex_escape, lambda n: f"\\textsuperscript{{\\dag{n}}}") + [
+            _latex_cell(c) for c in row.cells]
+        body.append(" & ".join(cells) + " \\\\")
+    notes = "".join(f"\n\\par {_latex_note(n)}" for n in table.notes)
+    text = "\n".join([
+        "% vsrbench leaderboard; needs \\usepackage{booktabs} and \\usepackage{graphicx}",
+        "\\begin{table}[t]",
+        "\\centering",
+        f"\\caption{{{latex_escape(table.caption)}}}",
+        f"\\label{{{_latex_label(table.dataset)}}}",
+        LATEX_FIT_OPEN,
+        f"\\begin{{tabular}}{{{'l' * n_lead}{'r' * len(table.columns)}}}",
+        "\\toprule",
+        " & ".join(latex_escape(h) for h in _header(table)) + " \\\\",
+        "\\midrule",
+        *body,
+        "\\bottomrule",
+        "\\end{tabular}}",
+        *([f"{{\\footnotesize{notes}\\par}}"] if table.notes else []),
+        "\\end{table}",
+    ]) + "\n"
+    return LATEX_PREAMBLE + text + "\\end{document}\n" if standalone else text
+
+
+def table_frame(table: Table) -> pd.DataFrame:
+    """The shown (rounded) numbers as a DataFrame: dataset, [sequence,] method, one column per Column.key."""
+    records = []
+    for row in table.rows:
+        rec = {"dataset": table.dataset, **({"sequence": row.group} if table.grouped else {}), "method": row.method}
+        for c, cell in zip(table.columns, row.cells):
+            rec[c.key] = None if cell.value is None else float(cell.text)
+            if c.kind != "measured":
+                continue
+            if table.ci:  # the interval unrounded (data, not display); empty where none
+                rec[f"{c.key}_lo"], rec[f"{c.key}_hi"] = cell.lo, cell.hi
+            if table.against is not None:
+                rec[f"{c.key}_p"], rec[f"{c.key}_p_adjusted"] = cell.p, cell.p_adjusted
+                rec[f"{c.key}_significant"] = cell.significant
+        if any(r.published for r in table.rows):  # --published: which rows are published, and from where
+            rec["published"] = row.published is not None
+            rec.update({k: (row.published or {}).get(k, "") for k in ("degradation", "averaging", "convention",
+                                                                       "source")})
+        records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def render_csv(tables: Sequence[Table]) -> str:
+    """All tables in one CSV (a union of columns; holes are empty cells)."""
+    buf = io.StringIO()
+    pd.concat([table_frame(t) for t in tables], ignore_index=True).to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
+    return buf.getvalue()
+
+
+def _html_cell(cell: Cell) -> str:
+    text = html.escape(cell.text)
+    text = {1: f"<b>{text}</b>", 2: f"<u>{text}</u>"}.get(cell.rank, text)
+    text += f"<sup>{SIGNIFICANT}</sup>" if cell.significant else ""
+    return f"{text} <small>{html.escape(cell.interval_text)}</small>" if cell.interval_text else text
+
+
+def render_html(table: Table) -> str:
+    """A ``<table>`` with caption, header, body and the footnotes in ``<tfoot>``."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(table))
+    body = []
+    for i, row in enumerate(table.rows):
+        lead = "".join(f"<th>{t}</th>" for t in _row_lead(table, i, html.escape, lambda n: f"<sup>†{n}</sup>"))
+        body.append(f"<tr>{lead}" + "".join(f"<td>{_html_cell(c)}</td>" for c in row.cells) + "</tr>")
+    foot = "".join(f'<tr><td colspan="{len(_header(table))}">{html.escape(n)}</td></tr>' for n in table.notes)
+    return "\n".join([
+        '<table class="vsrbench">',
+        f"<caption>{html.escape(table.caption)}</caption>",
+        f"<thead><tr>{head}</tr></thead>",
+        "<tbody>", *body, "</tbody>",
+        *([f"<tfoot>{foot}</tfoot>"] if foot else []),
+        "</table>",
+    ]) + "\n"
+
+
+def render_tables(tables: Sequence[Table], fmt: str = "markdown", *, standalone: bool = False) -> str:
+    """Render tables in ``fmt`` (one of :data:`FORMATS`); several tables follow each other."""
+    if fmt not in FORMATS:
+        raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if not tables:
+        raise InputError("tables: nothing to render (no dataset selected)")
+    if fmt == "csv":
+        return render_csv(tables)
+    if fmt == "latex":
+        text = "\n".join(render_latex(t) for t in tables)
+        return LATEX_PREAMBLE + text + "\\end{document}\n" if standalone else text
+    one = render_markdown if fmt == "markdown" else render_html
+    return "\n".join(one(t) for t in tables)

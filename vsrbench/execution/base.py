@@ -1,0 +1,193 @@
+"""Where the scoring of sequences runs: in this process, in local worker processes, or on a Ray cluster.
+
+The *driver* (the process running ``vsrbench run`` / ``vsrbench evaluate``) plans the tasks (one per
+sequence, holding every method of it that still needs metrics), hands them to an :class:`Executor`
+and stores each result as it arrives: it is the only writer of the results store, so resume, the
+definition checks and the run record work the same for every executor.
+
+A task is computed by a *worker*: an object that a picklable, argument-free ``factory`` builds once
+per worker process (so models and LPIPS networks load once per worker, not once per task), whose
+``compute(task)`` returns a picklable result. Tasks and results must pickle (they cross process and
+machine boundaries); an exception raised by ``compute`` comes back in its :class:`Outcome` (never
+raised in the driver), with the warnings the task raised as texts, so the driver reports one
+sequence's failure and goes on with the others.
+
+Executors: :class:`InProcess` (one worker, this process: exactly scoring without an executor),
+:class:`LocalProcesses` (``N`` processes on this machine, forked by a fork server that imported
+torch once; spawned where there is none) and ``vsrbench.execution.ray_executor.RayExecutor`` (actors on a
+Ray cluster, an optional extra); :func:`make_executor` picks one, :func:`default_workers` says how
+many workers by default. A worker process runs torch and OpenCV single-threaded, ignores Ctrl-C
+(the driver stops it, and it removes what :func:`on_terminate` names first), and one that dies
+has its tasks computed again (:class:`LocalProcesses`).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from vsrbench.core.errors import InputError
+
+
+class Worker(Protocol):
+    def compute(self, task: Any) -> Any: ...
+
+
+@dataclass
+class Outcome:
+    """What came back for one task: its ``result``, or the ``error`` ``compute`` raised, and the
+    texts of the warnings it raised (the driver re-issues them)."""
+
+    task: Any
+    result: Any = None
+    error: BaseException | None = None
+    warnings: list[str] = field(default_factory=list)
+    #: the category of each warning, as ``module:qualname`` (re-issued with it when the driver has it)
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_task(worker: Worker, task: Any) -> Outcome:
+    """``worker.compute(task)`` as an :class:`Outcome` whose error and result pickle (used by every executor)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome = Outcome(task, result=worker.compute(task))
+        except Exception as e:  # noqa: BLE001 - reported per task by the driver
+            outcome = Outcome(task, error=picklable_error(e))
+    for w in caught:
+        text = str(w.message)
+        if text not in outcome.warnings:
+            outcome.warnings.append(text)
+            outcome.categories.append(f"{w.category.__module__}:{w.category.__qualname__}")
+    return outcome
+
+
+def picklable_error(e: BaseException) -> BaseException:
+    """``e`` itself when it survives pickling, else one with its text that does: a
+    :class:`VsrbenchError` stays one (the driver stops the run with its one line), anything else
+    becomes a RuntimeError naming its type."""
+    from vsrbench.core.errors import VsrbenchError
+
+    try:
+        pickle.loads(pickle.dumps(e))
+        return e
+    except Exception:  # noqa: BLE001
+        if isinstance(e, VsrbenchError):
+            return VsrbenchError(str(e))
+        return RuntimeError(f"{type(e).__name__}: {e}")
+
+
+def reissue_warnings(outcome: Outcome, category: type[Warning] | None = None) -> None:
+    """Issue the warnings a task raised in its worker, in the driver (once per distinct text),
+    with their own category when the driver has imported it (else ``category``, by default
+    :class:`~vsrbench.core.errors.VsrbenchWarning`)."""
+    import sys
+
+    from vsrbench.core.errors import VsrbenchWarning
+
+    for i, text in enumerate(outcome.warnings):
+        cat = category or VsrbenchWarning
+        if i < len(outcome.categories):
+            module, _, qualname = outcome.categories[i].partition(":")
+            found: Any = sys.modules.get(module)
+            for part in qualname.split("."):
+                found = getattr(found, part, None)
+            if isinstance(found, type) and issubclass(found, Warning):
+                cat = found
+        warnings.warn(text, cat, stacklevel=2)
+
+
+class Executor:
+    """Runs tasks on workers built by ``factory``; a context manager.
+
+    :meth:`imap` takes tasks lazily (at most :attr:`capacity` in flight, so a driver may take a
+    lock per task when it hands it out) and yields their :class:`Outcome` as they complete.
+    """
+
+    name = "executor"
+    capacity = 1
+
+    def __init__(self, factory: Callable[[], Worker]):
+        self.factory = factory
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
+        raise NotImplementedError
+
+    @classmethod
+    def check_address(cls, address: str) -> None:
+        """Refuse, in one line, a cluster address this executor cannot reach, before anything is
+        written (executors that take no address accept none: :func:`check_executor` says so)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What the run record says about where the tasks ran."""
+        return {"executor": self.name}
+
+
+class InProcess(Executor):
+    """One worker in this process; tasks run one after the other, in order.
+
+    Its warnings are issued as they happen (not collected), so one worker behaves exactly like
+    scoring without an executor; an exception still comes back in the :class:`Outcome`.
+    """
+
+    name = "local"
+
+    def __init__(self, factory: Callable[[], Worker]):
+        super().__init__(factory)
+        self._worker: Worker | None = None
+
+    def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
+        for task in tasks:
+            if self._worker is None:
+                self._worker = self.factory()
+            try:
+                outcome = Outcome(task, result=self._worker.compute(task))
+            except Exception as e:  # noqa: BLE001 - reported per task by the driver
+                outcome = Outcome(task, error=e)
+            yield outcome
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "local", "workers": 1}
+
+
+def default_workers(device: str = "cpu") -> int:
+    """Worker processes when ``--workers`` is not given: half the cores on CPU, since one
+    sequence's pipeline keeps about two busy with its threads (flows, decoding, LPIPS), so that a
+    2-core machine scores in this process, without the workers' start-up (measured: two workers
+    were slower there); one on a GPU (it batches a sequence's frames itself). ``VSRBENCH_WORKERS``
+    overrides both."""
+    env = os.environ.get("VSRBENCH_WORKERS")
+    if env:
+        return parse_workers(env, "VSRBENCH_WORKERS")
+    if str(device).startswith("cuda"):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // 2)
+
+
+def parse_workers(value: "str | int", what: str = "--workers") -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1:
+        raise InputError(f"{what}: expected a whole number of worker processes >= 1, got {value!r}")
+    return n

@@ -1,0 +1,84 @@
+"""Exports of a results folder: the per-frame rows as CSV or JSON, written atomically.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from vsrbench.core.errors import InputError
+from vsrbench.results.loading import load_results, load_runs
+from vsrbench.results.store import writing
+
+try:
+    import fcntl as _fcntl
+except ImportError:  # Windows: no locks between runs
+    _fcntl = None
+
+if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
+    pass
+
+
+# ---------------------------------------------------------------------- locks and processes
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+# ---------------------------------------------------------------------- loading
+
+
+# ---------------------------------------------------------------------- export
+
+EXPORT_FORMATS = ("csv", "json")
+
+
+def export_results(results_dir: str | os.PathLike, out: str | os.PathLike, *, fmt: str | None = None,
+                   protocol: Any = None) -> int:
+    """Write the per-frame results as CSV or JSON (atomically); returns the number of rows.
+
+    ``fmt`` defaults to the extension of ``out``. CSV: one row per value, the columns of
+    :func:`load_results` (``inf``/``-inf`` as is, NaN as an empty field). JSON: an object
+    ``{"format": "vsrbench-results", "version": 1, "runs": [...], "results": [...]}``; since JSON has
+    no infinities, non-finite values are the strings ``"Infinity"``, ``"-Infinity"``, ``"NaN"``.
+    """
+    from vsrbench.core.io import atomic_write_text
+
+    out = Path(out)
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    df = load_results(results_dir, protocol)
+    if fmt == "csv":
+        text = df.to_csv(index=False, lineterminator="\n")
+    else:
+        runs = load_runs(results_dir)
+        doc = {
+            "format": "vsrbench-results",
+            "version": 1,
+            "runs": [_json_safe(r) for r in runs.to_dict(orient="records")],
+            "results": [_json_safe(r) for r in df.to_dict(orient="records")],
+        }
+        text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    with writing("write", out, "choose another --out"):
+        atomic_write_text(out, text)
+    return len(df)
+
+
+def json_number(value: float) -> float | str:
+    """A float as JSON allows it: finite values as numbers, the others as strings."""
+    v = float(value)
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+
+
+def _json_safe(record: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in record.items():
+        if hasattr(v, "item"):  # numpy scalar
+            v = v.item()
+        out[k] = json_number(v) if isinstance(v, float) else v
+    return out

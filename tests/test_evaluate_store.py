@@ -356,7 +356,8 @@ def test_table_published_finds_the_suite_of_an_evaluate_folder(reds, capsys):
 def test_vimeo_centre_frame_outputs_under_the_suite(tmp_path, capsys, monkeypatch, rng):
     """Vimeo-90K-T scores im4 only (frames_scored="center"); outputs may hold just im4.png; the method
     name defaults to the folder above PRED's ``sequences``."""
-    from vsrbench import psnr, suites
+    from vsrbench import psnr
+    from vsrbench.catalog import suites
 
     clips = ("00001/0266", "00001/0268")
     monkeypatch.setitem(suites.SUITES, "vimeo90k-t",

@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 
 from conftest import REPO, shared_path
 from test_trust_outputs import assert_truetype_only, pdf_font_subtypes
-from vsrbench import figures as F
+from vsrbench.visual import figures as F
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.core.io import write_frame

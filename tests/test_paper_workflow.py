@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio
 
-from vsrbench import suites
+from vsrbench.catalog import suites
 from vsrbench.cli import main
 from vsrbench.core.io import write_frame
 from vsrbench.results.loading import load_results

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from vsrbench import plots as P
+from vsrbench.visual import plots as P
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError
 from vsrbench.core.io import write_frame

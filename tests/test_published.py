@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import shared_path
-from vsrbench import published as P
+from vsrbench.catalog import published as P
 from vsrbench.analysis.published_rows import dataset_info
 from vsrbench.analysis.render import render_tables
 from vsrbench.analysis.tables import build_table

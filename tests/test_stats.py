@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, shared_path
-from vsrbench import stats
+from vsrbench.analysis import stats
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError, VsrbenchWarning
 from vsrbench.metrics import aggregate

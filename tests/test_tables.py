@@ -383,7 +383,7 @@ def test_more_error_messages(tmp_path):
 def test_cli_choices_match_the_library():
     """The table/plot commands spell the choices out (so the CLI starts without pandas/torch)."""
     import vsrbench.commands.table as cmd
-    import vsrbench.analysis.tables as tables
+    import vsrbench.analysis.table_model as tables
 
     assert tuple(cmd.FORMATS) == tuple(tables.FORMATS) and tuple(cmd.AVERAGES) == tuple(tables.AVERAGES)
 

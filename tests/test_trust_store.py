@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import vsrbench.results.store as store_mod
+from vsrbench.results.loading import read_store
 from vsrbench.analysis.check import read_baseline
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError, os_error, os_error_message
@@ -235,7 +236,7 @@ def test_an_unlocked_read_that_saw_a_writer_reads_again(tmp_path, monkeypatch):
                 w.add_sequence(w.start_run(RUN), seq_result("C", "s0"))
         return store.query("SELECT DISTINCT method FROM results ORDER BY method")
 
-    assert store_mod.read_store(res, read) == [("A",), ("B",), ("C",)]
+    assert read_store(res, read) == [("A",), ("B",), ("C",)]
     assert reads == [True, False]
 
 

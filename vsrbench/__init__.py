@@ -27,7 +27,8 @@ _LAZY = {
     **{name: "vsrbench.evaluate" for name in ("evaluate_sequence", "evaluate_many", "SequenceScores")},
     **{name: "vsrbench.baselines" for name in ("load_model", "MODELS")},
     "degrade": "vsrbench.baselines.degrade",
-    **{name: "vsrbench.results.store" for name in ("load_results", "load_runs", "export_results")},
+    **{name: "vsrbench.results.loading" for name in ("load_results", "load_runs")},
+    "export_results": "vsrbench.results.export",
     **{name: "vsrbench.core.io" for name in ("open_sequence", "open_dataset")},
 }
 

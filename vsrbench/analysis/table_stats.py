@@ -81,7 +81,7 @@ def with_statistics(df: pd.DataFrame, table: Table, *, ci: bool, level: float, r
                      caught: list) -> Table:
     """``table`` with intervals (``ci``) and significance marks (``against``) on the reproduced rows of
     its dataset-level block (see :mod:`vsrbench.analysis.stats`); the caption says how they were made."""
-    from vsrbench import stats
+    from vsrbench.analysis import stats
 
     metrics = [c.metric for c in table.columns if c.kind == "measured"]
     intervals, comparisons, notes, extra = {}, {}, list(table.notes), []

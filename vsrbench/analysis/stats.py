@@ -91,15 +91,12 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import numpy as np
 
 from vsrbench.core.errors import InputError, UnknownNameError, VsrbenchWarning
+from vsrbench.analysis.vocabulary import AVERAGES, INTERVALS, SCHEMES, SIGNIFICANT, TESTS
 from vsrbench.metrics import METRICS, aggregate
 
 if TYPE_CHECKING:
     import pandas as pd
 
-AVERAGES = ("seq_avg", "frame_avg")
-INTERVALS = ("percentile", "bca")
-SCHEMES = ("cluster", "two-stage")
-TESTS = ("randomization", "bootstrap")
 RESAMPLES = 2000
 SEED = 0
 LEVEL = 0.95
@@ -170,7 +167,7 @@ def _alpha_text(level: float) -> str:
     return f"{1 - level:.3g}"
 
 
-SIGNIFICANT_MARK = "*"  # (tables mark published rows with †)
+SIGNIFICANT_MARK = SIGNIFICANT  # (tables mark published rows with †)
 
 
 def ci_caption(*, level: float = LEVEL, interval: str = "percentile", scheme: str = "cluster",

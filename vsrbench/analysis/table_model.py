@@ -10,11 +10,10 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from vsrbench.core.errors import InputError
+from vsrbench.analysis.vocabulary import AVERAGES, TABLE_FORMATS as FORMATS
 from vsrbench.metrics import METRICS, MetricAccumulator
 from vsrbench.results.frame import check_metric_versions, ordered
 
-AVERAGES = ("seq_avg", "frame_avg")
-FORMATS = ("markdown", "latex", "csv", "html")
 HOLE = "–"
 AVERAGE_TEXT = {
     "seq_avg": "mean of the per-sequence means (seq_avg)",

@@ -10,6 +10,7 @@ import pandas as pd
 
 from vsrbench.core.errors import InputError
 from vsrbench.analysis.table_model import Table
+from vsrbench.analysis.vocabulary import CI_STYLES, SIGNIFICANT  # the mark of a significant difference; † marks published rows
 
 
 # ------------------------------------------------------------------ the table model
@@ -26,9 +27,6 @@ from vsrbench.analysis.table_model import Table
 
 # ------------------------------------------------------------------ intervals and significance marks
 
-#: the mark of a cell that differs significantly from ``against=`` (the dagger † marks published rows)
-SIGNIFICANT = "*"  # = vsrbench.analysis.stats.SIGNIFICANT_MARK (tested); † marks published rows
-CI_STYLES = ("pm", "bracket")
 ALPHA = 0.05
 
 

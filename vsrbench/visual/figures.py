@@ -32,17 +32,17 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from vsrbench.analysis.vocabulary import FIGURE_FORMATS, FIGURE_LAYOUTS
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.core.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.visual.plots import method_colors
 
 BOX_COLOR = "#D55E00"  # Okabe-Ito vermillion: distinct for the common colour-vision deficiencies
-LAYOUTS = {  # width (in), crops per row at most, font size (pt)
-    "one-column": (3.3, 4, 6.0),
-    "two-column": (6.9, 7, 7.0),
-}
-FIGURE_FORMATS = ("pdf", "png")
+LAYOUTS = dict(zip(FIGURE_LAYOUTS, (  # width (in), crops per row at most, font size (pt)
+    (3.3, 4, 6.0),  # one-column
+    (6.9, 7, 7.0),  # two-column
+)))
 BOX_FRACTION = 6  # default box side: the frame's shorter side / 6
 
 

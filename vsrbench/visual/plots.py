@@ -29,10 +29,9 @@ from vsrbench.core.errors import InputError
 from vsrbench.core.io import FrameSequence, atomic_write_bytes, open_dataset, pick_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.analysis.table_model import compute_scores, format_value, metric_label, metric_name
+from vsrbench.analysis.vocabulary import PLOT_FORMATS, PLOT_KINDS as KINDS
 from vsrbench.results.frame import ordered, resolve_metrics, rows_of_dataset
 
-KINDS = ("curves", "profiles", "tradeoff", "bars")
-PLOT_FORMATS = ("png", "pdf")
 GT_COLOR = "#000000"
 _PALETTE = (  # matplotlib's tab10, then the lighter half of tab20
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",

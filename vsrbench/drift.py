@@ -41,14 +41,19 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from vsrbench.core.errors import InputError
 from vsrbench.core.frames import to_uint8
 
-__all__ = ["DRIFT_METRICS", "DRIFT_PROTOCOL", "DRIFT_PROTOCOL_HASH", "Drift", "pingpong_order", "pingpong_drift"]
+if TYPE_CHECKING:
+    from vsrbench.core.io import FrameSequence
+    from vsrbench.results.session import RunSession
+
+__all__ = ["DRIFT_METRICS", "DRIFT_PROTOCOL", "DRIFT_PROTOCOL_HASH", "Drift", "DriftTarget", "pingpong_order",
+           "pingpong_drift", "store_drift"]
 
 #: the metrics this module computes (registered in :data:`vsrbench.metrics.METRICS` as model-run metrics)
 DRIFT_METRICS = ("drift_rmse", "drift_psnr")
@@ -178,3 +183,90 @@ def pingpong_drift(model: Any, lr_frames: Any, *, weights=None, device="cpu", **
                          f"{min(count, len(order))} frames for the {len(order)} frames of the ping-pong pass "
                          f"(n = {n}); it must return one HR frame per input frame")
     return Drift(rmse=rmse, psnr=psnr, num_frames=n)
+
+
+# ---------------------------------------------------------------------- storing drift in a results folder
+
+@dataclass(frozen=True)
+class DriftTarget:
+    """Where and under which names :func:`store_drift` stores drift values, and what made them."""
+
+    out: Path  # the results folder
+    method: str
+    dataset: str
+    model: str  # the model name, for the run record
+    input: Path  # the LR folder, for the run record
+    device: str
+    weights: Mapping[str, Any]  # the model's weights record: {"path", "sha256"}
+
+
+def store_drift(model: Any, sequences: Iterable["FrameSequence"], target: DriftTarget, *,
+                show: Callable[["FrameSequence", Drift], None], say: Callable[[str], None]) -> list[Drift]:
+    """Drift of ``model`` on each LR sequence, stored in ``target.out`` as a run of its own.
+
+    The run goes through a :class:`~vsrbench.results.session.RunSession` like ``vsrbench run``'s: a run
+    killed outright is found and marked ``interrupted`` by the next writer. ``show`` gets each sequence's
+    drift as soon as it is computed. Metrics already stored for a sequence are kept (``say`` tells when
+    nothing is left to add); values of the same method and dataset under another protocol, or made with
+    another weights file, are refused in one line before anything is written.
+    """
+    from vsrbench.metrics import METRICS
+    from vsrbench.results.session import RunSession
+    from vsrbench.results.store import SequenceResult
+    from vsrbench.runner import run_environment
+
+    versions = {m: str(METRICS[m].version) for m in DRIFT_METRICS}
+    found = []
+    with RunSession(target.out, say=say) as session:
+        _check_drift_target(session, target)
+        session.start({
+            **run_environment(), "bench_name": "drift",
+            "bench": {"command": "drift", "model": target.model, "input": str(Path(target.input).resolve()),
+                      "method": target.method, "dataset": target.dataset},
+            "protocol": DRIFT_PROTOCOL, "protocol_hash": DRIFT_PROTOCOL_HASH,
+            "protocol_fields": {"definition": DRIFT_DEFINITION}, "metric_versions": versions,
+            "weights": {target.method: dict(target.weights)}, "device": target.device})
+        for seq in sequences:
+            d = pingpong_drift(model, list(seq))
+            show(seq, d)
+            found.append(d)
+            session.claim_sequence(target.dataset, seq.name)
+            need = session.missing_metrics(DRIFT_PROTOCOL_HASH, target.method, target.dataset, seq.name, versions)
+            if not need:
+                say(f"drift: {target.dataset}/{seq.name} of method {target.method!r} is already in {str(target.out)}; "
+                    "the stored values are kept (use --method NAME to store these under another name)")
+            else:
+                session.add(SequenceResult(
+                    method=target.method, dataset=target.dataset, sequence=seq.name,
+                    rows=[r for r in d.rows() if r[1] in need],
+                    frame_names=[seq.frame_name(i) for i in range(len(seq))],
+                    metric_versions={m: versions[m] for m in need},
+                    protocol=DRIFT_PROTOCOL, protocol_hash=DRIFT_PROTOCOL_HASH))
+            session.release_sequence(target.dataset, seq.name)
+    return found
+
+
+def _check_drift_target(session: "RunSession", target: DriftTarget) -> None:
+    """Refuse, in one line, drift values that would mix with what the folder holds for this method
+    and dataset: scores under another protocol (a table of the dataset would mix two protocols), or
+    drift values made with another weights file."""
+    where, who = repr(str(target.out)), f"method {target.method!r} on dataset {target.dataset!r}"
+    other = session.store.query(
+        "SELECT DISTINCT protocol, protocol_hash FROM completed WHERE method = ? AND dataset = ? "
+        "AND protocol_hash != ? ORDER BY protocol", [target.method, target.dataset, DRIFT_PROTOCOL_HASH])
+    if other:
+        raise InputError(
+            f"{where} holds scores of {who} under protocol {other[0][0]} ({other[0][1]}); drift values (protocol "
+            f"{DRIFT_PROTOCOL}) beside them would mix two protocols in its tables: pass --method NAME or "
+            "--dataset NAME to store them under another name, or choose another --out")
+    new = target.weights.get("sha256")
+    stored = session.store.query("SELECT DISTINCT run_id FROM completed WHERE method = ? AND dataset = ? "
+                                 "AND protocol_hash = ?", [target.method, target.dataset, DRIFT_PROTOCOL_HASH])
+    runs = {int(r[0]) for r in stored}
+    for run_id, record in sorted(session.store.weights_of_runs().items()):
+        old = record.get(target.method)
+        if run_id in runs and isinstance(old, dict) and old.get("sha256") and new and old["sha256"] != new:
+            raise InputError(
+                f"{where} holds drift values of {who} made with weights sha256 {old['sha256'][:12]} (run {run_id}), "
+                f"not {new[:12]}; pass --method NAME to store these under another name, or choose another --out")
+

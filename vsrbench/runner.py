@@ -56,7 +56,8 @@ from vsrbench.execution.base import Outcome, default_workers, reissue_warnings
 from vsrbench.execution import check_executor, make_executor
 from vsrbench.execution.local import on_terminate
 from vsrbench.core.io import FrameSequence, atomic_write_text, open_dataset, open_sequence, pick_sequence, png_names, write_frame
-from vsrbench.results.locks import LOCKS_DIR, ProcessLock, run_claim
+from vsrbench.results.locks import LOCKS_DIR, ProcessLock
+from vsrbench.results.session import WRITABLE_HINT, RunSession
 from vsrbench.results.store import ResultsStore, SequenceResult
 from vsrbench.results.loading import refuse_mixed_lpips_files
 from vsrbench.core.weights import sha256_cached
@@ -231,7 +232,7 @@ class _Runner:
         # runs.weights: method name -> {"path", "sha256"} of its model weights, and "lpips:backbone" /
         # "lpips:linear" -> the LPIPS files the scores used (":" is never in a method name)
         self.weights: dict[str, dict[str, str | None]] = {}
-        self._record_weights: Callable[[], None] | None = None  # writes self.weights into this run's record
+        self.session: RunSession | None = None  # the driver's, while it runs (None in a worker process)
         self._datasets: dict[Path, dict[str, FrameSequence]] = {}
         self.workers: int | None = None  # worker processes (None: execution.default_workers)
         self.executor_kind, self.address = "local", None
@@ -241,61 +242,61 @@ class _Runner:
         start = time.monotonic()
         try:
             self.check_definitions()
-            claim, process = run_claim(self.results_dir)
         except OSError as e:  # e.g. a read-only folder: name it, not a temporary file in it
-            raise os_error(e, "write results folder", self.results_dir,
-                           "copy it to a writable place or choose another --out") from None
-        with claim, ResultsStore(self.results_dir) as store:
-            for old_run, who in store.mark_stale_runs():
-                self.say(f"note: run {old_run} ({who}) ended without finishing; marked interrupted")
-            self.check_weights(store)
+            raise os_error(e, "write results folder", self.results_dir, WRITABLE_HINT) from None
+        with RunSession(self.results_dir, say=self.say) as session:
+            self.session = session
+            self.check_weights(session.store)
             tasks = self.bench.tasks()
             groups: dict[tuple[str, str], list] = {}  # every method of one sequence, scored together
             for dataset, method, seq in tasks:
                 groups.setdefault((dataset.name, seq), []).append((dataset, method))
             executor = make_executor(self.executor_kind, _RunnerFactory(self), workers=self.workers,
-                                     address=self.address, device=self.device, tasks=self.pending(store, groups))
+                                     address=self.address, device=self.device, tasks=self.pending(groups))
             with executor:
                 record = self.run_record()
                 # where the sequences were scored (the runs table has no column for it: the bench JSON keeps it)
                 record["bench"] = {**record["bench"], EXECUTION_KEY: {**executor.describe(), "workers_asked": self.workers}}
-                run_id = store.start_run({**record, **process})
-                summary = RunSummary(self.results_dir, run_id, self.protocol.name, self.protocol.hash)
+                summary = RunSummary(self.results_dir, session.start(record), self.protocol.name, self.protocol.hash)
                 for line in self.suite_lines():
                     self.say(line)
-                # recorded as soon as known: a run killed before its end still says what its rows were made with
-                self._record_weights = lambda: store.record_weights(run_id, self.weights)
-                held: dict[tuple[str, str], ProcessLock] = {}  # the locks of the sequences in flight
                 try:
-                    if set(self.bench.metrics) & {"lpips", "tlp"}:  # the LPIPS files (path, sha256) every score uses
-                        from vsrbench.metrics.lpips import lpips_weights_record
-
-                        self.weights.update(lpips_weights_record(self.protocol.lpips_net, self.protocol.lpips_version,
-                                                                 self.bench.lpips_weights))
-                        self._record_weights()
-                    self.bar = Progress(len(tasks), "run", self.stream, unit="sequences", summary=False)
-                    for outcome in executor.imap(self.plan(store, summary, groups, len(tasks), held)):
-                        try:
-                            self.finish(store, summary, outcome)
-                        finally:
-                            lock = held.pop((outcome.task.dataset, outcome.task.sequence), None)
-                            if lock is not None:
-                                lock.release()
-                    summary.status = "done"
+                    self.drive(executor, summary, groups, len(tasks))
                 except KeyboardInterrupt:
                     summary.status = "interrupted"
                     raise
                 finally:
-                    for lock in held.values():
-                        lock.release()
-                    if self.bar is not None:
-                        self.bar.close()
-                        self.bar = None
                     if summary.status == "running":
                         summary.status = "failed"
                     summary.seconds = time.monotonic() - start
-                    store.finish_run(run_id, summary.status, weights=self.weights)
         return summary
+
+    def drive(self, executor, summary: RunSummary, groups: dict, total: int) -> None:
+        """Score and store every pending sequence (``summary.status`` is ``done`` at the end)."""
+        try:
+            if set(self.bench.metrics) & {"lpips", "tlp"}:  # the LPIPS files (path, sha256) every score uses
+                from vsrbench.metrics.lpips import lpips_weights_record
+
+                self.weights.update(lpips_weights_record(self.protocol.lpips_net, self.protocol.lpips_version,
+                                                         self.bench.lpips_weights))
+                self._record_weights()
+            self.bar = Progress(total, "run", self.stream, unit="sequences", summary=False)
+            for outcome in executor.imap(self.plan(summary, groups, total)):
+                try:
+                    self.finish(summary, outcome)
+                finally:
+                    self.session.release_sequence(outcome.task.dataset, outcome.task.sequence)
+            summary.status = "done"
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    def _record_weights(self) -> None:
+        """Write ``self.weights`` into this run's record as soon as they are known: a run killed before
+        its end still says what its rows were made with (nothing in a worker process)."""
+        if self.session is not None and self.session.run_id is not None:
+            self.session.record_weights(self.weights)
 
     def check_definitions(self) -> None:
         """Refuse a dataset or method whose definition changed since it was run into this folder.
@@ -396,13 +397,12 @@ class _Runner:
 
     # -------------------------------------------------------------- the driver's half
 
-    def needed(self, store: ResultsStore, dataset: DatasetDef, method: MethodDef, seq_name: str) -> list[str]:
+    def needed(self, dataset: DatasetDef, method: MethodDef, seq_name: str) -> list[str]:
         """The metrics of (method, dataset, sequence) not stored yet for this protocol and metric versions."""
-        done = store.completed(self.protocol_for(dataset).hash, method=method.name, dataset=dataset.name,
-                               sequence=seq_name)
-        return [m for m in self.bench.metrics if (method.name, dataset.name, seq_name, m, self.versions[m]) not in done]
+        return self.session.missing_metrics(self.protocol_for(dataset).hash, method.name, dataset.name, seq_name,
+                                            self.versions)
 
-    def pending(self, store: ResultsStore, groups: dict) -> int | None:
+    def pending(self, groups: dict) -> int | None:
         """The sequences left to score, counted up to the workers asked for (None: one local worker,
         nothing to count)."""
         if self.executor_kind != "local":
@@ -412,48 +412,44 @@ class _Runner:
         for (_, seq), group in groups.items():
             if n <= 1 or count >= n:
                 break
-            count += any(self.needed(store, d, m, seq) for d, m in group)
+            count += any(self.needed(d, m, seq) for d, m in group)
         return None if n <= 1 else count
 
-    def plan(self, store: ResultsStore, summary: RunSummary, groups: dict, total: int,
-             held: dict) -> Iterable["_SequenceTask"]:
-        """The tasks of the run, in order, each holding its sequence's lock (put in ``held``) until
-        the driver has stored its outcome; a sequence another run is scoring comes at the end."""
+    def plan(self, summary: RunSummary, groups: dict, total: int) -> Iterable["_SequenceTask"]:
+        """The tasks of the run, in order, each holding its sequence's lock until the driver has stored
+        its outcome (:meth:`RunSession.release_sequence`); a sequence another run is scoring comes at the end."""
+        session = self.session
 
-        def claim(seq: str, tagged: list, lock) -> "_SequenceTask | None":
-            task = self.plan_sequence(store, summary, seq, tagged)
+        def claim(dataset_name: str, seq: str, tagged: list) -> "_SequenceTask | None":
+            task = self.plan_sequence(summary, seq, tagged)
             if task is None:  # nothing left to do for it
-                lock.release()
-            else:
-                held[(task.dataset, task.sequence)] = lock
+                session.release_sequence(dataset_name, seq)
             return task
 
         i, busy = 0, []
         for (dataset_name, seq), group in groups.items():
             tagged = [(f"[{i + k}/{total}]", d, m) for k, (d, m) in enumerate(group, 1)]
             i += len(group)
-            lock = store.sequence_lock(dataset_name, seq)
-            if not lock.acquire(blocking=False):  # another run scores it now: come back at the end
-                self.say(f"{dataset_name}/{seq}: being scored by another run ({lock.holder()}); "
+            if not session.claim_sequence(dataset_name, seq, blocking=False):  # another run scores it now
+                self.say(f"{dataset_name}/{seq}: being scored by another run ({session.holder(dataset_name, seq)}); "
                          "waiting for it after the other sequences")
-                busy.append((seq, tagged, lock))
+                busy.append((dataset_name, seq, tagged))
                 continue
-            task = claim(seq, tagged, lock)
+            task = claim(dataset_name, seq, tagged)
             if task is not None:
                 yield task
-        for seq, tagged, lock in busy:  # then what it stored is skipped, or what it left is done
-            lock.acquire()
-            task = claim(seq, tagged, lock)
+        for dataset_name, seq, tagged in busy:  # then what it stored is skipped, or what it left is done
+            session.claim_sequence(dataset_name, seq)
+            task = claim(dataset_name, seq, tagged)
             if task is not None:
                 yield task
 
-    def plan_sequence(self, store: ResultsStore, summary: RunSummary, seq_name: str,
-                      group: list) -> "_SequenceTask | None":
+    def plan_sequence(self, summary: RunSummary, seq_name: str, group: list) -> "_SequenceTask | None":
         """The task of one sequence: its methods that still need metrics (None when none does)."""
         dataset = group[0][1]
         methods = []
         for tag, _, method in group:
-            need = self.needed(store, dataset, method, seq_name)
+            need = self.needed(dataset, method, seq_name)
             if not need:
                 summary.skipped.append((method.name, dataset.name, seq_name))
                 self._count(skipped=True)
@@ -462,7 +458,7 @@ class _Runner:
             methods.append((tag, method.name, need))
         return _SequenceTask(dataset.name, seq_name, methods) if methods else None
 
-    def finish(self, store: ResultsStore, summary: RunSummary, outcome: Outcome) -> None:
+    def finish(self, summary: RunSummary, outcome: Outcome) -> None:
         """Store and report what came back for one sequence: each method's rows in their own
         transaction; a failed method is reported and has no rows. An error that stops the run
         (a :class:`VsrbenchError`, e.g. missing LPIPS weights) is raised here."""
@@ -484,8 +480,7 @@ class _Runner:
             self.say(line)
         if any(self.weights.get(k) != v for k, v in res.weights.items()):  # models a worker process loaded
             self.weights.update(res.weights)
-            if self._record_weights is not None:
-                self._record_weights()
+            self._record_weights()
         dataset = self.bench.datasets[task.dataset]
         protocol = self.protocol_for(dataset)
         for m in res.methods:  # first those without outputs, as they were found
@@ -503,7 +498,7 @@ class _Runner:
                 summary.failed.append((*key, m.skipped))
                 self.say(f"warning: {labels[m.method]}: {m.skipped}; skipped (no rows stored)")
                 continue
-            store.add_sequence(summary.run_id, SequenceResult(
+            self.session.add(SequenceResult(
                 method=m.method, dataset=task.dataset, sequence=task.sequence, rows=m.rows,
                 frame_names=res.frame_names, metric_versions={k: self.versions[k] for k in m.need},
                 protocol=protocol.name, protocol_hash=protocol.hash,
@@ -769,8 +764,7 @@ class _Runner:
                 raise SequenceSkipped(self.broken[method.name]) from None
             self.models[method.name] = model
             self.weights[method.name] = _weights_record(method, model)
-            if self._record_weights is not None:
-                self._record_weights()
+            self._record_weights()
         return self.models[method.name]
 
     def callable_for(self, method: MethodDef) -> Callable:

@@ -39,13 +39,10 @@ def _fmt(v: float, decimals: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench import __version__
     from vsrbench.baselines import MODELS, load_model
     from vsrbench.core.device import resolve_device
-    from vsrbench.drift import (DRIFT_DEFINITION, DRIFT_METRICS, DRIFT_PROTOCOL, DRIFT_PROTOCOL_HASH,
-                                pingpong_drift)
     from vsrbench.core.io import open_dataset
-    from vsrbench.metrics import METRICS
+    from vsrbench.drift import DRIFT_PROTOCOL, DriftTarget, pingpong_drift, store_drift
 
     MODELS[args.model]  # unknown name -> did-you-mean, before any work
     sequences = open_dataset(args.input)
@@ -57,57 +54,42 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--input {args.input!r}: sequence {short[0]!r} has {len(sequences[short[0]])} frame(s); "
                           "ping-pong drift needs at least 2 frames per sequence")
     model = load_model(args.model, weights=args.weights, device=device)
-    versions = {m: str(METRICS[m].version) for m in DRIFT_METRICS}
-    store = run_id = None
+
+    def show(seq, d) -> None:
+        _print_drift(dataset, method, seq, d)
+
     if args.out:
-        from vsrbench.results.store import ResultsStore
-
-        store = ResultsStore(args.out)
-        run_id = store.start_run({
-            "vsrbench_version": __version__, "bench_name": "drift",
-            "bench": {"command": "drift", "model": args.model, "input": str(Path(args.input).resolve()),
-                      "method": method, "dataset": dataset},
-            "protocol": DRIFT_PROTOCOL, "protocol_hash": DRIFT_PROTOCOL_HASH,
-            "protocol_fields": {"definition": DRIFT_DEFINITION}, "metric_versions": versions,
-            "device": device, "argv": sys.argv[1:]})
-    status = "failed"
-    try:
-        means = []
-        for seq in sequences.values():
-            d = pingpong_drift(model, list(seq))
-            print(f"{dataset}/{seq.name}: ping-pong drift of {method} ({d.num_frames} frames; frame t: forward vs "
-                  "backward output)")
-            print(f"{'frame':>6} {'name':<16} {'RMSE (8-bit)':>12} {'PSNR (dB)':>10}")
-            for t in range(d.num_frames - 1):
-                print(f"{t:>6} {seq.frame_name(t):<16} {d.rmse[t]:>12.3f} {_fmt(d.psnr[t], 2):>10}")
-            n_inf = int(np.sum(np.isinf(d.psnr)))
-            note = f" (PSNR: {n_inf} frame(s) without drift, inf, left out)" if 0 < n_inf < len(d.psnr) else ""
-            print(f"{'mean':>6} {'':<16} {d.mean_rmse:>12.3f} {_fmt(d.mean_psnr, 2):>10}{note}")
-            means.append(d.mean_rmse)
-            if store is not None and _stored(store, method, dataset, seq.name, versions):
-                sys.stderr.write(f"drift: {dataset}/{seq.name} of method {method!r} is already in {args.out}; the "
-                                 "stored values are kept (use --method NAME to store these under another name)\n")
-            elif store is not None:
-                from vsrbench.results.store import SequenceResult
-
-                store.add_sequence(run_id, SequenceResult(
-                    method=method, dataset=dataset, sequence=seq.name, rows=d.rows(),
-                    frame_names=[seq.frame_name(i) for i in range(len(seq))], metric_versions=versions,
-                    protocol=DRIFT_PROTOCOL, protocol_hash=DRIFT_PROTOCOL_HASH))
-        if len(means) > 1:
-            print(f"mean RMSE over {len(means)} sequences (sequence average): {sum(means) / len(means):.3f}")
-        if store is not None:
-            print(f"results store: {Path(args.out) / 'results.sqlite'} (method {method!r}, dataset {dataset!r}, "
-                  f"protocol {DRIFT_PROTOCOL!r}); `vsrbench table {args.out}` shows it")
-        status = "done"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        if store is not None:
-            store.finish_run(run_id, status, weights={method: _weights_record(args.weights, model)})
-            store.close()
+        target = DriftTarget(out=Path(args.out), method=method, dataset=dataset, model=args.model,
+                             input=Path(args.input), device=device, weights=_weights_record(args.weights, model))
+        found = store_drift(model, sequences.values(), target, show=show, say=_stderr)
+    else:
+        found = [pingpong_drift(model, list(seq)) for seq in sequences.values()]
+        for seq, d in zip(sequences.values(), found):
+            show(seq, d)
+    if len(found) > 1:
+        means = [d.mean_rmse for d in found]
+        print(f"mean RMSE over {len(means)} sequences (sequence average): {sum(means) / len(means):.3f}")
+    if args.out:
+        print(f"results store: {Path(args.out) / 'results.sqlite'} (method {method!r}, dataset {dataset!r}, "
+              f"protocol {DRIFT_PROTOCOL!r}); `vsrbench table {args.out}` shows it")
     return 0
+
+
+def _print_drift(dataset: str, method: str, seq, d) -> None:
+    """One sequence's table: per frame t < n-1, RMSE and PSNR of forward vs backward output, and the means."""
+    print(f"{dataset}/{seq.name}: ping-pong drift of {method} ({d.num_frames} frames; frame t: forward vs "
+          "backward output)")
+    print(f"{'frame':>6} {'name':<16} {'RMSE (8-bit)':>12} {'PSNR (dB)':>10}")
+    for t in range(d.num_frames - 1):
+        print(f"{t:>6} {seq.frame_name(t):<16} {d.rmse[t]:>12.3f} {_fmt(d.psnr[t], 2):>10}")
+    n_inf = int(np.sum(np.isinf(d.psnr)))
+    note = f" (PSNR: {n_inf} frame(s) without drift, inf, left out)" if 0 < n_inf < len(d.psnr) else ""
+    print(f"{'mean':>6} {'':<16} {d.mean_rmse:>12.3f} {_fmt(d.mean_psnr, 2):>10}{note}")
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def _weights_record(weights: str | None, model) -> dict:
@@ -119,9 +101,3 @@ def _weights_record(weights: str | None, model) -> dict:
         return {"path": None if path is None else str(path), "sha256": None}
     return {"path": str(path), "sha256": sha256sum(path)}
 
-
-def _stored(store, method: str, dataset: str, sequence: str, versions: dict) -> bool:
-    from vsrbench.drift import DRIFT_PROTOCOL_HASH
-
-    marks = store.completed(DRIFT_PROTOCOL_HASH, method=method, dataset=dataset, sequence=sequence)
-    return any((method, dataset, sequence, m, v) in marks for m, v in versions.items())

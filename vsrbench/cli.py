@@ -1,7 +1,10 @@
 """The ``vsrbench`` command line.
 
 Sub-commands live in :mod:`vsrbench.commands`, one module each, discovered at start-up.
-A command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+A command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``, and
+optionally ``DESCRIPTION`` and ``EXAMPLES`` (command lines shown at the end of its ``--help``); the
+arguments several commands share are in :mod:`vsrbench.commands._options`. :func:`build_parser`
+returns the whole parser without running anything (the CLI reference of the docs is made from it).
 
 Errors a user can cause are printed as one line on stderr with a non-zero exit status;
 set ``VSRBENCH_DEBUG=1`` to see the traceback of unexpected failures.
@@ -20,10 +23,25 @@ from vsrbench import __version__
 from vsrbench.core.errors import VsrbenchError, VsrbenchWarning
 
 
+class _ParseError(Exception):
+    """A :class:`VsrbenchError` raised while parsing (e.g. an unknown metric name), with the ``prog``
+    of the (sub-)parser that met it."""
+
+    def __init__(self, prog: str, error: VsrbenchError):
+        super().__init__(str(error))
+        self.prog, self.error = prog, error
+
+
 class _OneLineErrorParser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, like every other user error
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
+
+    def parse_known_args(self, args=None, namespace=None):
+        try:
+            return super().parse_known_args(args, namespace)
+        except VsrbenchError as e:  # the innermost parser names the command
+            raise _ParseError(self.prog, e) from None
 
 
 def _command_modules():
@@ -38,11 +56,15 @@ def _command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``vsrbench`` parser with every sub-command (imports no torch or pandas, runs nothing)."""
+    from vsrbench.commands._options import HelpFormatter, epilog
+
     parser = _OneLineErrorParser(prog="vsrbench", description="Video super-resolution evaluation with exact, named protocols.")
     parser.add_argument("--version", action="version", version=f"vsrbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
     for mod in _command_modules():
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           epilog=epilog(getattr(mod, "EXAMPLES", ())), formatter_class=HelpFormatter)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
@@ -75,7 +97,11 @@ def one_line_warnings(command: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _ParseError as e:  # one line, like the same error met while running
+        sys.stderr.write(f"{e.prog}: error: {e}\n")
+        return e.error.exit_code
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2

@@ -22,16 +22,26 @@ DESCRIPTION = (
 )
 
 
+EXAMPLES = (
+    "vsrbench drift --model tecogan --input data/vid4/BD_x4",
+    "vsrbench drift --model frvsr --input data/vid4/BD_x4 --out results/vid4",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, metavar="NAME", help="model name (see `vsrbench models`)")
-    parser.add_argument("--weights", metavar="PATH", help="weights file or folder (default: looked up locally)")
-    parser.add_argument("--input", required=True, metavar="LR",
-                        help="LR sequence folder, video, or dataset folder of sequences")
-    parser.add_argument("--device", default="auto",
-                        help="where the model runs: auto (CUDA when available), cpu, cuda or cuda:N")
-    parser.add_argument("--out", metavar="RESULTS", help="results folder to store the per-frame values in")
-    parser.add_argument("--method", metavar="NAME", help="method name to store them under (default: the model name)")
-    parser.add_argument("--dataset", metavar="NAME", help="dataset name to store them under (default: the LR folder name)")
+    from vsrbench.commands._options import add_device, add_out, group
+
+    model = group(parser, "model and input")
+    model.add_argument("--model", required=True, metavar="NAME", help="model name (see `vsrbench models`)")
+    model.add_argument("--weights", metavar="PATH", help="weights file or folder (default: looked up locally)")
+    model.add_argument("--input", required=True, metavar="LR",
+                       help="LR sequence folder, video, or dataset folder of sequences")
+    add_device(model, help="where the model runs: auto (CUDA when available), cpu, cuda or cuda:N")
+    out = group(parser, "storing the values (optional)")
+    add_out(out, metavar="RESULTS", help="results folder to store the per-frame values in")
+    out.add_argument("--method", metavar="NAME", help="method name to store them under (default: the model name)")
+    out.add_argument("--dataset", metavar="NAME",
+                     help="dataset name to store them under (default: the LR folder name)")
 
 
 def _fmt(v: float, decimals: int) -> str:

@@ -28,36 +28,49 @@ DESCRIPTION = (
 )
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
-    p.add_argument("--pred", required=True, help="output sequence or dataset to score")
-    p.add_argument("--protocol", default=None, help="tecogan (default without --suite), tecogan-gpu, basicsr-y, basicsr-rgb or duf; "
-                   "with --suite, the suite's convention unless given")
-    p.add_argument("--suite", default=None, metavar="NAME",
-                   help="a benchmark suite (vsrbench datasets lists them): check GT and PRED against its clips, frame "
-                   "counts and sizes, and score under its convention (--protocol / --set override it, with a note)")
-    p.add_argument("--clips-only", action="store_true",
-                   help="with --suite: check the clip set only, not frame counts or sizes (a partial copy)")
-    p.add_argument("--set", action="append", metavar="FIELD=VALUE", default=[],
-                   help="override a protocol field, e.g. --set crop_border=8 (repeatable)")
-    p.add_argument("--metrics", default=None, help="comma-separated, default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp; "
-                   "without lpips,tlp, and a note, when their AlexNet weights file is missing)")
-    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda[:N]")
-    p.add_argument("--lpips-weights", default=None, help="path of the LPIPS backbone file (default: looked up locally)")
-    p.add_argument("--method", default=None, metavar="NAME",
-                   help="the method name the scores are stored under (default: the name of the PRED folder or video)")
-    p.add_argument("--dataset", default=None, metavar="NAME",
-                   help="the dataset name the scores are stored under (default: the suite's name with --suite, "
-                        "else the name of the GT folder or video)")
-    p.add_argument("--degradation", default=None, metavar="NAME",
-                   help="the degradation PRED's LR inputs were made with (vsrbench degrade's names: bi-matlab, "
-                   "bd-duf, ...); recorded for the dataset, so `table --published` compares BI with BI, BD with BD")
-    p.add_argument("--out", required=True, help="output folder for results.sqlite, frames.csv and summary.json")
-    p.add_argument("--no-resume", action="store_true",
-                   help="replace what DIR holds for this --method and --dataset (every protocol) and score everything again")
-    from vsrbench.commands.run import add_worker_arguments
+EXAMPLES = (
+    "vsrbench evaluate --gt data/vid4/GT --pred outputs/mine --out results/vid4",
+    "vsrbench evaluate --suite vid4 --gt data/vid4/GT --pred outputs/mine --metrics psnr,ssim --out results/vid4",
+)
 
-    add_worker_arguments(p)
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from vsrbench.commands._options import add_device, add_metrics, add_out, add_workers, group
+
+    inputs = group(p, "inputs")
+    inputs.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
+    inputs.add_argument("--pred", required=True, help="output sequence or dataset to score")
+    inputs.add_argument("--suite", default=None, metavar="NAME",
+                        help="a benchmark suite (vsrbench datasets lists them): check GT and PRED against its clips, "
+                        "frame counts and sizes, and score under its convention (--protocol / --set override it, "
+                        "with a note)")
+    inputs.add_argument("--clips-only", action="store_true",
+                        help="with --suite: check the clip set only, not frame counts or sizes (a partial copy)")
+    scoring = group(p, "scoring")
+    scoring.add_argument("--protocol", default=None, help="tecogan (default without --suite), tecogan-gpu, basicsr-y, "
+                         "basicsr-rgb or duf; with --suite, the suite's convention unless given")
+    scoring.add_argument("--set", action="append", metavar="FIELD=VALUE", default=[],
+                         help="override a protocol field, e.g. --set crop_border=8 (repeatable)")
+    add_metrics(scoring, joined=True, help="default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp; without "
+                "lpips,tlp, and a note, when their AlexNet weights file is missing)")
+    scoring.add_argument("--lpips-weights", default=None,
+                         help="path of the LPIPS backbone file (default: looked up locally)")
+    out = group(p, "output")
+    add_out(out, metavar="DIR", required=True, help="output folder for results.sqlite, frames.csv and summary.json")
+    out.add_argument("--method", default=None, metavar="NAME",
+                     help="the method name the scores are stored under (default: the name of the PRED folder or video)")
+    out.add_argument("--dataset", default=None, metavar="NAME",
+                     help="the dataset name the scores are stored under (default: the suite's name with --suite, "
+                          "else the name of the GT folder or video)")
+    out.add_argument("--degradation", default=None, metavar="NAME",
+                     help="the degradation PRED's LR inputs were made with (vsrbench degrade's names: bi-matlab, "
+                     "bd-duf, ...); recorded for the dataset, so `table --published` compares BI with BI, BD with BD")
+    out.add_argument("--no-resume", action="store_true",
+                     help="replace what DIR holds for this --method and --dataset (every protocol) and score "
+                     "everything again")
+    where = group(p, "where it runs")
+    add_device(where)
+    add_workers(where)
 
 
 def run(args) -> int:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from vsrbench.commands._options import add_device, add_out, add_workers, group, worker_options
+
 NAME = "run"
 HELP = "run a benchmark definition (TOML) and store per-frame results"
 DESCRIPTION = (
@@ -13,36 +15,25 @@ DESCRIPTION = (
 )
 
 
+EXAMPLES = (
+    "vsrbench run examples/vid4-duf.toml --out results/vid4",
+    "vsrbench run bench.toml --out results/ --workers 4 --device cpu",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bench", metavar="BENCH.toml", help="the benchmark definition")
-    parser.add_argument("--out", required=True, metavar="RESULTS", help="results folder (created when missing)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda or cuda:N")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    add_worker_arguments(parser)
+    out = group(parser, "output")
+    add_out(out, metavar="RESULTS", required=True, help="results folder (created when missing)")
+    out.add_argument("--quiet", action="store_true", help="no progress lines")
+    where = group(parser, "where it runs")
+    add_device(where)
+    add_worker_arguments(where)
 
 
-def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--workers``, ``--executor`` and ``--address`` (shared with ``vsrbench evaluate``)."""
-    parser.add_argument("--workers", default=None, metavar="N",
-                        help="sequences scored at once, each in its own process (default: half the CPU cores, "
-                        "$VSRBENCH_WORKERS when set, 1 on a GPU; never more than the sequences to score); "
-                        "1 scores in this process; the stored numbers are the same for any N; with --executor ray: "
-                        "the Ray actors (default: the cluster's CPUs, or its GPUs with --device cuda)")
-    parser.add_argument("--executor", default="local", choices=("local", "ray"),
-                        help="local: processes on this machine (default); ray: tasks on a Ray cluster "
-                        "(pip install 'vsrbench[ray]')")
-    parser.add_argument("--address", default=None, metavar="ADDR",
-                        help="with --executor ray: the cluster to join (default: start a local Ray instance)")
-
-
-def worker_options(args: argparse.Namespace) -> dict:
-    """``workers``, ``executor`` and ``address`` from the command line, checked (one-line errors)."""
-    from vsrbench.execution import check_executor
-    from vsrbench.execution.base import parse_workers
-
-    workers = None if args.workers is None else parse_workers(args.workers)
-    check_executor(args.executor, workers=workers, address=args.address)
-    return {"workers": workers, "executor": args.executor, "address": args.address}
+def add_worker_arguments(target) -> None:
+    """``--workers``, ``--executor`` and ``--address``: :func:`vsrbench.commands._options.add_workers`."""
+    add_workers(target)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,27 +48,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _without_missing_lpips(bench):
-    """A benchmark that names no ``metrics`` (its protocol's defaults) and has no AlexNet file scores the
-    other metrics with one note, like ``vsrbench evaluate`` and the demo; named LPIPS/tLP still fail."""
+    """A benchmark that names no ``metrics`` (its protocol's defaults) and has no LPIPS backbone file scores
+    the other metrics, with one note (:func:`vsrbench.runner.skip_missing_lpips`, as evaluate and the demo)."""
     import dataclasses
-    import sys
 
-    from vsrbench.core.errors import WeightsError
-    from vsrbench.metrics.lpips import BACKBONE_FILES, backbone_missing, require_lpips_weights
+    from vsrbench.runner import skip_missing_lpips
 
-    want = [m for m in bench.metrics if m in ("lpips", "tlp")]
-    rest = [m for m in bench.metrics if m not in want]
-    if bench.metrics_given or bench.lpips_weights is not None or not want or not rest:
-        return bench
-    proto = bench.protocol
-    try:
-        require_lpips_weights(proto.lpips_net, proto.lpips_version)
-        return bench
-    except WeightsError:
-        if not backbone_missing(proto.lpips_net):  # found but unusable: the runner reports it in one line
-            return bench
-    fname = BACKBONE_FILES[proto.lpips_net]
-    print(f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: weights file {fname!r} not found; run "
-          f"`vsrbench weights download lpips-{proto.lpips_net}` (or set lpips_weights in the benchmark) to score "
-          "them; a later run adds them to the stored sequences", file=sys.stderr)
-    return dataclasses.replace(bench, metrics=tuple(rest))
+    metrics = skip_missing_lpips(bench.metrics, bench.protocol, named=bench.metrics_given,
+                                 lpips_weights=bench.lpips_weights)
+    return bench if len(metrics) == len(bench.metrics) else dataclasses.replace(bench, metrics=tuple(metrics))

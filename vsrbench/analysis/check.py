@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from vsrbench import __version__
 from vsrbench.core.errors import InputError, UnknownNameError
+from vsrbench.core.text import text_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -328,13 +329,12 @@ TABLE_HEADER = ("method", "dataset", "sequence", "metric", "baseline", "current"
 
 def format_table(diffs: Iterable[Diff]) -> str:
     """A plain-text table, columns aligned."""
-    rows = [TABLE_HEADER] + [
+    rows = [
         (d.method, d.dataset, d.sequence, d.metric, _num(d.baseline, ".10g"), _num(d.current, ".10g"),
          _num(d.diff, "+.3g"), _num(d.tolerance, ".3g"), d.note)
         for d in diffs
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADER))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join(text_table(rows, header=TABLE_HEADER))
 
 
 def _num(x: float | None, fmt: str) -> str:

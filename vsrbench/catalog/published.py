@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from vsrbench.core.errors import InputError, UnknownNameError, unknown_name_message
+from vsrbench.core.text import text_table
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "published.csv"
 #: the suites when :mod:`vsrbench.catalog.suites` is not importable (the same names; a test pins them)
@@ -268,11 +269,10 @@ def render_rows(rows: Sequence[PublishedRow], fmt: str = "text") -> str:
     if not rows:
         return "no published rows match\n"
     head = ("METHOD", "SUITE", "DEGRADATION", "METRIC", "VALUE", "SEQUENCE", "AVERAGING", "CONVENTION")
-    table = [head] + [(r.method, r.suite, r.degradation, r.metric, r.value_text, r.sequence or "-", r.averaging,
-                       r.convention) for r in rows]
-    widths = [max(len(t[k]) for t in table) for k in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(table[0], widths)).rstrip()]
-    for r, t in zip(rows, table[1:]):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(t, widths)).rstrip())
+    table = text_table([(r.method, r.suite, r.degradation, r.metric, r.value_text, r.sequence or "-", r.averaging,
+                         r.convention) for r in rows], header=head)
+    lines = table[:1]
+    for r, line in zip(rows, table[1:]):
+        lines.append(line)
         lines.append(f"    source: {r.source}" + (f"; note: {r.note}" if r.note else ""))
     return "\n".join(lines) + "\n"

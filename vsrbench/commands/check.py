@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from vsrbench.analysis.check import DEFAULT_ATOL
+from vsrbench.commands._options import add_results, group
 
 NAME = "check"
 HELP = "compare stored results with a baseline (exit 0 same, 1 moved, 2 unusable input)"
@@ -14,20 +15,25 @@ DESCRIPTION = (
     "Exit 0 when everything matches, 1 with a diff table when something moved or the methods, "
     "sequences or metrics differ, 2 on unusable input. --write-baseline records one instead."
 )
+EXAMPLES = (
+    "vsrbench check results/vid4 --write-baseline baseline.json",
+    "vsrbench check results/vid4 --baseline baseline.json --tol psnr=0.01,tlp=0.05",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite, "
-                        "or with one sub-folder that does)")
-    what = parser.add_mutually_exclusive_group(required=True)
+    add_results(parser)
+    baseline = group(parser, "baseline")
+    what = baseline.add_mutually_exclusive_group(required=True)
     what.add_argument("--baseline", metavar="BASELINE.json", help="compare with this baseline")
     what.add_argument("--write-baseline", metavar="BASELINE.json", help="record the current means as a baseline")
-    parser.add_argument("--rtol", type=float, default=0.0, help="relative tolerance (default 0)")
-    parser.add_argument("--atol", type=float, default=DEFAULT_ATOL, help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
-    parser.add_argument("--tol", action="append", default=[], metavar="METRIC=X[,METRIC=Y]",
-                        help="absolute tolerance per metric, e.g. psnr=0.01,tlp=0.05 (repeatable)")
-    parser.add_argument("--protocol", metavar="NAME|HASH",
-                        help="with --write-baseline: the protocol to record when RESULTS holds several")
+    baseline.add_argument("--protocol", metavar="NAME|HASH",
+                          help="with --write-baseline: the protocol to record when RESULTS holds several")
+    tol = group(parser, "tolerances")
+    tol.add_argument("--rtol", type=float, default=0.0, help="relative tolerance (default 0)")
+    tol.add_argument("--atol", type=float, default=DEFAULT_ATOL, help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
+    tol.add_argument("--tol", action="append", default=[], metavar="METRIC=X[,METRIC=Y]",
+                     help="absolute tolerance per metric, e.g. psnr=0.01,tlp=0.05 (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,40 +4,43 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.analysis.vocabulary import AVERAGES, INTERVALS, SCHEMES, TESTS
+from vsrbench.commands._options import add_metrics, add_results, add_selection, group
+from vsrbench.core.text import text_table
+
 NAME = "compare"
 HELP = "paired comparison of two methods: difference A - B per metric, its interval and p-value"
 DESCRIPTION = (HELP + ". Clips are the unit: a paired cluster bootstrap gives the interval, a paired approximate "
                "randomisation test (or the paired bootstrap) the two-sided p-value; see vsrbench.analysis.stats.")
-# the same as vsrbench.analysis.stats (a test pins them), written here so that building the parser imports no numpy
-AVERAGES = ("seq_avg", "frame_avg")
-TESTS = ("randomization", "bootstrap")
-INTERVALS = ("percentile", "bca")
-SCHEMES = ("cluster", "two-stage")
+EXAMPLES = (
+    "vsrbench compare results/vid4 DUF-52L DUF-16L",
+    "vsrbench compare results/vid4 Mine Bicubic --metrics psnr,lpips --test bootstrap --seed 1",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
-                        "or has one sub-folder that does)")
+    add_results(parser)
     parser.add_argument("a", metavar="A", help="a method name (the difference is A - B)")
     parser.add_argument("b", metavar="B", help="the method to compare A with")
-    parser.add_argument("--metric", "--metrics", dest="metrics", nargs="+", metavar="METRIC",
-                        help="metrics to compare (default: all stored)")
-    parser.add_argument("--dataset", help="only this dataset (default: every dataset both methods have)")
-    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
-    parser.add_argument("--average", choices=AVERAGES, default="seq_avg",
+    select = group(parser, "what is compared")
+    add_metrics(select, flags=("--metrics", "--metric"), help="metrics to compare (default: all stored)")
+    add_selection(select, dataset="only this dataset (default: every dataset both methods have)",
+                  protocol="only results of this protocol (name or hash); needed when they are mixed")
+    select.add_argument("--average", choices=AVERAGES, default="seq_avg",
                         help="seq_avg = mean of per-sequence means (default); frame_avg = mean over all frames")
-    parser.add_argument("--level", type=float, default=0.95, help="confidence level of the interval; "
-                        "α = 1 - level for the test (default 0.95)")
-    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples / shuffles (default 2000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same output "
-                        "(default 0)")
-    parser.add_argument("--test", choices=TESTS, default="randomization",
-                        help="randomization = paired approximate randomisation over clips (default); "
-                             "bootstrap = paired bootstrap sign flips (Koehn 2004)")
-    parser.add_argument("--interval", choices=INTERVALS, default="percentile",
-                        help="bootstrap interval: percentile (default) or bca")
-    parser.add_argument("--scheme", choices=SCHEMES, default="cluster",
-                        help="cluster = resample clips (default); two-stage = clips, then frames within them")
+    stats = group(parser, "statistics")
+    stats.add_argument("--level", type=float, default=0.95, help="confidence level of the interval; "
+                       "α = 1 - level for the test (default 0.95)")
+    stats.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples / shuffles (default 2000)")
+    stats.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same output "
+                       "(default 0)")
+    stats.add_argument("--test", choices=TESTS, default="randomization",
+                       help="randomization = paired approximate randomisation over clips (default); "
+                            "bootstrap = paired bootstrap sign flips (Koehn 2004)")
+    stats.add_argument("--interval", choices=INTERVALS, default="percentile",
+                       help="bootstrap interval: percentile (default) or bca")
+    stats.add_argument("--scheme", choices=SCHEMES, default="cluster",
+                       help="cluster = resample clips (default); two-stage = clips, then frames within them")
 
 
 def render(comparisons, *, average: str, resamples: int, seed: int, interval: str, scheme: str,
@@ -60,9 +63,7 @@ def render(comparisons, *, average: str, resamples: int, seed: int, interval: st
         arrow = "↑" if info.higher_is_better else "↓"
         rows.append([ds, f"{info.label} {arrow}", str(c.n_clips), f"{c.value:.{d}f}", f"{c.against_value:.{d}f}",
                      f"{c.diff:+.{d}f}", f"[{c.lo:+.{d}f}, {c.hi:+.{d}f}]", format_p(c.p)])
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+    lines += text_table(rows, header=header)
     lines += [c.verdict() for c in comparisons.values()]
     return "\n".join(lines) + "\n"
 
@@ -71,13 +72,12 @@ def run(args: argparse.Namespace) -> int:
     from vsrbench.analysis.stats import compare_methods
     from vsrbench.results.store import find_results_dir
     from vsrbench.results.loading import load_results
-    from vsrbench.commands.table import split_names
     from vsrbench.core.errors import InputError
     from vsrbench.results.frame import require_one_protocol
 
     args.results = str(find_results_dir(args.results))
     df = load_results(args.results, args.protocol)
-    comparisons = compare_methods(df, args.a, args.b, metrics=split_names(args.metrics),
+    comparisons = compare_methods(df, args.a, args.b, metrics=args.metrics,
                                   dataset=args.dataset, average=args.average, level=args.level,
                                   resamples=args.resamples, seed=args.seed, test=args.test,
                                   interval=args.interval, scheme=args.scheme)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.core.text import text_table
+
 NAME = "datasets"
 HELP = "list the benchmark suites (Vid4, REDS4, Vimeo-90K-T, ...) and how the literature scores each"
 DESCRIPTION = (
@@ -14,13 +16,16 @@ DESCRIPTION = (
 )
 
 
+EXAMPLES = (
+    "vsrbench datasets",
+    "vsrbench datasets vid4",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", metavar="NAME", help="one suite to show in full")
+    from vsrbench.commands._options import group
 
-
-def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
-    return ["  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in rows]
+    group(parser, "what is listed").add_argument("name", nargs="?", metavar="NAME", help="one suite to show in full")
 
 
 def _row(s) -> tuple[str, ...]:
@@ -33,7 +38,7 @@ def _row(s) -> tuple[str, ...]:
 
 def render_table(suites) -> str:
     header = ("SUITE", "CLIPS", "FRAMES", "SCORED", "COLOUR", "CROP", "AVERAGE", "PROTOCOL", "DEGRADATIONS")
-    return "\n".join(_aligned([header] + [_row(s) for s in suites])) + "\n"
+    return "\n".join(text_table([_row(s) for s in suites], header=header)) + "\n"
 
 
 def render_suite(s) -> str:

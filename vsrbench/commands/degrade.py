@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vsrbench.commands._options import group
 from vsrbench.core.errors import InputError
 from vsrbench.core.io import FrameSequence
 
@@ -21,11 +22,18 @@ DESCRIPTION = (
 )
 
 
+EXAMPLES = (
+    "vsrbench degrade --kind bd-tecogan data/vid4/GT data/vid4/BD_x4",
+    "vsrbench degrade --kind bi-matlab --scale 2 clip.mp4 lr/clip",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kind", required=True, metavar="NAME", help="degradation: " + ", ".join(KINDS))
-    parser.add_argument("--scale", type=int, default=4, help="down-sampling factor (default 4)")
     parser.add_argument("gt", metavar="GT", help="ground truth: sequence folder, video, or dataset folder")
     parser.add_argument("out", metavar="OUT", help="output folder (created; sequences become sub-folders)")
+    how = group(parser, "degradation")
+    how.add_argument("--kind", required=True, metavar="NAME", help="degradation: " + ", ".join(KINDS))
+    how.add_argument("--scale", type=int, default=4, help="down-sampling factor (default 4)")
 
 
 def output_folders(source: str | Path, seqs: dict[str, FrameSequence], out: str | Path) -> list[tuple[FrameSequence, Path]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.commands._options import add_out, group
+
 NAME = "demo"
 HELP = "run a small offline benchmark (rendered videos, bicubic baselines) and write its table and plots"
 DESCRIPTION = (HELP + ". Nothing to download: three camera motions rendered from scikit-image photographs, "
@@ -11,14 +13,21 @@ DESCRIPTION = (HELP + ". Nothing to download: three camera motions rendered from
                "the tecogan protocol.")
 
 
+EXAMPLES = (
+    "vsrbench demo",
+    "vsrbench demo --out /tmp/demo --frames 8 --verbose",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from vsrbench.demo import DEFAULT_FRAMES, DEFAULT_OUT
 
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder to write (default: ./{DEFAULT_OUT}; a previous demo there is replaced)")
-    parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, metavar="N",
-                        help=f"frames per sequence (>= 6, default {DEFAULT_FRAMES})")
-    parser.add_argument("--verbose", action="store_true", help="show the runner's progress lines")
+    demo = group(parser, "the demo")
+    add_out(demo, metavar="DIR", default=DEFAULT_OUT,
+            help=f"folder to write (default: ./{DEFAULT_OUT}; a previous demo there is replaced)")
+    demo.add_argument("--frames", type=int, default=DEFAULT_FRAMES, metavar="N",
+                      help=f"length of each rendered sequence, in frames (>= 6, default {DEFAULT_FRAMES})")
+    demo.add_argument("--verbose", action="store_true", help="show the runner's progress lines")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.commands._options import add_results, alias_note, group
 from vsrbench.core.errors import InputError
 
 NAME = "explain"
@@ -17,22 +18,32 @@ DESCRIPTION = (
 )
 
 
+EXAMPLES = (
+    "vsrbench explain --gt data/vid4/GT --pred outputs/mine --target psnr=27.38 --target ssim=0.8329",
+    "vsrbench explain results/vid4 --method DUF-52L --target psnr=27.34 --suite vid4",
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gt", help="ground-truth sequence or dataset")
-    p.add_argument("--pred", help="output sequence or dataset (as vsrbench evaluate)")
-    p.add_argument("--results", metavar="RESULTS",
-                   help="instead of --gt/--pred: a results folder (vsrbench run or evaluate); with --method "
-                        "[--dataset] it explains that stored method's outputs, read from where its run records say")
-    p.add_argument("--method", help="with --results: the stored method")
-    p.add_argument("--dataset", help="with --results: the dataset (needed when the method has several)")
-    p.add_argument("--target", action="append", required=True, metavar="METRIC=VALUE",
-                   help="the number to explain, e.g. psnr=27.38 (repeatable: --target ssim=0.8329)")
-    p.add_argument("--suite", default=None,
-                   help="check GT/PRED against this suite (vsrbench datasets) and mark the suite's own convention")
-    p.add_argument("--clips-only", action="store_true",
-                   help="with --suite: check the clip set only, not frame counts or sizes (a partial copy)")
-    p.add_argument("--scale", type=int, default=4, help="the upscaling factor: also try crop_border=SCALE (default 4)")
-    p.add_argument("--top", type=int, default=10, help="how many variants to list (default 10)")
+    inputs = group(p, "inputs", "either --gt and --pred, or RESULTS and --method")
+    add_results(inputs, nargs="?", help="instead of --gt/--pred: a results folder (vsrbench run or evaluate); with "
+                "--method [--dataset] it explains that stored method's outputs, read from where its run records say")
+    inputs.add_argument("--results", dest="results_option", metavar="RESULTS",
+                        help="the same as RESULTS" + alias_note("--results"))
+    inputs.add_argument("--gt", help="ground-truth sequence or dataset")
+    inputs.add_argument("--pred", help="output sequence or dataset (as vsrbench evaluate)")
+    inputs.add_argument("--method", help="with RESULTS: the stored method")
+    inputs.add_argument("--dataset", help="with RESULTS: the dataset (needed when the method has several)")
+    inputs.add_argument("--suite", default=None,
+                        help="check GT/PRED against this suite (vsrbench datasets) and mark the suite's own convention")
+    inputs.add_argument("--clips-only", action="store_true",
+                        help="with --suite: check the clip set only, not frame counts or sizes (a partial copy)")
+    search = group(p, "what is explained")
+    search.add_argument("--target", action="append", required=True, metavar="METRIC=VALUE",
+                        help="the number to explain, e.g. psnr=27.38 (repeatable: --target ssim=0.8329)")
+    search.add_argument("--scale", type=int, default=4,
+                        help="the upscaling factor: also try crop_border=SCALE (default 4)")
+    search.add_argument("--top", type=int, default=10, help="how many variants to list (default 10)")
 
 
 def run(args) -> int:
@@ -41,6 +52,10 @@ def run(args) -> int:
     from vsrbench.core.io import open_dataset, pair_datasets
 
     targets = [parse_target(t) for t in args.target]
+    if args.results and args.results_option and args.results != args.results_option:
+        raise InputError(f"two results folders: RESULTS {args.results!r} and --results {args.results_option!r}; "
+                         "give one")
+    args.results = args.results or args.results_option
     if args.results:
         from vsrbench.explain import inputs_from_results
 

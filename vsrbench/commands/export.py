@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from vsrbench.commands._options import add_out, add_results, add_selection, group
 from vsrbench.results.export import EXPORT_FORMATS
 
 NAME = "export"
@@ -14,12 +15,18 @@ DESCRIPTION = (
 )
 
 
+EXAMPLES = (
+    "vsrbench export results/vid4 --out frames.csv",
+    "vsrbench export results/vid4 --format json --out results.json --protocol tecogan",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holding results.sqlite, "
-                        "or with one sub-folder that does)")
-    parser.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the extension of --out")
-    parser.add_argument("--out", required=True, metavar="FILE", help="the file to write")
-    parser.add_argument("--protocol", metavar="NAME|HASH", help="only this protocol (default: all)")
+    add_results(parser)
+    add_selection(group(parser, "what is exported"), protocol="only this protocol (default: all)")
+    out = group(parser, "output")
+    add_out(out, metavar="FILE", required=True, help="the file to write")
+    out.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the extension of --out")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,33 +4,40 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.analysis.vocabulary import FIGURE_KINDS as KINDS, FIGURE_LAYOUTS as LAYOUTS
+from vsrbench.commands._options import add_out, add_results, add_selection, group
+
 NAME = "figure"
 HELP = "draw a paper figure from a results folder: crops (GT frame with a box, zoomed crops of GT, LR and each method)"
 DESCRIPTION = (HELP + ". Crops are nearest-neighbour zooms, each titled with the method and its score on that frame; "
                "without --frame/--box the frame and region where the methods differ most are chosen, and the "
                "options that reproduce the choice are printed on stderr.")
-KINDS = ("crops",)
-#: = the keys of vsrbench.visual.figures.LAYOUTS (a test checks it); named here so that building the CLI does not
-#: import matplotlib and torch
-LAYOUTS = ("one-column", "two-column")
+
+
+EXAMPLES = (
+    "vsrbench figure crops results/vid4 --dataset vid4 --sequence calendar --out crops.pdf",
+    "vsrbench figure crops results/vid4 --dataset vid4 --sequence city --frame 10 --box 100,60,40,40 "
+    "--methods DUF-52L,Bicubic --layout two-column --out crops.png",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", metavar="KIND", help="the figure: crops")
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
-                        "or has one sub-folder that does)")
-    parser.add_argument("--dataset", required=True, help="stored dataset")
-    parser.add_argument("--sequence", required=True, help="stored sequence of the dataset")
-    parser.add_argument("--frame", type=int, metavar="N", help="0-based index of a scored frame "
+    parser.add_argument("kind", metavar="KIND", help=f"the figure: {', '.join(KINDS)}")
+    add_results(parser)
+    select = group(parser, "what is shown")
+    select.add_argument("--dataset", required=True, help="stored dataset")
+    select.add_argument("--sequence", required=True, help="stored sequence of the dataset")
+    select.add_argument("--frame", type=int, metavar="N", help="0-based index of a scored frame "
                         "(default: the frame where the methods differ most)")
-    parser.add_argument("--box", metavar="X,Y,W,H", help="crop in pixels of the GT frame "
+    select.add_argument("--box", metavar="X,Y,W,H", help="crop in pixels of the GT frame "
                         "(default: the region where the methods differ most, 1/6 of the shorter side)")
-    parser.add_argument("--methods", metavar="A,B,...", help="methods, in this order (default: every stored one)")
-    parser.add_argument("--metric", help="score in the titles (default: lpips when stored, else psnr)")
-    parser.add_argument("--layout", default="one-column", help=f"{' or '.join(LAYOUTS)} "
-                        "(3.3 in or 6.9 in wide; default: one-column)")
-    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
-    parser.add_argument("--out", required=True, metavar="FILE", help="figure file: .pdf or .png")
+    select.add_argument("--methods", metavar="A,B,...", help="methods, in this order (default: every stored one)")
+    select.add_argument("--metric", help="score in the titles (default: lpips when stored, else psnr)")
+    add_selection(select, protocol="only results of this protocol (name or hash); needed when they are mixed")
+    out = group(parser, "output")
+    out.add_argument("--layout", default="one-column", help=f"{' or '.join(LAYOUTS)} "
+                     "(3.3 in or 6.9 in wide; default: one-column)")
+    add_out(out, metavar="FILE", required=True, help="figure file: .pdf or .png")
 
 
 def run(args: argparse.Namespace) -> int:

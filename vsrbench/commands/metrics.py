@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import argparse
 
+from vsrbench.core.text import text_table
+
 NAME = "metrics"
 HELP = "list the metrics (direction, unit, kind, version, which protocols score them by default)"
 
 
+EXAMPLES = (
+    "vsrbench metrics",
+    "vsrbench metrics tlp",
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", nargs="?", help="one metric to show in full")
+    from vsrbench.commands._options import group
+
+    group(p, "what is listed").add_argument("name", nargs="?", help="one metric to show in full")
 
 
 def _kind(info) -> str:
@@ -31,13 +41,10 @@ def run(args) -> int:
               f"shown with {info.decimals} decimals")
         print(f"  scored by default under: {defaults(info.name)}")
         return 0
-    rows = [("metric", "label", "better", "unit", "kind", "version", "default in")]
-    for info in METRICS.values():
-        rows.append((info.name, info.label, "↑" if info.higher_is_better else "↓", info.unit or "-", _kind(info),
-                     info.version, defaults(info.name)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    rows = [(info.name, info.label, "↑" if info.higher_is_better else "↓", info.unit or "-", _kind(info),
+             info.version, defaults(info.name)) for info in METRICS.values()]
+    for line in text_table(rows, header=("metric", "label", "better", "unit", "kind", "version", "default in")):
+        print(line)
     print("`vsrbench metrics NAME` describes one; `--metrics a,b` (evaluate) or `metrics = [...]` (run) picks the "
           "others")
     return 0

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from vsrbench.core.errors import WeightsError
+from vsrbench.core.text import text_table
 from vsrbench.core.weights import find_weights, sha256sum
 
 NAME = "models"
@@ -18,8 +19,17 @@ DESCRIPTION = (
 )
 
 
+EXAMPLES = (
+    "vsrbench models",
+    "vsrbench models --verify",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--verify", action="store_true", help="also check the sha256 of weights found locally")
+    from vsrbench.commands._options import group
+
+    group(parser, "checks").add_argument("--verify", action="store_true",
+                                         help="also check the sha256 of weights found locally")
 
 
 def checkpoint_status(ckpt, verify: bool = False) -> str:
@@ -59,12 +69,6 @@ def published_lines(ckpt, rows) -> list[str]:
     return lines
 
 
-def _aligned_rows(rows: list[tuple[str, ...]]) -> list[str]:
-    """Left-aligned columns, two spaces apart."""
-    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
-    return ["  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in rows]
-
-
 def _checkpoint_lines(ckpt, verify: bool, rows) -> list[str]:
     sha = ckpt.sha256[:12] if ckpt.sha256 else "unknown"
     lines = [f"    {ckpt.filename} [{ckpt.format}]  sha256 {sha}  licence: {ckpt.licence}  "
@@ -83,8 +87,8 @@ def render_models(models, verify: bool = False, published=None) -> str:
         published = load_published()
     names = sorted(models)
     header = ("MODEL", "KIND", "SCALE", "WEIGHTS", "DEGRADATION", "DESCRIPTION")
-    table = _aligned_rows([header] + [(s.name, s.kind, f"x{s.scale}", "required" if s.needs_weights else "none",
-                                s.degradation or "-", s.description) for s in (models[n] for n in names)])
+    table = text_table([(s.name, s.kind, f"x{s.scale}", "required" if s.needs_weights else "none",
+                         s.degradation or "-", s.description) for s in (models[n] for n in names)], header=header)
     lines = [table[0]]
     for name, row in zip(names, table[1:]):
         lines.append(row)

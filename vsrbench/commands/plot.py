@@ -6,30 +6,38 @@ import os
 import sys
 from pathlib import Path
 
+from vsrbench.analysis.vocabulary import AVERAGES, PLOT_FORMATS, PLOT_KINDS
+from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, group
+
 NAME = "plot"
 HELP = "draw figures of a results folder (curves, temporal profiles, trade-off, bars) as PNG/PDF"
 DESCRIPTION = (HELP + ". A method has the same colour in every figure; profiles read the stored frames "
                "(GT from the run record, outputs from RESULTS/outputs or the method's outputs folder).")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from vsrbench.commands.table import AVERAGES
+EXAMPLES = (
+    "vsrbench plot results/vid4 --out figures/",
+    "vsrbench plot results/vid4 --kind curves,bars --metrics psnr,lpips --format png,pdf --out figures/",
+)
 
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
-                        "or has one sub-folder that does)")
-    parser.add_argument("--kind", default="all", help="curves, profiles, tradeoff, bars or all "
-                                                      "(comma-separated for several; default: all)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the figures (created)")
-    parser.add_argument("--format", default="png", help="png, pdf or png,pdf (default: png)")
-    parser.add_argument("--metrics", nargs="+", metavar="METRIC", help="metrics to plot (default: all stored)")
-    parser.add_argument("--average", choices=AVERAGES, default="seq_avg",
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_results(parser)
+    select = group(parser, "what is drawn")
+    select.add_argument("--kind", default="all", help=f"{', '.join(PLOT_KINDS)} or all "
+                        "(comma-separated for several; default: all)")
+    add_metrics(select, help="metrics to plot (default: all stored)")
+    select.add_argument("--average", choices=AVERAGES, default="seq_avg",
                         help="average used by bars and trade-off (default: seq_avg)")
-    parser.add_argument("--dataset", help="only this dataset")
-    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
+    add_selection(select, dataset="only this dataset",
+                  protocol="only results of this protocol (name or hash); needed when they are mixed")
+    out = group(parser, "output")
+    add_out(out, metavar="DIR", required=True, help="folder for the figures (created)")
+    out.add_argument("--format", default="png", help=f"{', '.join(PLOT_FORMATS)} or {','.join(PLOT_FORMATS)} "
+                     "(default: png)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.commands.table import split_names
     from vsrbench.core.errors import os_error
     from vsrbench.visual.plots import plot_results
     from vsrbench.results.store import find_results_dir
@@ -40,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     results = find_results_dir(args.results)
     try:
         written = plot_results(results, args.out, kinds=args.kind, formats=args.format,
-                               metrics=split_names(args.metrics), average=args.average, protocol=args.protocol,
+                               metrics=args.metrics, average=args.average, protocol=args.protocol,
                                dataset=args.dataset, warn=warn)
     except OSError as e:  # writing a figure (e.g. a read-only --out): name the folder, not a temporary file
         if e.filename is None or not _inside(e.filename, args.out):

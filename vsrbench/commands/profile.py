@@ -5,27 +5,40 @@ import argparse
 import warnings
 from pathlib import Path
 
+from vsrbench.commands._options import add_out, group
 from vsrbench.core.errors import InputError, VsrbenchWarning
 
 NAME = "profile"
 HELP = "render temporal profiles (x-t slices) of GT and one or more outputs side by side"
 
 
+EXAMPLES = (
+    "vsrbench profile --gt data/vid4/GT/calendar --pred outputs/duf/calendar --out calendar.png",
+    "vsrbench profile --gt GT/city --pred A/city --pred B/city --label A --label B --row 120 --window 100:260 "
+    "--out city.pdf",
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gt", required=True, help="ground-truth sequence (folder of frames or video)")
-    p.add_argument("--pred", required=True, action="append", help="an output sequence (repeatable)")
-    p.add_argument("--label", action="append", default=[], help="label of each --pred, in order (default: folder name)")
-    where = p.add_mutually_exclusive_group()
+    inputs = group(p, "sequences")
+    inputs.add_argument("--gt", required=True, help="ground-truth sequence (folder of frames or video)")
+    inputs.add_argument("--pred", required=True, action="append", help="an output sequence (repeatable)")
+    inputs.add_argument("--label", action="append", default=[],
+                        help="label of each --pred, in order (default: folder name)")
+    slice_ = group(p, "the slice")
+    where = slice_.add_mutually_exclusive_group()
     where.add_argument("--row", type=int, help="pixel row y (default: the GT row with the most temporal change)")
     where.add_argument("--col", type=int, help="pixel column x instead of a row")
-    p.add_argument("--zoom", type=int, default=5,
-                   help="height of one frame in each strip, in points (pixel replication; default 5)")
-    p.add_argument("--window", default=None, metavar="START:STOP", help="spatial window along the slice, e.g. 100:260")
-    p.add_argument("--out", required=True, help="output file (.png or .pdf)")
+    slice_.add_argument("--window", default=None, metavar="START:STOP",
+                        help="spatial window along the slice, e.g. 100:260")
+    out = group(p, "output")
+    out.add_argument("--zoom", type=int, default=5,
+                     help="height of one frame in each strip, in points (pixel replication; default 5)")
+    add_out(out, metavar="FILE", required=True, help="output file (.png or .pdf)")
 
 
 def run(args) -> int:
-    from vsrbench.core.io import open_sequence
+    from vsrbench.core.io import open_sequence, pair_frames
     from vsrbench.metrics._kernels import size_rule_note
     from vsrbench.metrics.profile import default_profile_row, temporal_profile
     from vsrbench.visual.plots import method_colors, plot_profiles, save_figure
@@ -39,6 +52,8 @@ def run(args) -> int:
     preds = [open_sequence(p) for p in args.pred]
     if args.label and len(args.label) != len(preds):
         raise InputError(f"{len(args.label)} --label given for {len(preds)} --pred")
+    # frames pair by the number in their names (a different count is refused below, in this command's words)
+    preds = [pair_frames(gt, seq).aligned() if len(seq) == len(gt) else seq for seq in preds]
     labels = args.label or _labels([Path(p) for p in args.pred])
     window = _window(args.window)
     gt_frames = list(gt)

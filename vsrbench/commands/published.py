@@ -4,20 +4,30 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.commands._options import group
+
 NAME = "published"
 HELP = "list published results (method, suite, degradation, metric, value, averaging, convention, source)"
 DESCRIPTION = (HELP + ". One row per number, from the database shipped with vsrbench (vsrbench/data/published.csv) "
                "or --published-file; `vsrbench table RESULTS --published` puts them beside yours.")
 
 
+EXAMPLES = (
+    "vsrbench published --suite vid4 --metric psnr",
+    "vsrbench published --method TecoGAN --format csv",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--suite", help="only this suite (vid4, reds4, vimeo90k-t, udm10, spmcs, tos3)")
-    parser.add_argument("--method", help="only this method (as the source names it; case-insensitive)")
-    parser.add_argument("--metric", help="only this metric (psnr, ssim, lpips, tof, tlp)")
-    parser.add_argument("--format", choices=("text", "csv"), default="text",
-                        help="text (default: aligned, each row followed by its source) or csv (the database format)")
-    parser.add_argument("--published-file", metavar="CSV",
+    select = group(parser, "which rows")
+    select.add_argument("--suite", help="only this suite (vid4, reds4, vimeo90k-t, udm10, spmcs, tos3)")
+    select.add_argument("--method", help="only this method (as the source names it; case-insensitive)")
+    select.add_argument("--metric", help="only this metric (psnr, ssim, lpips, tof, tlp)")
+    select.add_argument("--published-file", metavar="CSV",
                         help="read this file (same columns) instead of the database shipped with vsrbench")
+    out = group(parser, "output")
+    out.add_argument("--format", choices=("text", "csv"), default="text",
+                     help="text (default: aligned, each row followed by its source) or csv (the database format)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.analysis.vocabulary import AVERAGES
+from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, alias_note, group
+
 NAME = "report"
 HELP = "write a static HTML report of a results folder (leaderboard, per-frame curves, profiles, frame viewer)"
 DESCRIPTION = (HELP + ". The folder opens from disk (no server, no network): sortable leaderboard, per-frame "
@@ -11,32 +14,36 @@ DESCRIPTION = (HELP + ". The folder opens from disk (no server, no network): sor
                "by side (shared zoom/pan; left/right or j/k flip the method).")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from vsrbench.commands.table import AVERAGES
+EXAMPLES = (
+    "vsrbench report results/vid4 --out site/",
+    "vsrbench report results/vid4 --out site/ --published --viewer-frames 8 --no-profiles",
+)
 
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
-                        "or has one sub-folder that does)")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="folder for the report (created; a folder holding an earlier report is rewritten)")
-    parser.add_argument("--metrics", nargs="+", metavar="METRIC", help="metrics to show (default: all stored)")
-    parser.add_argument("--average", choices=AVERAGES, default="seq_avg",
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_results(parser)
+    select = group(parser, "what is shown")
+    add_metrics(select, help="metrics to show (default: all stored)")
+    select.add_argument("--average", choices=AVERAGES, default="seq_avg",
                         help="average of the leaderboard: seq_avg = mean of per-sequence means (default)")
-    parser.add_argument("--dataset", help="only this dataset")
-    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
-    parser.add_argument("--published", action="store_true",
+    add_selection(select, dataset="only this dataset",
+                  protocol="only results of this protocol (name or hash); needed when they are mixed")
+    select.add_argument("--published", action="store_true",
                         help="add the published numbers of each dataset's suite to the leaderboard (as vsrbench "
                              "table --published)")
-    parser.add_argument("--published-file", metavar="CSV", help="with --published: read this file instead")
-    parser.add_argument("--frames", type=int, default=4, metavar="N",
-                        help="frames per sequence written for the viewer, evenly spread (default 4; 0: all); each is a "
-                             "PNG per method (Vid4 at 480 px: about 270 KiB)")
-    parser.add_argument("--width", type=int, default=480, metavar="PX",
-                        help="largest width of a viewer image; larger frames are downscaled (default 480)")
-    parser.add_argument("--no-profiles", action="store_true", help="leave the temporal profiles out")
+    select.add_argument("--published-file", metavar="CSV", help="with --published: read this file instead")
+    out = group(parser, "output")
+    add_out(out, metavar="DIR", required=True,
+            help="folder for the report (created; a folder holding an earlier report is rewritten)")
+    out.add_argument("--viewer-frames", "--frames", dest="frames", type=int, default=4, metavar="N",
+                     help="frames per sequence written for the viewer, evenly spread (default 4; 0: all); each is a "
+                          "PNG per method (Vid4 at 480 px: about 270 KiB)" + alias_note("--frames"))
+    out.add_argument("--width", type=int, default=480, metavar="PX",
+                     help="largest width of a viewer image; larger frames are downscaled (default 480)")
+    out.add_argument("--no-profiles", action="store_true", help="leave the temporal profiles out")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.commands.table import split_names
     from vsrbench.core.errors import InputError
     from vsrbench.visual.report import build_report
     from vsrbench.core.errors import os_error
@@ -50,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         published = load_published(args.published_file)
     try:  # a frame that cannot be read is io's own one-line error; only a raw OSError is the report's write
         report = build_report(args.results, args.out, protocol=args.protocol, dataset=args.dataset,
-                              metrics=split_names(args.metrics), average=args.average, published=published,
+                              metrics=args.metrics, average=args.average, published=published,
                               width=args.width, frames=args.frames, profiles=not args.no_profiles,
                               warn=lambda line: sys.stderr.write(f"vsrbench report: {line}\n"))
     except OSError as e:

@@ -5,19 +5,31 @@ import argparse
 import sys
 import tempfile
 
+from vsrbench.commands._options import group
+
 NAME = "speed"
 HELP = "measure evaluation speed: one-pass pipeline vs the straightforward loop (same numbers)"
 
 
+EXAMPLES = (
+    "vsrbench speed --frames 20 --repeat 3",
+    "vsrbench speed --gt data/vid4/GT/calendar --pred outputs/a/calendar --pred outputs/b/calendar",
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gt", help="GT sequence (default: 10 synthetic 720x576 frames)")
-    p.add_argument("--pred", action="append", help="output sequence (with --gt); repeat it to score several outputs "
-                   "of the same sequence, which vsrbench does in one pass sharing the GT work")
-    p.add_argument("--frames", type=int, default=None, help="synthetic frames (default 10; at least 6); "
-                   "not used with --gt/--pred, which time every frame of the given sequences")
-    p.add_argument("--lpips-weights", default=None, help="AlexNet backbone file (default: looked up; if missing, a "
-                   "seeded random backbone is used: the timing is the same, the LPIPS values are not meaningful)")
-    p.add_argument("--repeat", type=int, default=1, help="best of N runs (default 1)")
+    frames = group(p, "frames timed", "synthetic frames (the default), or --gt and --pred")
+    frames.add_argument("--frames", type=int, default=None, metavar="N",
+                        help="length of the synthetic sequence, in frames (default 10; at least 6); "
+                        "not used with --gt/--pred, which time every frame of the given sequences")
+    frames.add_argument("--gt", help="GT sequence (default: 10 synthetic 720x576 frames)")
+    frames.add_argument("--pred", action="append", help="output sequence (with --gt); repeat it to score several "
+                        "outputs of the same sequence, which vsrbench does in one pass sharing the GT work")
+    timing = group(p, "timing")
+    timing.add_argument("--lpips-weights", default=None, help="AlexNet backbone file (default: looked up; if "
+                        "missing, a seeded random backbone is used: the timing is the same, the LPIPS values are "
+                        "not meaningful)")
+    timing.add_argument("--repeat", type=int, default=1, help="best of N runs (default 1)")
 
 
 def run(args) -> int:

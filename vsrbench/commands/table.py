@@ -5,21 +5,19 @@ import argparse
 import sys
 from pathlib import Path
 
+from vsrbench.analysis.vocabulary import AVERAGES, CI_STYLES, SIGNIFICANT, TABLE_FORMATS as FORMATS, TESTS
+from vsrbench.analysis.vocabulary import TABLE_SUFFIXES as SUFFIX_FORMATS
+from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, group
 from vsrbench.core.errors import InputError
 
 NAME = "table"
 HELP = "render the leaderboard of a results folder (Markdown, LaTeX, CSV, HTML)"
 DESCRIPTION = (HELP + ". Rows are methods, columns metrics (best bold, second underlined); "
                "the caption names the protocol and the average shown.")
-# the same as vsrbench.analysis.table_model.FORMATS / AVERAGES (a test pins them), written here so that building
-# the CLI parser does not import pandas and torch
-FORMATS = ("markdown", "latex", "csv", "html")
-AVERAGES = ("seq_avg", "frame_avg")
-CI_STYLES = ("pm", "bracket")  # vsrbench.analysis.table_stats.CI_STYLES
-TESTS = ("randomization", "bootstrap")  # vsrbench.analysis.stats.TESTS
-SIGNIFICANT = "*"  # vsrbench.analysis.table_stats.SIGNIFICANT
-SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".csv": "csv", ".html": "html",
-                  ".htm": "html"}
+EXAMPLES = (
+    "vsrbench table results/vid4 --metrics psnr,ssim,lpips --out table.tex",
+    "vsrbench table results/vid4 --ci --against Bicubic --per-sequence",
+)
 
 
 def split_names(values: list[str] | None) -> list[str] | None:
@@ -43,43 +41,46 @@ def output_format(fmt: str | None, out: str | None) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", metavar="RESULTS", help="results folder (holds results.sqlite, "
-                        "or has one sub-folder that does)")
-    parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="output format (default: from the --out extension, else markdown)")
-    parser.add_argument("--metrics", nargs="+", metavar="METRIC", help="metrics to show (default: all stored)")
-    parser.add_argument("--per-sequence", action="store_true", help="one block of rows per sequence, then the average")
-    parser.add_argument("--average", choices=AVERAGES, default="seq_avg",
+    add_results(parser)
+    select = group(parser, "what is shown")
+    add_selection(select, dataset="only this dataset (default: one table per dataset)",
+                  protocol="only results of this protocol (name or hash); needed when they are mixed")
+    add_metrics(select, help="metrics to show (default: all stored)")
+    select.add_argument("--per-sequence", action="store_true",
+                        help="one block of rows per sequence, then the average")
+    select.add_argument("--average", choices=AVERAGES, default="seq_avg",
                         help="seq_avg = mean of per-sequence means (default); frame_avg = mean over all frames")
-    parser.add_argument("--dataset", help="only this dataset (default: one table per dataset)")
-    parser.add_argument("--protocol", help="only results of this protocol (name or hash); needed when they are mixed")
-    parser.add_argument("--reported", action="store_true",
+    select.add_argument("--reported", action="store_true",
                         help="add the numbers the authors reported (a method's reported = {...} in the benchmark "
                              "file) and the difference")
-    parser.add_argument("--published", action="store_true",
+    select.add_argument("--published", action="store_true",
                         help="add the published numbers of each dataset's suite (vsrbench published), marked with a "
                              "dagger and a footnote; ranked with yours only where the convention matches")
-    parser.add_argument("--published-file", metavar="CSV",
+    select.add_argument("--published-file", metavar="CSV",
                         help="with --published: read this file (the format of vsrbench published --format csv) "
                              "instead of the database shipped with vsrbench")
-    parser.add_argument("--ci", action="store_true",
-                        help="show each dataset-level number with its clip-level bootstrap interval (reproduced "
-                             "rows; see vsrbench.analysis.stats)")
-    parser.add_argument("--level", type=float, default=None, help="with --ci: confidence level (default 0.95)")
-    parser.add_argument("--ci-style", choices=CI_STYLES, default=None,
-                        help="with --ci: pm = value ± half-width (default), bracket = value [lo, hi]")
-    parser.add_argument("--against", metavar="METHOD",
-                        help=f"mark with {SIGNIFICANT} the numbers that differ significantly from METHOD (paired test "
-                             "over clips, Holm-adjusted over the other methods)")
-    parser.add_argument("--test", choices=TESTS, default=None,
-                        help="with --against: randomization (default) or bootstrap")
-    parser.add_argument("--alpha", type=float, default=None, help="with --against: significance level (default 0.05)")
-    parser.add_argument("--resamples", type=int, default=None,
-                        help="with --ci / --against: bootstrap resamples / shuffles (default 2000)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="with --ci / --against: random seed; the same seed gives the same table (default 0)")
-    parser.add_argument("--standalone", action="store_true", help="LaTeX: wrap in a compilable document")
-    parser.add_argument("--out", metavar="FILE", help="write here (atomically) instead of printing")
+    stats = group(parser, "statistics")
+    stats.add_argument("--ci", action="store_true",
+                       help="show each dataset-level number with its clip-level bootstrap interval (reproduced "
+                            "rows; see vsrbench.analysis.stats)")
+    stats.add_argument("--level", type=float, default=None, help="with --ci: confidence level (default 0.95)")
+    stats.add_argument("--ci-style", choices=CI_STYLES, default=None,
+                       help="with --ci: pm = value ± half-width (default), bracket = value [lo, hi]")
+    stats.add_argument("--against", metavar="METHOD",
+                       help=f"mark with {SIGNIFICANT} the numbers that differ significantly from METHOD (paired test "
+                            "over clips, Holm-adjusted over the other methods)")
+    stats.add_argument("--test", choices=TESTS, default=None,
+                       help="with --against: randomization (default) or bootstrap")
+    stats.add_argument("--alpha", type=float, default=None, help="with --against: significance level (default 0.05)")
+    stats.add_argument("--resamples", type=int, default=None,
+                       help="with --ci / --against: bootstrap resamples / shuffles (default 2000)")
+    stats.add_argument("--seed", type=int, default=None,
+                       help="with --ci / --against: random seed; the same seed gives the same table (default 0)")
+    out = group(parser, "output")
+    out.add_argument("--format", choices=FORMATS, default=None,
+                     help="output format (default: from the --out extension, else markdown)")
+    add_out(out, metavar="FILE", help="write here (atomically) instead of printing")
+    out.add_argument("--standalone", action="store_true", help="LaTeX: wrap in a compilable document")
 
 
 def statistics_options(args: argparse.Namespace) -> dict:

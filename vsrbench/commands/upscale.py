@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from vsrbench.commands._options import add_device, add_out, group
 from vsrbench.commands.degrade import output_folders
 from vsrbench.core.io import png_names
 from vsrbench.core.device import resolve_device
@@ -24,20 +25,27 @@ HELP = "run a model (bicubic, TecoGAN, DUF, ...) over LR frames and write HR PNG
 DESCRIPTION = (
     "Up-scale LR (a sequence folder, a video, or a dataset folder of sequences) with model NAME "
     "(see `vsrbench models`) and write rounded, clipped PNG frames with the input frame names into "
-    "OUTPUT, mirroring the tree. Frames already there are kept unless --overwrite."
+    "OUT, mirroring the tree. Frames already there are kept unless --overwrite."
+)
+
+
+EXAMPLES = (
+    "vsrbench upscale --model bicubic --input data/vid4/BD_x4 --out outputs/bicubic",
+    "vsrbench upscale --model duf-52l --input data/vid4/BI_x4 --out outputs/duf52 --chunk 8 --device cuda",
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, metavar="NAME", help="model name (see `vsrbench models`)")
-    parser.add_argument("--weights", metavar="PATH", help="weights file or folder (default: looked up locally)")
-    parser.add_argument("--input", required=True, metavar="LR", help="LR sequence folder, video or dataset folder")
-    parser.add_argument("--output", required=True, metavar="OUT", help="output folder")
-    parser.add_argument("--device", default="auto",
-                        help="where the model runs: auto (CUDA when available), cpu, cuda or cuda:N")
-    parser.add_argument("--chunk", type=int, metavar="N",
-                        help="frames per forward pass, for models that batch (e.g. DUF)")
-    parser.add_argument("--overwrite", action="store_true", help="recompute frames that already exist")
+    model = group(parser, "model")
+    model.add_argument("--model", required=True, metavar="NAME", help="model name (see `vsrbench models`)")
+    model.add_argument("--weights", metavar="PATH", help="weights file or folder (default: looked up locally)")
+    add_device(model, help="where the model runs: auto (CUDA when available), cpu, cuda or cuda:N")
+    model.add_argument("--chunk", type=int, metavar="N",
+                       help="frames per forward pass, for models that batch (e.g. DUF)")
+    frames = group(parser, "frames")
+    frames.add_argument("--input", required=True, metavar="LR", help="LR sequence folder, video or dataset folder")
+    add_out(frames, metavar="OUT", required=True, aliases=("--output",), help="output folder")
+    frames.add_argument("--overwrite", action="store_true", help="recompute frames that already exist")
 
 
 def _model_options(name: str, builder: Callable, chunk: int | None) -> dict:
@@ -84,11 +92,11 @@ def run(args: argparse.Namespace) -> int:
     spec = MODELS[args.model]  # unknown name -> did-you-mean, before any work
     options = _model_options(args.model, spec.builder, args.chunk)
     device = str(resolve_device(args.device))
-    jobs = output_folders(args.input, open_dataset(args.input), args.output)
+    jobs = output_folders(args.input, open_dataset(args.input), args.out)
     plan = _plan(jobs, spec.kind == "sisr", args.overwrite)
     total, missing = sum(len(seq) for seq, _ in jobs), sum(len(todo) for *_, todo, _ in plan)
     if missing < total:
-        sys.stderr.write(f"upscale: {total - missing} of {total} frames already in {args.output}; kept "
+        sys.stderr.write(f"upscale: {total - missing} of {total} frames already in {args.out}; kept "
                          "(use --overwrite to recompute them)\n")
     if not plan:
         return 0

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vsrbench.core.errors import UnknownNameError, WeightsError, os_error_message
+from vsrbench.core.text import text_table
 from vsrbench.core.weights import (
     check_published, download, find_weights, published_prefix, sha256_cached, vsrbench_home,
 )
@@ -81,14 +82,25 @@ def get_known(name: str) -> Known:
     return known[name]
 
 
+EXAMPLES = (
+    "vsrbench weights list",
+    "vsrbench weights download lpips-alex",
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
-    sub.add_parser("list", help="the known weights files and whether they are present")
-    d = sub.add_parser("download", help="fetch one known weights file from its published URL (explicit, opt-in)")
+    from vsrbench.commands._options import HelpFormatter, epilog, group
+
+    sub = p.add_subparsers(title="actions", dest="action", metavar="ACTION", parser_class=type(p))
+    sub.add_parser("list", help="the known weights files and whether they are present", formatter_class=HelpFormatter,
+                   epilog=epilog(EXAMPLES[:1]))
+    d = sub.add_parser("download", help="fetch one known weights file from its published URL (explicit, opt-in)",
+                       formatter_class=HelpFormatter, epilog=epilog(EXAMPLES[1:]))
     d.add_argument("name", help="e.g. lpips-alex, enet, duf-16l (see `vsrbench weights list`)")
-    d.add_argument("--url", default=None, help="download from this URL instead of the published one (a mirror); "
-                   "the file is verified the same way")
-    d.add_argument("--force", action="store_true", help="download again even when the file is already present")
+    how = group(d, "download")
+    how.add_argument("--url", default=None, help="download from this URL instead of the published one (a mirror); "
+                     "the file is verified the same way")
+    how.add_argument("--force", action="store_true", help="download again even when the file is already present")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,12 +121,11 @@ def _present(k: Known) -> Path | None:
 
 def render_list(known: dict[str, Known]) -> str:
     lines = [f"weights folder (downloads go here): {vsrbench_home()}"]
-    rows = [("NAME", "FILE", "CHECK", "STATUS")]
+    rows = []
     for k in known.values():
         p = _present(k)
         rows.append((k.name, k.filename, k.check, f"present: {p}" if p else "missing"))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines += ["  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[3]]) for r in rows]
+    lines += text_table(rows, header=("NAME", "FILE", "CHECK", "STATUS"))
     no_url = [k.name for k in known.values() if not k.url]
     if no_url:
         lines.append(f"no direct download URL (see `vsrbench models` for where they are published): {', '.join(no_url)}")

@@ -42,6 +42,7 @@ import torch
 
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.core.io import FrameSequence
+from vsrbench.core.text import text_table
 from vsrbench.metrics import METRICS, MetricAccumulator
 from vsrbench.metrics.protocol import PROTOCOLS, Protocol, get_protocol
 from vsrbench.metrics._kernels import (
@@ -456,9 +457,7 @@ def format_table(ex: Explanation, top: int = 10) -> str:
         if len(metrics) > 1:
             cells.append(f"{r.distance:.2f}")
         lines.append(cells)
-    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
-    fmt = lambda c: "  ".join(s.ljust(w) if i in (1, 2) else s.rjust(w) for i, (s, w) in enumerate(zip(c, widths)))  # noqa: E731
-    out = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(c) for c in lines]
+    out = text_table(lines, header=head, align="rll" + "r" * (len(head) - 3), rule="-")
     best = ex.rows[0]
     deltas = ", ".join(f"Δ {m} {_fmt(best.deltas[m], m, signed=True)}{' dB' if m == 'psnr' else ''}" for m in metrics)
     out.append(f"closest: {best.text}, {best.averaging} ({deltas}); reproduce with: "

@@ -42,6 +42,8 @@ napoleon_numpy_docstring = True
 napoleon_use_rtype = False
 # TOML and console blocks are shown as text when Pygments lacks a lexer; never a warning
 highlight_language = "none"
+# "--out" stays two hyphens in prose and in the CLI reference (no typographic dashes or quotes)
+smartquotes = False
 
 html_theme = "alabaster"
 html_title = f"vsrbench {release}"

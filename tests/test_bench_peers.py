@@ -28,10 +28,10 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import SHARED
-from lpips_reference import alexnet_home, import_lpips  # noqa: F401  (alexnet_home: a fixture)
+from _support.lpips_reference import import_lpips
+from _support.paths import SHARED
 
-import peer_reference as ref
+from _support import peer_reference as ref
 from vsrbench.metrics import lpips, psnr, ssim
 
 PEERS = ("piq", "torchmetrics", "pyiqa")
@@ -287,7 +287,7 @@ def test_bench_table_from_a_run(tmp_path):
     """The README table: frames/s per case, vsrbench over the fastest peer per metric and mode."""
     import json
 
-    from bench_table import best_of, ratio_rows, render
+    from _support.bench_table import best_of, ratio_rows, render
 
     def case(group, name, seconds, frames=10):
         return {"group": group, "name": "test_x", "stats": {"min": seconds},

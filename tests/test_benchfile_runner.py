@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio
 
-from conftest import shared_path
+from _support.paths import shared_path
 from vsrbench.baselines import MODELS, ModelSpec, SRModel
 from vsrbench.catalog.benchfile import BenchKeyError, load_bench
 from vsrbench.cli import main

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage, signal
 
-from conftest import shared_path
+from _support.paths import shared_path
 from vsrbench.baselines import degrade as D
 from vsrbench.baselines.resize import imresize_matlab
 from vsrbench.cli import main

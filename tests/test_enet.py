@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHARED, shared_path
-from test_tfops import keys_cubic_ref
+from _support.paths import SHARED, shared_path
+from _support.spec import keys_cubic_ref
 from vsrbench.baselines import MODELS, load_model
 from vsrbench.baselines import enet
 from vsrbench.baselines.tfckpt import _Table, crc32c, mask_crc, read_checkpoint

@@ -17,11 +17,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import shared_path
-from lpips_reference import alexnet_home, reference_model, to_reference_input  # noqa: F401
-from test_speed import one_pass, straightforward, untimed
+from _support.calendar_runs import one_pass, straightforward, untimed
+from _support.lpips_reference import reference_model, to_reference_input
+from _support.paths import shared_path
 from skimage.metrics import structural_similarity
-from test_metrics_spatial import ref_psnr, ref_ssim, spec_crop, synthetic_pair
+from _support.builders import synthetic_pair
+from _support.spec import ref_psnr, ref_ssim, spec_crop
 
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import SequenceScores, evaluate_sequence

@@ -12,28 +12,19 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from lpips_reference import alexnet_home  # noqa: F401  (a fixture)
-from test_metrics_spatial import ref_psnr, ref_ssim, synthetic_pair
-from test_metrics_temporal import spec_tof
+from _support.builders import synthetic_pair, write_dataset
+from _support.spec import ref_psnr, ref_ssim, spec_tof
 
 import vsrbench.evaluate
 from vsrbench.cli import main
 from vsrbench.core.io import write_frame
 
 FAST = "psnr,ssim,tof"  # the metrics that need no weights
-
-
-def write_dataset(root: Path, seqs: dict[str, list[np.ndarray]], pattern: str = "Frame {:03d}.png") -> Path:
-    for name, frames in seqs.items():
-        for i, f in enumerate(frames):
-            write_frame(root / name / pattern.format(i + 1), f)
-    return root
 
 
 @pytest.fixture

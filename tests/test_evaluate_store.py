@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_metrics_spatial import ref_psnr, synthetic_pair
+from _support.builders import synthetic_pair
+from _support.spec import ref_psnr
 
 import vsrbench.evaluate
 from vsrbench.cli import main

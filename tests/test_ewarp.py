@@ -21,10 +21,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_path
+from _support.paths import shared_path
 from scipy.ndimage import map_coordinates
-from test_metrics_spatial import spec_crop
-from test_metrics_temporal import moving_sequence, spec_flow
+from _support.builders import moving_sequence
+from _support.spec import spec_crop, spec_flow
 
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import evaluate_many, evaluate_sequence
@@ -234,7 +234,7 @@ def test_errors_are_one_line(pair):
 
 def test_cli_evaluate_with_ewarp(tmp_path, capsys, pair):
     import pandas as pd
-    from test_evaluate_cli import write_dataset
+    from _support.builders import write_dataset
 
     from vsrbench.cli import main
 

@@ -13,7 +13,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_path
+from _support.paths import shared_path
 
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import shared_path
+from _support.paths import shared_path
 from vsrbench.core.errors import InputError
 from vsrbench.metrics.farneback import FARNEBACK_GAUSSIAN, farneback
 from vsrbench.metrics.spatial import center32_window

@@ -12,8 +12,8 @@ from matplotlib.colors import to_hex
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 
-from conftest import REPO, shared_path
-from test_trust_outputs import assert_truetype_only, pdf_font_subtypes
+from _support.paths import REPO
+from _support.pdf import assert_truetype_only, pdf_font_subtypes
 from vsrbench.visual import figures as F
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
@@ -258,14 +258,8 @@ def test_frames_missing_on_disk(stored, capsys):
 
 
 @pytest.mark.slow
-def test_vid4_example_gives_a_crop_figure(tmp_path, capsys):
-    vid4 = shared_path("data", "vid4")
-    text = (REPO / "examples" / "vid4-duf.toml").read_text().replace("../../shared/data/vid4", str(vid4))
-    text = text.replace("scale = 4", 'scale = 4\nsequences = ["calendar"]')
-    bench = tmp_path / "vid4.toml"
-    bench.write_text(text)
-    res = tmp_path / "res"
-    assert main(["run", str(bench), "--out", str(res), "--quiet"]) == 0
+def test_vid4_example_gives_a_crop_figure(tmp_path, capsys, vid4_example):
+    res = vid4_example
     capsys.readouterr()
     out = tmp_path / "calendar.pdf"
     start = time.perf_counter()

@@ -16,7 +16,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import shared_path
+from _support.paths import shared_path
 from vsrbench.baselines import MODELS, load_model
 from vsrbench.baselines import frvsr
 from vsrbench.baselines.frvsr import FNet, FRNet, FRVSRModel, SameConvTranspose2d, SRNet, load_frnet, state_dict_from_tf

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import shared_path
+from _support.paths import shared_path
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import evaluate_many, evaluate_sequence
 from vsrbench.core.io import open_sequence

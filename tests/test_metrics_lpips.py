@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import shared_path
-from lpips_reference import (  # noqa: F401  (alexnet_home is a fixture)
-    alexnet_home, import_lpips, random_backbone_home, reference_distance, reference_model,
+from _support.paths import shared_path
+from _support.lpips_reference import (
+    import_lpips, random_backbone_home, reference_distance, reference_model,
 )
-from test_metrics_spatial import spec_crop, synthetic_pair
+from _support.builders import synthetic_pair
+from _support.spec import spec_crop
 
 from vsrbench.core.errors import WeightsError
 from vsrbench.evaluate import evaluate_sequence

@@ -1,6 +1,6 @@
 """PSNR and SSIM under the ``tecogan`` protocol, and the input conventions of every metric.
 
-Independent references, written here from metrics-spec.md section 1: the centre-32 crop rule,
+Independent references, written from metrics-spec.md section 1 (tests/_support/spec.py): the centre-32 crop rule,
 BT.601 studio luma in NumPy float64, ``skimage.metrics.peak_signal_noise_ratio`` / the plain
 formula, and ``skimage.metrics.structural_similarity`` with its defaults and
 ``data_range = max(Y_out) - min(Y_out)``. Tolerances: PSNR 1e-6 dB, SSIM 1e-7.
@@ -13,8 +13,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import shared_path
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from _support.builders import synthetic_pair
+from _support.paths import shared_path
+from _support.spec import ref_psnr, ref_ssim, spec_crop, spec_luma, spec_window
+from skimage.metrics import peak_signal_noise_ratio
 
 import vsrbench.metrics.spatial as spatial_module
 from vsrbench.core.errors import InputError
@@ -22,54 +24,10 @@ from vsrbench.core.io import decode_image
 from vsrbench.metrics import psnr, rgb_to_y, ssim
 from vsrbench.metrics.spatial import center32_window
 
-Y = np.array([0.256788235294118, 0.504129411764706, 0.097905882352941])
 PSNR_TOL, SSIM_TOL = 1e-6, 1e-7
 
 
 # ------------------------------------------------------------------ references (from the spec)
-
-def spec_window(length: int) -> tuple[int, int]:
-    """metrics-spec.md: l = (L // 32) * 32; while l > L - 16: l -= 32; offset (L - l) // 2."""
-    kept = (length // 32) * 32
-    while kept > length - 16:
-        kept -= 32
-    return (length - kept) // 2, kept
-
-
-def spec_crop(img: np.ndarray) -> np.ndarray:
-    (oy, h), (ox, w) = spec_window(img.shape[0]), spec_window(img.shape[1])
-    return img[oy:oy + h, ox:ox + w]
-
-
-def spec_luma(rgb_u8: np.ndarray) -> np.ndarray:
-    return 16.0 + rgb_u8.astype(np.float64) @ Y
-
-
-def ref_psnr(out_u8: np.ndarray, gt_u8: np.ndarray) -> float:
-    y_o, y_g = spec_luma(spec_crop(out_u8)), spec_luma(spec_crop(gt_u8))
-    return 20.0 * math.log10(255.0 / math.sqrt(np.mean((y_g - y_o) ** 2)))
-
-
-def ref_ssim(out_u8: np.ndarray, gt_u8: np.ndarray) -> float:
-    y_o, y_g = spec_luma(spec_crop(out_u8)), spec_luma(spec_crop(gt_u8))
-    return float(structural_similarity(y_g, y_o, data_range=y_o.max() - y_o.min()))
-
-
-def synthetic_pair(rng, n: int | None = None, shape=(96, 128)):
-    """A smooth textured GT and a blurred, noisy output, RGB uint8 (optionally n frames)."""
-    import cv2
-
-    def one():
-        base = cv2.GaussianBlur(rng.uniform(0, 255, shape + (3,)), (0, 0), 2.0)
-        gt = np.clip(np.round((base - base.min()) * 255 / np.ptp(base)), 0, 255).astype(np.uint8)
-        out = cv2.GaussianBlur(gt.astype(np.float64), (0, 0), 0.8) + rng.normal(0, 6, gt.shape)
-        return np.clip(np.round(out), 0, 255).astype(np.uint8), gt
-
-    if n is None:
-        return one()
-    pairs = [one() for _ in range(n)]
-    return np.stack([p for p, _ in pairs]), np.stack([g for _, g in pairs])
-
 
 # ------------------------------------------------------------------ the crop
 

@@ -10,39 +10,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import shared_path
-from test_metrics_spatial import spec_crop
+from _support.builders import moving_sequence, stripe_sequence
+from _support.paths import shared_path
+from _support.spec import spec_crop, spec_flow, spec_tof  # noqa: F401  (spec_crop: the crop rule of tOF)
 
 from vsrbench.core.errors import InputError
 from vsrbench.core.io import open_sequence
 from vsrbench.metrics import default_profile_col, default_profile_row, temporal_profile, tof
 
 TOF_TOL = 1e-6
-
-
-def spec_flow(prev_rgb: np.ndarray, cur_rgb: np.ndarray) -> np.ndarray:
-    prev = cv2.cvtColor(prev_rgb, cv2.COLOR_RGB2GRAY)
-    cur = cv2.cvtColor(cur_rgb, cv2.COLOR_RGB2GRAY)
-    return cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 15, 3, 5, 1.2, 0)
-
-
-def spec_tof(out: list, gt: list, t: int) -> float:
-    d = spec_crop(spec_flow(gt[t - 1], gt[t])).astype(np.float64) - spec_crop(spec_flow(out[t - 1], out[t]))
-    return float(np.sqrt(d[..., 0] ** 2 + d[..., 1] ** 2).mean())
-
-
-def moving_sequence(rng, n: int = 7, shape=(96, 128), step=(0.6, 1.3), noise: float = 0.0) -> list[np.ndarray]:
-    """A blurred random texture translating by ``step`` px per frame (optionally with noise)."""
-    h, w = shape
-    base = cv2.GaussianBlur(rng.uniform(0, 255, (h + 40, w + 40, 3)).astype(np.float32), (0, 0), 2.0)
-    base = cv2.normalize(base, None, 0, 255, cv2.NORM_MINMAX)
-    frames = []
-    for t in range(n):
-        m = np.float32([[1, 0, -step[1] * t], [0, 1, -step[0] * t]])
-        f = cv2.warpAffine(base, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
-        f = f + rng.normal(0, noise, f.shape) if noise else f
-        frames.append(np.clip(np.round(f), 0, 255).astype(np.uint8))
-    return frames
 
 
 @pytest.fixture
@@ -122,17 +98,6 @@ def test_temporal_profile_is_slicing(rng):
     np.testing.assert_array_equal(temporal_profile(frames), stack[:, 10, :, :])  # middle row by default
     as_float = [f / 255.0 for f in frames]
     np.testing.assert_array_equal(temporal_profile(as_float, row=3), stack[:, 3])
-
-
-def stripe_sequence(n: int = 8, shape=(40, 60), row=(23, 27)) -> list[np.ndarray]:
-    """A static background with a bright vertical stripe moving right, only in rows row[0]..row[1]-1."""
-    frames = []
-    for t in range(n):
-        f = np.full(shape + (3,), 60, np.uint8)
-        f[:, ::7] = 90  # static texture everywhere
-        f[row[0]:row[1], 5 + 4 * t:8 + 4 * t] = 250
-        frames.append(f)
-    return frames
 
 
 def test_default_profile_row_and_col_find_the_moving_stripe():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_metrics_temporal import stripe_sequence
+from _support.builders import stripe_sequence
 
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError

@@ -21,7 +21,7 @@ from skimage.metrics import structural_similarity
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import PROTOCOLS, Protocol, aggregate, get_protocol, psnr, ssim
 from vsrbench.metrics.protocol import parse_overrides
-from peer_reference import basicsr_ssim_plane  # BasicSR's calculate_ssim on one plane
+from _support.peer_reference import basicsr_ssim_plane  # BasicSR's calculate_ssim on one plane
 
 PSNR_TOL, SSIM_TOL = 1e-6, 1e-7
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import shared_path
+from _support.paths import shared_path
 from vsrbench.catalog import published as P
 from vsrbench.analysis.published_rows import dataset_info
 from vsrbench.analysis.render import render_tables

@@ -14,37 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _support.report_data import NOISE, SEQS, make_results
 
 from vsrbench.cli import main
-from vsrbench.core.io import decode_image, write_frame
+from vsrbench.core.io import decode_image
 from vsrbench.visual.report import DEFAULT_FRAMES, build_report, embed_json, load_embedded, pick_frames, table_html
 from vsrbench.results.loading import load_results
 
-SEQS = ("city", "walk")
-N_FRAMES = 7
-# run order B, A, C: B worst, A best, C between (so sorting by a metric changes the row order)
-NOISE = {"B": 20, "A": 4, "C": 10}
 # the SVG namespace name: an identifier in document.createElementNS, never fetched
 SVG_NS = "http://www.w3.org/2000/svg"
-
-
-def make_results(root: Path) -> Path:
-    """GT and three methods' outputs of two 7-frame sequences, evaluated into root/res; returns it."""
-    rng = np.random.default_rng(7)
-    for seq in SEQS:
-        base = rng.integers(0, 256, (48, 80, 3)).astype(np.int16)
-        for i in range(N_FRAMES):
-            gt = np.roll(base, i, axis=1)[:, :64].astype(np.uint8)
-            write_frame(root / "GT" / seq / f"{i:03d}.png", gt)
-            for method, amp in NOISE.items():
-                noisy = gt.astype(int) + rng.integers(-amp, amp + 1, gt.shape)
-                write_frame(root / method / seq / f"{i:03d}.png", np.clip(noisy, 0, 255).astype(np.uint8))
-    res = root / "res"
-    for method in NOISE:
-        code = main(["evaluate", "--gt", str(root / "GT"), "--pred", str(root / method), "--method", method,
-                     "--out", str(res), "--metrics", "psnr,ssim,tof"])
-        assert code == 0
-    return res
 
 
 @pytest.fixture(scope="module")
@@ -262,16 +240,9 @@ def test_the_readme_shows_a_small_report_screenshot():
 
 @pytest.mark.slow
 @pytest.mark.shared
-def test_the_vid4_example_makes_a_small_report(tmp_path, capsys):
+def test_the_vid4_example_makes_a_small_report(tmp_path, capsys, vid4_walk_example):
     """Real frames: one Vid4 scene of the shipped example (GT, DUF-16L/52L outputs, both bicubics)."""
-    from conftest import REPO, shared_path
-
-    vid4 = shared_path("data", "vid4")
-    text = (REPO / "examples" / "vid4-duf.toml").read_text().replace("../../shared/data/vid4", str(vid4))
-    bench = tmp_path / "vid4.toml"
-    bench.write_text(text.replace("scale = 4", 'scale = 4\nsequences = ["walk"]'))
-    res = tmp_path / "res"
-    assert main(["run", str(bench), "--out", str(res), "--quiet"]) == 0
+    res = vid4_walk_example
     report = build_report(res, tmp_path / "site")
     data = load_embedded(report.index)
     entry = data["viewer"]["vid4"]["walk"]

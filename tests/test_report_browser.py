@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_report import NOISE, make_results
+from _support.report_data import NOISE, make_results
 
 from vsrbench.cli import main
 from vsrbench.core.io import decode_image

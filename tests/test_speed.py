@@ -14,18 +14,16 @@ Also here: ``vsrbench speed --frames 6`` on synthetic frames (prints the speed-u
 """
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from conftest import shared_path
-from lpips_reference import alexnet_home, computed_once, remember  # noqa: F401  (alexnet_home: a fixture)
+from _support.calendar_runs import one_pass, run_key, straightforward, untimed
+from _support.lpips_reference import remember
+from _support.paths import shared_path
 
 from vsrbench.cli import main
-from vsrbench.evaluate import evaluate_sequence
 from vsrbench.core.io import open_sequence
 from vsrbench.metrics.lpips import get_lpips
-from vsrbench.reference import reference_evaluate
 
 GROUP = "evaluate vid4/calendar GT vs DUF-52L, 10 frames, 5 metrics"
 TOL = {"psnr": 1e-6, "ssim": 1e-7, "lpips": 1e-6, "tof": 1e-6, "tlp": 1e-4}
@@ -35,25 +33,6 @@ TOL = {"psnr": 1e-6, "ssim": 1e-7, "lpips": 1e-6, "tof": 1e-6, "tlp": 1e-4}
 def calendar():
     return (open_sequence(shared_path("data", "vid4", "GT", "calendar")),
             open_sequence(shared_path("data", "vid4", "DUF-52L", "calendar")))
-
-
-def one_pass(gt, out) -> list:
-    """vsrbench's pipeline: rows (frame, metric, value)."""
-    return evaluate_sequence(out, gt, device="cpu").rows
-
-
-def straightforward(gt, out) -> list:
-    """The plain loop with vsrbench's LPIPS network: rows (frame, metric, value)."""
-    return reference_evaluate(gt, out, lpips_fn=get_lpips(device="cpu"))
-
-
-def run_key(fn, gt, out) -> tuple:
-    return fn.__name__, gt.source, out.source, os.environ.get("TORCH_HOME", "")
-
-
-def untimed(fn, gt, out) -> list:
-    """``fn``'s rows, computed at most once per session (other test modules reuse them)."""
-    return computed_once(run_key(fn, gt, out), lambda: fn(gt, out))
 
 
 def timed(benchmark, fn, calendar) -> list:

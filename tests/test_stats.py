@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, shared_path
 from vsrbench.analysis import stats
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError, VsrbenchWarning
@@ -389,14 +388,8 @@ def test_the_command_pins_the_option_names_of_the_library():
 
 
 @pytest.mark.slow
-def test_vid4_duf52_vs_duf16_on_the_real_outputs(tmp_path, capsys):
-    vid4 = shared_path("data", "vid4")
-    text = (REPO / "examples" / "vid4-duf.toml").read_text().replace("../../shared/data/vid4", str(vid4))
-    text = text[:text.index("[methods.Bicubic]")]  # the two DUF output folders only
-    bench = tmp_path / "vid4.toml"
-    bench.write_text(text)
-    res = tmp_path / "res"
-    assert main(["run", str(bench), "--out", str(res), "--quiet"]) == 0
+def test_vid4_duf52_vs_duf16_on_the_real_outputs(capsys, vid4_example):
+    res = vid4_example
     capsys.readouterr()
     assert main(["compare", str(res), "DUF-52L", "DUF-16L"]) == 0
     out, err = capsys.readouterr()

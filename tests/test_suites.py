@@ -363,7 +363,7 @@ def test_cli_datasets_unknown_name_is_one_line(capsys):
 
 
 def test_shared_vid4_copy_matches_the_suite_clips():
-    from conftest import shared_path
+    from _support.paths import shared_path
 
     gt = shared_path("data", "vid4", "GT")
     check = get_suite("vid4").validate(gt, shared_path("data", "vid4", "DUF-52L"), strict=False)
@@ -379,7 +379,7 @@ def test_resume_checks_lpips_weights_under_every_suite_protocol(tmp_path, monkey
     """A benchmark whose datasets score under different suite conventions: stored LPIPS of any of them,
     made with another backbone file, refuses the run (not only those under the first dataset's protocol)."""
     from vsrbench.catalog.benchfile import Benchmark
-    from test_trust_weights import ALEX, random_alex
+    from _support.builders import ALEX, random_alex
 
     monkeypatch.setenv("VSRBENCH_UNVERIFIED_WEIGHTS", "1")
     weights = random_alex(tmp_path / "w" / ALEX)

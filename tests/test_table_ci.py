@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, shared_path
 from vsrbench.analysis import stats
 from vsrbench.analysis.render import render_html, render_latex, render_markdown, render_tables
 from vsrbench.analysis.table_stats import CI_STYLES, SIGNIFICANT, half_width_text
@@ -324,14 +323,8 @@ def test_cli_constants_match_the_library():
 # ------------------------------------------------------------------ real data: Vid4, DUF-52L vs DUF-16L
 
 @pytest.mark.slow
-def test_vid4_duf_table_with_ci_and_against(tmp_path, capsys):
-    vid4 = shared_path("data", "vid4")
-    text = (REPO / "examples" / "vid4-duf.toml").read_text().replace("../../shared/data/vid4", str(vid4))
-    text = text[:text.index("[methods.Bicubic]")]  # the two DUF methods: precomputed outputs only
-    bench = tmp_path / "vid4.toml"
-    bench.write_text(text)
-    res = tmp_path / "res"
-    assert main(["run", str(bench), "--out", str(res), "--quiet"]) == 0
+def test_vid4_duf_table_with_ci_and_against(capsys, vid4_example):
+    res = vid4_example
     capsys.readouterr()
     assert main(["table", str(res), "--ci", "--against", "DUF-16L"]) == 0
     out, err = capsys.readouterr()

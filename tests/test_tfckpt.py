@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from _support.paths import shared_path
 from vsrbench.baselines import tfckpt
 from vsrbench.baselines.tfckpt import crc32c, list_variables, mask_crc, read_checkpoint, unmask_crc
 from vsrbench.core.errors import WeightsError

@@ -16,18 +16,10 @@ from scipy import ndimage
 
 from vsrbench.baselines import tfops
 from vsrbench.core.errors import InputError
+from _support.spec import keys_cubic_ref
 
 
 # ----------------------------------------------------------------------------- NumPy references
-def keys_cubic_ref(d: float, a: float = -0.75) -> float:
-    d = abs(d)
-    if d <= 1:
-        return (a + 2) * d**3 - (a + 3) * d**2 + 1
-    if d < 2:
-        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
-    return 0.0
-
-
 def resize_1d_ref(v: np.ndarray, scale: int, kind: str) -> np.ndarray:
     """TF1 legacy resize along one axis: src = dst/scale, indices clamped to the image."""
     n = len(v)

@@ -7,13 +7,13 @@ import re
 import shutil
 import subprocess
 import textwrap
-import zlib
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from _support.pdf import assert_truetype_only, pdf_font_subtypes
 
 import vsrbench.analysis.tables as T
 import vsrbench.results.frame as results_frame
@@ -56,25 +56,6 @@ def _long(values: dict, *, dataset: str = "toy", protocol: str = "tecogan", prot
 
 
 # ---------------------------------------------------------------------- PDF fonts
-
-def pdf_font_subtypes(data: bytes) -> set[str]:
-    """Every ``/Subtype /X`` of a PDF, searched in the raw file and in every Flate-compressed stream
-    (so font dictionaries inside compressed object streams are found too)."""
-    chunks = [data]
-    for m in re.finditer(rb"stream\r?\n", data):
-        end = data.find(b"endstream", m.end())
-        try:
-            chunks.append(zlib.decompressobj().decompress(data[m.end():end]))
-        except zlib.error:
-            pass  # not Flate (an image, say)
-    return {s.decode() for c in chunks for s in re.findall(rb"/Subtype\s*/([A-Za-z0-9]+)", c)}
-
-
-def assert_truetype_only(path: Path) -> None:
-    kinds = pdf_font_subtypes(path.read_bytes())
-    assert "Type3" not in kinds, f"{path.name}: Type 3 font embedded ({sorted(kinds)})"
-    assert kinds & {"TrueType", "CIDFontType2"}, f"{path.name}: no TrueType font found ({sorted(kinds)})"
-
 
 def test_the_font_parser_sees_type3_fonts(tmp_path):
     """The check can fail: matplotlib's default (pdf.fonttype 3) is reported as Type 3."""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from _support.builders import ALEX, random_alex
 
 import vsrbench.core.weights as core_weights
 from vsrbench.baselines import MODELS, ModelSpec
@@ -34,21 +34,11 @@ from vsrbench.metrics.lpips import backbone_record
 # the module (vsrbench.metrics.lpips, the attribute, is the lpips function)
 lpips_mod = sys.modules["vsrbench.metrics.lpips"]
 
-ALEX = "alexnet-owt-7be5be79.pth"
 H, W, N = 48, 64, 6
 
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def random_alex(path: Path, seed: int = 0) -> Path:
-    """AlexNet's features with random weights, in torchvision's key layout: right layout, not the published file."""
-    torch.manual_seed(seed)
-    feats, _, _ = lpips_mod._backbone("alex")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({f"features.{k}": v for k, v in feats.state_dict().items()}, path)
-    return path
 
 
 def frames(seed: int) -> list[np.ndarray]:

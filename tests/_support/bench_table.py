@@ -1,7 +1,7 @@
 """The README's "Speed against peer libraries" table from one run of tests/test_bench_peers.py.
 
     pytest tests/test_bench_peers.py --benchmark-enable --benchmark-json=bench.json
-    python tests/bench_table.py bench.json [bench2.json ...]
+    python tests/_support/bench_table.py bench.json [bench2.json ...]
 
 Given several runs (the same suite repeated on a shared machine), each case's best round over all runs
 is used: load from other jobs only ever slows a round down.
@@ -96,7 +96,7 @@ def render(run: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        print("usage: python tests/bench_table.py BENCH.json [BENCH2.json ...] (from pytest tests/test_bench_peers.py "
+        print("usage: python tests/_support/bench_table.py BENCH.json [BENCH2.json ...] (from pytest tests/test_bench_peers.py "
               "--benchmark-enable --benchmark-json=BENCH.json)", file=sys.stderr)
         return 2
     runs = []

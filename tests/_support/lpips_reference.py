@@ -15,8 +15,8 @@ Helpers here:
   with :func:`vsrbench.core.weights.accept_unverified`: it is not torchvision's published file);
 - :func:`reference_model` builds ``lpips.LPIPS`` and :func:`reference_distance` runs it on RGB
   uint8 frames with TecoGAN's input scaling (``x / 127.5 - 1``);
-- :func:`random_backbone_home` / the ``alexnet_home`` fixture: a ``TORCH_HOME`` with that
-  checkpoint, written once per session;
+- :func:`random_backbone_home`: a ``TORCH_HOME`` with that checkpoint, written once per session (the
+  ``alexnet_home`` fixture of ``tests/conftest.py`` points ``TORCH_HOME`` at it);
 - :func:`computed_once` / :func:`remember`: expensive real-data runs shared between test modules.
 """
 from __future__ import annotations
@@ -170,16 +170,6 @@ def random_backbone_home(tmp_path_factory, net: str = "alex") -> Path:
         write_random_backbone(home, net)
     accept_unverified(path)  # a random backbone: vsrbench refuses it unless deliberately accepted
     return home
-
-
-@pytest.fixture
-def alexnet_home(tmp_path_factory, monkeypatch) -> Path:
-    """Points ``TORCH_HOME`` at a folder with the seeded random torchvision AlexNet; import
-    this fixture into a test module to use it."""
-    home = random_backbone_home(tmp_path_factory, "alex")
-    monkeypatch.setenv("TORCH_HOME", str(home))
-    return home
-
 
 
 _ONCE: dict[tuple, object] = {}

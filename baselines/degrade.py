@@ -31,6 +31,7 @@ import numpy as np
 from vsrbench.baselines.resize import check_image, imresize_matlab, round_like_matlab
 from vsrbench.core.errors import InputError, Registry, VsrbenchWarning
 from vsrbench.core.frames import to_uint8
+from vsrbench.core.kernels import gaussian_taps
 
 __all__ = [
     "Degradation",
@@ -48,19 +49,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- kernels
-def gaussian_taps(size: int, sigma: float, radius: float | None = None) -> np.ndarray:
-    """Normalised 1-D Gaussian ``exp(-x^2 / (2 sigma^2))`` at the ``size`` offsets centred on 0.
-
-    Offsets are ``i - (size - 1) / 2`` (half-integers for an even ``size``); taps farther than
-    ``radius`` from the centre are zero.
-    """
-    x = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
-    g = np.exp(-(x * x) / (2.0 * sigma * sigma))
-    if radius is not None:
-        g[np.abs(x) > radius] = 0.0
-    return g / g.sum()
-
-
 def tecogan_train_taps(sigma: float = 1.5) -> np.ndarray:
     """TecoGAN's training / TecoGAN-PyTorch's ``create_kernel``: ``1 + 2*int(3 sigma)`` taps (9 at 1.5).
 

@@ -22,6 +22,7 @@ import torch
 
 from vsrbench.core.errors import InputError, VsrbenchWarning
 from vsrbench.core.frames import check_values, quantize255
+from vsrbench.core.kernels import gaussian_taps
 from vsrbench.metrics.protocol import Protocol, get_protocol
 
 # BT.601 studio-range luma (MATLAB rgb2ycbcr), on 0..255 values
@@ -229,13 +230,6 @@ def _separable_valid(x: torch.Tensor, taps: np.ndarray) -> torch.Tensor:
     for i in range(1, k):
         res = res.add_(out[..., i:i + h - k + 1, :], alpha=float(taps[i]))
     return res
-
-
-def gaussian_taps(size: int = 11, sigma: float = 1.5) -> np.ndarray:
-    r = (size - 1) / 2.0
-    x = np.arange(size, dtype=np.float64) - r
-    g = np.exp(-(x * x) / (2.0 * sigma * sigma))
-    return g / g.sum()
 
 
 def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torch.Tensor) -> torch.Tensor:

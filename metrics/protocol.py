@@ -171,7 +171,30 @@ _FIELD_NAMES = tuple(f.name for f in fields(Protocol) if f.name != "name")
 
 
 def get_protocol(protocol: "str | Protocol" = "tecogan", **overrides) -> Protocol:
-    """A preset by name (or a Protocol), with fields overridden by keyword."""
+    """A preset by name (or a Protocol), with fields overridden by keyword.
+
+    Parameters
+    ----------
+    protocol : str or Protocol
+        A preset name (``tecogan``, ``tecogan-gpu``, ``basicsr-y``, ``basicsr-rgb``, ``duf``) or a protocol.
+    **overrides
+        Fields of :class:`Protocol` to replace; the result's ``name`` records them.
+
+    Returns
+    -------
+    Protocol
+        A frozen protocol; its ``hash`` keys stored results.
+
+    Raises
+    ------
+    vsrbench.core.errors.UnknownNameError
+        An unknown preset or field name (the message suggests the closest one).
+
+    Examples
+    --------
+    >>> get_protocol("basicsr-y", crop_border=8).crop_border
+    8
+    """
     base = protocol if isinstance(protocol, Protocol) else PROTOCOLS[str(protocol)]
     if not overrides:
         return base

@@ -185,6 +185,32 @@ def psnr(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float
     To reproduce the TecoGAN paper use ``protocol="tecogan"`` (centre crop, float64 luma);
     for most VSR papers since 2019 use ``"basicsr-y"`` with their ``crop_border``.
 
+    Parameters
+    ----------
+    pred, gt : numpy.ndarray or torch.Tensor
+        The output and the ground truth: one frame ``(H, W, 3)`` / ``(3, H, W)`` or a batch
+        ``(N, H, W, 3)`` / ``(N, 3, H, W)``, RGB, ``uint8`` or float in ``[0, value_range]``.
+    protocol : str or Protocol
+        A preset name (``"tecogan"``, ``"basicsr-y"``, ...) or a :class:`~vsrbench.metrics.protocol.Protocol`.
+    value_range : float
+        The white level of float frames (default 1).
+    **overrides
+        Protocol fields to override by name, e.g. ``crop_border=8``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        dB; ``inf`` for identical frames.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        Frames of another shape, type or range than described, or sizes the protocol's size rule refuses.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol name or protocol field.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> gt = np.full((64, 64, 3), 100, np.uint8); out = gt.copy(); out[..., 1] += 10
     >>> round(psnr(out, gt, protocol="basicsr-rgb"), 4)  # MSE = 100/3 over RGB: 10 log10(255^2 / 33.33)
@@ -277,6 +303,31 @@ def ssim(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float
     """SSIM under a protocol (``tecogan``: scikit-image defaults on float64 luma with
     ``data_range`` = the output's luma range; ``basicsr-*``: Gaussian 11x11 window, range 255).
 
+    Parameters
+    ----------
+    pred, gt : numpy.ndarray or torch.Tensor
+        As for :func:`psnr`: one frame or a batch, RGB, ``uint8`` or float in ``[0, value_range]``.
+    protocol : str or Protocol
+        A preset name (``"tecogan"``, ``"basicsr-y"``, ...) or a :class:`~vsrbench.metrics.protocol.Protocol`.
+    **overrides
+        Protocol fields to override by name, e.g. ``crop_border=8``.
+    value_range : float
+        The white level of float frames (default 1).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for one frame, an ``(N,)`` float64 array for a batch.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        Frames of another shape, type or range, or sizes the protocol's size rule refuses.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol name or protocol field.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> f = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     >>> ssim(f, f, protocol="basicsr-y")

@@ -226,6 +226,34 @@ def tof(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **ove
 
     Frames are RGB (uint8, or float in [0, 1]); flows are computed on the full frames (after
     the size rule) and the flow fields are cropped per the protocol.
+
+    Parameters
+    ----------
+    pred_frames, gt_frames : sequence of numpy.ndarray
+        The output's and the ground truth's frames, in order, as many of each.
+    protocol : str or Protocol
+        A preset name (``"tecogan"``, ``"basicsr-y"``, ...) or a :class:`~vsrbench.metrics.protocol.Protocol`.
+    **overrides
+        Protocol fields to override by name, e.g. ``crop_border=8``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per scored pair (pixels; lower is better).
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        Frame lists of different lengths or frames of another shape or type.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol name or protocol field.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = [np.random.default_rng(t).integers(0, 256, (64, 64, 3), dtype=np.uint8) for t in range(4)]
+    >>> tof(frames, frames, protocol="basicsr-rgb")  # identical sequences: no flow difference, one value per pair
+    array([0., 0., 0.])
     """
     proto = get_protocol(protocol, **overrides)
     cut = proto.cut_frames

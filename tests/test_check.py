@@ -174,7 +174,7 @@ def test_write_baseline_needs_a_protocol_when_several_are_stored(res, tmp_path, 
     assert capsys.readouterr().err == (
         f"vsrbench check: error: protocol: results in {str(res)!r} for dataset 'vid' mix protocols "
         "basicsr-y (bbbbbbbbbbbb), tecogan (aaaaaaaaaaaa); numbers of different protocols are not comparable; choose one with --protocol "
-        "(load_results(..., protocol))\n")
+        "basicsr-y or --protocol tecogan\n")
     assert not path.exists()
     assert main(["check", str(res), "--write-baseline", str(path), "--protocol", "basicsr-y"]) == 0
     assert read_baseline(path)[1] == {"name": "basicsr-y", "hash": "bbbbbbbbbbbb"}

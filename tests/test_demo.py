@@ -20,8 +20,8 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert captured.out.splitlines()[-1] == f"demo written to {out.resolve()}"
     # The test home has no AlexNet weights: said once, and LPIPS / tLP are left out.
     notes = [ln for ln in captured.err.splitlines() if "LPIPS" in ln]
-    assert len(notes) == 1 and notes[0].startswith("note: scoring without LPIPS and tLP: weights file "
-                                                   "'alexnet-owt-7be5be79.pth' not found")
+    assert len(notes) == 1 and notes[0].startswith("note: LPIPS and tLP skipped, scoring psnr,ssim,tof: "
+                                                   "weights file 'alexnet-owt-7be5be79.pth' not found")
     bench = load_bench(out / "demo.toml")  # the demo is a working benchmark file
     assert list(bench.methods) == list(D.METHODS) and bench.metrics == ("psnr", "ssim", "tof")
     assert bench.datasets["demo"].degradation == "bd-tecogan" and bench.datasets["demo"].sequences == tuple(

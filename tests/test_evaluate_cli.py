@@ -227,21 +227,27 @@ def test_protocol_name_with_commas_survives_csv_and_resume(data, capsys, monkeyp
     assert again["seq_avg"]["psnr"] > 0
 
 
-def test_other_metrics_are_refused_not_mixed_and_no_resume_replaces(data, capsys, monkeypatch):
+def test_other_metrics_are_added_to_the_stored_sequences_and_no_resume_replaces(data, capsys, monkeypatch):
+    """The resume rule of every writer (as `vsrbench run`): metrics missing from the stored sequences are
+    computed and added; the stored ones are kept, not recomputed."""
     root, _, _ = data
     base = ("--gt", root / "GT", "--pred", root / "PRED", "--out", root / "res")
     assert run_cli(capsys, *base, "--metrics", "psnr")[0] == 0
-    before = (root / "res" / "frames.csv").read_bytes()
-    code, _, err = run_cli(capsys, *base, "--metrics", "psnr,ssim")
-    assert code == 2
-    assert error_line(err) == (f"{str(root / 'res')!r} holds scores computed with metrics psnr; pass --no-resume "
-                               "to replace them, or choose another --out")
-    assert (root / "res" / "frames.csv").read_bytes() == before  # nothing lost
+    psnr_rows = pd.read_csv(root / "res" / "frames.csv")
     real = vsrbench.evaluate.evaluate_sequence
     calls = []
-    monkeypatch.setattr(vsrbench.evaluate, "evaluate_sequence", lambda g, p, **kw: calls.append(kw["name"]) or real(g, p, **kw))
+    monkeypatch.setattr(vsrbench.evaluate, "evaluate_sequence",
+                        lambda g, p, **kw: calls.append((kw["name"], list(kw["metrics"]))) or real(g, p, **kw))
+    code, _, err = run_cli(capsys, *base, "--metrics", "psnr,ssim")
+    assert code == 0, err
+    assert sorted(calls) == [("city", ["ssim"]), ("walk", ["ssim"])]  # psnr is not computed again
+    both = pd.read_csv(root / "res" / "frames.csv")
+    assert set(both["metric"]) == {"psnr", "ssim"}
+    kept = both[both["metric"] == "psnr"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept[["sequence", "frame", "value"]], psnr_rows[["sequence", "frame", "value"]])
+    calls.clear()
     assert run_cli(capsys, *base, "--metrics", "psnr,ssim", "--no-resume")[0] == 0
-    assert sorted(calls) == ["city", "walk"]
+    assert sorted(calls) == [("city", ["psnr", "ssim"]), ("walk", ["psnr", "ssim"])]
     assert set(pd.read_csv(root / "res" / "frames.csv")["metric"]) == {"psnr", "ssim"}
 
 

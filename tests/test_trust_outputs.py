@@ -245,8 +245,8 @@ def test_reported_numbers_come_only_from_the_benchmark_file(tmp_path):
 MIXED = pd.concat([_long({("A", "s", "psnr"): [30.0]}), _long({("B", "s", "psnr"): [29.0]}, protocol="basicsr-y",
                                                               protocol_hash="fedcba987654")])
 MESSAGE = ("protocol: results for dataset 'toy' mix protocols basicsr-y (fedcba987654), tecogan (0123456789ab); "
-           "numbers of different protocols are not comparable; choose one with --protocol "
-           "(load_results(..., protocol))")
+           "numbers of different protocols are not comparable; choose one with --protocol basicsr-y or "
+           "--protocol tecogan")
 
 
 def test_require_one_protocol_returns_the_pair_or_raises_one_message():

@@ -152,9 +152,9 @@ def test_evaluate_without_lpips_weights_scores_the_rest_with_one_note(tmp_path, 
     cap = capsys.readouterr()
     notes = [line for line in cap.err.splitlines() if line.startswith("note:")]
     assert notes == [
-        "note: LPIPS and tLP skipped, scoring psnr,ssim,tof: AlexNet weights file 'alexnet-owt-7be5be79.pth' "
-        "not found; put https://download.pytorch.org/models/alexnet-owt-7be5be79.pth in "
-        "$TORCH_HOME/hub/checkpoints or $VSRBENCH_HOME, or pass --lpips-weights PATH, to score them"]
+        "note: LPIPS and tLP skipped, scoring psnr,ssim,tof: weights file 'alexnet-owt-7be5be79.pth' not found; "
+        "`vsrbench weights download lpips-alex` fetches it (or give its path: evaluate --lpips-weights, a "
+        "benchmark's lpips_weights); a later run adds LPIPS and tLP to the stored sequences"]
     assert "error" not in cap.err
     summary = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert summary["metrics"] == ["psnr", "ssim", "tof"] and summary["metrics_skipped"] == ["lpips", "tlp"]

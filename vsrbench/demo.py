@@ -177,18 +177,13 @@ METHODS = {  # name -> (TOML source line, description)
 # ------------------------------------------------------------------ the benchmark and the report
 
 def demo_metrics(say: Callable[[str], None]) -> list[str]:
-    """The protocol's metrics, without LPIPS and tLP when their weights are missing (said once)."""
-    from vsrbench.core.errors import WeightsError
+    """The protocol's metrics, without LPIPS and tLP when their weights file is missing (said once, in
+    the words of :func:`vsrbench.runner.skip_missing_lpips`)."""
     from vsrbench.metrics import get_protocol
-    from vsrbench.metrics.lpips import require_lpips_weights
+    from vsrbench.runner import skip_missing_lpips
 
-    metrics = list(get_protocol(PROTOCOL).default_metrics)
-    try:
-        require_lpips_weights()
-    except WeightsError as e:
-        say(f"note: scoring without LPIPS and tLP: {e}")
-        return [m for m in metrics if m not in ("lpips", "tlp")]
-    return metrics
+    protocol = get_protocol(PROTOCOL)
+    return skip_missing_lpips(protocol.default_metrics, protocol, named=False, say=say)
 
 
 def bench_toml(metrics: Sequence[str]) -> str:

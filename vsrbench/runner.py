@@ -822,6 +822,42 @@ def _merge_outputs(old: dict | None, new: dict) -> dict:
     return new
 
 
+def skip_missing_lpips(metrics: Iterable[str], protocol: Any, *, named: bool, lpips_weights: Any = None,
+                       say: Callable[[str], None] = _stderr) -> list[str]:
+    """``metrics``, without LPIPS and tLP when their backbone weights file is missing: the one policy
+    of ``vsrbench run``, ``vsrbench evaluate`` and the demo, said in one ``note:`` line (:func:`lpips_skipped_note`).
+
+    Only the protocol's default list is thinned: metrics ``named`` by the user (``--metrics``, a
+    benchmark's ``metrics``), an ``lpips_weights`` path, or LPIPS/tLP alone are returned as they are, and
+    so is a backbone file that is found but unusable; then scoring them stops with the one-line error of
+    :func:`vsrbench.metrics.lpips.require_lpips_weights`.
+    """
+    from vsrbench.core.errors import WeightsError
+    from vsrbench.metrics.lpips import backbone_missing, require_lpips_weights
+
+    metrics = list(metrics)
+    rest = [m for m in metrics if m not in ("lpips", "tlp")]
+    if named or lpips_weights is not None or len(rest) == len(metrics) or not rest:
+        return metrics
+    try:
+        require_lpips_weights(protocol.lpips_net, protocol.lpips_version)
+        return metrics
+    except WeightsError:
+        if not backbone_missing(protocol.lpips_net):  # found but unusable: scoring reports it in one line
+            return metrics
+    say(lpips_skipped_note(rest, protocol.lpips_net))
+    return rest
+
+
+def lpips_skipped_note(rest: Iterable[str], net: str = "alex") -> str:
+    """The one line that says LPIPS and tLP are left out for a missing backbone file."""
+    from vsrbench.metrics.lpips import BACKBONE_FILES
+
+    return (f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: weights file {BACKBONE_FILES[net]!r} not found; "
+            f"`vsrbench weights download lpips-{net}` fetches it (or give its path: evaluate --lpips-weights, a "
+            "benchmark's lpips_weights); a later run adds LPIPS and tLP to the stored sequences")
+
+
 def run_environment() -> dict[str, Any]:
     """The fields of a run record that say with what and where it ran (version, libraries, host,
     Python, command line); shared by ``vsrbench run`` and ``vsrbench evaluate``."""
@@ -925,4 +961,5 @@ def _shown_mean(mean: float, values: np.ndarray) -> str:
     return f"{mean:.4g}"
 
 
-__all__ = ["run_benchmark", "RunSummary", "library_versions", "run_environment", "import_callable"]
+__all__ = ["run_benchmark", "RunSummary", "library_versions", "run_environment", "import_callable",
+           "skip_missing_lpips", "lpips_skipped_note"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vsrbench.core.errors import InputError, os_error
+from vsrbench.core.errors import InputError
 from vsrbench.results.store import STORE_FILENAME
 
 NAME = "evaluate"
@@ -74,27 +74,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from vsrbench.metrics import METRICS
+
+    job, pairs, header = _prepare(args)  # everything checked before a line of progress or a file is written
+    acc = job.run(pairs, header, no_resume=args.no_resume)
+    print(_summary_table(acc, job.metrics, METRICS))
+    print(f"wrote {job.out / 'frames.csv'} and {job.out / 'summary.json'}")
+    print(f"results store: {job.out / STORE_FILENAME} (method {job.method!r}, dataset {job.dataset!r}; "
+          f"`vsrbench table {job.out}` compares every method stored there)")
+    return 0
+
+
+def _prepare(args) -> tuple["_Job", list, dict]:
+    """The job of one evaluate, its (GT, PRED) pairs and the exports' header, every input checked."""
     from vsrbench.commands.run import worker_options
     from vsrbench.core.device import resolve_device
-    from vsrbench.evaluate import check_lengths
-    from vsrbench.core.io import open_dataset, pair_datasets
-    from vsrbench.metrics import METRICS, check_metrics, get_protocol
-    from vsrbench.metrics.protocol import parse_overrides
+    from vsrbench.metrics import METRICS
 
     options = worker_options(args)
-    overrides = parse_overrides(args.set)
-    suite = None
-    if args.suite is not None:
-        from vsrbench.catalog.suites import get_suite
-
-        suite = get_suite(args.suite)
-        proto = suite.protocol(**overrides) if args.protocol is None else get_protocol(args.protocol, **overrides)
-    else:
-        if args.clips_only:
-            raise InputError("--clips-only applies to --suite checks only; add --suite NAME or leave it out")
-        proto = get_protocol(args.protocol or "tecogan", **overrides)
-    metrics = check_metrics(args.metrics.split(",") if args.metrics else proto.default_metrics)
-    asked = list(metrics)
+    suite, proto = _protocol(args)
+    metrics, asked = _metrics(args, proto)
     device = resolve_device(args.device)
     if args.degradation is not None:
         from vsrbench.baselines.degrade import DEGRADATIONS
@@ -102,44 +101,24 @@ def run(args) -> int:
         DEGRADATIONS[args.degradation]  # an unknown name: one line with did-you-mean
     method = _name(args.method, args.pred, "--method", None if suite is None else suite.root)
     dataset = _name(args.dataset, args.gt, "--dataset") if args.dataset is not None or suite is None else suite.name
-    if suite is not None:
-        checked = suite.validate(args.gt, args.pred, strict=not args.clips_only)
-        pairs = checked.pairs()
-        convention = suite.protocol()
-        print(f"note: {checked.summary()}" + "".join(f"; {n}" for n in checked.notes), file=sys.stderr)
-        if proto.hash != convention.hash:
-            print(f"note: scoring with protocol {proto.name}, not suite {suite.name}'s convention {convention.name} "
-                  f"({_overridden_by(args)}); summary.json and the run record name both", file=sys.stderr)
-        gt_root, pred_root = checked.gt_root, checked.pred_root  # e.g. Vimeo's sequences/, however GT was given
-    else:
-        pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
-        gt_root, pred_root = Path(args.gt), Path(args.pred)
-    if set(metrics) & {"lpips", "tlp"}:
-        metrics = _lpips_checked(metrics, proto, args)
+    pairs, gt_root, pred_root = _pairs(args, suite, proto, metrics)
     weights: dict = {}  # the weights files the scores use (path, sha256, verified), in summary.json
     if set(metrics) & {"lpips", "tlp"}:
         from vsrbench.metrics.lpips import lpips_weights_record
 
         weights = lpips_weights_record(proto.lpips_net, proto.lpips_version, args.lpips_weights)
-    for g, p in pairs:
-        check_lengths(g, p, proto, metrics)
-        for seq in (g, p):
-            if seq.ignored:
-                names = ", ".join(x.name for x in seq.ignored[:3]) + (" ..." if len(seq.ignored) > 3 else "")
-                print(f"note: ignored {len(seq.ignored)} non-frame file(s) in {seq.source}: {names}", file=sys.stderr)
-
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file, not a folder")
     _refuse_old_output(out, args.no_resume)
     inputs = {g.name: {"gt": str(Path(g.source).resolve()), "pred": str(Path(p.source).resolve()), "frames": len(g)}
               for g, p in pairs}
-    versions = {m: str(METRICS[m].version) for m in metrics}
-    job = _Job(out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics), versions=versions,
-               weights=weights, inputs=inputs, gt_root=str(gt_root.resolve()),
-               pred_root=str(pred_root.resolve()), device=str(device), lpips_weights=args.lpips_weights,
-               suite=None if suite is None else suite.name, degradation=args.degradation,
-               suite_protocol=None if suite is None else suite.protocol().name, **options)
+    job = _Job(out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics),
+               versions={m: str(METRICS[m].version) for m in metrics}, weights=weights, inputs=inputs,
+               gt_root=str(gt_root.resolve()), pred_root=str(pred_root.resolve()), device=str(device),
+               lpips_weights=args.lpips_weights, suite=None if suite is None else suite.name,
+               degradation=args.degradation, suite_protocol=None if suite is None else suite.protocol().name,
+               **options)
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
               "gt": str(args.gt), "pred": str(args.pred), "inputs": inputs,
@@ -147,12 +126,80 @@ def run(args) -> int:
               **({} if suite is None else {"suite": suite.name, "suite_protocol": suite.protocol().name}),
               **({} if args.degradation is None else {"degradation": args.degradation}),
               "device": str(device), "weights": weights}
-    acc = job.run(pairs, header, no_resume=args.no_resume)
-    print(_summary_table(acc, metrics, METRICS))
-    print(f"wrote {out / 'frames.csv'} and {out / 'summary.json'}")
-    print(f"results store: {out / STORE_FILENAME} (method {method!r}, dataset {dataset!r}; "
-          f"`vsrbench table {out}` compares every method stored there)")
-    return 0
+    return job, pairs, header
+
+
+def _protocol(args):
+    """``(suite or None, protocol)`` of the command line."""
+    from vsrbench.metrics import get_protocol
+    from vsrbench.metrics.protocol import parse_overrides
+
+    overrides = parse_overrides(args.set)
+    if args.suite is not None:
+        from vsrbench.catalog.suites import get_suite
+
+        suite = get_suite(args.suite)
+        return suite, suite.protocol(**overrides) if args.protocol is None else get_protocol(args.protocol, **overrides)
+    if args.clips_only:
+        raise InputError("--clips-only applies to --suite checks only; add --suite NAME or leave it out")
+    return None, get_protocol(args.protocol or "tecogan", **overrides)
+
+
+def _metrics(args, proto) -> tuple[list[str], list[str]]:
+    """``(metrics to score, metrics asked for)``: the protocol's defaults thin out LPIPS/tLP when their
+    backbone file is missing (:func:`vsrbench.runner.skip_missing_lpips`); asked for, a missing file is the
+    one-line error, with the advice to leave them out."""
+    from vsrbench.core.errors import WeightsError
+    from vsrbench.metrics import check_metrics
+    from vsrbench.metrics.lpips import require_lpips_weights
+    from vsrbench.runner import skip_missing_lpips
+
+    given = args.metrics
+    if isinstance(given, str):
+        given = given.split(",")
+    asked = check_metrics(list(given) if given else proto.default_metrics)
+    metrics = skip_missing_lpips(asked, proto, named=bool(given), lpips_weights=args.lpips_weights, say=_note)
+    if set(metrics) & {"lpips", "tlp"}:
+        try:  # fail before any work, in one line
+            require_lpips_weights(proto.lpips_net, proto.lpips_version, args.lpips_weights)
+        except WeightsError as e:
+            rest = [m for m in metrics if m not in ("lpips", "tlp")]
+            hint = f"; to score without LPIPS/tLP use --metrics {','.join(rest)}" if rest else ""
+            raise WeightsError(f"{e}{hint}") from None
+    return list(metrics), list(asked)
+
+
+def _pairs(args, suite, proto, metrics: list[str]) -> tuple[list, Path, Path]:
+    """``(pairs, GT root, PRED root)``: the (GT, PRED) sequences to score, checked (suite layout, frame
+    counts), with their ``note:`` lines."""
+    from vsrbench.core.io import open_dataset, pair_datasets
+    from vsrbench.evaluate import check_lengths
+
+    if suite is not None:
+        checked = suite.validate(args.gt, args.pred, strict=not args.clips_only)
+        pairs = checked.pairs()
+        gt_root, pred_root = checked.gt_root, checked.pred_root  # e.g. Vimeo's sequences/, however GT was given
+        notes = [f"note: {checked.summary()}" + "".join(f"; {n}" for n in checked.notes)]
+        convention = suite.protocol()
+        if proto.hash != convention.hash:
+            notes.append(f"note: scoring with protocol {proto.name}, not suite {suite.name}'s convention "
+                         f"{convention.name} ({_overridden_by(args)}); summary.json and the run record name both")
+    else:
+        pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
+        gt_root, pred_root, notes = Path(args.gt), Path(args.pred), []
+    for g, p in pairs:
+        check_lengths(g, p, proto, metrics)
+        for seq in (g, p):
+            if seq.ignored:
+                names = ", ".join(x.name for x in seq.ignored[:3]) + (" ..." if len(seq.ignored) > 3 else "")
+                notes.append(f"note: ignored {len(seq.ignored)} non-frame file(s) in {seq.source}: {names}")
+    for line in notes:  # said once every pair is checked
+        _note(line)
+    return pairs, gt_root, pred_root
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 EVALUATE_KEY = "evaluate"  # the key of the run record's bench JSON that says what an evaluate scored
@@ -212,22 +259,16 @@ class _Job:
         }
 
     def run(self, pairs, header: dict, *, no_resume: bool):
-        from vsrbench.core.progress import Progress
+        """Score the pairs not stored yet into the results store (one :class:`RunSession`), then export
+        frames.csv and summary.json from it; returns the accumulated rows of the exports."""
         from vsrbench.execution import make_executor
         from vsrbench.runner import EXECUTION_KEY, run_environment
-        from vsrbench.results.store import ResultsStore
         from vsrbench.results.loading import refuse_mixed_lpips_files
-        from vsrbench.results.locks import run_claim
+        from vsrbench.results.session import RunSession
 
         interval = export_interval()  # a bad VSRBENCH_EXPORT_INTERVAL is refused before anything is written
-        try:
-            self.out.mkdir(parents=True, exist_ok=True)
-            claim, process = run_claim(self.out)
-        except OSError as e:  # e.g. a read-only folder: name it, not a lock file in it
-            raise os_error(e, "write results folder", self.out, "copy it to a writable place or choose another --out") from None
-        with claim, ResultsStore(self.out) as store:
-            for old_run, who in store.mark_stale_runs():
-                print(f"note: run {old_run} ({who}) ended without finishing; marked interrupted", file=sys.stderr)
+        with RunSession(self.out, say=_note) as session:
+            store = session.store
             self.check_stored(store, no_resume)
             # LPIPS/tLP of other methods in this folder must come from the same LPIPS files (as for run)
             refuse_mixed_lpips_files(store, repr(str(self.out)), self.weights,
@@ -235,7 +276,7 @@ class _Job:
                                      [self.proto.hash], exclude=(self.method, self.dataset) if no_resume else None)
             if no_resume:
                 store.remove_results(self.method, self.dataset)
-            todo = [(g, p) for g, p in pairs if not self.is_done(store, g.name)]
+            todo = [(g, p, need) for g, p in pairs if (need := self.missing(session, g.name))]
             factory = _EvalFactory(self)
             executor = make_executor(self.executor, factory, workers=self.workers, address=self.address,
                                      device=self.device, tasks=len(todo))
@@ -244,69 +285,68 @@ class _Job:
                 record = {**run_environment(), "bench_name": "evaluate", "bench": bench,
                           "protocol": self.proto.name, "protocol_hash": self.proto.hash,
                           "protocol_fields": self.proto.to_dict(), "metric_versions": self.versions,
-                          "weights": self.weights, "device": self.device, **process}
-                self.run_id = store.start_run(record)
+                          "weights": self.weights, "device": self.device}
+                self.run_id = session.start(record)
                 header = {**header, "vsrbench_version": record["vsrbench_version"], "run_id": self.run_id}
-                status = "running"
-                held: dict = {}  # sequence -> the lock held while it is in flight
-                self.unexported = False  # sequences in the store, not yet in the exports
-                last_export = time.monotonic()
+                return self.score(session, executor, factory, todo, header, len(pairs), interval)
+
+    def score(self, session, executor, factory, todo: list, header: dict, n_pairs: int, interval: float):
+        """Score ``todo`` (a sequence's rows stored as it arrives) with frames.csv / summary.json following
+        the store (every ``interval`` seconds at most, at the end, and on a failure or an interrupt)."""
+        from vsrbench.core.progress import Progress
+
+        store, acc, done, interrupted = session.store, None, False, False
+        self.unexported = False  # sequences in the store, not yet in the exports
+        last_export = time.monotonic()
+        prog = Progress(sum(len(self.proto.scored_frames(len(g))) for g, _, _ in todo), "evaluate")
+        try:
+            factory.progress = prog.update  # live per frame when the worker is this process (not pickled)
+            for outcome in executor.imap(self.plan(session, todo, prog)):
                 try:
-                    total = sum(len(self.proto.scored_frames(len(g))) for g, _ in todo)
-                    acc = None
-                    with Progress(total, "evaluate") as prog:
-                        factory.progress = prog.update  # live per frame when the worker is this process (not pickled)
-                        for outcome in executor.imap(self.plan(store, todo, prog, held)):
-                            try:
-                                self.store_outcome(store, outcome, prog)
-                            finally:
-                                lock = held.pop(outcome.task[0].name, None)
-                                if lock is not None:
-                                    lock.release()
-                            self.unexported = True
-                            if time.monotonic() - last_export >= interval:  # the exports follow the store
-                                acc = self.export(store, header, len(pairs))
-                                self.unexported, last_export = False, time.monotonic()
-                    if acc is None or self.unexported:  # nothing scored, the last ones, or another run's
-                        acc = self.export(store, header, len(pairs))
-                        self.unexported = False
-                    status = "done"
-                except KeyboardInterrupt:
-                    status = "interrupted"
-                    raise
+                    self.store_outcome(session, outcome, prog)
                 finally:
-                    for lock in held.values():
-                        lock.release()
-                    if status != "done" and self.unexported:  # what is stored also reaches the exports
-                        try:
-                            self.export(store, header, len(pairs))
-                        except Exception:  # noqa: BLE001 - the store holds it; the next run exports it
-                            pass
-                    store.finish_run(self.run_id, "failed" if status == "running" else status, weights=self.weights)
+                    session.release_sequence(self.dataset, outcome.task[0].name)
+                self.unexported = True
+                if time.monotonic() - last_export >= interval:  # the exports follow the store
+                    acc = self.export(store, header, n_pairs)
+                    self.unexported, last_export = False, time.monotonic()
+            done = True
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            prog.summary = done or interrupted  # no "0 frames in 0.1 s" line above an error
+            prog.close()
+            if not done and self.unexported:  # what is stored also reaches the exports
+                try:
+                    self.export(store, header, n_pairs)
+                except Exception:  # noqa: BLE001 - the store holds it; the next run exports it
+                    pass
+        if acc is None or self.unexported:  # nothing scored, the last ones, or another run's
+            acc = self.export(store, header, n_pairs)
         return acc
 
-    def is_done(self, store, sequence: str) -> bool:
-        marks = store.completed(self.proto.hash, method=self.method, dataset=self.dataset, sequence=sequence)
-        return all((self.method, self.dataset, sequence, m, v) in marks for m, v in self.versions.items())
+    def missing(self, session, sequence: str) -> list[str]:
+        """This command's metrics not stored yet for one sequence (the resume rule of every writer)."""
+        return session.missing_metrics(self.proto.hash, self.method, self.dataset, sequence, self.versions)
 
-    def plan(self, store, todo, prog, held: dict):
-        """The sequences to score, each holding its lock (in ``held``) until its rows are stored; a
-        concurrent run or evaluate scoring one is waited for, and what it stored is not redone."""
-        for g, p in todo:
-            lock = store.sequence_lock(self.dataset, g.name)
-            if not lock.acquire(blocking=False):
-                print(f"note: {self.dataset}/{g.name} is being scored by another run ({lock.holder()}); waiting for it",
-                      file=sys.stderr)
-                lock.acquire()
-            if self.is_done(store, g.name):  # stored by the other run meanwhile
-                lock.release()
+    def plan(self, session, todo, prog):
+        """The sequences to score, each holding its lock until its rows are stored; a concurrent run or
+        evaluate scoring one is waited for, and what it stored is not redone."""
+        for g, p, _ in todo:
+            if not session.claim_sequence(self.dataset, g.name, blocking=False):
+                _note(f"note: {self.dataset}/{g.name} is being scored by another run "
+                      f"({session.holder(self.dataset, g.name)}); waiting for it")
+                session.claim_sequence(self.dataset, g.name)
+            need = self.missing(session, g.name)  # less when another run stored some meanwhile
+            if not need:
+                session.release_sequence(self.dataset, g.name)
                 prog.update(len(self.proto.scored_frames(len(g))))
                 self.unexported = True
                 continue
-            held[g.name] = lock
-            yield g, p
+            yield g, p, need
 
-    def store_outcome(self, store, outcome, prog) -> None:
+    def store_outcome(self, session, outcome, prog) -> None:
         """Store one sequence's rows and marks in one transaction (an error is raised: it stops the
         command, and what was stored before stays)."""
         from vsrbench.execution.base import reissue_warnings
@@ -315,13 +355,13 @@ class _Job:
         if outcome.error is not None:
             raise outcome.error
         reissue_warnings(outcome)
-        g, _ = outcome.task
+        g, _, need = outcome.task
         rows, frame_names, live = outcome.result
         if not live:  # a worker in another process: its frames are counted when they arrive
             prog.update(len(self.proto.scored_frames(len(g))))
-        store.add_sequence(self.run_id, SequenceResult(
+        session.add(SequenceResult(
             method=self.method, dataset=self.dataset, sequence=g.name, rows=rows,
-            frame_names=frame_names, metric_versions=dict(self.versions),
+            frame_names=frame_names, metric_versions={m: self.versions[m] for m in need},
             protocol=self.proto.name, protocol_hash=self.proto.hash))
 
     def stored_runs(self, store) -> tuple[dict[int, dict], dict[int, set]]:
@@ -345,8 +385,9 @@ class _Job:
 
         - this dataset name stored against another ground truth (any method): always refused,
           since the methods' scores would no longer be comparable (``--dataset`` names another);
-        - this method on this dataset stored by another command, protocol, metric list, inputs
-          or weights files: refused unless ``--no-resume`` (which removes them first).
+        - this method on this dataset stored by another command, protocol, inputs or weights files:
+          refused unless ``--no-resume`` (which removes them first). Other metrics are not a mix: those
+          missing from the stored sequences are added (the resume rule of every writer, as ``vsrbench run``).
         """
         benches, methods = self.stored_runs(store)
         mine = {r for r, ms in methods.items() if self.method in ms}
@@ -381,8 +422,6 @@ class _Job:
         elif set(hashes) != {self.proto.hash}:
             other = sorted(h for h in hashes if h != self.proto.hash) or sorted(hashes)
             what = f"protocol {hashes[other[0]]} ({other[0]})"
-        elif prev.get("metrics") != list(self.metrics):
-            what = f"metrics {','.join(prev.get('metrics') or [])}"
         elif prev.get("inputs") != self.inputs:
             what = "other inputs (GT/PRED folders or sequences)"
         else:
@@ -390,9 +429,10 @@ class _Job:
                 old_weights = json.loads(row[2] or "{}")
             except ValueError:
                 old_weights = {}
-            if _shas(old_weights) != _shas(self.weights):
-                what = "other weights files (" + ", ".join(
-                    f"{k} sha256 {v}" for k, v in sorted(_shas(old_weights).items())) + ")"
+            old, new = _shas(old_weights), _shas(self.weights)
+            changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])  # files both runs used
+            if changed:
+                what = "other weights files (" + ", ".join(f"{k} sha256 {old[k]}" for k in changed) + ")"
         if what:
             raise InputError(f"{str(self.out)!r} holds scores computed with {what}; pass --no-resume to replace them, "
                              "or choose another --out")
@@ -451,34 +491,10 @@ class _EvalWorker:
         """``(rows, frame names, whether progress was reported frame by frame)`` of one sequence."""
         import vsrbench.evaluate as ev
 
-        g, p = task
-        scores = ev.evaluate_sequence(p, g, protocol=self.proto, metrics=self.metrics, device=self.device,
+        g, p, need = task
+        scores = ev.evaluate_sequence(p, g, protocol=self.proto, metrics=need, device=self.device,
                                       lpips_weights=self.lpips_weights, progress=self.progress, name=g.name)
         return scores.rows, list(scores.frame_names), self.progress is not None
-
-
-def _lpips_checked(metrics: list[str], proto, args) -> list[str]:
-    """``metrics``, or without LPIPS/tLP (one note line on stderr) when they were not asked for
-    explicitly (no ``--metrics``, no ``--lpips-weights``) and the AlexNet backbone file is not
-    found, like ``vsrbench demo``. Asked for, a missing file is the one-line error; so is a
-    file that is found but unusable."""
-    from vsrbench.core.errors import WeightsError
-    from vsrbench.metrics.lpips import BACKBONE_FILES, BACKBONE_SOURCE, backbone_missing, require_lpips_weights
-
-    rest = [m for m in metrics if m not in ("lpips", "tlp")]
-    try:  # fail before any work, in one line
-        require_lpips_weights(proto.lpips_net, proto.lpips_version, args.lpips_weights)
-        return metrics
-    except WeightsError as e:
-        error = e
-    fname = BACKBONE_FILES[proto.lpips_net]
-    if backbone_missing(proto.lpips_net) and rest and not args.metrics and not args.lpips_weights:
-        print(f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: AlexNet weights file {fname!r} not found; "
-              f"put {BACKBONE_SOURCE.format(fname)} in $TORCH_HOME/hub/checkpoints or $VSRBENCH_HOME, or pass "
-              "--lpips-weights PATH, to score them", file=sys.stderr)
-        return rest
-    hint = f"; to score without LPIPS/tLP use --metrics {','.join(rest)}" if rest else ""
-    raise WeightsError(f"{error}{hint}") from None
 
 
 def _shas(weights: dict) -> dict:
@@ -530,17 +546,42 @@ def _csv(s: str) -> str:
     return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n') else s
 
 
+#: sequences above which the printed summary keeps the worst and best few (the exports hold all of them)
+SUMMARY_ROWS = 20
+SUMMARY_EXTREMES = 5
+
+
 def _summary_table(acc, metrics, info) -> str:
+    """The per-sequence means and the averages; a dataset of more than :data:`SUMMARY_ROWS` sequences
+    (e.g. Vimeo-90K-T's 7,824 clips) shows its worst and best few by the first metric, and says where
+    the full table is."""
     head = ["sequence"] + [f"{info[m].label}{'↑' if info[m].higher_is_better else '↓'}" for m in metrics]
     means = {m: acc.sequence_means(m) for m in metrics}
     stats = {m: acc.summary(m) for m in metrics}
-    rows = [[s] + [_fmt(means[m].get(s), info[m].decimals) for m in metrics]
-            for s in sorted({s for m in metrics for s in means[m]})]
+    names = sorted({s for m in metrics for s in means[m]})
+    note = None
+    if len(names) > SUMMARY_ROWS and metrics:
+        first = metrics[0]
+        sign = 1.0 if info[first].higher_is_better else -1.0
+        ranked = sorted(names, key=lambda s: (*_rank_key(means[first].get(s), sign), s))  # worst first
+        k = SUMMARY_EXTREMES
+        names = ranked[:k] + [None] + ranked[-k:]
+        note = (f"{len(ranked)} sequences: the {k} worst and the {k} best by {info[first].label} are shown; "
+                "every sequence is in summary.json and frames.csv")
+    rows = [["..."] + [""] * len(metrics) if s is None else
+            [s] + [_fmt(means[m].get(s), info[m].decimals) for m in metrics] for s in names]
     for avg in ("frame_avg", "seq_avg"):
         rows.append([avg] + [_fmt(stats[m][avg], info[m].decimals) for m in metrics])
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
     fmt = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
-    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
+    lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+    return "\n".join(lines + ([note] if note else []))
+
+
+def _rank_key(v, sign: float) -> tuple[int, float]:
+    """A sequence mean's place, worst first (``sign`` -1 for a lower-is-better metric); a missing or NaN
+    mean ranks as the worst."""
+    return (0, 0.0) if v is None or math.isnan(v) else (1, sign * float(v))
 
 
 def _fmt(v, decimals: int) -> str:

@@ -48,8 +48,9 @@ def require_one_protocol(df: pd.DataFrame, *, source: str | os.PathLike | None =
     if len(datasets) == 1:
         where += f" for dataset {next(iter(datasets))!r}"
     mixed = ", ".join(f"{n} ({h})" for n, h in pairs)
+    choices = " or ".join(f"--protocol {n}" for n in dict.fromkeys(n for n, _ in pairs))
     raise InputError(f"protocol: results{where} mix protocols {mixed}; numbers of different protocols are not "
-                     "comparable; choose one with --protocol (load_results(..., protocol))")
+                     f"comparable; choose one with {choices}")
 
 
 def rows_of_dataset(df: pd.DataFrame, *, dataset: str | None = None) -> pd.DataFrame:

@@ -237,9 +237,43 @@ def lpips(pred, gt, *, protocol="tecogan", value_range: float = 1.0, lpips_weigh
           **overrides) -> "float | np.ndarray":
     """LPIPS distance per frame under a protocol (crop, net and version come from it).
 
-    ``lpips_weights``: the ImageNet backbone file (or a folder holding it), the same keyword as
-    :func:`~vsrbench.metrics.tlp`, the evaluators and ``--lpips-weights``; looked up locally when None.
-    A float for one frame, an ``(N,)`` array for a batch."""
+    Parameters
+    ----------
+    pred, gt : numpy.ndarray or torch.Tensor
+        The output and the ground truth: one frame ``(H, W, 3)`` / ``(3, H, W)`` or a batch
+        ``(N, H, W, 3)`` / ``(N, 3, H, W)``, RGB, ``uint8`` or float in ``[0, value_range]``.
+    protocol : str or Protocol
+        A preset name (``"tecogan"``, ``"basicsr-y"``, ...) or a :class:`~vsrbench.metrics.protocol.Protocol`.
+    value_range : float
+        The white level of float frames (default 1).
+    lpips_weights : str or os.PathLike, optional
+        The ImageNet backbone file (or a folder holding it), the same keyword as
+        :func:`~vsrbench.metrics.tlp`, the evaluators and ``--lpips-weights``; looked up locally when None.
+    **overrides
+        Protocol fields to override by name, e.g. ``crop_border=8``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for one frame, an ``(N,)`` array for a batch (lower is better).
+
+    Raises
+    ------
+    vsrbench.core.errors.WeightsError
+        The backbone file or the linear layers are missing, unreadable or not the published files.
+    vsrbench.core.errors.InputError
+        Frames of another shape, type or range, or sizes the protocol's size rule refuses.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol name or protocol field.
+
+    Examples
+    --------
+    Needs the backbone file (``vsrbench weights download lpips-alex``)::
+
+        from vsrbench.metrics import lpips
+        lpips(out, gt)  # one (H, W, 3) uint8 frame each: a float
+        lpips(out_batch, gt_batch, lpips_weights="weights/alexnet-owt-7be5be79.pth")  # (N, H, W, 3): N values
+    """
     from vsrbench.metrics.protocol import get_protocol
     from vsrbench.metrics.spatial import _prepare_cpu, _unbatch, prepare
 

@@ -31,12 +31,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from vsrbench.baselines.registry import Checkpoint, ModelSpec, SRModel, batched, frame_to_tensor, register_model
+from vsrbench.baselines.registry import (
+    Checkpoint, ModelSpec, SRModel, batched, frame_to_tensor, locate_checkpoint, register_model,
+)
 from vsrbench.baselines.tfckpt import list_variables, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy, resize_nearest_legacy
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, WeightsError
-from vsrbench.core.weights import search_dirs, sha256sum, vsrbench_home
+from vsrbench.core.weights import sha256sum
 
 #: per-channel RGB means subtracted from the [0, 1] input (the authors' PER_CHANNEL_MEANS)
 MEAN: tuple[float, float, float] = (0.47614917, 0.45001204, 0.40904046)
@@ -55,13 +57,12 @@ CHECKPOINT = Checkpoint(
     licence="CC BY-NC-ND 4.0",
     sha256="4250b3dc5e69c5bd625e90543fd588ce2fff88510f874f9e9394c48c44b96434",
     url="https://github.com/msmsajjadi/EnhanceNet-Code/raw/HEAD/weights",
-    local_name="enhancenet/weights",  # SEARCH_NAMES[0]
+    local_name="enhancenet/weights",
+    # the published name 'weights' is too generic to be searched on its own
+    search_names=("enhancenet/weights", "enhancenet.ckpt"),
     note="ENet-PAT x4 as released by the authors (TF V1 checkpoint, 3,418,142 bytes). It expects LR frames "
          "made by PIL Image.ANTIALIAS (Lanczos) x1/4 of the HR image, as the authors' demo does.",
 )
-#: names looked up under the vsrbench weights folders when no explicit path is given
-#: (the published name 'weights' is too generic to be searched on its own)
-SEARCH_NAMES = ("enhancenet/weights", "enhancenet.ckpt")
 
 
 def tf_name(index: int) -> str:
@@ -151,33 +152,6 @@ def load_tf_variables(net: ENet, variables: Mapping[str, np.ndarray], source: st
     return net
 
 
-def locate_weights(weights: str | os.PathLike | None = None) -> Path:
-    """The checkpoint to load: ``weights`` (a file, a folder holding ``weights``, or a TF V2 prefix),
-    else ``enhancenet/weights`` or ``enhancenet.ckpt`` under the vsrbench weights folders. Never downloads."""
-    if weights is not None:
-        p = Path(weights).expanduser()
-        if p.is_file():
-            return p
-        for candidate in (p / CHECKPOINT.filename, *(p / n for n in SEARCH_NAMES)):
-            if candidate.is_file():
-                return candidate
-        if Path(f"{p}.index").is_file():
-            return p
-        raise WeightsError(
-            f"ENet weights not found at the given path {str(p)!r} (expected the file itself, a folder holding "
-            f"'{CHECKPOINT.filename}', or a TF checkpoint prefix); the authors publish it at {CHECKPOINT.source}"
-        )
-    searched = [d / n for d in search_dirs() for n in SEARCH_NAMES]
-    for candidate in searched:
-        if candidate.is_file() or Path(f"{candidate}.index").is_file():
-            return candidate
-    raise WeightsError(
-        f"ENet weights not found (searched: {', '.join(str(s) for s in searched)}); get the file "
-        f"'{CHECKPOINT.filename}' from {CHECKPOINT.source} and place it as "
-        f"{vsrbench_home() / SEARCH_NAMES[0]} (or set VSRBENCH_HOME), or pass its path explicitly"
-    )
-
-
 def _check_sha256(path: Path) -> None:
     got = sha256sum(path)
     if got != CHECKPOINT.sha256:
@@ -247,7 +221,7 @@ class ENetModel(SRModel):
 def build(weights: str | os.PathLike | None = None, device: str | torch.device = "cpu", chunk: int = 1,
           check_sha256: bool = True) -> ENetModel:
     """Load the authors' ENet-PAT ×4 (``weights``: the file, a folder holding it, or a TF prefix)."""
-    return ENetModel(load_enet(locate_weights(weights), check_sha256=check_sha256), device=device, chunk=chunk)
+    return ENetModel(load_enet(locate_checkpoint(CHECKPOINT, weights, model="ENet"), check_sha256=check_sha256), device=device, chunk=chunk)
 
 
 register_model(ModelSpec(

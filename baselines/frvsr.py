@@ -48,11 +48,11 @@ from torch import nn
 
 from vsrbench.baselines import tfops
 from vsrbench.baselines.registry import (
-    Checkpoint, ModelSpec, SRModel, frame_to_tensor, full_fp32, register_model,
+    Checkpoint, ModelSpec, SRModel, frame_to_tensor, full_fp32, locate_checkpoint, register_model,
+    tf_checkpoint_prefix,
 )
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, WeightsError
-from vsrbench.core.weights import find_weights
 
 __all__ = [
     "SEMANTICS",
@@ -429,21 +429,6 @@ def _expected_shapes(num_blocks: int, semantics: str, scale: int = 4) -> dict[st
 # reading weight files
 
 _TF_DATA = ".data-00000-of-00001"
-_TF_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
-
-
-def tf_checkpoint_prefix(path: str | os.PathLike) -> Path | None:
-    """The TF checkpoint prefix ``path`` names (``X``, ``X.index`` or ``X.data-...``), or None."""
-    p = Path(path)
-    if p.name.endswith(".index"):
-        return p.with_name(p.name[: -len(".index")])
-    if _TF_SHARD.search(p.name):
-        return p.with_name(_TF_SHARD.sub("", p.name))
-    if p.with_name(p.name + ".index").is_file():
-        return p
-    return None
-
-
 def _read_tf(prefix: Path) -> dict[str, np.ndarray]:
     """The ``generator/`` and ``fnet/`` variables of a TF checkpoint (data of the others is not read)."""
     from vsrbench.baselines.tfckpt import read_checkpoint
@@ -607,7 +592,6 @@ class _Variant:
     semantics: str
     checkpoint: Checkpoint
     degradation: str
-    aliases: tuple[str, ...] = ()  # other file names the same weights are published under
 
 
 def _tf_checkpoint(stem: str, source: str, published: tuple, note: str, licence: str) -> Checkpoint:
@@ -617,7 +601,7 @@ def _tf_checkpoint(stem: str, source: str, published: tuple, note: str, licence:
 
 def _pt_checkpoint(filename: str, old_name: str, md5: str, published: tuple) -> Checkpoint:
     return Checkpoint(filename=filename, format="torch-state-dict", source=PT_SOURCE, licence="Apache-2.0",
-                      published=published,
+                      published=published, aliases=(old_name,),
                       note=f"{_PT_NOTE} Also published as {old_name} (md5 starts {md5}); either name is found.")
 
 
@@ -635,46 +619,27 @@ VARIANTS: tuple[_Variant, ...] = (
     _Variant("tecogan-pt-bd", "TecoGAN, TecoGAN-PyTorch re-implementation, BD weights (10 blocks)", 10, "pt-bd",
              _pt_checkpoint("TecoGAN_4x_BD_Vimeo_iter500K.pth", "TecoGAN_BD_iter500000.pth", "13d826c9",
                             (("PyTorch TecoGAN", "BD"),)),
-             "bd-tecogan-train", ("TecoGAN_BD_iter500000.pth",)),
+             "bd-tecogan-train"),
     _Variant("tecogan-pt-bi", "TecoGAN, TecoGAN-PyTorch re-implementation, BI weights (10 blocks)", 10, "pt-bi",
              _pt_checkpoint("TecoGAN_4x_BI_Vimeo_iter500K.pth", "TecoGAN_BI_iter500000.pth", "4955b65b",
                             (("PyTorch TecoGAN", "BI"),)),
-             "bi-matlab", ("TecoGAN_BI_iter500000.pth",)),
+             "bi-matlab"),
     _Variant("frvsr-pt-bd", "FRVSR, TecoGAN-PyTorch re-implementation, BD weights (10 blocks)", 10, "pt-bd",
              _pt_checkpoint("FRVSR_4x_BD_Vimeo_iter400K.pth", "FRVSR_BD_iter400000.pth", "77d33c58",
                             (("PyTorch FRVSR", "BD"),)),
-             "bd-tecogan-train", ("FRVSR_BD_iter400000.pth",)),
+             "bd-tecogan-train"),
     _Variant("frvsr-pt-bi", "FRVSR, TecoGAN-PyTorch re-implementation, BI weights (10 blocks)", 10, "pt-bi",
              _pt_checkpoint("FRVSR_4x_BI_Vimeo_iter400K.pth", "FRVSR_BI_iter400000.pth", "ad6337d9",
                             (("PyTorch FRVSR", "BI"),)),
-             "bi-matlab", ("FRVSR_BI_iter400000.pth",)),
+             "bi-matlab"),
 )
-
-
-def locate_weights(variant: _Variant, weights: str | os.PathLike | None) -> Path:
-    """The weights file of ``variant``: an explicit path (a TF prefix is accepted), else a local look-up
-    of its file name and then of its other published names. Never downloads."""
-    ckpt = variant.checkpoint
-    if weights is not None and not Path(weights).exists():
-        prefix = tf_checkpoint_prefix(weights)
-        if prefix is not None and prefix.with_name(prefix.name + ".index").is_file():
-            return prefix  # TF style: the checkpoint prefix "model/TecoGAN"
-    try:
-        return find_weights(ckpt.filename, path=weights, source=ckpt.source, sha256=ckpt.sha256)
-    except WeightsError as first:
-        for alias in variant.aliases:
-            try:
-                return find_weights(alias, path=weights, source=ckpt.source)
-            except WeightsError:
-                continue
-        raise first from None
 
 
 def _builder(variant: _Variant) -> Callable[..., FRVSRModel]:
     def build(weights: str | os.PathLike | None = None, device: str | torch.device = "cpu",
               num_pad_front: int = DEFAULT_PAD_FRONT, chunk: int = 8) -> FRVSRModel:
         """Load the released weights (``weights``: a file, a folder holding it or a TF prefix)."""
-        path = locate_weights(variant, weights)
+        path = locate_checkpoint(variant.checkpoint, weights)
         net = load_frnet(path, num_blocks=variant.num_blocks, semantics=variant.semantics)
         return FRVSRModel(net, name=variant.name, device=device, num_pad_front=num_pad_front, chunk=chunk)
 

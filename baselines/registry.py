@@ -7,14 +7,18 @@ published results are its numbers), in the spirit of torchvision's weights API.
 """
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 
-from vsrbench.core.errors import InputError, Registry
+from vsrbench.core.errors import InputError, Registry, WeightsError
 from vsrbench.core.frames import check_frame
+from vsrbench.core.weights import find_weights, search_dirs, vsrbench_home
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,78 @@ class Checkpoint:
     url: str | None = None
     # the name it is saved under in the vsrbench weights folder, when ``filename`` is too generic
     local_name: str | None = None
+    # other file names the same weights are published under (looked up after ``filename``)
+    aliases: tuple[str, ...] = ()
+    # the names looked up under the vsrbench weights folders instead of ``filename``, when that is too
+    # generic to be searched on its own (ENet's 'weights'); a folder given explicitly may hold any of them
+    search_names: tuple[str, ...] = ()
+
+
+_TF_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
+
+
+def tf_checkpoint_prefix(path: str | os.PathLike) -> Path | None:
+    """The TF checkpoint prefix ``path`` names (``X``, ``X.index`` or ``X.data-...``), or None."""
+    p = Path(path)
+    if p.name.endswith(".index"):
+        return p.with_name(p.name[: -len(".index")])
+    if _TF_SHARD.search(p.name):
+        return p.with_name(_TF_SHARD.sub("", p.name))
+    if p.with_name(p.name + ".index").is_file():
+        return p
+    return None
+
+
+def locate_checkpoint(ckpt: Checkpoint, weights: str | os.PathLike | None = None, *, model: str = "") -> Path:
+    """The local file (or TF prefix) of ``ckpt``. Never downloads.
+
+    ``weights``, when given, is the file itself (any name), a folder holding it, or a TF checkpoint
+    prefix; otherwise the vsrbench weights folders are searched. The names tried are
+    ``ckpt.filename`` and then ``ckpt.aliases``, or, when set, ``ckpt.search_names`` (also as TF prefixes;
+    ``model`` names the model in their messages). The file found under ``ckpt.filename`` is checked
+    against ``ckpt.sha256`` when that is known, except for a checkpoint looked up by ``search_names``
+    (ENet's loader checks its file itself, with its own message and option).
+    Raises :class:`~vsrbench.core.errors.WeightsError` saying where it looked and where to get the file.
+    """
+    if weights is not None and not Path(weights).expanduser().exists():
+        prefix = tf_checkpoint_prefix(Path(weights).expanduser())
+        if prefix is not None and prefix.with_name(prefix.name + ".index").is_file():
+            return prefix  # TF style: the checkpoint prefix "model/TecoGAN"
+    if ckpt.search_names:
+        return _locate_by_search_names(ckpt, weights, model)
+    try:
+        return find_weights(ckpt.filename, path=weights, source=ckpt.source, sha256=ckpt.sha256)
+    except WeightsError as first:
+        for alias in ckpt.aliases:
+            try:
+                return find_weights(alias, path=weights, source=ckpt.source)
+            except WeightsError:
+                continue
+        raise first from None
+
+
+def _locate_by_search_names(ckpt: Checkpoint, weights: str | os.PathLike | None, model: str) -> Path:
+    """:func:`locate_checkpoint` for a checkpoint whose published name is too generic to be searched."""
+    if weights is not None:
+        p = Path(weights).expanduser()
+        if p.is_file():
+            return p
+        for candidate in (p / ckpt.filename, *(p / n for n in ckpt.search_names)):
+            if candidate.is_file():
+                return candidate
+        raise WeightsError(
+            f"{model} weights not found at the given path {str(p)!r} (expected the file itself, a folder holding "
+            f"'{ckpt.filename}', or a TF checkpoint prefix); the authors publish it at {ckpt.source}"
+        )
+    searched = [d / n for d in search_dirs() for n in ckpt.search_names]
+    for candidate in searched:
+        if candidate.is_file() or Path(f"{candidate}.index").is_file():
+            return candidate
+    raise WeightsError(
+        f"{model} weights not found (searched: {', '.join(str(s) for s in searched)}); get the file "
+        f"'{ckpt.filename}' from {ckpt.source} and place it as "
+        f"{vsrbench_home() / ckpt.search_names[0]} (or set VSRBENCH_HOME), or pass its path explicitly"
+    )
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from _support.paths import SHARED, shared_path
 from _support.spec import keys_cubic_ref
 from vsrbench.baselines import MODELS, load_model
 from vsrbench.baselines import enet
+from vsrbench.baselines.registry import locate_checkpoint
 from vsrbench.baselines.tfckpt import _Table, crc32c, mask_crc, read_checkpoint
 from vsrbench.baselines.tfops import resize_bicubic_legacy
 from vsrbench.core.errors import InputError, WeightsError
@@ -294,13 +295,13 @@ def test_found_under_vsrbench_home(weights_path, layout):
     target = Path(os.environ["VSRBENCH_HOME"]) / layout
     target.parent.mkdir(parents=True, exist_ok=True)
     target.symlink_to(weights_path)
-    assert enet.locate_weights() == target
+    assert locate_checkpoint(enet.CHECKPOINT) == target
     assert isinstance(load_model("enet"), enet.ENetModel)
 
 
 def test_folder_holding_weights_is_accepted(weights_path, tmp_path):
     (tmp_path / "weights").symlink_to(weights_path)
-    assert enet.locate_weights(tmp_path) == tmp_path / "weights"
+    assert locate_checkpoint(enet.CHECKPOINT, tmp_path) == tmp_path / "weights"
 
 
 def test_missing_weights_message():

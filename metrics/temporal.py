@@ -268,7 +268,44 @@ def tof(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **ove
 
 def tlp(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", lpips_weights=None,
         **overrides) -> np.ndarray:
-    """tLP per pair ``(t-1, t)``: ``tlp_scale * |LPIPS(G_t-1, G_t) - LPIPS(O_t-1, O_t)|`` on cropped frames."""
+    """tLP per pair ``(t-1, t)``: ``tlp_scale * |LPIPS(G_t-1, G_t) - LPIPS(O_t-1, O_t)|`` on cropped frames.
+
+    Parameters
+    ----------
+    pred_frames, gt_frames : sequence of numpy.ndarray
+        The output's and the ground truth's frames, in order, as many of each (RGB, uint8 or float in [0, 1]).
+    protocol : str or Protocol
+        A preset name (``"tecogan"``, ``"basicsr-y"``, ...) or a :class:`~vsrbench.metrics.protocol.Protocol`;
+        it gives the crop, the frames cut at each end, the LPIPS net and version and ``tlp_scale``.
+    lpips_weights : str or os.PathLike, optional
+        The ImageNet backbone file (or a folder holding it), as for :func:`~vsrbench.metrics.lpips`;
+        looked up locally when None.
+    **overrides
+        Protocol fields to override by name, e.g. ``crop_border=8``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per pair ``(t-1, t)`` for ``t = cut+1 .. n-cut-1`` (lower is better; TecoGAN's
+        ``tLP100`` with ``tlp_scale`` 100).
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        Frame lists of different lengths, fewer frames than a pair after the protocol's cut, a protocol
+        that scores only the centre frame, or frames of another shape or type.
+    vsrbench.core.errors.WeightsError
+        The backbone file or the linear layers are missing, unreadable or not the published files.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol name or protocol field.
+
+    Examples
+    --------
+    Needs the backbone file (``vsrbench weights download lpips-alex``)::
+
+        from vsrbench.metrics import tlp
+        tlp(out_frames, gt_frames)  # 7 frames under "tecogan" (2 cut at each end): 2 values
+    """
     from vsrbench.metrics.lpips import get_lpips, to_lpips_input
 
     proto = get_protocol(protocol, **overrides)
@@ -302,6 +339,36 @@ def ewarp(pred_frames, gt_frames, *, protocol: "str | Protocol" = "tecogan", **o
     rule; the squared differences and the mask are cropped per the protocol; always RGB, whatever
     the protocol's colour. Numbers are therefore on the scale of Lai et al.'s but **not
     comparable** with FlowNet2-based E_warp numbers (the flow and its occlusion mask differ).
+
+    Parameters
+    ----------
+    pred_frames, gt_frames : sequence of numpy.ndarray
+        The output's and the ground truth's frames, in order, as many of each (RGB, uint8 or float in [0, 1]).
+    protocol : str or Protocol
+        A preset name (``"tecogan"``, ``"basicsr-y"``, ...) or a :class:`~vsrbench.metrics.protocol.Protocol`.
+    **overrides
+        Protocol fields to override by name, e.g. ``crop_border=8``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per pair ``(t-1, t)`` for ``t = cut+1 .. n-cut-1`` (lower is better).
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        Frame lists of different lengths, fewer frames than a pair after the protocol's cut, a protocol
+        that scores only the centre frame, or frames of another shape or type.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol name or protocol field.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = [np.full((64, 64, 3), 128, np.uint8)] * 4  # a still scene: zero flow, nothing occluded
+    >>> out = [np.full((64, 64, 3), 100 + 10 * (t % 2), np.uint8) for t in range(4)]  # flickers by 10 levels
+    >>> ewarp(out, gt, protocol="basicsr-rgb")  # (10 / 255) ** 2 for every pair
+    array([0.00153787, 0.00153787, 0.00153787])
     """
     proto = get_protocol(protocol, **overrides)
     cut = proto.cut_frames

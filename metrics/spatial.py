@@ -398,11 +398,14 @@ def _hwc(t: torch.Tensor) -> list[np.ndarray]:
 
 def _work(key: str, shape: tuple, dtype=np.float64) -> np.ndarray:
     """A scratch array of this thread, reused from call to call: fresh multi-megabyte arrays cost more
-    in page faults than the arithmetic done in them. Arrays over 32 MB are not kept."""
+    in page faults than the arithmetic done in them (a kept array with as many or more rows serves as
+    the view of its first rows). Arrays over 32 MB are not kept."""
     cache = getattr(_WORK, "arrays", None)
     if cache is None:
         cache = _WORK.arrays = {}
     a = cache.get(key)
+    if a is not None and a.dtype == dtype and a.shape[1:] == shape[1:] and a.shape[0] >= shape[0]:
+        return a[:shape[0]]
     if a is None or a.shape != shape or a.dtype != dtype:
         a = np.empty(shape, dtype)
         if a.nbytes <= 32 << 20:
@@ -468,41 +471,124 @@ def _both(fn, p_args: tuple, g_args: tuple):
     return fn(*p_args), other.result()
 
 
-def _frame_planes(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> tuple[list, list]:
-    """Both frames' planes (:func:`_planes_u8`), in this thread's scratch arrays, computed side by side."""
+def _frame_planes(p: np.ndarray, g: np.ndarray, protocol: Protocol, cap: int | None = None) -> tuple[list, list]:
+    """Both frames' planes (:func:`_planes_u8`), in this thread's scratch arrays (of ``cap`` rows, the
+    first rows used; default the frames' rows), computed side by side."""
     n = 1 if protocol.color == "y" else 3
-    outs_p = [_work(f"pp{c}", p.shape[:2]) for c in range(n)]
-    outs_g = [_work(f"gg{c}", g.shape[:2]) for c in range(n)]
+    h, w = p.shape[:2]
+    shape = (cap or h, w)
+    outs_p = [_work(f"pp{c}", shape)[:h] for c in range(n)]
+    outs_g = [_work(f"gg{c}", shape)[:h] for c in range(n)]
     return _both(_planes_u8, (p, protocol, outs_p), (g, protocol, outs_g))
 
 
 def _psnr_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
     """One frame's PSNR from (h, w, 3) uint8 arrays; RGB in exact integer arithmetic."""
+    return scores_u8(p, g, protocol, ("psnr",))["psnr"]
+
+
+def _ssim_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
+    """One frame's SSIM from (h, w, 3) uint8 arrays (the mean over its planes)."""
+    return scores_u8(p, g, protocol, ("ssim",))["ssim"]
+
+
+STRIP_PIXELS = 1 << 21  # frames up to 2 Mpixels (1080p) are scored whole, larger ones in strips of rows
+
+
+def strip_rows(h: int, w: int) -> int:
+    """The rows of a strip for an (h, w) frame: all of them up to :data:`STRIP_PIXELS` pixels, else
+    about 1 Mpixel (8 MB per float64 plane, whatever the frame's size)."""
+    return h if h * w <= STRIP_PIXELS else max(64, (1 << 20) // w)
+
+
+def scores_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol, want, rows: int | None = None) -> dict[str, float]:
+    """PSNR and/or SSIM (``want``) of one frame from cropped (h, w, 3) uint8 arrays, in strips of ``rows``
+    rows (default :func:`strip_rows`), so that memory stays bounded however large the frame.
+
+    A strip's planes are computed with SSIM's window overlap (the window's radius of rows above and
+    below), and every value of the SSIM map is the one the whole frame gives, bit for bit (the same
+    filter on the same rows); only the sums over the strips are added in another order (a difference
+    in the last bits, ~1e-15 relative). The PSNR of RGB planes is exact integer arithmetic on the
+    whole frame.
+    """
     import cv2
 
-    if protocol.color == "rgb":
-        sse, n = cv2.norm(p, g, cv2.NORM_L2SQR), p.size  # a sum of integer squares, exact in float64
-    else:
-        (yp,), (yg,) = _frame_planes(p, g, protocol)
-        sse, n = cv2.norm(yp, yg, cv2.NORM_L2SQR), yp.size  # not np.dot: BLAS threads stall on a busy machine
+    h, w = p.shape[:2]
+    step = max(1, min(h, rows or strip_rows(h, w)))
+    out: dict[str, float] = {}
+    r, data_range = 0, 255.0
+    if "ssim" in want:
+        taps, _ = ssim_window(protocol.ssim)
+        r = (len(taps) - 1) // 2
+        if min(h, w) < len(taps):
+            raise InputError(f"SSIM needs frames of at least {len(taps)}x{len(taps)} px after cropping, "
+                             f"got {(h, w)}")
+        if protocol.ssim_data_range == "pred":
+            data_range = _pred_range_u8(p, protocol, step)
+    psnr_rgb = "psnr" in want and protocol.color == "rgb"
+    if psnr_rgb:  # a sum of integer squares, exact in float64
+        out["psnr"] = _psnr_value(cv2.norm(p, g, cv2.NORM_L2SQR), p.size)
+    if step >= h:  # the whole frame at once
+        pp, gg = _frame_planes(p, g, protocol)
+        if "psnr" in want and not psnr_rgb:  # not np.dot: BLAS threads stall on a busy machine
+            out["psnr"] = _psnr_value(cv2.norm(pp[0], gg[0], cv2.NORM_L2SQR), pp[0].size)
+        if "ssim" in want:
+            out["ssim"] = float(np.mean([ssim_plane(a, b, protocol.ssim, data_range) for a, b in zip(pp, gg)]))
+        return out
+    sse, sums = 0.0, None
+    for y0 in range(0, h, step):
+        y1 = min(h, y0 + step)
+        a0, a1 = max(0, y0 - r), min(h, y1 + r)  # the strip's rows and the window's overlap
+        pp, gg = _frame_planes(p[a0:a1], g[a0:a1], protocol, cap=step + 2 * r)
+        if "psnr" in want and not psnr_rgb:
+            sse += cv2.norm(pp[0][y0 - a0:y1 - a0], gg[0][y0 - a0:y1 - a0], cv2.NORM_L2SQR)
+        lo, hi = max(y0, r), min(y1, h - r)  # the SSIM map's rows this strip holds (the map drops r at each side)
+        if "ssim" in want and lo < hi:
+            part = [ssim_map_sum(a, b, protocol.ssim, data_range, lo - a0, hi - a0) for a, b in zip(pp, gg)]
+            sums = part if sums is None else [s + x for s, x in zip(sums, part)]
+    if "psnr" in want and not psnr_rgb:
+        out["psnr"] = _psnr_value(sse, h * w)
+    if "ssim" in want:
+        n = (h - 2 * r) * (w - 2 * r)
+        out["ssim"] = float(np.mean([s / n for s in sums]))
+    return out
+
+
+def _psnr_value(sse: float, n: int) -> float:
     if sse == 0.0:
         return float("inf")
     return float(10.0 * np.log10((255.0 * 255.0) / (sse / n)))
 
 
-def _ssim_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol) -> float:
-    """One frame's SSIM from (h, w, 3) uint8 arrays (the mean over its planes)."""
-    pp, gg = _frame_planes(p, g, protocol)
-    if protocol.ssim_data_range == "pred":
-        data_range = float(max(x.max() for x in pp) - min(x.min() for x in pp))
-    else:
-        data_range = 255.0
-    return float(np.mean([ssim_plane(a, b, protocol.ssim, data_range) for a, b in zip(pp, gg)]))
+def _pred_range_u8(p: np.ndarray, protocol: Protocol, step: int) -> float:
+    """TecoGAN's SSIM data range: max - min of the output's planes (luma computed strip by strip)."""
+    if protocol.color == "rgb":
+        return float(int(p.max()) - int(p.min()))
+    lo, hi = np.inf, -np.inf
+    for y0 in range(0, p.shape[0], step):
+        y = _planes_u8(p[y0:y0 + step], protocol, [_work("range", (step, p.shape[1]))[:len(p[y0:y0 + step])]])[0]
+        lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+    return hi - lo
 
 
 def ssim_plane(p: np.ndarray, g: np.ndarray, variant: str, data_range: float) -> float:
     """Mean SSIM of two 2-D float64 planes: the arithmetic of :func:`ssim_planes` (the same filter,
     the same operations in the same order) in NumPy, in place in this thread's scratch arrays."""
+    smap, r = _ssim_map(p, g, variant, data_range)
+    return float(smap[r:-r, r:-r].mean())
+
+
+def ssim_map_sum(p: np.ndarray, g: np.ndarray, variant: str, data_range: float, lo: int, hi: int) -> float:
+    """The sum of rows ``lo:hi`` of the SSIM map of two 2-D float64 planes (rows of ``p``; the window's
+    radius of rows above and below them must be in ``p``), columns without the window's border: one
+    strip's share of :func:`ssim_plane`'s mean."""
+    smap, r = _ssim_map(p, g, variant, data_range)
+    return float(smap[lo:hi, r:-r].sum())
+
+
+def _ssim_map(p: np.ndarray, g: np.ndarray, variant: str, data_range: float) -> tuple[np.ndarray, int]:
+    """The SSIM map of two 2-D float64 planes (in a scratch array; its border of the window's radius
+    ``r`` is not valid) and ``r``."""
     import cv2
 
     taps, cov_norm = ssim_window(variant)
@@ -540,4 +626,4 @@ def ssim_plane(p: np.ndarray, g: np.ndarray, variant: str, data_range: float) ->
         vp += c2
         mp2 *= vp
         mpg /= mp2
-    return float(mpg[r:-r, r:-r].mean())
+    return mpg, r

@@ -33,7 +33,38 @@ def _frames_u8(frames) -> list[np.ndarray]:
 
 def temporal_profile(frames: Sequence, row: int | None = None, col: int | None = None) -> np.ndarray:
     """(T, W, 3) uint8 for a row ``y`` (the default when neither is given: the middle row),
-    or (T, H, 3) for a column ``x``."""
+    or (T, H, 3) for a column ``x``.
+
+    Parameters
+    ----------
+    frames : sequence of numpy.ndarray or torch.Tensor
+        The frames in order, all of one size: NumPy ``(H, W, 3)`` or torch ``(3, H, W)``, any supported
+        dtype (taken to the 8-bit grid).
+    row : int, optional
+        The pixel row ``y`` to slice (default: the middle row, ``H // 2``).
+    col : int, optional
+        The pixel column ``x`` to slice instead of a row.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T, W, 3)`` uint8 for a row, ``(T, H, 3)`` uint8 for a column: time runs down the rows.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        No frames, frames of different sizes or of an unsupported shape or type, both ``row`` and
+        ``col`` given, or a row or column outside the frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = [np.full((32, 48, 3), 10 * t, np.uint8) for t in range(5)]
+    >>> temporal_profile(frames).shape, temporal_profile(frames, col=0).shape
+    ((5, 48, 3), (5, 32, 3))
+    >>> temporal_profile(frames, row=0)[:, 0, 0]  # one pixel over time
+    array([ 0, 10, 20, 30, 40], dtype=uint8)
+    """
     fr = _frames_u8(frames)
     h, w = fr[0].shape[:2]
     if row is not None and col is not None:

@@ -36,8 +36,8 @@ from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics._kernels import (
     as_batch, color_planes, crop, flow, flow_batch, flow_difference, flow_difference_batch, get_lpips, grey, grey_batch,
-    match_sizes, occlusion_mask, psnr_planes, quantize255, sampling, size_rule_note, ssim_data_range, ssim_planes,
-    to_lpips_input, warp_error,
+    match_sizes, occlusion_mask, psnr_planes, quantize255, sampling, scores_u8, size_rule_note, ssim_data_range,
+    ssim_planes, to_lpips_input, warp_error,
 )
 
 _FLOW_METRICS = frozenset({"tof", "ewarp"})  # the metrics that need the GT's optical flow
@@ -105,8 +105,38 @@ def check_lengths(gt: FrameSequence, pred: FrameSequence, protocol: Protocol, me
 
 
 def _u8_hwc(t: torch.Tensor) -> np.ndarray:
-    """(1, 3, H, W) 0..255 float64 -> (H, W, 3) uint8 NumPy (for OpenCV)."""
+    """(1, 3, H, W) 0..255 tensor -> (H, W, 3) uint8 NumPy (for OpenCV)."""
     return np.ascontiguousarray(t[0].to(torch.uint8).permute(1, 2, 0).cpu().numpy())
+
+
+def _hwc(t: torch.Tensor) -> np.ndarray:
+    """(1, 3, h, w) uint8 CPU tensor -> (h, w, 3) array: a view where OpenCV can read it (rows may be apart)."""
+    a = t[0].permute(1, 2, 0).numpy()
+    return a if a.strides[-1] == 1 and a.strides[-2] == 3 else np.ascontiguousarray(a)
+
+
+def _on_grid(t: torch.Tensor, dev: torch.device) -> torch.Tensor:
+    """Frames on the 8-bit grid (:func:`quantize255`): uint8 on CPU (no float64 copy of a whole frame; 8-bit
+    frames stay the decoded array), float64 0..255 for another device."""
+    if dev.type != "cpu":
+        return quantize255(t)
+    return t if t.dtype == torch.uint8 else quantize255(t).to(torch.uint8)
+
+
+LARGE_FRAME = 1 << 22  # pixels (4K and up): one frame decoded ahead instead of two
+FLOW_BYTES_PER_PIXEL = 75  # OpenCV's Farneback at its peak (tecogan's parameters): ~2.5 GB for a 7680x4320 pair
+FLOW_MEMORY = 3 << 29  # bytes: flows of one sequence computed at once stay under 1.5 GB (at least one)
+
+
+def flow_slots(pixels: int) -> int:
+    """How many flows of frames of ``pixels`` pixels the CPU pipeline computes at once: up to 4 (its threads),
+    fewer for large frames (2 at 4K, 1 at 8K), so that their working memory stays under :data:`FLOW_MEMORY`."""
+    return max(1, min(4, FLOW_MEMORY // (FLOW_BYTES_PER_PIXEL * max(1, pixels))))
+
+
+def _pixels(frame) -> int:
+    """Pixels of a decoded frame ((H, W, 3) array or (3, H, W) tensor)."""
+    return int(np.prod(np.shape(frame))) // 3
 
 
 def evaluate_sequence(
@@ -228,22 +258,26 @@ class _Pass:
         self.gt_seq, self.outs, self.scores, self.label, self.frame_names = gt_seq, outs, scores, label, frame_names
         self.gt_prev: dict = {}  # GT size -> (grey, LPIPS features) of the previous scored frame
         self.out_prev: dict = {}  # method -> (grey, LPIPS features) of its previous scored frame
-        self.flow_jobs: list = []  # (method, t, GT flow future, output flow future)
+        self.flow_jobs: list = []  # (method, t, tOF future)
         self.ewarp_jobs: list = []  # (method, t, E_warp future)
         self.size_noted: set = set()  # methods whose size-rule cut was warned about
+        self.flow_slots: threading.BoundedSemaphore | None = None  # flows at once (set by the first frame's size)
 
     def run(self, progress) -> None:
         idx = self.proto.scored_frames(len(self.gt_seq))
-        pending = {i: self.load(i) for i in idx[:2]}
+        pending = {idx[0]: self.load(idx[0])}
         for k, t in enumerate(idx):
-            frames = pending.pop(t).result()
-            if k + 2 < len(idx):
-                pending[idx[k + 2]] = self.load(idx[k + 2])
+            frames = (pending.pop(t) if t in pending else self.load(t)).result()
+            ahead = self.ahead(_pixels(frames[0]))
+            for i in idx[k + 1:k + 1 + ahead]:
+                if i not in pending:
+                    pending[i] = self.load(i)
             self.frame(t, *frames)
-            while self.flow_jobs and (self.flow_jobs[0][2].done() and self.flow_jobs[0][3].done()
-                                      or len(self.flow_jobs) > 2 * len(self.outs)):
+            del frames
+            limit = 2 * len(self.outs) if ahead else 0  # 0: this frame's flows end before the next frame is read
+            while self.flow_jobs and (self.flow_jobs[0][2].done() or len(self.flow_jobs) > limit):
                 self.collect_flow(self.flow_jobs.pop(0))
-            while self.ewarp_jobs and (self.ewarp_jobs[0][2].done() or len(self.ewarp_jobs) > 2 * len(self.outs)):
+            while self.ewarp_jobs and (self.ewarp_jobs[0][2].done() or len(self.ewarp_jobs) > limit):
                 self.collect_ewarp(self.ewarp_jobs.pop(0))
             if progress:
                 progress(len(self.outs))
@@ -252,22 +286,41 @@ class _Pass:
         for job in self.ewarp_jobs:
             self.collect_ewarp(job)
 
+    def ahead(self, pixels: int) -> int:
+        """Frames decoded ahead: 2; 1 for frames over :data:`LARGE_FRAME` pixels; none when the frames are
+        so large that one flow at a time is computed (then nothing else is decoded while it runs)."""
+        if pixels <= LARGE_FRAME:
+            return 2
+        return 0 if self.want & _FLOW_METRICS and flow_slots(pixels) == 1 else 1
+
     def load(self, i: int) -> Future:
         return self.pool.submit(lambda: (self.gt_seq[i], {k: s[i] for k, s in self.outs.items()}))
 
     def features(self, x: torch.Tensor):
-        """LPIPS features of (1, 3, h, w) frames: a single-threaded pass in a worker on CPU."""
+        """LPIPS features of (1, 3, h, w) 0..255 frames (uint8 on CPU): a single-threaded pass in a worker on CPU."""
         if self.dev.type == "cpu":
-            return self.pool.submit(self.model.features, to_lpips_input(x))
+            return self.pool.submit(self.model.features, to_lpips_input(x.to(torch.float64)))
         done: Future = Future()
         done.set_result(self.model.features(to_lpips_input(x)))
         return done
+
+    def flow(self, prev_grey: np.ndarray, cur_grey: np.ndarray) -> np.ndarray:
+        """The protocol's flow, with at most :func:`flow_slots` flows computed at once."""
+        with self.flow_slots:
+            return flow(prev_grey, cur_grey, self.proto)
+
+    def tof(self, g_flow: Future, prev_grey: np.ndarray, cur_grey: np.ndarray) -> float:
+        """One output pair's tOF, in a worker: its flow, then the difference to the GT's (``g_flow``, submitted
+        before it: the pool is FIFO), so that no flow field outlives its pair."""
+        return flow_difference(g_flow.result(), self.flow(prev_grey, cur_grey), self.proto)
 
     def frame(self, t: int, g_raw, p_raws: dict) -> None:
         proto, want = self.proto, self.want
         what = f"sequence {self.label!r}, frame {t} ({self.frame_names[t]})"
         g0, _ = as_batch(g_raw, f"{what} GT")
-        g0 = quantize255(g0)
+        g0 = _on_grid(g0, self.dev)
+        if self.flow_slots is None:
+            self.flow_slots = threading.BoundedSemaphore(flow_slots(g0.shape[-2] * g0.shape[-1]))
         gt_now: dict = {}  # GT size -> [grey, features future, cropped GT, flow future or None, _GtMotion or None]
         work = {}
         for key, p_raw in p_raws.items():
@@ -276,16 +329,16 @@ class _Pass:
             if note and key not in self.size_noted:  # once per sequence and output, not per frame
                 self.size_noted.add(key)
                 warnings.warn(f"{_who(self.label, key)}: {note}", VsrbenchWarning, stacklevel=4)
-            p, g = match_sizes(quantize255(p), g0, proto.size_rule, what, warn=False)
+            p, g = match_sizes(_on_grid(p, self.dev), g0, proto.size_rule, what, warn=False)
             size = tuple(g.shape[-2:])
             if size not in gt_now:
                 g_grey = grey(_u8_hwc(g)) if want & _FLOW_METRICS else None
                 gc = crop(g.to(self.dev), proto)
                 g_feats = self.features(gc) if self.model is not None else None
                 prev = self.gt_prev.get(size)
-                g_flow = (self.pool.submit(flow, prev[0], g_grey, proto)
+                g_flow = (self.pool.submit(self.flow, prev[0], g_grey)
                           if want & _FLOW_METRICS and prev is not None else None)
-                g_motion = (_GtMotion(g_flow, self.pool.submit(flow, g_grey, prev[0], proto))
+                g_motion = (_GtMotion(g_flow, self.pool.submit(self.flow, g_grey, prev[0]))
                             if "ewarp" in want and prev is not None else None)
                 gt_now[size] = [g_grey, g_feats, gc, g_flow, g_motion]
             g_grey, g_feats, gc, g_flow, g_motion = gt_now[size]
@@ -293,7 +346,7 @@ class _Pass:
             p_grey = grey(p_u8) if "tof" in want else None
             prev_p = self.out_prev.get(key)
             if "tof" in want and g_flow is not None and prev_p is not None:
-                self.flow_jobs.append((key, t, g_flow, self.pool.submit(flow, prev_p[0], p_grey, proto)))
+                self.flow_jobs.append((key, t, self.pool.submit(self.tof, g_flow, prev_p[0], p_grey)))
             if g_motion is not None and prev_p is not None:
                 # in a worker: it waits only on the GT flows, submitted before it (the pool is FIFO)
                 self.ewarp_jobs.append((key, t, self.pool.submit(g_motion.warp_error, prev_p[2], p_u8, proto)))
@@ -302,8 +355,11 @@ class _Pass:
         for key, (size, pc, p_grey, p_u8, p_feats) in work.items():
             rows = self.scores[key].rows
             gc = gt_now[size][2]
-            if want & {"psnr", "ssim"}:
-                pp, gg = color_planes(pc, proto), color_planes(gc, proto)
+            if want & {"psnr", "ssim"} and self.dev.type == "cpu":  # uint8 frames, in strips of rows
+                values = scores_u8(_hwc(pc), _hwc(gc), proto, want & {"psnr", "ssim"})
+                rows.extend((t, m, values[m]) for m in ("psnr", "ssim") if m in values)
+            elif want & {"psnr", "ssim"}:
+                pp, gg = color_planes(pc.to(torch.float64), proto), color_planes(gc.to(torch.float64), proto)
                 if "psnr" in want:
                     rows.append((t, "psnr", float(psnr_planes(pp, gg)[0])))
                 if "ssim" in want:
@@ -321,12 +377,12 @@ class _Pass:
                     gt_dist[size] = float(self.model.distance(self.gt_prev[size][1], fg)[0])
                 d_out = float(self.model.distance(prev_p[1], fp)[0])
                 rows.append((t, "tlp", proto.tlp_scale * abs(gt_dist[size] - d_out)))
-            self.out_prev[key] = (p_grey, fp, p_u8)
+            self.out_prev[key] = (p_grey, fp, p_u8 if "ewarp" in want else None)
         self.gt_prev = {size: (v[0], v[1].result() if v[1] is not None else None) for size, v in gt_now.items()}
 
     def collect_flow(self, job) -> None:
-        key, t, fg, fp = job
-        self.scores[key].rows.append((t, "tof", flow_difference(fg.result(), fp.result(), self.proto)))
+        key, t, value = job
+        self.scores[key].rows.append((t, "tof", value.result()))
 
     def collect_ewarp(self, job) -> None:
         key, t, value = job

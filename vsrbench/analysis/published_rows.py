@@ -110,8 +110,63 @@ def _rank_together(rows: list[Row], columns: Sequence[Column], competes: list[li
     return [replace(r, cells=tuple(c)) for r, c in zip(rows, grid)]
 
 
+def _published_cells(rows, seq: str, columns: Sequence[Column], table: Table, equal: Mapping[str, bool],
+                     degradation, n: int, reasons: dict[int, list[str]],
+                     shown: dict[int, set[str]]) -> tuple[list[Cell], list[bool]]:
+    """The cells of published group ``n`` (its ``rows``) in the block of ``seq``, and whether each competes;
+    why a cell does not compete is added to ``reasons[n]``, the averaging it shows to ``shown[n]``."""
+    cells, ok = [], []
+    for col in columns:
+        row = _pick(rows, seq, col.metric, table.average) if col.kind == "measured" else None
+        if row is None:
+            cells.append(Cell(None, HOLE))
+            ok.append(False)
+            continue
+        why = published_match(row, protocol_hash=table.protocol_hash, average=table.average,
+                              equal_lengths=equal[col.metric], degradation=degradation)
+        if why is not None and why not in reasons.setdefault(n, []):
+            reasons[n].append(why)
+        shown.setdefault(n, set()).add(row.averaging)
+        cells.append(Cell(row.value, row.value_text))
+        ok.append(why is None)
+    return cells, ok
+
+
+def _published_block(table: Table, columns: Sequence[Column], groups: list, seq: str, group_name,
+                     equal: Mapping[str, bool], degradation, reasons: dict[int, list[str]],
+                     shown: dict[int, set[str]]) -> list[Row]:
+    """The rows of one block (a sequence, or the average) with the published rows added and ranked together."""
+    mine = [r for r in table.rows if r.group == group_name]
+    competes = [[c.kind == "measured" for c in columns] for _ in mine]
+    extra = []
+    for n, rows in enumerate(groups, 1):
+        cells, ok = _published_cells(rows, seq, columns, table, equal, degradation, n, reasons, shown)
+        if any(c.value is not None for c in cells):
+            first = rows[0]
+            extra.append(Row(first.method, tuple(cells), group_name, n,
+                             {"source": first.source, "degradation": first.degradation,
+                              "averaging": "/".join(sorted(shown[n])), "convention": first.convention}))
+            competes.append(ok)
+    return _rank_together(mine + extra, columns, competes)
+
+
+def _published_notes(groups: list, used: list[int], reasons: dict[int, list[str]],
+                     shown: dict[int, set[str]]) -> tuple[list[str], int]:
+    """One note per published group shown (†n: source, degradation, averaging, convention, ranked or why
+    not), and how many of them are left out of the ranking."""
+    notes, excluded = [], 0
+    for n in used:
+        first = groups[n - 1][0]
+        why = reasons.get(n, [])
+        excluded += bool(why)
+        rank = ("not ranked: " + "; ".join(why)) if why else "ranked with the reproduced rows"
+        notes.append(f"†{n} {first.method}: published in {first.source}; {first.degradation}; averaging "
+                     f"{'/'.join(sorted(shown.get(n, {'unknown'})))}; convention {first.convention}; {rank}.")
+    return notes, excluded
+
+
 def with_published(df, table: Table, columns: Sequence[Column], published, info: Mapping | None,
-                    per_sequence: bool, sequences: Sequence[str]) -> Table:
+                   per_sequence: bool, sequences: Sequence[str]) -> Table:
     """``table`` with the published rows of its suite added (see the module docstring)."""
     info = info or {}
     suite, degradation = info.get("suite"), info.get("degradation")
@@ -130,44 +185,14 @@ def with_published(df, table: Table, columns: Sequence[Column], published, info:
     equal = {m: _equal_lengths(df, m) for m in metrics}
     groups = _published_groups(chosen)
     blocks = ([(s, s) for s in sequences] if per_sequence else []) + [("", "Average" if per_sequence else None)]
-    out_rows: list[Row] = []
     reasons: dict[int, list[str]] = {}
     shown: dict[int, set[str]] = {}
+    out_rows: list[Row] = []
     for seq, group_name in blocks:
-        mine = [r for r in table.rows if r.group == group_name]
-        competes = [[c.kind == "measured" for c in columns] for _ in mine]
-        extra = []
-        for n, rows in enumerate(groups, 1):
-            cells, ok = [], []
-            for col in columns:
-                row = _pick(rows, seq, col.metric, table.average) if col.kind == "measured" else None
-                if row is None:
-                    cells.append(Cell(None, HOLE))
-                    ok.append(False)
-                    continue
-                why = published_match(row, protocol_hash=table.protocol_hash, average=table.average,
-                                      equal_lengths=equal[col.metric], degradation=degradation)
-                if why is not None and why not in reasons.setdefault(n, []):
-                    reasons[n].append(why)
-                shown.setdefault(n, set()).add(row.averaging)
-                cells.append(Cell(row.value, row.value_text))
-                ok.append(why is None)
-            if any(c.value is not None for c in cells):
-                first = rows[0]
-                extra.append(Row(first.method, tuple(cells), group_name, n,
-                                 {"source": first.source, "degradation": first.degradation,
-                                  "averaging": "/".join(sorted(shown[n])), "convention": first.convention}))
-                competes.append(ok)
-        out_rows += _rank_together(mine + extra, columns, competes)
+        out_rows += _published_block(table, columns, groups, seq, group_name, equal, degradation, reasons, shown)
     used = sorted({r.note_ref for r in out_rows if r.note_ref is not None})
-    excluded = 0
-    for n in used:
-        first = groups[n - 1][0]
-        why = reasons.get(n, [])
-        excluded += bool(why)
-        rank = ("not ranked: " + "; ".join(why)) if why else "ranked with the reproduced rows"
-        notes.append(f"†{n} {first.method}: published in {first.source}; {first.degradation}; averaging "
-                     f"{'/'.join(sorted(shown.get(n, {'unknown'})))}; convention {first.convention}; {rank}.")
+    group_notes, excluded = _published_notes(groups, used, reasons, shown)
+    notes += group_notes
     if not family:
         notes.append(f"--published: dataset {table.dataset} records no degradation: published BI and BD rows are "
                      "shown and ranked without checking it.")

@@ -354,53 +354,13 @@ def _validate(suite: Suite, gt: Path, pred: Path | None, strict: bool) -> SuiteC
     from vsrbench.core.io import open_sequence
 
     gt_root = _clip_root(suite, gt, "GT")
-    found = _clip_dirs(gt_root, suite.clip_depth)
-    wanted = list(suite.names)
-    if not found:
-        loose = [p.name for p in sorted(gt_root.iterdir()) if p.is_file() and not p.name.startswith(".")][:3]
-        what = f"image files ({', '.join(loose)}, ...)" if loose else "no clip folders"
-        other = detect_suite(gt)
-        hint = f"; it looks like suite {other.name}" if other and other.name != suite.name else ""
-        raise InputError(f"GT {str(gt)!r} does not match suite {suite.name}: it holds {what}; "
-                         f"{_expected_where(suite, 'GT', gt_root)}{hint}")
-    if wanted:
-        have = set(found)
-        missing = [n for n in wanted if n not in have]
-        extra = [n for n in found if n not in set(wanted)]
-        if missing and len(missing) == len(wanted):
-            other = detect_suite(gt)
-            hint = f"; it looks like suite {other.name}" if other and other.name != suite.name else ""
-            raise InputError(f"GT {str(gt)!r} matches no clip of suite {suite.name}: found {_shorten(found)}; "
-                             f"{_expected_where(suite, 'GT', gt_root)}{hint}")
-        if missing:
-            raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(missing)} clip(s) missing: "
-                             f"{_shorten(missing)} (expected {len(wanted)} clips, found {len(found)})")
-        if extra:
-            raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(extra)} clip(s) not in the suite: "
-                             f"{_shorten(extra)} (expected only {_shorten(wanted)}); remove them or name a dataset "
-                             "without a suite")
-        order = wanted
-    else:
-        if suite.clip_count is not None and len(found) != suite.clip_count:
-            raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(found)} clip folder(s), expected "
-                             f"{suite.clip_count} (found {_shorten(found)})")
-        order = found
+    order = _gt_clips(suite, gt, gt_root)
     specs = {s.name: s for s in suite.sequences}
     seqs: dict = {}
     layouts: set = set()
     for name in order:
         seq = open_sequence(gt_root / name, name=name)
-        spec = specs.get(name)
-        if len(seq) == 0:
-            raise InputError(f"GT clip {str(gt_root / name)!r}: no frames; expected {_expected_frames(suite, spec)}")
-        if strict and spec and spec.frames is not None and len(seq) != spec.frames:
-            raise InputError(f"GT clip {str(gt_root / name)!r}: {len(seq)} frames, expected {spec.frames} "
-                             f"({_expected_frames(suite, spec)}) for suite {suite.name}")
-        if strict and spec and spec.size is not None:
-            hw = frame_size(seq.paths[0])
-            if hw != tuple(spec.size):
-                raise InputError(f"GT frame {str(seq.paths[0])!r}: {hw[0]}x{hw[1]} (HxW), expected "
-                                 f"{spec.size[0]}x{spec.size[1]} for suite {suite.name}")
+        _check_gt_clip(suite, gt_root / name, seq, specs.get(name), strict)
         layouts.add(_layout_of(suite, seq.paths))
         seqs[name] = seq
     check = SuiteCheck(suite, gt_root, seqs)
@@ -411,6 +371,54 @@ def _validate(suite: Suite, gt: Path, pred: Path | None, strict: bool) -> SuiteC
     if pred is not None:
         _validate_pred(check, pred)
     return check
+
+
+def _gt_clips(suite: Suite, gt: Path, gt_root: Path) -> list[str]:
+    """The clip folders of ``gt_root`` in the suite's order, checked against the suite's clip names (or count)."""
+    found = _clip_dirs(gt_root, suite.clip_depth)
+    wanted = list(suite.names)
+    if not found:
+        loose = [p.name for p in sorted(gt_root.iterdir()) if p.is_file() and not p.name.startswith(".")][:3]
+        what = f"image files ({', '.join(loose)}, ...)" if loose else "no clip folders"
+        other = detect_suite(gt)
+        hint = f"; it looks like suite {other.name}" if other and other.name != suite.name else ""
+        raise InputError(f"GT {str(gt)!r} does not match suite {suite.name}: it holds {what}; "
+                         f"{_expected_where(suite, 'GT', gt_root)}{hint}")
+    if not wanted:
+        if suite.clip_count is not None and len(found) != suite.clip_count:
+            raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(found)} clip folder(s), expected "
+                             f"{suite.clip_count} (found {_shorten(found)})")
+        return found
+    have = set(found)
+    missing = [n for n in wanted if n not in have]
+    extra = [n for n in found if n not in set(wanted)]
+    if missing and len(missing) == len(wanted):
+        other = detect_suite(gt)
+        hint = f"; it looks like suite {other.name}" if other and other.name != suite.name else ""
+        raise InputError(f"GT {str(gt)!r} matches no clip of suite {suite.name}: found {_shorten(found)}; "
+                         f"{_expected_where(suite, 'GT', gt_root)}{hint}")
+    if missing:
+        raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(missing)} clip(s) missing: "
+                         f"{_shorten(missing)} (expected {len(wanted)} clips, found {len(found)})")
+    if extra:
+        raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(extra)} clip(s) not in the suite: "
+                         f"{_shorten(extra)} (expected only {_shorten(wanted)}); remove them or name a dataset "
+                         "without a suite")
+    return wanted
+
+
+def _check_gt_clip(suite: Suite, folder: Path, seq, spec, strict: bool) -> None:
+    """A GT clip has frames; with ``strict``, as many and as large as the suite says (when it says)."""
+    if len(seq) == 0:
+        raise InputError(f"GT clip {str(folder)!r}: no frames; expected {_expected_frames(suite, spec)}")
+    if strict and spec and spec.frames is not None and len(seq) != spec.frames:
+        raise InputError(f"GT clip {str(folder)!r}: {len(seq)} frames, expected {spec.frames} "
+                         f"({_expected_frames(suite, spec)}) for suite {suite.name}")
+    if strict and spec and spec.size is not None:
+        hw = frame_size(seq.paths[0])
+        if hw != tuple(spec.size):
+            raise InputError(f"GT frame {str(seq.paths[0])!r}: {hw[0]}x{hw[1]} (HxW), expected "
+                             f"{spec.size[0]}x{spec.size[1]} for suite {suite.name}")
 
 
 def _validate_pred(check: SuiteCheck, pred: Path) -> None:

@@ -155,17 +155,62 @@ def evaluate_sequence(
 ) -> SequenceScores:
     """Score one output sequence against its ground truth: ``(pred, gt)``, like every metric.
 
-    ``pred`` / ``gt`` are :class:`~vsrbench.core.io.FrameSequence` objects or lists of frames
-    (RGB uint8 (H, W, 3), or float in [0, 1]). ``progress(n)`` is called after each frame (with the
-    number of frames scored since the last call).
+    Parameters
+    ----------
+    pred, gt : FrameSequence or sequence of numpy.ndarray
+        :class:`~vsrbench.core.io.FrameSequence` objects (:func:`~vsrbench.core.io.open_sequence`) or
+        lists of frames (RGB uint8 (H, W, 3), or float in [0, 1]).
+    protocol : str or Protocol
+        A preset name (``"tecogan"``, ``"basicsr-y"``, ...) or a :class:`~vsrbench.metrics.protocol.Protocol`.
+    metrics : sequence of str, optional
+        Metric names (``vsrbench metrics`` lists them); default the protocol's ``default_metrics``.
+    device : str or torch.device, optional
+        ``"auto"`` (default: CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    lpips_weights : str or os.PathLike, optional
+        The LPIPS backbone file (or a folder holding it), for ``lpips`` and ``tlp``; looked up locally when None.
+    progress : callable, optional
+        ``progress(n)`` is called after each frame (with the number of frames scored since the last call).
+    workers : int, optional
+        Worker threads (default 4 for ``"frames"``; for ``"batched"`` the CPU count, between 8 and 32).
+    name : str, optional
+        The sequence's name in the result and in messages (default the GT's name).
+    pipeline : str
+        ``"frames"`` scores frame by frame with worker threads (the CPU pipeline),
+        ``"batched"`` scores ``chunk`` frames at a time as batched tensor operations on the device, with
+        the next two chunks decoded ahead in background threads (the GPU pipeline; one host transfer of the
+        scores per sequence when the flow is ``farneback-torch``), ``"auto"`` (default) picks
+        ``batched`` on CUDA and ``frames`` on CPU. Both give the same numbers (to round-off: LPIPS's
+        convolutions may sum in another order for a batch).
+    chunk : int, optional
+        Frames per batch of the ``"batched"`` pipeline (default :func:`default_chunk`: 32 on a GPU with
+        64 GB or more, else 16).
 
-    ``pipeline``: ``"frames"`` scores frame by frame with worker threads (the CPU pipeline),
-    ``"batched"`` scores ``chunk`` frames at a time (default :func:`default_chunk`: 32 on a GPU with
-    64 GB or more, else 16) as batched tensor operations on the device, with
-    the next two chunks decoded ahead in background threads (the GPU pipeline; one host transfer of the
-    scores per sequence when the flow is ``farneback-torch``), ``"auto"`` (default) picks
-    ``batched`` on CUDA and ``frames`` on CPU. Both give the same numbers (to round-off: LPIPS's
-    convolutions may sum in another order for a batch).
+    Returns
+    -------
+    SequenceScores
+        The per-frame ``rows`` ``(frame, metric, value)``, the frames' names, and per-metric ``means``.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        Frame counts that differ or are too short for the protocol's cut and the metrics, a temporal
+        metric under a protocol that scores only the centre frame, frames of another shape or type, or a
+        CUDA device that is not there.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol, metric or pipeline name.
+    vsrbench.core.errors.WeightsError
+        ``lpips`` or ``tlp`` requested and the backbone file is missing or not the published file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = [np.full((32, 32, 3), 100, np.uint8)] * 3  # a still scene
+    >>> out = [f + 10 for f in gt]  # every value 10 levels too bright: MSE 100
+    >>> scores = evaluate_sequence(out, gt, protocol="basicsr-rgb", metrics=["psnr", "tof"])
+    >>> scores.rows[:3]  # (frame, metric, value); tOF belongs to the second frame of each pair
+    [(0, 'psnr', 28.13...), (1, 'psnr', 28.13...), (1, 'tof', 0.0)]
+    >>> {m: round(v, 4) for m, v in scores.means.items()}  # 10 log10(255^2 / 100)
+    {'psnr': 28.1308, 'tof': 0.0}
     """
     return evaluate_many({"": pred}, gt, protocol=protocol, metrics=metrics, device=device,
                          lpips_weights=lpips_weights, progress=progress, workers=workers, name=name,
@@ -190,8 +235,41 @@ def evaluate_many(
 
     Each result equals :func:`evaluate_sequence` of that output alone; the GT side of the work
     (decoding, its LPIPS features, its optical flows and its tLP distances) is done once per
-    frame for all outputs. ``progress(n)`` is called after each frame with the number of
-    outputs scored on it.
+    frame for all outputs.
+
+    Parameters
+    ----------
+    preds : mapping of str to FrameSequence or sequence of numpy.ndarray
+        ``{method: frames}``: the outputs, each as ``pred`` of :func:`evaluate_sequence`.
+    gt : FrameSequence or sequence of numpy.ndarray
+        The one ground truth they are scored against.
+    protocol, metrics, device, lpips_weights, workers, name, pipeline, chunk
+        As for :func:`evaluate_sequence`.
+    progress : callable, optional
+        ``progress(n)`` is called after each frame with the number of outputs scored on it.
+
+    Returns
+    -------
+    dict of str to SequenceScores
+        One result per key of ``preds``.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        ``preds`` not a mapping (or ``gt`` one), no output, and the errors of :func:`evaluate_sequence`.
+    vsrbench.core.errors.UnknownNameError
+        An unknown protocol, metric or pipeline name.
+    vsrbench.core.errors.WeightsError
+        ``lpips`` or ``tlp`` requested and the backbone file is missing or not the published file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = [np.full((32, 32, 3), 100, np.uint8)] * 3
+    >>> preds = {"a": [f + 10 for f in gt], "b": [f + 5 for f in gt]}  # MSE 100 and 25
+    >>> scores = evaluate_many(preds, gt, protocol="basicsr-rgb", metrics=["psnr"])
+    >>> {k: round(s.means["psnr"], 4) for k, s in scores.items()}
+    {'a': 28.1308, 'b': 34.1514}
     """
     if not isinstance(preds, Mapping) or isinstance(gt, Mapping):
         raise InputError("evaluate_many(preds, gt): preds must be a mapping {method: frames} and gt one sequence "

@@ -179,7 +179,7 @@ def test_a_newer_schema_is_refused(tmp_path):
     add(tmp_path, seq_result())
     with sqlite3.connect(tmp_path / STORE_FILENAME) as c:
         c.execute("PRAGMA user_version = 99")
-    with pytest.raises(InputError, match=r"has schema version 99, newer than this vsrbench understands \(2\)"):
+    with pytest.raises(InputError, match=r"has schema version 99, newer than this vsrbench understands \(3\)"):
         load_results(tmp_path)
 
 
@@ -234,8 +234,8 @@ def test_export_csv_matches_the_store(tmp_path):
     assert main(["export", str(tmp_path), "--out", str(out)]) == 0
     lines = out.read_text().splitlines()
     assert lines[0] == ",".join(RESULT_COLUMNS)
-    assert lines[1:] == ["m,d,s,0,a,psnr,1.5,tecogan,aaaaaaaaaaaa,1", "m,d,s,1,b,psnr,inf,tecogan,aaaaaaaaaaaa,1",
-                         "m,d,s,2,c,psnr,,tecogan,aaaaaaaaaaaa,1"]
+    assert lines[1:] == ["m,d,s,0,a,,psnr,1.5,tecogan,aaaaaaaaaaaa,1", "m,d,s,1,b,,psnr,inf,tecogan,aaaaaaaaaaaa,1",
+                         "m,d,s,2,c,,psnr,,tecogan,aaaaaaaaaaaa,1"]  # pred_name empty: no output names given
     back = pd.read_csv(out)
     assert back["value"].iloc[0] == 1.5 and back["value"].iloc[1] == math.inf and math.isnan(back["value"].iloc[2])
 

@@ -39,8 +39,10 @@ def load_results(
 ) -> "pd.DataFrame":
     """All per-frame results of a results folder as a long DataFrame.
 
-    Columns: ``method, dataset, sequence, frame, frame_name, metric, value, protocol,
-    protocol_hash, metric_version``, in the order they were stored.
+    Columns: ``method, dataset, sequence, frame, frame_name, pred_name, metric, value, protocol,
+    protocol_hash, metric_version``, in the order they were stored (``frame_name`` is the GT frame's
+    file name, ``pred_name`` the output frame's scored against it: None in rows stored before
+    schema 3, and where no output file was named).
 
     ``protocol`` selects one protocol: a preset name (every hash stored under that name), a
     protocol hash, or a protocol object (its ``.hash``); ``None`` returns every protocol (check
@@ -55,7 +57,7 @@ def load_results(
 
     def read(store: ResultsStore) -> tuple[list, list]:
         where, params = _protocol_filter(store, protocol)
-        rows = store.query(f"SELECT {', '.join(RESULT_COLUMNS)}, run_id FROM results{where} ORDER BY rowid", params)
+        rows = store.query(f"SELECT {store.result_columns()}, run_id FROM results{where} ORDER BY rowid", params)
         marks = store.query(
             f"SELECT method, dataset, sequence, metric, protocol_hash, metric_version, run_id FROM completed{where} "
             "ORDER BY run_id, rowid", params,

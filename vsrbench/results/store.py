@@ -12,10 +12,13 @@ Layout (stdlib :mod:`sqlite3`, WAL journal, a busy timeout so concurrent writers
     until the next run finds its process gone (:meth:`ResultsStore.mark_stale_runs`) and marks
     it ``interrupted``.
 ``results``
-    long-format per-frame rows ``(run_id, method, dataset, sequence, frame, frame_name, metric,
-    value, protocol, protocol_hash, metric_version)``. ``frame`` is the 0-based index in the
+    long-format per-frame rows ``(run_id, method, dataset, sequence, frame, frame_name, pred_name,
+    metric, value, protocol, protocol_hash, metric_version)``. ``frame`` is the 0-based index in the
     sequence (temporal metrics use the index ``t`` of the pair ``(t-1, t)``); the runner stores
-    the ground-truth frame's file name as ``frame_name``, the same for every method. The key
+    the ground-truth frame's file name as ``frame_name``, the same for every method, and (schema 3)
+    the file name of the output frame scored against it as ``pred_name`` (frames pair by the number
+    in their names, :func:`vsrbench.core.io.pair_frames`); ``pred_name`` is NULL in rows stored
+    before schema 3 and where no output file was named (e.g. ``drift``). The key
     ``(method, dataset, sequence, frame, metric, protocol_hash, metric_version)`` is UNIQUE:
     storing the same result twice keeps the first copy, and a changed protocol or metric
     version is a *different* result kept beside the old one, never an overwrite.
@@ -68,12 +71,12 @@ if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this m
 
 STORE_FILENAME = "results.sqlite"
 APPLICATION_ID = 0x76737262  # "vsrb"
-SCHEMA_VERSION = 2  # 2: runs.pid, runs.pid_start, runs.claim (find runs whose process is gone)
+SCHEMA_VERSION = 3  # 2: runs.pid, runs.pid_start, runs.claim (find runs whose process is gone); 3: results.pred_name
 DEFAULT_TIMEOUT_S = 30.0
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 RESULT_COLUMNS = (
-    "method", "dataset", "sequence", "frame", "frame_name", "metric", "value",
+    "method", "dataset", "sequence", "frame", "frame_name", "pred_name", "metric", "value",
     "protocol", "protocol_hash", "metric_version",
 )
 RUN_COLUMNS = (
@@ -116,6 +119,7 @@ CREATE TABLE IF NOT EXISTS results (
     sequence TEXT NOT NULL,
     frame INTEGER NOT NULL,
     frame_name TEXT NOT NULL,
+    pred_name TEXT,
     metric TEXT NOT NULL,
     value REAL,
     protocol TEXT NOT NULL,
@@ -188,10 +192,11 @@ class SequenceResult:
     dataset: str
     sequence: str
     rows: Sequence[tuple[int, str, float]]  # (frame, metric, value)
-    frame_names: Sequence[str]
+    frame_names: Sequence[str]  # the GT frames' file names, by frame index
     metric_versions: Mapping[str, str]  # the metrics this result completes -> their version
     protocol: str
     protocol_hash: str
+    pred_names: Sequence[str] = ()  # the output frames' file names, by frame index (empty: not known)
 
 
 class ResultsStore:
@@ -358,6 +363,9 @@ class ResultsStore:
                     for column, kind in (("pid", "INTEGER"), ("pid_start", "TEXT"), ("claim", "TEXT")):
                         if column not in have:
                             self._conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+                have = {r[1] for r in self._conn.execute("PRAGMA table_info(results)")}
+                if have and "pred_name" not in have:  # schema 3: rows stored before read NULL
+                    self._conn.execute("ALTER TABLE results ADD COLUMN pred_name TEXT")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._conn.execute(statement)
@@ -456,11 +464,11 @@ class ResultsStore:
         Rows already stored (same key) are kept as they are; returns the number of new rows.
         """
         _check_rows(result)
-        names = list(result.frame_names)
+        names, preds = list(result.frame_names), list(result.pred_names)
         rows = [
             (run_id, result.method, result.dataset, result.sequence, int(frame),
-             names[frame] if 0 <= frame < len(names) else "", metric, _sql_value(value),
-             result.protocol, result.protocol_hash, result.metric_versions[metric])
+             names[frame] if 0 <= frame < len(names) else "", preds[frame] if 0 <= frame < len(preds) else None,
+             metric, _sql_value(value), result.protocol, result.protocol_hash, result.metric_versions[metric])
             for frame, metric, value in result.rows
         ]
         counts = {m: 0 for m in result.metric_versions}
@@ -474,8 +482,8 @@ class ResultsStore:
         with self.transaction() as c:
             before = c.total_changes
             c.executemany(
-                "INSERT OR IGNORE INTO results (run_id, method, dataset, sequence, frame, frame_name, metric, "
-                "value, protocol, protocol_hash, metric_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO results (run_id, method, dataset, sequence, frame, frame_name, pred_name, "
+                "metric, value, protocol, protocol_hash, metric_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             added = c.total_changes - before
@@ -501,6 +509,12 @@ class ResultsStore:
         """Run a read-only query (used by the loaders)."""
         with self._translated():
             return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def result_columns(self, columns: Sequence[str] = RESULT_COLUMNS) -> str:
+        """``columns`` of the results table as a SELECT list; a column an older store lacks (``pred_name``
+        before schema 3, which readers do not migrate) reads NULL."""
+        have = {r[1] for r in self.query("PRAGMA table_info(results)")}
+        return ", ".join(c if c in have else f"NULL AS {c}" for c in columns)
 
 
     # ------------------------------------------------------------------ runs whose process is gone

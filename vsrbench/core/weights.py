@@ -192,10 +192,6 @@ def download(url: str, dest: str | os.PathLike, *, published_name: str | None = 
     terminal, every ``VSRBENCH_PROGRESS_INTERVAL`` seconds (default 5) elsewhere, never with
     ``VSRBENCH_PROGRESS=0``; a closing line is always written. Standard library only (urllib).
     """
-    import http.client
-    import urllib.error
-    import urllib.request
-
     stream = sys.stderr if stream is None else stream
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
@@ -204,50 +200,83 @@ def download(url: str, dest: str | os.PathLike, *, published_name: str | None = 
     except OSError as e:
         raise WeightsError(os_error_message(e, "create the weights folder", dest.parent)) from None
     have = part.stat().st_size if part.is_file() else 0
+    t0 = time.monotonic()
+    resp = _request(url, dest, have, timeout)
+    done = 0
+    if resp is not None:
+        with resp:
+            done = _receive(resp, url, dest, part, have, stream, t0)
+    got, want = _check_download(part, url, dest, sha256=sha256, published_name=published_name, what=what)
+    os.replace(part, dest)
+    st = dest.stat()
+    _SHA_CACHE[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = got
+    secs = time.monotonic() - t0
+    stream.write(f"{dest.name}: {st.st_size / 1e6:.1f} MB ({done / 1e6:.1f} MB downloaded in {secs:.1f} s, "
+                 f"{done / 1e6 / max(secs, 1e-9):.1f} MB/s)\n")
+    return {"path": str(dest), "sha256": got, "verified": True if want else None}
+
+
+def _request(url: str, dest: Path, have: int, timeout: float):
+    """The open HTTP response for ``url`` (from byte ``have`` on when a ``.part`` holds that many), or None
+    when the server says a resumed ``.part`` is already complete (HTTP 416)."""
+    import urllib.error
+    import urllib.request
+
     headers = {"User-Agent": "vsrbench"}
     if have:
         headers["Range"] = f"bytes={have}-"
-    t0, done, total = time.monotonic(), 0, None
     try:
-        resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+        return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as e:
         if not (e.code == 416 and have):  # 416 with a .part: it is already complete
             raise WeightsError(f"cannot download {url}: HTTP {e.code} {e.reason}; nothing was written to "
                                f"{str(dest)!r}; check the URL (or --url) and retry") from None
-        resp = None
+        return None
     except (urllib.error.URLError, OSError, ValueError) as e:
         raise WeightsError(f"cannot download {url}: {_net_reason(e)}; nothing was written to {str(dest)!r}; "
                            "check the network (or --url) and retry") from None
-    if resp is not None:
-        with resp:
-            resumed = bool(have) and resp.status == 206
-            start = have if resumed else 0
-            total = _total_size(resp, start)
-            size = f"{total / 1e6:.1f} MB" if total is not None else "size unknown"
-            stream.write(f"{dest.name}: downloading {url} ({size}"
-                         + (f", resuming at {start / 1e6:.1f} MB)\n" if resumed else ")\n"))
-            last, every = t0, _progress_interval(stream)
-            try:
-                with open(part, "ab" if resumed else "wb") as f:
-                    while True:
-                        block = resp.read(1 << 16)
-                        if not block:
-                            break
-                        f.write(block)
-                        done += len(block)
-                        now = time.monotonic()
-                        if every is not None and now - last >= every:
-                            last = now
-                            _progress_line(stream, dest.name, start + done, total, done, now - t0)
-            except (OSError, http.client.HTTPException) as e:
-                if not isinstance(e, OSError) or isinstance(e, (TimeoutError, ConnectionError)) or e.errno is None:
-                    raise WeightsError(f"download of {url} stopped after {(start + done) / 1e6:.1f} MB: "
-                                       f"{_net_reason(e)}; run the same command again to resume from "
-                                       f"{str(part)!r}") from None
-                raise WeightsError(os_error_message(e, "write", part)) from None
-            if total is not None and start + done < total:
-                raise WeightsError(f"download of {url} stopped after {(start + done) / 1e6:.1f} of "
-                                   f"{total / 1e6:.1f} MB; run the same command again to resume from {str(part)!r}")
+
+
+def _receive(resp, url: str, dest: Path, part: Path, have: int, stream, t0: float) -> int:
+    """Write the body of ``resp`` to ``part`` (appended when the server resumes at ``have``), with the
+    progress lines; returns the bytes received. A broken or short transfer keeps ``part`` for a resume."""
+    import http.client
+
+    resumed = bool(have) and resp.status == 206
+    start = have if resumed else 0
+    total = _total_size(resp, start)
+    size = f"{total / 1e6:.1f} MB" if total is not None else "size unknown"
+    stream.write(f"{dest.name}: downloading {url} ({size}"
+                 + (f", resuming at {start / 1e6:.1f} MB)\n" if resumed else ")\n"))
+    last, every, done = t0, _progress_interval(stream), 0
+    try:
+        with open(part, "ab" if resumed else "wb") as f:
+            while True:
+                block = resp.read(1 << 16)
+                if not block:
+                    break
+                f.write(block)
+                done += len(block)
+                now = time.monotonic()
+                if every is not None and now - last >= every:
+                    last = now
+                    _progress_line(stream, dest.name, start + done, total, done, now - t0)
+    except (OSError, http.client.HTTPException) as e:
+        if not isinstance(e, OSError) or isinstance(e, (TimeoutError, ConnectionError)) or e.errno is None:
+            raise WeightsError(f"download of {url} stopped after {(start + done) / 1e6:.1f} MB: "
+                               f"{_net_reason(e)}; run the same command again to resume from "
+                               f"{str(part)!r}") from None
+        raise WeightsError(os_error_message(e, "write", part)) from None
+    if total is not None and start + done < total:
+        raise WeightsError(f"download of {url} stopped after {(start + done) / 1e6:.1f} of "
+                           f"{total / 1e6:.1f} MB; run the same command again to resume from {str(part)!r}")
+    return done
+
+
+def _check_download(part: Path, url: str, dest: Path, *, sha256: str | None, published_name: str | None,
+                    what: str) -> tuple[str, str]:
+    """The sha256 of ``part`` and the digest (or prefix) it must start with ('' when none is known); a
+    mismatch deletes ``part`` and raises :class:`WeightsError`."""
     got = sha256sum(part)
     want = (sha256 or (published_prefix(published_name) if published_name else None) or "").lower()
     if want and not got.startswith(want):
@@ -256,13 +285,7 @@ def download(url: str, dest: str | os.PathLike, *, published_name: str | None = 
         raise WeightsError(f"the file downloaded from {url} has sha256 {got}, expected {expected} "
                            f"({published_name or dest.name}): it is not {what}; deleted it, nothing was "
                            f"written to {str(dest)!r}")
-    os.replace(part, dest)
-    st = dest.stat()
-    _SHA_CACHE[(str(dest.resolve()), st.st_size, st.st_mtime_ns)] = got
-    secs = time.monotonic() - t0
-    stream.write(f"{dest.name}: {st.st_size / 1e6:.1f} MB ({done / 1e6:.1f} MB downloaded in {secs:.1f} s, "
-                 f"{done / 1e6 / max(secs, 1e-9):.1f} MB/s)\n")
-    return {"path": str(dest), "sha256": got, "verified": True if want else None}
+    return got, want
 
 
 def _total_size(resp, start: int) -> int | None:

@@ -39,16 +39,44 @@ def load_results(
 ) -> "pd.DataFrame":
     """All per-frame results of a results folder as a long DataFrame.
 
-    Columns: ``method, dataset, sequence, frame, frame_name, pred_name, metric, value, protocol,
-    protocol_hash, metric_version``, in the order they were stored (``frame_name`` is the GT frame's
-    file name, ``pred_name`` the output frame's scored against it: None in rows stored before
-    schema 3, and where no output file was named).
+    The store is opened read-only: nothing is created, migrated or changed.
 
-    ``protocol`` selects one protocol: a preset name (every hash stored under that name), a
-    protocol hash, or a protocol object (its ``.hash``); ``None`` returns every protocol (check
-    the ``protocol_hash`` column before averaging). ``metric_versions="latest"`` keeps, for each
-    (method, dataset, sequence, metric, protocol hash), only the version stored most recently;
-    ``"all"`` returns every version.
+    Parameters
+    ----------
+    results_dir : str or os.PathLike
+        The results folder (the ``--out`` of ``vsrbench run``).
+    protocol : str or Protocol, optional
+        Selects one protocol: a preset name (every hash stored under that name), a
+        protocol hash, or a protocol object (its ``.hash``); ``None`` returns every protocol (check
+        the ``protocol_hash`` column before averaging).
+    metric_versions : str
+        ``"latest"`` keeps, for each (method, dataset, sequence, metric, protocol hash), only the
+        version stored most recently; ``"all"`` returns every version.
+    timeout : float
+        Seconds to wait for a writer's lock on the store.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: ``method, dataset, sequence, frame, frame_name, pred_name, metric, value, protocol,
+        protocol_hash, metric_version``, in the order they were stored (``frame_name`` is the GT frame's
+        file name, ``pred_name`` the output frame's scored against it: None in rows stored before
+        schema 3, and where no output file was named).
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        No results store in ``results_dir``, a store that is unreadable, corrupted, of a newer schema
+        or still locked after ``timeout``, no results under ``protocol``, or ``metric_versions``
+        other than ``"latest"`` or ``"all"``.
+
+    Examples
+    --------
+    Reads a results folder written by ``vsrbench run BENCH.toml --out results``::
+
+        from vsrbench import load_results
+        df = load_results("results", protocol="tecogan")
+        df[df.metric == "psnr"].groupby(["method", "dataset", "sequence"])["value"].mean()
     """
     import pandas as pd
 

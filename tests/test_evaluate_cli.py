@@ -62,7 +62,7 @@ def test_frames_csv_and_summary(data, capsys):
                                 "--metrics", FAST)
     assert code == 0, err
     df = pd.read_csv(root / "res" / "frames.csv")
-    assert list(df.columns) == ["sequence", "frame", "frame_name", "metric", "value", "protocol"]
+    assert list(df.columns) == ["sequence", "frame", "frame_name", "pred_name", "metric", "value", "protocol"]
     assert set(df["protocol"]) == {"tecogan"}
     for seq in ("walk", "city"):
         g, o = gt[seq], out[seq]
@@ -215,7 +215,7 @@ def test_protocol_name_with_commas_survives_csv_and_resume(data, capsys, monkeyp
             "--protocol", "basicsr-y", "--set", "crop_border=4", "--set", "cut_frames=1")
     assert run_cli(capsys, *args)[0] == 0
     df = pd.read_csv(root / "res" / "frames.csv")
-    assert list(df.columns) == ["sequence", "frame", "frame_name", "metric", "value", "protocol"]
+    assert list(df.columns) == ["sequence", "frame", "frame_name", "pred_name", "metric", "value", "protocol"]
     assert set(df["protocol"]) == {"basicsr-y[crop_border=4,cut_frames=1]"} and len(df) == 2 * 5
     first = json.loads((root / "res" / "summary.json").read_text())
     calls = []

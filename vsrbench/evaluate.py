@@ -30,7 +30,7 @@ import torch
 
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, VsrbenchWarning
-from vsrbench.core.io import FrameSequence
+from vsrbench.core.io import FrameSequence, pair_frames
 from vsrbench.metrics.aggregate import MetricAccumulator
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
@@ -55,12 +55,15 @@ def default_chunk(dev: torch.device) -> int:
 
 @dataclass
 class SequenceScores:
-    """Per-frame results of one sequence: ``rows`` are ``(frame, metric, value)``."""
+    """Per-frame results of one sequence: ``rows`` are ``(frame, metric, value)``; ``frame_names`` are
+    the GT frames' names and ``pred_names`` the names of the output frames paired with them
+    (:func:`vsrbench.core.io.pair_frames`)."""
 
     name: str
     protocol: Protocol
     rows: list[tuple[int, str, float]] = field(default_factory=list)
     frame_names: list[str] = field(default_factory=list)
+    pred_names: list[str] = field(default_factory=list)
 
     @property
     def means(self) -> dict[str, float]:
@@ -279,7 +282,7 @@ def evaluate_many(
     if not preds:
         raise InputError("no output sequence to score")
     gt_seq = _as_sequence(gt, name or "sequence")
-    outs = {k: _as_sequence(v, name or "sequence") for k, v in preds.items()}
+    outs = {k: pair_frames(gt_seq, _as_sequence(v, name or "sequence")).aligned() for k, v in preds.items()}
     for seq in outs.values():
         check_lengths(gt_seq, seq, proto, metrics)
     _warn_input_notes(name or gt_seq.name, gt_seq, outs)
@@ -289,7 +292,8 @@ def evaluate_many(
         model = get_lpips(proto.lpips_net, proto.lpips_version, lpips_weights, dev)
     label = name or gt_seq.name
     frame_names = [gt_seq.frame_name(i) for i in range(len(gt_seq))]
-    scores = {k: SequenceScores(name=label, protocol=proto, frame_names=frame_names) for k in outs}
+    scores = {k: SequenceScores(name=label, protocol=proto, frame_names=frame_names,
+                                pred_names=[seq.frame_name(i) for i in range(len(seq))]) for k, seq in outs.items()}
     if pipeline not in PIPELINES:
         from vsrbench.core.errors import UnknownNameError
 

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.core.io import FrameSequence
+from vsrbench.core.io import FrameSequence, pair_frames
 from vsrbench.core.text import text_table
 from vsrbench.metrics import METRICS, MetricAccumulator
 from vsrbench.metrics.protocol import PROTOCOLS, Protocol, get_protocol
@@ -353,6 +353,7 @@ def explain(
     centre_only = any(getattr(p, "only_index", None) is not None for _, p in pairs)
     with ThreadPoolExecutor(max_workers=2) as pool, _single_torch_thread():
         for g_seq, p_seq in pairs:
+            p_seq = pair_frames(g_seq, p_seq).aligned()  # frames pair by the number in their names
             if len(g_seq) != len(p_seq):
                 raise InputError(f"sequence {g_seq.name!r}: GT has {len(g_seq)} frames but the output has {len(p_seq)}")
             if len(g_seq) == 0:

@@ -181,6 +181,7 @@ class _MethodResult:
     skipped: str = ""
     missing: bool = False  # skipped for missing outputs (a warning), not a failure
     at_scoring: bool = False  # got as far as scoring
+    pred_names: list[str] | None = None  # the output frames paired with GT's (stored beside its names)
 
 
 @dataclass
@@ -501,7 +502,7 @@ class _Runner:
             self.session.add(SequenceResult(
                 method=m.method, dataset=task.dataset, sequence=task.sequence, rows=m.rows,
                 frame_names=res.frame_names, metric_versions={k: self.versions[k] for k in m.need},
-                protocol=protocol.name, protocol_hash=protocol.hash,
+                protocol=protocol.name, protocol_hash=protocol.hash, pred_names=m.pred_names or (),
             ))
             summary.scored.append(key)
             self.say(f"{labels[m.method]}: {m.means} ({len(res.frame_names)} frames; outputs {m.made:.1f} s, "
@@ -528,7 +529,7 @@ class _Runner:
                 pred = self.prediction(method, dataset, gt)
                 if centre:
                     pred = _centre_output(pred, gt)
-                self.check(scored_gt, pred, need, protocol)
+                pred = self.check(scored_gt, pred, need, protocol)
             except SequenceSkipped as e:
                 r.skipped, r.missing = str(e), e.missing
                 continue
@@ -547,6 +548,7 @@ class _Runner:
                     r.skipped = str(scores[name])
                     continue
                 r.rows = [row for row in scores[name].rows if row[1] in r.need]
+                r.pred_names = list(scores[name].pred_names)
                 seq_means = scores[name].means
                 r.means = " ".join(f"{m}={_shown_mean(seq_means[m], scores[name].values(m))}"
                                    for m in r.need if m in seq_means)
@@ -577,13 +579,18 @@ class _Runner:
         """Frame-level progress of one long step (lines every few seconds; no summary line)."""
         return Progress(total, label, self.stream, summary=False)
 
-    def check(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str], protocol=None) -> None:
+    def check(self, gt: FrameSequence, pred: FrameSequence, metrics: list[str], protocol=None) -> FrameSequence:
+        """The output paired with GT frame by frame (:func:`~vsrbench.core.io.pair_frames`), checked for
+        the protocol and metrics; a problem skips the method on this sequence."""
+        from vsrbench.core.io import pair_frames
         from vsrbench.evaluate import check_lengths
 
         try:
+            pred = pair_frames(gt, pred).aligned()
             check_lengths(gt, pred, protocol or self.protocol, metrics)
         except InputError as e:
             raise SequenceSkipped(str(e)) from None
+        return pred
 
     def score(self, gt: FrameSequence, preds: dict[str, FrameSequence], metrics: list[str], protocol=None) -> dict:
         """Scores per method; a method whose frames cannot be scored (e.g. sizes differ) gets

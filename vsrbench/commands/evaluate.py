@@ -172,7 +172,7 @@ def _metrics(args, proto) -> tuple[list[str], list[str]]:
 def _pairs(args, suite, proto, metrics: list[str]) -> tuple[list, Path, Path]:
     """``(pairs, GT root, PRED root)``: the (GT, PRED) sequences to score, checked (suite layout, frame
     counts), with their ``note:`` lines."""
-    from vsrbench.core.io import open_dataset, pair_datasets
+    from vsrbench.core.io import open_dataset, pair_datasets, pair_frames
     from vsrbench.evaluate import check_lengths
 
     if suite is not None:
@@ -187,6 +187,7 @@ def _pairs(args, suite, proto, metrics: list[str]) -> tuple[list, Path, Path]:
     else:
         pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
         gt_root, pred_root, notes = Path(args.gt), Path(args.pred), []
+    pairs = [(g, pair_frames(g, p).aligned()) for g, p in pairs]  # frames pair by the number in their names
     for g, p in pairs:
         check_lengths(g, p, proto, metrics)
         for seq in (g, p):
@@ -356,13 +357,13 @@ class _Job:
             raise outcome.error
         reissue_warnings(outcome)
         g, _, need = outcome.task
-        rows, frame_names, live = outcome.result
+        rows, frame_names, pred_names, live = outcome.result
         if not live:  # a worker in another process: its frames are counted when they arrive
             prog.update(len(self.proto.scored_frames(len(g))))
         session.add(SequenceResult(
             method=self.method, dataset=self.dataset, sequence=g.name, rows=rows,
             frame_names=frame_names, metric_versions={m: self.versions[m] for m in need},
-            protocol=self.proto.name, protocol_hash=self.proto.hash))
+            protocol=self.proto.name, protocol_hash=self.proto.hash, pred_names=pred_names))
 
     def stored_runs(self, store) -> tuple[dict[int, dict], dict[int, set]]:
         """``run_id -> bench`` (decoded) of the runs whose completion marks are stored for this dataset,
@@ -453,12 +454,12 @@ class _Job:
         acc, frame_names = MetricAccumulator(), {}
         for metric, version in self.versions.items():
             per_seq: dict[str, list] = {}
-            for seq, frame, fname, value in store.query(
-                    "SELECT sequence, frame, frame_name, value FROM results WHERE method = ? AND dataset = ? "
+            for seq, frame, fname, pname, value in store.query(
+                    "SELECT sequence, frame, frame_name, pred_name, value FROM results WHERE method = ? AND dataset = ? "
                     "AND protocol_hash = ? AND metric = ? AND metric_version = ? ORDER BY rowid",
                     [self.method, self.dataset, self.proto.hash, metric, version]):
                 if seq in is_done:
-                    per_seq.setdefault(seq, []).append((frame, fname, value))
+                    per_seq.setdefault(seq, []).append((frame, (fname, pname), value))
             for seq in self.inputs:  # in the inputs' order, whatever order workers stored them in: the same sums
                 for frame, fname, value in per_seq.get(seq, ()):
                     acc.add(seq, frame, metric, math.nan if value is None else value)
@@ -488,13 +489,14 @@ class _EvalWorker:
         self.progress = progress
 
     def compute(self, task):
-        """``(rows, frame names, whether progress was reported frame by frame)`` of one sequence."""
+        """``(rows, GT frame names, output frame names, whether progress was reported frame by frame)`` of one
+        sequence."""
         import vsrbench.evaluate as ev
 
         g, p, need = task
         scores = ev.evaluate_sequence(p, g, protocol=self.proto, metrics=need, device=self.device,
                                       lpips_weights=self.lpips_weights, progress=self.progress, name=g.name)
-        return scores.rows, list(scores.frame_names), self.progress is not None
+        return scores.rows, list(scores.frame_names), list(scores.pred_names), self.progress is not None
 
 
 def _shas(weights: dict) -> dict:
@@ -518,10 +520,11 @@ def export_interval() -> float:
 def _write(out: Path, acc, frame_names, proto, metrics, header, done, complete: bool) -> None:
     from vsrbench.core.io import atomic_write_text
 
-    lines = ["sequence,frame,frame_name,metric,value,protocol"]
+    lines = ["sequence,frame,frame_name,pred_name,metric,value,protocol"]
     for seq, frame, metric, value in acc.rows():
-        fname = frame_names.get(seq, {}).get(frame, "")
-        lines.append(f"{_csv(seq)},{frame},{_csv(str(fname))},{metric},{value!r},{_csv(proto.name)}")
+        fname, pname = frame_names.get(seq, {}).get(frame, ("", None))  # GT's and the output's file names
+        lines.append(f"{_csv(seq)},{frame},{_csv(str(fname))},{_csv(str(pname or ''))},{metric},{value!r},"
+                     f"{_csv(proto.name)}")
     atomic_write_text(out / "frames.csv", "\n".join(lines) + "\n")
     summary = dict(header)
     summary["date"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

@@ -5,8 +5,14 @@ formed by all digits in the name (-1 when there are none), so ``Frame 9.png`` co
 ``Frame 10.png`` and ``Frame 001.png`` pairs with ``Frame001.png``. Names starting with
 ``IB`` are ignored. Frames are decoded like ``cv2.imread`` (8-bit, 3 channels) and returned
 as RGB ``uint8`` arrays of shape (H, W, 3); gray frames become R=G=B, an alpha channel is
-dropped (:meth:`FrameSequence.input_notes` says so, from the first frame's header). A PNG or
-JPEG file that ends early is refused before the decoder sees it (so libpng prints nothing).
+dropped (:meth:`FrameSequence.input_notes` says so, from the first frame's header, and says when
+frames are JPEG files or come from a lossy video). A PNG or JPEG file that ends early is refused
+before the decoder sees it (so libpng prints nothing); a frame that is a broken symbolic link is
+refused when its folder is listed, naming the link.
+
+An output sequence is paired with its ground truth by :func:`pair_frames`: by the number in the
+frame names (``frame_1.png`` pairs with ``Frame 001.png``) when both sides carry numbers, by
+position otherwise (said once). Every command that scores or shows an output against GT uses it.
 
 Files are written atomically (a short ``.vsrb-XXXXXXXX.tmp`` sibling, then a rename) with the
 mode a plain ``open()`` would give them (``0o666`` minus the umask); I/O errors are one-line
@@ -67,10 +73,20 @@ def list_frames(folder: str | os.PathLike, *, ignore_prefix: str = "IB") -> tupl
             frames.append(entry.name)
         elif entry.is_file():
             ignored.append(entry)
+        elif is_image(entry) and not entry.name.startswith(ignore_prefix) and entry.is_symlink():
+            raise InputError(f"frame {str(entry)!r} is a broken symbolic link (to {_link_target(entry)!r}); "
+                             "restore its target or remove the link")
     if not frames:
         raise InputError(f"no image frames in {str(folder)!r}" + (" (empty folder)" if not ignored else
                          f" ({len(ignored)} other file(s), e.g. {ignored[0].name!r})"))
     return [folder / n for n in sort_frame_names(frames)], sorted(ignored)
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
 
 
 def _entries(folder: Path) -> list[Path]:
@@ -207,8 +223,76 @@ def video_codec(cap) -> str:
     return text if code and text.isprintable() else ""
 
 
+def video_pixel_format(cap) -> str:
+    """The pixel format an open ``cv2.VideoCapture``'s codec stores, as FFmpeg's raw FourCC text
+    (``I420``, ``BGRA``, ``BGR``, ``RGB``, ...; a trailing bits-per-pixel byte is dropped); '' when unknown."""
+    import cv2
+
+    prop = getattr(cv2, "CAP_PROP_CODEC_PIXEL_FORMAT", None)
+    code = int(cap.get(prop) or 0) if prop is not None else 0
+    if code <= 0 or code == 0xFFFFFFFF:
+        return ""
+    text = "".join(chr((code >> 8 * i) & 0xFF) for i in range(4))
+    text = text[:next((i for i, ch in enumerate(text) if not ch.isprintable()), 4)].strip()
+    return text
+
+
+#: FourCCs (as OpenCV reports them, compared case-insensitively) of lossless video codecs: FFV1, HuffYUV
+#: (HFYU, FFmpeg's FFVH), PNG in a video (MPNG, png), Lagarith, UT Video, MagicYUV, QuickTime Animation
+#: and uncompressed frames. Lossless H.264 (x264 at qp 0) is not told apart from lossy H.264 by OpenCV.
+LOSSLESS_CODECS = frozenset({
+    "FFV1", "HFYU", "FFVH", "MPNG", "PNG", "LAGS", "ULRG", "ULRA", "ULY0", "ULY2", "ULY4", "ULH0", "ULH2",
+    "ULH4", "UQRG", "UQRA", "UQY0", "UQY2", "M8RG", "M8RA", "M8Y0", "M8Y2", "M8Y4", "M8G0", "RLE", "RAW",
+    "DIB", "RGB", "BGR", "RGBA", "BGRA",
+})
+
+
+def _rgb_pixel_format(fmt: str) -> bool:
+    """True for a pixel format that holds 8-bit RGB (or grey) values as they are, without YUV conversion."""
+    f = fmt.upper()
+    return f.startswith(("RGB", "BGR", "ARGB", "ABGR")) or f in ("Y800", "GREY", "GRAY", "Y8")
+
+
+def video_note(source: str, codec: str, pixel_format: str = "") -> str | None:
+    """What decoding a video changes about its frames (a phrase starting with "frames"), or None.
+
+    A lossless codec storing RGB (or an unknown pixel format) changes nothing; a lossless codec
+    storing YUV changes the colours (conversion and, for 4:2:0 / 4:2:2, chroma subsampling); any
+    other codec is taken as lossy.
+    """
+    src = Path(source).name or source
+    suffix = Path(src).suffix or "video"
+    if codec.upper() in LOSSLESS_CODECS:
+        if not pixel_format or _rgb_pixel_format(pixel_format):
+            return None
+        return (f"frames are decoded from video {src!r} (codec {codec}, lossless, pixel format {pixel_format}); "
+                "its YUV pixel format changes the colours (RGB to YUV and back, chroma subsampled), which the "
+                "scores then include (use PNG frames or an RGB pixel format to score the frames themselves)")
+    shown = f"codec {codec}, " if codec else ""
+    return (f"frames are decoded from video {src!r} ({shown}{suffix}); "
+            "lossy video frames include the compression loss, which the scores then include "
+            "(use PNG frames to score the frames themselves)")
+
+
+JPEG_EXTS = (".jpg", ".jpeg")
+
+
+def jpeg_note(paths: Sequence[Path]) -> str | None:
+    """A phrase starting with "frames" when image frames are JPEG files (lossy), all or some of them; else None."""
+    jpeg = [p for p in paths if p.suffix.lower() in JPEG_EXTS]
+    if not jpeg:
+        return None
+    if len(jpeg) == len(paths):
+        return ("frames are JPEG files, a lossy format: the scores include its compression artefacts "
+                "(use PNG frames to score the frames themselves)")
+    other = sorted({p.suffix.lower().lstrip(".").upper() for p in paths if p.suffix.lower() not in JPEG_EXTS})
+    return (f"frames mix JPEG and {'/'.join(other)} files ({len(jpeg)} of {len(paths)} are JPEG, e.g. "
+            f"{jpeg[0].name!r}): JPEG is lossy, and the scores of those frames include its compression artefacts")
+
+
 def read_video(path: str | os.PathLike, info: dict | None = None) -> list[np.ndarray]:
-    """All frames of a video as RGB uint8; ``info['codec']`` receives its FourCC when given."""
+    """All frames of a video as RGB uint8; ``info['codec']`` and ``info['pixel_format']`` receive its
+    FourCC and its stored pixel format when given."""
     import cv2
 
     path = Path(path)
@@ -218,6 +302,7 @@ def read_video(path: str | os.PathLike, info: dict | None = None) -> list[np.nda
     frames = []
     if info is not None:
         info["codec"] = video_codec(cap)
+        info["pixel_format"] = video_pixel_format(cap)
     try:
         while True:
             ok, img = cap.read()
@@ -242,6 +327,8 @@ class FrameSequence:
     ignored: list[Path] = field(default_factory=list)
     #: the codec (FourCC) when the frames come from a video file ('' when unknown)
     codec: str | None = None
+    #: the pixel format the video stores (``I420``, ``BGRA``, ...; '' when unknown or not a video)
+    pixel_format: str = ""
     #: set when the sequence stands for one real frame at this index (a centre-frame-only output,
     #: e.g. Vimeo-90K-T's im4.png): every index reads that frame, and only this index may be scored
     only_index: int | None = None
@@ -263,20 +350,19 @@ class FrameSequence:
 
     def input_notes(self) -> list[str]:
         """What the decoding changes about these frames, each a phrase starting with "frames":
-        a gray/alpha/16-bit first frame, or frames from a (usually lossy) video. Computed once,
-        cheaply (the first frame's header)."""
+        a gray/alpha/16-bit first frame, JPEG files (all or some), or frames from a lossy video or
+        a lossless one storing YUV (:func:`video_note`). Computed once, cheaply (the first frame's
+        header and the file names)."""
         if getattr(self, "_notes", None) is None:
             notes = []
             if self.codec is not None:
-                src = Path(self.source).name or self.source
-                codec = f"codec {self.codec}, " if self.codec else ""
-                notes.append(f"frames are decoded from video {src!r} ({codec}{Path(src).suffix or 'video'}); "
-                             "lossy video frames include the compression loss, which the scores then include "
-                             "(use PNG frames to score the frames themselves)")
-            elif self.arrays is None and self.paths:
-                note = layout_note(*stored_layout(self.paths[0]))
+                note = video_note(self.source, self.codec, self.pixel_format)
                 if note:
                     notes.append(note)
+            elif self.arrays is None and self.paths:
+                for note in (layout_note(*stored_layout(self.paths[0])), jpeg_note(self.paths)):
+                    if note:
+                        notes.append(note)
             self._notes = notes
         return list(self._notes)
 
@@ -308,7 +394,8 @@ def open_sequence(path: str | os.PathLike, name: str | None = None) -> FrameSequ
             raise InputError(f"{str(path)!r} is neither a folder of frames nor a video file ({', '.join(VIDEO_EXTS)})")
         info: dict = {}
         frames = read_video(path, info)
-        return FrameSequence(name=name or path.stem, arrays=frames, source=str(path), codec=info.get("codec", ""))
+        return FrameSequence(name=name or path.stem, arrays=frames, source=str(path), codec=info.get("codec", ""),
+                             pixel_format=info.get("pixel_format", ""))
     frames, ignored = list_frames(path)
     return FrameSequence(name=name or path.name, paths=frames, source=str(path), ignored=ignored)
 
@@ -361,6 +448,151 @@ def pair_datasets(gt: dict[str, FrameSequence], pred: dict[str, FrameSequence]) 
             parts.append(f"not in GT: {', '.join(extra)}")
         raise InputError("GT and PRED sequences differ (" + "; ".join(parts) + ")")
     return [(gt[k], pred[k]) for k in sorted(gt)]
+
+
+# ---------------------------------------------------------------- pairing frames
+
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def frame_numbers(names: Sequence[str]) -> list[int] | None:
+    """The frame number of each file name of one sequence, or None when the names carry none.
+
+    A frame's number is the last run of digits in its file name's stem (``Frame 001.png``,
+    ``frame_1.png`` and ``frame_01.png`` are all frame 1; ``calendar_0007.png`` is 7). Where that
+    run is the same in every name of a sequence of several frames (a suffix, as ``_x4`` in
+    ``0007_x4.png``), the run before it is used, and so on. None when a name has no digits.
+    """
+    runs = [_DIGIT_RUN.findall(Path(n).stem) for n in names]
+    if not runs or not all(runs):
+        return None
+    last = [int(r[-1]) for r in runs]
+    j = 1
+    while len(runs) > 1 and all(len(r) >= j for r in runs):
+        values = [int(r[-j]) for r in runs]
+        if len(set(values)) > 1:
+            return values
+        j += 1
+    return last
+
+
+def _numbers_text(numbers: Sequence[int], limit: int = 5) -> str:
+    shown = ", ".join(str(n) for n in numbers[:limit])
+    return shown + (f", ... ({len(numbers)} in all)" if len(numbers) > limit else "")
+
+
+def _consecutive(numbers: Sequence[int]) -> bool:
+    return sorted(numbers) == list(range(min(numbers), min(numbers) + len(numbers)))
+
+
+@dataclass(frozen=True)
+class FramePairing:
+    """How the frames of an output sequence pair with those of its ground truth (:func:`pair_frames`).
+
+    ``index[t]`` is the output frame that pairs with GT frame ``t`` (None: it has none), ``extra``
+    the output frames that pair with no GT frame, ``by`` the rule used (``"number"``, ``"position"``),
+    ``note`` what the user should be told once (position pairing of named frames, numbering from
+    0 against numbering from 1), and ``problem`` why the pairing cannot be scored (a one-line
+    message), or None.
+    """
+
+    gt: FrameSequence
+    pred: FrameSequence
+    by: str
+    index: tuple[int | None, ...]
+    extra: tuple[int, ...] = ()
+    note: str | None = None
+    problem: str | None = None
+
+    def aligned(self, *, warn: bool = True) -> FrameSequence:
+        """The output sequence with its frames in GT's order (frame ``t`` pairs with GT frame ``t``):
+        ``pred`` itself when already so. Raises the one-line :class:`InputError` of ``problem``;
+        ``note`` is said as a :class:`~vsrbench.core.errors.VsrbenchWarning` (``warn=True``)."""
+        if self.problem:
+            raise InputError(self.problem)
+        if self.note and warn:
+            import warnings
+
+            from vsrbench.core.errors import VsrbenchWarning
+
+            warnings.warn(self.note, VsrbenchWarning, stacklevel=2)
+        if list(self.index) == list(range(len(self.pred))):
+            return self.pred
+        import dataclasses
+
+        return dataclasses.replace(self.pred, paths=[self.pred.paths[i] for i in self.index])
+
+
+def pair_frames(gt: FrameSequence, pred: FrameSequence) -> FramePairing:
+    """Pair the frames of an output sequence with those of its ground truth; every command that
+    scores or shows an output against GT uses this rule (``.aligned()`` gives the paired output).
+
+    - Both sequences are image files whose names carry numbers (:func:`frame_numbers`): frames pair
+      by number, whatever their order or spelling (``frame_1``/``frame_01``/``Frame 001``). A number
+      on one side only is a problem naming the first few on each side; so are numbers repeated on
+      one side. One exception, said in a note: each side numbered consecutively, one from 0 and the
+      other from 1 (the suites' layouts number Vid4 both ways), pairs by position.
+    - Names without numbers (on either side), videos and arrays: frames pair by position (a note
+      says so for image files; a video's or an array's frames have no names).
+    - An output holding only its centre frame (``only_index``, see the suites) is kept as it is;
+      sequences of one frame each pair with each other.
+
+    Different frame counts are a problem: ``GT has N frames but the output has M``, unless numbers
+    say more (frames missing in the middle, or extra output frames).
+    """
+    where = f"sequence {gt.name!r}"
+    count = f"{where}: GT has {len(gt)} frames but the output has {len(pred)}"
+    position = tuple(t if t < len(pred) else None for t in range(len(gt)))
+    extra = tuple(range(len(gt), len(pred)))
+    problem = count if len(gt) != len(pred) else None
+    if pred.only_index is not None or gt.only_index is not None or (len(gt) == 1 and len(pred) == 1):
+        return FramePairing(gt, pred, "position", position, extra, None, problem)
+    if gt.arrays is not None or pred.arrays is not None:
+        return FramePairing(gt, pred, "position", position, extra, None, problem)
+    g_names, p_names = [p.name for p in gt.paths], [p.name for p in pred.paths]
+    g_num, p_num = frame_numbers(g_names), frame_numbers(p_names)
+    note = None
+    for side, names, nums in (("GT", g_names, g_num), ("output", p_names, p_num)):
+        if nums is None:  # the same words for every sequence: said once
+            note = (f"some {side} frame names carry no frame number, so GT and output frames are paired by position "
+                    "(name frames with their number, e.g. 0001.png, to pair them by number)")
+            break
+        if len(set(nums)) != len(nums):
+            dup = next(n for n in nums if nums.count(n) > 1)
+            both = [names[i] for i, n in enumerate(nums) if n == dup][:2]
+            note = (f"{side} frame names repeat a frame number ({both[0]!r} and {both[1]!r} are both {dup}): "
+                    "GT and output frames are paired by position")
+            break
+    if note is not None:
+        return FramePairing(gt, pred, "position", position, extra, note, problem)
+    by_number = {n: i for i, n in enumerate(p_num)}
+    if set(g_num) == set(p_num):
+        return FramePairing(gt, pred, "number", tuple(by_number[n] for n in g_num))
+    if (len(g_num) == len(p_num) and {min(g_num), min(p_num)} == {0, 1} and _consecutive(g_num)
+            and _consecutive(p_num)):
+        note = (f"GT frames are numbered from {min(g_num)}, output frames from {min(p_num)}: frames are paired "
+                "in the order of their numbers")
+        g_rank = {n: k for k, n in enumerate(sorted(g_num))}
+        p_sorted = sorted(p_num)
+        return FramePairing(gt, pred, "number", tuple(by_number[p_sorted[g_rank[n]]] for n in g_num), (), note)
+    index = tuple(by_number.get(n) for n in g_num)
+    have = set(g_num)
+    lonely_gt = [n for n in g_num if n not in by_number]
+    lonely_out = sorted(n for n in p_num if n not in have)
+    extra = tuple(by_number[n] for n in lonely_out)
+    stops_early = not lonely_out and g_num[len(p_num):] == lonely_gt
+    if stops_early:  # the output is GT's first frames: the count says it all
+        return FramePairing(gt, pred, "number", index, extra, None, count)
+    parts = []
+    if lonely_gt:
+        parts.append(f"GT frame{'s' if len(lonely_gt) > 1 else ''} {_numbers_text(sorted(lonely_gt))} "
+                     f"{'have' if len(lonely_gt) > 1 else 'has'} no output frame")
+    if lonely_out:
+        parts.append(f"output frame{'s' if len(lonely_out) > 1 else ''} {_numbers_text(lonely_out)} "
+                     f"{'have' if len(lonely_out) > 1 else 'has'} no GT frame")
+    problem = (f"{where}: {'; '.join(parts)} (frames pair by the number in their names; GT {gt.source!r}, "
+               f"output {pred.source!r})")
+    return FramePairing(gt, pred, "number", index, extra, None, problem)
 
 
 # ---------------------------------------------------------------- writing, atomically

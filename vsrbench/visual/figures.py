@@ -34,7 +34,7 @@ from matplotlib.patches import Rectangle
 
 from vsrbench.analysis.vocabulary import FIGURE_FORMATS, FIGURE_LAYOUTS
 from vsrbench.core.errors import InputError, UnknownNameError
-from vsrbench.core.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pick_sequence
+from vsrbench.core.io import FrameSequence, atomic_write_bytes, open_dataset, open_sequence, pair_frames, pick_sequence
 from vsrbench.metrics import METRICS
 from vsrbench.visual.plots import method_colors
 
@@ -210,6 +210,8 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     part = df[(df["metric"] == metric) & df["method"].isin(methods)]
     scores = {(r.method, int(r.frame)): float(r.value) for r in part.itertuples()}
     names = {int(r.frame): r.frame_name for r in df.itertuples()}
+    pred_names = {(r.method, int(r.frame)): r.pred_name for r in df.itertuples()  # the output frames scored
+                  if isinstance(getattr(r, "pred_name", None), str) and r.pred_name}
     scored = sorted({int(f) for f in part["frame"]})
     if frame is not None:
         if isinstance(frame, bool) or not isinstance(frame, (int, np.integer)) or frame not in scored:
@@ -237,13 +239,15 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
 
         outputs = {m: aligned_outputs({sequence: gt_seq}, {sequence: o})[sequence] for m, o in outputs.items()}
     lr_seq = _lr_sequence(folder, dataset, sequence)
+    pairing = {m: pair_frames(gt_seq, o).index for m, o in outputs.items()}  # for rows stored without pred_name
 
     def frames_at(t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         gt = _frame_of(gt_seq, t, names.get(t), "ground truth")
         h, w = gt.shape[:2]
         outs = {}
         for m in methods:
-            o = _frame_of(outputs[m], t, None, f"outputs of {m!r}")
+            paired = pairing[m][t] if t < len(pairing[m]) and pairing[m][t] is not None else t
+            o = _frame_of(outputs[m], paired, pred_names.get((m, t)), f"outputs of {m!r}")
             if o.shape[0] < h or o.shape[1] < w:
                 raise InputError(f"outputs of {m!r}, frame {t} of {dataset}/{sequence}: {o.shape[1]}x{o.shape[0]} is "
                                  f"smaller than the {w}x{h} ground truth; a crop needs both at the same size")

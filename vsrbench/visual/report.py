@@ -315,7 +315,7 @@ def dataset_frames(results, dataset: str, methods: Sequence[str]):
 
 def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, note, slug):
     """Write the viewer's PNGs of one sequence; (its viewer entry, GT and output sequences) or None."""
-    from vsrbench.core.io import pick_sequence
+    from vsrbench.core.io import pair_frames, pick_sequence
 
     gt_all, outs_all, missing = found
     if gt_all is None:
@@ -331,6 +331,8 @@ def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, n
     gone = [m for m in [*outs_all, *missing] if m not in outputs]
     if gone:
         note(f"viewer of {ds}/{seq}: no frames found for {', '.join(gone)} (shown without them)")
+    pairings = {m: pair_frames(gt, s) for m, s in outputs.items()}  # GT frame t -> the output frame paired with it
+    outputs = {m: p.aligned(warn=False) if p.problem is None else outputs[m] for m, p in pairings.items()}
     n = len(gt)
     kept = [f for f in chosen_frames if 0 <= f < n]
     if not kept:
@@ -341,10 +343,12 @@ def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, n
     for k, (name, sequence) in enumerate([(GT_NAME, gt), *outputs.items()]):
         paths: list[str | None] = []
         for f in kept:
-            if f >= len(sequence):
+            # aligned outputs are read at GT's index; others (frames missing) where their pairing puts them
+            i = f if name == GT_NAME or pairings[name].problem is None else pairings[name].index[f]
+            if i is None or i >= len(sequence):
                 paths.append(None)
                 continue
-            rgb = sequence[f]
+            rgb = sequence[i]
             if name == GT_NAME:
                 h, w = rgb.shape[:2]
             elif h is not None:  # an output larger than GT is cut to it (top-left kept), as it was scored

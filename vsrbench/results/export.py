@@ -39,10 +39,41 @@ def export_results(results_dir: str | os.PathLike, out: str | os.PathLike, *, fm
                    protocol: Any = None) -> int:
     """Write the per-frame results as CSV or JSON (atomically); returns the number of rows.
 
-    ``fmt`` defaults to the extension of ``out``. CSV: one row per value, the columns of
+    CSV: one row per value, the columns of
     :func:`load_results` (``inf``/``-inf`` as is, NaN as an empty field). JSON: an object
     ``{"format": "vsrbench-results", "version": 1, "runs": [...], "results": [...]}``; since JSON has
     no infinities, non-finite values are the strings ``"Infinity"``, ``"-Infinity"``, ``"NaN"``.
+
+    Parameters
+    ----------
+    results_dir : str or os.PathLike
+        The results folder (the ``--out`` of ``vsrbench run``).
+    out : str or os.PathLike
+        The file to write (replaced atomically: a reader never sees half a file).
+    fmt : str, optional
+        ``"csv"`` or ``"json"``; defaults to the extension of ``out``.
+    protocol : str or Protocol, optional
+        Exports one protocol's rows (a preset name, a hash or a protocol object), as for
+        :func:`load_results`; ``None`` exports every protocol.
+
+    Returns
+    -------
+    int
+        The number of per-frame rows written.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        A format other than ``csv``/``json``, the errors of :func:`load_results`, or ``out`` that
+        cannot be written (one line naming it and the cause).
+
+    Examples
+    --------
+    Reads a results folder written by ``vsrbench run BENCH.toml --out results``::
+
+        from vsrbench import export_results
+        export_results("results", "frames.csv")  # CSV, from the extension; returns the row count
+        export_results("results", "all.json", protocol="tecogan")  # with the run records
     """
     from vsrbench.core.io import atomic_write_text
 

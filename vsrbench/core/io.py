@@ -387,7 +387,36 @@ def png_names(seq: "FrameSequence") -> list[str]:
 
 
 def open_sequence(path: str | os.PathLike, name: str | None = None) -> FrameSequence:
-    """Open a folder of frames or a video file as one sequence."""
+    """Open a folder of frames or a video file as one sequence.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A folder of image frames (``IMAGE_EXTS``; hidden files and names starting with ``IB`` are
+        left out, the rest ordered as TecoGAN's ``listPNGinDir``: :func:`sort_frame_names`) or a
+        video file (``VIDEO_EXTS``).
+    name : str, optional
+        The sequence's name (default: the folder's name, or the video file's name without its extension).
+
+    Returns
+    -------
+    FrameSequence
+        RGB uint8 ``(H, W, 3)`` frames: a folder's frames are decoded when indexed, a video's when opened.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        A path that is missing, a file that is not a video, a folder without image frames, a frame
+        that is a broken link, or a video of which no frame decodes.
+
+    Examples
+    --------
+    Reads files::
+
+        from vsrbench import open_sequence
+        seq = open_sequence("Vid4/GT/calendar")  # or a video: open_sequence("calendar.mp4")
+        len(seq), seq.frame_name(0), seq[0].shape  # frames, the first file's name, (H, W, 3) of uint8
+    """
     path = Path(path)
     if path.is_file():
         if not is_video(path):
@@ -404,6 +433,32 @@ def open_dataset(path: str | os.PathLike) -> dict[str, FrameSequence]:
     """Open a single sequence or a dataset (a folder of sequence folders / video files).
 
     A folder that directly holds image frames is one sequence named after the folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A folder of frames, a video file, or a folder whose sub-folders and video files are the
+        sequences (each opened by :func:`open_sequence`; hidden entries are left out).
+
+    Returns
+    -------
+    dict of str to FrameSequence
+        The sequences by name (sub-folder names, video names without their extension), in name order;
+        one entry for a single sequence.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        A path that is missing, a folder holding no frames, sequence folders or videos, and the
+        errors of :func:`open_sequence`.
+
+    Examples
+    --------
+    Reads files::
+
+        from vsrbench import open_dataset
+        gt = open_dataset("Vid4/GT")  # a folder of the sequence folders calendar, city, foliage, walk
+        {name: len(seq) for name, seq in gt.items()}  # {'calendar': 41, 'city': 34, 'foliage': 49, 'walk': 47}
     """
     path = Path(path)
     if not path.exists():

@@ -126,17 +126,53 @@ def run_benchmark(
 ) -> RunSummary:
     """Run every (method, dataset, sequence) of ``bench`` not already stored in ``results_dir``.
 
-    ``bench`` is a :class:`Benchmark` or the path of its TOML file. ``device`` is ``"auto"``
-    (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a method's own ``device`` wins.
-    ``progress``: True prints progress and warning lines on stderr, False prints nothing, a
-    callable receives each line. Progress is one line per (method, dataset, sequence) with the
-    time left, a tqdm bar on a terminal, and lines every few seconds during a long step (see
-    :mod:`vsrbench.core.progress`). Returns a :class:`RunSummary`.
+    Progress is one line per (method, dataset, sequence) with the time left, a tqdm bar on a
+    terminal, and lines every few seconds during a long step (see :mod:`vsrbench.core.progress`).
+    The stored rows are the same whichever executor runs them: this process alone writes the store.
 
-    ``workers``: sequences scored at once, each in its own process (default
-    :func:`vsrbench.execution.base.default_workers`, never more than the sequences left to score; 1
-    scores in this process). ``executor``: ``"local"`` or ``"ray"`` (a Ray cluster at ``address``).
-    The stored rows are the same whichever runs them: this process alone writes the store.
+    Parameters
+    ----------
+    bench : Benchmark or str or os.PathLike
+        A :class:`Benchmark` or the path of its TOML file.
+    results_dir : str or os.PathLike
+        The results folder (created when missing); sequences already stored in it are not run again.
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a method's own ``device`` wins.
+    progress : bool or callable
+        True prints progress and warning lines on stderr, False prints nothing, a
+        callable receives each line.
+    workers : int, optional
+        Sequences scored at once, each in its own process (default
+        :func:`vsrbench.execution.base.default_workers`, never more than the sequences left to score; 1
+        scores in this process).
+    executor : str
+        ``"local"`` or ``"ray"`` (a Ray cluster at ``address``).
+    address : str, optional
+        The Ray cluster's address (``executor="ray"`` only).
+
+    Returns
+    -------
+    RunSummary
+        What was scored, already stored, without outputs or failed (``.ok``, ``.text()``); a sequence
+        that fails is recorded there, not raised.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        A benchmark file that is missing or invalid, an unusable device, ``address`` without the Ray
+        executor, a results folder that cannot be written, or a method or dataset whose definition
+        or weights file differs from the one its stored results were made with.
+    vsrbench.core.errors.UnknownNameError
+        An unknown executor name.
+
+    Examples
+    --------
+    Runs the models and reads the frames the benchmark file names::
+
+        from vsrbench import run_benchmark
+        summary = run_benchmark("examples/vid4-duf.toml", "results/vid4", workers=2)
+        print(summary.text())  # scored, already stored, without outputs, failed; the results folder
+        summary.ok  # True when nothing failed
     """
     if not isinstance(bench, Benchmark):
         bench = load_bench(bench)

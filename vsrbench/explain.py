@@ -50,6 +50,11 @@ from vsrbench.metrics._kernels import (
     ssim_window, valid_filter,
 )
 
+__all__ = [
+    "TARGET_METRICS", "PRESET_ORDER", "COLOURS", "SSIM_VARIANTS", "Target", "parse_target", "Variant",
+    "as_override", "override_text", "Row", "Explanation", "explain", "format_table", "inputs_from_results",
+]
+
 TARGET_METRICS = ("psnr", "ssim")
 PRESET_ORDER = ("basicsr-y", "basicsr-rgb", "duf", "tecogan")  # ties: the first needs fewest words
 COLOURS = (("y", "float64"), ("y", "float32"), ("rgb", "float64"))
@@ -66,6 +71,10 @@ class Target:
     value: float
     unit: float
     text: str
+
+
+#: the values a target can take: PSNR >= 0 dB (an 8-bit MSE is at most 255^2), SSIM in [-1, 1]
+POSSIBLE = {"psnr": (0.0, math.inf), "ssim": (-1.0, 1.0)}
 
 
 def parse_target(text: str) -> Target:
@@ -88,6 +97,11 @@ def parse_target(text: str) -> Target:
                          f"--target {name}=27.38") from None
     if not math.isfinite(value):
         raise InputError(f"--target {text!r}: expected a finite number, got {raw!r}")
+    low, high = POSSIBLE[name]
+    if value < low or value > high:
+        span = f"between {low:g} and {high:g}" if math.isfinite(high) else f">= {low:g}"
+        raise InputError(f"--target {text!r}: {raw} is not a possible {METRICS[name].label} (expected {span}); "
+                         "no convention can give it")
     m = re.fullmatch(r"[+-]?\d*(?:\.(\d*))?", raw)
     decimals = len(m.group(1) or "") if m else 2
     return Target(name, value, 10.0 ** -decimals, f"{name}={raw}")
@@ -321,6 +335,11 @@ class Explanation:
     clips: list[str]
     suite_row: Row | None = None
 
+    @property
+    def fitting(self) -> list[Row]:
+        """The rows that give every target within its rounding (half a unit of its last printed digit)."""
+        return [r for r in self.rows if all(abs(r.deltas[t.metric]) <= 0.5 * t.unit * (1 + 1e-9) for t in self.targets)]
+
 
 def explain(
     pairs: Sequence[tuple[FrameSequence, FrameSequence]],
@@ -347,37 +366,59 @@ def explain(
             cuts.append(int(suite_protocol.cut_frames))
     crops = [("border", b) for b in borders] + [("center32", 0)]
     cache = _Cache(crops, "psnr" in metrics, "ssim" in metrics)
-    n_frames = 0
     # outputs holding only their centre frame (Vimeo-90K-T im4, see suites.centre_padded) can only be
     # scored on that frame: every other frame rule would compare im4 with other GT frames
     centre_only = any(getattr(p, "only_index", None) is not None for _, p in pairs)
     with ThreadPoolExecutor(max_workers=2) as pool, _single_torch_thread():
-        for g_seq, p_seq in pairs:
-            p_seq = pair_frames(g_seq, p_seq).aligned()  # frames pair by the number in their names
-            if len(g_seq) != len(p_seq):
-                raise InputError(f"sequence {g_seq.name!r}: GT has {len(g_seq)} frames but the output has {len(p_seq)}")
-            if len(g_seq) == 0:
-                raise InputError(f"sequence {g_seq.name!r}: no frames")
-            cache.frames[g_seq.name] = len(g_seq)
-            if warn:  # what decoding changes (gray, alpha, 16-bit, lossy video), as evaluate says it
-                for who, seq in (("GT", g_seq), ("output", p_seq)):
-                    for note in seq.input_notes():
-                        warn(f"sequence {g_seq.name!r}: {who} {note}")
-            noted = False
-            todo = [len(g_seq) // 2] if centre_only else list(range(len(g_seq)))
-            nxt = pool.submit(lambda i=todo[0]: (g_seq[i], p_seq[i]))
-            for k, t in enumerate(todo):
-                g_raw, p_raw = nxt.result()
-                if k + 1 < len(todo):
-                    nxt = pool.submit(lambda i=todo[k + 1]: (g_seq[i], p_seq[i]))
-                note = size_rule_note(np.shape(p_raw)[:2], np.shape(g_raw)[:2], "crop-pred")
-                if note and warn and not noted:
-                    noted = True
-                    warn(f"sequence {g_seq.name!r}: {note}")
-                cache.frame(g_seq.name, t, g_raw, p_raw, f"sequence {g_seq.name!r}, frame {t} ({g_seq.frame_name(t)})")
-                n_frames += 1
-                if progress:
-                    progress(1)
+        n_frames = _score_frames(pairs, cache, centre_only, progress, warn, pool)
+    rows = _variant_rows(cache, targets, crops, cuts, centre_only)
+    if not rows:
+        raise InputError("no convention fits these frames (clips too short for the frame cut or frames too small for "
+                         "the crops)")
+    _rank(rows, targets)
+    suite_row = None
+    if suite_protocol is not None:
+        suite_row = _mark_suite(rows, suite_protocol, metrics)
+    return Explanation(list(targets), rows, n_frames, list(cache.frames), suite_row)
+
+
+def _score_frames(pairs, cache: "_Cache", centre_only: bool, progress, warn, pool) -> int:
+    """Decode every (GT, output) frame pair once (the next one in a worker) and add it to ``cache``;
+    returns the number of frame pairs."""
+    n_frames = 0
+    for g_seq, p_seq in pairs:
+        p_seq = pair_frames(g_seq, p_seq).aligned()  # frames pair by the number in their names
+        if len(g_seq) != len(p_seq):
+            raise InputError(f"sequence {g_seq.name!r}: GT has {len(g_seq)} frames but the output has {len(p_seq)}")
+        if len(g_seq) == 0:
+            raise InputError(f"sequence {g_seq.name!r}: no frames")
+        cache.frames[g_seq.name] = len(g_seq)
+        if warn:  # what decoding changes (gray, alpha, 16-bit, lossy video), as evaluate says it
+            for who, seq in (("GT", g_seq), ("output", p_seq)):
+                for note in seq.input_notes():
+                    warn(f"sequence {g_seq.name!r}: {who} {note}")
+        noted = False
+        todo = [len(g_seq) // 2] if centre_only else list(range(len(g_seq)))
+        nxt = pool.submit(lambda i=todo[0]: (g_seq[i], p_seq[i]))
+        for k, t in enumerate(todo):
+            g_raw, p_raw = nxt.result()
+            if k + 1 < len(todo):
+                nxt = pool.submit(lambda i=todo[k + 1]: (g_seq[i], p_seq[i]))
+            note = size_rule_note(np.shape(p_raw)[:2], np.shape(g_raw)[:2], "crop-pred")
+            if note and warn and not noted:
+                noted = True
+                warn(f"sequence {g_seq.name!r}: {note}")
+            cache.frame(g_seq.name, t, g_raw, p_raw, f"sequence {g_seq.name!r}, frame {t} ({g_seq.frame_name(t)})")
+            n_frames += 1
+            if progress:
+                progress(1)
+    return n_frames
+
+
+def _variant_rows(cache: "_Cache", targets: Sequence[Target], crops, cuts, centre_only: bool) -> list["Row"]:
+    """A row per variant that fits the frames, with its value of each target's metric (one row for both
+    averages when they agree)."""
+    metrics = {t.metric for t in targets}
     colours = list(COLOURS)
     ssims = list(SSIM_VARIANTS) if "ssim" in metrics else [(None, None)]
     frame_rules = ([] if centre_only else [("all", c) for c in sorted(cuts)]) + [("center", 0)]
@@ -405,9 +446,11 @@ def explain(
                         preset, over = as_override(v, cache.size_cut)
                         rows.append(Row(v, preset, over, values))
                         prev = rows[-1]
-    if not rows:
-        raise InputError("no convention fits these frames (clips too short for the frame cut or frames too small for "
-                         "the crops)")
+    return rows
+
+
+def _rank(rows: list["Row"], targets: Sequence[Target]) -> None:
+    """Each row's differences to the targets and its distance; rows sorted closest first."""
     for r in rows:
         r.deltas = {t.metric: r.values[t.metric] - t.value for t in targets}
         if len(targets) == 1:
@@ -417,10 +460,6 @@ def explain(
         if not math.isfinite(r.distance):
             r.distance = math.inf
     rows.sort(key=lambda r: (r.distance, len(r.overrides), PRESET_ORDER.index(r.preset)))
-    suite_row = None
-    if suite_protocol is not None:
-        suite_row = _mark_suite(rows, suite_protocol, metrics)
-    return Explanation(list(targets), rows, n_frames, list(cache.frames), suite_row)
 
 
 def _mark_suite(rows: list[Row], proto: Protocol, metrics: set) -> Row | None:
@@ -459,11 +498,27 @@ def format_table(ex: Explanation, top: int = 10) -> str:
             cells.append(f"{r.distance:.2f}")
         lines.append(cells)
     out = text_table(lines, header=head, align="rll" + "r" * (len(head) - 3), rule="-")
+    return "\n".join(out + verdict(ex))
+
+
+def verdict(ex: Explanation) -> list[str]:
+    """The lines under the table: the ``closest:`` variant, preceded by ``ambiguous:`` (the variants that all
+    give the targets within rounding) when several fit, or ``nothing fits:`` when none does."""
+    metrics = [t.metric for t in ex.targets]
     best = ex.rows[0]
     deltas = ", ".join(f"Δ {m} {_fmt(best.deltas[m], m, signed=True)}{' dB' if m == 'psnr' else ''}" for m in metrics)
-    out.append(f"closest: {best.text}, {best.averaging} ({deltas}); reproduce with: "
+    closest = (f"closest: {best.text}, {best.averaging} ({deltas}); reproduce with: "
                f"{best.evaluate_command()} (read its {best.variant.average})")
-    return "\n".join(out)
+    targets = ", ".join(t.text for t in ex.targets)
+    rounding = ", ".join(f"|Δ {t.metric}| <= {_fmt(0.5 * t.unit, t.metric)}" for t in ex.targets)
+    fitting = ex.fitting
+    if not fitting:
+        return [f"nothing fits: none of the {len(ex.rows)} variants gives {targets} within rounding ({rounding}); "
+                "the closest is shown, it does not explain the number", closest]
+    if len(fitting) == 1:
+        return [closest]
+    return [f"ambiguous: {len(fitting)} variants give {targets} within rounding ({rounding}); these frames cannot "
+            f"tell them apart: " + "; ".join(f"{r.text}, {r.averaging}" for r in fitting), closest]
 
 
 def _fmt(v: float, metric: str, signed: bool = False) -> str:

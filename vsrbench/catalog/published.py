@@ -44,6 +44,12 @@ from typing import Iterable, Sequence
 from vsrbench.core.errors import InputError, UnknownNameError, unknown_name_message
 from vsrbench.core.text import text_table
 
+__all__ = [
+    "DEFAULT_PATH", "SUITE_NAMES", "AVERAGINGS", "COLUMNS", "OPTIONAL", "DEGRADATION", "PROTOCOL_NAME",
+    "metric_names", "known_suites", "PublishedRow", "convention_protocol", "load_published", "filter_rows",
+    "rows_for", "render_rows",
+]
+
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "published.csv"
 #: the suites when :mod:`vsrbench.catalog.suites` is not importable (the same names; a test pins them)
 SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")
@@ -149,6 +155,20 @@ def _check_name(where: str, field: str, value: str, known: Sequence[str]) -> Non
         raise InputError(f"{where}: {field}: {unknown_name_message(field, value, known)}")
 
 
+#: the values a metric can take (low, high; None: unbounded): PSNR >= 0 dB (an 8-bit MSE is at most 255^2),
+#: SSIM in [-1, 1], distances and errors >= 0
+POSSIBLE = {"psnr": (0.0, None), "ssim": (-1.0, 1.0), "drift_psnr": (0.0, None)}
+NON_NEGATIVE = (0.0, None)
+
+
+def _check_possible(where: str, metric: str, value: float, text: str) -> None:
+    low, high = POSSIBLE.get(metric, NON_NEGATIVE)
+    if value < low or (high is not None and value > high):
+        span = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+        raise InputError(f"{where}: value: {text} is not a possible {metric} (expected {span}); "
+                         "check the number and its column")
+
+
 def _row(path: Path, line: int, record: dict[str, str], suites: Sequence[str], metrics: Sequence[str]) -> PublishedRow:
     where = _where(path, line)
     for name in COLUMNS:
@@ -167,6 +187,7 @@ def _row(path: Path, line: int, record: dict[str, str], suites: Sequence[str], m
         raise InputError(f"{where}: value: expected a number, got {text!r}") from None
     if not math.isfinite(value):
         raise InputError(f"{where}: value: expected a finite number, got {text!r}")
+    _check_possible(where, record["metric"], value, text)
     try:
         convention_protocol(record["convention"])
     except (InputError, UnknownNameError) as e:
@@ -186,7 +207,7 @@ def load_published(path: str | os.PathLike | None = None) -> list[PublishedRow]:
     """
     path = Path(path) if path is not None else DEFAULT_PATH
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a byte-order mark (Excel's) is dropped
     except OSError as e:
         from vsrbench.core.errors import os_error
 

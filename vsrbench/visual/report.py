@@ -34,6 +34,11 @@ import numpy as np
 
 from vsrbench.core.errors import InputError
 
+__all__ = [
+    "ASSETS", "MARKER", "DATA_ID", "DEFAULT_WIDTH", "DEFAULT_FRAMES", "GT_NAME", "Report", "human_size",
+    "pick_frames", "table_html", "curves_data", "embed_json", "build_report", "dataset_frames", "load_embedded",
+]
+
 ASSETS = ("report.js", "report.css")
 MARKER = ".vsrbench-report"  # a folder holding it was written by build_report (may be written again)
 DATA_ID = "vsrbench-data"
@@ -123,15 +128,34 @@ def _write_png(path: Path, rgb: np.ndarray) -> int:
     return len(buf.getvalue())
 
 
-def _prepare_out(out: Path) -> None:
+def _check_out(out: Path) -> None:
+    """``--out`` must be a new or empty folder, or one an earlier report wrote (it is then replaced)."""
     if out.exists() and not out.is_dir():
         raise InputError(f"--out: {str(out)!r} is a file, expected a folder for the report; choose another --out")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise InputError(f"--out: {str(out)!r} is not empty and holds no earlier vsrbench report; "
                          "choose a new or empty folder")
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(out / "img", ignore_errors=True)  # an earlier report's images: written again below
-    (out / MARKER).write_text("written by vsrbench report; the folder may be replaced by the next report\n")
+
+
+def _temporary_folder(out: Path) -> Path:
+    """A new folder next to ``out`` (the same file system, so that it can be renamed to ``out``)."""
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".vsrbench-report-", dir=out.parent))
+    (tmp / MARKER).write_text("written by vsrbench report; the folder may be replaced by the next report\n")
+    return tmp
+
+
+def _put_in_place(tmp: Path, out: Path) -> None:
+    """Rename the finished report ``tmp`` to ``out``; an earlier report there is removed once the new one is in place."""
+    old = None
+    if out.exists():
+        old = out.with_name(f"{tmp.name}-old")
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ the page's parts
@@ -213,14 +237,16 @@ def build_report(
     ``vsrbench table --published``). ``width``: the largest width of a frame image (pixels);
     ``frames``: the most frames per sequence written for the viewer (0: all). ``warn(line)`` hears
     about what could not be shown (frames that are gone); the report is written without them.
+
+    The report is written into a temporary folder next to ``out`` and renamed to ``out`` when complete:
+    a report that fails leaves no folder behind (and an earlier report in ``out`` as it was). Image
+    files are named by index (and a short form of the names), so long sequence names do not make long paths.
     """
-    from vsrbench.visual.plots import method_colors, slug
     from vsrbench.results.store import find_results_dir
     from vsrbench.results.loading import load_results
     from vsrbench.analysis.tables import build_tables
     from vsrbench.analysis.published_rows import dataset_info
-    from vsrbench.results.frame import ordered, resolve_metrics, rows_of_dataset
-    from vsrbench.metrics import METRICS
+    from vsrbench.results.frame import rows_of_dataset
 
     if isinstance(width, bool) or not isinstance(width, int) or width < 16:
         raise InputError(f"--width: expected an integer >= 16 (pixels), got {width!r}")
@@ -231,7 +257,22 @@ def build_report(
     info = dataset_info(results) if published is not None else None
     tables = build_tables(df, metrics=metrics, average=average, published=published, info=info)
     out = Path(out)
-    _prepare_out(out)
+    _check_out(out)
+    tmp = _temporary_folder(out)
+    try:
+        report = _write_report(tmp, results, df, tables, metrics, width, frames, profiles, warn)
+        _put_in_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    report.out, report.index = out, out / report.index.name
+    return report
+
+
+def _write_report(out: Path, results, df, tables, metrics, width, frames, profiles, warn) -> Report:
+    """Write the page, its assets and every image of the report into the folder ``out``."""
+    from vsrbench.visual.plots import method_colors
+
     report = Report(out, out / "index.html", sizes={"page": 0, "assets": 0, "frames": 0, "profiles": 0})
     say = warn or (lambda _: None)
 
@@ -243,42 +284,8 @@ def build_report(
     data: dict = {"colors": colors, "metrics": {}, "curves": {}, "viewer": {}, "datasets": []}
     sections_tables, sections_profiles = [], []
     for table in tables:
-        ds = table.dataset
-        part = df[df["dataset"] == ds]
-        chosen = resolve_metrics(part, metrics)
-        methods = ordered(part["method"])
-        data["datasets"].append(ds)
-        for m in chosen:
-            info_m = METRICS[m]
-            data["metrics"][m] = {"label": info_m.label, "unit": info_m.unit or "",
-                                  "higher_is_better": bool(info_m.higher_is_better)}
-        higher = {m: bool(METRICS[m].higher_is_better) for m in chosen}
-        sections_tables.append(table_html(table, higher))
-        data["curves"].update(curves_data(part, chosen))
-        viewer: dict = {}
-        found = dataset_frames(results, ds, methods)
-        for j, seq in enumerate(sorted(set(part["sequence"]))):
-            scored = part.loc[part["sequence"] == seq, "frame"]
-            folder = f"{len(data['datasets'])}-{j}-{slug(ds, seq)}"
-            written = _write_sequence(out, folder, ds, seq, found, pick_frames(scored, frames), width, report,
-                                      note, slug)
-            if written is None:
-                continue
-            entry, gt, outputs = written
-            viewer[seq] = entry
-            if profiles:
-                fig = _profiles(ds, seq, gt, outputs, colors)
-                if fig is not None:
-                    path = out / "img" / f"{folder}-profiles.png"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    fig.savefig(path, format="png", dpi=80)
-                    report.sizes["profiles"] += path.stat().st_size
-                    report.images += 1
-                    sections_profiles.append(
-                        f'<figure class="profile"><img src="{html.escape(path.relative_to(out).as_posix())}" '
-                        f'alt="temporal profiles of {html.escape(ds)} / {html.escape(seq)}">'
-                        f"<figcaption>{html.escape(ds)} / {html.escape(seq)}</figcaption></figure>")
-        data["viewer"][ds] = viewer
+        _write_dataset(out, results, df, table, metrics, data, sections_tables, sections_profiles,
+                       (width, frames, profiles, colors), report, note)
     page = _page(tables, sections_tables, sections_profiles, data, results)
     report.index.write_text(page, encoding="utf-8")
     report.sizes["page"] = report.index.stat().st_size
@@ -287,6 +294,57 @@ def build_report(
         target.write_bytes(resources.files("vsrbench").joinpath("report_assets", name).read_bytes())
         report.sizes["assets"] += target.stat().st_size
     return report
+
+
+def _write_dataset(out, results, df, table, metrics, data, sections_tables, sections_profiles, options, report,
+                   note) -> None:
+    """One dataset's leaderboard, curves, viewer frames and profiles (added to ``data`` and the sections)."""
+    from vsrbench.metrics import METRICS
+    from vsrbench.results.frame import ordered, resolve_metrics
+    from vsrbench.visual.plots import slug
+
+    width, frames, profiles, colors = options
+    ds = table.dataset
+    part = df[df["dataset"] == ds]
+    chosen = resolve_metrics(part, metrics)
+    data["datasets"].append(ds)
+    for m in chosen:
+        info_m = METRICS[m]
+        data["metrics"][m] = {"label": info_m.label, "unit": info_m.unit or "",
+                              "higher_is_better": bool(info_m.higher_is_better)}
+    sections_tables.append(table_html(table, {m: bool(METRICS[m].higher_is_better) for m in chosen}))
+    data["curves"].update(curves_data(part, chosen))
+    viewer: dict = {}
+    found = dataset_frames(results, ds, ordered(part["method"]))
+    for j, seq in enumerate(sorted(set(part["sequence"]))):
+        scored = part.loc[part["sequence"] == seq, "frame"]
+        folder = f"{len(data['datasets'])}-{j}-{short_slug(slug, ds, seq)}"  # indices: unique; the names: bounded
+        written = _write_sequence(out, folder, ds, seq, found, pick_frames(scored, frames), width, report,
+                                  note, slug)
+        if written is None:
+            continue
+        entry, gt, outputs = written
+        viewer[seq] = entry
+        fig = _profiles(ds, seq, gt, outputs, colors) if profiles else None
+        if fig is not None:
+            path = out / "img" / f"{folder}-profiles.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, format="png", dpi=80)
+            report.sizes["profiles"] += path.stat().st_size
+            report.images += 1
+            sections_profiles.append(
+                f'<figure class="profile"><img src="{html.escape(path.relative_to(out).as_posix())}" '
+                f'alt="temporal profiles of {html.escape(ds)} / {html.escape(seq)}">'
+                f"<figcaption>{html.escape(ds)} / {html.escape(seq)}</figcaption></figure>")
+    data["viewer"][ds] = viewer
+
+
+SLUG_CHARS = 32  # the most characters of names in an image's path (indices keep paths unique)
+
+
+def short_slug(slug, *names: str) -> str:
+    """``slug(*names)`` cut to :data:`SLUG_CHARS` characters: image paths do not grow with names."""
+    return slug(*names)[:SLUG_CHARS].strip("-_.") or "x"
 
 
 def dataset_frames(results, dataset: str, methods: Sequence[str]):
@@ -353,7 +411,7 @@ def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, n
                 h, w = rgb.shape[:2]
             elif h is not None:  # an output larger than GT is cut to it (top-left kept), as it was scored
                 rgb = rgb[:h, :w]
-            rel = Path("img") / folder / f"{k}-{slug(name)}" / f"{f:05d}.png"  # k: names equal as slugs
+            rel = Path("img") / folder / f"{k}-{short_slug(slug, name)}" / f"{f:05d}.png"  # k: names equal as slugs
             report.sizes["frames"] += _write_png(out / rel, _downscale(rgb, width))
             report.images += 1
             paths.append(rel.as_posix())

@@ -48,6 +48,12 @@ from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.core.device import resolve_device
 from vsrbench.core.weights import find_weights
 
+__all__ = [
+    "T_IN", "DENSE_CONFIG", "PHASE_B_LAYERS", "SCALES", "BN_EPS", "BN_MOMENTUM", "FILTER_SIZE", "SCOPE", "SOURCE",
+    "final_channels", "DenseLayer", "DUF", "dynamic_upsample", "h5_dataset_name", "DUFParams", "read_params",
+    "load_params", "load_duf", "windows", "DUFModel", "checkpoint",
+]
+
 #: frames in one input window; the output is its centre frame
 T_IN = 7
 #: layers -> (dense layers in phase A, growth rate G); phase B always has 3 layers

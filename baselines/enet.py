@@ -40,6 +40,11 @@ from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.core.weights import sha256sum
 
+__all__ = [
+    "MEAN", "SCALE", "FEATURES", "NUM_BLOCKS", "NUM_CONVS", "SCOPE", "SOURCE", "CHECKPOINT", "tf_name", "ENet",
+    "expected_variables", "check_variables", "load_tf_variables", "load_enet", "ENetModel", "build",
+]
+
 #: per-channel RGB means subtracted from the [0, 1] input (the authors' PER_CHANNEL_MEANS)
 MEAN: tuple[float, float, float] = (0.47614917, 0.45001204, 0.40904046)
 SCALE = 4

@@ -20,6 +20,11 @@ from vsrbench.core.errors import InputError, Registry, WeightsError
 from vsrbench.core.frames import check_frame
 from vsrbench.core.weights import find_weights, search_dirs, vsrbench_home
 
+__all__ = [
+    "Checkpoint", "tf_checkpoint_prefix", "locate_checkpoint", "ModelSpec", "MODELS", "register_model", "SRModel",
+    "frame_to_tensor", "full_fp32", "batched",
+]
+
 
 @dataclass(frozen=True)
 class Checkpoint:

@@ -12,6 +12,8 @@ from collections import defaultdict
 
 import numpy as np
 
+__all__ = ["MetricAccumulator", "aggregate"]
+
 
 def _finite(values) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)

@@ -39,6 +39,8 @@ import torch
 
 from vsrbench.core.errors import InputError
 
+__all__ = ["USE_INITIAL_FLOW", "FARNEBACK_GAUSSIAN", "farneback"]
+
 #: cv2.OPTFLOW_USE_INITIAL_FLOW and cv2.OPTFLOW_FARNEBACK_GAUSSIAN
 USE_INITIAL_FLOW = 4
 FARNEBACK_GAUSSIAN = 256

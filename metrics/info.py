@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from vsrbench.core.errors import InputError, Registry
 
+__all__ = ["MetricInfo", "METRICS", "check_metrics"]
+
 
 @dataclass(frozen=True)
 class MetricInfo:

@@ -29,6 +29,12 @@ import torch.nn.functional as F
 from vsrbench.core.errors import WeightsError
 from vsrbench.core.weights import check_published, find_weights, sha256_cached
 
+__all__ = [
+    "BACKBONE_FILES", "BACKBONE_SOURCE", "LIN_SOURCE", "lin_weights_path", "backbone_weights_path",
+    "backbone_record", "lpips_weights_record", "require_lpips_weights", "backbone_missing", "lpips_available",
+    "LPIPS", "get_lpips", "to_lpips_input", "lpips",
+]
+
 BACKBONE_FILES = {
     "alex": "alexnet-owt-7be5be79.pth",
     "vgg": "vgg16-397923af.pth",

@@ -13,6 +13,8 @@ import numpy as np
 from vsrbench.core.errors import InputError
 from vsrbench.core.frames import check_frame, to_uint8
 
+__all__ = ["temporal_profile", "temporal_energy", "default_profile_row", "default_profile_col"]
+
 
 def _frames_u8(frames) -> list[np.ndarray]:
     """Frames (NumPy (H, W, 3) or torch (3, H, W), any supported dtype) on the 8-bit grid."""

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from vsrbench.core.errors import InputError, Registry
 
+__all__ = ["FARNEBACK_TECOGAN", "Protocol", "PROTOCOLS", "get_protocol", "parse_overrides"]
+
 FARNEBACK_TECOGAN = (0.5, 3, 15, 3, 5, 1.2, 0)  # pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags
 
 

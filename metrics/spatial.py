@@ -25,6 +25,13 @@ from vsrbench.core.frames import check_values, quantize255
 from vsrbench.core.kernels import gaussian_taps
 from vsrbench.metrics.protocol import Protocol, get_protocol
 
+__all__ = [
+    "Y_COEFFS", "Y_COEFFS_BASICSR", "as_batch", "size_rule_note", "match_sizes", "center32_window", "crop",
+    "crop_hw", "rgb_to_y", "prepare", "color_planes", "psnr_planes", "psnr", "valid_filter", "ssim_window",
+    "ssim_planes", "ssim_data_range", "ssim", "STRIP_PIXELS", "strip_rows", "scores_u8", "ssim_plane",
+    "ssim_map_sum",
+]
+
 # BT.601 studio-range luma (MATLAB rgb2ycbcr), on 0..255 values
 Y_COEFFS = (0.256788235294118, 0.504129411764706, 0.097905882352941)
 # BasicSR writes the same transform as dot(img/255, [65.481, 128.553, 24.966]) + 16 (on RGB order)

@@ -18,6 +18,11 @@ from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.core.frames import quantize255
 from vsrbench.metrics.spatial import as_batch, crop, crop_hw, match_sizes, prepare, strip_rows
 
+__all__ = [
+    "grey", "flow", "grey_batch", "flow_batch", "flow_difference_batch", "flow_difference", "Sampling", "sampling",
+    "warp", "occlusion_mask", "warp_error", "tof", "tlp", "ewarp",
+]
+
 
 def grey(frame_u8: np.ndarray) -> np.ndarray:
     """OpenCV RGB -> grey (uint8 in, uint8 out), as TecoGAN's tOF does."""

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from vsrbench import __version__
 from vsrbench.core.errors import VsrbenchError, VsrbenchWarning
 
+__all__ = ["build_parser", "one_line_warnings", "main"]
+
 
 class _ParseError(Exception):
     """A :class:`VsrbenchError` raised while parsing (e.g. an unknown metric name), with the ``prog``

@@ -35,6 +35,13 @@ from vsrbench.core.errors import InputError
 from vsrbench.core.frames import to_uint8
 from vsrbench.core.io import write_frame
 
+__all__ = [
+    "DEFAULT_OUT", "DEFAULT_FRAMES", "HR_SIZE", "SUPERSAMPLE", "SCALE", "DEGRADATION", "PROTOCOL", "DATASET",
+    "MARKER", "OWNED", "Scene", "SCENES", "camera", "render_matrix", "render_scene", "write_ground_truth",
+    "bicubic_flicker", "bicubic_jitter", "bicubic_frozen", "METHODS", "demo_metrics", "bench_toml",
+    "prepare_folder", "DemoResult", "run_demo",
+]
+
 DEFAULT_OUT = "vsrbench-demo"
 DEFAULT_FRAMES = 12
 HR_SIZE = (192, 256)  # (height, width) of the ground truth

@@ -40,6 +40,11 @@ from vsrbench.metrics._kernels import (
     ssim_planes, to_lpips_input, warp_error,
 )
 
+__all__ = [
+    "PIPELINES", "DEFAULT_CHUNK", "default_chunk", "SequenceScores", "check_lengths", "LARGE_FRAME",
+    "FLOW_BYTES_PER_PIXEL", "FLOW_MEMORY", "flow_slots", "evaluate_sequence", "evaluate_many",
+]
+
 _FLOW_METRICS = frozenset({"tof", "ewarp"})  # the metrics that need the GT's optical flow
 PIPELINES = ("auto", "frames", "batched")
 DEFAULT_CHUNK = 16  # frames per batch of the batched pipeline on CPU and on GPUs under 64 GB

@@ -32,6 +32,11 @@ import pytest
 if TYPE_CHECKING:
     from vsrbench.analysis.check import CheckReport, Entry
 
+__all__ = [
+    "UPDATE_OPTION", "DEFAULT_NAME", "pytest_addoption", "assert_matches_baseline", "write_baseline_for",
+    "vsrbench_baseline",
+]
+
 UPDATE_OPTION = "--vsrbench-update-baselines"
 DEFAULT_NAME = "default"  # method / dataset / sequence names of a baseline written from one sequence's scores
 

@@ -19,6 +19,8 @@ from vsrbench.core.errors import InputError
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics._kernels import Y_COEFFS, center32_window
 
+__all__ = ["LpipsFn", "reference_evaluate"]
+
 LpipsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 

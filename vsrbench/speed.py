@@ -15,6 +15,8 @@ import torch
 
 from vsrbench.core.frames import to_uint8
 
+__all__ = ["synthetic_pair", "write_random_backbone", "BenchResult", "time_pipelines"]
+
 
 def synthetic_pair(n: int = 10, size: tuple[int, int] = (576, 720), seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A textured scene panning by sub-pixel steps (GT) and a noisy, blurred copy (output)."""

@@ -12,6 +12,8 @@ import pandas as pd
 from vsrbench.metrics import METRICS
 from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Table, rank_values
 
+__all__ = ["DEGRADATION_KERNELS", "degradation_family", "published_match", "dataset_info", "with_published"]
+
 
 # ------------------------------------------------------------------ the table model
 

@@ -14,6 +14,11 @@ from vsrbench.core.errors import InputError
 from vsrbench.analysis.table_model import Cell, FORMATS, Table
 from vsrbench.analysis.table_stats import SIGNIFICANT
 
+__all__ = [
+    "MD_SPECIAL", "md_escape", "render_markdown", "LATEX_SPECIAL", "LATEX_PACKAGES", "LATEX_PREAMBLE",
+    "LATEX_FIT_OPEN", "latex_escape", "render_latex", "table_frame", "render_csv", "render_html", "render_tables",
+]
+
 
 # ------------------------------------------------------------------ the table model
 

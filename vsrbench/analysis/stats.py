@@ -97,6 +97,13 @@ from vsrbench.metrics import METRICS, aggregate
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = [
+    "RESAMPLES", "SEED", "LEVEL", "MIN_CLIPS", "BLOCK_ELEMENTS", "TIE_TOLERANCE", "Interval", "Comparison",
+    "SIGNIFICANT_MARK", "ci_caption", "against_caption", "format_p", "format_interval", "few_clips_message",
+    "reduce_statistic", "swap_matrix", "all_swaps", "bootstrap_p", "bootstrap_interval", "holm",
+    "dataset_intervals", "compare_methods", "compare_to",
+]
+
 RESAMPLES = 2000
 SEED = 0
 LEVEL = 0.95

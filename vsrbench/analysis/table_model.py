@@ -14,6 +14,11 @@ from vsrbench.analysis.vocabulary import AVERAGES, TABLE_FORMATS as FORMATS
 from vsrbench.metrics import METRICS, MetricAccumulator
 from vsrbench.results.frame import check_metric_versions, ordered
 
+__all__ = [
+    "HOLE", "AVERAGE_TEXT", "Column", "Cell", "Row", "Table", "Scores", "compute_scores", "format_value",
+    "metric_name", "metric_label", "rank_values",
+]
+
 HOLE = "–"
 AVERAGE_TEXT = {
     "seq_avg": "mean of the per-sequence means (seq_avg)",

@@ -12,6 +12,11 @@ from vsrbench.core.errors import InputError
 from vsrbench.analysis.table_model import Table
 from vsrbench.analysis.vocabulary import CI_STYLES, SIGNIFICANT  # the mark of a significant difference; † marks published rows
 
+__all__ = [
+    "ALPHA", "half_width_text", "interval_text", "check_statistics_options", "quietly", "with_statistics",
+    "reissue_caught",
+]
+
 
 # ------------------------------------------------------------------ the table model
 

@@ -51,6 +51,8 @@ from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Scores, Table
 from vsrbench.analysis.table_stats import ALPHA, check_statistics_options, reissue_caught, with_statistics
 from vsrbench.results.frame import ordered, require_columns, resolve_metrics, rows_of_dataset
 
+__all__ = ["build_table", "build_tables", "reported_numbers"]
+
 
 # ------------------------------------------------------------------ the table model
 

@@ -1,1 +1,3 @@
 """CLI sub-commands, one module each (see :mod:`vsrbench.cli`)."""
+
+__all__: list[str] = []

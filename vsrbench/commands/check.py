@@ -6,6 +6,8 @@ import argparse
 from vsrbench.analysis.check import DEFAULT_ATOL
 from vsrbench.commands._options import add_results, group
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "check"
 HELP = "compare stored results with a baseline (exit 0 same, 1 moved, 2 unusable input)"
 DESCRIPTION = (

@@ -8,6 +8,8 @@ from vsrbench.analysis.vocabulary import AVERAGES, INTERVALS, SCHEMES, TESTS
 from vsrbench.commands._options import add_metrics, add_results, add_selection, group
 from vsrbench.core.text import text_table
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "render", "run"]
+
 NAME = "compare"
 HELP = "paired comparison of two methods: difference A - B per metric, its interval and p-value"
 DESCRIPTION = (HELP + ". Clips are the unit: a paired cluster bootstrap gives the interval, a paired approximate "

@@ -6,6 +6,8 @@ import sys
 
 from vsrbench.core.text import text_table
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "render_table", "render_suite", "run"]
+
 NAME = "datasets"
 HELP = "list the benchmark suites (Vid4, REDS4, Vimeo-90K-T, ...) and how the literature scores each"
 DESCRIPTION = (

@@ -12,6 +12,8 @@ from vsrbench.commands._options import group
 from vsrbench.core.errors import InputError
 from vsrbench.core.io import FrameSequence
 
+__all__ = ["NAME", "HELP", "KINDS", "DESCRIPTION", "EXAMPLES", "add_arguments", "output_folders", "run"]
+
 NAME = "degrade"
 HELP = "make low-resolution frames from ground-truth frames with a named degradation"
 KINDS = ("bd-tecogan", "bd-tecogan-train", "bd-duf", "bd-basicvsr", "bi-matlab", "bi-pil")

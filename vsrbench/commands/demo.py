@@ -6,6 +6,8 @@ import sys
 
 from vsrbench.commands._options import add_out, group
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "demo"
 HELP = "run a small offline benchmark (rendered videos, bicubic baselines) and write its table and plots"
 DESCRIPTION = (HELP + ". Nothing to download: three camera motions rendered from scikit-image photographs, "

@@ -10,6 +10,8 @@ import numpy as np
 
 from vsrbench.core.errors import InputError
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "drift"
 HELP = "ping-pong drift of a model: its output for frame t on a forward vs a backward pass (TecoGAN)"
 DESCRIPTION = (

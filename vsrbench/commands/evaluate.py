@@ -14,6 +14,11 @@ import numpy as np
 from vsrbench.core.errors import InputError
 from vsrbench.results.store import STORE_FILENAME
 
+__all__ = [
+    "NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run", "EVALUATE_KEY", "export_interval",
+    "SUMMARY_ROWS", "SUMMARY_EXTREMES",
+]
+
 NAME = "evaluate"
 HELP = "score output frames (PRED) against ground truth (GT) under a protocol"
 DESCRIPTION = (

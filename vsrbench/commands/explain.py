@@ -7,6 +7,8 @@ import sys
 from vsrbench.commands._options import add_results, alias_note, group
 from vsrbench.core.errors import InputError
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "explain"
 HELP = "which convention gives this number? rank PSNR/SSIM conventions by their distance to a published value"
 DESCRIPTION = (

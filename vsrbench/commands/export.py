@@ -6,6 +6,8 @@ import argparse
 from vsrbench.commands._options import add_out, add_results, add_selection, group
 from vsrbench.results.export import EXPORT_FORMATS
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "export"
 HELP = "export stored per-frame results as CSV or JSON"
 DESCRIPTION = (

@@ -7,6 +7,8 @@ import sys
 from vsrbench.analysis.vocabulary import FIGURE_KINDS as KINDS, FIGURE_LAYOUTS as LAYOUTS
 from vsrbench.commands._options import add_out, add_results, add_selection, group
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "figure"
 HELP = "draw a paper figure from a results folder: crops (GT frame with a box, zoomed crops of GT, LR and each method)"
 DESCRIPTION = (HELP + ". Crops are nearest-neighbour zooms, each titled with the method and its score on that frame; "

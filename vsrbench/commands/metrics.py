@@ -5,6 +5,8 @@ import argparse
 
 from vsrbench.core.text import text_table
 
+__all__ = ["NAME", "HELP", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "metrics"
 HELP = "list the metrics (direction, unit, kind, version, which protocols score them by default)"
 

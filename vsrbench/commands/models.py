@@ -9,6 +9,11 @@ from vsrbench.core.errors import WeightsError
 from vsrbench.core.text import text_table
 from vsrbench.core.weights import find_weights, sha256sum
 
+__all__ = [
+    "NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "checkpoint_status", "published_lines",
+    "render_models", "run",
+]
+
 NAME = "models"
 HELP = "list the built-in models, their known checkpoints and whether the weights are present locally"
 DESCRIPTION = (

@@ -9,6 +9,8 @@ from pathlib import Path
 from vsrbench.analysis.vocabulary import AVERAGES, PLOT_FORMATS, PLOT_KINDS
 from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, group
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "plot"
 HELP = "draw figures of a results folder (curves, temporal profiles, trade-off, bars) as PNG/PDF"
 DESCRIPTION = (HELP + ". A method has the same colour in every figure; profiles read the stored frames "

@@ -8,6 +8,8 @@ from pathlib import Path
 from vsrbench.commands._options import add_out, group
 from vsrbench.core.errors import InputError, VsrbenchWarning
 
+__all__ = ["NAME", "HELP", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "profile"
 HELP = "render temporal profiles (x-t slices) of GT and one or more outputs side by side"
 

@@ -6,6 +6,8 @@ import sys
 
 from vsrbench.commands._options import group
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "published"
 HELP = "list published results (method, suite, degradation, metric, value, averaging, convention, source)"
 DESCRIPTION = (HELP + ". One row per number, from the database shipped with vsrbench (vsrbench/data/published.csv) "

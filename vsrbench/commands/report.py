@@ -7,6 +7,8 @@ import sys
 from vsrbench.analysis.vocabulary import AVERAGES
 from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, alias_note, group
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "report"
 HELP = "write a static HTML report of a results folder (leaderboard, per-frame curves, profiles, frame viewer)"
 DESCRIPTION = (HELP + ". The folder opens from disk (no server, no network): sortable leaderboard, per-frame "

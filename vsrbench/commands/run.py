@@ -5,6 +5,8 @@ import argparse
 
 from vsrbench.commands._options import add_device, add_out, add_workers, group, worker_options
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "add_worker_arguments", "run"]
+
 NAME = "run"
 HELP = "run a benchmark definition (TOML) and store per-frame results"
 DESCRIPTION = (

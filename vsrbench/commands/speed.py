@@ -7,6 +7,8 @@ import tempfile
 
 from vsrbench.commands._options import group
 
+__all__ = ["NAME", "HELP", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "speed"
 HELP = "measure evaluation speed: one-pass pipeline vs the straightforward loop (same numbers)"
 

@@ -10,6 +10,11 @@ from vsrbench.analysis.vocabulary import TABLE_SUFFIXES as SUFFIX_FORMATS
 from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, group
 from vsrbench.core.errors import InputError
 
+__all__ = [
+    "NAME", "HELP", "DESCRIPTION", "EXAMPLES", "split_names", "output_format", "add_arguments",
+    "statistics_options", "run",
+]
+
 NAME = "table"
 HELP = "render the leaderboard of a results folder (Markdown, LaTeX, CSV, HTML)"
 DESCRIPTION = (HELP + ". Rows are methods, columns metrics (best bold, second underlined); "

@@ -20,6 +20,8 @@ from vsrbench.core.io import png_names
 from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError
 
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
+
 NAME = "upscale"
 HELP = "run a model (bicubic, TecoGAN, DUF, ...) over LR frames and write HR PNG frames"
 DESCRIPTION = (

@@ -24,6 +24,11 @@ from vsrbench.core.weights import (
     check_published, download, find_weights, published_prefix, sha256_cached, vsrbench_home,
 )
 
+__all__ = [
+    "NAME", "HELP", "DESCRIPTION", "Known", "known_weights", "get_known", "EXAMPLES", "add_arguments", "run",
+    "render_list", "download_known",
+]
+
 NAME = "weights"
 HELP = "list the known weights files, or download one explicitly (vsrbench weights download NAME)"
 DESCRIPTION = (

@@ -9,3 +9,5 @@
 ``metrics/`` and ``baselines/`` import only this package (and each other, bottom up); the harness
 (the rest of :mod:`vsrbench`) imports all of them.
 """
+
+__all__: list[str] = []

@@ -8,6 +8,8 @@ from vsrbench.core.errors import InputError
 if TYPE_CHECKING:
     import torch
 
+__all__ = ["resolve_device"]
+
 
 def resolve_device(device: "str | torch.device | None" = "auto") -> "torch.device":
     """'auto' (or None) -> CUDA when available, else CPU; CUDA without a CUDA device is an InputError."""

@@ -11,6 +11,11 @@ import errno
 import os
 from typing import Iterable
 
+__all__ = [
+    "VsrbenchError", "InputError", "VsrbenchWarning", "UnknownNameError", "WeightsError", "closest",
+    "unknown_name_message", "os_error_message", "os_error", "Registry",
+]
+
 
 class VsrbenchError(Exception):
     """An error caused by the input, with a message meant for the user (one line)."""

@@ -34,6 +34,14 @@ import numpy as np
 from vsrbench.core.errors import InputError, os_error
 from vsrbench.core.frames import check_frame
 
+__all__ = [
+    "IMAGE_EXTS", "VIDEO_EXTS", "frame_sort_key", "sort_frame_names", "is_image", "is_video", "list_frames",
+    "PNG_SIGNATURE", "png_problem", "jpeg_problem", "decode_image", "stored_layout", "layout_note", "video_codec",
+    "video_pixel_format", "LOSSLESS_CODECS", "video_note", "JPEG_EXTS", "jpeg_note", "read_video", "FrameSequence",
+    "png_names", "open_sequence", "open_dataset", "pick_sequence", "pair_datasets", "frame_numbers", "FramePairing",
+    "pair_frames", "file_mode", "atomic_write_bytes", "atomic_write_text", "write_frame",
+]
+
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m")
 

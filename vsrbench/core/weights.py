@@ -31,6 +31,11 @@ from pathlib import Path
 
 from vsrbench.core.errors import WeightsError, os_error_message
 
+__all__ = [
+    "vsrbench_home", "torch_hub_checkpoints", "search_dirs", "sha256sum", "find_weights", "UNVERIFIED_ENV",
+    "sha256_cached", "published_prefix", "accept_unverified", "unverified_accepted", "check_published", "download",
+]
+
 
 def vsrbench_home() -> Path:
     env = os.environ.get("VSRBENCH_HOME")

@@ -30,6 +30,11 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from vsrbench.core.errors import InputError
 
+__all__ = [
+    "Worker", "Outcome", "run_task", "picklable_error", "reissue_warnings", "Executor", "InProcess",
+    "default_workers", "parse_workers",
+]
+
 
 class Worker(Protocol):
     def compute(self, task: Any) -> Any: ...

@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from vsrbench.execution.base import Executor, Outcome, Worker, picklable_error, run_task
 
+__all__ = ["on_terminate", "PRELOAD", "LocalProcesses"]
+
 
 _PROCESS_WORKER: Worker | None = None
 _PROCESS_ERROR: BaseException | None = None  # why this worker process could not build its worker

@@ -34,6 +34,11 @@ from ray import exceptions as ray_errors
 from vsrbench.core.errors import InputError
 from vsrbench.execution.base import Executor, Outcome, Worker, run_task
 
+__all__ = [
+    "TASK_RETRIES", "ACTOR_RESTARTS", "CONNECT_TIMEOUT_S", "PER_ACTOR", "ACTOR_ENV", "FORWARDED_ENV", "actor_env",
+    "RayExecutor", "probe",
+]
+
 #: Retries of a task whose actor process died while holding it (the actor is restarted first).
 TASK_RETRIES = 2
 #: Restarts of one actor after its process died; past them its remaining tasks come back as errors.

@@ -4,3 +4,5 @@ processes, loading rows and run records as DataFrames, the results frame and exp
 It imports only :mod:`vsrbench.core` and :mod:`vsrbench.metrics` (never the analysis, visual or
 runner layers).
 """
+
+__all__: list[str] = []

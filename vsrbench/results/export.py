@@ -12,6 +12,8 @@ from vsrbench.core.errors import InputError
 from vsrbench.results.loading import load_results, load_runs
 from vsrbench.results.store import writing
 
+__all__ = ["EXPORT_FORMATS", "export_results", "json_number"]
+
 try:
     import fcntl as _fcntl
 except ImportError:  # Windows: no locks between runs

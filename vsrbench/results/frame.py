@@ -11,6 +11,11 @@ import pandas as pd
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import METRICS
 
+__all__ = [
+    "REQUIRED_COLUMNS", "require_columns", "require_one_protocol", "rows_of_dataset", "check_metric_versions",
+    "resolve_metrics", "ordered",
+]
+
 REQUIRED_COLUMNS = ("method", "dataset", "sequence", "frame", "metric", "value", "protocol", "protocol_hash",
                     "metric_version")
 

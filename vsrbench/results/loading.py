@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from vsrbench.core.errors import InputError
 from vsrbench.results.store import DEFAULT_TIMEOUT_S, JSON_RUN_FIELDS, RESULT_COLUMNS, RUN_COLUMNS, ResultsStore
 
+__all__ = [
+    "load_results", "read_store", "load_runs", "refuse_mixed_lpips_files", "recorded_inputs", "outputs_path",
+    "recorded_paths",
+]
+
 try:
     import fcntl as _fcntl
 except ImportError:  # Windows: no locks between runs

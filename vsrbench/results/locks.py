@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+__all__ = ["LOCKS_DIR", "ProcessLock", "run_claim", "process_start_marker", "run_is_gone"]
+
 
 try:
     import fcntl as _fcntl

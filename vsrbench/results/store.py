@@ -61,6 +61,12 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 from vsrbench.core.errors import InputError, os_error
 from vsrbench.results.locks import LOCKS_DIR, ProcessLock, run_is_gone
 
+__all__ = [
+    "STORE_FILENAME", "APPLICATION_ID", "SCHEMA_VERSION", "DEFAULT_TIMEOUT_S", "SQLITE_HEADER", "RESULT_COLUMNS",
+    "RUN_COLUMNS", "PROCESS_COLUMNS", "JSON_RUN_FIELDS", "now_iso", "store_path", "find_results_dir",
+    "SequenceResult", "ResultsStore", "writing",
+]
+
 try:
     import fcntl as _fcntl
 except ImportError:  # Windows: no locks between runs

@@ -38,6 +38,11 @@ from vsrbench.core.io import FrameSequence, atomic_write_bytes, open_dataset, op
 from vsrbench.metrics import METRICS
 from vsrbench.visual.plots import method_colors
 
+__all__ = [
+    "BOX_COLOR", "LAYOUTS", "BOX_FRACTION", "Box", "CropFigure", "parse_box", "check_box", "local_mse",
+    "spread_map", "crop_figure", "save_crop_figure",
+]
+
 BOX_COLOR = "#D55E00"  # Okabe-Ito vermillion: distinct for the common colour-vision deficiencies
 LAYOUTS = dict(zip(FIGURE_LAYOUTS, (  # width (in), crops per row at most, font size (pt)
     (3.3, 4, 6.0),  # one-column

@@ -32,6 +32,12 @@ from vsrbench.analysis.table_model import compute_scores, format_value, metric_l
 from vsrbench.analysis.vocabulary import PLOT_FORMATS, PLOT_KINDS as KINDS
 from vsrbench.results.frame import ordered, resolve_metrics, rows_of_dataset
 
+__all__ = [
+    "GT_COLOR", "method_colors", "parse_formats", "parse_kinds", "slug", "EMBED_FONTS_RC", "save_figure",
+    "axis_label", "plot_curves", "plot_bars", "plot_tradeoff", "tradeoff_pairs", "plot_profiles", "sequence_frames",
+    "profile_figure", "plot_results",
+]
+
 GT_COLOR = "#000000"
 _PALETTE = (  # matplotlib's tab10, then the lighter half of tab20
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",

@@ -39,6 +39,11 @@ __all__ = [
     "pick_frames", "table_html", "curves_data", "embed_json", "build_report", "dataset_frames", "load_embedded",
 ]
 
+__all__ = [
+    "ASSETS", "MARKER", "DATA_ID", "DEFAULT_WIDTH", "DEFAULT_FRAMES", "GT_NAME", "Report", "human_size",
+    "pick_frames", "table_html", "curves_data", "embed_json", "build_report", "dataset_frames", "load_embedded",
+]
+
 ASSETS = ("report.js", "report.css")
 MARKER = ".vsrbench-report"  # a folder holding it was written by build_report (may be written again)
 DATA_ID = "vsrbench-data"

@@ -169,7 +169,7 @@ def run_benchmark(
     --------
     Runs the models and reads the frames the benchmark file names::
 
-        from vsrbench import run_benchmark
+        from vsrbench.runner import run_benchmark
         summary = run_benchmark("examples/vid4-duf.toml", "results/vid4", workers=2)
         print(summary.text())  # scored, already stored, without outputs, failed; the results folder
         summary.ok  # True when nothing failed

@@ -199,8 +199,44 @@ def build_tables(
 ) -> list[Table]:
     """One table per dataset (or only ``dataset``); options as for :func:`build_table`.
 
-    ``reported`` maps dataset -> method -> metric -> published number (see :func:`reported_numbers`);
-    ``info`` maps dataset -> its suite and degradation (see :func:`dataset_info`).
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Per-frame results with the columns of :func:`~vsrbench.results.loading.load_results`.
+    dataset : str, optional
+        Build only this dataset's table (default: one per dataset, in the order they were stored).
+    reported : mapping, optional
+        Dataset -> method -> metric -> published number (see :func:`reported_numbers`).
+    info : mapping, optional
+        Dataset -> its suite and degradation (see :func:`dataset_info`).
+    **options
+        The keyword arguments of :func:`build_table`: ``metrics``, ``average``, ``per_sequence``,
+        ``published``, ``ci``, ``level``, ``resamples``, ``seed``, ``ci_style``, ``against``, ``test``,
+        ``alpha``.
+
+    Returns
+    -------
+    list of Table
+        One :class:`~vsrbench.analysis.table_model.Table` per dataset, ready for
+        :func:`~vsrbench.analysis.render.render_tables`.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        Missing columns or no rows, a dataset whose rows mix protocols, a metric with no stored
+        results or scored by different versions, or statistics options out of range.
+    vsrbench.core.errors.UnknownNameError
+        An unknown dataset, metric or ``against`` method.
+
+    Examples
+    --------
+    Reads a results folder::
+
+        from vsrbench import load_results
+        from vsrbench.analysis.render import render_tables
+        from vsrbench.analysis.tables import build_tables
+        tables = build_tables(load_results("results", protocol="tecogan"), metrics=["psnr", "ssim"], ci=True)
+        print(render_tables(tables, "markdown"))
     """
     require_columns(df)
     names = [dataset] if dataset is not None else ordered(df["dataset"])

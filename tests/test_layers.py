@@ -221,7 +221,6 @@ _LONG_ALLOWED = {
     "vsrbench/results/export.py:export_results",
     "vsrbench/results/loading.py:load_results",
     "vsrbench/runner.py:run_benchmark",
-    "vsrbench/visual/figures.py:crop_figure",
 }
 MAX_FUNCTION_LINES = 60
 

@@ -183,8 +183,7 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     else ``psnr``. Temporal metrics are stored at index t of the pair (t-1, t).
     """
     from vsrbench.results.store import find_results_dir
-    from vsrbench.results.loading import load_results, recorded_inputs, recorded_paths
-    from vsrbench.results.frame import ordered
+    from vsrbench.results.loading import load_results
 
     if layout not in LAYOUTS:
         raise UnknownNameError("--layout", layout, LAYOUTS)
@@ -192,6 +191,33 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     folder = find_results_dir(results)
     df = load_results(folder, protocol)
     colors = method_colors(df["method"])  # as vsrbench plot colours them: over every stored method
+    df, methods, metric = _stored_choice(df, dataset, sequence, methods, metric)
+    part = df[(df["metric"] == metric) & df["method"].isin(methods)]
+    scores = {(r.method, int(r.frame)): float(r.value) for r in part.itertuples()}
+    candidates = _candidate_frames(part, scores, methods, frame, f"{dataset}/{sequence}", metric)
+    source = _open_frames(folder, df, dataset, sequence, methods)
+
+    chosen = frame is None or box is None
+    if chosen:
+        frame, box = _most_different(source, candidates, box)
+    frame = int(frame)
+    gt, outs = source.frames_at(frame)
+    h, w = gt.shape[:2]
+    check_box(box, h, w, f"{dataset}/{sequence}")
+    panels, lr_title = _panels(gt, source.lr_seq, frame, outs, methods)
+    titles = _titles([n for n, _ in panels], lr_title, METRICS[metric], scores, frame)
+    names = source.names
+    fig = _draw(gt, box, [a for _, a in panels], titles, [colors.get(n) for n, _ in panels], layout,
+                f"{dataset} / {sequence}, frame {frame} ({names.get(frame, frame)})")
+    return CropFigure(fig, frame, str(names.get(frame, frame)), box, metric, chosen)
+
+
+def _stored_choice(df, dataset: str, sequence: str, methods: Sequence[str] | None,
+                   metric: str | None) -> tuple[object, list[str], str]:
+    """The stored rows of ``dataset``/``sequence`` (one protocol), the methods shown and the metric in the
+    titles, each checked against what is stored."""
+    from vsrbench.results.frame import ordered
+
     if dataset not in set(df["dataset"]):
         raise UnknownNameError("--dataset", dataset, set(df["dataset"]))
     df = df[df["dataset"] == dataset]
@@ -212,20 +238,52 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
         metric = "lpips" if "lpips" in stored_metrics else "psnr" if "psnr" in stored_metrics else stored_metrics[0]
     elif metric not in stored_metrics:
         raise UnknownNameError(f"--metric (stored for {dataset}/{sequence})", metric, stored_metrics)
-    part = df[(df["metric"] == metric) & df["method"].isin(methods)]
-    scores = {(r.method, int(r.frame)): float(r.value) for r in part.itertuples()}
-    names = {int(r.frame): r.frame_name for r in df.itertuples()}
-    pred_names = {(r.method, int(r.frame)): r.pred_name for r in df.itertuples()  # the output frames scored
-                  if isinstance(getattr(r, "pred_name", None), str) and r.pred_name}
+    return df, methods, metric
+
+
+def _candidate_frames(part, scores: dict, methods: Sequence[str], frame, where: str, metric: str) -> list[int]:
+    """The frames the figure may show: ``frame`` (checked to be scored), else the frames every method has a
+    score for (all scored frames if none has them all)."""
     scored = sorted({int(f) for f in part["frame"]})
     if frame is not None:
         if isinstance(frame, bool) or not isinstance(frame, (int, np.integer)) or frame not in scored:
-            raise InputError(f"--frame {frame}: frame not scored: {dataset}/{sequence} has {metric} stored for frames "
+            raise InputError(f"--frame {frame}: frame not scored: {where} has {metric} stored for frames "
                              f"{_ranges(scored)}; choose one of them")
-        candidates = [int(frame)]
-    else:  # the frames every chosen method has a score for (all scored frames if none has them all)
-        full = [t for t in scored if all((m, t) in scores for m in methods)]
-        candidates = full or scored
+        return [int(frame)]
+    full = [t for t in scored if all((m, t) in scores for m in methods)]
+    return full or scored
+
+
+class _Frames(NamedTuple):
+    """The frames behind the stored rows of one sequence: GT, each method's outputs, the LR input if kept."""
+
+    where: str
+    gt_seq: FrameSequence
+    outputs: dict[str, FrameSequence]
+    lr_seq: FrameSequence | None
+    names: dict[int, str]  # stored frame index -> GT frame name
+    pred_names: dict[tuple[str, int], str]  # (method, index) -> the output frame scored
+    pairing: dict[str, list]  # for rows stored without pred_name: GT index -> output index
+
+    def frames_at(self, t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """GT frame ``t`` and each method's output paired with it, cut to GT's size (as it was scored)."""
+        gt = _frame_of(self.gt_seq, t, self.names.get(t), "ground truth")
+        h, w = gt.shape[:2]
+        outs = {}
+        for m, seq in self.outputs.items():
+            index = self.pairing[m]
+            paired = index[t] if t < len(index) and index[t] is not None else t
+            o = _frame_of(seq, paired, self.pred_names.get((m, t)), f"outputs of {m!r}")
+            if o.shape[0] < h or o.shape[1] < w:
+                raise InputError(f"outputs of {m!r}, frame {t} of {self.where}: {o.shape[1]}x{o.shape[0]} is "
+                                 f"smaller than the {w}x{h} ground truth; a crop needs both at the same size")
+            outs[m] = o[:h, :w]  # an output larger than GT is cut to it (top-left kept), as it was scored
+        return gt, outs
+
+
+def _open_frames(folder: Path, df, dataset: str, sequence: str, methods: Sequence[str]) -> _Frames:
+    """The frame folders the run records for ``methods`` on ``dataset``/``sequence``, opened."""
+    from vsrbench.results.loading import recorded_inputs, recorded_paths
 
     gt_dir = None
     outputs: dict[str, FrameSequence] = {}
@@ -243,48 +301,44 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
         from vsrbench.catalog.suites import aligned_outputs
 
         outputs = {m: aligned_outputs({sequence: gt_seq}, {sequence: o})[sequence] for m, o in outputs.items()}
-    lr_seq = _lr_sequence(folder, dataset, sequence)
-    pairing = {m: pair_frames(gt_seq, o).index for m, o in outputs.items()}  # for rows stored without pred_name
+    names = {int(r.frame): r.frame_name for r in df.itertuples()}
+    pred_names = {(r.method, int(r.frame)): r.pred_name for r in df.itertuples()  # the output frames scored
+                  if isinstance(getattr(r, "pred_name", None), str) and r.pred_name}
+    pairing = {m: pair_frames(gt_seq, o).index for m, o in outputs.items()}
+    return _Frames(f"{dataset}/{sequence}", gt_seq, outputs, _lr_sequence(folder, dataset, sequence), names,
+                   pred_names, pairing)
 
-    def frames_at(t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        gt = _frame_of(gt_seq, t, names.get(t), "ground truth")
-        h, w = gt.shape[:2]
-        outs = {}
-        for m in methods:
-            paired = pairing[m][t] if t < len(pairing[m]) and pairing[m][t] is not None else t
-            o = _frame_of(outputs[m], paired, pred_names.get((m, t)), f"outputs of {m!r}")
-            if o.shape[0] < h or o.shape[1] < w:
-                raise InputError(f"outputs of {m!r}, frame {t} of {dataset}/{sequence}: {o.shape[1]}x{o.shape[0]} is "
-                                 f"smaller than the {w}x{h} ground truth; a crop needs both at the same size")
-            outs[m] = o[:h, :w]  # an output larger than GT is cut to it (top-left kept), as it was scored
-        return gt, outs
 
-    chosen = frame is None or box is None
+def _most_different(source: _Frames, candidates: Sequence[int], box: Box | None) -> tuple[int, Box]:
+    """The candidate frame and box (``box`` when given, else a square) where the methods differ most: the
+    largest spread across methods of the local MSE against GT."""
     best = None
-    if chosen:
-        for t in candidates:
-            gt, outs = frames_at(t)
-            h, w = gt.shape[:2]
-            if box is not None:
-                check_box(box, h, w, f"{dataset}/{sequence}")
-                size = (box.h, box.w)
-            else:
-                side = min(max(8, round(min(h, w) / BOX_FRACTION)), h, w)
-                size = (side, side)
-            spread = spread_map(gt, list(outs.values()), size)
-            if box is not None:
-                y, x = box.y, box.x
-            else:
-                y, x = np.unravel_index(int(np.argmax(spread)), spread.shape)
-            value = float(spread[y, x])
-            if best is None or value > best[0]:
-                best = (value, t, Box(int(x), int(y), size[1], size[0]))
-        _, frame, box = best
-    frame = int(frame)
-    gt, outs = frames_at(frame)
-    h, w = gt.shape[:2]
-    check_box(box, h, w, f"{dataset}/{sequence}")
+    for t in candidates:
+        gt, outs = source.frames_at(t)
+        h, w = gt.shape[:2]
+        if box is not None:
+            check_box(box, h, w, source.where)
+            size = (box.h, box.w)
+        else:
+            side = min(max(8, round(min(h, w) / BOX_FRACTION)), h, w)
+            size = (side, side)
+        spread = spread_map(gt, list(outs.values()), size)
+        if box is not None:
+            y, x = box.y, box.x
+        else:
+            y, x = np.unravel_index(int(np.argmax(spread)), spread.shape)
+        value = float(spread[y, x])
+        if best is None or value > best[0]:
+            best = (value, t, Box(int(x), int(y), size[1], size[0]))
+    _, frame, box = best
+    return frame, box
 
+
+def _panels(gt: np.ndarray, lr_seq: FrameSequence | None, frame: int, outs: dict[str, np.ndarray],
+            methods: Sequence[str]) -> tuple[list[tuple[str, np.ndarray]], str | None]:
+    """(name, image) of each crop panel: GT, the LR input enlarged (nearest) when kept and an exact fraction
+    of GT's size, then each method; and the LR panel's title."""
+    h, w = gt.shape[:2]
     panels: list[tuple[str, np.ndarray]] = [("GT", gt)]
     lr_title = None
     if lr_seq is not None and frame < len(lr_seq):
@@ -294,10 +348,13 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
             panels.append(("LR", np.repeat(np.repeat(lr, s, axis=0), s, axis=1)))
             lr_title = f"LR ×{s}"
     panels += [(m, outs[m]) for m in methods]
+    return panels, lr_title
 
-    info = METRICS[metric]
+
+def _titles(names: Sequence[str], lr_title: str | None, info, scores: dict, frame: int) -> list[str]:
+    """The title of each panel: the metric and its direction over GT, each method's score of ``frame``."""
     titles = []
-    for name, _ in panels:
+    for name in names:
         if name == "GT":
             titles.append(f"GT\n{info.label} {'↑' if info.higher_is_better else '↓'}")
         elif name == "LR" and lr_title:
@@ -305,9 +362,7 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
         else:
             v = scores.get((name, frame))
             titles.append(f"{name}\n{'–' if v is None else f'{v:.{info.decimals}f}'}")
-    fig = _draw(gt, box, [a for _, a in panels], titles, [colors.get(n) for n, _ in panels], layout,
-                f"{dataset} / {sequence}, frame {frame} ({names.get(frame, frame)})")
-    return CropFigure(fig, frame, str(names.get(frame, frame)), box, metric, chosen)
+    return titles
 
 
 def _draw(gt: np.ndarray, box: Box, images: Sequence[np.ndarray], titles: Sequence[str],

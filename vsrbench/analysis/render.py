@@ -210,7 +210,40 @@ def render_html(table: Table) -> str:
 
 
 def render_tables(tables: Sequence[Table], fmt: str = "markdown", *, standalone: bool = False) -> str:
-    """Render tables in ``fmt`` (one of :data:`FORMATS`); several tables follow each other."""
+    """Render tables in ``fmt`` (one of :data:`FORMATS`); several tables follow each other.
+
+    Parameters
+    ----------
+    tables : sequence of Table
+        Tables of :func:`~vsrbench.analysis.tables.build_tables` (or one :func:`~vsrbench.analysis.tables.build_table`
+        in a list).
+    fmt : str
+        ``"markdown"`` (GitHub-flavoured, caption and footnotes below), ``"latex"`` (booktabs
+        ``table`` environments), ``"csv"`` (all tables in one CSV, a union of columns; holes are empty
+        cells) or ``"html"`` (``<table>`` elements).
+    standalone : bool
+        LaTeX only: wrap the tables in a compilable document (:data:`LATEX_PREAMBLE`).
+
+    Returns
+    -------
+    str
+        The rendered text.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        An unknown format, or no tables.
+
+    Examples
+    --------
+    Tables come from a results folder::
+
+        from vsrbench import load_results
+        from vsrbench.analysis.render import render_tables
+        from vsrbench.analysis.tables import build_tables
+        tables = build_tables(load_results("results"))
+        open("table.tex", "w").write(render_tables(tables, "latex", standalone=True))
+    """
     if fmt not in FORMATS:
         raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if not tables:

@@ -543,7 +543,65 @@ def compare_methods(df: "pd.DataFrame", a: str, b: str, *, metrics: Iterable[str
                     interval: str = "percentile", scheme: str = "cluster") -> dict[tuple[str, str], Comparison]:
     """``{(dataset, metric): Comparison}`` of method ``a`` with ``b`` (difference ``a - b``), on every
     dataset both have (or ``dataset``) and every metric both have (or ``metrics``: then a metric
-    one of them lacks is an error). No multiple-comparison adjustment (one pair)."""
+    one of them lacks is an error). No multiple-comparison adjustment (one pair).
+
+    The module docstring says how the intervals and p-values are computed.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Per-frame results with the columns of :func:`~vsrbench.results.loading.load_results`; both
+        methods scored on the same frames, under one protocol per dataset.
+    a, b : str
+        The two methods (``a`` is A, ``b`` is B).
+    metrics : iterable of str, optional
+        The metrics to compare (default: every metric both have).
+    dataset : str, optional
+        Compare on this dataset only (default: every dataset both have).
+    average : str
+        ``"seq_avg"`` (the mean of the per-sequence means) or ``"frame_avg"`` (over all frames).
+    level : float
+        The interval's confidence level; ``significant`` is ``p < 1 - level``.
+    resamples : int
+        Bootstrap resamples or randomisation shuffles ``R``.
+    seed : int
+        The seed of ``numpy.random.default_rng``: the same seed gives identical output.
+    test : str
+        ``"randomization"`` (paired approximate randomisation) or ``"bootstrap"`` (paired bootstrap).
+    interval : str
+        ``"percentile"`` or ``"bca"``.
+    scheme : str
+        ``"cluster"`` (resample clips) or ``"two-stage"`` (clips, then frames within them).
+
+    Returns
+    -------
+    dict of (str, str) to Comparison
+        ``{(dataset, metric): Comparison}``: ``diff``, its interval ``lo``/``hi``, ``p``,
+        ``significant``, ``better`` and a one-line ``verdict()``.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        ``a`` equal to ``b``, no (dataset, metric) with results of both, methods not scored on the same
+        frames, results that mix protocols or metric versions, an unknown ``average``, a ``level``
+        outside (0, 1) or fewer than 10 ``resamples``.
+    vsrbench.core.errors.UnknownNameError
+        An unknown method, dataset or metric name, or an unknown ``test``, ``interval`` or ``scheme``.
+
+    Warns
+    -----
+    vsrbench.core.errors.VsrbenchWarning
+        A dataset with fewer than 5 clips (a clip-level interval from so few clips is a rough range).
+
+    Examples
+    --------
+    Reads a results folder::
+
+        from vsrbench import load_results
+        from vsrbench.analysis.stats import compare_methods
+        found = compare_methods(load_results("results"), "DUF-52L", "DUF-16L", metrics=["psnr"])
+        print(found[("vid4", "psnr")].verdict())  # e.g. "DUF-52L is better than DUF-16L on PSNR (vid4): ..."
+    """
     if a == b:
         raise InputError(f"compare: expected two different methods, got {a!r} twice")
     _check_method(df, a)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vsrbench.analysis.vocabulary import AVERAGES, CI_STYLES, SIGNIFICANT, TABLE_FORMATS as FORMATS, TESTS
 from vsrbench.analysis.vocabulary import TABLE_SUFFIXES as SUFFIX_FORMATS
+from vsrbench.analysis.leaderboard import TableRequest
 from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, group
 from vsrbench.core.errors import InputError
 
@@ -101,36 +102,29 @@ def statistics_options(args: argparse.Namespace) -> dict:
     return {"ci": args.ci, "against": args.against, **given}
 
 
-def run(args: argparse.Namespace) -> int:
-    from vsrbench.core.io import atomic_write_text
-    from vsrbench.results.store import find_results_dir, writing
-    from vsrbench.results.loading import load_results
-    from vsrbench.analysis.tables import build_tables, reported_numbers
-    from vsrbench.analysis.published_rows import dataset_info
-    from vsrbench.analysis.render import render_tables
-
+def _request(args: argparse.Namespace) -> TableRequest:
+    """The :class:`TableRequest` of a command line; an option that does not fit the others is an error."""
     fmt = output_format(args.format, args.out)
     if args.standalone and fmt != "latex":
         raise InputError(f"--standalone: only used with LaTeX output (a compilable document), but the format is "
                          f"{fmt}; add --format latex (or --out FILE.tex), or leave out --standalone")
-    args.results = str(find_results_dir(args.results))
-    df = load_results(args.results, args.protocol)
-    reported = reported_numbers(args.results) if args.reported else None
     if args.published_file and not args.published:
         raise InputError("--published-file: only used with --published; add --published")
-    published, info = None, None
-    if args.published:
-        from vsrbench.catalog.published import load_published
+    metrics = split_names(args.metrics)
+    return TableRequest(results=args.results, fmt=fmt, protocol=args.protocol, dataset=args.dataset,
+                        metrics=None if metrics is None else tuple(metrics), average=args.average,
+                        per_sequence=args.per_sequence, reported=args.reported, published=args.published,
+                        published_file=args.published_file, statistics=statistics_options(args),
+                        standalone=args.standalone, out=args.out)
 
-        published, info = load_published(args.published_file), dataset_info(args.results)
-    tables = build_tables(df, dataset=args.dataset, metrics=split_names(args.metrics), average=args.average,
-                          per_sequence=args.per_sequence, reported=reported, published=published, info=info,
-                          **statistics_options(args))
-    text = render_tables(tables, fmt, standalone=args.standalone)
-    if args.out:
-        with writing("write", args.out, "choose another --out"):
-            atomic_write_text(args.out, text)
-        print(args.out)
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.analysis.leaderboard import make_table
+
+    req = _request(args)
+    text = make_table(req)
+    if req.out:
+        print(req.out)
     else:
         sys.stdout.write(text)
     return 0

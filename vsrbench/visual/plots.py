@@ -298,8 +298,51 @@ def plot_results(
 ) -> list[Path]:
     """Write every figure of ``kinds`` for the results in ``results_dir``; returns the files.
 
-    ``warn(line)`` receives a line for each figure that cannot be drawn (e.g. profiles whose
-    frames are gone); drawing no figure at all is an error.
+    Each figure is written as ``out_dir/KIND_DATASET_...`` (:func:`slug`: ``curves_vid4_city.png``,
+    ``bars_vid4_psnr.pdf``, ...), atomically; PDFs embed TrueType fonts.
+
+    Parameters
+    ----------
+    results_dir : str or pathlib.Path
+        The results folder (profiles also read the frames stored in it).
+    out_dir : str or pathlib.Path
+        The folder the figures are written to.
+    kinds : str or sequence of str
+        ``"all"`` or some of ``curves``, ``profiles``, ``tradeoff``, ``bars`` (a list or comma-separated).
+    formats : str or sequence of str
+        ``png`` and/or ``pdf`` (a list or comma-separated).
+    metrics : iterable of str, optional
+        The metrics drawn (default: every stored metric).
+    average : str
+        How the bars and trade-off points average: ``"seq_avg"`` or ``"frame_avg"``.
+    protocol : str, optional
+        Draw one protocol's results (a preset name or a hash), as :func:`~vsrbench.results.loading.load_results`.
+    dataset : str, optional
+        Draw one dataset's figures (default: every dataset).
+    warn : callable, optional
+        ``warn(line)`` receives a line for each figure that cannot be drawn (e.g. profiles whose
+        frames are gone); drawing no figure at all is an error.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        An unknown kind or format, the errors of :func:`~vsrbench.results.loading.load_results`, results
+        that mix protocols within a dataset, a metric with no stored results, or no figure drawn at all
+        (the first reason is the message).
+    vsrbench.core.errors.UnknownNameError
+        An unknown dataset or metric name.
+
+    Examples
+    --------
+    Reads a results folder::
+
+        from vsrbench.visual.plots import plot_results
+        files = plot_results("results", "figures", kinds="curves,bars", formats="png,pdf", warn=print)
     """
     from vsrbench.results.loading import load_results
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
@@ -168,6 +170,85 @@ class InProcess(Executor):
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "local", "workers": 1}
+
+
+#: Seconds between two looks at whether the driver is alive, where the kernel cannot wake a
+#: thread when it ends (no ``pidfd_open``: macOS, Linux before 5.3)
+DRIVER_POLL_S = 0.5
+
+
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` runs: it exists and (where ``/proc`` says) is not a zombie, the
+    state of a process that has ended and that its parent has not yet collected."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rpartition(b")")[2].split()[:1]
+    except FileNotFoundError:  # gone since, or no /proc (macOS)
+        return not os.path.isdir("/proc")
+    except OSError:
+        return True
+    return state not in ([b"Z"], [b"X"])
+
+
+def watch_driver(pid: int, on_death: Callable[[], Any], poll_s: float = DRIVER_POLL_S) -> threading.Thread:
+    """Call ``on_death()`` in a daemon thread as soon as process ``pid`` (the driver) has ended,
+    however it ended (``kill -9`` included); returns the thread.
+
+    On Linux the thread sleeps on a ``pidfd`` of the driver, which the kernel makes readable when
+    it exits; elsewhere it looks every ``poll_s`` seconds. Used by the workers of
+    :class:`~vsrbench.execution.local.LocalProcesses` and the actors of a local Ray instance, which
+    would otherwise wait for tasks from a driver that is gone, holding their memory.
+    """
+
+    def wait() -> None:
+        fd = None
+        try:
+            fd = os.pidfd_open(pid)  # type: ignore[attr-defined]  # Linux >= 5.3, Python >= 3.9
+        except ProcessLookupError:  # already gone
+            on_death()
+            return
+        except (AttributeError, OSError):  # no pidfd here: look now and then
+            fd = None
+        if fd is not None:
+            import select
+
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            while not poller.poll():  # readable once the driver has exited (a zombie counts)
+                pass
+            os.close(fd)
+        else:
+            while process_alive(pid):
+                time.sleep(poll_s)
+        on_death()
+
+    thread = threading.Thread(target=wait, name=f"vsrbench-watch-driver-{pid}", daemon=True)
+    thread.start()
+    return thread
+
+
+def parent_death_signal(signum: int) -> bool:
+    """Ask the kernel to send ``signum`` to this process when its parent process ends (Linux's
+    ``prctl(PR_SET_PDEATHSIG)``); False where that is not available. The parent is the *thread*
+    that created this process: use it only where the parent is single-threaded (a fork server)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1  # noqa: N806 - linux/prctl.h
+        return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def default_workers(device: str = "cpu") -> int:

@@ -10,7 +10,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator
 
-from vsrbench.execution.base import Executor, Outcome, Worker, picklable_error, run_task
+from vsrbench.execution.base import (
+    Executor, Outcome, Worker, parent_death_signal, picklable_error, run_task, watch_driver,
+)
 
 __all__ = ["on_terminate", "PRELOAD", "LocalProcesses"]
 
@@ -33,6 +35,11 @@ def on_terminate(cleanup: Callable[[], Any]) -> Iterator[None]:
         _ON_TERMINATE.pop(key, None)
 
 
+#: Seconds a worker process whose driver died gives its main thread to clean up (see
+#: :func:`_driver_died`) before it exits anyway
+DRIVER_GONE_GRACE_S = 5.0
+
+
 def _terminated(signum, frame) -> None:  # pragma: no cover - runs in a worker process being stopped
     for cleanup in reversed(list(_ON_TERMINATE.values())):
         try:
@@ -42,7 +49,20 @@ def _terminated(signum, frame) -> None:  # pragma: no cover - runs in a worker p
     os._exit(128 + signum)
 
 
-def _init_process(factory: Callable[[], Worker]) -> None:
+def _driver_died() -> None:  # pragma: no cover - runs in a worker process whose driver is gone
+    """The driver of this worker process ended without stopping it (``kill -9``, a crash): stop
+    as the driver would have stopped it, by SIGTERM (:func:`_terminated` runs the cleanups in the
+    main thread, between two Python instructions); a main thread stuck longer in native code is
+    not waited for past :data:`DRIVER_GONE_GRACE_S`."""
+    import signal
+    import time
+
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(DRIVER_GONE_GRACE_S)
+    os._exit(128 + signal.SIGTERM)
+
+
+def _init_process(factory: Callable[[], Worker], driver: int | None = None) -> None:
     global _PROCESS_WORKER, _PROCESS_ERROR
     import signal
 
@@ -53,6 +73,16 @@ def _init_process(factory: Callable[[], Worker]) -> None:
     # terminal sends SIGINT to the whole process group; the workers would print tracebacks)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminated)  # what the driver sends to stop it: clean up, then exit
+    if driver is not None:
+        # A driver killed at once (kill -9, out of memory) cannot stop its workers, and nothing
+        # else would: each holds the pipes the pool's queues and the fork server wait on, so the
+        # workers, the fork server and the resource tracker all waited for each other, for ever.
+        # A worker ends when the driver does (the fork server and the resource tracker follow:
+        # the last holder of their pipes is gone), and with the fork server (its parent, which
+        # is single-threaded) should that be killed alone.
+        if os.getppid() != driver:
+            parent_death_signal(signal.SIGTERM)
+        watch_driver(driver, _driver_died)
     # tqdm's default lock is a multiprocessing semaphore; a worker draws no bars, and a stopped
     # worker would leave it registered (Python warns of "leaked semaphore objects" at exit)
     import threading
@@ -113,7 +143,7 @@ class LocalProcesses(Executor):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=_process_context(),
-                                   initializer=_init_process, initargs=(self.factory,))
+                                   initializer=_init_process, initargs=(self.factory, os.getpid()))
 
     def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
         it = iter(tasks)

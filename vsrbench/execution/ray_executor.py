@@ -16,6 +16,16 @@ worker raises comes back in its :class:`~vsrbench.execution.base.Outcome` like i
 Without an address a local Ray instance is started for the run (and stopped after it) with this
 machine's cores; with one, the driver joins that cluster. A Ray that this process had already
 started or joined (``ray.init`` in a notebook or a test) is used as it is and left running.
+
+A driver that dies at once (``kill -9``, out of memory) takes its local Ray instance with it: Ray
+starts the instance's processes so that the kernel kills them when the driver ends (Linux), and
+each actor of an instance this executor started also watches the driver's process itself
+(:func:`~vsrbench.execution.base.watch_driver`) and exits within a second of it. On a cluster
+joined by its address the actors belong to the driver's Ray job: when the driver's connection is
+lost, Ray ends the job and kills its actors (the cluster itself keeps running); what they were
+computing was never stored, so a resumed run computes it again. SIGTERM, which ``ray.init``
+would turn into an exit that skips the run's clean-up, keeps the handler it had before (the
+command line's: an interrupt, as Ctrl-C).
 """
 from __future__ import annotations
 
@@ -23,6 +33,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
@@ -50,6 +61,12 @@ CONNECT_TIMEOUT_S = 5
 PER_ACTOR = 1
 #: What every actor process runs with: no progress bars or lines (the driver draws progress).
 ACTOR_ENV = {"VSRBENCH_PROGRESS": "0"}
+#: Seconds the processes of a local instance wait for its GCS to answer again before they exit
+#: (Ray's default: 60). The GCS of a local instance never comes back: it dies with the driver, and
+#: Ray's node agents, which outlive the driver's ``kill -9`` (unlike its other processes), would
+#: otherwise wait a minute for it.
+LOCAL_GCS_GONE_S = 5
+GCS_GONE_ENV = "RAY_gcs_rpc_server_reconnect_timeout_s"
 #: The driver's variables that actors get too, as local worker processes inherit them (weights folders, ...).
 FORWARDED_ENV = ("TORCH_HOME", "XDG_CACHE_HOME")
 
@@ -63,8 +80,12 @@ def actor_env() -> dict[str, str]:
 class _Slot:
     """One worker slot: builds its worker once (again after a restart) and computes tasks."""
 
-    def __init__(self, factory: Callable[[], Worker], device: str, cwd: str):
+    def __init__(self, factory: Callable[[], Worker], device: str, cwd: str, driver: int | None = None):
         self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        if driver is not None:  # a local instance: end with the driver, however it ends
+            from vsrbench.execution.base import watch_driver
+
+            watch_driver(driver, _driver_gone)
         if os.path.isdir(cwd):  # relative paths (--out results) mean what they mean to the driver
             os.chdir(cwd)
         self.worker: Worker | None = None
@@ -97,6 +118,34 @@ class _Slot:
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def _driver_gone() -> None:  # pragma: no cover - runs in an actor whose driver was killed
+    """The driver that started this actor's local Ray instance has ended without stopping it
+    (``kill -9``): end the instance's node processes that would outlive it (Ray kills its GCS and
+    raylet with the driver, but its node agents wait a minute for the dead GCS), then this actor,
+    after the clean-ups its task registered (:func:`~vsrbench.execution.local.on_terminate`).
+
+    The instance's processes are those started by this actor's raylet (``RAY_RAYLET_PID`` in
+    their environment); the other actors, which end the same way, are left to do so."""
+    from vsrbench.execution.local import _terminated
+
+    raylet = os.environ.get("RAY_RAYLET_PID")
+    if raylet:
+        marker, actor = f"RAY_RAYLET_PID={raylet}".encode(), f"ray::{_Slot.__name__}".encode()
+        for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/environ", "rb") as f:
+                    ours = marker in f.read().split(b"\0")
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    ours = ours and not f.read().startswith(actor)
+                if ours:
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:  # gone, or not ours to read
+                continue
+    _terminated(signal.SIGTERM, None)
 
 
 class RayExecutor(Executor):
@@ -136,13 +185,15 @@ class RayExecutor(Executor):
                 raise InputError(f"{flag} {address}: this process is already connected to the Ray at {joined} "
                                  "(ray.init before this run); call ray.shutdown() first or drop the address")
             where = "the Ray this process had already started"
-        elif address:
-            _join(address, flag)
-            where = f"the Ray cluster at {address}"
         else:
-            _start_local()
-            self.started_here = True
-            where = "a local Ray instance"
+            with _sigterm_kept():
+                if address:
+                    _join(address, flag)
+                    where = f"the Ray cluster at {address}"
+                else:
+                    _start_local()
+                    self.started_here = True
+                    where = "a local Ray instance"
         _ray_messages_to_stderr()
         resources = ray.cluster_resources()
         self.cpus = int(resources.get("CPU", 0))
@@ -170,7 +221,8 @@ class RayExecutor(Executor):
             num_cpus=1, num_gpus=1 if self.gpu else 0,
             max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES,
             runtime_env={"env_vars": actor_env()})
-        self._actors = [slot.remote(self.factory, self.device, os.getcwd()) for _ in range(self.workers)]
+        driver = os.getpid() if self.started_here else None  # on a cluster the driver may be on another machine
+        self._actors = [slot.remote(self.factory, self.device, os.getcwd(), driver) for _ in range(self.workers)]
 
     def imap(self, tasks: Iterable[Any]) -> Iterator[Outcome]:
         it = iter(tasks)
@@ -222,12 +274,37 @@ class RayExecutor(Executor):
 # ---------------------------------------------------------------------- connecting
 
 def _start_local() -> None:
-    """A local Ray instance with this machine's cores, started quietly (no dashboard, no usage report)."""
+    """A local Ray instance with this machine's cores, started quietly (no dashboard, no usage
+    report), whose processes give up on its GCS after :data:`LOCAL_GCS_GONE_S` seconds."""
     from vsrbench.execution.base import default_workers
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(address="local", num_cpus=default_workers("cpu"), include_dashboard=False, logging_level=logging.ERROR,
-             log_to_driver=False)
+    # The instance's processes read this when they start (it is not left set for a later ray.init)
+    saved = os.environ.get(GCS_GONE_ENV)
+    os.environ.setdefault(GCS_GONE_ENV, str(LOCAL_GCS_GONE_S))
+    try:
+        ray.init(address="local", num_cpus=default_workers("cpu"), include_dashboard=False,
+                 logging_level=logging.ERROR, log_to_driver=False)
+    finally:
+        if saved is None:
+            os.environ.pop(GCS_GONE_ENV, None)
+
+
+@contextlib.contextmanager
+def _sigterm_kept():
+    """Keep this process's SIGTERM handler through ``ray.init``, which replaces it with an exit
+    (skipping the run's clean-up: rows in flight, the run record); restored even when it fails."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: set outside Python, cannot be put back
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _hint(flag: str) -> str:

@@ -97,6 +97,34 @@ def one_line_warnings(command: str):
         yield
 
 
+@contextmanager
+def sigterm_as_interrupt():
+    """Within the block, SIGTERM (what ``timeout``, SLURM and ``docker stop`` send) raises
+    KeyboardInterrupt in the main thread, as Ctrl-C does: rows already stored are kept and the run
+    record is marked interrupted. Only the first SIGTERM interrupts (one that comes while that
+    interrupt is handled does not break the clean-up; ``kill -9`` still stops at once). Yields a
+    list that holds the signal number once one came; the previous handler is restored after the
+    block. Outside the main thread it changes nothing."""
+    import signal
+    import threading
+
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+
+    def interrupt(signum, frame):
+        came.append(signum)
+        if len(came) == 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield came
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -107,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
+    with sigterm_as_interrupt() as terminated:
+        return _run_command(args, terminated)
+
+
+def _run_command(args: argparse.Namespace, terminated: list[int]) -> int:
+    """Run the parsed command; a user's error is one line; an interrupt exits 130 (Ctrl-C) or
+    143 (SIGTERM, ``terminated`` not empty), as a shell reports those signals."""
     try:
         with one_line_warnings(args.command):
             return int(args._run(args) or 0)
@@ -114,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"vsrbench {args.command}: error: {e}\n")
         return e.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write(f"vsrbench {args.command}: interrupted; results written so far are kept\n")
-        return 130
+        how = " by SIGTERM" if terminated else ""
+        sys.stderr.write(f"vsrbench {args.command}: interrupted{how}; results written so far are kept\n")
+        return 143 if terminated else 130
     except (OSError, ValueError, RuntimeError) as e:
         if os.environ.get("VSRBENCH_DEBUG"):
             raise

@@ -178,9 +178,53 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
                 metric: str | None = None, layout: str = "one-column", *, protocol: str | None = None) -> CropFigure:
     """The crop-comparison figure of one stored frame (see the module doc); returns it with the frame and box.
 
-    ``frame`` is the 0-based frame index as stored; ``box`` is ``(x, y, w, h)`` or ``"X,Y,W,H"``; ``methods``
-    default to every method stored for the sequence, in run order; ``metric`` to ``lpips`` when stored,
-    else ``psnr``. Temporal metrics are stored at index t of the pair (t-1, t).
+    Parameters
+    ----------
+    results : str or pathlib.Path
+        The results folder (or a folder holding one, e.g. a ``vsrbench demo`` folder); the frames are
+        read from the outputs and GT it records.
+    dataset, sequence : str
+        The stored sequence to show.
+    frame : int, optional
+        The 0-based frame index as stored. Without ``frame`` or ``box``, the frame and region where
+        the methods differ most are chosen (see the module doc).
+    box : Box or str or sequence of int, optional
+        The crop, ``(x, y, w, h)`` or ``"X,Y,W,H"`` in pixels (default: a square of 1/6 of the frame's
+        shorter side).
+    methods : sequence of str, optional
+        The methods shown; default every method stored for the sequence, in run order.
+    metric : str, optional
+        The score in each panel's title; default ``lpips`` when stored, else ``psnr`` (else the first
+        stored metric). Temporal metrics
+        are stored at index t of the pair (t-1, t).
+    layout : str
+        ``"one-column"`` (3.3 in wide) or ``"two-column"`` (6.9 in).
+    protocol : str, optional
+        The protocol whose scores are shown, when the sequence is stored under several.
+
+    Returns
+    -------
+    CropFigure
+        The figure with the frame index, its GT file name, the box, the metric and whether the frame or
+        box were chosen (``.options`` gives ``--frame N --box X,Y,W,H`` to draw it again).
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        A box of the wrong form or outside the frame, a frame that is not scored, a sequence stored
+        under several protocols without ``protocol``, frames that are missing, and the errors of
+        :func:`~vsrbench.results.loading.load_results`.
+    vsrbench.core.errors.UnknownNameError
+        A dataset, sequence, method or metric not stored, or an unknown layout.
+
+    Examples
+    --------
+    Reads a results folder and its frames::
+
+        from vsrbench.visual.figures import crop_figure, save_crop_figure
+        crops = crop_figure("results", "vid4", "calendar", layout="two-column")
+        save_crop_figure(crops.figure, "calendar-crops.pdf")
+        crops.options  # e.g. '--frame 17 --box 310,120,96,96'
     """
     from vsrbench.results.store import find_results_dir
     from vsrbench.results.loading import load_results

@@ -6,9 +6,9 @@ import sys
 
 from vsrbench.analysis.vocabulary import AVERAGES, INTERVALS, SCHEMES, TESTS
 from vsrbench.commands._options import add_metrics, add_results, add_selection, group
-from vsrbench.core.text import text_table
+from vsrbench.analysis.comparison import CompareRequest
 
-__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "render", "run"]
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
 NAME = "compare"
 HELP = "paired comparison of two methods: difference A - B per metric, its interval and p-value"
@@ -45,48 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="cluster = resample clips (default); two-stage = clips, then frames within them")
 
 
-def render(comparisons, *, average: str, resamples: int, seed: int, interval: str, scheme: str,
-           protocol: tuple[str, str] | None = None) -> str:
-    """The text ``vsrbench compare`` prints for ``{(dataset, metric): Comparison}``."""
-    from vsrbench.metrics import METRICS
-    from vsrbench.analysis.stats import format_p
-
-    first = next(iter(comparisons.values()))
-    a, b, level = first.method, first.against, first.level
-    pct = f"{level * 100:g}%"
-    proto = f", protocol {protocol[0]} ({protocol[1]})" if protocol else ""
-    lines = [f"{a} (A) vs {b} (B){proto}, {average}; {pct} interval: paired {scheme} bootstrap over clips "
-             f"({interval}, {resamples} resamples, seed {seed}); p: {first.test} test, two-sided, α={1 - level:.3g}"]
-    header = ["dataset", "metric", "clips", "A", "B", "A − B", f"{pct} CI", "p"]
-    rows = []
-    for (ds, metric), c in comparisons.items():
-        info = METRICS[metric]
-        d = info.decimals + 1  # one more than the tables: differences are small
-        arrow = "↑" if info.higher_is_better else "↓"
-        rows.append([ds, f"{info.label} {arrow}", str(c.n_clips), f"{c.value:.{d}f}", f"{c.against_value:.{d}f}",
-                     f"{c.diff:+.{d}f}", f"[{c.lo:+.{d}f}, {c.hi:+.{d}f}]", format_p(c.p)])
-    lines += text_table(rows, header=header)
-    lines += [c.verdict() for c in comparisons.values()]
-    return "\n".join(lines) + "\n"
+def _request(args: argparse.Namespace) -> CompareRequest:
+    return CompareRequest(results=args.results, a=args.a, b=args.b,
+                          metrics=None if args.metrics is None else tuple(args.metrics), dataset=args.dataset,
+                          protocol=args.protocol, average=args.average, level=args.level, resamples=args.resamples,
+                          seed=args.seed, test=args.test, interval=args.interval, scheme=args.scheme)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.analysis.stats import compare_methods
-    from vsrbench.results.store import find_results_dir
-    from vsrbench.results.loading import load_results
-    from vsrbench.core.errors import InputError
-    from vsrbench.results.frame import require_one_protocol
+    from vsrbench.analysis.comparison import compare
 
-    args.results = str(find_results_dir(args.results))
-    df = load_results(args.results, args.protocol)
-    comparisons = compare_methods(df, args.a, args.b, metrics=args.metrics,
-                                  dataset=args.dataset, average=args.average, level=args.level,
-                                  resamples=args.resamples, seed=args.seed, test=args.test,
-                                  interval=args.interval, scheme=args.scheme)
-    try:
-        protocol = require_one_protocol(df[df["method"].isin([args.a, args.b])])
-    except InputError:  # different datasets may use different protocols: the header then names none
-        protocol = None
-    sys.stdout.write(render(comparisons, average=args.average, resamples=args.resamples, seed=args.seed,
-                            interval=args.interval, scheme=args.scheme, protocol=protocol))
+    sys.stdout.write(compare(_request(args)))
     return 0

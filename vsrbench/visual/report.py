@@ -238,14 +238,59 @@ def build_report(
 ) -> Report:
     """Write the report of ``results_dir`` into the folder ``out``; returns what was written and its size.
 
-    ``published``: rows of :func:`vsrbench.catalog.published.load_published` to add to the leaderboards (as
-    ``vsrbench table --published``). ``width``: the largest width of a frame image (pixels);
-    ``frames``: the most frames per sequence written for the viewer (0: all). ``warn(line)`` hears
-    about what could not be shown (frames that are gone); the report is written without them.
-
     The report is written into a temporary folder next to ``out`` and renamed to ``out`` when complete:
     a report that fails leaves no folder behind (and an earlier report in ``out`` as it was). Image
     files are named by index (and a short form of the names), so long sequence names do not make long paths.
+
+    Parameters
+    ----------
+    results_dir : str or os.PathLike
+        The results folder (or a folder holding one, e.g. a ``vsrbench demo`` folder).
+    out : str or os.PathLike
+        The report's folder: new, empty, or one an earlier report wrote (it is then replaced).
+    protocol : str, optional
+        Report one protocol's results (a preset name or a hash), as :func:`~vsrbench.results.loading.load_results`.
+    dataset : str, optional
+        Report one dataset (default: every dataset).
+    metrics : iterable of str, optional
+        The metrics shown (default: every stored metric).
+    average : str
+        How the leaderboards average: ``"seq_avg"`` or ``"frame_avg"``.
+    published : sequence, optional
+        Rows of :func:`vsrbench.catalog.published.load_published` to add to the leaderboards (as
+        ``vsrbench table --published``).
+    width : int
+        The largest width of a frame image (pixels, at least 16).
+    frames : int
+        The most frames per sequence written for the viewer (0: all).
+    profiles : bool
+        Whether the temporal profiles are drawn (``vsrbench report --no-profiles`` leaves them out).
+    warn : callable, optional
+        ``warn(line)`` hears about what could not be shown (frames that are gone); the report is
+        written without them.
+
+    Returns
+    -------
+    Report
+        The page's path (``.index``), the bytes by kind (``.sizes``), the PNG count, the warnings;
+        ``.size_line()`` says it in one line.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        A ``width`` under 16 or a negative ``frames``, an ``out`` that is a file or a folder holding
+        other files, the errors of :func:`~vsrbench.results.loading.load_results` and
+        :func:`~vsrbench.analysis.tables.build_tables`.
+    vsrbench.core.errors.UnknownNameError
+        An unknown dataset or metric name.
+
+    Examples
+    --------
+    Reads a results folder and its frames::
+
+        from vsrbench.visual.report import build_report
+        report = build_report("results", "site", frames=8, warn=print)
+        print(report.size_line())  # then open site/index.html in a browser
     """
     from vsrbench.results.store import find_results_dir
     from vsrbench.results.loading import load_results

@@ -437,12 +437,17 @@ def _read_tf(prefix: Path) -> dict[str, np.ndarray]:
 
 
 def _read_torch(path: Path) -> dict[str, torch.Tensor]:
+    import warnings
+
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on a pickle's protocol ("please file an issue"): not ours
+            warnings.simplefilter("ignore", UserWarning)
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for non-checkpoints (pickle, zip, EOF, ...)
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        from vsrbench.core.weights import load_problem
+
         raise WeightsError(f"{str(path)!r} is neither a TF checkpoint (.index + {_TF_DATA}) nor a PyTorch "
-                           f"state dict readable with torch.load(weights_only=True): {reason}") from None
+                           f"state dict readable with torch.load(weights_only=True): {load_problem(path, e)}") from None
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         keys = f" with keys {_first(map(str, obj))}" if isinstance(obj, Mapping) else ""
         raise WeightsError(f"{str(path)!r}: expected a plain state dict (name -> tensor) as TecoGAN-PyTorch "

@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vsrbench.core.errors import WeightsError
-from vsrbench.core.weights import check_published, find_weights, sha256_cached
+from vsrbench.core.weights import check_published, find_weights, load_problem, sha256_cached
 
 __all__ = [
     "BACKBONE_FILES", "BACKBONE_SOURCE", "LIN_SOURCE", "lin_weights_path", "backbone_weights_path",
@@ -216,10 +216,14 @@ class LPIPS(nn.Module):
 
 
 def _torch_load(path: Path) -> dict:
+    import warnings
+
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on a pickle's protocol ("please file an issue"): not ours
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # corrupt / not a torch file
-        raise WeightsError(f"cannot read weights file {str(path)!r}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+        raise WeightsError(f"cannot read weights file {str(path)!r}: {load_problem(path, e)}") from None
 
 
 @functools.lru_cache(maxsize=8)

@@ -89,7 +89,11 @@ def with_statistics(df: pd.DataFrame, table: Table, *, ci: bool, level: float, r
     metrics = [c.metric for c in table.columns if c.kind == "measured"]
     intervals, comparisons, notes, extra = {}, {}, list(table.notes), []
     n_clips = int(df["sequence"].nunique())
-    if ci:
+    clips = int(df.loc[df["dataset"] == table.dataset, "sequence"].nunique()) if "dataset" in df else n_clips
+    if ci and clips < 2:  # intervals resample clips: one clip gives the value itself, "± 0"
+        notes.append(f"--ci: dataset {table.dataset} has {clips} clip; intervals resample clips, so one clip gives "
+                     "none (it would show ± 0); score two or more clips for an interval.")
+    elif ci:
         intervals = quietly(stats.dataset_intervals, df, caught=caught, average=table.average, level=level,
                              resamples=resamples, seed=seed, metrics=metrics, dataset=table.dataset)
         shown = "± (the larger distance to an end, 2 significant digits)" if ci_style == "pm" else "[lo, hi]"

@@ -307,6 +307,14 @@ class _DefinitionReader:
         base = self.preset("protocol.name", self.typed("protocol.name", table.pop("name"), str, "a string"))
         allowed = tuple(f.name for f in fields(base) if f.name != "name")
         self.keys(table, ("name", *allowed), "protocol")
+        for key, val in table.items():  # TOML has types: "8" for an integer field is refused, as scale = "four" is
+            default = getattr(base, key)
+            if isinstance(default, bool):
+                self.typed(f"protocol.{key}", val, bool, "true or false")
+            elif isinstance(default, int):
+                self.typed(f"protocol.{key}", val, int, "an integer")
+            elif isinstance(default, float):
+                self.typed(f"protocol.{key}", val, (int, float), "a number")
         try:
             return get_protocol(base, **table)
         except (InputError, TypeError, ValueError) as e:

@@ -330,3 +330,24 @@ def _progress_line(stream, name: str, have: int, total: int | None, done: int, s
         text = f"{name}: {have / 1e6:.1f} MB, {rate / 1e6:.1f} MB/s"
     stream.write(text + "\n")
     stream.flush()
+
+
+def load_problem(path: str | os.PathLike, error: BaseException) -> str:
+    """What is wrong with a weights file that ``torch.load(path, weights_only=True)`` refused, in words about
+    the file. torch's own message advises loading it again with ``weights_only=False``, which runs whatever
+    code a pickle holds; that advice is not passed on."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        size = None
+    text = str(error)
+    if size == 0:
+        return "the file is empty"
+    if "Weights only load failed" in text:
+        detail = text.split("WeightsUnpickler error:", 1)[-1].strip().splitlines() if "WeightsUnpickler error:" in text else []
+        reason = next((line.strip() for line in detail if line.strip()), "")
+        return ("it is not a file of tensors: it holds pickled data a weights file does not"
+                + (f" ({reason})" if reason else ""))
+    if isinstance(error, EOFError):
+        return f"the file ends early ({size} bytes): it is cut short"
+    return "it is not a PyTorch weights file (neither torch.save's zip archive nor a pickle of tensors)"

@@ -300,6 +300,43 @@ def check_results(results_dir: str | os.PathLike, baseline_path: str | os.PathLi
     return report
 
 
+@dataclass(frozen=True)
+class CheckRequest:
+    """What ``vsrbench check`` does: compare ``results`` with the baseline file ``baseline``
+    (tolerances ``rtol``, ``atol`` and ``tol`` per metric), or record the current means in
+    ``write_baseline`` (under ``protocol`` when the folder holds several)."""
+
+    results: str
+    baseline: str | None = None
+    write_baseline: str | None = None
+    protocol: str | None = None
+    rtol: float = 0.0
+    atol: float = DEFAULT_ATOL
+    tol: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The text to show and whether everything matched (a baseline written is a match)."""
+
+    text: str
+    ok: bool
+
+
+def check(request: CheckRequest) -> CheckOutcome:
+    """Run ``request``: write its baseline, or compare the results folder with its baseline."""
+    from vsrbench.results.store import find_results_dir
+
+    results = find_results_dir(request.results)
+    if request.write_baseline:
+        doc = write_baseline_from_results(results, request.write_baseline, request.protocol)
+        proto = doc["protocol"]
+        return CheckOutcome(f"wrote {request.write_baseline}: {len(doc['entries'])} sequence mean(s), "
+                            f"protocol {proto['name']} ({proto['hash']})", True)
+    report = check_results(results, request.baseline, rtol=request.rtol, atol=request.atol, tol=dict(request.tol))
+    return CheckOutcome(report.text(), report.ok)
+
+
 def entries_under_protocol(df: "pd.DataFrame", protocol: Mapping[str, Any]) -> tuple[list[Entry], list[str]]:
     """Per-sequence means of the rows stored under ``protocol["hash"]`` (all rows when it is None).
 
@@ -344,5 +381,5 @@ def _num(x: float | None, fmt: str) -> str:
 __all__ = [
     "Entry", "Diff", "CheckReport", "mean_entry", "entries_from_frame", "entries_from_results",
     "make_baseline", "write_baseline", "write_baseline_from_results", "read_baseline",
-    "parse_tolerances", "compare_entries", "check_tolerance_names", "check_results", "entries_under_protocol", "filter_entries", "format_table",
+    "parse_tolerances", "compare_entries", "check_tolerance_names", "check_results", "CheckRequest", "CheckOutcome", "check", "entries_under_protocol", "filter_entries", "format_table",
 ]

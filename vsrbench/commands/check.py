@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from vsrbench.analysis.check import DEFAULT_ATOL
+from vsrbench.analysis.check import DEFAULT_ATOL, CheckRequest, parse_tolerances
 from vsrbench.commands._options import add_results, group
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
@@ -38,18 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="absolute tolerance per metric, e.g. psnr=0.01,tlp=0.05 (repeatable)")
 
 
-def run(args: argparse.Namespace) -> int:
-    from vsrbench.analysis.check import check_results, parse_tolerances, write_baseline_from_results
-    from vsrbench.results.store import find_results_dir
+def _request(args: argparse.Namespace) -> CheckRequest:
+    return CheckRequest(results=args.results, baseline=args.baseline, write_baseline=args.write_baseline,
+                        protocol=args.protocol, rtol=args.rtol, atol=args.atol, tol=parse_tolerances(args.tol))
 
-    tol = parse_tolerances(args.tol)
-    results = find_results_dir(args.results)
-    if args.write_baseline:
-        doc = write_baseline_from_results(results, args.write_baseline, args.protocol)
-        proto = doc["protocol"]
-        print(f"wrote {args.write_baseline}: {len(doc['entries'])} sequence mean(s), "
-              f"protocol {proto['name']} ({proto['hash']})")
-        return 0
-    report = check_results(results, args.baseline, rtol=args.rtol, atol=args.atol, tol=tol)
-    print(report.text())
-    return 0 if report.ok else 1
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.analysis.check import check
+
+    outcome = check(_request(args))
+    print(outcome.text)
+    return 0 if outcome.ok else 1

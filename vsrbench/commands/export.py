@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from vsrbench.commands._options import add_out, add_results, add_selection, group
-from vsrbench.results.export import EXPORT_FORMATS
+from vsrbench.results.export import EXPORT_FORMATS, ExportRequest
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -31,10 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the extension of --out")
 
 
-def run(args: argparse.Namespace) -> int:
-    from vsrbench.results.export import export_results
-    from vsrbench.results.store import find_results_dir
+def _request(args: argparse.Namespace) -> ExportRequest:
+    return ExportRequest(results=args.results, out=args.out, fmt=args.format, protocol=args.protocol)
 
-    n = export_results(find_results_dir(args.results), args.out, fmt=args.format, protocol=args.protocol)
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.results.export import export
+
+    n = export(_request(args))
     print(f"wrote {n} row(s) to {args.out}")
     return 0

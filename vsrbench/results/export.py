@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -12,7 +13,7 @@ from vsrbench.core.errors import InputError
 from vsrbench.results.loading import load_results, load_runs
 from vsrbench.results.store import writing
 
-__all__ = ["EXPORT_FORMATS", "export_results", "json_number"]
+__all__ = ["EXPORT_FORMATS", "ExportRequest", "export", "export_results", "json_number"]
 
 try:
     import fcntl as _fcntl
@@ -98,6 +99,26 @@ def export_results(results_dir: str | os.PathLike, out: str | os.PathLike, *, fm
     with writing("write", out, "choose another --out"):
         atomic_write_text(out, text)
     return len(df)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What ``vsrbench export`` writes: the per-frame results of ``results`` (a results folder, or a
+    folder with one sub-folder that holds one) to ``out`` as ``fmt`` (default: from the extension),
+    only those of ``protocol`` when given."""
+
+    results: str
+    out: str
+    fmt: str | None = None
+    protocol: str | None = None
+
+
+def export(request: ExportRequest) -> int:
+    """Run ``request`` with :func:`export_results`; returns the number of rows written."""
+    from vsrbench.results.store import find_results_dir
+
+    return export_results(find_results_dir(request.results), request.out, fmt=request.fmt,
+                          protocol=request.protocol)
 
 
 def json_number(value: float) -> float | str:

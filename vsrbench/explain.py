@@ -350,7 +350,52 @@ def explain(
     progress: Callable[[int], None] | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> Explanation:
-    """Score ``(gt, pred)`` sequence pairs under every variant and rank them against ``targets``."""
+    """Score ``(gt, pred)`` sequence pairs under every variant and rank them against ``targets``.
+
+    The variants and the ranking are described in the module docstring.
+
+    Parameters
+    ----------
+    pairs : sequence of (FrameSequence, FrameSequence)
+        ``(gt, pred)`` pairs, one per clip (the GT first); frames pair by the number in their names.
+    targets : sequence of Target
+        The published numbers to explain, one per metric (:func:`parse_target`: ``"psnr=27.38"``).
+    scale : int
+        The upscaling factor: ``crop_border`` also tries this value.
+    suite_protocol : Protocol, optional
+        The suite's own convention: added to the axes when missing, and its row marked
+        (:attr:`Explanation.suite_row`).
+    progress : callable, optional
+        ``progress(1)`` is called after each decoded frame pair.
+    warn : callable, optional
+        ``warn(line)`` hears what decoding changes about the frames (gray, alpha, 16-bit, lossy video)
+        and size-rule cuts, once per sequence.
+
+    Returns
+    -------
+    Explanation
+        The variants' rows ranked closest first (``.rows``), those within the targets' rounding
+        (``.fitting``) and the suite's row; :func:`format_table` prints them.
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        No target or a metric targeted twice, a GT and an output of different frame counts, a clip
+        without frames, frames that cannot be compared, or no convention that fits these frames.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vsrbench.core.io import FrameSequence
+    >>> rng = np.random.default_rng(0)
+    >>> gt = FrameSequence.from_arrays("clip", [rng.integers(20, 236, (64, 64, 3), dtype=np.uint8) for _ in range(5)])
+    >>> out = FrameSequence.from_arrays("clip", [f + 10 for f in gt])  # every value 10 levels too bright
+    >>> ex = explain([(gt, out)], [parse_target("psnr=28.13")])
+    >>> ex.rows[0].text, round(ex.rows[0].values["psnr"], 4)  # RGB: 10 log10(255^2 / 100)
+    ('basicsr-rgb', 28.1308)
+    >>> sorted({r.variant.colour_key for r in ex.fitting})  # a uniform error: no crop or frame rule moves it
+    ['rgb']
+    """
     if not targets:
         raise InputError("explain needs at least one --target METRIC=VALUE, e.g. --target psnr=27.38")
     metrics = {t.metric for t in targets}

@@ -25,7 +25,7 @@ from vsrbench.baselines.resize import (
     resize_bicubic_torch,
 )
 from vsrbench.cli import main
-from vsrbench.commands.models import render_models
+from vsrbench.catalog.listings import render_models
 from vsrbench.core.errors import InputError
 from vsrbench.core.io import decode_image
 from vsrbench.core.progress import Progress

@@ -78,7 +78,7 @@ def test_models_finds_a_checkpoint_where_weights_download_puts_it(tmp_path, monk
     """ENet downloads to $VSRBENCH_HOME/enhancenet/weights (its local name); `vsrbench models` used
     to look for plain 'weights' and call it missing."""
     from vsrbench.baselines import MODELS
-    from vsrbench.commands.models import checkpoint_status
+    from vsrbench.catalog.listings import checkpoint_status
 
     monkeypatch.setenv("VSRBENCH_HOME", str(tmp_path))
     ckpt = MODELS["enet"].checkpoints[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vsrbench.catalog.listings import PublishedRequest
 from vsrbench.commands._options import group
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
@@ -32,10 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="text (default: aligned, each row followed by its source) or csv (the database format)")
 
 
-def run(args: argparse.Namespace) -> int:
-    from vsrbench.catalog.published import filter_rows, load_published, render_rows
+def _request(args: argparse.Namespace) -> PublishedRequest:
+    return PublishedRequest(suite=args.suite, method=args.method, metric=args.metric,
+                            published_file=args.published_file, fmt=args.format)
 
-    rows = filter_rows(load_published(args.published_file), suite=args.suite, method=args.method,
-                       metric=args.metric.lower() if args.metric else None)
-    sys.stdout.write(render_rows(rows, args.format))
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.catalog.listings import describe_published
+
+    sys.stdout.write(describe_published(_request(args)))
     return 0

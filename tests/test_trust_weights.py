@@ -353,7 +353,7 @@ def test_unknown_name_and_no_url(capsys):
     assert err.startswith("vsrbench weights: error: unknown weights 'lpips-alx'; did you mean 'lpips-alex'? (known: ")
     assert err.count("\n") == 1
     with pytest.raises(UnknownNameError):
-        from vsrbench.commands.weights import get_known
+        from vsrbench.catalog.weights import get_known
         get_known("alexnet")
     assert main(["weights", "download", "tecogan-pt-bd"]) == 2
     assert capsys.readouterr().err.startswith(
@@ -362,7 +362,7 @@ def test_unknown_name_and_no_url(capsys):
 
 
 def test_published_urls_are_in_the_data():
-    from vsrbench.commands.weights import known_weights
+    from vsrbench.catalog.weights import known_weights
 
     known = known_weights()
     assert known["lpips-alex"].url == f"https://download.pytorch.org/models/{ALEX}"

@@ -2,32 +2,17 @@
 
 ``vsrbench weights list`` shows every known file (the LPIPS backbones, and the checkpoints of the
 built-in models), how it is checked and whether it is present locally. ``vsrbench weights
-download NAME`` fetches one from the URL its authors publish into the vsrbench weights folder
-(``$VSRBENCH_HOME``, default ``~/.cache/vsrbench``: the first place every look-up searches),
-verifies it (sha256, or for torchvision's files the sha256 prefix in the file name), resumes an
-interrupted download and renames the file into place only when it is verified. Nothing else in
-vsrbench ever downloads anything.
+download NAME`` fetches one from the URL its authors publish into the vsrbench weights folder and
+verifies it (see :mod:`vsrbench.catalog.weights`). Nothing else in vsrbench ever downloads anything.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import zipfile
-from dataclasses import dataclass
-from pathlib import Path
 
-from vsrbench.core.errors import UnknownNameError, WeightsError, os_error_message
-from vsrbench.core.text import text_table
-from vsrbench.core.weights import (
-    check_published, download, find_weights, published_prefix, sha256_cached, vsrbench_home,
-)
+from vsrbench.catalog.weights import WeightsRequest
 
-__all__ = [
-    "NAME", "HELP", "DESCRIPTION", "Known", "known_weights", "get_known", "EXAMPLES", "add_arguments", "run",
-    "render_list", "download_known",
-]
+__all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
 NAME = "weights"
 HELP = "list the known weights files, or download one explicitly (vsrbench weights download NAME)"
@@ -37,54 +22,6 @@ DESCRIPTION = (
     "~/.cache/vsrbench), resuming a partial download, verify its sha256 where known, and print where it went. "
     "Nothing is ever downloaded implicitly."
 )
-
-
-@dataclass(frozen=True)
-class Known:
-    """One downloadable weights file."""
-
-    name: str  # what the user types
-    filename: str  # the published file name (a torchvision name carries its sha256 prefix)
-    url: str | None  # the published direct URL (None: none known)
-    source: str  # where its authors publish it, in words
-    local_name: str  # saved as vsrbench_home() / local_name, and looked up under that name
-    sha256: str | None = None
-    members: tuple[str, ...] = ()  # for a .zip: the files taken out of it (saved next to local_name)
-    what: str = "the published file"
-
-    @property
-    def check(self) -> str:
-        if self.sha256:
-            return f"sha256 {self.sha256[:12]}"
-        prefix = published_prefix(self.filename)
-        return f"sha256 prefix {prefix}" if prefix else "sha256 not published"
-
-
-def known_weights() -> dict[str, Known]:
-    """Every known weights file by name: ``lpips-alex`` ... and one per built-in model checkpoint."""
-    from vsrbench.baselines import MODELS
-    from vsrbench.metrics.lpips import BACKBONE_FILES, BACKBONE_SOURCE
-
-    out: dict[str, Known] = {}
-    for net, fname in BACKBONE_FILES.items():
-        url = BACKBONE_SOURCE.format(fname)
-        out[f"lpips-{net}"] = Known(f"lpips-{net}", fname, url, f"{url} (torchvision's ImageNet weights)", fname,
-                                    what="torchvision's published file")
-    for model in sorted(MODELS):
-        ckpts = MODELS[model].checkpoints
-        for ckpt in ckpts:
-            name = model if len(ckpts) == 1 else f"{model}/{ckpt.filename}"
-            zipped = bool(ckpt.url) and ckpt.url.lower().endswith(".zip")
-            out[name] = Known(name, ckpt.filename, ckpt.url, ckpt.source, ckpt.local_name or ckpt.filename,
-                              sha256=ckpt.sha256, members=(ckpt.filename, *ckpt.companions) if zipped else ())
-    return out
-
-
-def get_known(name: str) -> Known:
-    known = known_weights()
-    if name not in known:
-        raise UnknownNameError("weights", name, known)
-    return known[name]
 
 
 EXAMPLES = (
@@ -108,80 +45,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     how.add_argument("--force", action="store_true", help="download again even when the file is already present")
 
 
-def run(args: argparse.Namespace) -> int:
+def _request(args: argparse.Namespace) -> WeightsRequest:
     if args.action == "download":
-        path = download_known(get_known(args.name), url=args.url, force=args.force)
-        print(path)
-        return 0
-    sys.stdout.write(render_list(known_weights()))
+        return WeightsRequest("download", name=args.name, url=args.url, force=args.force)
+    return WeightsRequest("list")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.catalog.weights import weights
+
+    sys.stdout.write(weights(_request(args)))
     return 0
-
-
-def _present(k: Known) -> Path | None:
-    try:
-        return find_weights(k.local_name)
-    except WeightsError:
-        return None
-
-
-def render_list(known: dict[str, Known]) -> str:
-    lines = [f"weights folder (downloads go here): {vsrbench_home()}"]
-    rows = []
-    for k in known.values():
-        p = _present(k)
-        rows.append((k.name, k.filename, k.check, f"present: {p}" if p else "missing"))
-    lines += text_table(rows, header=("NAME", "FILE", "CHECK", "STATUS"))
-    no_url = [k.name for k in known.values() if not k.url]
-    if no_url:
-        lines.append(f"no direct download URL (see `vsrbench models` for where they are published): {', '.join(no_url)}")
-    return "\n".join(lines) + "\n"
-
-
-def download_known(k: Known, *, url: str | None = None, force: bool = False, stream=None) -> Path:
-    """Download ``k`` into :func:`vsrbench_home` (unless already present and verified) and return its path."""
-    stream = sys.stderr if stream is None else stream
-    url = url or k.url
-    dest = vsrbench_home() / k.local_name
-    present = _present(k)
-    if present is not None and not force:
-        record = check_published(present, k.filename, sha256=k.sha256, what=k.what,
-                                 get="pass --force to download it again into " + str(dest))
-        ok = {True: "sha256 ok", False: "unverified (accepted by VSRBENCH_UNVERIFIED_WEIGHTS)",
-              None: "sha256 not published"}[record["verified"]]
-        stream.write(f"{k.name}: already present, {ok}; nothing downloaded (--force downloads it again)\n")
-        return present
-    if not url:
-        raise WeightsError(f"no direct download URL is published for {k.name!r} ({k.filename}); get it from "
-                           f"{k.source}; place it as {str(dest)!r}")
-    if not k.members:
-        record = download(url, dest, published_name=k.filename, sha256=k.sha256, what=k.what, stream=stream)
-        if record["verified"] is None:
-            stream.write(f"{k.name}: its authors publish no sha256; this file's is {record['sha256']}\n")
-        return dest
-    archive = dest.parent / Path(url.split("?")[0]).name
-    download(url, archive, stream=stream)  # a sha256 in the data is that of the file, not the archive
-    _extract(archive, k.members, dest.parent)
-    archive.unlink()
-    return dest
-
-
-def _extract(archive: Path, members: tuple[str, ...], folder: Path) -> None:
-    """Take ``members`` (matched by base name) out of the zip ``archive`` into ``folder``, each
-    written to ``.part`` and renamed."""
-    try:
-        with zipfile.ZipFile(archive) as z:
-            by_base = {Path(i.filename).name: i for i in z.infolist() if not i.is_dir()}
-            absent = [m for m in members if m not in by_base]
-            if absent:
-                raise WeightsError(f"{str(archive)!r} holds no {absent[0]!r} (it has: "
-                                   f"{', '.join(sorted(by_base)) or 'nothing'}); it is not the published archive")
-            for m in members:
-                part = folder / (m + ".part")
-                with z.open(by_base[m]) as src, open(part, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                os.replace(part, folder / m)
-    except zipfile.BadZipFile as e:
-        archive.unlink()
-        raise WeightsError(f"the downloaded {str(archive)!r} is not a zip archive ({e}); deleted it") from None
-    except OSError as e:
-        raise WeightsError(os_error_message(e, "extract", archive)) from None

@@ -15,7 +15,7 @@ import torch
 
 from vsrbench.core.frames import to_uint8
 
-__all__ = ["synthetic_pair", "write_random_backbone", "BenchResult", "time_pipelines"]
+__all__ = ["synthetic_pair", "write_random_backbone", "BenchResult", "time_pipelines", "SpeedRequest", "measure_speed"]
 
 
 def synthetic_pair(n: int = 10, size: tuple[int, int] = (576, 720), seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -93,3 +93,48 @@ def time_pipelines(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssi
     per_output = len(gt) - 2 * fast[0].protocol.cut_frames
     return BenchResult(frames=per_output * len(outs), fast_s=min(fast_t), reference_s=min(ref_t), max_abs_diff=diffs)
 
+
+
+@dataclass(frozen=True)
+class SpeedRequest:
+    """What ``vsrbench speed`` times: the sequences ``gt`` and ``preds`` (paths), or ``frames``
+    synthetic 720x576 frames when ``gt`` is None; ``lpips_weights``: the AlexNet backbone file
+    (default: looked up, else a seeded random one); the best of ``repeat`` runs."""
+
+    gt: str | None = None
+    preds: tuple[str, ...] = ()
+    frames: int = 10
+    lpips_weights: str | None = None
+    repeat: int = 1
+
+
+def measure_speed(request: SpeedRequest, *, say=None) -> str:
+    """Time ``request`` with :func:`time_pipelines` and return the lines ``vsrbench speed`` prints;
+    ``say`` (default: stderr) gets the note that a random backbone stands in for a missing one."""
+    import sys
+    import tempfile
+
+    from vsrbench.core.io import open_sequence
+    from vsrbench.metrics.lpips import backbone_missing
+
+    say = say or (lambda line: print(line, file=sys.stderr))
+    if request.gt:
+        gt, preds = open_sequence(request.gt), [open_sequence(p) for p in request.preds]
+        what = f"{gt.source} vs {', '.join(p.source for p in preds)}"
+    else:
+        gt, pred = synthetic_pair(request.frames)
+        preds, what = [pred], f"{request.frames} synthetic 720x576 frames"
+    weights = request.lpips_weights
+    with tempfile.TemporaryDirectory(prefix="vsrbench-speed-") as tmp:  # removed afterwards
+        if weights is None and backbone_missing():  # a file that is there but unusable is reported instead
+            weights = str(write_random_backbone(tmp))
+            say("note: no AlexNet backbone found; timing with a seeded random one")
+        r = time_pipelines(gt, preds, lpips_weights=weights, repeat=request.repeat)
+    return "\n".join([
+        f"{what}: {r.frames} scored frames ({len(preds)} output(s)), metrics psnr,ssim,lpips,tof,tlp "
+        "(protocol tecogan, CPU)",
+        f"  straightforward loop : {r.reference_s:7.2f} s  ({r.frames / r.reference_s:5.2f} frames/s)",
+        f"  vsrbench one-pass    : {r.fast_s:7.2f} s  ({r.frames / r.fast_s:5.2f} frames/s)",
+        f"  speed-up             : {r.speedup:.2f}x",
+        "  max |difference|     : " + ", ".join(f"{m} {d:.1e}" for m, d in r.max_abs_diff.items()),
+    ]) + "\n"

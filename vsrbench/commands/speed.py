@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
+from typing import TYPE_CHECKING
 
 from vsrbench.commands._options import group
+from vsrbench.core.errors import InputError
+
+if TYPE_CHECKING:  # importing vsrbench.speed imports torch
+    from vsrbench.speed import SpeedRequest
 
 __all__ = ["NAME", "HELP", "EXAMPLES", "add_arguments", "run"]
 
@@ -34,11 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     timing.add_argument("--repeat", type=int, default=1, help="best of N runs (default 1)")
 
 
-def run(args) -> int:
-    from vsrbench.speed import time_pipelines, synthetic_pair, write_random_backbone
-    from vsrbench.core.errors import InputError
-    from vsrbench.core.io import open_sequence
-    from vsrbench.metrics.lpips import backbone_missing
+def _request(args: argparse.Namespace) -> "SpeedRequest":
+    """The :class:`~vsrbench.speed.SpeedRequest` of a command line (synthetic frames: 10 by default)."""
+    from vsrbench.speed import SpeedRequest
 
     if bool(args.gt) != bool(args.pred):
         raise InputError("give both --gt and --pred, or neither (synthetic frames)")
@@ -47,27 +49,16 @@ def run(args) -> int:
     if args.gt and args.frames is not None:
         raise InputError(f"--frames {args.frames}: only sets the number of synthetic frames; with --gt/--pred every "
                          "frame of the given sequences is timed: leave out --frames, or pass shorter sequences")
-    if args.frames is None:
-        args.frames = 10
-    if not args.gt and args.frames < 6:  # tecogan cuts 2 frames at each end; tOF/tLP need 2 scored frames
+    frames = 10 if args.frames is None else args.frames
+    if not args.gt and frames < 6:  # tecogan cuts 2 frames at each end; tOF/tLP need 2 scored frames
         raise InputError(f"--frames: expected at least 6 synthetic frames (protocol tecogan cuts 2 at each end and "
-                         f"tOF/tLP need 2 scored frames), got {args.frames}")
-    if args.gt:
-        gt, preds = open_sequence(args.gt), [open_sequence(p) for p in args.pred]
-        what = f"{gt.source} vs {', '.join(p.source for p in preds)}"
-    else:
-        gt, pred = synthetic_pair(args.frames)
-        preds, what = [pred], f"{args.frames} synthetic 720x576 frames"
-    weights = args.lpips_weights
-    with tempfile.TemporaryDirectory(prefix="vsrbench-speed-") as tmp:  # removed afterwards
-        if weights is None and backbone_missing():  # a file that is there but unusable is reported instead
-            weights = str(write_random_backbone(tmp))
-            print("note: no AlexNet backbone found; timing with a seeded random one", file=sys.stderr)
-        r = time_pipelines(gt, preds, lpips_weights=weights, repeat=args.repeat)
-    print(f"{what}: {r.frames} scored frames ({len(preds)} output(s)), metrics psnr,ssim,lpips,tof,tlp "
-          "(protocol tecogan, CPU)")
-    print(f"  straightforward loop : {r.reference_s:7.2f} s  ({r.frames / r.reference_s:5.2f} frames/s)")
-    print(f"  vsrbench one-pass    : {r.fast_s:7.2f} s  ({r.frames / r.fast_s:5.2f} frames/s)")
-    print(f"  speed-up             : {r.speedup:.2f}x")
-    print("  max |difference|     : " + ", ".join(f"{m} {d:.1e}" for m, d in r.max_abs_diff.items()))
+                         f"tOF/tLP need 2 scored frames), got {frames}")
+    return SpeedRequest(gt=args.gt, preds=tuple(args.pred or ()), frames=frames, lpips_weights=args.lpips_weights,
+                        repeat=args.repeat)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.speed import measure_speed
+
+    sys.stdout.write(measure_speed(_request(args)))
     return 0

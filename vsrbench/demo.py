@@ -39,7 +39,7 @@ __all__ = [
     "DEFAULT_OUT", "DEFAULT_FRAMES", "HR_SIZE", "SUPERSAMPLE", "SCALE", "DEGRADATION", "PROTOCOL", "DATASET",
     "MARKER", "OWNED", "Scene", "SCENES", "camera", "render_matrix", "render_scene", "write_ground_truth",
     "bicubic_flicker", "bicubic_jitter", "bicubic_frozen", "METHODS", "demo_metrics", "bench_toml",
-    "prepare_folder", "DemoResult", "run_demo",
+    "prepare_folder", "DemoResult", "DemoRequest", "demo", "run_demo",
 ]
 
 DEFAULT_OUT = "vsrbench-demo"
@@ -240,9 +240,33 @@ class DemoResult:
     markdown: str = ""
     report: Path | None = None  # report/index.html (vsrbench.visual.report)
 
+    def summary(self) -> str:
+        """What ``vsrbench demo`` prints: the Markdown table, then where each part was written."""
+        lines = [f"\nbenchmark file: {self.bench}",
+                 f"tables: {', '.join(str(p) for p in self.tables.values())}",
+                 f"figures: {len(self.figures)} in {self.out / 'figures'}",
+                 f"report: {self.report} (open it in a browser)",
+                 f"demo written to {self.out.resolve()}"]
+        return self.markdown + "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    """The demo ``vsrbench demo`` makes: in ``out``, sequences of ``frames`` frames; ``verbose``:
+    also tell the runner's per-sequence lines."""
+
+    out: str | Path = DEFAULT_OUT
+    frames: int = DEFAULT_FRAMES
+    verbose: bool = False
+
 
 def _stderr(line: str) -> None:
     sys.stderr.write(line + "\n")
+
+
+def demo(request: DemoRequest, *, say: Callable[[str], None] = _stderr) -> DemoResult:
+    """:func:`run_demo` of ``request``."""
+    return run_demo(request.out, request.frames, say=say, progress=request.verbose)
 
 
 def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,

@@ -33,16 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.demo import run_demo
+    from vsrbench.demo import DemoRequest, demo
 
-    def say(line: str) -> None:
-        sys.stderr.write(line + "\n")
-
-    result = run_demo(args.out, args.frames, say=say, progress=args.verbose)
-    sys.stdout.write(result.markdown)
-    print(f"\nbenchmark file: {result.bench}")
-    print(f"tables: {', '.join(str(p) for p in result.tables.values())}")
-    print(f"figures: {len(result.figures)} in {result.out / 'figures'}")
-    print(f"report: {result.report} (open it in a browser)")
-    print(f"demo written to {result.out.resolve()}")
+    sys.stdout.write(demo(DemoRequest(out=args.out, frames=args.frames, verbose=args.verbose)).summary())
     return 0

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vsrbench.analysis.vocabulary import AVERAGES, PLOT_FORMATS, PLOT_KINDS
 from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, group
+
+if TYPE_CHECKING:  # importing vsrbench.visual.plots imports pandas and matplotlib
+    from vsrbench.visual.plots import PlotRequest
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -39,29 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "(default: png)")
 
 
+def _request(args: argparse.Namespace) -> "PlotRequest":
+    from vsrbench.visual.plots import PlotRequest
+
+    return PlotRequest(results=args.results, out=args.out, kinds=args.kind, formats=args.format,
+                       metrics=None if args.metrics is None else tuple(args.metrics), average=args.average,
+                       protocol=args.protocol, dataset=args.dataset)
+
+
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.core.errors import os_error
-    from vsrbench.visual.plots import plot_results
-    from vsrbench.results.store import find_results_dir
+    from vsrbench.visual.plots import plot
 
-    def warn(line: str) -> None:
-        sys.stderr.write(line + "\n")
-
-    results = find_results_dir(args.results)
-    try:
-        written = plot_results(results, args.out, kinds=args.kind, formats=args.format,
-                               metrics=args.metrics, average=args.average, protocol=args.protocol,
-                               dataset=args.dataset, warn=warn)
-    except OSError as e:  # writing a figure (e.g. a read-only --out): name the folder, not a temporary file
-        if e.filename is None or not _inside(e.filename, args.out):
-            raise
-        raise os_error(e, "write figures to", args.out, "choose another --out") from None
+    written = plot(_request(args), warn=lambda line: sys.stderr.write(line + "\n"))
     print(f"{len(written)} file(s) written to {args.out}")
     return 0
-
-
-def _inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
-    try:
-        return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
-    except (TypeError, ValueError):
-        return False

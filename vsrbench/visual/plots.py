@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -35,7 +36,7 @@ from vsrbench.results.frame import ordered, resolve_metrics, rows_of_dataset
 __all__ = [
     "GT_COLOR", "method_colors", "parse_formats", "parse_kinds", "slug", "EMBED_FONTS_RC", "save_figure",
     "axis_label", "plot_curves", "plot_bars", "plot_tradeoff", "tradeoff_pairs", "plot_profiles", "sequence_frames",
-    "profile_figure", "plot_results",
+    "profile_figure", "plot_results", "PlotRequest", "plot",
 ]
 
 GT_COLOR = "#000000"
@@ -379,3 +380,46 @@ def plot_results(
     for line in problems:
         (warn or (lambda _: None))(f"warning: {line}; skipped")
     return written
+
+
+@dataclass(frozen=True)
+class PlotRequest:
+    """What ``vsrbench plot`` draws: the figures ``kinds`` (names, comma-separated, or ``all``) of
+    the results folder ``results`` into the folder ``out``, in ``formats`` (``png``, ``pdf`` or both);
+    the other fields select, as for :func:`plot_results`."""
+
+    results: str
+    out: str
+    kinds: str = "all"
+    formats: str = "png"
+    metrics: tuple[str, ...] | None = None
+    average: str = "seq_avg"
+    protocol: str | None = None
+    dataset: str | None = None
+
+
+def plot(request: PlotRequest, *, warn=None) -> list[Path]:
+    """:func:`plot_results` of ``request``; returns the files written. A failed write of a figure
+    (e.g. a read-only ``out``) is one line naming ``out``, not a temporary file."""
+    from vsrbench.core.errors import os_error
+    from vsrbench.results.store import find_results_dir
+
+    r = request
+    results = find_results_dir(r.results)
+    try:
+        return plot_results(results, r.out, kinds=r.kinds, formats=r.formats,
+                            metrics=None if r.metrics is None else list(r.metrics), average=r.average,
+                            protocol=r.protocol, dataset=r.dataset, warn=warn)
+    except OSError as e:
+        if e.filename is None or not _inside(e.filename, r.out):
+            raise
+        raise os_error(e, "write figures to", r.out, "choose another --out") from None
+
+
+def _inside(path, folder) -> bool:
+    import os
+
+    try:
+        return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
+    except (TypeError, ValueError):
+        return False

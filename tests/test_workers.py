@@ -176,15 +176,16 @@ def test_a_task_that_raises_fails_its_sequence_and_the_rest_is_stored(bench, one
     sequence, with no rows; the other sequences are stored; a VsrbenchError stops the run."""
     import vsrbench.runner as runner_mod
     from vsrbench.core.errors import InputError
+    from vsrbench.run.worker import SequenceWorker
 
-    real = runner_mod._Runner.compute
+    real = SequenceWorker.compute
 
     def compute(self, task):
         if task.sequence == "s1":
             raise MemoryError("no memory left for s1")
         return real(self, task)
 
-    monkeypatch.setattr(runner_mod._Runner, "compute", compute)
+    monkeypatch.setattr(SequenceWorker, "compute", compute)
     res = tmp_path / "res"
     summary = runner_mod.run_benchmark(bench, res, device="cpu", progress=False, workers=1)
     assert sorted(f[0] for f in summary.failed if f[2] == "s1") == sorted(
@@ -196,7 +197,7 @@ def test_a_task_that_raises_fails_its_sequence_and_the_rest_is_stored(bench, one
     def stop(self, task):
         raise InputError("datasets.demo.scale: too large")
 
-    monkeypatch.setattr(runner_mod._Runner, "compute", stop)
+    monkeypatch.setattr(SequenceWorker, "compute", stop)
     with pytest.raises(InputError, match="too large"):
         runner_mod.run_benchmark(bench, res, device="cpu", progress=False, workers=1)
     assert list(load_runs(res)["status"]) == ["done", "failed"]

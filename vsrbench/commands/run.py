@@ -39,23 +39,9 @@ def add_worker_arguments(target) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.catalog.benchfile import load_bench
-    from vsrbench.runner import run_benchmark
+    from vsrbench.runner import RunRequest, run_request
 
-    options = worker_options(args)
-    bench = _without_missing_lpips(load_bench(args.bench))
-    summary = run_benchmark(bench, args.out, device=args.device, progress=not args.quiet, **options)
+    request = RunRequest(bench=args.bench, out=args.out, device=args.device, quiet=args.quiet, **worker_options(args))
+    summary = run_request(request)
     print(summary.text())
     return 0 if summary.ok else 1
-
-
-def _without_missing_lpips(bench):
-    """A benchmark that names no ``metrics`` (its protocol's defaults) and has no LPIPS backbone file scores
-    the other metrics, with one note (:func:`vsrbench.runner.skip_missing_lpips`, as evaluate and the demo)."""
-    import dataclasses
-
-    from vsrbench.runner import skip_missing_lpips
-
-    metrics = skip_missing_lpips(bench.metrics, bench.protocol, named=bench.metrics_given,
-                                 lpips_weights=bench.lpips_weights)
-    return bench if len(metrics) == len(bench.metrics) else dataclasses.replace(bench, metrics=tuple(metrics))

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from typing import TYPE_CHECKING
 
 from vsrbench.analysis.vocabulary import FIGURE_KINDS as KINDS, FIGURE_LAYOUTS as LAYOUTS
 from vsrbench.commands._options import add_out, add_results, add_selection, group
+
+if TYPE_CHECKING:  # importing vsrbench.visual.figures imports matplotlib
+    from vsrbench.visual.figures import FigureRequest
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -42,24 +45,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_out(out, metavar="FILE", required=True, help="figure file: .pdf or .png")
 
 
-def run(args: argparse.Namespace) -> int:
-    from vsrbench.core.errors import InputError, UnknownNameError, os_error
-    from vsrbench.visual.figures import crop_figure, parse_box, save_crop_figure
+def _request(args: argparse.Namespace) -> "FigureRequest":
+    from vsrbench.core.errors import InputError, UnknownNameError
+    from vsrbench.visual.figures import FigureRequest, parse_box
 
     if args.kind not in KINDS:
         raise UnknownNameError("figure kind", args.kind, KINDS)
     if not args.out.lower().endswith((".pdf", ".png")):
         raise InputError(f"--out {args.out!r}: expected a file ending in .pdf or .png, e.g. --out crops.pdf")
     box = parse_box(args.box) if args.box is not None else None
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    made = crop_figure(args.results, args.dataset, args.sequence, frame=args.frame, box=box, methods=methods,
-                       metric=args.metric, layout=args.layout, protocol=args.protocol)
-    if made.chosen:
-        sys.stderr.write(f"chosen where the methods differ most: {made.options}\n")
-    try:
-        save_crop_figure(made.figure, args.out)
-    except OSError as e:
-        raise os_error(e, "write the figure to", args.out, "choose another --out") from None
-    print(f"{args.out}: {args.dataset}/{args.sequence} frame {made.frame} ({made.frame_name}), box {made.box.text}, "
-          f"{made.metric}")
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip()) if args.methods else None
+    return FigureRequest(results=args.results, dataset=args.dataset, sequence=args.sequence, out=args.out,
+                         frame=args.frame, box=box, methods=methods, metric=args.metric, layout=args.layout,
+                         protocol=args.protocol)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.visual.figures import make_figure
+
+    print(make_figure(_request(args)))
     return 0

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -40,7 +41,7 @@ from vsrbench.visual.plots import method_colors
 
 __all__ = [
     "BOX_COLOR", "LAYOUTS", "BOX_FRACTION", "Box", "CropFigure", "parse_box", "check_box", "local_mse",
-    "spread_map", "crop_figure", "save_crop_figure",
+    "spread_map", "crop_figure", "save_crop_figure", "FigureRequest", "make_figure",
 ]
 
 BOX_COLOR = "#D55E00"  # Okabe-Ito vermillion: distinct for the common colour-vision deficiencies
@@ -487,3 +488,41 @@ def save_crop_figure(fig: Figure, out: str | Path) -> Path:
                     metadata={"CreationDate": None} if fmt == "pdf" else None)
     atomic_write_bytes(out, buf.getvalue())
     return out
+
+
+@dataclass(frozen=True)
+class FigureRequest:
+    """What ``vsrbench figure crops`` draws: the crops of one sequence of a results folder, written
+    to ``out`` (.pdf or .png); the other fields as for :func:`crop_figure` (None: chosen there)."""
+
+    results: str
+    dataset: str
+    sequence: str
+    out: str
+    frame: int | None = None
+    box: Box | None = None
+    methods: tuple[str, ...] | None = None
+    metric: str | None = None
+    layout: str = "one-column"
+    protocol: str | None = None
+
+
+def make_figure(request: FigureRequest, *, say=None) -> str:
+    """Draw ``request`` with :func:`crop_figure` and write it; returns the line that says what was
+    drawn. ``say`` (default: stderr) gets the options that reproduce a frame or box chosen here."""
+    import sys
+
+    from vsrbench.core.errors import os_error
+
+    r = request
+    made = crop_figure(r.results, r.dataset, r.sequence, frame=r.frame, box=r.box,
+                       methods=None if r.methods is None else list(r.methods), metric=r.metric, layout=r.layout,
+                       protocol=r.protocol)
+    if made.chosen:
+        (say or (lambda line: sys.stderr.write(line + "\n")))(f"chosen where the methods differ most: {made.options}")
+    try:
+        save_crop_figure(made.figure, r.out)
+    except OSError as e:
+        raise os_error(e, "write the figure to", r.out, "choose another --out") from None
+    return (f"{r.out}: {r.dataset}/{r.sequence} frame {made.frame} ({made.frame_name}), box {made.box.text}, "
+            f"{made.metric}")

@@ -53,6 +53,7 @@ from vsrbench.metrics._kernels import (
 __all__ = [
     "TARGET_METRICS", "PRESET_ORDER", "COLOURS", "SSIM_VARIANTS", "Target", "parse_target", "Variant",
     "as_override", "override_text", "Row", "Explanation", "explain", "format_table", "inputs_from_results",
+    "ExplainRequest", "run_explain",
 ]
 
 TARGET_METRICS = ("psnr", "ssim")
@@ -603,3 +604,94 @@ def inputs_from_results(results_dir, method: str, dataset: str | None = None) ->
         return recorded_paths(folder, method, dataset)
     except InputError as e:
         raise InputError(f"{e}; give --gt and --pred instead") from None
+
+
+@dataclass(frozen=True)
+class ExplainRequest:
+    """What ``vsrbench explain`` explains: ``targets`` (parsed with :func:`parse_target`) against
+    the frames of ``gt`` and ``pred``, or of a stored ``method`` of the results folder ``results``
+    (on ``dataset`` when it has several); ``suite``: check the inputs against this suite (the clip
+    set only with ``clips_only``) and mark its convention; ``scale``: also try crop_border=scale;
+    ``top``: the variants listed."""
+
+    targets: tuple[Target, ...]
+    gt: str | None = None
+    pred: str | None = None
+    results: str | None = None
+    method: str | None = None
+    dataset: str | None = None
+    suite: str | None = None
+    clips_only: bool = False
+    scale: int = 4
+    top: int = 10
+
+
+def run_explain(request: ExplainRequest, *, say: Callable[[str], None] | None = None) -> str:
+    """Score the inputs of ``request`` under every convention (:func:`explain`) and return the text
+    ``vsrbench explain`` prints: a summary line, the table of the closest variants and, with a
+    suite, where its convention ranks. ``say`` (default: stderr) gets the lines about the inputs
+    and the warnings."""
+    import sys
+
+    from vsrbench.core.progress import Progress
+
+    say = say or (lambda line: print(line, file=sys.stderr))
+    r = _explain_inputs(request, say)
+    suite, suite_protocol, pairs = _explain_pairs(r, say)
+    targets = r.targets
+    warn = lambda text: say(f"vsrbench explain: warning: {text}")  # noqa: E731
+    with Progress(sum(len(g) for g, _ in pairs), "explain") as prog:
+        ex = explain(pairs, targets, scale=r.scale, suite_protocol=suite_protocol, progress=prog.update, warn=warn)
+    lines = [f"{len(ex.rows)} variants scored on {len(ex.clips)} clip(s), {ex.n_frames} frames; "
+             f"closest to {', '.join(t.text for t in targets)} first", format_table(ex, r.top)]
+    if suite is not None:
+        row = ex.suite_row
+        if row is None:
+            lines.append(f"suite {suite.name} convention ({suite.convention()}): not among the variants scored")
+        else:
+            vals = ", ".join(f"{t.metric} {row.values[t.metric]:.{3 if t.metric == 'psnr' else 5}f}" for t in targets)
+            lines.append(f"suite {suite.name} convention ({suite.convention()}): rank {ex.rows.index(row) + 1} of "
+                         f"{len(ex.rows)}, {vals}")
+    return "\n".join(lines) + "\n"
+
+
+def _explain_inputs(r: ExplainRequest, say: Callable[[str], None]) -> ExplainRequest:
+    """``r`` with ``gt``/``pred`` (and the recorded suite) read from the results folder when it names
+    one; the inputs and the numbers checked."""
+    from dataclasses import replace
+
+    if r.results:
+        if r.gt or r.pred:
+            raise InputError("give either --results (with --method) or --gt and --pred, not both")
+        if not r.method:
+            raise InputError("--results needs --method NAME (the stored method to explain)")
+        gt, pred, recorded_suite = inputs_from_results(r.results, r.method, r.dataset)
+        r = replace(r, gt=str(gt), pred=str(pred))
+        if not r.suite and recorded_suite:  # checked when it was stored: check the clip set again
+            r = replace(r, suite=recorded_suite, clips_only=True)
+        say(f"explaining {r.method}: GT {r.gt}, outputs {r.pred}" + (f", suite {r.suite}" if r.suite else ""))
+    elif not (r.gt and r.pred):
+        raise InputError("give --gt and --pred (or --results RESULTS --method NAME)")
+    elif r.method or r.dataset:
+        raise InputError("--method/--dataset go with --results; leave them out with --gt/--pred")
+    if r.top < 1:
+        raise InputError(f"--top: expected a positive number of rows, got {r.top}")
+    if r.scale < 1:
+        raise InputError(f"--scale: expected a positive upscaling factor, got {r.scale}")
+    return r
+
+
+def _explain_pairs(r: ExplainRequest, say: Callable[[str], None]) -> tuple:
+    """(suite or None, its protocol or None, the (GT, output) sequence pairs) of checked inputs."""
+    from vsrbench.core.io import open_dataset, pair_datasets
+
+    if r.suite:
+        from vsrbench.catalog.suites import get_suite
+
+        suite = get_suite(r.suite)
+        check = suite.validate(r.gt, r.pred, strict=not r.clips_only)
+        say(check.summary())
+        return suite, suite.protocol(), check.pairs()
+    if r.clips_only:
+        raise InputError("--clips-only applies to --suite only; add --suite NAME or leave it out")
+    return None, None, pair_datasets(open_dataset(r.gt), open_dataset(r.pred))

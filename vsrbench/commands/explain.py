@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from vsrbench.commands._options import add_results, alias_note, group
 from vsrbench.core.errors import InputError
+
+if TYPE_CHECKING:  # importing vsrbench.explain imports torch
+    from vsrbench.explain import ExplainRequest
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -48,62 +52,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     search.add_argument("--top", type=int, default=10, help="how many variants to list (default 10)")
 
 
-def run(args) -> int:
-    from vsrbench.core.progress import Progress
-    from vsrbench.explain import explain, format_table, parse_target
-    from vsrbench.core.io import open_dataset, pair_datasets
+def _request(args: argparse.Namespace) -> "ExplainRequest":
+    from vsrbench.explain import ExplainRequest, parse_target
 
-    targets = [parse_target(t) for t in args.target]
+    targets = tuple(parse_target(t) for t in args.target)
     if args.results and args.results_option and args.results != args.results_option:
         raise InputError(f"two results folders: RESULTS {args.results!r} and --results {args.results_option!r}; "
                          "give one")
-    args.results = args.results or args.results_option
-    if args.results:
-        from vsrbench.explain import inputs_from_results
+    return ExplainRequest(targets=targets, gt=args.gt, pred=args.pred, results=args.results or args.results_option,
+                          method=args.method, dataset=args.dataset, suite=args.suite, clips_only=args.clips_only,
+                          scale=args.scale, top=args.top)
 
-        if args.gt or args.pred:
-            raise InputError("give either --results (with --method) or --gt and --pred, not both")
-        if not args.method:
-            raise InputError("--results needs --method NAME (the stored method to explain)")
-        gt, pred, recorded_suite = inputs_from_results(args.results, args.method, args.dataset)
-        args.gt, args.pred = str(gt), str(pred)
-        if not args.suite and recorded_suite:  # checked when it was stored: check the clip set again
-            args.suite, args.clips_only = recorded_suite, True
-        print(f"explaining {args.method}: GT {args.gt}, outputs {args.pred}"
-              + (f", suite {args.suite}" if args.suite else ""), file=sys.stderr)
-    elif not (args.gt and args.pred):
-        raise InputError("give --gt and --pred (or --results RESULTS --method NAME)")
-    elif args.method or args.dataset:
-        raise InputError("--method/--dataset go with --results; leave them out with --gt/--pred")
-    if args.top < 1:
-        raise InputError(f"--top: expected a positive number of rows, got {args.top}")
-    if args.scale < 1:
-        raise InputError(f"--scale: expected a positive upscaling factor, got {args.scale}")
-    suite, suite_protocol = None, None
-    if args.suite:
-        from vsrbench.catalog.suites import get_suite
 
-        suite = get_suite(args.suite)
-        suite_protocol = suite.protocol()
-        check = suite.validate(args.gt, args.pred, strict=not args.clips_only)
-        print(check.summary(), file=sys.stderr)
-        pairs = check.pairs()
-    elif args.clips_only:
-        raise InputError("--clips-only applies to --suite only; add --suite NAME or leave it out")
-    else:
-        pairs = pair_datasets(open_dataset(args.gt), open_dataset(args.pred))
-    warn = lambda text: print(f"vsrbench explain: warning: {text}", file=sys.stderr)  # noqa: E731
-    with Progress(sum(len(g) for g, _ in pairs), "explain") as prog:
-        ex = explain(pairs, targets, scale=args.scale, suite_protocol=suite_protocol, progress=prog.update, warn=warn)
-    print(f"{len(ex.rows)} variants scored on {len(ex.clips)} clip(s), {ex.n_frames} frames; "
-          f"closest to {', '.join(t.text for t in targets)} first")
-    print(format_table(ex, args.top))
-    if suite is not None:
-        r = ex.suite_row
-        if r is None:
-            print(f"suite {suite.name} convention ({suite.convention()}): not among the variants scored")
-        else:
-            vals = ", ".join(f"{t.metric} {r.values[t.metric]:.{3 if t.metric == 'psnr' else 5}f}" for t in targets)
-            print(f"suite {suite.name} convention ({suite.convention()}): rank {ex.rows.index(r) + 1} of "
-                  f"{len(ex.rows)}, {vals}")
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.explain import run_explain
+
+    sys.stdout.write(run_explain(_request(args)))
     return 0

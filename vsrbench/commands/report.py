@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from vsrbench.analysis.vocabulary import AVERAGES
 from vsrbench.commands._options import add_metrics, add_out, add_results, add_selection, alias_note, group
+
+if TYPE_CHECKING:
+    from vsrbench.visual.report import ReportRequest
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -45,24 +49,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--no-profiles", action="store_true", help="leave the temporal profiles out")
 
 
-def run(args: argparse.Namespace) -> int:
+def _request(args: argparse.Namespace) -> "ReportRequest":
     from vsrbench.core.errors import InputError
-    from vsrbench.visual.report import build_report
-    from vsrbench.core.errors import os_error
+    from vsrbench.visual.report import ReportRequest
 
     if args.published_file and not args.published:
         raise InputError("--published-file: only used with --published; add --published")
-    published = None
-    if args.published:
-        from vsrbench.catalog.published import load_published
+    return ReportRequest(results=args.results, out=args.out, protocol=args.protocol, dataset=args.dataset,
+                         metrics=None if args.metrics is None else tuple(args.metrics), average=args.average,
+                         published=args.published, published_file=args.published_file, width=args.width,
+                         frames=args.frames, profiles=not args.no_profiles)
 
-        published = load_published(args.published_file)
-    try:  # a frame that cannot be read is io's own one-line error; only a raw OSError is the report's write
-        report = build_report(args.results, args.out, protocol=args.protocol, dataset=args.dataset,
-                              metrics=args.metrics, average=args.average, published=published,
-                              width=args.width, frames=args.frames, profiles=not args.no_profiles,
-                              warn=lambda line: sys.stderr.write(f"vsrbench report: {line}\n"))
-    except OSError as e:
-        raise os_error(e, "write the report to", args.out, "choose another --out") from None
+
+def run(args: argparse.Namespace) -> int:
+    from vsrbench.visual.report import make_report
+
+    report = make_report(_request(args), warn=lambda line: sys.stderr.write(f"vsrbench report: {line}\n"))
     print(report.size_line())
     return 0

@@ -37,11 +37,7 @@ from vsrbench.core.errors import InputError
 __all__ = [
     "ASSETS", "MARKER", "DATA_ID", "DEFAULT_WIDTH", "DEFAULT_FRAMES", "GT_NAME", "Report", "human_size",
     "pick_frames", "table_html", "curves_data", "embed_json", "build_report", "dataset_frames", "load_embedded",
-]
-
-__all__ = [
-    "ASSETS", "MARKER", "DATA_ID", "DEFAULT_WIDTH", "DEFAULT_FRAMES", "GT_NAME", "Report", "human_size",
-    "pick_frames", "table_html", "curves_data", "embed_json", "build_report", "dataset_frames", "load_embedded",
+    "ReportRequest", "make_report",
 ]
 
 ASSETS = ("report.js", "report.css")
@@ -544,3 +540,41 @@ def load_embedded(index: str | os.PathLike) -> dict:
     start = text.index(">", start) + 1
     end = text.index("</script>", start)
     return json.loads(text[start:end])
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What ``vsrbench report`` writes: the report of the results folder ``results`` into the folder
+    ``out``; ``published``: add the published rows (from ``published_file`` when given, else the
+    shipped database); the other fields as for :func:`build_report`."""
+
+    results: str
+    out: str
+    protocol: str | None = None
+    dataset: str | None = None
+    metrics: tuple[str, ...] | None = None
+    average: str = "seq_avg"
+    published: bool = False
+    published_file: str | None = None
+    width: int = DEFAULT_WIDTH
+    frames: int = DEFAULT_FRAMES
+    profiles: bool = True
+
+
+def make_report(request: ReportRequest, *, warn: Callable[[str], None] | None = None) -> Report:
+    """:func:`build_report` of ``request``. A frame that cannot be read is :mod:`vsrbench.core.io`'s
+    own one-line error; a raw OSError is the report's write, named by ``out``."""
+    from vsrbench.core.errors import os_error
+
+    r = request
+    published = None
+    if r.published:
+        from vsrbench.catalog.published import load_published
+
+        published = load_published(r.published_file)
+    try:
+        return build_report(r.results, r.out, protocol=r.protocol, dataset=r.dataset,
+                            metrics=None if r.metrics is None else list(r.metrics), average=r.average,
+                            published=published, width=r.width, frames=r.frames, profiles=r.profiles, warn=warn)
+    except OSError as e:
+        raise os_error(e, "write the report to", r.out, "choose another --out") from None

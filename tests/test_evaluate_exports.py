@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import vsrbench.commands.evaluate as ev_cmd
+import vsrbench.run.evaluation as ev_lib
 from vsrbench.cli import main
 
 N_SEQ = 5
@@ -36,8 +36,8 @@ def _evaluate(root, out: str) -> int:
 
 def test_exports_are_complete_at_the_end_however_rarely_they_are_written(folders, monkeypatch, capsys):
     calls = []
-    real = ev_cmd._Job.export
-    monkeypatch.setattr(ev_cmd._Job, "export", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    real = ev_lib._Exports.export
+    monkeypatch.setattr(ev_lib._Exports, "export", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
     monkeypatch.setenv("VSRBENCH_EXPORT_INTERVAL", "3600")
     assert _evaluate(folders, "rare") == 0
     assert len(calls) == 1  # once, at the end
@@ -52,16 +52,17 @@ def test_exports_are_complete_at_the_end_however_rarely_they_are_written(folders
 
 def test_an_interrupt_exports_what_was_stored(folders, monkeypatch):
     monkeypatch.setenv("VSRBENCH_EXPORT_INTERVAL", "3600")
-    real = ev_cmd._Job.store_outcome
+    real = ev_lib._Exports.after_store
     seen = []
 
-    def store_then_interrupt(self, *a, **k):
-        real(self, *a, **k)
-        seen.append(1)
-        if len(seen) == 2:
-            raise KeyboardInterrupt
+    def store_then_interrupt(self, session, event):
+        real(self, session, event)
+        if event == "sequence":  # called once a sequence is in the store
+            seen.append(1)
+            if len(seen) == 2:
+                raise KeyboardInterrupt
 
-    monkeypatch.setattr(ev_cmd._Job, "store_outcome", store_then_interrupt)
+    monkeypatch.setattr(ev_lib._Exports, "after_store", store_then_interrupt)
     assert _evaluate(folders, "res") != 0
     rows = pd.read_csv(folders / "res" / "frames.csv")
     assert sorted(rows["sequence"].unique()) == ["s0", "s1"]  # the two stored sequences, not stale, not empty

@@ -25,7 +25,8 @@ from vsrbench.execution.base import InProcess, Outcome, default_workers, parse_w
 from vsrbench.execution.local import LocalProcesses
 from vsrbench.execution import make_executor
 from vsrbench.core.io import write_frame
-from vsrbench.runner import EXECUTION_KEY, _publish_folder
+from vsrbench.run.making import publish_folder as _publish_folder
+from vsrbench.runner import EXECUTION_KEY
 from vsrbench.results.loading import load_results, load_runs
 
 H, W, N = 64, 80, 7

@@ -40,7 +40,6 @@ from vsrbench.run.driver import Key, RunOptions, RunSummary
 from vsrbench.run.driver import Driver
 from vsrbench.run.guards import DEFINITIONS_FILE
 from vsrbench.run.making import SequenceSkipped, import_callable
-from vsrbench.run.making import publish_folder as _publish_folder
 from vsrbench.run.policy import lpips_skipped_note, skip_missing_lpips
 from vsrbench.run.record import EXECUTION_KEY, LIBRARIES, library_versions, run_environment
 

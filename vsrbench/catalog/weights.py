@@ -19,7 +19,7 @@ from pathlib import Path
 from vsrbench.core.errors import UnknownNameError, WeightsError, os_error_message
 from vsrbench.core.text import text_table
 from vsrbench.core.weights import (
-    check_published, download, find_weights, published_prefix, sha256_cached, vsrbench_home,
+    check_published, download, find_weights, published_prefix, vsrbench_home,
 )
 
 __all__ = ["Known", "known_weights", "get_known", "render_list", "download_known", "WeightsRequest", "weights"]

@@ -17,8 +17,9 @@ Executors: :class:`InProcess` (one worker, this process: exactly scoring without
 torch once; spawned where there is none) and ``vsrbench.execution.ray_executor.RayExecutor`` (actors on a
 Ray cluster, an optional extra); :func:`make_executor` picks one, :func:`default_workers` says how
 many workers by default. A worker process runs torch and OpenCV single-threaded, ignores Ctrl-C
-(the driver stops it, and it removes what :func:`on_terminate` names first), and one that dies
-has its tasks computed again (:class:`LocalProcesses`).
+(the driver stops it, and it removes what :func:`on_terminate` names first), ends when the
+driver ends, however it ends (:func:`watch_driver`), and one that dies has its tasks computed
+again (:class:`LocalProcesses`).
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ from vsrbench.core.errors import InputError
 
 __all__ = [
     "Worker", "Outcome", "run_task", "picklable_error", "reissue_warnings", "Executor", "InProcess",
-    "default_workers", "parse_workers",
+    "default_workers", "parse_workers", "DRIVER_POLL_S", "process_alive", "watch_driver", "marked_processes",
+    "end_marked_after", "parent_death_signal",
 ]
 
 
@@ -233,6 +235,45 @@ def watch_driver(pid: int, on_death: Callable[[], Any], poll_s: float = DRIVER_P
     return thread
 
 
+def marked_processes(marker: str) -> list[int]:
+    """The processes whose environment holds the line ``marker`` (``NAME=VALUE``), this one
+    excepted; empty where there is no ``/proc`` to read it from."""
+    found = []
+    needle = marker.encode()
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
+def end_marked_after(driver: int, marker: str, grace_s: float = 2.0) -> None:
+    """Wait until process ``driver`` has ended, then end every process whose environment holds
+    ``marker``: SIGTERM, and SIGKILL for those still there after ``grace_s`` seconds.
+
+    Run in a small process of its own by a driver that starts processes which could outlive it
+    (a local Ray instance), with the marker in their environment, not in its own."""
+    import signal
+
+    done = threading.Event()
+    watch_driver(driver, done.set)
+    done.wait()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in marked_processes(marker):
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace_s
+        while marked_processes(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
 def parent_death_signal(signum: int) -> bool:
     """Ask the kernel to send ``signum`` to this process when its parent process ends (Linux's
     ``prctl(PR_SET_PDEATHSIG)``); False where that is not available. The parent is the *thread*
@@ -245,8 +286,8 @@ def parent_death_signal(signum: int) -> bool:
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1  # noqa: N806 - linux/prctl.h
-        return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+        pr_set_pdeathsig = 1  # linux/prctl.h
+        return libc.prctl(pr_set_pdeathsig, signum, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
 

@@ -14,7 +14,7 @@ from vsrbench.execution.base import (
     Executor, Outcome, Worker, parent_death_signal, picklable_error, run_task, watch_driver,
 )
 
-__all__ = ["on_terminate", "PRELOAD", "LocalProcesses"]
+__all__ = ["on_terminate", "PRELOAD", "LocalProcesses", "DRIVER_GONE_GRACE_S"]
 
 
 _PROCESS_WORKER: Worker | None = None

@@ -18,9 +18,11 @@ machine's cores; with one, the driver joins that cluster. A Ray that this proces
 started or joined (``ray.init`` in a notebook or a test) is used as it is and left running.
 
 A driver that dies at once (``kill -9``, out of memory) takes its local Ray instance with it: Ray
-starts the instance's processes so that the kernel kills them when the driver ends (Linux), and
-each actor of an instance this executor started also watches the driver's process itself
-(:func:`~vsrbench.execution.base.watch_driver`) and exits within a second of it. On a cluster
+starts the instance's GCS and raylet so that the kernel kills them when the driver ends (Linux);
+its node agents, which would wait a minute for the dead GCS, and anything else of the instance
+still there are ended by a small process the executor starts with it (:func:`_reaper`), and each
+actor watches the driver's process itself (:func:`~vsrbench.execution.base.watch_driver`),
+running its task's clean-ups before it exits. All are gone within seconds. On a cluster
 joined by its address the actors belong to the driver's Ray job: when the driver's connection is
 lost, Ray ends the job and kills its actors (the cluster itself keeps running); what they were
 computing was never stored, so a resumed run computes it again. SIGTERM, which ``ray.init``
@@ -35,6 +37,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 from typing import Any, Callable, Iterable, Iterator
@@ -47,7 +50,7 @@ from vsrbench.execution.base import Executor, Outcome, Worker, run_task
 
 __all__ = [
     "TASK_RETRIES", "ACTOR_RESTARTS", "CONNECT_TIMEOUT_S", "PER_ACTOR", "ACTOR_ENV", "FORWARDED_ENV", "actor_env",
-    "RayExecutor", "probe",
+    "RayExecutor", "probe", "LOCAL_GCS_GONE_S", "GCS_GONE_ENV", "INSTANCE_ENV",
 ]
 
 #: Retries of a task whose actor process died while holding it (the actor is restarted first).
@@ -67,6 +70,8 @@ ACTOR_ENV = {"VSRBENCH_PROGRESS": "0"}
 #: otherwise wait a minute for it.
 LOCAL_GCS_GONE_S = 5
 GCS_GONE_ENV = "RAY_gcs_rpc_server_reconnect_timeout_s"
+#: Set (to a new id) in the environment of every process of a local instance started by a run
+INSTANCE_ENV = "VSRBENCH_RAY_INSTANCE"
 #: The driver's variables that actors get too, as local worker processes inherit them (weights folders, ...).
 FORWARDED_ENV = ("TORCH_HOME", "XDG_CACHE_HOME")
 
@@ -122,29 +127,10 @@ class _Slot:
 
 def _driver_gone() -> None:  # pragma: no cover - runs in an actor whose driver was killed
     """The driver that started this actor's local Ray instance has ended without stopping it
-    (``kill -9``): end the instance's node processes that would outlive it (Ray kills its GCS and
-    raylet with the driver, but its node agents wait a minute for the dead GCS), then this actor,
-    after the clean-ups its task registered (:func:`~vsrbench.execution.local.on_terminate`).
-
-    The instance's processes are those started by this actor's raylet (``RAY_RAYLET_PID`` in
-    their environment); the other actors, which end the same way, are left to do so."""
+    (``kill -9``): run the clean-ups its task registered
+    (:func:`~vsrbench.execution.local.on_terminate`) and exit."""
     from vsrbench.execution.local import _terminated
 
-    raylet = os.environ.get("RAY_RAYLET_PID")
-    if raylet:
-        marker, actor = f"RAY_RAYLET_PID={raylet}".encode(), f"ray::{_Slot.__name__}".encode()
-        for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/environ", "rb") as f:
-                    ours = marker in f.read().split(b"\0")
-                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                    ours = ours and not f.read().startswith(actor)
-                if ours:
-                    os.kill(int(entry.name), signal.SIGKILL)
-            except OSError:  # gone, or not ours to read
-                continue
     _terminated(signal.SIGTERM, None)
 
 
@@ -173,6 +159,7 @@ class RayExecutor(Executor):
                              "use --device cuda (Ray picks the GPUs)")
         self._say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.started_here = False
+        self._reaper: subprocess.Popen | None = None
         self._actors: list[Any] = []
         if not address and os.environ.get("RAY_ADDRESS"):  # a driver that `ray job submit` started
             address, flag = os.environ["RAY_ADDRESS"], "RAY_ADDRESS"
@@ -191,7 +178,7 @@ class RayExecutor(Executor):
                     _join(address, flag)
                     where = f"the Ray cluster at {address}"
                 else:
-                    _start_local()
+                    self._reaper = _start_local()
                     self.started_here = True
                     where = "a local Ray instance"
         _ray_messages_to_stderr()
@@ -265,6 +252,10 @@ class RayExecutor(Executor):
         if self.started_here and ray.is_initialized():
             ray.shutdown()
         self.started_here = False
+        if self._reaper is not None:  # the instance ended cleanly: nothing is left to end
+            self._reaper.kill()
+            self._reaper.wait()
+            self._reaper = None
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "ray", "address": self.address, "nodes": self.nodes, "cpus": self.cpus,
@@ -273,21 +264,45 @@ class RayExecutor(Executor):
 
 # ---------------------------------------------------------------------- connecting
 
-def _start_local() -> None:
+def _start_local() -> subprocess.Popen | None:
     """A local Ray instance with this machine's cores, started quietly (no dashboard, no usage
-    report), whose processes give up on its GCS after :data:`LOCAL_GCS_GONE_S` seconds."""
+    report), whose processes give up on its GCS after :data:`LOCAL_GCS_GONE_S` seconds; returns
+    the process that ends them if this one is killed (see :func:`_reaper`)."""
+    import uuid
+
     from vsrbench.execution.base import default_workers
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    # The instance's processes read this when they start (it is not left set for a later ray.init)
-    saved = os.environ.get(GCS_GONE_ENV)
-    os.environ.setdefault(GCS_GONE_ENV, str(LOCAL_GCS_GONE_S))
+    # the instance's processes read these when they start (they are not left set for a later ray.init)
+    marker = f"{INSTANCE_ENV}={uuid.uuid4().hex}"
+    added = {GCS_GONE_ENV: str(LOCAL_GCS_GONE_S), INSTANCE_ENV: marker.partition("=")[2]}
+    saved = {k: os.environ.get(k) for k in added}
+    os.environ.update({k: v for k, v in added.items() if k == INSTANCE_ENV or saved[k] is None})
     try:
         ray.init(address="local", num_cpus=default_workers("cpu"), include_dashboard=False,
                  logging_level=logging.ERROR, log_to_driver=False)
     finally:
-        if saved is None:
-            os.environ.pop(GCS_GONE_ENV, None)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return _reaper(marker)
+
+
+def _reaper(marker: str) -> subprocess.Popen | None:
+    """A small process that waits for this one to end and then ends the processes of the local
+    instance (those with ``marker`` in their environment) still there: Ray kills its GCS and
+    raylet with the driver, but its node agents wait a while for the dead GCS, and an actor may
+    be busy in native code. Stopped by :meth:`RayExecutor.close` after a clean end; None where
+    processes cannot be found by their environment (no ``/proc``)."""
+    if not os.path.isdir("/proc"):
+        return None
+    code = ("import sys; from vsrbench.execution.base import end_marked_after; "
+            "end_marked_after(int(sys.argv[1]), sys.argv[2])")
+    # a session of its own: the terminal's Ctrl-C is for the driver, not for it
+    return subprocess.Popen([sys.executable, "-c", code, str(os.getpid()), marker], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @contextlib.contextmanager

@@ -323,13 +323,13 @@ def test_run_joining_a_cluster_by_its_address_stores_the_rows_of_a_local_run(clu
 
 def test_a_worker_killed_during_a_run_leaves_no_duplicate_or_missing_row(cluster, bench, local_rows, tmp_path,
                                                                           monkeypatch, capsys):
-    import vsrbench.runner
+    import vsrbench.run.driver
     from vsrbench.execution import make_executor
     from vsrbench.results.loading import load_runs
 
     marks = tmp_path / "marks"
     marks.mkdir()
-    monkeypatch.setattr(vsrbench.runner, "make_executor", lambda kind, factory, **kw: make_executor(
+    monkeypatch.setattr(vsrbench.run.driver, "make_executor", lambda kind, factory, **kw: make_executor(
         kind, KillOnce(factory, str(marks), victim="s1"), **kw))
     res = tmp_path / "res"
     code, out, err = cli(capsys, "run", bench, "--out", res, "--executor", "ray")

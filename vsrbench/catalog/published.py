@@ -50,12 +50,6 @@ __all__ = [
     "rows_for", "render_rows",
 ]
 
-__all__ = [
-    "DEFAULT_PATH", "SUITE_NAMES", "AVERAGINGS", "COLUMNS", "OPTIONAL", "DEGRADATION", "PROTOCOL_NAME",
-    "metric_names", "known_suites", "PublishedRow", "convention_protocol", "load_published", "filter_rows",
-    "rows_for", "render_rows",
-]
-
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "published.csv"
 #: the suites when :mod:`vsrbench.catalog.suites` is not importable (the same names; a test pins them)
 SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")

@@ -7,19 +7,19 @@ checkpoints (``TecoGAN``: 16 residual blocks; ``ourFRVSR``: 10). The released we
 trained with different primitives; ``semantics`` selects all of them at once
 (models-spec.md sections 1 and 9):
 
-============================  =======================  ======================  ======================
-behaviour                     ``"tf"`` (official)      ``"pt-bd"``             ``"pt-bi"``
-============================  =======================  ======================  ======================
-conv-transpose (k3, s2)       padding 0, crop to 2H    padding 1, out-pad 1    padding 1, out-pad 1
-FNet ×2 upsampling            legacy bilinear          half-pixel bilinear     half-pixel bilinear
-LR flow padding (H % 8)       SYMMETRIC                reflect                 reflect
-flow LR→HR                    legacy linear of s·flow  s · legacy bicubic      s · half-pixel bilinear
-residual base                 legacy bicubic           legacy bicubic          half-pixel bilinear
-FNet input                    (previous, current)      (current, previous)     (current, previous)
-flow / warp                   (dy, dx) subtracted:     (u, v) added: PT        (u, v) added: PT
-                              ``dense_image_warp``     ``backward_warp``       ``backward_warp``
-``upsample_func.kernels``     absent                   present (phase weights) absent
-============================  =======================  ======================  ======================
+============================  =======================  ========================  ======================
+behaviour                     ``"tf"`` (official)      ``"pt-bd"``               ``"pt-bi"``
+============================  =======================  ========================  ======================
+conv-transpose (k3, s2)       padding 0, crop to 2H    padding 1, out-pad 1      padding 1, out-pad 1
+FNet ×2 upsampling            legacy bilinear          half-pixel bilinear       half-pixel bilinear
+LR flow padding (H % 8)       SYMMETRIC                reflect                   reflect
+flow LR→HR                    legacy linear of s·flow  s · legacy bicubic        s · half-pixel bilinear
+residual base                 legacy bicubic           legacy bicubic            half-pixel bilinear
+FNet input                    (previous, current)      (current, previous)       (current, previous)
+flow / warp                   (dy, dx) subtracted:     (u, v) added: PT          (u, v) added: PT
+                              ``dense_image_warp``     ``backward_warp``         ``backward_warp``
+``upsample_func.kernels``     absent                   present (phase weights)   absent
+============================  =======================  ========================  ======================
 
 Design choice: with ``semantics="tf"`` the network keeps TensorFlow's conventions (FNet sees
 (previous, current) and outputs (dy, dx)), so TF variables are copied with only a

@@ -1,5 +1,5 @@
-"""GPU measurements for the README: the batched pipeline, the torch Farneback, the metric functions and
-TecoGAN on one CUDA device. Prints one line per measurement and writes them to JSON.
+"""GPU measurements for docs/performance.md ("On a GPU"): the batched pipeline, the torch Farneback, the
+metric functions and TecoGAN on one CUDA device. Prints one line per measurement and writes them to JSON.
 
     python benchmarks/gpu.py --out gpu.json [--frames 160] [--shared ../shared]
 

@@ -156,8 +156,8 @@ PROTOCOLS.register(
 )
 
 # TecoGAN's protocol with the Farneback flow computed by vsrbench's torch port (on the scoring device, so the
-# whole protocol runs on a GPU) instead of OpenCV: tOF within 1e-3 px of OpenCV's (the README gives the measured
-# agreement); a different flow, so a different hash: its results never mix with ``tecogan``'s
+# whole protocol runs on a GPU) instead of OpenCV: tOF within 1e-3 px of OpenCV's (docs/performance.md, "On a GPU",
+# gives the measured agreement); a different flow, so a different hash: its results never mix with ``tecogan``'s
 PROTOCOLS.register("tecogan-gpu", Protocol(name="tecogan-gpu", flow="farneback-torch"))
 
 PROTOCOLS.register(

@@ -3,7 +3,7 @@
 One benchmark group per metric (``psnr-y``, ``psnr-rgb``, ``ssim-y``, ``ssim-rgb``, ``lpips-alex``,
 ``psnr-tecogan``, ``ssim-tecogan``). In each: vsrbench called frame by frame (a loop of single-frame
 calls) and batched (one call on ``(N, H, W, 3)``), the straightforward NumPy implementation of the same
-convention (tests/peer_reference.py, one frame at a time as the published code is called), and every
+convention (tests/_support/peer_reference.py, one frame at a time as the published code is called), and every
 installed peer (piq, torchmetrics, pyiqa), frame by frame and batched. The frames are Vid4 calendar,
 GT against DUF-52L's output (../shared/data/vid4, 10 frames of 720x576; a synthetic clip when
 ../shared is absent). vsrbench gets the uint8 frames it reads from PNG; each peer gets its inputs in
@@ -18,7 +18,7 @@ pyproject's ``addopts`` has ``--benchmark-disable``: then every case runs once, 
 
     pip install -e '.[bench]'
     pytest tests/test_bench_peers.py --benchmark-enable --benchmark-json=bench.json
-    python tests/bench_table.py bench.json        # the README's ratio table
+    python tests/_support/bench_table.py bench.json   # the ratio table of docs/performance.md
 """
 from __future__ import annotations
 
@@ -284,7 +284,7 @@ def test_vsrbench_batch_equals_frames(frames):
 
 
 def test_bench_table_from_a_run(tmp_path):
-    """The README table: frames/s per case, vsrbench over the fastest peer per metric and mode."""
+    """The table of docs/performance.md: frames/s per case, vsrbench over the fastest peer per metric and mode."""
     import json
 
     from _support.bench_table import best_of, ratio_rows, render

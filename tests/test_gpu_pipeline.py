@@ -138,7 +138,7 @@ def test_cuda_batched_equals_cpu_frames(backbone, protocol):
     b = evaluate_sequence(out, gt, protocol=protocol, metrics=ALL, device="cuda", lpips_weights=backbone)
     ra, rb = _rows(a), _rows(b)
     assert sorted(ra) == sorted(rb)
-    # the torch flow on CUDA agrees with OpenCV's to ~1e-7 px (README); LPIPS in IEEE fp32 to ~1e-7
+    # the torch flow on CUDA agrees with OpenCV's to ~1e-7 px (docs/performance.md); LPIPS in IEEE fp32 to ~1e-7
     tol = {"psnr": 1e-9, "ssim": 1e-9, "lpips": 1e-6, "tlp": 1e-4, "tof": 1e-4, "ewarp": 1e-6}
     for (f, m), v in ra.items():
         assert abs(v - rb[(f, m)]) <= tol[m], (f, m, v, rb[(f, m)])

@@ -2,7 +2,7 @@
 
 Both sides load the same files through their real loading paths: the learned linear layers
 shipped with the ``lpips`` package, and a seeded random torchvision backbone written to
-``$TORCH_HOME/hub/checkpoints`` (see ``lpips_reference.py``). Tolerance 1e-6.
+``$TORCH_HOME/hub/checkpoints`` (see ``tests/_support/lpips_reference.py``). Tolerance 1e-6.
 """
 from __future__ import annotations
 

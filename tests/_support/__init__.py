@@ -12,7 +12,7 @@ No test module imports another test module; what more than one of them needs liv
   computed once per session;
 - :mod:`_support.lpips_reference`, :mod:`_support.peer_reference`: the ``lpips`` package and NumPy
   versions of the published conventions;
-- :mod:`_support.bench_table`: the README's peer-speed table from pytest-benchmark JSON files.
+- :mod:`_support.bench_table`: the peer-speed table of ``docs/performance.md`` from pytest-benchmark JSON files.
 
 ``tests/`` is on ``sys.path`` while pytest runs (it has no ``__init__.py``), so these import as
 ``_support.…``.

@@ -1,4 +1,4 @@
-"""The README's "Speed against peer libraries" table from one run of tests/test_bench_peers.py.
+"""The "Speed against peer libraries" table of docs/performance.md from one run of tests/test_bench_peers.py.
 
     pytest tests/test_bench_peers.py --benchmark-enable --benchmark-json=bench.json
     python tests/_support/bench_table.py bench.json [bench2.json ...]

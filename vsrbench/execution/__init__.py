@@ -1,26 +1,22 @@
 """Where the scoring of sequences runs: in this process, in local worker processes, or on a Ray cluster.
 
-The *driver* (the process running ``vsrbench run`` / ``vsrbench evaluate``) plans the tasks (one per
-sequence, holding every method of it that still needs metrics), hands them to an :class:`Executor`
-and stores each result as it arrives: it is the only writer of the results store, so resume, the
-definition checks and the run record work the same for every executor.
+:mod:`~vsrbench.execution.base` holds the contract (the *driver* plans one task per sequence and is the
+only writer of the results store; a *worker*, built once per process, computes the tasks) and the
+in-process executor; :mod:`~vsrbench.execution.local` the worker processes of ``--workers N`` on this
+machine; :mod:`~vsrbench.execution.ray_executor` the actors of ``--executor ray`` (Ray is an optional
+extra).
 
-A task is computed by a *worker*: an object that a picklable, argument-free ``factory`` builds once
-per worker process (so models and LPIPS networks load once per worker, not once per task), whose
-``compute(task)`` returns a picklable result. Tasks and results must pickle (they cross process and
-machine boundaries); an exception raised by ``compute`` comes back in its :class:`Outcome` (never
-raised in the driver), with the warnings the task raised as texts, so the driver reports one
-sequence's failure and goes on with the others.
+This package is the registry: :data:`EXECUTORS` maps each executor's name to the ``"module:object"``
+of its class, imported on first use (:func:`executor_class`), so importing it never imports Ray unless
+``ray`` is asked for, and a missing Ray is one line saying how to install it. :func:`check_executor`
+gives the one-line errors of a request before anything is written; :func:`make_executor` builds the
+executor (:class:`~vsrbench.execution.base.InProcess` when one worker is enough).
 
-Executors: :class:`InProcess` (one worker, this process: exactly scoring without an executor),
-:class:`LocalProcesses` (``N`` processes on this machine, forked by a fork server that imported
-torch once; spawned where there is none) and ``vsrbench.execution.ray_executor.RayExecutor`` (actors on a
-Ray cluster, an optional extra); :func:`make_executor` picks one, :func:`default_workers` says how
-many workers by default. Executors are found through :data:`EXECUTORS`, a registry of
-``"module:object"`` names imported on first use, so this package never imports the Ray plug-in
-unless ``ray`` is asked for. A worker process runs torch and OpenCV single-threaded, ignores Ctrl-C
-(the driver stops it, and it removes what :func:`on_terminate` names first), and one that dies
-has its tasks computed again (:class:`LocalProcesses`).
+Workers end with their driver. A driver that stops (Ctrl-C, SIGTERM, an error) stops them; one that
+dies at once (``kill -9``, out of memory) takes them with it within seconds: each worker process and
+each Ray actor watches the driver's process and ends, running its clean-ups first, and a local Ray
+instance started for the run is ended by a small reaper process. What they were computing was never
+stored, so a resumed run computes it again.
 """
 from __future__ import annotations
 

@@ -380,8 +380,8 @@ def _what_differs(job: _Job, store, last: int, prev_bench: dict) -> str | None:
         old_weights = {}
     old, new = _shas(old_weights), _shas(job.weights)
     changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])  # files both runs used
-    if changed:
-        return "other weights files (" + ", ".join(f"{k} sha256 {old[k]}" for k in changed) + ")"
+    if changed:  # the message names every file the stored scores were computed with, as it always did
+        return "other weights files (" + ", ".join(f"{k} sha256 {v}" for k, v in sorted(old.items())) + ")"
     return None
 
 

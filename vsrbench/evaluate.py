@@ -402,55 +402,78 @@ class _Pass:
         return flow_difference(g_flow.result(), self.flow(prev_grey, cur_grey), self.proto)
 
     def frame(self, t: int, g_raw, p_raws: dict) -> None:
-        proto, want = self.proto, self.want
+        """Score frame ``t`` of every output: spatial metrics now, flows and LPIPS features in workers."""
         what = f"sequence {self.label!r}, frame {t} ({self.frame_names[t]})"
         g0, _ = as_batch(g_raw, f"{what} GT")
         g0 = _on_grid(g0, self.dev)
         if self.flow_slots is None:
             self.flow_slots = threading.BoundedSemaphore(flow_slots(g0.shape[-2] * g0.shape[-1]))
         gt_now: dict = {}  # GT size -> [grey, features future, cropped GT, flow future or None, _GtMotion or None]
-        work = {}
-        for key, p_raw in p_raws.items():
-            p, _ = as_batch(p_raw, f"{what} output")
-            note = size_rule_note(tuple(p.shape[-2:]), tuple(g0.shape[-2:]), proto.size_rule)
-            if note and key not in self.size_noted:  # once per sequence and output, not per frame
-                self.size_noted.add(key)
-                warnings.warn(f"{_who(self.label, key)}: {note}", VsrbenchWarning, stacklevel=4)
-            p, g = match_sizes(_on_grid(p, self.dev), g0, proto.size_rule, what, warn=False)
-            size = tuple(g.shape[-2:])
-            if size not in gt_now:
-                g_grey = grey(_u8_hwc(g)) if want & _FLOW_METRICS else None
-                gc = crop(g.to(self.dev), proto)
-                g_feats = self.features(gc) if self.model is not None else None
-                prev = self.gt_prev.get(size)
-                g_flow = (self.pool.submit(self.flow, prev[0], g_grey)
-                          if want & _FLOW_METRICS and prev is not None else None)
-                g_motion = (_GtMotion(g_flow, self.pool.submit(self.flow, g_grey, prev[0]))
-                            if "ewarp" in want and prev is not None else None)
-                gt_now[size] = [g_grey, g_feats, gc, g_flow, g_motion]
-            g_grey, g_feats, gc, g_flow, g_motion = gt_now[size]
-            p_u8 = _u8_hwc(p) if want & _FLOW_METRICS else None  # converted once for tOF and E_warp
-            p_grey = grey(p_u8) if "tof" in want else None
-            prev_p = self.out_prev.get(key)
-            if "tof" in want and g_flow is not None and prev_p is not None:
-                self.flow_jobs.append((key, t, self.pool.submit(self.tof, g_flow, prev_p[0], p_grey)))
-            if g_motion is not None and prev_p is not None:
-                # in a worker: it waits only on the GT flows, submitted before it (the pool is FIFO)
-                self.ewarp_jobs.append((key, t, self.pool.submit(g_motion.warp_error, prev_p[2], p_u8, proto)))
-            pc = crop(p.to(self.dev), proto)
-            work[key] = (size, pc, p_grey, p_u8, self.features(pc) if self.model is not None else None)
-        for key, (size, pc, p_grey, p_u8, p_feats) in work.items():
+        work = {key: self.output(t, key, p_raw, g0, gt_now, what) for key, p_raw in p_raws.items()}
+        self.spatial_rows(t, work, gt_now)
+        self.lpips_rows(t, work, gt_now)
+        self.gt_prev = {size: (v[0], v[1].result() if v[1] is not None else None) for size, v in gt_now.items()}
+
+    def gt_values(self, g: torch.Tensor) -> list:
+        """The GT-derived values of one GT size: grey, LPIPS features, the cropped GT, and the flow jobs
+        against the previous scored frame of that size."""
+        proto, want = self.proto, self.want
+        size = tuple(g.shape[-2:])
+        g_grey = grey(_u8_hwc(g)) if want & _FLOW_METRICS else None
+        gc = crop(g.to(self.dev), proto)
+        g_feats = self.features(gc) if self.model is not None else None
+        prev = self.gt_prev.get(size)
+        g_flow = self.pool.submit(self.flow, prev[0], g_grey) if want & _FLOW_METRICS and prev is not None else None
+        g_motion = (_GtMotion(g_flow, self.pool.submit(self.flow, g_grey, prev[0]))
+                    if "ewarp" in want and prev is not None else None)
+        return [g_grey, g_feats, gc, g_flow, g_motion]
+
+    def output(self, t: int, key, p_raw, g0: torch.Tensor, gt_now: dict, what: str) -> tuple:
+        """One output's frame ``t``: its size rule against the GT, its tOF / E_warp jobs; returns
+        ``(GT size, cropped output, grey, uint8 frame, LPIPS features future)``."""
+        proto, want = self.proto, self.want
+        p, _ = as_batch(p_raw, f"{what} output")
+        note = size_rule_note(tuple(p.shape[-2:]), tuple(g0.shape[-2:]), proto.size_rule)
+        if note and key not in self.size_noted:  # once per sequence and output, not per frame
+            self.size_noted.add(key)
+            warnings.warn(f"{_who(self.label, key)}: {note}", VsrbenchWarning, stacklevel=5)
+        p, g = match_sizes(_on_grid(p, self.dev), g0, proto.size_rule, what, warn=False)
+        size = tuple(g.shape[-2:])
+        if size not in gt_now:
+            gt_now[size] = self.gt_values(g)
+        g_grey, g_feats, gc, g_flow, g_motion = gt_now[size]
+        p_u8 = _u8_hwc(p) if want & _FLOW_METRICS else None  # converted once for tOF and E_warp
+        p_grey = grey(p_u8) if "tof" in want else None
+        prev_p = self.out_prev.get(key)
+        if "tof" in want and g_flow is not None and prev_p is not None:
+            self.flow_jobs.append((key, t, self.pool.submit(self.tof, g_flow, prev_p[0], p_grey)))
+        if g_motion is not None and prev_p is not None:
+            # in a worker: it waits only on the GT flows, submitted before it (the pool is FIFO)
+            self.ewarp_jobs.append((key, t, self.pool.submit(g_motion.warp_error, prev_p[2], p_u8, proto)))
+        pc = crop(p.to(self.dev), proto)
+        return size, pc, p_grey, p_u8, self.features(pc) if self.model is not None else None
+
+    def spatial_rows(self, t: int, work: dict, gt_now: dict) -> None:
+        """PSNR and SSIM of frame ``t`` for every output (on CPU from the uint8 frames, in strips of rows)."""
+        proto, want = self.proto, self.want
+        if not want & {"psnr", "ssim"}:
+            return
+        for key, (size, pc, _, _, _) in work.items():
             rows = self.scores[key].rows
             gc = gt_now[size][2]
-            if want & {"psnr", "ssim"} and self.dev.type == "cpu":  # uint8 frames, in strips of rows
+            if self.dev.type == "cpu":
                 values = scores_u8(_hwc(pc), _hwc(gc), proto, want & {"psnr", "ssim"})
                 rows.extend((t, m, values[m]) for m in ("psnr", "ssim") if m in values)
-            elif want & {"psnr", "ssim"}:
-                pp, gg = color_planes(pc.to(torch.float64), proto), color_planes(gc.to(torch.float64), proto)
-                if "psnr" in want:
-                    rows.append((t, "psnr", float(psnr_planes(pp, gg)[0])))
-                if "ssim" in want:
-                    rows.append((t, "ssim", float(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))[0])))
+                continue
+            pp, gg = color_planes(pc.to(torch.float64), proto), color_planes(gc.to(torch.float64), proto)
+            if "psnr" in want:
+                rows.append((t, "psnr", float(psnr_planes(pp, gg)[0])))
+            if "ssim" in want:
+                rows.append((t, "ssim", float(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))[0])))
+
+    def lpips_rows(self, t: int, work: dict, gt_now: dict) -> None:
+        """LPIPS and tLP of frame ``t`` for every output; keeps what the next frame's temporal metrics need."""
+        proto, want = self.proto, self.want
         gt_dist: dict = {}  # GT size -> LPIPS(G_t-1, G_t), once per frame
         for key, (size, pc, p_grey, p_u8, p_feats) in work.items():
             fg = gt_now[size][1].result() if self.model is not None else None
@@ -465,7 +488,6 @@ class _Pass:
                 d_out = float(self.model.distance(prev_p[1], fp)[0])
                 rows.append((t, "tlp", proto.tlp_scale * abs(gt_dist[size] - d_out)))
             self.out_prev[key] = (p_grey, fp, p_u8 if "ewarp" in want else None)
-        self.gt_prev = {size: (v[0], v[1].result() if v[1] is not None else None) for size, v in gt_now.items()}
 
     def collect_flow(self, job) -> None:
         key, t, value = job

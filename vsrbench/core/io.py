@@ -592,11 +592,12 @@ def pair_frames(gt: FrameSequence, pred: FrameSequence) -> FramePairing:
 
     - Both sequences are image files whose names carry numbers (:func:`frame_numbers`): frames pair
       by number, whatever their order or spelling (``frame_1``/``frame_01``/``Frame 001``). A number
-      on one side only is a problem naming the first few on each side; so are numbers repeated on
-      one side. One exception, said in a note: each side numbered consecutively, one from 0 and the
-      other from 1 (the suites' layouts number Vid4 both ways), pairs by position.
-    - Names without numbers (on either side), videos and arrays: frames pair by position (a note
-      says so for image files; a video's or an array's frames have no names).
+      on one side only is a problem naming the first few on each side. One exception, said in a
+      note: each side numbered consecutively, one from 0 and the other from 1 (the suites' layouts
+      number Vid4 both ways), pairs in the order of the numbers.
+    - Names without numbers (on either side), a number repeated on one side, videos and arrays:
+      frames pair by position (a note says so for image files, naming two names that repeat a
+      number; a video's or an array's frames have no names).
     - An output holding only its centre frame (``only_index``, see the suites) is kept as it is;
       sequences of one frame each pair with each other.
 

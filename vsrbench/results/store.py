@@ -332,8 +332,13 @@ class ResultsStore:
             raise _corrupted(self.path, str(e)) from None
 
     def _check_integrity(self) -> None:
-        app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # one statement, one snapshot: read apart, another process creating the store between the two reads
+        # made a new store look like another application's (its tables seen, its application id not yet)
+        rows = self._conn.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id()), name FROM sqlite_master WHERE type = 'table' "
+            "UNION ALL SELECT (SELECT application_id FROM pragma_application_id()), NULL").fetchall()
+        app_id = rows[0][0]
+        tables = {name for _, name in rows if name is not None}
         if app_id != APPLICATION_ID and tables - {"sqlite_sequence"}:
             raise InputError(
                 f"{str(self.path)!r} is an SQLite database of another application "

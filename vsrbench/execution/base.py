@@ -252,26 +252,43 @@ def marked_processes(marker: str) -> list[int]:
     return found
 
 
-def end_marked_after(driver: int, marker: str, grace_s: float = 2.0) -> None:
+def end_marked_after(driver: int, marker: str, grace_s: float = 2.0, settle_s: float = 3.0,
+                     limit_s: float = 60.0) -> None:
     """Wait until process ``driver`` has ended, then end every process whose environment holds
-    ``marker``: SIGTERM, and SIGKILL for those still there after ``grace_s`` seconds.
+    ``marker``: SIGTERM, and SIGKILL for those still there after ``grace_s`` seconds; repeated until
+    no such process has been seen for ``settle_s`` seconds (at most ``limit_s``), since a process of
+    the instance may still be starting (a busy machine) when the driver dies.
 
     Run in a small process of its own by a driver that starts processes which could outlive it
     (a local Ray instance), with the marker in their environment, not in its own."""
-    import signal
-
     done = threading.Event()
     watch_driver(driver, done.set)
     done.wait()
+    stop = time.monotonic() + limit_s
+    quiet_since = time.monotonic()
+    while time.monotonic() < stop and time.monotonic() - quiet_since < settle_s:
+        if _end_marked(marker, grace_s):
+            quiet_since = time.monotonic()
+        time.sleep(0.2)
+
+
+def _end_marked(marker: str, grace_s: float) -> bool:
+    """SIGTERM to the marked processes, SIGKILL to those left after ``grace_s``; whether any was found."""
+    import signal
+
+    found = False
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in marked_processes(marker):
+        pids = marked_processes(marker)
+        found = found or bool(pids)
+        for pid in pids:
             try:
                 os.kill(pid, sig)
             except OSError:
                 pass
         deadline = time.monotonic() + grace_s
-        while marked_processes(marker) and time.monotonic() < deadline:
+        while pids and marked_processes(marker) and time.monotonic() < deadline:
             time.sleep(0.1)
+    return found
 
 
 def parent_death_signal(signum: int) -> bool:

@@ -34,6 +34,13 @@ SEQS = ("s0", "s1", "s2", "s3")
 REPO = Path(__file__).resolve().parents[1]
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """In the driver's process before it starts: SIGINT does what Ctrl-C does at a terminal. A shell
+    without job control (a CI script that runs the tests in the background) starts its children with
+    SIGINT ignored, and Python then installs no KeyboardInterrupt for them."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def frames(seed: int, h: int = H, w: int = W) -> list[np.ndarray]:
     """A smooth random texture drifting one pixel per frame (motion for tOF)."""
     rng = np.random.default_rng(seed)
@@ -210,7 +217,8 @@ def test_run_interrupted_with_two_workers_cleans_up_and_resumes(bench, one_worke
     res = tmp_path / "res"
     env = {**os.environ, "VSRB_TEST_SLEEP": "1.0", "PYTHONPATH": str(REPO)}
     argv = [sys.executable, "-m", "vsrbench.cli", "run", str(bench), "--out", str(res), "--workers", "2"]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_as_at_a_terminal)
     deadline = time.monotonic() + 60
     first = res / "outputs" / "nearest" / "demo" / "s0"
     while time.monotonic() < deadline and not first.is_dir():  # s1's outputs are being made now
@@ -366,7 +374,8 @@ def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_ru
     res = tmp_path / "res"
     argv = [sys.executable, "-m", "vsrbench.cli", "evaluate", "--gt", str(folders / "GT"), "--pred",
             str(folders / "out"), "--out", str(res), "--metrics", "psnr,ssim,tof"]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_as_at_a_terminal)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (res / "frames.csv").is_file():  # one sequence stored
         time.sleep(0.05)

@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from vsrbench.core.io import FrameSequence
     from vsrbench.results.session import RunSession
 
-__all__ = ["DRIFT_METRICS", "DRIFT_PROTOCOL", "DRIFT_PROTOCOL_HASH", "Drift", "DriftTarget", "pingpong_order",
+__all__ = ["DRIFT_METRICS", "DRIFT_PROTOCOL", "DRIFT_PROTOCOL_HASH", "Drift", "DriftTarget", "DriftRequest",
+           "run_drift", "pingpong_order",
            "pingpong_drift", "store_drift"]
 
 #: the metrics this module computes (registered in :data:`vsrbench.metrics.METRICS` as model-run metrics)
@@ -270,3 +271,65 @@ def _check_drift_target(session: "RunSession", target: DriftTarget) -> None:
                 f"{where} holds drift values of {who} made with weights sha256 {old['sha256'][:12]} (run {run_id}), "
                 f"not {new[:12]}; pass --method NAME to store these under another name, or choose another --out")
 
+
+# ---------------------------------------------------------------------- the command's request
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """What ``vsrbench drift`` was asked: model NAME on the LR sequences of ``input``; with ``out``, the
+    values are stored there under ``method`` (default: the model name) and ``dataset`` (default: the LR
+    folder's name)."""
+
+    model: str
+    input: str
+    weights: str | None = None
+    device: str = "auto"
+    out: str | None = None
+    method: str | None = None
+    dataset: str | None = None
+
+
+def run_drift(request: DriftRequest, *, show: Callable[[str, str, Any, Drift], None],
+              say: Callable[[str], None]) -> tuple[list[Drift], str, str]:
+    """Ping-pong drift of every sequence of ``request.input``; ``show(dataset, method, sequence, drift)``
+    is called as each sequence is done, ``say`` gets the notes of a stored run. Returns the drifts and
+    the dataset and method names they were (or would be) stored under.
+
+    Raises :class:`~vsrbench.core.errors.UnknownNameError` for an unknown model (before any work) and a
+    one-line :class:`~vsrbench.core.errors.InputError` for a sequence of fewer than 2 frames.
+    """
+    from vsrbench.baselines import MODELS, load_model
+    from vsrbench.core.device import resolve_device
+    from vsrbench.core.io import open_dataset
+
+    MODELS[request.model]  # unknown name -> did-you-mean, before any work
+    sequences = open_dataset(request.input)
+    dataset = request.dataset or Path(request.input).resolve().name
+    method = request.method or request.model
+    device = str(resolve_device(request.device))
+    short = [s.name for s in sequences.values() if len(s) < 2]
+    if short:
+        raise InputError(f"--input {request.input!r}: sequence {short[0]!r} has {len(sequences[short[0]])} "
+                         "frame(s); ping-pong drift needs at least 2 frames per sequence")
+    model = load_model(request.model, weights=request.weights, device=device)
+    if request.out:
+        target = DriftTarget(out=Path(request.out), method=method, dataset=dataset, model=request.model,
+                             input=Path(request.input), device=device,
+                             weights=_weights_record(request.weights, model))
+        found = store_drift(model, sequences.values(), target, show=lambda s, d: show(dataset, method, s, d),
+                            say=say)
+    else:
+        found = [pingpong_drift(model, list(seq)) for seq in sequences.values()]
+        for seq, d in zip(sequences.values(), found):
+            show(dataset, method, seq, d)
+    return found, dataset, method
+
+
+def _weights_record(weights: str | None, model) -> dict:
+    """The weights file the stored values were made with (path and sha256), like `vsrbench run`'s."""
+    from vsrbench.core.weights import sha256sum
+
+    path = weights or getattr(model, "weights_path", None)
+    if path is None or not Path(path).is_file():
+        return {"path": None if path is None else str(path), "sha256": None}
+    return {"path": str(path), "sha256": sha256sum(path)}

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from vsrbench.core.errors import InputError
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -51,33 +50,9 @@ def _fmt(v: float, decimals: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.baselines import MODELS, load_model
-    from vsrbench.core.device import resolve_device
-    from vsrbench.core.io import open_dataset
-    from vsrbench.drift import DRIFT_PROTOCOL, DriftTarget, pingpong_drift, store_drift
+    from vsrbench.drift import DRIFT_PROTOCOL, run_drift
 
-    MODELS[args.model]  # unknown name -> did-you-mean, before any work
-    sequences = open_dataset(args.input)
-    dataset = args.dataset or Path(args.input).resolve().name
-    method = args.method or args.model
-    device = str(resolve_device(args.device))
-    short = [s.name for s in sequences.values() if len(s) < 2]
-    if short:
-        raise InputError(f"--input {args.input!r}: sequence {short[0]!r} has {len(sequences[short[0]])} frame(s); "
-                          "ping-pong drift needs at least 2 frames per sequence")
-    model = load_model(args.model, weights=args.weights, device=device)
-
-    def show(seq, d) -> None:
-        _print_drift(dataset, method, seq, d)
-
-    if args.out:
-        target = DriftTarget(out=Path(args.out), method=method, dataset=dataset, model=args.model,
-                             input=Path(args.input), device=device, weights=_weights_record(args.weights, model))
-        found = store_drift(model, sequences.values(), target, show=show, say=_stderr)
-    else:
-        found = [pingpong_drift(model, list(seq)) for seq in sequences.values()]
-        for seq, d in zip(sequences.values(), found):
-            show(seq, d)
+    found, dataset, method = run_drift(_request(args), show=_print_drift, say=_stderr)
     if len(found) > 1:
         means = [d.mean_rmse for d in found]
         print(f"mean RMSE over {len(means)} sequences (sequence average): {sum(means) / len(means):.3f}")
@@ -85,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"results store: {Path(args.out) / 'results.sqlite'} (method {method!r}, dataset {dataset!r}, "
               f"protocol {DRIFT_PROTOCOL!r}); `vsrbench table {args.out}` shows it")
     return 0
+
+
+def _request(args: argparse.Namespace):
+    from vsrbench.drift import DriftRequest
+
+    return DriftRequest(model=args.model, input=args.input, weights=args.weights, device=args.device,
+                        out=args.out, method=args.method, dataset=args.dataset)
 
 
 def _print_drift(dataset: str, method: str, seq, d) -> None:
@@ -102,14 +84,3 @@ def _print_drift(dataset: str, method: str, seq, d) -> None:
 def _stderr(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
-
-
-def _weights_record(weights: str | None, model) -> dict:
-    """The weights file the stored values were made with (path and sha256), like `vsrbench run`'s."""
-    from vsrbench.core.weights import sha256sum
-
-    path = weights or getattr(model, "weights_path", None)
-    if path is None or not Path(path).is_file():
-        return {"path": None if path is None else str(path), "sha256": None}
-    return {"path": str(path), "sha256": sha256sum(path)}
-

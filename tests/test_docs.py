@@ -142,7 +142,8 @@ def test_the_docstrings_cross_references_name_existing_objects():
 
 #: modules without an API page: the re-export shims kept for old deep imports (they define nothing) and the
 #: sub-commands, whose reference is the command-line page generated from the parser they build
-_NO_API_PAGE = ("vsrbench.io", "vsrbench.store", "vsrbench.tables", "vsrbench.plots", "vsrbench.commands")
+_NO_API_PAGE = ("vsrbench.io", "vsrbench.store", "vsrbench.tables", "vsrbench.plots", "vsrbench.suites", "vsrbench.stats",
+                "vsrbench.report", "vsrbench.figures", "vsrbench.commands")
 _AUTOMODULE = re.compile(r"^\s*\.\. automodule:: ([\w.]+)\s*$", re.MULTILINE)
 
 

@@ -37,8 +37,8 @@ from vsrbench.core.io import write_frame
 
 __all__ = [
     "DEFAULT_OUT", "DEFAULT_FRAMES", "HR_SIZE", "SUPERSAMPLE", "SCALE", "DEGRADATION", "PROTOCOL", "DATASET",
-    "MARKER", "OWNED", "Scene", "SCENES", "camera", "render_matrix", "render_scene", "write_ground_truth",
-    "bicubic_flicker", "bicubic_jitter", "bicubic_frozen", "METHODS", "demo_metrics", "bench_toml",
+    "MARKER", "OWNED", "Scene", "SCENES", "camera", "render_matrix", "render_scene",
+    "bicubic_flicker", "bicubic_jitter", "bicubic_frozen", "METHODS", "demo_metrics",
     "prepare_folder", "DemoResult", "DemoRequest", "demo", "run_demo",
 ]
 
@@ -120,7 +120,7 @@ def render_scene(scene: Scene, n_frames: int) -> list[np.ndarray]:
     return frames
 
 
-def write_ground_truth(folder: Path, n_frames: int) -> None:
+def _write_ground_truth(folder: Path, n_frames: int) -> None:
     """One folder of PNG frames per scene under ``folder``."""
     for scene in SCENES:
         for t, frame in enumerate(render_scene(scene, n_frames)):
@@ -193,7 +193,7 @@ def demo_metrics(say: Callable[[str], None]) -> list[str]:
     return skip_missing_lpips(protocol.default_metrics, protocol, named=False, say=say)
 
 
-def bench_toml(metrics: Sequence[str]) -> str:
+def _bench_toml(metrics: Sequence[str]) -> str:
     """The demo's benchmark definition (paths relative to the demo folder)."""
     lines = [
         "# vsrbench demo benchmark: written by `vsrbench demo`; run it again with",
@@ -290,9 +290,9 @@ def run_demo(out: str | Path = DEFAULT_OUT, frames: int = DEFAULT_FRAMES, *,
     out = Path(out)
     prepare_folder(out)
     metrics = demo_metrics(say)
-    write_ground_truth(out / "data" / "gt", frames)
+    _write_ground_truth(out / "data" / "gt", frames)
     bench = out / MARKER
-    atomic_write_text(bench, bench_toml(metrics))
+    atomic_write_text(bench, _bench_toml(metrics))
     def runner_line(line: str) -> None:  # warnings and the run's ETA lines always, all progress on request
         if progress or line.startswith(("warning", "run: ")):
             say(line)

@@ -41,7 +41,7 @@ from vsrbench.metrics._kernels import (
 )
 
 __all__ = [
-    "PIPELINES", "DEFAULT_CHUNK", "default_chunk", "SequenceScores", "check_lengths", "LARGE_FRAME",
+    "PIPELINES", "DEFAULT_CHUNK", "SequenceScores", "check_lengths", "LARGE_FRAME",
     "FLOW_BYTES_PER_PIXEL", "FLOW_MEMORY", "flow_slots", "evaluate_sequence", "evaluate_many",
 ]
 
@@ -50,7 +50,7 @@ PIPELINES = ("auto", "frames", "batched")
 DEFAULT_CHUNK = 16  # frames per batch of the batched pipeline on CPU and on GPUs under 64 GB
 
 
-def default_chunk(dev: torch.device) -> int:
+def _default_chunk(dev: torch.device) -> int:
     """Frames per batch of the batched pipeline: 32 on a GPU with 64 GB or more (a chunk of 720x576 frames
     with the torch Farneback takes ~10 GB at its peak; larger batches run the flows ~10% faster), else 16."""
     if dev.type == "cuda" and torch.cuda.get_device_properties(dev).total_memory >= 64 * 2 ** 30:
@@ -190,7 +190,7 @@ def evaluate_sequence(
         ``batched`` on CUDA and ``frames`` on CPU. Both give the same numbers (to round-off: LPIPS's
         convolutions may sum in another order for a batch).
     chunk : int, optional
-        Frames per batch of the ``"batched"`` pipeline (default :func:`default_chunk`: 32 on a GPU with
+        Frames per batch of the ``"batched"`` pipeline (default :func:`_default_chunk`: 32 on a GPU with
         64 GB or more, else 16).
 
     Returns
@@ -309,7 +309,7 @@ def evaluate_many(
             _single_torch_thread(dev.type == "cpu"), _ieee_fp32(dev.type == "cuda"):
         if batched:
             _BatchPass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names,
-                       default_chunk(dev) if chunk is None else chunk).run(progress)
+                       _default_chunk(dev) if chunk is None else chunk).run(progress)
         else:
             _Pass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names).run(progress)
     order = {m: i for i, m in enumerate(metrics)}

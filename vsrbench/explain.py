@@ -51,8 +51,7 @@ from vsrbench.metrics._kernels import (
 )
 
 __all__ = [
-    "TARGET_METRICS", "PRESET_ORDER", "COLOURS", "SSIM_VARIANTS", "Target", "parse_target", "Variant",
-    "as_override", "override_text", "Row", "Explanation", "explain", "format_table", "inputs_from_results",
+    "TARGET_METRICS", "PRESET_ORDER", "COLOURS", "SSIM_VARIANTS", "Target", "parse_target", "Variant", "Row", "Explanation", "explain", "format_table",
     "ExplainRequest", "run_explain",
 ]
 
@@ -148,7 +147,7 @@ class Variant:
         return d
 
 
-def as_override(variant: Variant, size_cut: bool = False) -> tuple[str, dict]:
+def _as_override(variant: Variant, size_cut: bool = False) -> tuple[str, dict]:
     """The preset needing the fewest overrides, and those overrides (field order of Protocol)."""
     need = variant.needed()
     best = None
@@ -163,7 +162,7 @@ def as_override(variant: Variant, size_cut: bool = False) -> tuple[str, dict]:
     return best[0], {k: best[1][k] for k in sorted(best[1], key=order.index)}
 
 
-def override_text(preset: str, overrides: dict) -> str:
+def _override_text(preset: str, overrides: dict) -> str:
     return preset + (" --set " + " ".join(f"{k}={v}" for k, v in overrides.items()) if overrides else "")
 
 
@@ -186,7 +185,7 @@ class Row:
 
     @property
     def text(self) -> str:
-        return override_text(self.preset, self.overrides)
+        return _override_text(self.preset, self.overrides)
 
     def protocol(self) -> Protocol:
         """The protocol that reproduces this row (its averaging is :attr:`Variant.average`)."""
@@ -489,7 +488,7 @@ def _variant_rows(cache: "_Cache", targets: Sequence[Target], crops, cuts, centr
                                 math.isclose(values[m], prev.values[m], rel_tol=1e-12, abs_tol=0) for m in values):
                             prev.both_averages = True  # every clip scores as many frames: one row for both
                             continue
-                        preset, over = as_override(v, cache.size_cut)
+                        preset, over = _as_override(v, cache.size_cut)
                         rows.append(Row(v, preset, over, values))
                         prev = rows[-1]
     return rows
@@ -578,7 +577,7 @@ def _fmt(v: float, metric: str, signed: bool = False) -> str:
 
 # ----------------------------------------------------------------- a results store as input
 
-def inputs_from_results(results_dir, method: str, dataset: str | None = None) -> tuple[Path, Path, str | None]:
+def _inputs_from_results(results_dir, method: str, dataset: str | None = None) -> tuple[Path, Path, str | None]:
     """GT folder, output folder and suite (or None) of a stored method on a dataset, read from the run
     records of a results folder (``vsrbench run`` or ``vsrbench evaluate``): the dataset's recorded
     ``gt``; the method's recorded ``outputs`` for it, or the outputs a model method wrote into
@@ -665,7 +664,7 @@ def _explain_inputs(r: ExplainRequest, say: Callable[[str], None]) -> ExplainReq
             raise InputError("give either --results (with --method) or --gt and --pred, not both")
         if not r.method:
             raise InputError("--results needs --method NAME (the stored method to explain)")
-        gt, pred, recorded_suite = inputs_from_results(r.results, r.method, r.dataset)
+        gt, pred, recorded_suite = _inputs_from_results(r.results, r.method, r.dataset)
         r = replace(r, gt=str(gt), pred=str(pred))
         if not r.suite and recorded_suite:  # checked when it was stored: check the clip set again
             r = replace(r, suite=recorded_suite, clips_only=True)

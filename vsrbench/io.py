@@ -1,59 +1,9 @@
-"""Moved to :mod:`vsrbench.core.io`; this module re-exports its names for one release (``from vsrbench.io import ...``
-keeps working). New code imports from the new place."""
+"""Moved to :mod:`vsrbench.core.io`.
 
-# ruff: noqa: F401
-from vsrbench.core.io import (
-    IMAGE_EXTS,
-    VIDEO_EXTS,
-    frame_sort_key,
-    sort_frame_names,
-    is_image,
-    is_video,
-    list_frames,
-    PNG_SIGNATURE,
-    png_problem,
-    jpeg_problem,
-    decode_image,
-    stored_layout,
-    layout_note,
-    video_codec,
-    read_video,
-    FrameSequence,
-    png_names,
-    open_sequence,
-    open_dataset,
-    pick_sequence,
-    pair_datasets,
-    file_mode,
-    atomic_write_bytes,
-    atomic_write_text,
-    write_frame,
-)
+This module re-exports its names for one release, so that ``vsrbench.io.NAME`` and
+``from vsrbench.io import NAME`` keep working. New code imports from the new place.
+"""
+import vsrbench.core.io as _m0
+from vsrbench.core.io import *  # noqa: F403
 
-__all__ = [
-    "IMAGE_EXTS",
-    "VIDEO_EXTS",
-    "frame_sort_key",
-    "sort_frame_names",
-    "is_image",
-    "is_video",
-    "list_frames",
-    "PNG_SIGNATURE",
-    "png_problem",
-    "jpeg_problem",
-    "decode_image",
-    "stored_layout",
-    "layout_note",
-    "video_codec",
-    "read_video",
-    "FrameSequence",
-    "png_names",
-    "open_sequence",
-    "open_dataset",
-    "pick_sequence",
-    "pair_datasets",
-    "file_mode",
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "write_frame",
-]
+__all__ = [*_m0.__all__]

@@ -15,7 +15,7 @@ import torch
 
 from vsrbench.core.frames import to_uint8
 
-__all__ = ["synthetic_pair", "write_random_backbone", "BenchResult", "time_pipelines", "SpeedRequest", "measure_speed"]
+__all__ = ["synthetic_pair", "write_random_backbone", "BenchResult", "SpeedRequest", "measure_speed"]
 
 
 def synthetic_pair(n: int = 10, size: tuple[int, int] = (576, 720), seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -63,7 +63,7 @@ class BenchResult:
         return self.reference_s / self.fast_s
 
 
-def time_pipelines(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "tof", "tlp"),
+def _time_pipelines(gt, preds: list, *, lpips_weights=None, metrics=("psnr", "ssim", "lpips", "tof", "tlp"),
             repeat: int = 1) -> BenchResult:
     """Time the one-pass evaluation against ``reference_evaluate`` on the same frames (best of ``repeat``).
 
@@ -109,7 +109,7 @@ class SpeedRequest:
 
 
 def measure_speed(request: SpeedRequest, *, say=None) -> str:
-    """Time ``request`` with :func:`time_pipelines` and return the lines ``vsrbench speed`` prints;
+    """Time ``request`` with :func:`_time_pipelines` and return the lines ``vsrbench speed`` prints;
     ``say`` (default: stderr) gets the note that a random backbone stands in for a missing one."""
     import sys
     import tempfile
@@ -129,7 +129,7 @@ def measure_speed(request: SpeedRequest, *, say=None) -> str:
         if weights is None and backbone_missing():  # a file that is there but unusable is reported instead
             weights = str(write_random_backbone(tmp))
             say("note: no AlexNet backbone found; timing with a seeded random one")
-        r = time_pipelines(gt, preds, lpips_weights=weights, repeat=request.repeat)
+        r = _time_pipelines(gt, preds, lpips_weights=weights, repeat=request.repeat)
     return "\n".join([
         f"{what}: {r.frames} scored frames ({len(preds)} output(s)), metrics psnr,ssim,lpips,tof,tlp "
         "(protocol tecogan, CPU)",

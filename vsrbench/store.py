@@ -1,75 +1,15 @@
-"""Moved to :mod:`vsrbench.results`; this module re-exports its names for one release (``from vsrbench.store import ...``
-keeps working). New code imports from the new place."""
+"""Moved to :mod:`vsrbench.results.store`, :mod:`vsrbench.results.locks`, :mod:`vsrbench.results.loading`, :mod:`vsrbench.results.export`.
 
-# ruff: noqa: F401
-from vsrbench.results.store import (
-    STORE_FILENAME,
-    APPLICATION_ID,
-    SCHEMA_VERSION,
-    DEFAULT_TIMEOUT_S,
-    SQLITE_HEADER,
-    RESULT_COLUMNS,
-    RUN_COLUMNS,
-    PROCESS_COLUMNS,
-    JSON_RUN_FIELDS,
-    now_iso,
-    store_path,
-    find_results_dir,
-    SequenceResult,
-    ResultsStore,
-    writing,
-)
-from vsrbench.results.locks import (
-    LOCKS_DIR,
-    ProcessLock,
-    run_claim,
-    process_start_marker,
-    run_is_gone,
-)
-from vsrbench.results.loading import (
-    load_results,
-    read_store,
-    load_runs,
-    refuse_mixed_lpips_files,
-    recorded_inputs,
-    outputs_path,
-    recorded_paths,
-)
-from vsrbench.results.export import (
-    EXPORT_FORMATS,
-    export_results,
-    json_number,
-)
+This module re-exports their names for one release, so that ``vsrbench.store.NAME`` and
+``from vsrbench.store import NAME`` keep working. New code imports from the new place.
+"""
+import vsrbench.results.store as _m0
+from vsrbench.results.store import *  # noqa: F403
+import vsrbench.results.locks as _m1
+from vsrbench.results.locks import *  # noqa: F403
+import vsrbench.results.loading as _m2
+from vsrbench.results.loading import *  # noqa: F403
+import vsrbench.results.export as _m3
+from vsrbench.results.export import *  # noqa: F403
 
-__all__ = [
-    "STORE_FILENAME",
-    "APPLICATION_ID",
-    "SCHEMA_VERSION",
-    "DEFAULT_TIMEOUT_S",
-    "SQLITE_HEADER",
-    "RESULT_COLUMNS",
-    "RUN_COLUMNS",
-    "PROCESS_COLUMNS",
-    "JSON_RUN_FIELDS",
-    "now_iso",
-    "store_path",
-    "find_results_dir",
-    "SequenceResult",
-    "ResultsStore",
-    "writing",
-    "LOCKS_DIR",
-    "ProcessLock",
-    "run_claim",
-    "process_start_marker",
-    "run_is_gone",
-    "load_results",
-    "read_store",
-    "load_runs",
-    "refuse_mixed_lpips_files",
-    "recorded_inputs",
-    "outputs_path",
-    "recorded_paths",
-    "EXPORT_FORMATS",
-    "export_results",
-    "json_number",
-]
+__all__ = [*_m0.__all__, *_m1.__all__, *_m2.__all__, *_m3.__all__]

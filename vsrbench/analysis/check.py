@@ -127,7 +127,7 @@ def entries_from_frame(df: "pd.DataFrame") -> list[Entry]:
     return out
 
 
-def entries_from_results(results_dir: str | os.PathLike, protocol: str | None = None) -> tuple[list[Entry], dict]:
+def _entries_from_results(results_dir: str | os.PathLike, protocol: str | None = None) -> tuple[list[Entry], dict]:
     """Per-sequence means of a results folder and the protocol ``{"name", "hash"}`` they use."""
     from vsrbench.results.loading import load_results
 
@@ -170,7 +170,7 @@ def write_baseline(path: str | os.PathLike, doc: Mapping[str, Any]) -> None:
 def write_baseline_from_results(results_dir: str | os.PathLike, path: str | os.PathLike,
                                 protocol: str | None = None) -> dict[str, Any]:
     """Record the per-sequence means of a results folder as a baseline; returns the document."""
-    entries, proto = entries_from_results(results_dir, protocol)
+    entries, proto = _entries_from_results(results_dir, protocol)
     doc = make_baseline(entries, proto)
     write_baseline(path, doc)
     return doc
@@ -232,14 +232,14 @@ def compare_entries(baseline: Iterable[Entry], current: Iterable[Entry], *, rtol
     """Compare current means with baseline means, entry by entry.
 
     A per-metric tolerance must name a metric of the baseline or the current results (see
-    :func:`check_tolerance_names`; ``tol_name`` is how the messages call ``tol``).
+    :func:`_check_tolerance_names`; ``tol_name`` is how the messages call ``tol``).
     """
     if not (rtol >= 0 and atol >= 0):
         raise InputError(f"tolerances must be >= 0, got rtol={rtol!r}, atol={atol!r}")
     tol = dict(tol or {})
     base = {e.key: e for e in baseline}
     cur = {e.key: e for e in current}
-    check_tolerance_names(tol, {k[3] for k in base} | {k[3] for k in cur}, tol_name=tol_name)
+    _check_tolerance_names(tol, {k[3] for k in base} | {k[3] for k in cur}, tol_name=tol_name)
     report = CheckReport()
     for key, b in base.items():
         c = cur.get(key)
@@ -255,7 +255,7 @@ def compare_entries(baseline: Iterable[Entry], current: Iterable[Entry], *, rtol
     return report
 
 
-def check_tolerance_names(tol: Mapping[str, float], stored: Iterable[str], *, tol_name: str = "--tol") -> None:
+def _check_tolerance_names(tol: Mapping[str, float], stored: Iterable[str], *, tol_name: str = "--tol") -> None:
     """Refuse a tolerance that would apply to nothing: a misspelt metric name, or a metric that is
     in neither the baseline nor the results (a gate that silently tests nothing)."""
     stored = sorted(set(stored))
@@ -379,7 +379,7 @@ def _num(x: float | None, fmt: str) -> str:
 
 
 __all__ = [
-    "Entry", "Diff", "CheckReport", "mean_entry", "entries_from_frame", "entries_from_results",
+    "Entry", "Diff", "CheckReport", "mean_entry", "entries_from_frame",
     "make_baseline", "write_baseline", "write_baseline_from_results", "read_baseline",
-    "parse_tolerances", "compare_entries", "check_tolerance_names", "check_results", "CheckRequest", "CheckOutcome", "check", "entries_under_protocol", "filter_entries", "format_table",
+    "parse_tolerances", "compare_entries", "check_results", "CheckRequest", "CheckOutcome", "check", "entries_under_protocol", "filter_entries", "format_table",
 ]

@@ -2,7 +2,7 @@
 
 :func:`compare` reads the results folder, compares the two methods on each (dataset, metric) with
 :func:`~vsrbench.analysis.stats.compare_methods` (clips are the unit) and lays the comparisons out
-as text (:func:`render_comparison`).
+as text (:func:`_render_comparison`).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from vsrbench.core.text import text_table
 
-__all__ = ["CompareRequest", "compare", "render_comparison"]
+__all__ = ["CompareRequest", "compare"]
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,11 @@ def compare(request: CompareRequest) -> str:
         protocol = require_one_protocol(df[df["method"].isin([r.a, r.b])])
     except InputError:
         protocol = None
-    return render_comparison(comparisons, average=r.average, resamples=r.resamples, seed=r.seed,
+    return _render_comparison(comparisons, average=r.average, resamples=r.resamples, seed=r.seed,
                              interval=r.interval, scheme=r.scheme, protocol=protocol)
 
 
-def render_comparison(comparisons, *, average: str, resamples: int, seed: int, interval: str, scheme: str,
+def _render_comparison(comparisons, *, average: str, resamples: int, seed: int, interval: str, scheme: str,
                       protocol: tuple[str, str] | None = None) -> str:
     """The text ``vsrbench compare`` prints for ``{(dataset, metric): Comparison}``."""
     from vsrbench.analysis.stats import format_p

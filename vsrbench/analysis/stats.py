@@ -99,7 +99,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESAMPLES", "SEED", "LEVEL", "MIN_CLIPS", "BLOCK_ELEMENTS", "TIE_TOLERANCE", "Interval", "Comparison",
-    "SIGNIFICANT_MARK", "ci_caption", "against_caption", "format_p", "format_interval", "few_clips_message",
+    "SIGNIFICANT_MARK", "ci_caption", "against_caption", "format_p", "format_interval",
     "reduce_statistic", "swap_matrix", "all_swaps", "bootstrap_p", "bootstrap_interval", "holm",
     "dataset_intervals", "compare_methods", "compare_to",
 ]
@@ -244,7 +244,7 @@ def _check_method(df: "pd.DataFrame", name: str) -> None:
         raise UnknownNameError("method", name, known)
 
 
-def few_clips_message(dataset: str, n_clips: int) -> str:
+def _few_clips_message(dataset: str, n_clips: int) -> str:
     return (f"dataset {dataset!r} has {n_clips} clip(s) (< {MIN_CLIPS}): a clip-level interval is a rough range, "
             f"not a confidence statement, and the randomisation test cannot give p below "
             f"{min(1.0, 2 / 2 ** n_clips):.3g}; add clips for a meaningful answer")
@@ -252,7 +252,7 @@ def few_clips_message(dataset: str, n_clips: int) -> str:
 
 def _warn_few(dataset: str, n_clips: int) -> None:
     if n_clips < MIN_CLIPS:
-        warnings.warn(few_clips_message(dataset, n_clips), VsrbenchWarning, stacklevel=3)
+        warnings.warn(_few_clips_message(dataset, n_clips), VsrbenchWarning, stacklevel=3)
 
 
 # ------------------------------------------------------------------ per-clip arrays

@@ -14,8 +14,7 @@ from vsrbench.core.text import text_table
 from vsrbench.core.weights import find_weights, sha256sum
 
 __all__ = [
-    "MetricsRequest", "describe_metrics", "DatasetsRequest", "describe_datasets", "render_suite_table",
-    "render_suite", "ModelsRequest", "describe_models", "render_models", "checkpoint_status", "published_lines",
+    "MetricsRequest", "describe_metrics", "DatasetsRequest", "describe_datasets", "ModelsRequest", "describe_models", "render_models", "checkpoint_status",
     "PublishedRequest", "describe_published",
 ]
 
@@ -75,12 +74,12 @@ class DatasetsRequest:
 
 
 def describe_datasets(request: DatasetsRequest) -> str:
-    """The table of suites, or one suite in full (:func:`render_suite`); an unknown name is a did-you-mean error."""
+    """The table of suites, or one suite in full (:func:`_render_suite`); an unknown name is a did-you-mean error."""
     from vsrbench.catalog.suites import SUITES, get_suite
 
     if request.name:
-        return render_suite(get_suite(request.name))
-    return render_suite_table(SUITES.values())
+        return _render_suite(get_suite(request.name))
+    return _render_suite_table(SUITES.values())
 
 
 def _suite_row(s) -> tuple[str, ...]:
@@ -91,13 +90,13 @@ def _suite_row(s) -> tuple[str, ...]:
             scored, p.color.upper(), crop, p.average, p.name, ", ".join(s.degradations))
 
 
-def render_suite_table(suites) -> str:
+def _render_suite_table(suites) -> str:
     """One row per suite: clips, frames, which are scored, colour, crop, averaging, protocol, degradations."""
     header = ("SUITE", "CLIPS", "FRAMES", "SCORED", "COLOUR", "CROP", "AVERAGE", "PROTOCOL", "DEGRADATIONS")
     return "\n".join(text_table([_suite_row(s) for s in suites], header=header)) + "\n"
 
 
-def render_suite(s) -> str:
+def _render_suite(s) -> str:
     """One suite in full: its convention, clips (the first 12), folder layouts, notes and sources."""
     p = s.protocol()
     lines = [f"{s.name}: {s.title}",
@@ -158,7 +157,7 @@ def checkpoint_status(ckpt, verify: bool = False) -> str:
     return "; ".join(notes)
 
 
-def published_lines(ckpt, rows) -> list[str]:
+def _published_lines(ckpt, rows) -> list[str]:
     """The database rows of a checkpoint (``Checkpoint.published`` names (method, BI/BD) pairs),
     one line per method, suite, degradation, clip and source: ``published PyTorch TecoGAN, vid4 BD
     (sigma 1.5): psnr 26.01, lpips 0.152 (averaging unknown, convention tecogan; SOURCE)``."""
@@ -183,7 +182,7 @@ def _checkpoint_lines(ckpt, verify: bool, rows) -> list[str]:
     lines = [f"    {ckpt.filename} [{ckpt.format}]  sha256 {sha}  licence: {ckpt.licence}  "
              f"{checkpoint_status(ckpt, verify)}",
              f"        source: {ckpt.source}"]
-    lines += [f"        {r}" for r in published_lines(ckpt, rows)]
+    lines += [f"        {r}" for r in _published_lines(ckpt, rows)]
     return lines + ([f"        note: {ckpt.note}"] if ckpt.note else [])
 
 

@@ -1,7 +1,7 @@
 """The known weights files (the LPIPS backbones and the checkpoints of the built-in models) and
 their explicit download: what ``vsrbench weights list`` and ``vsrbench weights download NAME`` do.
 
-:func:`download_known` fetches one file from the URL its authors publish into the vsrbench weights
+:func:`_download_known` fetches one file from the URL its authors publish into the vsrbench weights
 folder (``$VSRBENCH_HOME``, default ``~/.cache/vsrbench``: the first place every look-up searches),
 verifies it (sha256, or for torchvision's files the sha256 prefix in the file name), resumes an
 interrupted download and renames the file into place only when it is verified. Nothing else in
@@ -22,7 +22,7 @@ from vsrbench.core.weights import (
     check_published, download, find_weights, published_prefix, vsrbench_home,
 )
 
-__all__ = ["Known", "known_weights", "get_known", "render_list", "download_known", "WeightsRequest", "weights"]
+__all__ = ["Known", "known_weights", "get_known", "WeightsRequest", "weights"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _present(k: Known) -> Path | None:
         return None
 
 
-def render_list(known: dict[str, Known]) -> str:
+def _render_list(known: dict[str, Known]) -> str:
     lines = [f"weights folder (downloads go here): {vsrbench_home()}"]
     rows = []
     for k in known.values():
@@ -93,7 +93,7 @@ def render_list(known: dict[str, Known]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def download_known(k: Known, *, url: str | None = None, force: bool = False, stream=None) -> Path:
+def _download_known(k: Known, *, url: str | None = None, force: bool = False, stream=None) -> Path:
     """Download ``k`` into :func:`vsrbench_home` (unless already present and verified) and return its path."""
     stream = sys.stderr if stream is None else stream
     url = url or k.url
@@ -158,5 +158,5 @@ class WeightsRequest:
 def weights(request: WeightsRequest) -> str:
     """The text of ``request``: the list, or the path the downloaded (or already present) file has."""
     if request.action == "download":
-        return f"{download_known(get_known(request.name), url=request.url, force=request.force)}\n"
-    return render_list(known_weights())
+        return f"{_download_known(get_known(request.name), url=request.url, force=request.force)}\n"
+    return _render_list(known_weights())

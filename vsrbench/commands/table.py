@@ -12,8 +12,7 @@ from vsrbench.commands._options import add_metrics, add_out, add_results, add_se
 from vsrbench.core.errors import InputError
 
 __all__ = [
-    "NAME", "HELP", "DESCRIPTION", "EXAMPLES", "split_names", "output_format", "add_arguments",
-    "statistics_options", "run",
+    "NAME", "HELP", "DESCRIPTION", "EXAMPLES", "output_format", "add_arguments", "run",
 ]
 
 NAME = "table"
@@ -26,7 +25,7 @@ EXAMPLES = (
 )
 
 
-def split_names(values: list[str] | None) -> list[str] | None:
+def _split_names(values: list[str] | None) -> list[str] | None:
     """``["psnr,ssim", "tof"]`` -> ``["psnr", "ssim", "tof"]`` (both spellings accepted)."""
     if values is None:
         return None
@@ -89,7 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--standalone", action="store_true", help="LaTeX: wrap in a compilable document")
 
 
-def statistics_options(args: argparse.Namespace) -> dict:
+def _statistics_options(args: argparse.Namespace) -> dict:
     """The build_tables keywords of --ci / --against; an option given without the one it belongs to is an error."""
     needs = {"level": ("--ci",), "ci_style": ("--ci",), "test": ("--against",), "alpha": ("--against",),
              "resamples": ("--ci", "--against"), "seed": ("--ci", "--against")}
@@ -110,11 +109,11 @@ def _request(args: argparse.Namespace) -> TableRequest:
                          f"{fmt}; add --format latex (or --out FILE.tex), or leave out --standalone")
     if args.published_file and not args.published:
         raise InputError("--published-file: only used with --published; add --published")
-    metrics = split_names(args.metrics)
+    metrics = _split_names(args.metrics)
     return TableRequest(results=args.results, fmt=fmt, protocol=args.protocol, dataset=args.dataset,
                         metrics=None if metrics is None else tuple(metrics), average=args.average,
                         per_sequence=args.per_sequence, reported=args.reported, published=args.published,
-                        published_file=args.published_file, statistics=statistics_options(args),
+                        published_file=args.published_file, statistics=_statistics_options(args),
                         standalone=args.standalone, out=args.out)
 
 

@@ -9,7 +9,7 @@ Conventions shared by every layer:
   This is how the published Python pipelines save their PNGs, so a float frame scores exactly as
   the PNG it would be saved as;
 - a float frame whose values reach far beyond ``unit`` (e.g. 0..255 floats passed where 0..1
-  is expected) is refused instead of being clipped into a white image (:func:`check_float_range`).
+  is expected) is refused instead of being clipped into a white image (:func:`_check_float_range`).
 
 MATLAB's rounding (half away from zero) is a different rule on purpose; it lives with the MATLAB
 resize code (:func:`vsrbench.baselines.resize.round_like_matlab`).
@@ -25,14 +25,14 @@ from vsrbench.core.errors import InputError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["check_frame", "check_values", "check_float_range", "to_uint8", "quantize255", "FLOAT_RANGE_SLACK"]
+__all__ = ["check_frame", "check_values", "to_uint8", "quantize255", "FLOAT_RANGE_SLACK"]
 
 #: A float frame may overshoot its unit (unclipped model outputs do, a little), but values beyond
 #: ``FLOAT_RANGE_SLACK * unit`` mean the frame is on another scale (0..255 floats given as 0..1).
 FLOAT_RANGE_SLACK = 2.0
 
 
-def check_float_range(max_value: float, unit: float, what: str = "frame") -> None:
+def _check_float_range(max_value: float, unit: float, what: str = "frame") -> None:
     """Refuse float frames whose values reach past ``FLOAT_RANGE_SLACK * unit`` (a scale mix-up)."""
     if max_value > FLOAT_RANGE_SLACK * unit:
         hint = ("divide by 255, pass uint8, or say value_range=255" if unit <= 1.0
@@ -61,7 +61,7 @@ def check_frame(frame, what: str = "frame", *, unit: float = 1.0) -> np.ndarray:
         raise InputError(f"{what}: expected an RGB array of shape (H, W, 3), got shape {a.shape}")
     check_values(a, what)
     if np.issubdtype(a.dtype, np.floating) and a.size:
-        check_float_range(float(a.max()), unit, what)
+        _check_float_range(float(a.max()), unit, what)
     return a
 
 
@@ -92,5 +92,5 @@ def quantize255(t: "torch.Tensor", value_range: float = 1.0, what: str = "frame"
     if not t.is_floating_point():
         return t.to(torch.float64).clamp(0, 255)
     if t.numel():
-        check_float_range(float(t.max()), value_range, what)
+        _check_float_range(float(t.max()), value_range, what)
     return torch.round(t.to(torch.float64) * (255.0 / value_range)).clamp(0, 255)

@@ -36,8 +36,7 @@ from vsrbench.core.frames import check_frame
 
 __all__ = [
     "IMAGE_EXTS", "VIDEO_EXTS", "frame_sort_key", "sort_frame_names", "is_image", "is_video", "list_frames",
-    "PNG_SIGNATURE", "png_problem", "jpeg_problem", "decode_image", "stored_layout", "layout_note", "video_codec",
-    "video_pixel_format", "LOSSLESS_CODECS", "video_note", "JPEG_EXTS", "jpeg_note", "read_video", "FrameSequence",
+    "PNG_SIGNATURE", "png_problem", "jpeg_problem", "decode_image", "stored_layout", "layout_note", "video_codec", "LOSSLESS_CODECS", "video_note", "JPEG_EXTS", "read_video", "FrameSequence",
     "png_names", "open_sequence", "open_dataset", "pick_sequence", "pair_datasets", "frame_numbers", "FramePairing",
     "pair_frames", "file_mode", "atomic_write_bytes", "atomic_write_text", "write_frame",
 ]
@@ -231,7 +230,7 @@ def video_codec(cap) -> str:
     return text if code and text.isprintable() else ""
 
 
-def video_pixel_format(cap) -> str:
+def _video_pixel_format(cap) -> str:
     """The pixel format an open ``cv2.VideoCapture``'s codec stores, as FFmpeg's raw FourCC text
     (``I420``, ``BGRA``, ``BGR``, ``RGB``, ...; a trailing bits-per-pixel byte is dropped); '' when unknown."""
     import cv2
@@ -285,7 +284,7 @@ def video_note(source: str, codec: str, pixel_format: str = "") -> str | None:
 JPEG_EXTS = (".jpg", ".jpeg")
 
 
-def jpeg_note(paths: Sequence[Path]) -> str | None:
+def _jpeg_note(paths: Sequence[Path]) -> str | None:
     """A phrase starting with "frames" when image frames are JPEG files (lossy), all or some of them; else None."""
     jpeg = [p for p in paths if p.suffix.lower() in JPEG_EXTS]
     if not jpeg:
@@ -310,7 +309,7 @@ def read_video(path: str | os.PathLike, info: dict | None = None) -> list[np.nda
     frames = []
     if info is not None:
         info["codec"] = video_codec(cap)
-        info["pixel_format"] = video_pixel_format(cap)
+        info["pixel_format"] = _video_pixel_format(cap)
     try:
         while True:
             ok, img = cap.read()
@@ -368,7 +367,7 @@ class FrameSequence:
                 if note:
                     notes.append(note)
             elif self.arrays is None and self.paths:
-                for note in (layout_note(*stored_layout(self.paths[0])), jpeg_note(self.paths)):
+                for note in (layout_note(*stored_layout(self.paths[0])), _jpeg_note(self.paths)):
                     if note:
                         notes.append(note)
             self._notes = notes

@@ -32,8 +32,8 @@ from pathlib import Path
 from vsrbench.core.errors import WeightsError, os_error_message
 
 __all__ = [
-    "vsrbench_home", "torch_hub_checkpoints", "search_dirs", "sha256sum", "find_weights", "UNVERIFIED_ENV",
-    "sha256_cached", "published_prefix", "accept_unverified", "unverified_accepted", "check_published", "download",
+    "vsrbench_home", "search_dirs", "sha256sum", "find_weights", "UNVERIFIED_ENV",
+    "sha256_cached", "published_prefix", "accept_unverified", "check_published", "download",
 ]
 
 
@@ -42,7 +42,7 @@ def vsrbench_home() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "vsrbench"
 
 
-def torch_hub_checkpoints() -> Path:
+def _torch_hub_checkpoints() -> Path:
     env = os.environ.get("TORCH_HOME")
     if env:
         base = Path(env).expanduser()
@@ -54,7 +54,7 @@ def torch_hub_checkpoints() -> Path:
 
 def search_dirs() -> list[Path]:
     home = vsrbench_home()
-    return [home, home / "weights", torch_hub_checkpoints()]
+    return [home, home / "weights", _torch_hub_checkpoints()]
 
 
 def sha256sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -146,7 +146,7 @@ def accept_unverified(path: str | os.PathLike) -> None:
     _ACCEPTED.add(str(Path(path).resolve()))
 
 
-def unverified_accepted(path: str | os.PathLike) -> bool:
+def _unverified_accepted(path: str | os.PathLike) -> bool:
     """True when ``VSRBENCH_UNVERIFIED_WEIGHTS=1`` or :func:`accept_unverified` accepted ``path``."""
     return os.environ.get(UNVERIFIED_ENV, "") == "1" or str(Path(path).resolve()) in _ACCEPTED
 
@@ -159,7 +159,7 @@ def check_published(path: str | os.PathLike, published_name: str, *, sha256: str
     The expected value is ``sha256``, else the sha256 prefix in ``published_name``
     (:func:`published_prefix`); with neither, ``verified`` is None (nothing to check against).
     A mismatch raises :class:`WeightsError` unless the file is accepted as unverified
-    (:func:`unverified_accepted`), in which case ``verified`` is False. ``get`` says how to get
+    (:func:`_unverified_accepted`), in which case ``verified`` is False. ``get`` says how to get
     the right file (appended to the message).
     """
     p = Path(path)
@@ -171,7 +171,7 @@ def check_published(path: str | os.PathLike, published_name: str, *, sha256: str
     if got.startswith(want):
         record["verified"] = True
         return record
-    if unverified_accepted(p):
+    if _unverified_accepted(p):
         record["verified"] = False
         return record
     expected = want if len(want) == 64 else f"one starting {want}"

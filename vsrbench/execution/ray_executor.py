@@ -49,7 +49,7 @@ from vsrbench.core.errors import InputError
 from vsrbench.execution.base import Executor, Outcome, Worker, run_task
 
 __all__ = [
-    "TASK_RETRIES", "ACTOR_RESTARTS", "CONNECT_TIMEOUT_S", "PER_ACTOR", "ACTOR_ENV", "FORWARDED_ENV", "actor_env",
+    "TASK_RETRIES", "ACTOR_RESTARTS", "CONNECT_TIMEOUT_S", "PER_ACTOR", "ACTOR_ENV", "FORWARDED_ENV",
     "RayExecutor", "probe", "LOCAL_GCS_GONE_S", "GCS_GONE_ENV", "INSTANCE_ENV",
 ]
 
@@ -76,7 +76,7 @@ INSTANCE_ENV = "VSRBENCH_RAY_INSTANCE"
 FORWARDED_ENV = ("TORCH_HOME", "XDG_CACHE_HOME")
 
 
-def actor_env() -> dict[str, str]:
+def _actor_env() -> dict[str, str]:
     """The environment variables of an actor: the driver's ``VSRBENCH_*`` and :data:`FORWARDED_ENV`, then :data:`ACTOR_ENV`."""
     env = {k: v for k, v in os.environ.items() if k.startswith("VSRBENCH_") or k in FORWARDED_ENV}
     return {**env, **ACTOR_ENV}
@@ -207,7 +207,7 @@ class RayExecutor(Executor):
         slot = ray.remote(_Slot).options(
             num_cpus=1, num_gpus=1 if self.gpu else 0,
             max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES,
-            runtime_env={"env_vars": actor_env()})
+            runtime_env={"env_vars": _actor_env()})
         driver = os.getpid() if self.started_here else None  # on a cluster the driver may be on another machine
         self._actors = [slot.remote(self.factory, self.device, os.getcwd(), driver) for _ in range(self.workers)]
 

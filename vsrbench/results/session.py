@@ -32,13 +32,13 @@ from vsrbench.core.errors import os_error
 from vsrbench.results.locks import ProcessLock, run_claim
 from vsrbench.results.store import ResultsStore, SequenceResult
 
-__all__ = ["RunSession", "WRITABLE_HINT", "stale_note"]
+__all__ = ["RunSession", "WRITABLE_HINT"]
 
 #: the advice of the one-line error for a results folder that cannot be written
 WRITABLE_HINT = "copy it to a writable place or choose another --out"
 
 
-def stale_note(run_id: int, who: str) -> str:
+def _stale_note(run_id: int, who: str) -> str:
     """The line that says a run recorded as ``running`` was found dead and marked ``interrupted``."""
     return f"note: run {run_id} ({who}) ended without finishing; marked interrupted"
 
@@ -78,7 +78,7 @@ class RunSession:
         try:
             self.store = ResultsStore(self.results_dir)
             for run_id, who in self.store.mark_stale_runs():
-                self.say(stale_note(run_id, who))
+                self.say(_stale_note(run_id, who))
         except BaseException:
             self._close()
             raise

@@ -40,7 +40,7 @@ from vsrbench.metrics import METRICS
 from vsrbench.visual.plots import method_colors
 
 __all__ = [
-    "BOX_COLOR", "LAYOUTS", "BOX_FRACTION", "Box", "CropFigure", "parse_box", "check_box", "local_mse",
+    "BOX_COLOR", "LAYOUTS", "BOX_FRACTION", "Box", "CropFigure", "parse_box",
     "spread_map", "crop_figure", "save_crop_figure", "FigureRequest", "make_figure",
 ]
 
@@ -98,7 +98,7 @@ def parse_box(text: str | Sequence[int]) -> Box:
     return Box(*values)
 
 
-def check_box(box: Box, h: int, w: int, where: str) -> None:
+def _check_box(box: Box, h: int, w: int, where: str) -> None:
     if box.x + box.w > w or box.y + box.h > h:
         raise InputError(f"--box {box.text}: reaches x={box.x + box.w}, y={box.y + box.h}, outside the {w}x{h} "
                          f"frame of {where}; choose X+W <= {w} and Y+H <= {h}")
@@ -157,7 +157,7 @@ def _lr_sequence(results_dir: Path, dataset: str, sequence: str) -> FrameSequenc
 
 # ------------------------------------------------------------------ choosing frame and box
 
-def local_mse(err: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _local_mse(err: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Mean of ``err`` (H, W) over every ``size`` = (h, w) window inside it: shape (H-h+1, W-w+1)."""
     bh, bw = size
     c = np.zeros((err.shape[0] + 1, err.shape[1] + 1))
@@ -168,7 +168,7 @@ def local_mse(err: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def spread_map(gt: np.ndarray, outputs: Sequence[np.ndarray], size: tuple[int, int]) -> np.ndarray:
     """Across methods, the spread (max - min) of the local MSE against GT over every window of ``size``."""
     g = gt.astype(np.float64)
-    maps = np.stack([local_mse(((o.astype(np.float64) - g) ** 2).mean(axis=2), size) for o in outputs])
+    maps = np.stack([_local_mse(((o.astype(np.float64) - g) ** 2).mean(axis=2), size) for o in outputs])
     return maps[0] if len(maps) == 1 else maps.max(0) - maps.min(0)
 
 
@@ -248,7 +248,7 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     frame = int(frame)
     gt, outs = source.frames_at(frame)
     h, w = gt.shape[:2]
-    check_box(box, h, w, f"{dataset}/{sequence}")
+    _check_box(box, h, w, f"{dataset}/{sequence}")
     panels, lr_title = _panels(gt, source.lr_seq, frame, outs, methods)
     titles = _titles([n for n, _ in panels], lr_title, METRICS[metric], scores, frame)
     names = source.names
@@ -362,7 +362,7 @@ def _most_different(source: _Frames, candidates: Sequence[int], box: Box | None)
         gt, outs = source.frames_at(t)
         h, w = gt.shape[:2]
         if box is not None:
-            check_box(box, h, w, source.where)
+            _check_box(box, h, w, source.where)
             size = (box.h, box.w)
         else:
             side = min(max(8, round(min(h, w) / BOX_FRACTION)), h, w)

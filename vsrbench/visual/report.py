@@ -35,8 +35,8 @@ import numpy as np
 from vsrbench.core.errors import InputError
 
 __all__ = [
-    "ASSETS", "MARKER", "DATA_ID", "DEFAULT_WIDTH", "DEFAULT_FRAMES", "GT_NAME", "Report", "human_size",
-    "pick_frames", "table_html", "curves_data", "embed_json", "build_report", "dataset_frames", "load_embedded",
+    "ASSETS", "MARKER", "DATA_ID", "DEFAULT_WIDTH", "DEFAULT_FRAMES", "GT_NAME", "Report",
+    "pick_frames", "table_html", "embed_json", "build_report", "dataset_frames", "load_embedded",
     "ReportRequest", "make_report",
 ]
 
@@ -63,14 +63,14 @@ class Report:
         return sum(self.sizes.values())
 
     def size_line(self) -> str:
-        parts = ", ".join(f"{k} {human_size(v)}" for k, v in self.sizes.items())
-        return f"report written to {self.index}: {human_size(self.total)} ({parts}; {self.images} PNG images)"
+        parts = ", ".join(f"{k} {_human_size(v)}" for k, v in self.sizes.items())
+        return f"report written to {self.index}: {_human_size(self.total)} ({parts}; {self.images} PNG images)"
 
 
-def human_size(n: int) -> str:
+def _human_size(n: int) -> str:
     """``1536`` -> ``"1.5 KiB"``.
 
-    >>> human_size(1536), human_size(10), human_size(3 * 1024 ** 2)
+    >>> _human_size(1536), _human_size(10), _human_size(3 * 1024 ** 2)
     ('1.5 KiB', '10 B', '3.0 MiB')
     """
     if n < 1024:
@@ -193,7 +193,7 @@ def table_html(table, higher: Mapping[str, bool]) -> str:
     ])
 
 
-def curves_data(df, metrics: Sequence[str]) -> dict:
+def _curves_data(df, metrics: Sequence[str]) -> dict:
     """dataset -> sequence -> metric -> method -> [[frame, value or None], ...] (stored order of frames)."""
     from vsrbench.results.frame import ordered
 
@@ -359,12 +359,12 @@ def _write_dataset(out, results, df, table, metrics, data, sections_tables, sect
         data["metrics"][m] = {"label": info_m.label, "unit": info_m.unit or "",
                               "higher_is_better": bool(info_m.higher_is_better)}
     sections_tables.append(table_html(table, {m: bool(METRICS[m].higher_is_better) for m in chosen}))
-    data["curves"].update(curves_data(part, chosen))
+    data["curves"].update(_curves_data(part, chosen))
     viewer: dict = {}
     found = dataset_frames(results, ds, ordered(part["method"]))
     for j, seq in enumerate(sorted(set(part["sequence"]))):
         scored = part.loc[part["sequence"] == seq, "frame"]
-        folder = f"{len(data['datasets'])}-{j}-{short_slug(slug, ds, seq)}"  # indices: unique; the names: bounded
+        folder = f"{len(data['datasets'])}-{j}-{_short_slug(slug, ds, seq)}"  # indices: unique; the names: bounded
         written = _write_sequence(out, folder, ds, seq, found, pick_frames(scored, frames), width, report,
                                   note, slug)
         if written is None:
@@ -388,7 +388,7 @@ def _write_dataset(out, results, df, table, metrics, data, sections_tables, sect
 SLUG_CHARS = 32  # the most characters of names in an image's path (indices keep paths unique)
 
 
-def short_slug(slug, *names: str) -> str:
+def _short_slug(slug, *names: str) -> str:
     """``slug(*names)`` cut to :data:`SLUG_CHARS` characters: image paths do not grow with names."""
     return slug(*names)[:SLUG_CHARS].strip("-_.") or "x"
 
@@ -457,7 +457,7 @@ def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, n
                 h, w = rgb.shape[:2]
             elif h is not None:  # an output larger than GT is cut to it (top-left kept), as it was scored
                 rgb = rgb[:h, :w]
-            rel = Path("img") / folder / f"{k}-{short_slug(slug, name)}" / f"{f:05d}.png"  # k: names equal as slugs
+            rel = Path("img") / folder / f"{k}-{_short_slug(slug, name)}" / f"{f:05d}.png"  # k: names equal as slugs
             report.sizes["frames"] += _write_png(out / rel, _downscale(rgb, width))
             report.images += 1
             paths.append(rel.as_posix())

@@ -24,11 +24,10 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from _support.builders import noisy_outputs, slow_scoring
 from vsrbench.cli import main
-from vsrbench.core.io import write_frame
 from vsrbench.results.loading import load_results, load_runs
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").is_file(),
@@ -42,20 +41,6 @@ NO_RAY = "Ray is not installed (pip install -c constraints.txt -e '.[dev,ray]')"
 #: local Ray instance's processes give up on its GCS after 5 s)
 GONE_WITHIN_S = 15
 
-SLOW = '''
-import time
-import vsrbench.evaluate as ev
-
-_real = ev.evaluate_many
-
-
-def _slow(*a, **k):
-    time.sleep(1.0)
-    return _real(*a, **k)
-
-
-ev.evaluate_many = _slow
-'''
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +48,11 @@ def data(tmp_path_factory) -> Path:
     """Five sequences of four 48 x 64 frames, outputs with noise, a benchmark scoring them, and
     the ``sitecustomize`` that slows scoring down."""
     root = tmp_path_factory.mktemp("cleanup")
-    rng = np.random.default_rng(7)
-    for s in SEQS:
-        for i in range(4):
-            gt = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
-            write_frame(root / "data" / "GT" / s / f"{i:03d}.png", gt)
-            out = np.clip(gt + rng.normal(0, 8, gt.shape), 0, 255).round().astype(np.uint8)
-            write_frame(root / "data" / "X" / s / f"{i:03d}.png", out)
+    noisy_outputs(root, SEQS, seed=7)
     (root / "bench.toml").write_text('protocol = "basicsr-rgb"\nmetrics = ["psnr", "ssim"]\n'
                                      '[datasets.syn]\ngt = "data/GT"\ndegradation = "bi-matlab"\nscale = 4\n'
                                      '[methods.X]\noutputs = { syn = "data/X" }\n')
-    (root / "slow").mkdir()
-    (root / "slow" / "sitecustomize.py").write_text(SLOW)
+    slow_scoring(root / "slow", 1.0)
     return root
 
 

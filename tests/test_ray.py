@@ -248,18 +248,10 @@ SEQS, KEY = ("s0", "s1", "s2"), ["method", "dataset", "sequence", "frame", "metr
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory) -> Path:
     """A benchmark of 3 short sequences: an outputs folder (X) and a built-in model (Bicubic)."""
-    import numpy as np
-
-    from vsrbench.core.io import write_frame
+    from _support.builders import noisy_outputs
 
     root = tmp_path_factory.mktemp("raybench")
-    rng = np.random.default_rng(0)
-    for s in SEQS:
-        for i in range(4):
-            gt = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
-            write_frame(root / "data" / "GT" / s / f"{i:03d}.png", gt)
-            noisy = np.clip(gt + rng.normal(0, 8, gt.shape), 0, 255).round().astype(np.uint8)
-            write_frame(root / "data" / "X" / s / f"{i:03d}.png", noisy)
+    noisy_outputs(root, SEQS, seed=0)
     path = root / "bench.toml"
     path.write_text('protocol = "basicsr-rgb"\nmetrics = ["psnr", "ssim", "tof"]\n'
                     '[datasets.syn]\ngt = "data/GT"\ndegradation = "bi-matlab"\nscale = 4\n'

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _support.builders import slow_scoring
 from vsrbench.cli import main
 from vsrbench.execution.base import InProcess, Outcome, default_workers, parse_workers, reissue_warnings, run_task
 from vsrbench.execution.local import LocalProcesses
@@ -346,28 +347,11 @@ def test_evaluate_with_two_workers_stores_the_rows_of_one_worker(folders, evalua
     assert load_runs(tmp_path / "two")["bench"].iloc[-1][EXECUTION_KEY]["workers"] == 2
 
 
-SLOW = '''
-import time
-import vsrbench.evaluate as ev
-
-_real = ev.evaluate_many
-
-
-def _slow(*a, **k):
-    time.sleep(0.6)
-    return _real(*a, **k)
-
-
-ev.evaluate_many = _slow
-'''
-
 
 def test_evaluate_interrupted_with_two_workers_resumes_to_the_rows_of_a_clean_run(folders, evaluated_by_one,
                                                                                     tmp_path, capsys):
     """Ctrl-C (SIGINT to the driver) mid-run keeps what was stored; the re-run finishes it."""
-    slow = tmp_path / "slow"
-    slow.mkdir()
-    (slow / "sitecustomize.py").write_text(SLOW)  # every process of the command, workers too, is slowed
+    slow = slow_scoring(tmp_path / "slow", 0.6)  # every process of the command, workers too, is slowed
     # frames.csv after every sequence (VSRBENCH_EXPORT_INTERVAL=0): its appearance says one sequence is stored
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(slow), str(REPO)]), "VSRBENCH_WORKERS": "2",
            "VSRBENCH_EXPORT_INTERVAL": "0"}

@@ -12,7 +12,8 @@ from vsrbench.core.io import write_frame
 
 ALEX = "alexnet-owt-7be5be79.pth"
 
-__all__ = ["ALEX", "moving_sequence", "random_alex", "stripe_sequence", "synthetic_pair", "write_dataset"]
+__all__ = ["ALEX", "moving_sequence", "noisy_outputs", "random_alex", "slow_scoring", "stripe_sequence",
+           "synthetic_pair", "write_dataset"]
 
 
 def synthetic_pair(rng, n: int | None = None, shape=(96, 128)):
@@ -71,3 +72,25 @@ def random_alex(path: Path, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({f"features.{k}": v for k, v in feats.state_dict().items()}, path)
     return path
+
+
+def noisy_outputs(root: Path, seqs, *, seed: int, frames: int = 4, shape=(48, 64), sigma: float = 8.0) -> None:
+    """GT frames of random pixels in ``root/data/GT/SEQ`` and an output of each with Gaussian noise
+    (``sigma`` 8-bit levels, rounded and clipped) in ``root/data/X/SEQ``, ``000.png`` onwards."""
+    rng = np.random.default_rng(seed)
+    for s in seqs:
+        for i in range(frames):
+            gt = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+            write_frame(root / "data" / "GT" / s / f"{i:03d}.png", gt)
+            out = np.clip(gt + rng.normal(0, sigma, gt.shape), 0, 255).round().astype(np.uint8)
+            write_frame(root / "data" / "X" / s / f"{i:03d}.png", out)
+
+
+def slow_scoring(folder: Path, seconds: float) -> Path:
+    """A ``sitecustomize.py`` in ``folder`` that makes every ``evaluate_many`` call of a process that has
+    ``folder`` on its PYTHONPATH (workers too) sleep ``seconds`` first: slow enough to stop a run mid-way."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import time\nimport vsrbench.evaluate as ev\n\n_real = ev.evaluate_many\n\n\n"
+        f"def _slow(*a, **k):\n    time.sleep({seconds!r})\n    return _real(*a, **k)\n\n\nev.evaluate_many = _slow\n")
+    return folder

@@ -254,31 +254,73 @@ def marked_processes(marker: str) -> list[int]:
 
 def end_marked_after(driver: int, marker: str, grace_s: float = 2.0, settle_s: float = 3.0,
                      limit_s: float = 60.0) -> None:
-    """Wait until process ``driver`` has ended, then end every process whose environment holds
-    ``marker``: SIGTERM, and SIGKILL for those still there after ``grace_s`` seconds; repeated until
-    no such process has been seen for ``settle_s`` seconds (at most ``limit_s``), since a process of
-    the instance may still be starting (a busy machine) when the driver dies.
+    """Wait until process ``driver`` has ended, then end the processes it left: those whose
+    environment holds ``marker`` and those that were below it in the process tree while it ran
+    (looked at every half second; a process of Ray's that starts its own children, such as the
+    raylet's node agents, does not always pass the marker on). SIGTERM, then SIGKILL for those
+    still there after ``grace_s`` seconds; repeated until none has been seen for ``settle_s``
+    seconds (at most ``limit_s``), since one may still be starting on a busy machine.
 
     Run in a small process of its own by a driver that starts processes which could outlive it
     (a local Ray instance), with the marker in their environment, not in its own."""
     done = threading.Event()
     watch_driver(driver, done.set)
-    done.wait()
+    below: dict[int, str | None] = {}
+    while not done.wait(0.5):
+        below.update(_descendants(driver))
+
+    def left() -> list[int]:
+        return sorted({*marked_processes(marker),
+                       *(pid for pid, start in below.items() if start is not None and _started(pid) == start)})
+
     stop = time.monotonic() + limit_s
     quiet_since = time.monotonic()
     while time.monotonic() < stop and time.monotonic() - quiet_since < settle_s:
-        if _end_marked(marker, grace_s):
+        if _end_all(left, grace_s):
             quiet_since = time.monotonic()
         time.sleep(0.2)
 
 
-def _end_marked(marker: str, grace_s: float) -> bool:
-    """SIGTERM to the marked processes, SIGKILL to those left after ``grace_s``; whether any was found."""
+def _started(pid: int) -> str | None:
+    """The start time of process ``pid`` (tells it apart from a later one with the same pid); None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
+    return fields[19].decode() if len(fields) > 19 and fields[0] not in (b"Z", b"X") else None
+
+
+def _descendants(root: int) -> dict[int, str | None]:
+    """pid -> start time of every process below ``root`` in the process tree (this one excepted)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                ppid = int(f.read().rpartition(b")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: dict[int, str | None] = {}
+    todo = [root]
+    while todo:
+        for pid in children.get(todo.pop(), ()):
+            if pid not in found and pid != os.getpid():
+                found[pid] = _started(pid)
+                todo.append(pid)
+    return found
+
+
+def _end_all(left: Callable[[], list[int]], grace_s: float) -> bool:
+    """SIGTERM to the processes ``left()`` names, SIGKILL to those still there after ``grace_s``;
+    whether there were any."""
     import signal
 
     found = False
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = marked_processes(marker)
+        pids = left()
         found = found or bool(pids)
         for pid in pids:
             try:
@@ -286,7 +328,7 @@ def _end_marked(marker: str, grace_s: float) -> bool:
             except OSError:
                 pass
         deadline = time.monotonic() + grace_s
-        while pids and marked_processes(marker) and time.monotonic() < deadline:
+        while pids and left() and time.monotonic() < deadline:
             time.sleep(0.1)
     return found
 

@@ -73,6 +73,7 @@ def cluster():
 
     from vsrbench.execution.ray_executor import RayExecutor
 
+    rays_before = {k: v for k, v in os.environ.items() if k.startswith("RAY_") or k == "PYTHONBREAKPOINT"}
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "VSRBENCH_WORKERS")}
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), saved["PYTHONPATH"]) if p)
     os.environ["VSRBENCH_WORKERS"] = "2"  # the instance's CPUs (default: this machine's cores)
@@ -90,6 +91,9 @@ def cluster():
     finally:
         first.close()
     assert not ray.is_initialized()  # the instance this executor started is stopped by it
+    # and Ray's variables are as they were (ray.init leaves RAY_AUTH_MODE, ... set; processes started later
+    # inherited them, and a local instance one of them started then left its node agents behind)
+    assert {k: v for k, v in os.environ.items() if k.startswith("RAY_") or k == "PYTHONBREAKPOINT"} == rays_before
 
 
 def executor(**kw):

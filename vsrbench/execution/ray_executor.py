@@ -40,7 +40,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import ray  # noqa: I001 - a ModuleNotFoundError here is make_executor's "install Ray" line
 from ray import exceptions as ray_errors
@@ -160,6 +160,7 @@ class RayExecutor(Executor):
         self._say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.started_here = False
         self._reaper: subprocess.Popen | None = None
+        self._environ: dict[str, str] | None = None
         self._actors: list[Any] = []
         if not address and os.environ.get("RAY_ADDRESS"):  # a driver that `ray job submit` started
             address, flag = os.environ["RAY_ADDRESS"], "RAY_ADDRESS"
@@ -178,6 +179,7 @@ class RayExecutor(Executor):
                     _join(address, flag)
                     where = f"the Ray cluster at {address}"
                 else:
+                    self._environ = dict(os.environ)  # put back by close(): ray.init leaves RAY_* variables set
                     self._reaper = _start_local()
                     self.started_here = True
                     where = "a local Ray instance"
@@ -251,6 +253,9 @@ class RayExecutor(Executor):
         self._actors = []
         if self.started_here and ray.is_initialized():
             ray.shutdown()
+        if self.started_here and self._environ is not None:
+            _restore_environ(self._environ)
+            self._environ = None
         self.started_here = False
         if self._reaper is not None:  # the instance ended cleanly: nothing is left to end
             self._reaper.kill()
@@ -288,6 +293,21 @@ def _start_local() -> subprocess.Popen | None:
             else:
                 os.environ[k] = v
     return _reaper(marker)
+
+
+def _restore_environ(before: Mapping[str, str]) -> None:
+    """Put Ray's variables of this process's environment (``RAY_*`` and ``PYTHONBREAKPOINT``) back as
+    they were before a local instance was started: ``ray.init`` leaves some set (``RAY_AUTH_MODE``,
+    ``RAY_CLIENT_MODE``, ...), which processes started from here later inherit, and a local instance
+    that one of them starts then behaves otherwise. Other variables are left as they are."""
+    def rays(key: str) -> bool:
+        return key.startswith("RAY_") or key == "PYTHONBREAKPOINT"
+
+    for key in [k for k in os.environ if rays(k) and k not in before]:
+        del os.environ[key]
+    for key, value in before.items():
+        if rays(key) and os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def _reaper(marker: str) -> subprocess.Popen | None:

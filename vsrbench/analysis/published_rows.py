@@ -15,15 +15,6 @@ from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Table, rank_v
 __all__ = ["DEGRADATION_KERNELS", "degradation_family", "published_match", "dataset_info", "with_published"]
 
 
-# ------------------------------------------------------------------ the table model
-
-
-# ------------------------------------------------------------------ selecting and averaging
-
-
-# ------------------------------------------------------------------ building the table
-
-
 # ------------------------------------------------------------------ published rows
 
 #: the kernel text a published BD row must name to match a dataset made with a vsrbench degradation
@@ -204,9 +195,3 @@ def with_published(df, table: Table, columns: Sequence[Column], published, info:
                                        if excluded else "."))
     caption_extra = " ".join(t for t in (table.caption_extra, extra_caption) if t)
     return replace(table, rows=tuple(out_rows), notes=tuple(notes), caption_extra=caption_extra)
-
-
-# ------------------------------------------------------------------ intervals and significance marks
-
-
-# ------------------------------------------------------------------ rendering

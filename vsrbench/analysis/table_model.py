@@ -188,12 +188,3 @@ def rank_values(values: Sequence[float | None], decimals: int, higher_is_better:
         return [None] * len(values)
     top = {v: i + 1 for i, v in enumerate(distinct[:2])}
     return [None if v is None else top.get(v) for v in shown]
-
-
-# ------------------------------------------------------------------ published rows
-
-
-# ------------------------------------------------------------------ intervals and significance marks
-
-
-# ------------------------------------------------------------------ rendering

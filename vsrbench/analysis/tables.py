@@ -54,12 +54,6 @@ from vsrbench.results.frame import ordered, require_columns, resolve_metrics, ro
 __all__ = ["build_table", "build_tables", "reported_numbers"]
 
 
-# ------------------------------------------------------------------ the table model
-
-
-# ------------------------------------------------------------------ selecting and averaging
-
-
 # ------------------------------------------------------------------ building the table
 
 
@@ -106,9 +100,6 @@ def _notes(scores: Scores, per_sequence: bool) -> list[str]:
             notes.append(f"{method}, {METRICS[metric].label}: {n} non-finite per-frame value(s) "
                          "(e.g. PSNR of identical frames) left out of the means.")
     return notes
-
-
-# ------------------------------------------------------------------ published rows
 
 
 # ------------------------------------------------------------------ intervals and significance marks
@@ -266,6 +257,3 @@ def reported_numbers(results_dir: str | os.PathLike) -> dict[str, dict[str, dict
                 if numbers:
                     out.setdefault(ds, {})[method] = numbers
     return out
-
-
-# ------------------------------------------------------------------ rendering

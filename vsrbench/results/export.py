@@ -7,30 +7,13 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 from vsrbench.core.errors import InputError
 from vsrbench.results.loading import load_results, load_runs
 from vsrbench.results.store import writing
 
 __all__ = ["EXPORT_FORMATS", "ExportRequest", "export", "export_results", "json_number"]
-
-try:
-    import fcntl as _fcntl
-except ImportError:  # Windows: no locks between runs
-    _fcntl = None
-
-if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
-    pass
-
-
-# ---------------------------------------------------------------------- locks and processes
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-# ---------------------------------------------------------------------- loading
 
 
 # ---------------------------------------------------------------------- export

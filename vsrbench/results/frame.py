@@ -20,9 +20,6 @@ REQUIRED_COLUMNS = ("method", "dataset", "sequence", "frame", "metric", "value",
                     "metric_version")
 
 
-# ------------------------------------------------------------------ the table model
-
-
 # ------------------------------------------------------------------ selecting and averaging
 
 def require_columns(df: pd.DataFrame) -> None:
@@ -102,15 +99,3 @@ def resolve_metrics(df: pd.DataFrame, metrics: Iterable[str] | None = None) -> l
 def ordered(values: pd.Series) -> list[str]:
     """Distinct values in order of first appearance (the order the benchmark ran them)."""
     return list(dict.fromkeys(values.tolist()))
-
-
-# ------------------------------------------------------------------ building the table
-
-
-# ------------------------------------------------------------------ published rows
-
-
-# ------------------------------------------------------------------ intervals and significance marks
-
-
-# ------------------------------------------------------------------ rendering

@@ -18,19 +18,9 @@ __all__ = [
     "recorded_paths",
 ]
 
-try:
-    import fcntl as _fcntl
-except ImportError:  # Windows: no locks between runs
-    _fcntl = None
 
 if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
     import pandas as pd
-
-
-# ---------------------------------------------------------------------- locks and processes
-
-
-# ---------------------------------------------------------------------- helpers
 
 
 # ---------------------------------------------------------------------- loading
@@ -231,6 +221,3 @@ def recorded_paths(results_dir: str | os.PathLike, method: str, dataset: str,
         raise InputError(f"the run records of {str(results_dir)!r} do not say where the {missing} of {method!r} "
                          f"on {dataset!r} are")
     return Path(gt), pred, spec.get("suite")
-
-
-# ---------------------------------------------------------------------- export

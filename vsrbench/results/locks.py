@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __all__ = ["LOCKS_DIR", "ProcessLock", "run_claim", "process_start_marker", "run_is_gone"]
 
@@ -21,9 +21,6 @@ try:
     import fcntl as _fcntl
 except ImportError:  # Windows: no locks between runs
     _fcntl = None
-
-if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
-    pass
 
 
 LOCKS_DIR = ".locks"
@@ -141,12 +138,3 @@ def run_is_gone(results_dir: Path, host: str | None, pid: int | None, pid_start:
         lock.release()
         return free and _fcntl is not None
     return False
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-# ---------------------------------------------------------------------- loading
-
-
-# ---------------------------------------------------------------------- export

@@ -56,7 +56,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from vsrbench.core.errors import InputError, os_error
 from vsrbench.results.locks import LOCKS_DIR, ProcessLock, run_is_gone
@@ -67,13 +67,6 @@ __all__ = [
     "SequenceResult", "ResultsStore", "writing",
 ]
 
-try:
-    import fcntl as _fcntl
-except ImportError:  # Windows: no locks between runs
-    _fcntl = None
-
-if TYPE_CHECKING:  # pandas is imported lazily: the pytest plugin imports this module
-    pass
 
 STORE_FILENAME = "results.sqlite"
 APPLICATION_ID = 0x76737262  # "vsrb"
@@ -552,9 +545,6 @@ class ResultsStore:
         return ProcessLock(self.results_dir / LOCKS_DIR / f"seq-{digest}.lock")
 
 
-# ---------------------------------------------------------------------- locks and processes
-
-
 # ---------------------------------------------------------------------- helpers
 
 _WRITABLE_HINT = "copy the results folder to a writable place or choose another one"
@@ -670,9 +660,3 @@ def _check_rows(result: SequenceResult) -> None:
             )
         if int(frame) < 0:
             raise ValueError(f"frame index must be >= 0, got {frame}")
-
-
-# ---------------------------------------------------------------------- loading
-
-
-# ---------------------------------------------------------------------- export

@@ -246,7 +246,8 @@ def test_sigterm_raises_keyboardinterrupt_only_inside_a_command_and_the_handler_
 def test_watch_driver_calls_back_once_the_process_has_ended():
     import threading
 
-    from vsrbench.execution.base import process_alive, watch_driver
+    from vsrbench.core.processes import process_alive
+    from vsrbench.execution.base import watch_driver
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     ended = threading.Event()

@@ -11,5 +11,7 @@ import vsrbench.results.loading as _m2
 from vsrbench.results.loading import *  # noqa: F403
 import vsrbench.results.export as _m3
 from vsrbench.results.export import *  # noqa: F403
+# vsrbench.store defined process_start_marker; it is in vsrbench.core.processes now
+from vsrbench.core.processes import process_start_marker  # noqa: F401
 
-__all__ = [*_m0.__all__, *_m1.__all__, *_m2.__all__, *_m3.__all__]
+__all__ = [*_m0.__all__, *_m1.__all__, *_m2.__all__, *_m3.__all__, "process_start_marker"]

@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from vsrbench.core.errors import InputError
+from vsrbench.core.processes import process_alive, process_start_marker
 
 __all__ = [
     "Worker", "Outcome", "run_task", "picklable_error", "reissue_warnings", "Executor", "InProcess",
-    "default_workers", "parse_workers", "DRIVER_POLL_S", "process_alive", "watch_driver", "marked_processes",
+    "default_workers", "parse_workers", "DRIVER_POLL_S", "watch_driver", "marked_processes",
     "end_marked_after", "parent_death_signal",
 ]
 
@@ -179,25 +180,6 @@ class InProcess(Executor):
 DRIVER_POLL_S = 0.5
 
 
-def process_alive(pid: int) -> bool:
-    """True while process ``pid`` runs: it exists and (where ``/proc`` says) is not a zombie, the
-    state of a process that has ended and that its parent has not yet collected."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        pass
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rpartition(b")")[2].split()[:1]
-    except FileNotFoundError:  # gone since, or no /proc (macOS)
-        return not os.path.isdir("/proc")
-    except OSError:
-        return True
-    return state not in ([b"Z"], [b"X"])
-
-
 def watch_driver(pid: int, on_death: Callable[[], Any], poll_s: float = DRIVER_POLL_S) -> threading.Thread:
     """Call ``on_death()`` in a daemon thread as soon as process ``pid`` (the driver) has ended,
     however it ended (``kill -9`` included); returns the thread.
@@ -271,7 +253,7 @@ def end_marked_after(driver: int, marker: str, grace_s: float = 2.0, settle_s: f
 
     def left() -> list[int]:
         return sorted({*marked_processes(marker),
-                       *(pid for pid, start in below.items() if start is not None and _started(pid) == start)})
+                       *(pid for pid, start in below.items() if start is not None and process_alive(pid, start))})
 
     stop = time.monotonic() + limit_s
     quiet_since = time.monotonic()
@@ -279,16 +261,6 @@ def end_marked_after(driver: int, marker: str, grace_s: float = 2.0, settle_s: f
         if _end_all(left, grace_s):
             quiet_since = time.monotonic()
         time.sleep(0.2)
-
-
-def _started(pid: int) -> str | None:
-    """The start time of process ``pid`` (tells it apart from a later one with the same pid); None when gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rpartition(b")")[2].split()
-    except OSError:
-        return None
-    return fields[19].decode() if len(fields) > 19 and fields[0] not in (b"Z", b"X") else None
 
 
 def _descendants(root: int) -> dict[int, str | None]:
@@ -308,7 +280,7 @@ def _descendants(root: int) -> dict[int, str | None]:
     while todo:
         for pid in children.get(todo.pop(), ()):
             if pid not in found and pid != os.getpid():
-                found[pid] = _started(pid)
+                found[pid] = process_start_marker(pid)
                 todo.append(pid)
     return found
 

@@ -14,7 +14,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LOCKS_DIR", "ProcessLock", "run_claim", "process_start_marker", "run_is_gone"]
+from vsrbench.core.processes import process_alive, process_start_marker
+
+__all__ = ["LOCKS_DIR", "ProcessLock", "run_claim", "run_is_gone"]
 
 
 try:
@@ -95,40 +97,10 @@ def run_claim(results_dir: str | os.PathLike) -> tuple[ProcessLock, dict[str, An
     return lock, {"pid": os.getpid(), "pid_start": process_start_marker(os.getpid()), "claim": token}
 
 
-def process_start_marker(pid: int) -> str | None:
-    """What tells this process apart from a later one with the same pid (Linux: boot id and start
-    time from ``/proc``); None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (comm) ": state is field 3, starttime 22
-    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
-
-
-def _pid_alive(pid: int, start: str | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, owned by someone else
-    except OSError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat[stat.rfind(")") + 2:].split()[0] in ("Z", "X"):  # a zombie has finished
-            return False
-    except (OSError, IndexError):
-        pass
-    return start is None or process_start_marker(pid) in (None, start)
-
-
 def run_is_gone(results_dir: Path, host: str | None, pid: int | None, pid_start: str | None,
                  claim: str | None) -> bool:
     if pid is not None and host == socket.gethostname():
-        return not _pid_alive(int(pid), pid_start)
+        return not process_alive(int(pid), pid_start)
     if claim:
         lock = ProcessLock(Path(results_dir) / LOCKS_DIR / f"run-{claim}.lock", remove_on_release=True)
         try:

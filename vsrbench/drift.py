@@ -301,6 +301,7 @@ def run_drift(request: DriftRequest, *, show: Callable[[str, str, Any, Drift], N
     from vsrbench.baselines import MODELS, load_model
     from vsrbench.core.device import resolve_device
     from vsrbench.core.io import open_dataset
+    from vsrbench.core.weights import model_weights_record
 
     MODELS[request.model]  # unknown name -> did-you-mean, before any work
     sequences = open_dataset(request.input)
@@ -315,7 +316,7 @@ def run_drift(request: DriftRequest, *, show: Callable[[str, str, Any, Drift], N
     if request.out:
         target = DriftTarget(out=Path(request.out), method=method, dataset=dataset, model=request.model,
                              input=Path(request.input), device=device,
-                             weights=_weights_record(request.weights, model))
+                             weights=model_weights_record(request.weights, model))
         found = store_drift(model, sequences.values(), target, show=lambda s, d: show(dataset, method, s, d),
                             say=say)
     else:
@@ -323,13 +324,3 @@ def run_drift(request: DriftRequest, *, show: Callable[[str, str, Any, Drift], N
         for seq, d in zip(sequences.values(), found):
             show(dataset, method, seq, d)
     return found, dataset, method
-
-
-def _weights_record(weights: str | None, model) -> dict:
-    """The weights file the stored values were made with (path and sha256), like `vsrbench run`'s."""
-    from vsrbench.core.weights import sha256sum
-
-    path = weights or getattr(model, "weights_path", None)
-    if path is None or not Path(path).is_file():
-        return {"path": None if path is None else str(path), "sha256": None}
-    return {"path": str(path), "sha256": sha256sum(path)}

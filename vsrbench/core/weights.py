@@ -28,12 +28,13 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from vsrbench.core.errors import WeightsError, os_error_message
 
 __all__ = [
     "vsrbench_home", "search_dirs", "sha256sum", "find_weights", "UNVERIFIED_ENV",
-    "sha256_cached", "published_prefix", "accept_unverified", "check_published", "download",
+    "sha256_cached", "model_weights_record", "published_prefix", "accept_unverified", "check_published", "download",
 ]
 
 
@@ -131,6 +132,18 @@ def sha256_cached(path: str | os.PathLike) -> str:
     if key not in _SHA_CACHE:
         _SHA_CACHE[key] = sha256sum(p)
     return _SHA_CACHE[key]
+
+
+def model_weights_record(weights: str | os.PathLike | None, model: Any) -> dict[str, str | None]:
+    """The weights file a model's scores were made with, as run records keep it: ``{"path", "sha256"}``.
+
+    ``weights`` is the file given (else the model's own ``weights_path``, if it has one); the sha256 is
+    None when there is no such file (a model without weights, or a folder).
+    """
+    path = weights or getattr(model, "weights_path", None)
+    if path is None or not Path(path).is_file():
+        return {"path": None if path is None else str(path), "sha256": None}
+    return {"path": str(path), "sha256": sha256_cached(path)}
 
 
 def published_prefix(filename: str) -> str | None:

@@ -28,7 +28,7 @@ from vsrbench.core.errors import InputError, VsrbenchError
 from vsrbench.core.frames import check_frame, to_uint8
 from vsrbench.core.io import FrameSequence, open_dataset, open_sequence, pick_sequence, png_names, write_frame
 from vsrbench.core.progress import Progress
-from vsrbench.core.weights import sha256_cached
+from vsrbench.core.weights import model_weights_record
 from vsrbench.execution.local import on_terminate
 
 __all__ = ["SequenceSkipped", "OutputMaker", "import_callable", "publish_folder", "centre_output"]
@@ -191,7 +191,7 @@ class OutputMaker:
                 self.broken[method.name] = f"cannot load model {method.model!r}: {e}"
                 raise SequenceSkipped(self.broken[method.name]) from None
             self.models[method.name] = model
-            self.weights[method.name] = _weights_record(method, model)
+            self.weights[method.name] = model_weights_record(method.weights, model)
         return self.models[method.name]
 
     def callable_for(self, method: MethodDef) -> Callable:
@@ -255,13 +255,6 @@ def import_callable(spec: str, base_dir: Path, *, key: str = "callable") -> Call
     if not callable(fn):
         raise InputError(f"{key}: {module_name!r} has no callable {func!r}")
     return fn
-
-
-def _weights_record(method: MethodDef, model: Any) -> dict[str, str | None]:
-    path = method.weights or getattr(model, "weights_path", None)
-    if path is None or not Path(path).is_file():
-        return {"path": None if path is None else str(path), "sha256": None}
-    return {"path": str(path), "sha256": sha256_cached(path)}
 
 
 def _write_frames(folder: Path, lr: FrameSequence, frames: Iterable[np.ndarray],

@@ -24,8 +24,9 @@ import math
 import cv2
 import numpy as np
 
+from _support.spec import spec_crop, spec_luma  # TecoGAN's crop and luma, written once from metrics-spec.md
+
 BASICSR_Y_BGR = np.array([24.966, 128.553, 65.481])
-TECOGAN_Y_RGB = np.array([0.256788235294118, 0.504129411764706, 0.097905882352941])
 
 
 # ------------------------------------------------------------------ BasicSR
@@ -77,24 +78,8 @@ def basicsr_ssim(out: np.ndarray, gt: np.ndarray, test_y_channel: bool = True, c
 
 # ------------------------------------------------------------------ TecoGAN
 
-def tecogan_crop(img: np.ndarray) -> np.ndarray:
-    """TecoGAN's ``crop_8x8``: a centred window, sides multiples of 32, >= 8 px removed per side."""
-    def window(length):
-        kept = (length // 32) * 32
-        while kept > length - 16:
-            kept -= 32
-        return (length - kept) // 2, kept
-
-    (oy, h), (ox, w) = window(img.shape[0]), window(img.shape[1])
-    return img[oy:oy + h, ox:ox + w]
-
-
-def tecogan_y(rgb: np.ndarray) -> np.ndarray:
-    return 16.0 + rgb.astype(np.float64) @ TECOGAN_Y_RGB
-
-
 def tecogan_psnr(out: np.ndarray, gt: np.ndarray) -> float:
-    y_o, y_g = tecogan_y(tecogan_crop(out)), tecogan_y(tecogan_crop(gt))
+    y_o, y_g = spec_luma(spec_crop(out)), spec_luma(spec_crop(gt))
     mse = np.mean((y_g - y_o) ** 2)
     return math.inf if mse == 0 else 20.0 * math.log10(255.0 / math.sqrt(mse))
 
@@ -102,5 +87,5 @@ def tecogan_psnr(out: np.ndarray, gt: np.ndarray) -> float:
 def tecogan_ssim(out: np.ndarray, gt: np.ndarray) -> float:
     from skimage.metrics import structural_similarity
 
-    y_o, y_g = tecogan_y(tecogan_crop(out)), tecogan_y(tecogan_crop(gt))
+    y_o, y_g = spec_luma(spec_crop(out)), spec_luma(spec_crop(gt))
     return float(structural_similarity(y_g, y_o, data_range=y_o.max() - y_o.min()))

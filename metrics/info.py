@@ -21,6 +21,23 @@ class MetricInfo:
     # a model-run metric is computed by running a model on LR frames (no GT, no output frames):
     # ``vsrbench drift``; ``vsrbench evaluate`` (output vs GT) refuses it
     model_run: bool = False
+    # False: a no-reference metric (scored from the output frames alone; ``evaluate`` without ``--gt``)
+    reference: bool = True
+    # one value per clip (DOVER, a user study's Bradley-Terry score), stored as the row of the clip's
+    # first scored frame, so the per-sequence mean is that value
+    per_clip: bool = False
+    # a human judgment (``vsrbench study score``), stored beside the computed metrics; never computed by evaluate
+    human: bool = False
+    # "module:function" of the scorer of a metric computed outside the built-in pass (see
+    # :mod:`vsrbench.metrics.extension`); "" for the built-in metrics (PSNR ... E_warp)
+    scorer: str = ""
+    # the names of the weights files it needs (``vsrbench weights download NAME``;
+    # :data:`vsrbench.metrics.extension.METRIC_WEIGHTS`)
+    weights: tuple = ()
+    # the metric family a variant belongs to ("ewarp", "dover", "niqe", ...); "" = its own name
+    family: str = ""
+    # the scale papers print it on, when it is not the stored number: (factor, label), e.g. (1e3, "x10^-3")
+    display: tuple = ()
 
 
 METRICS: Registry = Registry("metric")

@@ -32,6 +32,7 @@ from vsrbench.core.device import resolve_device
 from vsrbench.core.errors import InputError, VsrbenchWarning
 from vsrbench.core.io import FrameSequence, pair_frames
 from vsrbench.metrics.aggregate import MetricAccumulator
+from vsrbench.metrics.extension import Clip, is_extension, scorer_of
 from vsrbench.metrics.info import METRICS, check_metrics
 from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics._kernels import (
@@ -160,6 +161,8 @@ def evaluate_sequence(
     name: str | None = None,
     pipeline: str = "auto",
     chunk: int | None = None,
+    options: Mapping[str, dict] | None = None,
+    weights: Mapping[str, object] | None = None,
 ) -> SequenceScores:
     """Score one output sequence against its ground truth: ``(pred, gt)``, like every metric.
 
@@ -192,6 +195,11 @@ def evaluate_sequence(
     chunk : int, optional
         Frames per batch of the ``"batched"`` pipeline (default :func:`_default_chunk`: 32 on a GPU with
         64 GB or more, else 16).
+    options : mapping of str to dict, optional
+        Settings of the metrics computed by a scorer (:mod:`vsrbench.metrics.extension`), per metric
+        family (e.g. ``{"dover": {"seed": 0}}``).
+    weights : mapping of str to path, optional
+        Explicit paths of those metrics' weights files by name (``vsrbench weights list``); else looked up locally.
 
     Returns
     -------
@@ -222,7 +230,7 @@ def evaluate_sequence(
     """
     return evaluate_many({"": pred}, gt, protocol=protocol, metrics=metrics, device=device,
                          lpips_weights=lpips_weights, progress=progress, workers=workers, name=name,
-                         pipeline=pipeline, chunk=chunk)[""]
+                         pipeline=pipeline, chunk=chunk, options=options, weights=weights)[""]
 
 
 def evaluate_many(
@@ -238,6 +246,8 @@ def evaluate_many(
     name: str | None = None,
     pipeline: str = "auto",
     chunk: int | None = None,
+    options: Mapping[str, dict] | None = None,
+    weights: Mapping[str, object] | None = None,
 ) -> dict[str, SequenceScores]:
     """Score several outputs of one sequence (``{method: frames}``) against the same ground truth.
 
@@ -251,7 +261,7 @@ def evaluate_many(
         ``{method: frames}``: the outputs, each as ``pred`` of :func:`evaluate_sequence`.
     gt : FrameSequence or sequence of numpy.ndarray
         The one ground truth they are scored against.
-    protocol, metrics, device, lpips_weights, workers, name, pipeline, chunk
+    protocol, metrics, device, lpips_weights, workers, name, pipeline, chunk, options, weights
         As for :func:`evaluate_sequence`.
     progress : callable, optional
         ``progress(n)`` is called after each frame with the number of outputs scored on it.
@@ -305,17 +315,35 @@ def evaluate_many(
         raise UnknownNameError("pipeline", pipeline, PIPELINES)
     batched = pipeline == "batched" or (pipeline == "auto" and dev.type == "cuda")
     threads = workers or (max(8, min(32, os.cpu_count() or 1)) if batched else 4)  # batched: decoding, OpenCV flows
-    with ThreadPoolExecutor(max_workers=threads) as pool, \
-            _single_torch_thread(dev.type == "cpu"), _ieee_fp32(dev.type == "cuda"):
-        if batched:
-            _BatchPass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names,
-                       _default_chunk(dev) if chunk is None else chunk).run(progress)
-        else:
-            _Pass(proto, set(metrics), dev, model, pool, gt_seq, outs, scores, label, frame_names).run(progress)
+    builtin = {m for m in metrics if not is_extension(METRICS[m])}
+    if builtin:
+        with ThreadPoolExecutor(max_workers=threads) as pool, \
+                _single_torch_thread(dev.type == "cpu"), _ieee_fp32(dev.type == "cuda"):
+            if batched:
+                _BatchPass(proto, builtin, dev, model, pool, gt_seq, outs, scores, label, frame_names,
+                           _default_chunk(dev) if chunk is None else chunk).run(progress)
+            else:
+                _Pass(proto, builtin, dev, model, pool, gt_seq, outs, scores, label, frame_names).run(progress)
+    _score_extensions([m for m in metrics if m not in builtin], proto, dev, gt_seq, outs, scores, label,
+                      None if builtin else progress, options or {}, weights or {})
     order = {m: i for i, m in enumerate(metrics)}
     for sc in scores.values():
         sc.rows.sort(key=lambda r: (r[0], order[r[1]]))
     return scores
+
+
+def _score_extensions(names, proto: Protocol, dev, gt_seq, outs, scores, label: str, progress, options: dict,
+                      weights: dict) -> None:
+    """The metrics computed by a scorer (:mod:`vsrbench.metrics.extension`), one call per metric and output;
+    ``progress`` (when the built-in pass did not report the frames already) gets each output's scored frames."""
+    for key, seq in outs.items():
+        frames = tuple(proto.scored_frames(len(seq)))
+        for m in names:
+            clip = Clip(name=label, pred=seq, gt=gt_seq, frames=frames, protocol=proto,
+                        device=dev, options=options.get(METRICS[m].family or m, {}), weights=weights)
+            scores[key].rows.extend((int(t), m, float(v)) for t, v in scorer_of(METRICS[m])(clip))
+        if progress is not None:
+            progress(len(frames))
 
 
 def _who(label: str, key) -> str:

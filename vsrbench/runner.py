@@ -40,7 +40,7 @@ from vsrbench.run.driver import Key, RunOptions, RunSummary
 from vsrbench.run.driver import Driver
 from vsrbench.run.guards import DEFINITIONS_FILE
 from vsrbench.run.making import SequenceSkipped, import_callable
-from vsrbench.run.policy import lpips_skipped_note, skip_missing_lpips
+from vsrbench.run.policy import lpips_skipped_note, skip_missing_lpips, skip_missing_weights
 from vsrbench.run.record import EXECUTION_KEY, LIBRARIES, library_versions, run_environment
 
 __all__ = ["run_benchmark", "RunSummary", "RunOptions", "RunRequest", "run_request", "library_versions",
@@ -130,6 +130,7 @@ def run_request(request: RunRequest) -> RunSummary:
     bench = load_bench(request.bench)
     metrics = skip_missing_lpips(bench.metrics, bench.protocol, named=bench.metrics_given,
                                  lpips_weights=bench.lpips_weights)
+    metrics = skip_missing_weights(metrics, named=bench.metrics_given)
     if len(metrics) != len(bench.metrics):
         bench = dataclasses.replace(bench, metrics=tuple(metrics))
     return run_benchmark(bench, request.out, device=request.device, progress=not request.quiet,

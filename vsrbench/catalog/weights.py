@@ -1,4 +1,5 @@
-"""The known weights files (the LPIPS backbones and the checkpoints of the built-in models) and
+"""The known weights files (the LPIPS backbones, the checkpoints of the built-in models and the files of
+the metrics computed by a scorer, :mod:`vsrbench.metrics.extension`) and
 their explicit download: what ``vsrbench weights list`` and ``vsrbench weights download NAME`` do.
 
 :func:`_download_known` fetches one file from the URL its authors publish into the vsrbench weights
@@ -49,6 +50,7 @@ class Known:
 def known_weights() -> dict[str, Known]:
     """Every known weights file by name: ``lpips-alex`` ... and one per built-in model checkpoint."""
     from vsrbench.baselines import MODELS
+    from vsrbench.metrics.extension import metric_weights
     from vsrbench.metrics.lpips import BACKBONE_FILES, BACKBONE_SOURCE
 
     out: dict[str, Known] = {}
@@ -63,6 +65,8 @@ def known_weights() -> dict[str, Known]:
             zipped = bool(ckpt.url) and ckpt.url.lower().endswith(".zip")
             out[name] = Known(name, ckpt.filename, ckpt.url, ckpt.source, ckpt.local_name or ckpt.filename,
                               sha256=ckpt.sha256, members=(ckpt.filename, *ckpt.companions) if zipped else ())
+    for w in metric_weights().values():
+        out[w.name] = Known(w.name, w.filename, w.url, w.source, w.filename, sha256=w.sha256, what=w.what)
     return out
 
 

@@ -181,11 +181,12 @@ def _metrics(req: EvaluateRequest, proto) -> tuple[list[str], list[str]]:
     from vsrbench.core.errors import WeightsError
     from vsrbench.metrics import check_metrics
     from vsrbench.metrics.lpips import require_lpips_weights
-    from vsrbench.run.policy import skip_missing_lpips
+    from vsrbench.run.policy import skip_missing_lpips, skip_missing_weights
 
     given = req.metrics
     asked = check_metrics(list(given) if given else proto.default_metrics)
     metrics = skip_missing_lpips(asked, proto, named=bool(given), lpips_weights=req.lpips_weights, say=_note)
+    metrics = skip_missing_weights(metrics, named=bool(given), say=_note)
     if set(metrics) & {"lpips", "tlp"}:
         try:  # fail before any work, in one line
             require_lpips_weights(proto.lpips_net, proto.lpips_version, req.lpips_weights)

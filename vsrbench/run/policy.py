@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Iterable
 
-__all__ = ["skip_missing_lpips", "lpips_skipped_note"]
+__all__ = ["skip_missing_lpips", "lpips_skipped_note", "skip_missing_weights"]
 
 
 def _stderr(line: str) -> None:
@@ -47,3 +47,27 @@ def lpips_skipped_note(rest: Iterable[str], net: str = "alex") -> str:
     return (f"note: LPIPS and tLP skipped, scoring {','.join(rest)}: weights file {BACKBONE_FILES[net]!r} not found; "
             f"`vsrbench weights download lpips-{net}` fetches it (or give its path: evaluate --lpips-weights, a "
             "benchmark's lpips_weights); a later run adds LPIPS and tLP to the stored sequences")
+
+
+def skip_missing_weights(metrics: Iterable[str], *, named: bool, say: Callable[[str], None] = _stderr) -> list[str]:
+    """``metrics`` without those computed by a scorer whose weights file is not found locally (the same
+    policy as :func:`skip_missing_lpips`): only a default list is thinned, with one ``note:`` line per
+    missing file; metrics ``named`` by the user are kept, and scoring them stops with the one-line error
+    that names the file, where it was looked for and the download command."""
+    from vsrbench.metrics.extension import weights_missing
+    from vsrbench.metrics.info import METRICS
+
+    metrics = list(metrics)
+    if named:
+        return metrics
+    kept, missing = [], {}
+    for m in metrics:
+        file = weights_missing(METRICS[m])
+        if file is None:
+            kept.append(m)
+        else:
+            missing.setdefault(file, []).append(m)
+    for file, names in missing.items():
+        say(f"note: {', '.join(names)} skipped: weights file {file!r} not found; "
+            f"`vsrbench weights download {file}` fetches it")
+    return kept

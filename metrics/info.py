@@ -63,6 +63,53 @@ for _info in (
     MetricInfo("drift_psnr", "PP-drift PSNR", True, 2, "dB", model_run=True,
                description="ping-pong drift as PSNR (dB, peak 255) between the forward and the backward leg's "
                            "output for frame t; inf for per-frame models; run `vsrbench drift`, needs no GT"),
+    # ---- E*warp with RAFT flow (metrics/ewarp_raft.py; issue #18) ----
+    MetricInfo("ewarp-evalcrafter", "E*warp (EvalCrafter)", False, 5, temporal=True, family="ewarp",
+               scorer="vsrbench.metrics.ewarp_raft:score_evalcrafter", weights=("raft-things",),
+               display=(1e3, "x10^-3"),
+               description="warping error as evalcrafter/EvalCrafter metrics/RAFT/optical_flow_scores.py computes it "
+                           "(STAR, DOVE): RAFT on x0.5 frames fed [0, 1] (its input-range behaviour), forward-backward "
+                           "occlusion, 3-channel sum over the pixel count; printed x10^-3"),
+    MetricInfo("ewarp-raft", "E*warp (RAFT)", False, 5, temporal=True, family="ewarp",
+               scorer="vsrbench.metrics.ewarp_raft:score_raft", weights=("raft-things",), display=(1e3, "x10^-3"),
+               description="the EvalCrafter warping error with RAFT fed as its authors intended (0..255 input) and "
+                           "the per-element mean; printed x10^-3"),
+    # ---- DOVER and FasterVQA (metrics/dover.py, metrics/fastervqa.py; issue #18) ----
+    MetricInfo("dover", "DOVER", True, 4, per_clip=True, reference=False, family="dover",
+               scorer="vsrbench.metrics.dover:score_overall", weights=("dover",),
+               description="DOVER overall quality in [0, 1] (fuse_results of both heads; STAR Tab. 1, DOVE Tab. 2)"),
+    MetricInfo("dover-technical", "DOVER tech.", True, 2, per_clip=True, reference=False, family="dover",
+               scorer="vsrbench.metrics.dover:score_technical", weights=("dover",),
+               description="DOVER technical head through its sigmoid, x100 (SeedVR/SeedVR2's 5-13 scale)"),
+    MetricInfo("dover-aesthetic", "DOVER aes.", True, 2, per_clip=True, reference=False, family="dover",
+               scorer="vsrbench.metrics.dover:score_aesthetic", weights=("dover",),
+               description="DOVER aesthetic head through its sigmoid, x100"),
+    MetricInfo("fastervqa", "FasterVQA", True, 4, per_clip=True, reference=False, family="dover",
+               scorer="vsrbench.metrics.fastervqa:score_sigmoid", weights=("fastervqa",),
+               description="FasterVQA, sigmoid-rescaled to [0, 1] (FAST-VQA-and-FasterVQA vqa.py)"),
+    # ---- full-reference perceptual (metrics/dists.py; issue #19) ----
+    MetricInfo("dists", "DISTS", False, 4, family="dists", scorer="vsrbench.metrics.dists:score_dists",
+               weights=("lpips-vgg",),
+               description="deep image structure and texture similarity (Ding et al. 2020) on torchvision's VGG16"),
+    # ---- no-reference image metrics (metrics/niqe.py, musiq.py, clipiqa.py, maniqa.py; issue #19) ----
+    MetricInfo("niqe", "NIQE", False, 4, reference=False, family="niqe", scorer="vsrbench.metrics.niqe:score_matlab",
+               description="NIQE as MATLAB's niqe computes it (Y channel, bicubic, the pristine model)"),
+    MetricInfo("niqe-basicsr", "NIQE (BasicSR)", False, 4, reference=False, family="niqe",
+               scorer="vsrbench.metrics.niqe:score_basicsr",
+               description="NIQE as BasicSR's calculate_niqe computes it (OpenCV bilinear resize)"),
+    MetricInfo("niqe-pyiqa", "NIQE (pyiqa)", False, 4, reference=False, family="niqe",
+               scorer="vsrbench.metrics.niqe:score_pyiqa", description="NIQE as pyiqa's niqe computes it"),
+    MetricInfo("musiq", "MUSIQ", True, 2, reference=False, family="musiq", scorer="vsrbench.metrics.musiq:score_koniq",
+               weights=("musiq-koniq",), description="MUSIQ with the KonIQ-10k head (pyiqa's musiq)"),
+    MetricInfo("clipiqa", "CLIP-IQA", True, 4, reference=False, family="clipiqa",
+               scorer="vsrbench.metrics.clipiqa:score_clipiqa", weights=("clip-rn50",),
+               description="CLIP-IQA on CLIP RN50 with the 'Good photo.'/'Bad photo.' prompts"),
+    MetricInfo("maniqa", "MANIQA", True, 4, reference=False, family="maniqa",
+               scorer="vsrbench.metrics.maniqa:score_koniq", weights=("maniqa-koniq",),
+               description="MANIQA with the KonIQ-10k weights (pyiqa's maniqa, the scale fix)"),
+    # ---- human judgment (vsrbench study score; issue #21) ----
+    MetricInfo("human_bt", "Human (BT)", True, 3, per_clip=True, reference=False, human=True,
+               description="Bradley-Terry strength from a pairwise user study (`vsrbench study score`), per clip"),
 ):
     METRICS.register(_info.name, _info)
 
@@ -81,6 +128,9 @@ def check_metrics(names, *, model_run: bool = False) -> tuple[str, ...]:
             raise InputError(f"metric {key!r} is measured by running a model on LR frames, not from output and "
                              f"GT frames; run `vsrbench drift --model NAME --input LR --out RESULTS` and drop "
                              f"{key!r} from the metrics")
+        if info.human:
+            raise InputError(f"metric {key!r} is a human judgment, made by `vsrbench study score STUDY --out RESULTS`, "
+                             f"not computed from frames; drop {key!r} from the metrics")
         if key not in out:
             out.append(key)
     return tuple(out)

@@ -339,8 +339,9 @@ def _score_extensions(names, proto: Protocol, dev, gt_seq, outs, scores, label: 
     for key, seq in outs.items():
         frames = tuple(proto.scored_frames(len(seq)))
         for m in names:
-            clip = Clip(name=label, pred=seq, gt=gt_seq, frames=frames, protocol=proto,
-                        device=dev, options=options.get(METRICS[m].family or m, {}), weights=weights)
+            info = METRICS[m]  # a no-reference metric never sees the GT
+            clip = Clip(name=label, pred=seq, gt=gt_seq if info.reference else None, frames=frames, protocol=proto,
+                        device=dev, options=options.get(info.family or m, {}), weights=weights)
             scores[key].rows.extend((int(t), m, float(v)) for t, v in scorer_of(METRICS[m])(clip))
         if progress is not None:
             progress(len(frames))

@@ -1,0 +1,102 @@
+"""Metrics computed by a scorer (:mod:`vsrbench.metrics.extension`): every registered scorer exists, a
+scorer's rows reach the results like a built-in metric's, a no-reference scorer never sees the GT, and
+a missing weights file is one line naming the file, where it was looked for and the download command."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+from _support import toy_scorers
+
+from vsrbench.core.errors import WeightsError
+from vsrbench.evaluate import evaluate_many
+from vsrbench.metrics.extension import (
+    METRIC_WEIGHTS, MetricWeights, metric_weights, register_weights, require_weights, weights_missing,
+)
+from vsrbench.metrics.info import METRICS, MetricInfo
+from vsrbench.run.policy import skip_missing_weights
+
+
+@pytest.mark.parametrize("name", sorted(m for m, i in METRICS.items() if i.scorer))
+def test_every_registered_scorer_exists(name):
+    module, _, func = METRICS[name].scorer.partition(":")
+    assert callable(getattr(importlib.import_module(module), func))
+    for file in METRICS[name].weights:  # every weights file it needs is known to `vsrbench weights`
+        assert file in metric_weights() or file.startswith("lpips-"), file
+
+
+@pytest.fixture
+def toys(monkeypatch):
+    toy_scorers.SEEN.clear()
+    monkeypatch.setitem(METRICS, "toy-bright", MetricInfo("toy-bright", "Bright", True, 2, reference=False,
+                                                          scorer="_support.toy_scorers:brightness"))
+    monkeypatch.setitem(METRICS, "toy-mad", MetricInfo("toy-mad", "MAD", False, 2, per_clip=True,
+                                                       scorer="_support.toy_scorers:clip_mad"))
+    return toy_scorers.SEEN
+
+
+def _clip(values):
+    return [np.full((16, 16, 3), v, np.uint8) for v in values]
+
+
+def test_scorer_rows_come_back_with_the_built_in_metrics(toys):
+    gt = _clip([100, 100, 100, 100, 100])
+    preds = {"a": _clip([110, 120, 130, 140, 150]), "b": _clip([100] * 5)}
+    scores = evaluate_many(preds, gt, protocol="basicsr-rgb", metrics=["psnr", "toy-bright", "toy-mad"])
+    a = scores["a"]
+    assert a.values("toy-bright").tolist() == [110.0, 120.0, 130.0, 140.0, 150.0]  # cut_frames=0: every frame
+    assert a.values("toy-mad").tolist() == [30.0] and scores["b"].values("toy-mad").tolist() == [0.0]
+    assert [r for r in a.rows if r[1] == "toy-mad"][0][0] == 0  # a per-clip value sits at the first scored frame
+    assert a.values("psnr")[0] == pytest.approx(10 * np.log10(255 ** 2 / 100))
+    assert a.rows == sorted(a.rows, key=lambda r: (r[0], ["psnr", "toy-bright", "toy-mad"].index(r[1])))
+    # the no-reference scorer never got the GT; the full-reference one did
+    assert {(gt_none, tuple(fr)) for _, gt_none, fr in toys} == {(True, (0, 1, 2, 3, 4)), (False, (0, 1, 2, 3, 4))}
+
+
+def test_scorer_scores_the_protocol_frames(toys):
+    scores = evaluate_many({"a": _clip(range(10, 80, 10))}, _clip([0] * 7), protocol="tecogan", metrics=["toy-bright"])
+    assert scores["a"].values("toy-bright").tolist() == [30.0, 40.0, 50.0]  # tecogan cuts 2 frames at each end
+
+
+@pytest.fixture
+def toy_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("VSRBENCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setitem(METRIC_WEIGHTS, "toy-net", MetricWeights("toy-net", "toy_net.pth", "https://example.org/toy_net.pth",
+                                                                 "example.org's releases", sha256="0" * 64))
+    info = MetricInfo("toy-learned", "Toy", True, 2, scorer="_support.toy_scorers:brightness", weights=("toy-net",))
+    monkeypatch.setitem(METRICS, "toy-learned", info)
+    return info
+
+
+def test_a_missing_weights_file_is_one_line_with_the_download_command(toy_file, tmp_path):
+    with pytest.raises(WeightsError) as e:
+        require_weights("toy-net")
+    msg = str(e.value)
+    assert "\n" not in msg and "'toy_net.pth' not found" in msg and str(tmp_path / "home") in msg
+    assert "`vsrbench weights download toy-net`" in msg
+    assert weights_missing(toy_file) == "toy-net"
+
+
+def test_a_file_of_other_content_is_refused(toy_file, tmp_path):
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "toy_net.pth").write_bytes(b"not the file")
+    with pytest.raises(WeightsError, match="expected|sha256"):
+        require_weights("toy-net")
+    assert weights_missing(toy_file) is None  # found: using it reports why, it is not skipped as missing
+
+
+def test_default_lists_skip_a_metric_without_its_file_with_one_note(toy_file):
+    said = []
+    assert skip_missing_weights(["psnr", "toy-learned"], named=False, say=said.append) == ["psnr"]
+    assert said == ["note: toy-learned skipped: weights file 'toy-net' not found; "
+                    "`vsrbench weights download toy-net` fetches it"]
+    assert skip_missing_weights(["psnr", "toy-learned"], named=True, say=said.append) == ["psnr", "toy-learned"]
+
+
+def test_registered_files_are_listed_by_vsrbench_weights(toy_file):
+    from vsrbench.catalog.weights import known_weights
+
+    register_weights(METRIC_WEIGHTS["toy-net"])
+    assert known_weights()["toy-net"].filename == "toy_net.pth"

@@ -53,9 +53,11 @@ class Protocol:
             of the same algorithm, :mod:`vsrbench.metrics.farneback`, on the scoring device);
             ``flow_params`` its parameters.
         tlp_scale: tLP is reported multiplied by this (TecoGAN: 100, column ``tLP100``).
-        frames_scored: ``"all"`` (every frame but ``cut_frames`` at each end) or ``"center"``
+        frames_scored: ``"all"`` (every frame but ``cut_frames`` at each end), ``"center"``
             (only the centre frame of each clip, index ``n // 2``, e.g. ``im4`` of a Vimeo-90K
-            septuplet, as BasicSR's ``center_frame_only``; temporal metrics are not defined then).
+            septuplet, as BasicSR's ``center_frame_only``; temporal metrics are not defined then), or
+            a list of 0-based frame indices such as ``"0,50,99"`` (RealBasicVSR scores VideoLQ on
+            those frames; indices past a clip's end are left out; no temporal metrics either).
         average: the average tables show by default (``"seq_avg"`` or ``"frame_avg"``).
         default_metrics: what ``evaluate`` computes when no metric is named.
     """
@@ -94,9 +96,12 @@ class Protocol:
 
     def __post_init__(self):
         for key, allowed in self._CHOICES.items():
+            if key == "frames_scored" and _frame_list(self.frames_scored) is not None:
+                continue
             if getattr(self, key) not in allowed:
+                also = " or a list of frame indices such as '0,50,99'" if key == "frames_scored" else ""
                 raise InputError(
-                    f"protocol field {key}={getattr(self, key)!r} is not one of {', '.join(map(repr, allowed))}"
+                    f"protocol field {key}={getattr(self, key)!r} is not one of {', '.join(map(repr, allowed))}{also}"
                 )
         for key in ("crop_border", "cut_frames"):
             if int(getattr(self, key)) < 0:
@@ -109,8 +114,16 @@ class Protocol:
         """Indices of the frames spatial metrics score in a clip of ``n`` frames."""
         if self.frames_scored == "center":
             return [n // 2] if n else []
+        listed = _frame_list(self.frames_scored)
+        if listed is not None:
+            return [i for i in listed if i < n]
         cut = int(self.cut_frames)
         return list(range(cut, n - cut))
+
+    @property
+    def frame_subset(self) -> bool:
+        """Whether only some frames of a clip are scored (the centre frame or a list): no temporal metrics then."""
+        return self.frames_scored != "all"
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -129,6 +142,14 @@ class Protocol:
             if d[key] == default:
                 d.pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _frame_list(value) -> list[int] | None:
+    """``"0,50,99"`` -> ``[0, 50, 99]`` (sorted, distinct); None for anything that is not such a list."""
+    parts = str(value).replace(" ", "").split(",")
+    if not all(p.isdigit() for p in parts):
+        return None
+    return sorted({int(p) for p in parts})
 
 
 _NOT_HASHED = ("name", "average", "default_metrics")  # fields that change no number

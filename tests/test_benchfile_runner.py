@@ -155,8 +155,12 @@ def test_unknown_top_level_and_dataset_keys(tmp_path, data):
 def test_unknown_names_suggest_the_closest(tmp_path, data):
     with pytest.raises(UnknownNameError):
         load_bench(write_bench(tmp_path, BASE.replace('["psnr"]', '["psnr", "tfo"]')))
+    from vsrbench.metrics import METRICS
+
+    scorable = sorted(m for m, i in METRICS.items() if not (i.model_run or i.human))  # not drift, not a user study
+    assert {"psnr", "ssim", "lpips", "tof", "tlp", "ewarp"} <= set(scorable) and "human_bt" not in scorable
     assert bench_error(tmp_path, BASE.replace('["psnr"]', '["psnr", "tfo"]')) == (
-        "bench.toml: metrics[1]: unknown metric 'tfo'; did you mean 'tof'? (known: ewarp, lpips, psnr, ssim, tlp, tof)")
+        f"bench.toml: metrics[1]: unknown metric 'tfo'; did you mean 'tof'? (known: {', '.join(scorable)})")
     assert bench_error(tmp_path, BASE.replace('"basicsr-rgb"', '"tecogn"')).startswith(
         "bench.toml: protocol: unknown protocol 'tecogn'; did you mean 'tecogan'?")
     assert bench_error(tmp_path, BASE.replace('lr = "data/LR"', 'degradation = "bd-dfu"')).startswith(

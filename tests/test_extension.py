@@ -100,3 +100,59 @@ def test_registered_files_are_listed_by_vsrbench_weights(toy_file):
 
     register_weights(METRIC_WEIGHTS["toy-net"])
     assert known_weights()["toy-net"].filename == "toy_net.pth"
+
+
+# ---------------------------------------------------------------------- no-reference scoring without GT
+
+def _write_clips(root, clips: dict[str, list[int]]):
+    from vsrbench.core.io import write_frame
+
+    for name, values in clips.items():
+        for i, v in enumerate(values):
+            write_frame(root / name / f"{i:04d}.png", np.full((16, 16, 3), v, np.uint8))
+    return root
+
+
+def test_evaluate_without_gt_scores_no_reference_metrics(toys, tmp_path, capsys):
+    from vsrbench.cli import main
+    from vsrbench import load_results
+
+    pred = _write_clips(tmp_path / "videolq" / "mine", {"a": list(range(0, 120)), "b": [7] * 60})
+    out = tmp_path / "res"
+    rc = main(["evaluate", "--pred", str(pred), "--metrics", "toy-bright", "--set", "frames_scored=0,50,99",
+               "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    df = load_results(out)
+    got = {(r.sequence, int(r.frame)): r.value for r in df.itertuples()}
+    assert got == {("a", 0): 0.0, ("a", 50): 50.0, ("a", 99): 99.0, ("b", 0): 7.0, ("b", 50): 7.0}  # b: 60 frames
+    assert {True} == {gt_none for _, gt_none, _ in toys}
+    # again: resumed, nothing scored twice
+    toys.clear()
+    assert main(["evaluate", "--pred", str(pred), "--metrics", "toy-bright", "--set", "frames_scored=0,50,99",
+                 "--out", str(out)]) == 0
+    assert toys == [] and len(load_results(out)) == 5
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--metrics", "psnr,toy-bright"], "psnr: full-reference metric(s) need --gt"),
+    ([], "without --gt, name the no-reference metrics to score with --metrics"),
+])
+def test_evaluate_without_gt_refuses_full_reference_metrics_in_one_line(toys, tmp_path, capsys, args, message):
+    from vsrbench.cli import main
+
+    pred = _write_clips(tmp_path / "p", {"a": [1, 2, 3]})
+    assert main(["evaluate", "--pred", str(pred), "--out", str(tmp_path / "o"), *args]) != 0
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and not (tmp_path / "o").exists()
+
+
+def test_a_frame_list_protocol_refuses_temporal_metrics_and_empty_clips():
+    from vsrbench.core.errors import InputError
+    from vsrbench.metrics import get_protocol
+
+    proto = get_protocol("basicsr-rgb", frames_scored="99, 0,50")
+    assert proto.frames_scored == "99, 0,50" and proto.scored_frames(60) == [0, 50]
+    with pytest.raises(InputError, match="temporal metrics are not defined when only frames"):
+        evaluate_many({"a": _clip([1] * 5)}, _clip([1] * 5), protocol=proto, metrics=["tof"])
+    with pytest.raises(InputError, match="is not one of"):
+        get_protocol("basicsr-rgb", frames_scored="0,a")

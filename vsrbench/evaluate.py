@@ -98,12 +98,13 @@ def check_lengths(gt: FrameSequence, pred: FrameSequence, protocol: Protocol, me
         raise InputError(f"sequence {gt.name!r}: the output holds only its centre frame "
                          f"({pred.frame_name(only)}), so it can only be scored with frames_scored=center, "
                          f"not under protocol {protocol.name}")
-    if protocol.frames_scored == "center":
+    if protocol.frame_subset:
+        which = "the centre frame" if protocol.frames_scored == "center" else f"frames {protocol.frames_scored}"
         if temporal:
-            raise InputError(f"{', '.join(temporal)}: temporal metrics are not defined when only the centre frame "
+            raise InputError(f"{', '.join(temporal)}: temporal metrics are not defined when only {which} "
                              f"is scored (protocol {protocol.name}); score them under another protocol")
-        if len(gt) < 1:
-            raise InputError(f"sequence {gt.name!r} has no frames")
+        if not protocol.scored_frames(len(gt)):
+            raise InputError(f"sequence {gt.name!r} has {len(gt)} frames: none of {which} (protocol {protocol.name})")
         return
     cut = protocol.cut_frames
     need = 2 * cut + (2 if temporal else 1)

@@ -341,7 +341,7 @@ class _DefinitionReader:
                 raise self.fail(f"metrics[{i}]", f"{n!r} is measured by running a model on LR frames "
                                 "(`vsrbench drift --model NAME --input LR --out RESULTS`), not by a benchmark "
                                 "run; drop it from the list")
-            self.name(f"metrics[{i}]", n, "metric", [m for m in METRICS if not METRICS[m].model_run])
+            self.name(f"metrics[{i}]", n, "metric", [m for m in METRICS if not (METRICS[m].model_run or METRICS[m].human)])
         return names
 
     def dataset(self, name: str, value: Any, explicit_protocol: bool = True) -> DatasetDef:
@@ -417,7 +417,7 @@ class _DefinitionReader:
         """A suite scored on its centre frame only cannot give temporal metrics: say so at load."""
         temporal = [m for m in metrics if m in ("tof", "tlp")]
         for d in datasets.values():
-            if temporal and d.protocol is not None and getattr(d.protocol, "frames_scored", "all") == "center":
+            if temporal and d.protocol is not None and getattr(d.protocol, "frames_scored", "all") != "all":
                 raise self.fail("metrics", f"{', '.join(temporal)} need consecutive frames, but datasets.{d.name} "
                                            f"(suite {d.suite}) scores the centre frame of each clip only; remove "
                                            f"{', '.join(temporal)} from metrics or set a protocol")

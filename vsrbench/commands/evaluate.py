@@ -31,6 +31,7 @@ DESCRIPTION = (
 EXAMPLES = (
     "vsrbench evaluate --gt data/vid4/GT --pred outputs/mine --out results/vid4",
     "vsrbench evaluate --suite vid4 --gt data/vid4/GT --pred outputs/mine --metrics psnr,ssim --out results/vid4",
+    "vsrbench evaluate --pred outputs/VideoLQ --metrics niqe,musiq --set frames_scored=0,50,99 --out results/videolq",
 )
 
 
@@ -38,7 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from vsrbench.commands._options import add_device, add_metrics, add_out, add_workers, group
 
     inputs = group(p, "inputs")
-    inputs.add_argument("--gt", required=True, help="ground-truth sequence or dataset")
+    inputs.add_argument("--gt", default=None, help="ground-truth sequence or dataset (leave it out to score "
+                        "no-reference metrics only, e.g. --metrics niqe,musiq,clipiqa,dover)")
     inputs.add_argument("--pred", required=True, help="output sequence or dataset to score")
     inputs.add_argument("--suite", default=None, metavar="NAME",
                         help="a benchmark suite (vsrbench datasets lists them): check GT and PRED against its clips, "

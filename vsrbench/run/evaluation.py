@@ -34,7 +34,7 @@ EVALUATE_KEY = "evaluate"  # the key of the run record's bench JSON that says wh
 class EvaluateRequest:
     """What ``vsrbench evaluate`` asks for (its command line, parsed)."""
 
-    gt: str  # a sequence (folder of frames, video) or a dataset (folder of them)
+    gt: str | None  # a sequence (folder of frames, video) or a dataset (folder of them); None: no-reference metrics only
     pred: str  # the outputs, laid out as GT
     out: str  # the results folder
     suite: str | None = None
@@ -132,7 +132,8 @@ def _prepare(req: EvaluateRequest) -> _Job:
 
         DEGRADATIONS[req.degradation]  # an unknown name: one line with did-you-mean
     method = _name(req.method, req.pred, "--method", None if suite is None else suite.root)
-    dataset = _name(req.dataset, req.gt, "--dataset") if req.dataset is not None or suite is None else suite.name
+    dataset = (_name(req.dataset, req.gt or req.pred, "--dataset") if req.dataset is not None or suite is None
+               else suite.name)
     pairs, gt_root, pred_root = _pairs(req, suite, proto, metrics)
     weights: dict = {}
     if set(metrics) & {"lpips", "tlp"}:
@@ -143,11 +144,11 @@ def _prepare(req: EvaluateRequest) -> _Job:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} is a file, not a folder")
     _refuse_old_output(out, req.no_resume)
-    inputs = {g.name: {"gt": str(Path(g.source).resolve()), "pred": str(Path(p.source).resolve()), "frames": len(g)}
-              for g, p in pairs}
+    inputs = {g.name: {"gt": None if req.gt is None else str(Path(g.source).resolve()),
+                       "pred": str(Path(p.source).resolve()), "frames": len(g)} for g, p in pairs}
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
-              "gt": str(req.gt), "pred": str(req.pred), "inputs": inputs,
+              "gt": None if req.gt is None else str(req.gt), "pred": str(req.pred), "inputs": inputs,
               "method": method, "dataset": dataset, "store": STORE_FILENAME,
               **({} if suite is None else {"suite": suite.name, "suite_protocol": suite.protocol().name}),
               **({} if req.degradation is None else {"degradation": req.degradation}),
@@ -184,6 +185,8 @@ def _metrics(req: EvaluateRequest, proto) -> tuple[list[str], list[str]]:
     from vsrbench.run.policy import skip_missing_lpips, skip_missing_weights
 
     given = req.metrics
+    if req.gt is None:
+        _check_no_reference(given)
     asked = check_metrics(list(given) if given else proto.default_metrics)
     metrics = skip_missing_lpips(asked, proto, named=bool(given), lpips_weights=req.lpips_weights, say=_note)
     metrics = skip_missing_weights(metrics, named=bool(given), say=_note)
@@ -197,13 +200,31 @@ def _metrics(req: EvaluateRequest, proto) -> tuple[list[str], list[str]]:
     return list(metrics), list(asked)
 
 
+def _check_no_reference(given) -> None:
+    """Without ``--gt`` only no-reference metrics can be scored, and they must be named: one line otherwise."""
+    from vsrbench.metrics import METRICS, check_metrics
+
+    no_ref = ", ".join(m for m, i in METRICS.items() if not i.reference and not i.human and not i.model_run)
+    if not given:
+        raise InputError(f"without --gt, name the no-reference metrics to score with --metrics (e.g. {no_ref})")
+    full = [m for m in check_metrics(list(given)) if METRICS[m].reference]
+    if full:
+        raise InputError(f"{', '.join(full)}: full-reference metric(s) need --gt; without it only no-reference "
+                         f"metrics can be scored ({no_ref})")
+
+
 def _pairs(req: EvaluateRequest, suite, proto, metrics: list[str]) -> tuple[list, Path, Path]:
     """``(pairs, GT root, PRED root)``: the (GT, PRED) sequences to score, checked (suite layout, frame
     counts), with their ``note:`` lines."""
     from vsrbench.core.io import open_dataset, pair_datasets, pair_frames
     from vsrbench.evaluate import check_lengths
 
-    if suite is not None:
+    if req.gt is None:  # no-reference scoring: each output sequence stands in for its own GT, never read as one
+        if suite is not None:
+            raise InputError(f"--suite {suite.name} checks outputs against its GT: give --gt, or score without --suite")
+        pairs = [(p, p) for p in open_dataset(req.pred).values()]
+        gt_root, pred_root, notes = Path(req.pred), Path(req.pred), []
+    elif suite is not None:
         checked = suite.validate(req.gt, req.pred, strict=not req.clips_only)
         pairs = checked.pairs()
         gt_root, pred_root = checked.gt_root, checked.pred_root  # e.g. Vimeo's sequences/, however GT was given
@@ -274,7 +295,7 @@ def _record(job: _Job) -> dict:
     ``methods``), so that readers of run records (profiles, tables) find GT and outputs the same way, and
     says what was scored under :data:`EVALUATE_KEY`."""
     req, suite = job.request, job.suite
-    dataset = {"name": job.dataset, "gt": job.gt_root, "sequences": list(job.inputs),
+    dataset = {"name": job.dataset, "gt": None if req.gt is None else job.gt_root, "sequences": list(job.inputs),
                "suite": None if suite is None else suite.name, "degradation": req.degradation}
     bench = {
         "name": "evaluate", "source": "vsrbench evaluate", "description": "",
@@ -349,7 +370,12 @@ def _check_stored(job: _Job, store, no_resume: bool) -> None:
 def _same_dataset(job: _Job, run_id: int, spec: dict) -> None:
     """A dataset name stored by an earlier run against another GT, or outputs of another degradation: refused."""
     old_gt, old_deg, degradation = spec.get("gt"), spec.get("degradation"), job.request.degradation
-    if str(Path(old_gt).resolve()) != job.gt_root:
+    if (old_gt is None) != (job.request.gt is None):
+        raise InputError(
+            f"{str(job.out)!r} holds scores on dataset {job.dataset!r} made {'without' if old_gt is None else 'with'} "
+            f"ground truth (run {run_id}); pass --dataset NAME to store these under another dataset name, or "
+            "choose another --out")
+    if old_gt is not None and str(Path(old_gt).resolve()) != job.gt_root:
         raise InputError(
             f"{str(job.out)!r} holds scores on dataset {job.dataset!r} against ground truth {old_gt!r} "
             f"(run {run_id}), not {job.gt_root!r}; pass --dataset NAME to store these under another "

@@ -13,7 +13,7 @@ Frames
     (TecoGAN's crop window), :func:`size_rule_note` (the warning when the size rule cuts),
     :func:`color_planes` (luma or RGB planes), :data:`Y_COEFFS`.
 PSNR / SSIM on prepared planes
-    :func:`psnr_planes`, :func:`ssim_planes`, :func:`ssim_data_range`; :func:`ssim_window` (a variant's
+    :func:`psnr_planes`, :func:`ssim_input`, :func:`ssim_planes`, :func:`ssim_data_range`; :func:`ssim_window` (a variant's
     taps and covariance normalisation) and :func:`valid_filter` (its valid-region filter on one plane),
     for callers that compute SSIM's local moments themselves (:mod:`vsrbench.explain`); :func:`scores_u8`
     (PSNR and SSIM of one cropped 8-bit frame on CPU, in strips of rows: bounded memory at any size).
@@ -38,7 +38,7 @@ from vsrbench.metrics.lpips import BACKBONE_FILES, get_lpips, to_lpips_input
 from vsrbench.metrics.lpips import _backbone as lpips_backbone
 from vsrbench.metrics.spatial import (
     Y_COEFFS, as_batch, center32_window, color_planes, crop, match_sizes, psnr_planes, scores_u8, size_rule_note,
-    ssim_data_range, ssim_planes, ssim_window, valid_filter,
+    ssim_data_range, ssim_input, ssim_planes, ssim_window, valid_filter,
 )
 from vsrbench.metrics.temporal import (
     flow, flow_batch, flow_difference, flow_difference_batch, grey, grey_batch, occlusion_mask, sampling, warp, warp_error,
@@ -46,7 +46,7 @@ from vsrbench.metrics.temporal import (
 
 __all__ = [
     "as_batch", "quantize255", "match_sizes", "size_rule_note", "crop", "center32_window", "color_planes", "Y_COEFFS",
-    "psnr_planes", "ssim_planes", "ssim_data_range", "scores_u8", "ssim_window", "valid_filter", "grey", "flow", "flow_difference", "grey_batch", "flow_batch", "flow_difference_batch",
+    "psnr_planes", "ssim_input", "ssim_planes", "ssim_data_range", "scores_u8", "ssim_window", "valid_filter", "grey", "flow", "flow_difference", "grey_batch", "flow_batch", "flow_difference_batch",
     "warp", "sampling", "occlusion_mask", "warp_error",
     "get_lpips", "to_lpips_input", "lpips_backbone", "BACKBONE_FILES",
 ]

@@ -41,8 +41,11 @@ class Protocol:
         crop_border: pixels removed per edge when ``crop == "border"``.
         cut_frames: frames excluded at each end of a sequence (TecoGAN: 2).
         ssim: ``"uniform7"`` (scikit-image defaults: 7x7 uniform window, sample covariance,
-            3 px border of the map discarded) or ``"gaussian11"`` (Wang et al.: 11x11 Gaussian,
-            sigma 1.5, population covariance, 5 px border discarded).
+            3 px border of the map discarded), ``"gaussian11"`` (Wang et al.: 11x11 Gaussian,
+            sigma 1.5, population covariance, 5 px border discarded) or ``"pyiqa"`` (pyiqa's ``ssim``:
+            ``gaussian11`` on its own luma, ``round(255 * (0.299 R + 0.587 G + 0.114 B))`` of the
+            [0, 1] float32 frame, whatever ``color`` says, with negative values of the SSIM map set
+            to 0; data range 255).
         ssim_data_range: ``"pred"`` (TecoGAN quirk: max - min of the output's luma) or ``"255"``.
         size_rule: what to do when frame sizes differ. ``"crop-pred"``: an output larger than
             GT is cut to GT's size keeping the top-left corner (TecoGAN); ``"crop-both"``: both
@@ -53,6 +56,8 @@ class Protocol:
             of the same algorithm, :mod:`vsrbench.metrics.farneback`, on the scoring device);
             ``flow_params`` its parameters.
         tlp_scale: tLP is reported multiplied by this (TecoGAN: 100, column ``tLP100``).
+        psnr_eps: added to the MSE of [0, 1] frames before the logarithm (pyiqa: 1e-8, so identical
+            frames give 80 dB, not ``inf``); 0 elsewhere.
         frames_scored: ``"all"`` (every frame but ``cut_frames`` at each end), ``"center"``
             (only the centre frame of each clip, index ``n // 2``, e.g. ``im4`` of a Vimeo-90K
             septuplet, as BasicSR's ``center_frame_only``; temporal metrics are not defined then), or
@@ -77,6 +82,7 @@ class Protocol:
     flow_params: tuple = FARNEBACK_TECOGAN
     tlp_scale: float = 100.0
     frames_scored: str = "all"
+    psnr_eps: float = 0.0
     average: str = "seq_avg"
     default_metrics: tuple = ("psnr", "ssim", "lpips", "tof", "tlp")
 
@@ -84,7 +90,7 @@ class Protocol:
         "color": ("y", "rgb"),
         "y_precision": ("float64", "float32"),
         "crop": ("center32", "border"),
-        "ssim": ("uniform7", "gaussian11"),
+        "ssim": ("uniform7", "gaussian11", "pyiqa"),
         "ssim_data_range": ("pred", "255"),
         "size_rule": ("crop-pred", "crop-both", "error"),
         "lpips_net": ("alex", "vgg", "squeeze"),
@@ -155,7 +161,7 @@ def _frame_list(value) -> list[int] | None:
 _NOT_HASHED = ("name", "average", "default_metrics")  # fields that change no number
 #: Fields added after results were first stored: hashed only when they differ from this value, so a
 #: protocol that does not use them keeps the hash its stored results carry (tecogan: 4af09ddd6ed8).
-_HASHED_UNLESS_DEFAULT = {"frames_scored": "all"}
+_HASHED_UNLESS_DEFAULT = {"frames_scored": "all", "psnr_eps": 0.0}
 
 PROTOCOLS: Registry = Registry("protocol")
 PROTOCOLS.register("tecogan", Protocol(name="tecogan"))
@@ -187,6 +193,19 @@ PROTOCOLS.register(
         name="duf", color="y", y_precision="float64", crop="border", crop_border=8, cut_frames=2,
         ssim="uniform7", ssim_data_range="pred", size_rule="crop-pred", average="seq_avg",
         default_metrics=("psnr",),
+    ),
+)
+
+# pyiqa's defaults (chaofengc/IQA-PyTorch pyiqa/default_model_configs.py: ``psnr`` on RGB with eps 1e-8,
+# ``ssim`` with test_y_channel on its YIQ luma, no crop; ``lpips`` AlexNet v0.1), the convention of
+# diffusion-VSR tables computed with ``pyiqa.create_metric`` (e.g. zhengchen1999/DOVE eval_metrics.py);
+# every frame scored, frames of another size refused as pyiqa's assert does
+PROTOCOLS.register(
+    "pyiqa",
+    Protocol(
+        name="pyiqa", color="rgb", y_precision="float32", crop="border", crop_border=0, cut_frames=0,
+        ssim="pyiqa", ssim_data_range="255", size_rule="error", psnr_eps=1e-8, average="seq_avg",
+        default_metrics=("psnr", "ssim", "lpips", "dists"),
     ),
 )
 

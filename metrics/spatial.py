@@ -27,7 +27,7 @@ from vsrbench.metrics.protocol import Protocol, get_protocol
 
 __all__ = [
     "Y_COEFFS", "Y_COEFFS_BASICSR", "as_batch", "size_rule_note", "match_sizes", "center32_window", "crop",
-    "crop_hw", "rgb_to_y", "prepare", "color_planes", "psnr_planes", "psnr", "valid_filter", "ssim_window",
+    "crop_hw", "rgb_to_y", "prepare", "color_planes", "pyiqa_luma", "pyiqa_window", "ssim_input", "psnr_planes", "psnr", "valid_filter", "ssim_window",
     "ssim_planes", "ssim_data_range", "ssim", "STRIP_PIXELS", "strip_rows", "scores_u8", "ssim_plane",
     "ssim_map_sum",
 ]
@@ -174,11 +174,32 @@ def color_planes(t: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     return rgb_to_y(t, protocol.y_precision) if protocol.color == "y" else t.to(torch.float64)
 
 
+#: the Y row of pyiqa's RGB -> YIQ matrix (pyiqa/utils/color_util.py ``rgb2yiq``), with its other two rows:
+#: the luma is taken from the same float32 matrix product pyiqa computes
+_YIQ = ((0.299, 0.587, 0.114), (0.5959, -0.2746, -0.3213), (0.2115, -0.5227, 0.3112))
+
+
+def pyiqa_luma(t: torch.Tensor) -> torch.Tensor:
+    """pyiqa's SSIM input from (N, 3, h, w) 0..255 frames: the frame as pyiqa loads it (float32 ``x / 255``),
+    its YIQ luma by the same float32 product, times 255, rounded (half to even); (N, 1, h, w) float64."""
+    x = t.to(torch.float32).div(255.0)
+    yiq = torch.matmul(x.permute(0, 2, 3, 1), torch.tensor(_YIQ, dtype=torch.float32, device=t.device).t())
+    return (yiq[..., :1] * 255.0).round().permute(0, 3, 1, 2).to(torch.float64)
+
+
+def ssim_input(t: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """The planes SSIM is computed on: :func:`color_planes`, or pyiqa's rounded luma for ``ssim="pyiqa"``."""
+    return pyiqa_luma(t) if protocol.ssim == "pyiqa" else color_planes(t, protocol)
+
+
 # ----------------------------------------------------------------- PSNR
 
-def psnr_planes(p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Per-image PSNR (dB, peak 255) over all pixels and planes; ``inf`` for identical images."""
+def psnr_planes(p: torch.Tensor, g: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
+    """Per-image PSNR (dB, peak 255) over all pixels and planes; ``inf`` for identical images, unless
+    ``eps`` (the protocol's ``psnr_eps``, on the MSE of [0, 1] values) is added to the MSE."""
     mse = ((p - g) ** 2).flatten(1).mean(dim=1)
+    if eps:
+        mse = mse + eps * 255.0 * 255.0
     return 10.0 * torch.log10((255.0 * 255.0) / mse)  # mse == 0 -> +inf (kept out of means)
 
 
@@ -228,7 +249,7 @@ def psnr(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float
     if cpu is not None:  # NumPy/OpenCV, frame by frame (a batch costs what its frames cost)
         return _unbatch_values([_psnr_u8(p, g, proto) for p, g in zip(*cpu)], pred)
     p, g = prepare(pred, gt, proto, value_range)
-    return _unbatch(psnr_planes(color_planes(p, proto), color_planes(g, proto)), pred)
+    return _unbatch(psnr_planes(color_planes(p, proto), color_planes(g, proto), proto.psnr_eps), pred)
 
 
 # ----------------------------------------------------------------- SSIM
@@ -244,10 +265,28 @@ def valid_filter(plane: np.ndarray, taps: np.ndarray) -> np.ndarray:
 
 def ssim_window(variant: str) -> tuple[np.ndarray, float]:
     """The separable window taps of an SSIM variant and its covariance normalisation:
-    ``uniform7`` 7x7 mean, sample covariance N/(N-1); ``gaussian11`` 11x11 Gaussian sigma 1.5, 1."""
+    ``uniform7`` 7x7 mean, sample covariance N/(N-1); ``gaussian11`` and ``pyiqa`` 11x11 Gaussian sigma 1.5, 1."""
     if variant == "uniform7":
         return np.full(7, 1.0 / 7), 49.0 / 48.0
     return gaussian_taps(11, 1.5), 1.0
+
+
+def pyiqa_window() -> np.ndarray:
+    """pyiqa's SSIM window (``fspecial(11, 1.5)`` in pyiqa/matlab_utils): the 11x11 Gaussian (sigma 1.5)
+    normalised in float64, stored as float32 and used as float64 - not the outer product of two float64
+    tap vectors, which differs in the 8th digit (~2e-7 of SSIM on Vid4)."""
+    y, x = np.ogrid[-5.0:6.0, -5.0:6.0]
+    h = np.exp(-(x * x + y * y) / (2.0 * 1.5 * 1.5))
+    h[h < np.finfo(h.dtype).eps * h.max()] = 0
+    return (h / h.sum()).astype(np.float32).astype(np.float64)
+
+
+def _window_valid(x: torch.Tensor, window: np.ndarray) -> torch.Tensor:
+    """The 'valid' correlation of every (h, w) plane of ``x`` with a 2-D window (pyiqa's SSIM on a GPU)."""
+    n, c, h, w = x.shape
+    k = torch.as_tensor(window, dtype=x.dtype, device=x.device)[None, None]
+    out = torch.nn.functional.conv2d(x.reshape(n * c, 1, h, w), k)
+    return out.reshape(n, c, *out.shape[-2:])
 
 
 def _separable_valid(x: torch.Tensor, taps: np.ndarray) -> torch.Tensor:
@@ -279,7 +318,11 @@ def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torc
                                       for c in range(p.shape[1])]) for n in range(p.shape[0])], dtype=torch.float64)
     taps, cov_norm = ssim_window(variant)
     size = len(taps)
-    mean = lambda x: _separable_valid(x, taps)  # noqa: E731
+    if variant == "pyiqa":
+        window = pyiqa_window()
+        mean = lambda x: _window_valid(x, window)  # noqa: E731
+    else:
+        mean = lambda x: _separable_valid(x, taps)  # noqa: E731
     if min(p.shape[-2:]) < size:
         raise InputError(f"SSIM needs frames of at least {size}x{size} px after cropping, got {tuple(p.shape[-2:])}")
     mp, mg = mean(p), mean(g)
@@ -289,6 +332,8 @@ def ssim_planes(p: torch.Tensor, g: torch.Tensor, variant: str, data_range: torc
     r = data_range.to(p.dtype).view(-1, 1, 1, 1)
     c1, c2 = (0.01 * r) ** 2, (0.03 * r) ** 2
     smap = ((2 * mp * mg + c1) * (2 * cpg + c2)) / ((mp * mp + mg * mg + c1) * (vp + vg + c2))
+    if variant == "pyiqa":  # pyiqa sets the negative contrast-structure term (so the map) to 0
+        smap = smap.clamp(min=0.0)
     return smap.flatten(2).mean(dim=2).mean(dim=1)
 
 
@@ -345,7 +390,7 @@ def ssim(pred, gt, *, protocol: "str | Protocol" = "tecogan", value_range: float
     if cpu is not None:  # NumPy/OpenCV, frame by frame (a batch costs what its frames cost)
         return _unbatch_values([_ssim_u8(p, g, proto) for p, g in zip(*cpu)], pred)
     p, g = prepare(pred, gt, proto, value_range)
-    pp, gg = color_planes(p, proto), color_planes(g, proto)
+    pp, gg = ssim_input(p, proto), ssim_input(g, proto)
     return _unbatch(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto)), pred)
 
 
@@ -521,8 +566,13 @@ def scores_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol, want, rows: int 
     import cv2
 
     h, w = p.shape[:2]
-    step = max(1, min(h, rows or strip_rows(h, w)))
     out: dict[str, float] = {}
+    if "ssim" in want and protocol.ssim == "pyiqa":  # its own luma, not the protocol's planes; the whole frame
+        luma = [pyiqa_luma(torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None])[0, 0].numpy()
+                for x in (p, g)]
+        out["ssim"] = ssim_plane(luma[0], luma[1], "pyiqa", 255.0)
+        want = tuple(m for m in want if m != "ssim")
+    step = max(1, min(h, rows or strip_rows(h, w)))
     r, data_range = 0, 255.0
     if "ssim" in want:
         taps, _ = ssim_window(protocol.ssim)
@@ -534,11 +584,11 @@ def scores_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol, want, rows: int 
             data_range = _pred_range_u8(p, protocol, step)
     psnr_rgb = "psnr" in want and protocol.color == "rgb"
     if psnr_rgb:  # a sum of integer squares, exact in float64
-        out["psnr"] = _psnr_value(cv2.norm(p, g, cv2.NORM_L2SQR), p.size)
+        out["psnr"] = _psnr_value(cv2.norm(p, g, cv2.NORM_L2SQR), p.size, protocol.psnr_eps)
     if step >= h:  # the whole frame at once
         pp, gg = _frame_planes(p, g, protocol)
         if "psnr" in want and not psnr_rgb:  # not np.dot: BLAS threads stall on a busy machine
-            out["psnr"] = _psnr_value(cv2.norm(pp[0], gg[0], cv2.NORM_L2SQR), pp[0].size)
+            out["psnr"] = _psnr_value(cv2.norm(pp[0], gg[0], cv2.NORM_L2SQR), pp[0].size, protocol.psnr_eps)
         if "ssim" in want:
             out["ssim"] = float(np.mean([ssim_plane(a, b, protocol.ssim, data_range) for a, b in zip(pp, gg)]))
         return out
@@ -554,17 +604,18 @@ def scores_u8(p: np.ndarray, g: np.ndarray, protocol: Protocol, want, rows: int 
             part = [ssim_map_sum(a, b, protocol.ssim, data_range, lo - a0, hi - a0) for a, b in zip(pp, gg)]
             sums = part if sums is None else [s + x for s, x in zip(sums, part)]
     if "psnr" in want and not psnr_rgb:
-        out["psnr"] = _psnr_value(sse, h * w)
+        out["psnr"] = _psnr_value(sse, h * w, protocol.psnr_eps)
     if "ssim" in want:
         n = (h - 2 * r) * (w - 2 * r)
         out["ssim"] = float(np.mean([s / n for s in sums]))
     return out
 
 
-def _psnr_value(sse: float, n: int) -> float:
-    if sse == 0.0:
+def _psnr_value(sse: float, n: int, eps: float = 0.0) -> float:
+    mse = sse / n + eps * 255.0 * 255.0
+    if mse == 0.0:
         return float("inf")
-    return float(10.0 * np.log10((255.0 * 255.0) / (sse / n)))
+    return float(10.0 * np.log10((255.0 * 255.0) / mse))
 
 
 def _pred_range_u8(p: np.ndarray, protocol: Protocol, step: int) -> float:
@@ -605,8 +656,13 @@ def _ssim_map(p: np.ndarray, g: np.ndarray, variant: str, data_range: float) -> 
     r = (size - 1) // 2
     q, mp, mg, vp, vg, cpg = (_work(f"ssim{i}", p.shape) for i in range(6))
 
+    window = pyiqa_window() if variant == "pyiqa" else None
+
     def mean(x, dst):  # valid_filter's filter; its border rows/columns are dropped at the end
-        cv2.sepFilter2D(x, cv2.CV_64F, taps, taps, dst=dst, borderType=cv2.BORDER_REFLECT)
+        if window is not None:
+            cv2.filter2D(x, cv2.CV_64F, window, dst=dst, borderType=cv2.BORDER_REFLECT)
+        else:
+            cv2.sepFilter2D(x, cv2.CV_64F, taps, taps, dst=dst, borderType=cv2.BORDER_REFLECT)
 
     mean(p, mp)
     mean(g, mg)
@@ -633,4 +689,6 @@ def _ssim_map(p: np.ndarray, g: np.ndarray, variant: str, data_range: float) -> 
         vp += c2
         mp2 *= vp
         mpg /= mp2
+    if variant == "pyiqa":  # pyiqa sets the negative contrast-structure term (so the map) to 0
+        np.maximum(mpg, 0.0, out=mpg)
     return mpg, r

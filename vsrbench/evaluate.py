@@ -38,7 +38,7 @@ from vsrbench.metrics.protocol import Protocol, get_protocol
 from vsrbench.metrics._kernels import (
     as_batch, color_planes, crop, flow, flow_batch, flow_difference, flow_difference_batch, get_lpips, grey, grey_batch,
     match_sizes, occlusion_mask, psnr_planes, quantize255, sampling, scores_u8, size_rule_note, ssim_data_range,
-    ssim_planes, to_lpips_input, warp_error,
+    ssim_input, ssim_planes, to_lpips_input, warp_error,
 )
 
 __all__ = [
@@ -497,8 +497,9 @@ class _Pass:
                 continue
             pp, gg = color_planes(pc.to(torch.float64), proto), color_planes(gc.to(torch.float64), proto)
             if "psnr" in want:
-                rows.append((t, "psnr", float(psnr_planes(pp, gg)[0])))
+                rows.append((t, "psnr", float(psnr_planes(pp, gg, proto.psnr_eps)[0])))
             if "ssim" in want:
+                pp, gg = ssim_input(pc.to(torch.float64), proto), ssim_input(gc.to(torch.float64), proto)
                 rows.append((t, "ssim", float(ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))[0])))
 
     def lpips_rows(self, t: int, work: dict, gt_now: dict) -> None:
@@ -672,8 +673,9 @@ class _BatchPass:
         if want & {"psnr", "ssim"}:
             pp, gg = color_planes(pc, proto), color_planes(gt["gc"], proto)
             if "psnr" in want:
-                self.values.append((key, "psnr", ts, psnr_planes(pp, gg)))
+                self.values.append((key, "psnr", ts, psnr_planes(pp, gg, proto.psnr_eps)))
             if "ssim" in want:
+                pp, gg = ssim_input(pc, proto), ssim_input(gt["gc"], proto)
                 self.values.append((key, "ssim", ts, ssim_planes(pp, gg, proto.ssim, ssim_data_range(pp, proto))))
         if self.model is not None:
             own["feats"] = self.features(pc)

@@ -157,8 +157,8 @@ def _write_clip(out: Path, index: int, clip: tuple[str, str], found, segment: tu
     report = Report(out, out / "index.html", sizes={"frames": 0})
     notes: list[str] = []
     wide = 1 << 30  # never downscaled: the study shows frames at the resolution they were scored at
-    written = _write_sequence(out, f"c{index}", ds, seq, found, list(range(*segment)), wide, report,
-                              notes.append, slug)
+    written = _write_sequence(out, f"c{index}", ds, seq, found, _segment_frames((*found, ds), seq, segment), wide,
+                              report, notes.append, slug)
     if written is None:
         raise InputError(f"clip {ds}/{seq}: {notes[-1] if notes else 'no frames'}")
     entry, gt, _ = written
@@ -178,6 +178,20 @@ def _write_clip(out: Path, index: int, clip: tuple[str, str], found, segment: tu
     clip_entry = {"dataset": ds, "sequence": seq, "frames": entry["frames"], "size": entry["size"],
                   "sources": sources}
     return clip_entry, report.images + len(degraded), report.sizes["frames"]
+
+
+def _segment_frames(found, seq: str, segment: tuple[int, int]) -> list[int]:
+    """The GT frame indices of the segment that exist (an open END stops at the clip's end)."""
+    from vsrbench.core.io import pick_sequence
+
+    gt_all = found[0]
+    gt = None if gt_all is None else pick_sequence(gt_all, seq, lone_ok=len(gt_all) == 1)
+    end = segment[1] if gt is None else min(segment[1], len(gt))
+    frames = list(range(segment[0], max(segment[0], end)))
+    if gt is not None and len(frames) < 2:
+        raise InputError(f"clip {found[3]}/{seq}: the segment {segment[0]}:{segment[1]} holds {len(frames)} "
+                         f"frame(s) of its {len(gt)}; a study needs at least 2 (choose --segment)")
+    return frames
 
 
 def _question(reference: bool) -> str:

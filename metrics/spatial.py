@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from vsrbench.core.errors import InputError, VsrbenchWarning
-from vsrbench.core.frames import check_values, quantize255
+from vsrbench.core.frames import check_values, quantize255, quantize255_np
 from vsrbench.core.kernels import gaussian_taps
 from vsrbench.metrics.protocol import Protocol, get_protocol
 
@@ -425,14 +425,26 @@ def _prepare_cpu(pred, gt, protocol: Protocol, value_range: float = 1.0, what: s
     tensor on another device (the torch path)."""
     if isinstance(pred, torch.Tensor) and pred.device.type != "cpu":
         return None
-    p, _ = as_batch(pred, f"{what} (pred)")
-    g, _ = as_batch(gt, f"{what} (gt)")
+    p, _ = as_batch(_u8_array(pred, value_range, f"{what} (pred)"), f"{what} (pred)")
+    g, _ = as_batch(_u8_array(gt, value_range, f"{what} (gt)"), f"{what} (gt)")
     if p.shape[0] != g.shape[0]:
         raise InputError(f"{what}: {p.shape[0]} predicted frames but {g.shape[0]} GT frames")
     p = _grid_u8(p, value_range, f"{what} (pred)")
     g = _grid_u8(g.cpu(), value_range, f"{what} (gt)")
     p, g = match_sizes(p, g, protocol.size_rule, what)
     return _hwc(crop(p, protocol)), _hwc(crop(g, protocol))
+
+
+def _u8_array(x, value_range: float, what: str):
+    """A float NumPy frame (or batch, or list of frames) put on the 8-bit grid in NumPy, channels last
+    (:func:`~vsrbench.core.frames.quantize255_np`); anything else is returned as it is."""
+    if isinstance(x, torch.Tensor):
+        return x
+    a = np.asarray(x)
+    if a.dtype == np.uint8 or a.dtype.kind != "f" or a.ndim not in (3, 4) or a.shape[-1] != 3:
+        return x  # uint8 already, or refused by as_batch with its message
+    check_values(a, what)
+    return quantize255_np(a, value_range, what)
 
 
 def _grid_u8(t: torch.Tensor, value_range: float, what: str) -> torch.Tensor:

@@ -25,7 +25,7 @@ from vsrbench.core.errors import InputError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["check_frame", "check_values", "to_uint8", "quantize255", "FLOAT_RANGE_SLACK"]
+__all__ = ["check_frame", "check_values", "to_uint8", "quantize255", "quantize255_np", "FLOAT_RANGE_SLACK"]
 
 #: A float frame may overshoot its unit (unclipped model outputs do, a little), but values beyond
 #: ``FLOAT_RANGE_SLACK * unit`` mean the frame is on another scale (0..255 floats given as 0..1).
@@ -81,6 +81,29 @@ def to_uint8(frame, *, unit: float = 1.0, rounding: str = "round") -> np.ndarray
     x = a.astype(np.float64) * (255.0 / unit)
     x = np.round(x) if rounding == "round" else np.floor(np.clip(x, 0, 255))
     return np.clip(x, 0, 255).astype(np.uint8)
+
+
+def quantize255_np(a: np.ndarray, value_range: float = 1.0, what: str = "frame", rows: int = 64) -> np.ndarray:
+    """:func:`quantize255`'s rule for a NumPy array, with a uint8 result (the same values: float64
+    ``x * 255 / value_range`` rounded half to even, clipped to 0..255; integers clipped), computed in
+    strips of ``rows`` rows that stay in cache (a float frame of 720x576: ~2 ms, against ~90 ms for the
+    tensor rule on a channels-first view of it)."""
+    if a.dtype == np.uint8:
+        return a
+    if not np.issubdtype(a.dtype, np.floating):
+        return np.clip(a, 0, 255).astype(np.uint8)
+    if a.size:
+        _check_float_range(float(a.max()), value_range, what)
+    out = np.empty(a.shape, np.uint8)
+    flat, dst = a.reshape(-1, *a.shape[-2:]), out.reshape(-1, *a.shape[-2:])  # (frames x rows, width, channels)
+    buf = np.empty((min(rows, len(flat)), *a.shape[-2:]), np.float64)
+    for y0 in range(0, len(flat), rows):
+        b = buf[:len(flat[y0:y0 + rows])]
+        np.multiply(flat[y0:y0 + rows], 255.0 / value_range, out=b, dtype=np.float64)
+        np.rint(b, out=b)
+        np.clip(b, 0, 255, out=b)
+        dst[y0:y0 + rows] = b
+    return out
 
 
 def quantize255(t: "torch.Tensor", value_range: float = 1.0, what: str = "frame") -> "torch.Tensor":

@@ -10,7 +10,8 @@ from vsrbench.commands._options import group
 __all__ = ["NAME", "HELP", "DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
 NAME = "published"
-HELP = "list published results (method, suite, degradation, metric, value, averaging, convention, source)"
+HELP = ("list published results (method, suite, degradation, metric, value, averaging, convention, kind: "
+        "published / transcribed / reproduced, source)")
 DESCRIPTION = (HELP + ". One row per number, from the database shipped with vsrbench (vsrbench/data/published.csv) "
                "or --published-file; `vsrbench table RESULTS --published` puts them beside yours.")
 
@@ -25,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     select = group(parser, "which rows")
     select.add_argument("--suite", help="only this suite (vid4, reds4, vimeo90k-t, udm10, spmcs, tos3)")
     select.add_argument("--method", help="only this method (as the source names it; case-insensitive)")
-    select.add_argument("--metric", help="only this metric (psnr, ssim, lpips, tof, tlp)")
+    select.add_argument("--metric", help="only this metric (psnr, ssim, lpips, tof, tlp, dists, dover, ewarp-evalcrafter, ...)")
     select.add_argument("--published-file", metavar="CSV",
                         help="read this file (same columns) instead of the database shipped with vsrbench")
     out = group(parser, "output")

@@ -87,6 +87,9 @@ def test_answers_are_stored_as_given(server, study):
     answers = planted_answers(s, design, seed, "A")
     for a in answers:
         assert post(port, "/api/answer", {"participant": token, **a}) == (200, {"stored": a["trial"]})
+    status, progress = request(port, "GET", f"/api/progress?participant={token}")
+    assert status == 200 and progress == {"answered": [a["trial"] for a in answers]}
+    assert request(port, "GET", "/api/progress?participant=" + "0" * 32)[0] == 404
     got = stored(out)
     assert [(g.trial, g.left, g.right, g.choice) for g in got] == [
         (a["trial"], a["left"], a["right"], a["choice"]) for a in answers]

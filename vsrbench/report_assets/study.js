@@ -244,6 +244,21 @@
     });
   }
 
+  // After a reload, answers sent but not acknowledged may be stored already: ask, then send the rest.
+  function resume() {
+    if (MODE !== "served" || !state.pending.length) { flush(); return; }
+    fetch("api/progress?participant=" + encodeURIComponent(state.participant))
+      .then(function (r) { return r.ok ? r.json() : { answered: [] }; })
+      .then(function (j) {
+        var stored = {};
+        (j.answered || []).forEach(function (t) { stored[t] = true; });
+        state.pending = state.pending.filter(function (t) { return !stored[t]; });
+        save();
+        flush();
+      })
+      .catch(function () { setTimeout(resume, 2000); });
+  }
+
   // ---------------------------------------------------------------- the end
   function finish() {
     show("done");
@@ -276,7 +291,7 @@
   if (!state.participant) show("intro");
   else if (!state.instructed) show("instructions");
   else nextTrial();
-  flush();
+  resume();
   document.body.setAttribute("data-mode", MODE);
   document.body.setAttribute("data-ready", "1");
 })();

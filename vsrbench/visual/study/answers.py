@@ -177,6 +177,13 @@ class AnswerStore:
             row = self._db.execute("SELECT design, seed FROM participants WHERE token = ?", (token,)).fetchone()
         return None if row is None else (int(row[0]), int(row[1]))
 
+    def answered(self, participant: str) -> list[str]:
+        """The trials a participant has answered (stored), in the order received."""
+        with self._lock:
+            rows = self._db.execute("SELECT trial FROM answers WHERE participant = ? ORDER BY rowid",
+                                    (participant,)).fetchall()
+        return [r[0] for r in rows]
+
     def add(self, participant: str, submission: Any) -> Answer:
         """Check and store one answer (one committed transaction); :class:`SubmissionError` when refused."""
         known = self.participant(participant) if isinstance(participant, str) else None

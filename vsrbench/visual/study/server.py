@@ -4,7 +4,8 @@ into ``STUDY/study.sqlite`` as it is given (:class:`~vsrbench.visual.study.answe
 Routes: ``GET /`` (the page, marked served), ``GET /study.js``, ``/study.css`` and the frames under
 ``/img/``; nothing else of the folder (not the answers, not the store) is served. ``POST /api/participant``
 creates a participant (a random token, the next design in turn, a random seed of its order);
-``POST /api/answer`` stores one answer (``{"participant": TOKEN, "trial": ID, "left", "right", "choice",
+``GET /api/progress?participant=TOKEN`` lists the trials the participant has stored (a reloaded page
+asks before sending again what it holds unacknowledged); ``POST /api/answer`` stores one answer (``{"participant": TOKEN, "trial": ID, "left", "right", "choice",
 "seconds"}``) and answers 200 only once it is committed. Refusals: 400 malformed JSON or fields,
 404 an unknown participant or trial, 409 a trial answered already, 411 no ``Content-Length``,
 413 a body over :data:`MAX_BODY` bytes; none of them touches the store.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from vsrbench.core.errors import InputError
 from vsrbench.visual.study.answers import AnswerStore, SubmissionError, load_study
@@ -91,7 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(data).encode("utf-8"), "application/json; charset=utf-8", close=close)
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server name
-        path = unquote(urlsplit(self.path).path)
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        if path == "/api/progress":
+            return self._progress(parse_qs(parts.query).get("participant", [""])[0])
         if path in ("/", "/index.html"):
             return self._send(200, self.server.page, "text/html; charset=utf-8")
         file = _static_file(self.server.study_dir, path)
@@ -101,6 +105,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, file.read_bytes(), kind)
 
     do_HEAD = do_GET
+
+    def _progress(self, token: str) -> None:
+        """The trials a participant has stored (a page reloaded with answers not yet acknowledged asks)."""
+        if self.server.store.participant(token) is None:
+            return self._json(404, {"error": "unknown participant"})
+        self._json(200, {"answered": self.server.store.answered(token)})
 
     def _body(self):
         """The request's JSON body, or None once a refusal has been sent."""

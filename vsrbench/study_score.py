@@ -11,8 +11,9 @@ higher is better): one row per (method, clip), at the index and GT file name of 
 scored frame, so that the per-sequence mean, and so every table, plot and report, shows the
 clip's strength; the dataset average of a table (``seq_avg``) is then the mean of the per-clip
 strengths (the pooled ``(overall)`` fit is in the summary). A clip of the study is named
-``DATASET/SEQUENCE``, or ``SEQUENCE`` alone when the results folder holds it in one dataset only
-(or ``dataset`` says which). The rows are stored **under the protocol of the computed metrics of
+as the study's ``study.json`` records it (``clips``: name -> dataset and sequence); a clip it does
+not list is read as ``DATASET/SEQUENCE``, or ``SEQUENCE`` alone when the results folder holds it in
+one dataset only (or ``dataset`` says which). The rows are stored **under the protocol of the computed metrics of
 that dataset** (the study showed the outputs those metrics scored), so ``vsrbench table RESULTS``
 shows ``Human (BT)`` as one more column; a dataset stored under several protocols needs
 ``protocol``; a dataset with no computed results gets the pseudo-protocol ``study``. The stored
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from vsrbench.analysis.bradley_terry import DEFAULT_MIN_ATTENTION, DEFAULT_PRIOR_SD, OVERALL, BTScores, score_answers
+from vsrbench.analysis.bradley_terry import DEFAULT_MIN_ATTENTION, DEFAULT_PRIOR_SD, BTScores, score_answers
 from vsrbench.core.errors import InputError
 
 if TYPE_CHECKING:
@@ -116,12 +117,23 @@ def score_study(request: ScoreStudyRequest, *, say: Callable[[str], None] = _std
                            bootstrap=request.bootstrap, seed=request.seed, level=request.level)
     out = request.out or _study_results(study)
     stored, targets = (0, {}) if out is None else store_scores(
-        scores, answers, out, study=str(study.resolve()), dataset=request.dataset, protocol=request.protocol, say=say)
+        scores, answers, out, study=str(study.resolve()), places=_study_clips(study), dataset=request.dataset,
+        protocol=request.protocol, say=say)
     summary = Path(request.summary) if request.summary else study / SUMMARY_NAME
     record = {**scores.to_dict(), "stored": {"results": None if out is None else str(out), "metric": HUMAN_METRIC,
                                              "rows": stored, "clips": {c: list(t) for c, t in targets.items()}}}
     atomic_write_text(summary, json.dumps(record, indent=2) + "\n")
     return StudyScoreResult(scores, None if out is None else Path(out), stored, summary, targets)
+
+
+def _study_clips(study: Path) -> dict[str, tuple[str, str]]:
+    """clip name -> (dataset, sequence) as the study's ``study.json`` records them (empty when it does not)."""
+    try:
+        from vsrbench.visual.study.answers import clip_names, load_study
+
+        return dict(clip_names(load_study(study)))
+    except (ImportError, InputError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _study_results(study: Path) -> str | None:
@@ -145,12 +157,13 @@ def human_version(answers: Sequence["Answer"], scores: BTScores) -> str:
 
 
 def store_scores(scores: BTScores, answers: Sequence["Answer"], out: str | Path, *, study: str = "",
-                 dataset: str | None = None, protocol: str | None = None,
+                 places: Mapping[str, tuple[str, str]] | None = None, dataset: str | None = None, protocol: str | None = None,
                  say: Callable[[str], None] = _stderr) -> tuple[int, dict[str, tuple[str, str]]]:
     """Store the per-clip strengths of ``scores`` in the results folder ``out`` as ``human_bt``.
 
-    Returns the number of rows added and each clip's ``(dataset, sequence)``. One run per protocol
-    the rows go under (module text).
+    ``places`` maps clip names to their ``(dataset, sequence)`` (the study's record); other clips are
+    placed by their name (module text). Returns the number of rows added and each clip's
+    ``(dataset, sequence)``. One run per protocol the rows go under.
     """
     from vsrbench.results.session import RunSession
     from vsrbench.results.store import SequenceResult
@@ -159,7 +172,7 @@ def store_scores(scores: BTScores, answers: Sequence["Answer"], out: str | Path,
     version = human_version(answers, scores)
     added = 0
     with RunSession(out, say=say) as session:
-        targets = {c: _target(session.store, c, dataset) for c in scores.clips}
+        targets = {c: tuple((places or {}).get(c) or _target(session.store, c, dataset)) for c in scores.clips}
         groups: dict[tuple[str, str], list[str]] = {}
         for clip, (ds, _) in targets.items():
             groups.setdefault(_protocol_of(session.store, ds, protocol), []).append(clip)

@@ -64,16 +64,18 @@ for _info in (
                description="ping-pong drift as PSNR (dB, peak 255) between the forward and the backward leg's "
                            "output for frame t; inf for per-frame models; run `vsrbench drift`, needs no GT"),
     # ---- E*warp with RAFT flow (metrics/ewarp_raft.py; issue #18) ----
-    MetricInfo("ewarp-evalcrafter", "E*warp (EvalCrafter)", False, 5, temporal=True, family="ewarp",
+    MetricInfo("ewarp-evalcrafter", "E*warp (EvalCrafter)", False, 5, temporal=True, family="ewarp", reference=False,
                scorer="vsrbench.metrics.ewarp_raft:score_evalcrafter", weights=("raft-things",),
                display=(1e3, "x10^-3"),
-               description="warping error as evalcrafter/EvalCrafter metrics/RAFT/optical_flow_scores.py computes it "
-                           "(STAR, DOVE): RAFT on x0.5 frames fed [0, 1] (its input-range behaviour), forward-backward "
-                           "occlusion, 3-channel sum over the pixel count; printed x10^-3"),
-    MetricInfo("ewarp-raft", "E*warp (RAFT)", False, 5, temporal=True, family="ewarp",
+               description="warping error of the output video alone (no GT) as evalcrafter/EvalCrafter "
+                           "metrics/RAFT/optical_flow_scores.py computes it (STAR, DOVE): RAFT raft-things on x0.5 "
+                           "frames padded to 8, 20 updates, fed [0, 1] frames (its input-range behaviour), "
+                           "forward-backward + motion-boundary occlusion, frame t warped onto t-1 (Resample2d), "
+                           "squared error summed over 3 channels / visible pixels; printed x10^-3"),
+    MetricInfo("ewarp-raft", "E*warp (RAFT)", False, 5, temporal=True, family="ewarp", reference=False,
                scorer="vsrbench.metrics.ewarp_raft:score_raft", weights=("raft-things",), display=(1e3, "x10^-3"),
-               description="the EvalCrafter warping error with RAFT fed as its authors intended (0..255 input) and "
-                           "the per-element mean; printed x10^-3"),
+               description="the EvalCrafter warping error (output video alone, no GT) with RAFT fed 0..255 as its "
+                           "authors intended and the per-element mean (3-channel sum / 3); printed x10^-3"),
     # ---- DOVER and FasterVQA (metrics/dover.py, metrics/fastervqa.py; issue #18) ----
     # one value per clip (the scored frames as one video); options (family "dover"): seed, repeats, antialias
     MetricInfo("dover", "DOVER", True, 4, per_clip=True, reference=False, family="dover",

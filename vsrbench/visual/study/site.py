@@ -147,6 +147,66 @@ def _clips(df, wanted: Sequence[str] | None) -> list[tuple[str, str]]:
     return list(dict.fromkeys(out))
 
 
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="vsrbench-mode" content="$mode">
+<title>$title</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="study.css">
+</head>
+<body>
+<main>
+<section id="intro" class="screen" hidden>
+<h1>$title</h1>
+<p>You will see short videos, two at a time, played side by side in a loop. In each trial, choose the one
+that $task.
+There are <b id="intro-count"></b> trials; the study takes about <b id="intro-minutes"></b> minutes.</p>
+<p>No personal data is collected: your answers are stored under a random code. You may stop at any time;
+closing or reloading the page keeps the answers given so far.</p>
+<label class="consent"><input type="checkbox" id="consent"> I agree to take part and that my anonymous answers
+are used for research.</label>
+<p><button type="button" id="to-instructions" disabled>Continue</button></p>
+</section>
+<section id="instructions" class="screen" hidden>
+<h2>Instructions</h2>
+<ul>
+<li>Watch both videos: they play in sync, in a loop, pixel for pixel (not zoomed). Look at detail and at how it
+moves from frame to frame (flicker, crawling texture, jitter).</li>
+<li>The answer buttons unlock after the clip has played once. Click <b>Left</b> or <b>Right</b> (or press the
+← / → key).</li>
+<li>There is no right answer: choose by your own impression. Some trials are shown twice, and a few are easy checks.</li>
+<li>Use a window large enough to show the videos side by side without scrolling.</li>
+</ul>
+<p><button type="button" id="begin">Begin</button></p>
+</section>
+<section id="trial" class="screen" hidden>
+<div class="progress"><progress id="progress-bar" value="0" max="1"></progress>
+<span id="progress-text"></span></div>
+<p class="question" id="question"></p>
+<p class="notice" id="fit-notice" hidden>The window is too narrow to show the videos side by side at their size:
+please enlarge it.</p>
+<div class="stage" id="stage"></div>
+<p class="answer"><button type="button" id="choose-left" disabled>◀ Left</button>
+<button type="button" id="choose-right" disabled>Right ▶</button></p>
+<p class="status" id="trial-status"></p>
+</section>
+<section id="done" class="screen" hidden>
+<h2>Thank you!</h2>
+<p id="done-text"></p>
+<p><button type="button" id="download" hidden>Download my answers</button></p>
+<p class="meta">Participant code: <code id="participant-code"></code></p>
+</section>
+</main>
+<script type="application/json" id="$data_id">$data</script>
+<script src="study.js"></script>
+</body>
+</html>
+"""
+
+
 def _write_clip(out: Path, index: int, clip: tuple[str, str], found, segment: tuple[int, int],
                 methods: Sequence[str], rng: np.random.Generator) -> tuple[dict, int, int]:
     """Write one clip's frames (GT, the methods, the degraded GT): (its entry, PNG count, bytes)."""
@@ -309,67 +369,13 @@ def _write_site(tmp: Path, r: StudyMakeRequest, results, methods, clips, segment
 def page_html(study: dict, mode: str = "static") -> str:
     """The study's page; ``mode`` ("static" or "served") is what the page's script reads to choose
     where answers go (the server writes "served")."""
+    from string import Template
+
     from vsrbench.visual.report import embed_json
 
-    title = html.escape(study["title"])
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="vsrbench-mode" content="{html.escape(mode)}">
-<title>{title}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="study.css">
-</head>
-<body>
-<main>
-<section id="intro" class="screen" hidden>
-<h1>{title}</h1>
-<p>You will see short videos, two at a time, played side by side in a loop. In each trial, choose the one
-that {"is closer to the reference shown between them" if study["reference"] else "looks better to you"}.
-There are <b id="intro-count"></b> trials; the study takes about <b id="intro-minutes"></b> minutes.</p>
-<p>No personal data is collected: your answers are stored under a random code. You may stop at any time;
-closing or reloading the page keeps the answers given so far.</p>
-<label class="consent"><input type="checkbox" id="consent"> I agree to take part and that my anonymous answers
-are used for research.</label>
-<p><button type="button" id="to-instructions" disabled>Continue</button></p>
-</section>
-<section id="instructions" class="screen" hidden>
-<h2>Instructions</h2>
-<ul>
-<li>Watch both videos: they play in sync, in a loop, pixel for pixel (not zoomed). Look at detail and at how it
-moves from frame to frame (flicker, crawling texture, jitter).</li>
-<li>The answer buttons unlock after the clip has played once. Click <b>Left</b> or <b>Right</b> (or press the
-← / → key).</li>
-<li>There is no right answer: choose by your own impression. Some trials are shown twice, and a few are easy checks.</li>
-<li>Use a window large enough to show the videos side by side without scrolling.</li>
-</ul>
-<p><button type="button" id="begin">Begin</button></p>
-</section>
-<section id="trial" class="screen" hidden>
-<div class="progress"><progress id="progress-bar" value="0" max="1"></progress>
-<span id="progress-text"></span></div>
-<p class="question" id="question"></p>
-<p class="notice" id="fit-notice" hidden>The window is too narrow to show the videos side by side at their size:
-please enlarge it.</p>
-<div class="stage" id="stage"></div>
-<p class="answer"><button type="button" id="choose-left" disabled>◀ Left</button>
-<button type="button" id="choose-right" disabled>Right ▶</button></p>
-<p class="status" id="trial-status"></p>
-</section>
-<section id="done" class="screen" hidden>
-<h2>Thank you!</h2>
-<p id="done-text"></p>
-<p><button type="button" id="download" hidden>Download my answers</button></p>
-<p class="meta">Participant code: <code id="participant-code"></code></p>
-</section>
-</main>
-<script type="application/json" id="{DATA_ID}">{embed_json(study)}</script>
-<script src="study.js"></script>
-</body>
-</html>
-"""
+    task = "is closer to the reference shown between them" if study["reference"] else "looks better to you"
+    return Template(_PAGE).substitute(title=html.escape(study["title"]), mode=html.escape(mode), task=task,
+                                      data_id=DATA_ID, data=embed_json(study))
 
 
 def make_study(request: StudyMakeRequest, *, warn: Callable[[str], None] | None = None) -> StudySite:

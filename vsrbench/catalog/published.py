@@ -48,8 +48,8 @@ are then ``published`` with no LQ or variant stated):
     where the low-quality input came from, when the degradation does not fix it: empty (BI / BD:
     the suite's LR made by the named kernel), ``provided: WHERE`` (the LQ as distributed, e.g. a
     paper's test set) or ``regenerated: RECIPE, seed N`` / ``regenerated: RECIPE, seed not stated``
-    (made again from GT with a random degradation such as RealBasicVSR's second-order pipeline).
-    A real-world degradation (``RW``) needs it.
+    (made again from GT with a random degradation such as RealBasicVSR's second-order pipeline), or
+    ``unknown: WHY`` when the source does not say. A real-world degradation (``RW``) needs it.
 ``variant``
     which computation of the metric the source used, for the metrics whose family has several
     (DOVER and FasterVQA, E*warp, NIQE: ``dover`` = the fused overall score in [0, 1],
@@ -86,7 +86,7 @@ __all__ = [
 ]
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "published.csv"
-#: the suites when :mod:`vsrbench.catalog.suites` is not importable (the same names; a test pins them)
+#: the classic suites, used when :mod:`vsrbench.catalog.suites` is not importable (a test checks they are suites)
 SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")
 AVERAGINGS = ("seq_avg", "frame_avg", "unknown")
 COLUMNS = ("method", "suite", "degradation", "metric", "value", "sequence", "averaging", "convention", "source",
@@ -96,8 +96,9 @@ OPTIONAL = ("sequence", "note", "lq", "variant")
 #: the provenance columns a user's file may leave out of its header (``kind`` then defaults to ``published``)
 PROVENANCE = ("kind", "lq", "variant")
 KINDS = ("published", "transcribed", "reproduced")
-#: an ``lq`` field: ``provided: WHERE`` or ``regenerated: RECIPE, seed N`` / ``... seed not stated``
-LQ = re.compile(r"provided: \S.*|regenerated: \S.*, seed (?:\d+|not stated)")
+#: an ``lq`` field: ``provided: WHERE``, ``regenerated: RECIPE, seed N`` / ``... seed not stated``, or
+#: ``unknown: WHY`` (the source does not say how its LQ was made)
+LQ = re.compile(r"provided: \S.*|regenerated: \S.*, seed (?:\d+|not stated)|unknown: \S.*")
 #: the metric families whose rows must name the variant the source computed
 VARIANT_FAMILIES = ("dover", "ewarp", "niqe")
 DEGRADATION = re.compile(r"(BI|BD|RW)(?: \((?P<kernel>[^()]+)\))?")
@@ -294,7 +295,7 @@ def _check_provenance(where: str, record: dict[str, str]) -> tuple[str, str, str
     lq = record.get("lq") or ""
     if lq and not LQ.fullmatch(lq):
         raise InputError(f"{where}: lq: expected 'provided: WHERE' or 'regenerated: RECIPE, seed N' "
-                         f"(or 'seed not stated'), got {lq!r}")
+                         f"(or 'seed not stated'), or 'unknown: WHY', got {lq!r}")
     if record["degradation"].startswith("RW") and not lq:
         raise InputError(f"{where}: lq: a real-world degradation (RW) needs the LQ source: "
                          f"'provided: WHERE' or 'regenerated: RECIPE, seed N'")
@@ -381,8 +382,9 @@ def rows_for(rows: Iterable[PublishedRow], method: str, family: str | None = Non
 
 
 def disagreements(rows: Iterable[PublishedRow], tolerance: float | None = None) -> list[list[PublishedRow]]:
-    """Groups of dataset-level rows where sources print different numbers for the same method, suite,
-    degradation family and metric (e.g. one baseline re-run by two papers on differently made LQ).
+    """Groups of dataset-level rows where sources print different numbers for the same method (its name
+    compared without case, spaces or dashes), suite, degradation family and metric (e.g. one baseline
+    re-run by two papers on differently made LQ).
 
     Rows whose values differ by no more than ``tolerance`` (default: one unit of the coarser printed
     digit, so 27.35 and 27.3500 agree) are not a disagreement; per-clip rows are left out. Each group
@@ -390,8 +392,9 @@ def disagreements(rows: Iterable[PublishedRow], tolerance: float | None = None) 
     """
     groups: dict[tuple, list[PublishedRow]] = {}
     for r in rows:
-        if not r.sequence:
-            groups.setdefault((r.method, r.suite, r.family, r.metric), []).append(r)
+        if not r.sequence:  # method names as papers spell them: 'MGLDVSR' is 'MGLD-VSR', 'RealESRGAN' 'Real-ESRGAN'
+            name = re.sub(r"[^a-z0-9+]", "", r.method.lower())
+            groups.setdefault((name, r.suite, r.family, r.metric), []).append(r)
     out = []
     for group in groups.values():
         if len({r.source for r in group}) < 2:

@@ -38,8 +38,13 @@ class TableRequest:
     out: str | None = None
 
 
-def make_table(request: TableRequest) -> str:
-    """The rendered tables of ``request`` (one per dataset), also written to ``request.out`` when given."""
+def make_table(request: TableRequest, *, rescore=None) -> str:
+    """The rendered tables of ``request`` (one per dataset), also written to ``request.out`` when given.
+
+    With ``request.published`` the published rows are ranked under their own conventions
+    (:func:`vsrbench.analysis.convention_blocks.with_conventions`), your numbers under each from
+    ``rescore`` (:func:`vsrbench.rescore.outputs_rescorer` in ``vsrbench table``; None: only the
+    block of the stored protocol has your numbers)."""
     from vsrbench.analysis.published_rows import dataset_info
     from vsrbench.analysis.render import render_tables
     from vsrbench.analysis.tables import build_tables, reported_numbers
@@ -58,7 +63,7 @@ def make_table(request: TableRequest) -> str:
     metrics = None if request.metrics is None else list(request.metrics)
     tables = build_tables(df, dataset=request.dataset, metrics=metrics, average=request.average,
                           per_sequence=request.per_sequence, reported=reported, published=published, info=info,
-                          **request.statistics)
+                          by_convention=True, rescore=rescore, **request.statistics)
     text = render_tables(tables, request.fmt, standalone=request.standalone)
     if request.out:
         with writing("write", request.out, "choose another --out"):

@@ -12,7 +12,7 @@ import pandas as pd
 from vsrbench.metrics import METRICS
 from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Table, rank_values
 
-__all__ = ["DEGRADATION_KERNELS", "degradation_family", "published_match", "dataset_info", "with_published"]
+__all__ = ["DEGRADATION_KERNELS", "degradation_family", "published_match", "dataset_info", "published_for", "with_published"]
 
 
 # ------------------------------------------------------------------ published rows
@@ -158,23 +158,34 @@ def _published_notes(groups: list, used: list[int], reasons: dict[int, list[str]
     return notes, excluded
 
 
-def with_published(df, table: Table, columns: Sequence[Column], published, info: Mapping | None,
-                   per_sequence: bool, sequences: Sequence[str]) -> Table:
-    """``table`` with the published rows of its suite added (see the module docstring)."""
+def published_for(table: Table, columns: Sequence[Column], published, info: Mapping | None) -> tuple[list, list[str]]:
+    """The published rows shown with ``table`` (its suite, metrics and, when recorded, degradation family)
+    and the notes to add when there are none (no suite known, no rows)."""
     info = info or {}
     suite, degradation = info.get("suite"), info.get("degradation")
-    notes = list(table.notes)
     if not suite:
-        notes.append(f"--published: no suite known for dataset {table.dataset} (record it with suite = \"NAME\" in "
-                     "the benchmark file's dataset, or vsrbench evaluate --suite NAME).")
-        return replace(table, notes=tuple(notes))
+        return [], [f"--published: no suite known for dataset {table.dataset} (record it with suite = \"NAME\" in "
+                    "the benchmark file's dataset, or vsrbench evaluate --suite NAME)."]
     metrics = {c.metric for c in columns if c.kind == "measured"}
     family = degradation_family(degradation)
     chosen = [r for r in published if r.suite == suite and r.metric in metrics and (family is None or r.family == family)]
     if not chosen:
-        notes.append(f"--published: no published {', '.join(sorted(metrics))} numbers for suite {suite}"
-                     + (f" ({family})" if family else "") + ".")
-        return replace(table, notes=tuple(notes))
+        return [], [f"--published: no published {', '.join(sorted(metrics))} numbers for suite {suite}"
+                    + (f" ({family})" if family else "") + "."]
+    notes = [] if family else [f"--published: dataset {table.dataset} records no degradation: published BI and BD "
+                               "rows are shown and ranked without checking it."]
+    return chosen, notes
+
+
+def with_published(df, table: Table, columns: Sequence[Column], published, info: Mapping | None,
+                   per_sequence: bool, sequences: Sequence[str]) -> Table:
+    """``table`` with the published rows of its suite added (see the module docstring)."""
+    chosen, extra = published_for(table, columns, published, info)
+    if not chosen:
+        return replace(table, notes=tuple(table.notes) + tuple(extra))
+    suite, degradation = (info or {}).get("suite"), (info or {}).get("degradation")
+    notes = list(table.notes)
+    metrics = {c.metric for c in columns if c.kind == "measured"}
     equal = {m: _equal_lengths(df, m) for m in metrics}
     groups = _published_groups(chosen)
     blocks = ([(s, s) for s in sequences] if per_sequence else []) + [("", "Average" if per_sequence else None)]
@@ -185,10 +196,7 @@ def with_published(df, table: Table, columns: Sequence[Column], published, info:
         out_rows += _published_block(table, columns, groups, seq, group_name, equal, degradation, reasons, shown)
     used = sorted({r.note_ref for r in out_rows if r.note_ref is not None})
     group_notes, excluded = _published_notes(groups, used, reasons, shown)
-    notes += group_notes
-    if not family:
-        notes.append(f"--published: dataset {table.dataset} records no degradation: published BI and BD rows are "
-                     "shown and ranked without checking it.")
+    notes += group_notes + extra
     extra_caption = (f"† published numbers for suite {suite} (not reproduced here), as printed; ranked with "
                      "the reproduced rows only where the convention matches (protocol hash, averaging, "
                      "degradation)" + (f"; {excluded} of {len(used)} excluded from the ranking (see the notes)."

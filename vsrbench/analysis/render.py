@@ -26,11 +26,16 @@ def _header(table: Table) -> list[str]:
     return (["Sequence"] if table.grouped else []) + ["Method"] + [c.label for c in table.columns]
 
 
-def _row_lead(table: Table, i: int, escape=lambda t: t, mark=lambda n: f"†{n}") -> list[str]:
+def _dagger(row) -> str:
+    """† for a published row, ‡ for a number vsrbench reproduced from the authors' outputs."""
+    return "‡" if (row.published or {}).get("kind") == "reproduced" else "†"
+
+
+def _row_lead(table: Table, i: int, escape=lambda t: t, mark=lambda n, d="†": f"{d}{n}") -> list[str]:
     """Leading cells of row ``i``: the group name on the first row of each block, then the method
-    (a published row's followed by ``mark(footnote number)``); ``escape`` is applied to the names."""
+    (a published row's followed by ``mark(footnote number, dagger)``); ``escape`` is applied to the names."""
     row = table.rows[i]
-    method = escape(row.method) + ("" if row.note_ref is None else mark(row.note_ref))
+    method = escape(row.method) + ("" if row.note_ref is None else mark(row.note_ref, _dagger(row)))
     if not table.grouped:
         return [method]
     first = i == 0 or table.rows[i - 1].group != row.group
@@ -70,7 +75,7 @@ def render_markdown(table: Table) -> str:
 LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
     "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
-    ">": r"\textgreater{}", "†": r"\dag{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
+    ">": r"\textgreater{}", "†": r"\dag{}", "‡": r"\ddag{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
     "Δ": r"$\Delta$", "−": "$-$", "±": r"$\pm$", "α": r"$\alpha$",
 }
 # lmodern: scalable T1 fonts (without it, T1 text falls back to bitmap EC fonts, embedded as Type 3);
@@ -103,9 +108,11 @@ def _latex_label(dataset: str) -> str:
 
 
 def _latex_note(note: str) -> str:
-    """A footnote; a published row's mark ``†N`` as a superscript dagger, like the row's."""
-    m = re.fullmatch(r"†(\d+) (.*)", note, re.S)
-    return f"\\textsuperscript{{\\dag{m[1]}}} {latex_escape(m[2])}" if m else latex_escape(note)
+    """A footnote; a published row's mark ``†N`` (``‡N``) as a superscript dagger, like the row's."""
+    m = re.fullmatch(r"([†‡])(\d+) (.*)", note, re.S)
+    if not m:
+        return latex_escape(note)
+    return f"\\textsuperscript{{\\{'d' if m[1] == '‡' else ''}dag{m[2]}}} {latex_escape(m[3])}"
 
 
 def render_latex(table: Table, *, standalone: bool = False) -> str:
@@ -116,7 +123,8 @@ def render_latex(table: Table, *, standalone: bool = False) -> str:
     for i, row in enumerate(table.rows):
         if i in starts:
             body.append("\\midrule")
-        cells = _row_lead(table, i, latex_escape, lambda n: f"\\textsuperscript{{\\dag{n}}}") + [
+        cells = _row_lead(table, i, latex_escape,
+                                                        lambda n, d: f"\\textsuperscript{{\\{'d' if d == '‡' else ''}dag{n}}}") + [
             _latex_cell(c) for c in row.cells]
         body.append(" & ".join(cells) + " \\\\")
     notes = "".join(f"\n\\par {_latex_note(n)}" for n in table.notes)
@@ -181,7 +189,7 @@ def render_html(table: Table) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(table))
     body = []
     for i, row in enumerate(table.rows):
-        lead = "".join(f"<th>{t}</th>" for t in _row_lead(table, i, html.escape, lambda n: f"<sup>†{n}</sup>"))
+        lead = "".join(f"<th>{t}</th>" for t in _row_lead(table, i, html.escape, lambda n, d: f"<sup>{d}{n}</sup>"))
         body.append(f"<tr>{lead}" + "".join(f"<td>{_html_cell(c)}</td>" for c in row.cells) + "</tr>")
     foot = "".join(f'<tr><td colspan="{len(_header(table))}">{html.escape(n)}</td></tr>' for n in table.notes)
     return "\n".join([

@@ -46,7 +46,8 @@ import pandas as pd
 
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import METRICS
-from vsrbench.analysis.published_rows import with_published
+from vsrbench.analysis.convention_blocks import Rescorer, with_conventions
+from vsrbench.analysis.published_rows import published_for, with_published
 from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Scores, Table, compute_scores, format_value, metric_label, rank_values
 from vsrbench.analysis.table_stats import ALPHA, check_statistics_options, reissue_caught, with_statistics
 from vsrbench.results.frame import ordered, require_columns, resolve_metrics, rows_of_dataset
@@ -123,6 +124,8 @@ def build_table(
     against: str | None = None,
     test: str = "randomization",
     alpha: float = ALPHA,
+    by_convention: bool = False,
+    rescore: Rescorer | None = None,
 ) -> Table:
     """The leaderboard of one dataset (``dataset`` may be omitted when the results hold one).
 
@@ -139,18 +142,23 @@ def build_table(
     significantly from METHOD (:func:`vsrbench.analysis.stats.compare_to`: ``test``, two-sided, Holm-adjusted
     over the compared methods per metric, at ``alpha``). Published rows and the per-sequence blocks
     get neither; the caption says how they were made.
+
+    ``by_convention=True`` ranks each published row under its own convention instead
+    (:func:`vsrbench.analysis.convention_blocks.with_conventions`): one block per convention, your
+    methods' numbers in it from ``rescore`` (your outputs scored under that protocol; without it, only
+    the block of the stored protocol has your numbers). Intervals and marks stay on the stored block.
     """
     caught: list = []
     table = _build_table(df, metrics=metrics, average=average, dataset=dataset, per_sequence=per_sequence,
                          reported=reported, published=published, info=info, ci=ci, level=level,
                          resamples=resamples, seed=seed, ci_style=ci_style, against=against, test=test,
-                         alpha=alpha, caught=caught)
+                         alpha=alpha, by_convention=by_convention, rescore=rescore, caught=caught)
     reissue_caught(caught)
     return table
 
 
 def _build_table(df, *, metrics, average, dataset, per_sequence, reported, published, info, ci, level, resamples,
-                 seed, ci_style, against, test, alpha, caught) -> Table:
+                 seed, ci_style, against, test, alpha, by_convention, rescore, caught) -> Table:
     check_statistics_options(ci=ci, ci_style=ci_style, against=against, alpha=alpha)
     if against is not None and against not in set(df["method"]):
         raise UnknownNameError("method", against, set(df["method"]))
@@ -171,13 +179,28 @@ def _build_table(df, *, metrics, average, dataset, per_sequence, reported, publi
     first = df.iloc[0]
     table = Table(str(first["dataset"]), str(first["protocol"]), str(first["protocol_hash"]), average,
                   tuple(columns), tuple(rows), tuple(_notes(scores, per_sequence)))
-    if published is not None:
+    if published is not None and not by_convention:
         table = with_published(df, table, columns, published, info, per_sequence, scores.sequences)
     if ci or against is not None:
         table = with_statistics(df[df["metric"].isin(chosen)], table, ci=ci, level=level, resamples=resamples,
                                  seed=seed, ci_style=ci_style, against=against, test=test, alpha=alpha,
                                  per_sequence=per_sequence, caught=caught)
+    if published is not None and by_convention:
+        table = _by_convention(df[df["metric"].isin(chosen)], table, columns, published, info, per_sequence,
+                               scores.sequences, rescore)
     return table
+
+
+def _by_convention(df, table: Table, columns, published, info, per_sequence: bool, sequences, rescore) -> Table:
+    """``table`` with the published rows of its suite, one block per convention (see :func:`build_table`)."""
+    from dataclasses import replace
+
+    chosen, notes = published_for(table, columns, published, info)
+    if not chosen:
+        return replace(table, notes=tuple(table.notes) + tuple(notes))
+    table = replace(table, notes=tuple(table.notes) + tuple(notes))
+    return with_conventions(table, df, columns, chosen, (info or {}).get("degradation"), per_sequence, sequences,
+                            rescore)
 
 
 def build_tables(
@@ -203,7 +226,7 @@ def build_tables(
     **options
         The keyword arguments of :func:`build_table`: ``metrics``, ``average``, ``per_sequence``,
         ``published``, ``ci``, ``level``, ``resamples``, ``seed``, ``ci_style``, ``against``, ``test``,
-        ``alpha``.
+        ``alpha``, ``by_convention``, ``rescore``.
 
     Returns
     -------

@@ -118,7 +118,7 @@ def _request(args: argparse.Namespace) -> TableRequest:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vsrbench.analysis.leaderboard import make_table
+    from vsrbench.rescore import make_table
 
     req = _request(args)
     text = make_table(req)

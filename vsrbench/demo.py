@@ -246,6 +246,7 @@ class DemoResult:
                  f"tables: {', '.join(str(p) for p in self.tables.values())}",
                  f"figures: {len(self.figures)} in {self.out / 'figures'}",
                  f"report: {self.report} (open it in a browser)",
+                 f"user study: vsrbench study make {self.results} --out {self.out / 'study'} --reference",
                  f"demo written to {self.out.resolve()}"]
         return self.markdown + "\n".join(lines) + "\n"
 

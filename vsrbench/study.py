@@ -9,7 +9,7 @@ the command prints.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from vsrbench.study_score import ScoreStudyRequest
@@ -23,7 +23,7 @@ def _stderr(line: str) -> None:
     sys.stderr.write(f"vsrbench study: {line}\n")
 
 
-def run_study(request: Union["StudyMakeRequest", "StudyServeRequest", "ScoreStudyRequest"], *,
+def run_study(request: StudyMakeRequest | StudyServeRequest | ScoreStudyRequest, *,
               say: Callable[[str], None] | None = None) -> str:
     """Do what ``request`` asks; the summary to print.
 

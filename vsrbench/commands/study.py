@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from vsrbench.study_score import ScoreStudyRequest
@@ -76,7 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     c.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
 
 
-def _request(args: argparse.Namespace) -> Union["StudyMakeRequest", "StudyServeRequest", "ScoreStudyRequest"]:
+def _request(args: argparse.Namespace) -> StudyMakeRequest | StudyServeRequest | ScoreStudyRequest:
     if args.action == "serve":
         from vsrbench.visual.study.server import StudyServeRequest
 

@@ -5,10 +5,11 @@ Routes: ``GET /`` (the page, marked served), ``GET /study.js``, ``/study.css`` a
 ``/img/``; nothing else of the folder (not the answers, not the store) is served. ``POST /api/participant``
 creates a participant (a random token, the next design in turn, a random seed of its order);
 ``GET /api/progress?participant=TOKEN`` lists the trials the participant has stored (a reloaded page
-asks before sending again what it holds unacknowledged); ``POST /api/answer`` stores one answer (``{"participant": TOKEN, "trial": ID, "left", "right", "choice",
-"seconds"}``) and answers 200 only once it is committed. Refusals: 400 malformed JSON or fields,
-404 an unknown participant or trial, 409 a trial answered already, 411 no ``Content-Length``,
-413 a body over :data:`MAX_BODY` bytes; none of them touches the store.
+asks before sending again what it holds unacknowledged); ``POST /api/answer`` stores one answer
+(``{"participant": TOKEN, "trial": ID, "left", "right", "choice", "seconds"}``) and answers 200 only
+once it is committed. Refusals: 400 malformed JSON or fields, 404 an unknown participant or trial,
+409 a trial answered already, 411 no ``Content-Length``, 413 a body over :data:`MAX_BODY` bytes; none
+of them touches the store.
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: StudyServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - quiet: no request log on stderr
+    def log_message(self, format, *args) -> None:  # quiet: no request log on stderr
         return
 
     def _send(self, status: int, body: bytes, kind: str, *, close: bool = False) -> None:
@@ -91,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: dict, *, close: bool = False) -> None:
         self._send(status, json.dumps(data).encode("utf-8"), "application/json; charset=utf-8", close=close)
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+    def do_GET(self) -> None:  # the http.server name
         parts = urlsplit(self.path)
         path = unquote(parts.path)
         if path == "/api/progress":
@@ -135,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"error": "the body is not JSON"})
             return None
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server name
+    def do_POST(self) -> None:  # the http.server name
         path = urlsplit(self.path).path
         if path not in ("/api/participant", "/api/answer"):
             return self._json(404, {"error": "not found"}, close=True)

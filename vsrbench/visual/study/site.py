@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import secrets
 import shutil
 import tempfile
@@ -177,7 +176,8 @@ are used for research.</label>
 moves from frame to frame (flicker, crawling texture, jitter).</li>
 <li>The answer buttons unlock after the clip has played once. Click <b>Left</b> or <b>Right</b> (or press the
 ← / → key).</li>
-<li>There is no right answer: choose by your own impression. Some trials are shown twice, and a few are easy checks.</li>
+<li>There is no right answer: choose by your own impression. Some trials are shown twice, and a few are
+easy checks.</li>
 <li>Use a window large enough to show the videos side by side without scrolling.</li>
 </ul>
 <p><button type="button" id="begin">Begin</button></p>
@@ -266,7 +266,7 @@ def _study_json(request: StudyMakeRequest, results, methods, clips, segment, des
     r = request
     return {
         "format": STUDY_FORMAT, "version": 1, "id": secrets.token_hex(8),
-        "title": r.title or "Which video looks better?", "question": _question(r.reference),
+        "title": r.title or "Video comparison study", "question": _question(r.reference),
         "vsrbench": __version__, "results": str(Path(results).resolve()), "seed": r.seed, "methods": list(methods),
         "clips": clips, "segment": list(segment), "fps": r.fps, "reference": r.reference,
         "frames": {"encoding": "png", "lossless": True, "rescaled": False,

@@ -172,7 +172,7 @@ def _human_scores(request: AgreeRequest, table: "pd.DataFrame") -> tuple["pd.Dat
     notes = [f"{len(keep) - sum(keep)} row(s) of {request.mos!r} name an output the results do not hold; "
              "left out"] if not all(keep) else []
     got = mos[keep].rename(columns={"mos": "human"})[[*_KEY, "human", "ci"]]
-    return got, f"MOS from {request.mos}", notes
+    return got, f"MOS ({Path(request.mos).name})", notes
 
 
 def _points(request: AgreeRequest) -> tuple["pd.DataFrame", list[str], str, list[str]]:

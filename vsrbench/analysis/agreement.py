@@ -332,8 +332,10 @@ def format_agreement(result: Agreement, labels: Mapping[str, str] | None = None)
     """A plain-text table: each metric's coefficients with intervals, then the paired tests."""
     labels = labels or {}
     pct = f"{result.level * 100:g}%"
-    how = "within clips (mean over clips)" if result.within else "over all points (PLCC after the logistic mapping)"
-    lines = [f"agreement with the human scores, {how}; {pct} intervals over clips, {result.bootstrap} resamples, "
+    how = ("within each group (mean over the groups; PLCC linear)" if result.within else
+           "over all points (PLCC after the logistic mapping)")
+    unit = "groups" if result.within else "clips"
+    lines = [f"agreement with the human scores, {how}; {pct} intervals over {unit}, {result.bootstrap} resamples, "
              f"seed {result.seed}"]
     lines.append(f"{'metric':<22} {'SROCC':>22} {'KROCC':>22} {'PLCC':>22} {'points':>6}")
     ranked = sorted(result.metrics, key=lambda m: -(m.values["spearman"] if math.isfinite(m.values["spearman"]) else -9))

@@ -38,8 +38,9 @@ def vimeo_lookalike(root: Path, clips=VIMEO_CLIPS, frames=range(1, 8), size=(8, 
 
 # ---------------------------------------------------------------------- facts
 
-def test_the_six_suites_are_registered():
-    assert tuple(SUITES) == SUITE_NAMES == ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")
+def test_the_suites_are_registered():
+    assert tuple(SUITES) == SUITE_NAMES == ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3", "youhq40",
+                                            "reds30", "videolq", "realvsr", "mvsr4x")
     assert all(isinstance(s, Suite) for s in SUITES.values())
 
 
@@ -277,7 +278,8 @@ def test_bench_unknown_suite_and_bad_layout(tmp_path):
     gt = reds_lookalike(tmp_path / "gt", clips=("000", "011", "020"))
     noisy_copy(gt, tmp_path / "pred", seed=1)
     with pytest.raises(UnknownNameError, match=r"^bench.toml: datasets.reds4.suite: unknown suite 'reds'; did you "
-                                               r"mean 'reds4'\? \(known: reds4, spmcs, tos3, udm10, vid4, vimeo90k-t\)$"):
+                                               r"mean 'reds4'\? \(known: mvsr4x, realvsr, reds30, reds4, spmcs, tos3, udm10, vid4, videolq, "
+                                               r"vimeo90k-t, youhq40\)$"):
         load_bench(write_toml(tmp_path, REDS_TOML.replace('"reds4"', '"reds"')))
     with pytest.raises(InputError, match=r"^bench.toml: datasets.reds4.gt: GT '.*gt': suite reds4: 1 clip\(s\) "
                                          r"missing: 015 \(expected 4 clips, found 3\)$"):
@@ -335,9 +337,11 @@ def test_cli_datasets_lists_every_suite(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["SUITE", "CLIPS", "FRAMES", "SCORED", "COLOUR", "CROP", "AVERAGE", "PROTOCOL",
                               "DEGRADATIONS"]
-    rows = {ln.split()[0]: ln.split() for ln in out[1:]}
+    assert out[-1] == "RGB/Y*: the pyiqa preset, PSNR on RGB and SSIM on pyiqa's luma"
+    rows = {ln.split()[0]: ln.split() for ln in out[1:-1]}
     assert list(rows) == list(SUITE_NAMES)
     assert rows["vimeo90k-t"][1:6] == ["7824", "54768", "centre", "Y", "0"]
+    assert rows["videolq"][3:] == ["0,50,99", "RGB/Y*", "0", "seq_avg", "pyiqa[frames_scored=0,50,99]", "no", "GT"]
     assert rows["reds4"][1:6] == ["4", "400", "all", "RGB", "0"]
     assert rows["tos3"][3:6] == ["all-2/end", "Y", "centre/32"]
 
@@ -359,7 +363,7 @@ def test_cli_datasets_unknown_name_is_one_line(capsys):
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
         "vsrbench datasets: error: unknown suite 'vimeo'; did you mean 'vimeo90k-t'? "
-        "(known: reds4, spmcs, tos3, udm10, vid4, vimeo90k-t)"]
+        "(known: mvsr4x, realvsr, reds30, reds4, spmcs, tos3, udm10, vid4, videolq, vimeo90k-t, youhq40)"]
 
 
 def test_shared_vid4_copy_matches_the_suite_clips():

@@ -85,15 +85,19 @@ def describe_datasets(request: DatasetsRequest) -> str:
 def _suite_row(s) -> tuple[str, ...]:
     p = s.protocol()
     crop = "centre/32" if p.crop == "center32" else str(p.crop_border)
-    scored = "centre" if s.frames_scored == "center" else ("all" if not p.cut_frames else f"all-{p.cut_frames}/end")
+    scored = "centre" if s.frames_scored == "center" else s.frames_scored if s.frames_scored != "all" else (
+        "all" if not p.cut_frames else f"all-{p.cut_frames}/end")
+    colour = "RGB/Y*" if p.ssim == "pyiqa" else p.color.upper()  # pyiqa: PSNR on RGB, SSIM on its own luma
     return (s.name, "?" if s.n_clips is None else str(s.n_clips), "?" if s.n_frames is None else str(s.n_frames),
-            scored, p.color.upper(), crop, p.average, p.name, ", ".join(s.degradations))
+            scored, colour, crop, p.average, p.name, ", ".join(s.degradations) or ("no GT" if not s.ground_truth else ""))
 
 
 def _render_suite_table(suites) -> str:
     """One row per suite: clips, frames, which are scored, colour, crop, averaging, protocol, degradations."""
     header = ("SUITE", "CLIPS", "FRAMES", "SCORED", "COLOUR", "CROP", "AVERAGE", "PROTOCOL", "DEGRADATIONS")
-    return "\n".join(text_table([_suite_row(s) for s in suites], header=header)) + "\n"
+    rows = [_suite_row(s) for s in suites]
+    foot = ["RGB/Y*: the pyiqa preset, PSNR on RGB and SSIM on pyiqa's luma"] if any(r[4] == "RGB/Y*" for r in rows) else []
+    return "\n".join([*text_table(rows, header=header), *foot]) + "\n"
 
 
 def _render_suite(s) -> str:

@@ -1,4 +1,5 @@
-"""The standard VSR benchmark suites (Vid4, REDS4, Vimeo-90K-T, UDM10, SPMCS, ToS3), declared as data.
+"""The standard VSR benchmark suites (Vid4, REDS4, Vimeo-90K-T, UDM10, SPMCS, ToS3) and those of
+diffusion-VSR papers (YouHQ40, REDS30, VideoLQ without ground truth, RealVSR, MVSR4x), declared as data.
 
 The facts live in ``vsrbench/data/suites.toml`` (and the Vimeo-90K-T clip list in
 ``vsrbench/data/vimeo90k_test_clips.txt.gz``), each with its source. A :class:`Suite` knows its
@@ -14,6 +15,8 @@ where. Nothing is downloaded and no data is shipped.
 
 Small look-alikes for tests: :meth:`Suite.lookalike` returns the same suite with fewer frames,
 smaller frames and/or a subset of clips (``strict=False`` instead skips frame counts and sizes).
+A part of a suite is scored with :meth:`Suite.select` (a clip list) or :meth:`Suite.partition` (a named
+one: Vimeo-90K-T's ``fast`` / ``medium`` / ``slow``); GT and outputs may then hold other clips too.
 
 >>> get_suite("reds4").protocol().name
 'basicsr-rgb'
@@ -36,8 +39,9 @@ from typing import Any, Iterable, Mapping
 
 from vsrbench.core.errors import InputError, Registry
 
-SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3")
-FRAMES_SCORED = ("all", "center")
+SUITE_NAMES = ("vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3", "youhq40", "reds30", "videolq", "realvsr",
+               "mvsr4x")
+FRAMES_SCORED = ("all", "center")  # or a list of frame indices, "0,50,99" (metrics.protocol)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,13 @@ class Suite:
     clip_depth: int = 1
     #: a sub-folder the clips may sit in (``sequences`` for Vimeo-90K-T)
     root: str | None = None
+    #: False: the suite has no ground truth (VideoLQ): no-reference metrics only, outputs checked alone
+    ground_truth: bool = True
+    #: named clip subsets (Vimeo-90K-T fast / medium / slow): name -> the data file listing them
+    partitions: Mapping[str, str] = field(default_factory=dict)
+    #: the name of the subset this suite was cut to (:meth:`select`), None for the whole suite; a subset
+    #: ignores clips of GT and outputs outside it
+    subset: str | None = None
 
     # -- facts
 
@@ -123,11 +134,13 @@ class Suite:
         p = self.protocol()
         crop = "centre crop /32" if p.crop == "center32" else f"crop {p.crop_border}"
         frames = "centre frame only" if self.frames_scored == "center" else (
+            f"frames {self.frames_scored}" if self.frames_scored != "all" else
             f"all frames but {p.cut_frames} at each end" if p.cut_frames else "all frames")
         avg = {"seq_avg": "mean of clip means", "frame_avg": "mean over frames"}.get(p.average, p.average)
         if self.frames_scored == "center":
             avg = "mean over clips"
-        return f"{p.color.upper()}, {crop}, {frames}, {avg} (protocol {p.name})"
+        color = "PSNR on RGB, SSIM on pyiqa's luma" if p.ssim == "pyiqa" else p.color.upper()
+        return f"{color}, {crop}, {frames}, {avg} (protocol {p.name})"
 
     def lookalike(self, *, frames: int | None = None, size: tuple[int, int] | None = None,
                   clips: Iterable[str] | None = None) -> "Suite":
@@ -139,6 +152,49 @@ class Suite:
         seqs = tuple(dataclasses.replace(s, frames=s.frames if frames is None else frames,
                                          size=s.size if size is None else tuple(size)) for s in seqs)
         return dataclasses.replace(self, sequences=seqs, clip_count=len(seqs) if clips is not None else self.clip_count)
+
+    def validate_outputs(self, pred: str | os.PathLike, *, strict: bool = True) -> dict:
+        """The outputs of a suite without ground truth (VideoLQ), checked as GT would be: the clip set (its
+        names or count where known; ``strict=False``: not the count), every clip holding frames.
+        Returns ``{clip: FrameSequence}`` in the suite's order."""
+        from vsrbench.core.io import open_sequence
+
+        root = _clip_root(self, Path(pred).expanduser(), "PRED")
+        suite = self if strict else dataclasses.replace(self, clip_count=None)
+        out = {}
+        for name in _gt_clips(suite, Path(pred), root, "PRED"):
+            seq = open_sequence(root / name, name=name)
+            _check_gt_clip(self, root / name, seq, None, strict)
+            out[name] = seq
+        return out
+
+    def select(self, clips: Iterable[str], label: str) -> "Suite":
+        """The suite cut to ``clips`` (names of its clips, in the given order; an unknown name is an error
+        naming it), called ``label`` (a partition's name or the clip list's); GT and outputs may hold
+        other clips, which are left alone. A suite whose names are not known keeps the given names."""
+        clips = list(dict.fromkeys(c.strip() for c in clips if c.strip()))
+        if not clips:
+            raise InputError(f"suite {self.name}: the clip list {label!r} names no clip")
+        if self.sequences:
+            known = {s.name: s for s in self.sequences}
+            unknown = [c for c in clips if c not in known]
+            if unknown:
+                raise InputError(f"suite {self.name}: clip list {label!r}: {len(unknown)} clip(s) not in the suite: "
+                                 f"{_shorten(unknown)}")
+            seqs = tuple(known[c] for c in clips)
+        else:
+            seqs = tuple(SequenceSpec(c) for c in clips)
+        return dataclasses.replace(self, sequences=seqs, clip_count=len(seqs), subset=label)
+
+    def partition(self, name: str) -> "Suite":
+        """The suite cut to its named partition (``get_suite("vimeo90k-t").partition("fast")``)."""
+        if name not in self.partitions:
+            from vsrbench.core.errors import UnknownNameError
+
+            raise UnknownNameError(f"partition of suite {self.name}", name, self.partitions)
+        file = self.partitions[name]
+        clips = [ln.split()[1] for ln in _read_clip_list(file) if ln.split()[0] == name]
+        return self.select(clips, name)
 
     # -- validation
 
@@ -217,8 +273,8 @@ def _suite_from_table(name: str, t: Mapping[str, Any]) -> Suite:
     else:
         seqs = tuple(SequenceSpec(s["name"], s.get("frames"), tuple(s["size"]) if "size" in s else None)
                      for s in t.get("sequences", []))
-    frames_scored = t.get("frames_scored", "all")
-    if frames_scored not in FRAMES_SCORED:
+    frames_scored = str(t.get("frames_scored", "all"))
+    if frames_scored not in FRAMES_SCORED and not all(x.strip().isdigit() for x in frames_scored.split(",")):
         raise ValueError(f"suites.toml: [{name}] frames_scored={frames_scored!r}")
     return Suite(
         name=name, title=t.get("title", name), sequences=seqs,
@@ -227,6 +283,7 @@ def _suite_from_table(name: str, t: Mapping[str, Any]) -> Suite:
         protocol_name=t.get("protocol", "basicsr-y"), protocol_overrides=dict(t.get("protocol_overrides", {})),
         notes=tuple(t.get("notes", ())), sources=tuple(t.get("sources", ())),
         clip_count=t.get("clip_count"), clip_depth=int(t.get("clip_depth", 1)), root=t.get("root"),
+        ground_truth=bool(t.get("ground_truth", True)), partitions=dict(t.get("partitions", {})),
     )
 
 
@@ -373,7 +430,7 @@ def _validate(suite: Suite, gt: Path, pred: Path | None, strict: bool) -> SuiteC
     return check
 
 
-def _gt_clips(suite: Suite, gt: Path, gt_root: Path) -> list[str]:
+def _gt_clips(suite: Suite, gt: Path, gt_root: Path, side: str = "GT") -> list[str]:
     """The clip folders of ``gt_root`` in the suite's order, checked against the suite's clip names (or count)."""
     found = _clip_dirs(gt_root, suite.clip_depth)
     wanted = list(suite.names)
@@ -382,11 +439,11 @@ def _gt_clips(suite: Suite, gt: Path, gt_root: Path) -> list[str]:
         what = f"image files ({', '.join(loose)}, ...)" if loose else "no clip folders"
         other = detect_suite(gt)
         hint = f"; it looks like suite {other.name}" if other and other.name != suite.name else ""
-        raise InputError(f"GT {str(gt)!r} does not match suite {suite.name}: it holds {what}; "
-                         f"{_expected_where(suite, 'GT', gt_root)}{hint}")
+        raise InputError(f"{side} {str(gt)!r} does not match suite {suite.name}: it holds {what}; "
+                         f"{_expected_where(suite, side, gt_root)}{hint}")
     if not wanted:
         if suite.clip_count is not None and len(found) != suite.clip_count:
-            raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(found)} clip folder(s), expected "
+            raise InputError(f"{side} {str(gt_root)!r}: suite {suite.name}: {len(found)} clip folder(s), expected "
                              f"{suite.clip_count} (found {_shorten(found)})")
         return found
     have = set(found)
@@ -395,13 +452,13 @@ def _gt_clips(suite: Suite, gt: Path, gt_root: Path) -> list[str]:
     if missing and len(missing) == len(wanted):
         other = detect_suite(gt)
         hint = f"; it looks like suite {other.name}" if other and other.name != suite.name else ""
-        raise InputError(f"GT {str(gt)!r} matches no clip of suite {suite.name}: found {_shorten(found)}; "
-                         f"{_expected_where(suite, 'GT', gt_root)}{hint}")
+        raise InputError(f"{side} {str(gt)!r} matches no clip of suite {suite.name}: found {_shorten(found)}; "
+                         f"{_expected_where(suite, side, gt_root)}{hint}")
     if missing:
-        raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(missing)} clip(s) missing: "
+        raise InputError(f"{side} {str(gt_root)!r}: suite {suite.name}: {len(missing)} clip(s) missing: "
                          f"{_shorten(missing)} (expected {len(wanted)} clips, found {len(found)})")
-    if extra:
-        raise InputError(f"GT {str(gt_root)!r}: suite {suite.name}: {len(extra)} clip(s) not in the suite: "
+    if extra and suite.subset is None:
+        raise InputError(f"{side} {str(gt_root)!r}: suite {suite.name}: {len(extra)} clip(s) not in the suite: "
                          f"{_shorten(extra)} (expected only {_shorten(wanted)}); remove them or name a dataset "
                          "without a suite")
     return wanted
@@ -437,7 +494,7 @@ def _validate_pred(check: SuiteCheck, pred: Path) -> None:
     if missing:
         raise InputError(f"PRED {str(root)!r}: suite {suite.name}: outputs missing for {len(missing)} clip(s): "
                          f"{_shorten(missing)}")
-    if extra:
+    if extra and suite.subset is None:
         raise InputError(f"PRED {str(root)!r}: suite {suite.name}: {len(extra)} clip(s) not in GT: {_shorten(extra)}")
     out: dict = {}
     centre: list[str] = []

@@ -46,6 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         help="a benchmark suite (vsrbench datasets lists them): check GT and PRED against its clips, "
                         "frame counts and sizes, and score under its convention (--protocol / --set override it, "
                         "with a note)")
+    inputs.add_argument("--clips", default=None, metavar="FILE|PARTITION",
+                        help="score only these clips: a file with one clip name per line (a BasicSR meta_info file "
+                        "works: its first column), or with --suite a named partition (vimeo90k-t: fast, medium, "
+                        "slow); GT and PRED may hold other clips. Stored as dataset SUITE-NAME by default")
     inputs.add_argument("--clips-only", action="store_true",
                         help="with --suite: check the clip set only, not frame counts or sizes (a partial copy)")
     scoring = group(p, "scoring")
@@ -83,7 +87,8 @@ def run(args) -> int:
     options = worker_options(args)
     metrics = args.metrics.split(",") if isinstance(args.metrics, str) else args.metrics
     request = EvaluateRequest(
-        gt=args.gt, pred=args.pred, out=args.out, suite=args.suite, clips_only=args.clips_only, protocol=args.protocol,
+        gt=args.gt, pred=args.pred, out=args.out, suite=args.suite, clips=args.clips, clips_only=args.clips_only,
+        protocol=args.protocol,
         overrides=tuple(args.set), metrics=tuple(metrics) if metrics else None, lpips_weights=args.lpips_weights,
         method=args.method, dataset=args.dataset, degradation=args.degradation, no_resume=args.no_resume,
         device=args.device, **options)

@@ -38,6 +38,7 @@ class EvaluateRequest:
     pred: str  # the outputs, laid out as GT
     out: str  # the results folder
     suite: str | None = None
+    clips: str | None = None  # a clip list file, or with a suite a partition name: score those clips only
     clips_only: bool = False  # with a suite: check the clip set only
     protocol: str | None = None  # default: the suite's convention, else tecogan
     overrides: tuple[str, ...] = ()  # protocol fields, "FIELD=VALUE"
@@ -133,7 +134,7 @@ def _prepare(req: EvaluateRequest) -> _Job:
         DEGRADATIONS[req.degradation]  # an unknown name: one line with did-you-mean
     method = _name(req.method, req.pred, "--method", None if suite is None else suite.root)
     dataset = (_name(req.dataset, req.gt or req.pred, "--dataset") if req.dataset is not None or suite is None
-               else suite.name)
+               else suite.name if suite.subset is None else f"{suite.name}-{suite.subset}")
     pairs, gt_root, pred_root = _pairs(req, suite, proto, metrics)
     weights: dict = {}
     if set(metrics) & {"lpips", "tlp"}:
@@ -168,7 +169,7 @@ def _protocol(req: EvaluateRequest):
     if req.suite is not None:
         from vsrbench.catalog.suites import get_suite
 
-        suite = get_suite(req.suite)
+        suite = _subset(get_suite(req.suite), req.clips)
         return suite, suite.protocol(**overrides) if req.protocol is None else get_protocol(req.protocol, **overrides)
     if req.clips_only:
         raise InputError("--clips-only applies to --suite checks only; add --suite NAME or leave it out")
@@ -200,6 +201,54 @@ def _metrics(req: EvaluateRequest, proto) -> tuple[list[str], list[str]]:
     return list(metrics), list(asked)
 
 
+def _subset(suite, clips: str | None):
+    """The suite, or its part named by ``--clips``: a partition's name or a clip list file."""
+    if clips is None:
+        return suite
+    if clips in suite.partitions or not Path(clips).exists() and suite.partitions and "/" not in clips:
+        return suite.partition(clips)
+    return suite.select(_clip_list(clips), Path(clips).stem)
+
+
+def _clip_list(path: str) -> list[str]:
+    """The clip names of a list file: the first word of each line (BasicSR meta_info files work), '#' comments out."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"--clips {path!r}: cannot read the clip list: {e.strerror or e}") from None
+    names = [ln.split()[0] for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not names:
+        raise InputError(f"--clips {path!r}: the file names no clip (one clip name per line)")
+    return names
+
+
+def _only_clips(sequences: dict, clips: str | None) -> dict:
+    """``sequences`` limited to the clips of the list file ``clips`` (all of them must be there)."""
+    if clips is None:
+        return sequences
+    names = _clip_list(clips)
+    missing = [n for n in names if n not in sequences]
+    if missing:
+        raise InputError(f"--clips {clips!r}: {len(missing)} clip(s) not found: {', '.join(missing[:5])}"
+                         f"{' ...' if len(missing) > 5 else ''} (found: {', '.join(list(sequences)[:5])} ...)")
+    return {n: sequences[n] for n in names}
+
+
+def _aligned(gt, pred, proto):
+    """The output paired with GT frame by frame (by the number in their names); an output holding only GT's
+    centre frame (Vimeo-90K-T's im4) stands at GT's centre index when only the centre frame is scored."""
+    from vsrbench.catalog.suites import centre_padded
+    from vsrbench.core.io import frame_numbers, pair_frames
+
+    if proto.frames_scored == "center" and len(pred) == 1 < len(gt) and pred.paths and gt.paths:
+        mid = gt.paths[len(gt) // 2].name
+        if frame_numbers([pred.paths[0].name]) != frame_numbers([mid]):
+            raise InputError(f"sequence {gt.name!r}: the output's one frame {pred.paths[0].name!r} is not GT's centre "
+                             f"frame {mid!r}")
+        return centre_padded(pred, len(gt))
+    return pair_frames(gt, pred).aligned()
+
+
 def _check_no_reference(given) -> None:
     """Without ``--gt`` only no-reference metrics can be scored, and they must be named: one line otherwise."""
     from vsrbench.metrics import METRICS, check_metrics
@@ -220,10 +269,13 @@ def _pairs(req: EvaluateRequest, suite, proto, metrics: list[str]) -> tuple[list
     from vsrbench.evaluate import check_lengths
 
     if req.gt is None:  # no-reference scoring: each output sequence stands in for its own GT, never read as one
-        if suite is not None:
+        if suite is not None and suite.ground_truth:
             raise InputError(f"--suite {suite.name} checks outputs against its GT: give --gt, or score without --suite")
-        pairs = [(p, p) for p in open_dataset(req.pred).values()]
+        outs = open_dataset(req.pred) if suite is None else suite.validate_outputs(req.pred, strict=not req.clips_only)
+        pairs = [(p, p) for p in _only_clips(outs, req.clips if suite is None else None).values()]
         gt_root, pred_root, notes = Path(req.pred), Path(req.pred), []
+    elif req.gt is not None and suite is not None and not suite.ground_truth:
+        raise InputError(f"suite {suite.name} has no ground truth: leave out --gt and score no-reference metrics")
     elif suite is not None:
         checked = suite.validate(req.gt, req.pred, strict=not req.clips_only)
         pairs = checked.pairs()
@@ -234,9 +286,10 @@ def _pairs(req: EvaluateRequest, suite, proto, metrics: list[str]) -> tuple[list
             notes.append(f"note: scoring with protocol {proto.name}, not suite {suite.name}'s convention "
                          f"{convention.name} ({_overridden_by(req)}); summary.json and the run record name both")
     else:
-        pairs = pair_datasets(open_dataset(req.gt), open_dataset(req.pred))
+        gt, pred = _only_clips(open_dataset(req.gt), req.clips), open_dataset(req.pred)
+        pairs = pair_datasets(gt, {k: v for k, v in pred.items() if k in gt} if req.clips else pred)
         gt_root, pred_root, notes = Path(req.gt), Path(req.pred), []
-    pairs = [(g, pair_frames(g, p).aligned()) for g, p in pairs]  # frames pair by the number in their names
+    pairs = [(g, _aligned(g, p, proto)) for g, p in pairs]
     for g, p in pairs:
         check_lengths(g, p, proto, metrics)
         for seq in (g, p):

@@ -219,6 +219,8 @@ def run_agree(request: AgreeRequest) -> AgreeReport:
         raise InputError("--human and --mos: give one source of human scores, not both")
     if request.within is not None and request.within not in WITHIN:
         raise InputError(f"within: expected one of {', '.join(WITHIN)}, got {request.within!r}")
+    if request.plot is not None:
+        _plot_format(request.plot)
     points, metrics, label, notes = _points(request)
     if len(points) < 3:
         raise InputError(f"only {len(points)} output(s) have both a human score and every metric; need at least 3")
@@ -237,6 +239,13 @@ def run_agree(request: AgreeRequest) -> AgreeReport:
     return AgreeReport(result, label, points, tuple(notes), plot, out)
 
 
+def _plot_format(path: str | Path) -> str:
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in ("png", "pdf", "svg"):
+        raise InputError(f"--plot: cannot tell the format of {str(path)!r}; use .png, .pdf or .svg")
+    return fmt
+
+
 def plot_agreement(points: "pd.DataFrame", result: "Agreement", human: str, path: str | Path) -> Path:
     """One panel per metric: the metric's value (x) against the human score (y) of each output, one
     colour per method, the MOS's interval as an error bar, the fitted logistic curve and the
@@ -250,9 +259,7 @@ def plot_agreement(points: "pd.DataFrame", result: "Agreement", human: str, path
     from vsrbench.visual.plots import method_colors
 
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "pdf", "svg"):
-        raise InputError(f"--plot: cannot tell the format of {str(path)!r}; use .png, .pdf or .svg")
+    fmt = _plot_format(path)
     n = len(result.metrics)
     cols = min(3, n)
     rows = (n + cols - 1) // cols

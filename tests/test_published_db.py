@@ -213,8 +213,10 @@ DOVE_ROWS = {
 
 
 def test_dove_table_rows(rows):
-    dove = [r for r in rows if "zhengchen1999/DOVE:" in r.source]
+    dove = [r for r in rows if "zhengchen1999/DOVE:" in r.source and r.suite in ("udm10", "spmcs")]
     assert len(dove) == 2 * 8 * 8  # UDM10 and SPMCS, eight methods, eight metrics
+    # DOVE's eval_metrics.py defaults are vsrbench's pyiqa preset; clip means averaged
+    assert {(r.convention, r.averaging, r.protocol.name) for r in dove} == {("pyiqa", "seq_avg", "pyiqa")}
     assert {r.metric for r in dove} == {"psnr", "ssim", "lpips", "dists", "clipiqa", "fastervqa", "dover",
                                          "ewarp-evalcrafter"}
     for (suite, metric), line in DOVE_ROWS.items():

@@ -1,0 +1,403 @@
+"""NIQE (Mittal, Soundararajan and Bovik, 2013), a no-reference image metric, in three named flavours.
+
+All three fit a multivariate Gaussian to 36 natural-scene statistics of 96x96 blocks (18 at full and
+18 at half resolution: the shape and spread of an asymmetric generalized Gaussian fitted, on a grid
+of shapes 0.2:0.001:10, to the locally normalised luma and to its products with four shifted
+copies) and report its distance to the model of pristine images. They differ in the luma, the
+half-size resize, the float precision and small constants, which move the score by 1e-3 to 1e-1:
+
+``matlab`` (metric ``niqe``)
+    The authors' MATLAB release (``niqe_release.zip``, ``computequality.m``): ``rgb2gray`` of the
+    8-bit frame (coefficients 0.298936021293775, 0.587043074451121, 0.114020904255103, rounded half
+    away from zero, as MATLAB stores uint8), float64, a 7x7 Gaussian (sigma 7/6) with replicated
+    borders, MATLAB's ``imresize(im, 0.5)`` (bicubic, antialiased, mirrored borders). Checked against
+    the MATLAB values pyiqa publishes (chaofengc/IQA-PyTorch ``ResultsCalibra/results_official.csv``).
+``basicsr`` (metric ``niqe-basicsr``)
+    BasicSR's ``calculate_niqe`` up to v1.3.3.10 (``basicsr/metrics/niqe.py`` before commit 85d42c7,
+    Aug 2021, still in use by papers of that time): the Y of BasicSR's BT.601 conversion (float32, not
+    rounded), every step in float32 as that code runs it (scipy's ``convolve`` on float32, OpenCV
+    ``resize`` ``INTER_LINEAR`` of the float image to half size, NumPy float32 means per block),
+    ``crop_border`` pixels removed at each edge. BasicSR v1.3.3.11 and later resize as MATLAB does
+    and round the luma (still float32); that version is not a variant here.
+``pyiqa`` (metric ``niqe-pyiqa``)
+    pyiqa's ``niqe`` (``pyiqa/archs/niqe_arch.py``, ``test_y_channel=True``): the Y of YIQ (0.299,
+    0.587, 0.114) of the float32 frame in [0, 1], times 255 and rounded, float64, its float32 Gaussian
+    window, ``sqrt(var + eps)``, its MATLAB-style bicubic resize, its float32 grid of shapes.
+
+The pristine model (36 means, 36x36 covariance) is data: ``vsrbench/data/niqe_pris_params.npz``, the
+numbers of ``basicsr/metrics/niqe_pris_params.npz`` read at XPixelGroup/BasicSR commit
+8d56e3a045f9fb3e1d8872f92ee4a4f07f886b0a (the same file since v1.3.3.10; BasicSR took them from the
+MATLAB release's ``modelparameters.mat``). pyiqa downloads its copy (``niqe_modelparameters.mat``) at
+run time; the tests give pyiqa these numbers. All variants use it.
+
+NIQE is scored on every frame of the output alone (no GT), on the whole frame cut to a multiple of 96
+(MATLAB's and BasicSR's block grid); lower is better.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vsrbench.core.errors import InputError
+
+__all__ = ["VARIANTS", "PARAMS_SOURCE", "pristine_params", "niqe", "score_matlab", "score_basicsr", "score_pyiqa"]
+
+VARIANTS = ("matlab", "basicsr", "pyiqa")
+PARAMS_SOURCE = ("XPixelGroup/BasicSR@8d56e3a045f9fb3e1d8872f92ee4a4f07f886b0a:"
+                 "basicsr/metrics/niqe_pris_params.npz")
+BLOCK = 96
+_GRAY_MATLAB = (0.298936021293775, 0.587043074451121, 0.114020904255103)
+_YIQ = ((0.299, 0.587, 0.114), (0.5959, -0.2746, -0.3213), (0.2115, -0.5227, 0.3112))
+_Y_BASICSR_BGR = (24.966, 128.553, 65.481)
+_SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+@functools.lru_cache(maxsize=1)
+def pristine_params() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mu (36,), cov (36, 36), window (7, 7))`` of the pristine model, float64 (see the module docstring)."""
+    spec = importlib.util.find_spec("vsrbench")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "niqe_pris_params.npz"
+    with np.load(path) as p:
+        return p["mu_pris_param"].copy(), p["cov_pris_param"].copy(), p["gaussian_window"].copy()
+
+
+# ---------------------------------------------------------------------- the shape grid
+
+@functools.lru_cache(maxsize=2)
+def _grid(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(shapes, r(shape))`` of the AGGD fit: MATLAB/BasicSR's float64 grid with Gamma ratios, or
+    pyiqa's grid made by ``torch.arange`` in float32 with log-Gamma ratios."""
+    if kind == "pyiqa":
+        g = torch.arange(0.2, 10 + 0.001, 0.001).double()
+        r = (2 * torch.lgamma(2.0 / g) - (torch.lgamma(1.0 / g) + torch.lgamma(3.0 / g))).exp()
+        return g.numpy(), r.numpy()
+    from scipy.special import gamma
+
+    g = np.arange(0.2, 10.001, 0.001)
+    gi = np.reciprocal(g)
+    return g, np.square(gamma(gi * 2)) / (gamma(gi) * gamma(gi * 3))
+
+
+def _nearest(r: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Index of the grid value nearest ``x`` (``argmin((r - x)^2)``: the first one on a tie, 0 for NaN);
+    ``r`` increases strictly, so the nearest is one of the two values around ``x``."""
+    x = np.asarray(x, np.float64)
+    hi = np.clip(np.searchsorted(r, x), 1, len(r) - 1)
+    lo = hi - 1
+    pick = np.where((r[hi] - x) ** 2 < (r[lo] - x) ** 2, hi, lo)
+    return np.where(np.isnan(x), 0, pick)
+
+
+# ---------------------------------------------------------------------- float64 features (matlab, pyiqa)
+
+def _aggd64(x: torch.Tensor, grid: tuple[np.ndarray, np.ndarray], log_gamma: bool):
+    """AGGD fit of each row of ``x`` (blocks, pixels) -> alpha, beta_l, beta_r (blocks,)."""
+    neg, pos = x < 0, x > 0
+    x2 = x * x
+    left = torch.sqrt((x2 * neg).sum(1) / neg.sum(1))
+    right = torch.sqrt((x2 * pos).sum(1) / pos.sum(1))
+    gh = left / right
+    rhat = x.abs().mean(1) ** 2 / x2.mean(1)
+    rnorm = rhat * (gh ** 3 + 1) * (gh + 1) / (gh ** 2 + 1) ** 2
+    alpha = torch.from_numpy(grid[0][_nearest(grid[1], rnorm.cpu().numpy())]).to(x)
+    f = torch.exp(0.5 * (torch.lgamma(1 / alpha) - torch.lgamma(3 / alpha))) if log_gamma else \
+        torch.sqrt(torch.exp(torch.lgamma(1 / alpha)) / torch.exp(torch.lgamma(3 / alpha)))
+    return alpha, left * f, right * f
+
+
+def _block_features64(s: torch.Tensor, size: int, grid, log_gamma: bool) -> torch.Tensor:
+    """The 18 features of each ``size`` x ``size`` block of the normalised plane ``s`` (H, W)."""
+    h, w = s.shape
+    b = s.reshape(h // size, size, w // size, size).permute(0, 2, 1, 3).reshape(-1, size, size)
+    n = b.shape[0]
+    a, bl, br = _aggd64(b.reshape(n, -1), grid, log_gamma)
+    out = [a, (bl + br) / 2]
+    for sh in _SHIFTS:
+        a, bl, br = _aggd64((b * torch.roll(b, sh, dims=(1, 2))).reshape(n, -1), grid, log_gamma)
+        ratio = torch.exp(torch.lgamma(2 / a) - torch.lgamma(1 / a))
+        out += [a, (br - bl) * ratio, bl, br]
+    return torch.stack(out, 1)
+
+
+def _normalise64(img: torch.Tensor, window: torch.Tensor, eps: float) -> torch.Tensor:
+    """``(img - mu) / (sigma + 1)``, mu and sigma from the Gaussian window, borders replicated."""
+    x = F.pad(torch.stack([img, img * img])[:, None], (3, 3, 3, 3), mode="replicate")
+    m = F.conv2d(x, window[None, None])[:, 0]
+    mu, sigma = m[0], torch.sqrt((m[1] - m[0] ** 2).abs() + eps)
+    return (img - mu) / (sigma + 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _half_matrix(n: int) -> np.ndarray:
+    """MATLAB ``imresize(., 0.5)`` along one axis of length ``n`` as a (ceil(n/2), n) matrix: the cubic
+    kernel (a = -0.5) widened twice (antialiasing), rows normalised, indices mirrored at the borders."""
+    out, s = math.ceil(n * 0.5), 0.5
+    u = np.arange(1, out + 1) / s + 0.5 * (1 - 1 / s)
+    left = np.floor(u - 4.0)
+    idx = left[:, None] + np.arange(10)[None]
+    d = np.abs(s * (u[:, None] - idx))
+    w = s * np.where(d <= 1, 1.5 * d ** 3 - 2.5 * d ** 2 + 1, np.where(d <= 2, -0.5 * d ** 3 + 2.5 * d ** 2 - 4 * d + 2, 0.0))
+    w = w / w.sum(1, keepdims=True)
+    mirror = np.concatenate([np.arange(n), np.arange(n)[::-1]])
+    cols = mirror[np.mod(idx.astype(np.int64) - 1, 2 * n)]
+    m = np.zeros((out, n))
+    np.add.at(m, (np.repeat(np.arange(out), idx.shape[1]), cols.ravel()), w.ravel())
+    return m
+
+
+def _half_bicubic(img: torch.Tensor) -> torch.Tensor:
+    """MATLAB's ``imresize(img, 0.5)`` of a float64 plane, in float64."""
+    mh = torch.from_numpy(_half_matrix(img.shape[0])).to(img)
+    mw = torch.from_numpy(_half_matrix(img.shape[1])).to(img)
+    return mh @ img @ mw.T
+
+
+def _taps_pyiqa(n: int, device) -> tuple[torch.Tensor, torch.Tensor, int, int]:
+    """pyiqa's half-size bicubic taps along an axis of length ``n``, in float32 as it computes them:
+    ``(first input index of each output (padded), weights (10, n/2), padding before, after)``."""
+    out, k = math.ceil(n * 0.5), 10  # 4 taps widened twice, plus a margin of one on each side
+    pos = (torch.linspace(0, out - 1, steps=out, dtype=torch.float32, device=device) + 0.5) / 0.5 - 0.5
+    base = pos.floor() - (k // 2) + 1
+    d = (pos - base)[None] - torch.arange(k, dtype=torch.float32, device=device)[:, None]
+    ax = (d * 0.5).abs()
+    w = ((1.5 * ax ** 3 - 2.5 * ax ** 2 + 1) * (ax <= 1).float()
+         + (-0.5 * ax ** 3 + 2.5 * ax ** 2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2)).float())
+    w = w / w.sum(0, keepdim=True)
+    first = base.long()
+    pre = max(0, -int(first.min()))
+    post = max(0, int(first.max()) + k - n)
+    return first + pre, w, pre, post
+
+
+def _pad_mirror(x: torch.Tensor, dim: int, pre: int, post: int) -> torch.Tensor:
+    """MATLAB's symmetric padding (the edge sample repeated: a b c -> b a | a b c | c b) along ``dim``."""
+    n = x.shape[dim]
+    idx = torch.cat([torch.arange(pre - 1, -1, -1), torch.arange(n), torch.arange(n - 1, n - 1 - post, -1)])
+    return x.index_select(dim, idx.to(x.device))
+
+
+def _half_pyiqa(img: torch.Tensor) -> torch.Tensor:
+    """pyiqa's ``imresize(img / 255, scale=0.5) * 255``: its resize casts any input to float32 (its
+    ``cast_input`` test is always true), weights and sums included; rows first, then columns."""
+    x = (img / 255.0).float()
+    first, w, pre, post = _taps_pyiqa(x.shape[0], x.device)
+    xp = _pad_mirror(x, 0, pre, post)
+    taps = first[None] + torch.arange(w.shape[0], device=x.device)[:, None]  # (10, out)
+    x = (xp[taps] * w[..., None]).sum(0)
+    first, w, pre, post = _taps_pyiqa(x.shape[1], x.device)
+    xp = _pad_mirror(x, 1, pre, post)
+    taps = first[None] + torch.arange(w.shape[0], device=x.device)[:, None]
+    x = (xp[:, taps].permute(1, 0, 2).contiguous() * w[:, None, :]).sum(0)
+    return x.double() * 255.0
+
+
+def _features64(img: torch.Tensor, variant: str) -> torch.Tensor:
+    """The (blocks, 36) features of a float64 luma plane cut to whole blocks."""
+    _, _, win = pristine_params()
+    if variant == "pyiqa":  # pyiqa's fspecial returns float32
+        window, eps = torch.from_numpy(_fspecial32()).to(img), float(np.finfo(np.float64).eps)
+    else:
+        window, eps = torch.from_numpy(win).to(img), 0.0
+    grid, log_gamma = _grid(variant), variant == "pyiqa"
+    feats = []
+    for scale in (1, 2):
+        feats.append(_block_features64(_normalise64(img, window, eps), BLOCK // scale, grid, log_gamma))
+        if scale == 1:
+            img = _half_pyiqa(img) if variant == "pyiqa" else _half_bicubic(img)
+    return torch.cat(feats, 1)
+
+
+@functools.lru_cache(maxsize=1)
+def _fspecial32() -> np.ndarray:
+    y, x = np.ogrid[-3:4, -3:4]
+    h = np.exp(-(x * x + y * y) / (2.0 * (7.0 / 6) ** 2))
+    h[h < np.finfo(h.dtype).eps * h.max()] = 0
+    return (h / h.sum()).astype(np.float32).astype(np.float64)
+
+
+# ---------------------------------------------------------------------- float32 features (BasicSR <= 1.3.3.10)
+
+def _aggd32(x: np.ndarray, grid) -> tuple:
+    """BasicSR's AGGD fit of one flattened float32 block, with NumPy's float32 means as it runs them."""
+    import warnings
+
+    with warnings.catch_warnings():  # a block without negative (or positive) values: NaN, as there
+        warnings.simplefilter("ignore", RuntimeWarning)
+        left = np.sqrt(np.mean(x[x < 0] ** 2))
+        right = np.sqrt(np.mean(x[x > 0] ** 2))
+        gh = left / right
+        rhat = (np.mean(np.abs(x))) ** 2 / np.mean(x ** 2)
+        rnorm = (rhat * (gh ** 3 + 1) * (gh + 1)) / ((gh ** 2 + 1) ** 2)
+    alpha = grid[0][int(_nearest(grid[1], np.float64(rnorm)))]
+    from scipy.special import gamma
+
+    f = np.sqrt(gamma(1 / alpha) / gamma(3 / alpha))
+    return alpha, left * f, right * f
+
+
+def _features32(img: np.ndarray) -> np.ndarray:
+    """BasicSR's (v1.3.3.10) features of a float32 luma plane cut to whole blocks."""
+    from scipy.ndimage import convolve
+    from scipy.special import gamma
+
+    import cv2
+
+    _, _, win = pristine_params()
+    grid = _grid("basicsr")
+    feats = []
+    for scale in (1, 2):
+        mu = convolve(img, win, mode="nearest")
+        sigma = np.sqrt(np.abs(convolve(np.square(img), win, mode="nearest") - np.square(mu)))
+        s = (img - mu) / (sigma + 1)
+        size = BLOCK // scale
+        rows = []
+        for j in range(s.shape[1] // size):
+            for i in range(s.shape[0] // size):
+                b = s[i * size:(i + 1) * size, j * size:(j + 1) * size]
+                a, bl, br = _aggd32(b.flatten(), grid)
+                f = [a, (bl + br) / 2]
+                for sh in _SHIFTS:
+                    a, bl, br = _aggd32((b * np.roll(b, sh, axis=(0, 1))).flatten(), grid)
+                    f += [a, (br - bl) * (gamma(2 / a) / gamma(1 / a)), bl, br]
+                rows.append(f)
+        feats.append(np.array(rows))
+        if scale == 1:
+            h, w = img.shape
+            img = cv2.resize(img / 255.0, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR) * 255.0
+    return np.concatenate(feats, 1)
+
+
+# ---------------------------------------------------------------------- luma, the score
+
+def _luma(frame: np.ndarray, variant: str):
+    """The plane each variant scores, from an RGB (or gray) uint8 frame."""
+    if frame.ndim == 2:
+        f = frame.astype(np.float64)
+        return f.astype(np.float32) if variant == "basicsr" else torch.from_numpy(f)
+    if variant == "matlab":
+        v = frame.astype(np.float64) @ np.asarray(_GRAY_MATLAB)
+        r = np.floor(v)
+        return torch.from_numpy(r + ((v - r) >= 0.5))  # MATLAB rounds half away from zero
+    if variant == "basicsr":
+        x = frame[..., ::-1].astype(np.float32) / 255.0  # BasicSR reads BGR
+        y = ((np.dot(x, list(_Y_BASICSR_BGR)) + 16.0) / 255.0).astype(np.float32)
+        return y * 255.0
+    x = torch.from_numpy(np.ascontiguousarray(frame)).float().div(255.0)[None]
+    yiq = torch.matmul(x, torch.tensor(_YIQ).t())
+    return (yiq[0, ..., 0] * 255).round().double()
+
+
+def _quality(feats: np.ndarray) -> float:
+    mu_p, cov_p, _ = pristine_params()
+    mu_d = np.nanmean(feats, axis=0)
+    clean = feats[~np.isnan(feats).any(axis=1)]
+    if len(clean) < 2:
+        return float("nan")
+    cov_d = np.cov(clean, rowvar=False)
+    d = mu_p - mu_d
+    return float(np.sqrt(d @ np.linalg.pinv((cov_p + cov_d) / 2) @ d))
+
+
+def _niqe_frame(frame: np.ndarray, variant: str, crop_border: int, device) -> float:
+    plane = _luma(frame, variant)
+    if crop_border:
+        plane = plane[crop_border:-crop_border, crop_border:-crop_border]
+    h, w = plane.shape
+    if h < BLOCK or w < BLOCK:
+        raise InputError(f"NIQE needs frames of at least {BLOCK}x{BLOCK} pixels (after any crop), got {w}x{h}")
+    plane = plane[:h // BLOCK * BLOCK, :w // BLOCK * BLOCK]
+    if variant == "basicsr":
+        return _quality(_features32(np.ascontiguousarray(plane)))
+    feats = _features64(plane.to(device=device, dtype=torch.float64).contiguous(), variant)
+    return _quality(feats.cpu().numpy())
+
+
+def _frames(x) -> tuple[list[np.ndarray], bool]:
+    if isinstance(x, torch.Tensor):
+        raise InputError("NIQE takes uint8 frames as NumPy arrays (H, W, 3) or (N, H, W, 3)")
+    if isinstance(x, (list, tuple)):
+        return [_one(f) for f in x], True
+    a = np.asarray(x)
+    if a.ndim == 4 or (a.ndim == 3 and a.shape[-1] != 3):
+        return [_one(f) for f in a], True
+    return [_one(a)], False
+
+
+def _one(f) -> np.ndarray:
+    a = np.asarray(f)
+    if a.dtype != np.uint8:
+        raise InputError(f"NIQE takes 8-bit frames (uint8), got dtype {a.dtype}")
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)):
+        raise InputError(f"NIQE takes RGB frames (H, W, 3) or gray frames (H, W), got shape {a.shape}")
+    return a
+
+
+def niqe(frames, *, variant: str = "matlab", crop_border: int = 0, device="cpu") -> "float | np.ndarray":
+    """NIQE of each frame (no reference; lower is better).
+
+    Parameters
+    ----------
+    frames : numpy.ndarray or list
+        One uint8 frame ``(H, W, 3)`` RGB (or ``(H, W)`` gray), or a batch ``(N, H, W, 3)`` / list of frames.
+    variant : {"matlab", "basicsr", "pyiqa"}
+        Whose computation to reproduce (see the module docstring).
+    crop_border : int
+        Pixels removed at each edge of the luma first (BasicSR's and pyiqa's ``crop_border``).
+    device : str or torch.device
+        Where the float64 filtering runs (``matlab``, ``pyiqa``; ``basicsr`` runs on the CPU in NumPy).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for one frame, an ``(N,)`` float64 array for a batch. NaN when fewer than two blocks
+        give finite features (as the published code).
+
+    Raises
+    ------
+    vsrbench.core.errors.InputError
+        A frame that is not uint8 RGB/gray, or smaller than 96x96 after the crop; an unknown variant.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.random.default_rng(0).integers(0, 256, (192, 192, 3), dtype=np.uint8)
+    >>> round(niqe(f, variant="matlab"), 2) > 0
+    True
+    """
+    if variant not in VARIANTS:
+        from vsrbench.core.errors import UnknownNameError
+
+        raise UnknownNameError("NIQE variant", variant, VARIANTS)
+    if int(crop_border) < 0:
+        raise InputError(f"crop_border must be >= 0, got {crop_border}")
+    items, batched = _frames(frames)
+    dev = torch.device(device)
+    values = np.array([_niqe_frame(f, variant, int(crop_border), dev) for f in items], dtype=np.float64)
+    return values if batched else float(values[0])
+
+
+def _score(clip, variant: str) -> list[tuple[int, float]]:
+    crop = int(clip.options.get("crop_border", 0))
+    return [(int(t), niqe(np.asarray(clip.frame(t)), variant=variant, crop_border=crop, device=clip.device))
+            for t in clip.frames]
+
+
+def score_matlab(clip) -> list[tuple[int, float]]:
+    """Scorer of ``niqe``: MATLAB's NIQE of each scored output frame (option ``crop_border``, default 0)."""
+    return _score(clip, "matlab")
+
+
+def score_basicsr(clip) -> list[tuple[int, float]]:
+    """Scorer of ``niqe-basicsr``: BasicSR's (<= v1.3.3.10) ``calculate_niqe`` of each scored output frame."""
+    return _score(clip, "basicsr")
+
+
+def score_pyiqa(clip) -> list[tuple[int, float]]:
+    """Scorer of ``niqe-pyiqa``: pyiqa's ``niqe`` of each scored output frame."""
+    return _score(clip, "pyiqa")

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from vsrbench.analysis.border import quiet
 from vsrbench.analysis.convention_blocks import Rescored, Rescorer
 from vsrbench.core.errors import InputError, VsrbenchError
 
@@ -105,7 +106,8 @@ def _score_one(results_dir: Path, recorded: dict, dataset: str, protocol, method
                               protocol=preset, overrides=sets, metrics=tuple(metrics), method=method, dataset=dataset,
                               degradation=degradation, no_resume=True)
     try:
-        evaluate_outputs(request)
+        with quiet():  # evaluate said it when the outputs were stored
+            evaluate_outputs(request)
     except VsrbenchError as e:
         return " ".join(str(e).split())
     return None

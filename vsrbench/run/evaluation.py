@@ -94,6 +94,7 @@ def evaluate_outputs(request: EvaluateRequest) -> Evaluated:
     """Score ``request.pred`` against ``request.gt`` into the results store of ``request.out`` (resumably:
     sequences already stored are kept, metrics missing from them added), then export ``frames.csv`` and
     ``summary.json`` from the store. Raises the one-line errors of the checks before anything is written."""
+    from vsrbench.analysis.border import border_warning
     from vsrbench.run.driver import RunOptions
     from vsrbench.runner import run_benchmark
 
@@ -104,6 +105,7 @@ def evaluate_outputs(request: EvaluateRequest) -> Evaluated:
                          after_store=exports.after_store)
     run_benchmark(_benchmark(job), job.out, device=job.device, progress=True, workers=request.workers,
                   executor=request.executor, address=request.address, options=options)
+    border_warning(job.pairs, job.method, job.dataset, job.proto, str(job.out), _note)  # once per method, dataset
     return Evaluated(job.out, job.method, job.dataset, job.metrics, exports.acc)
 
 

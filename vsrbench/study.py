@@ -34,7 +34,7 @@ def run_study(request: StudyMakeRequest | StudyServeRequest | ScoreStudyRequest,
     from vsrbench.visual.study.site import StudyMakeRequest, make_study
 
     if isinstance(request, StudyMakeRequest):
-        return make_study(request, warn=say or _stderr).summary() + "\n"
+        return make_study(request).summary() + "\n"
     if isinstance(request, StudyServeRequest):
         stored = serve_study(request, say=say)
         return f"server stopped; {stored} answer(s) stored during this session\n"

@@ -25,8 +25,8 @@ DESCRIPTION = (
 EXAMPLES = (
     "vsrbench study make results/vid4 --out study/ --methods TecoGAN,FRVSR,bicubic --segment 0:30 --reference",
     "vsrbench study serve study/ --port 8000",
-    "vsrbench study score study/ --out results/vid4 --bootstrap 1000",
 )
+_SCORE_EXAMPLE = "vsrbench study score study/ --out results/vid4 --bootstrap 1000"
 
 
 def _comma(text: str) -> tuple[str, ...]:
@@ -67,7 +67,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine "
                    "only; e.g. 0.0.0.0 for a lab network)")
     c = sub.add_parser("score", help="Bradley-Terry scores of the answers, stored as the metric human_bt",
-                       formatter_class=HelpFormatter, epilog=epilog(EXAMPLES[2:]))
+                       formatter_class=HelpFormatter, epilog=epilog([_SCORE_EXAMPLE]))
     c.add_argument("study", metavar="STUDY", help="a study folder with answers")
     c.add_argument("--out", metavar="RESULTS", help="results folder to store human_bt in (default: the one the "
                    "study was made from)")

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -285,7 +285,7 @@ def _study_json(request: StudyMakeRequest, results, methods, clips, segment, des
     }
 
 
-def build_study(request: StudyMakeRequest, *, warn: Callable[[str], None] | None = None) -> StudySite:
+def build_study(request: StudyMakeRequest) -> StudySite:
     """Write the study of ``request.results`` into the folder ``request.out``.
 
     ``methods`` (default: every stored method, in run order) and ``clips`` (``SEQ`` or ``DATASET/SEQ``;
@@ -378,11 +378,11 @@ def page_html(study: dict, mode: str = "static") -> str:
                                       data_id=DATA_ID, data=embed_json(study))
 
 
-def make_study(request: StudyMakeRequest, *, warn: Callable[[str], None] | None = None) -> StudySite:
+def make_study(request: StudyMakeRequest) -> StudySite:
     """:func:`build_study` of ``request``; a raw OSError is the study's write, named by ``out``."""
     from vsrbench.core.errors import os_error
 
     try:
-        return build_study(request, warn=warn)
+        return build_study(request)
     except OSError as e:
         raise os_error(e, "write the study to", request.out, "choose another --out") from None

@@ -221,9 +221,9 @@ def weights_home(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _clip(frames, options=None, idx=None):
+def _clip(frames, options=None, idx=None, weights=None):
     return Clip(name="pan", pred=frames, gt=None, frames=tuple(range(len(frames))) if idx is None else idx,
-                protocol=None, options=options or {})
+                protocol=None, options=options or {}, weights=weights or {})
 
 
 def test_scorers_write_pair_t_at_t_and_differ_by_convention(weights_home):
@@ -258,3 +258,44 @@ def test_metric_entries():
         assert info.family == "ewarp" and info.temporal and not info.reference and not info.higher_is_better
         assert info.weights == ("raft-things",) and info.display == (1e3, "x10^-3")
         assert info.scorer == f"vsrbench.metrics.ewarp_raft:score_{name.split('-')[1]}"
+
+
+@pytest.mark.parametrize("hw", [(270, 480), (576, 720)], ids=["480x270", "720x576"])
+def test_bench_ewarp_raft_cpu(benchmark, request, tmp_path, hw):
+    """CPU frames/s of ``ewarp-raft`` (seeded random weights: speed does not depend on them), one intra-op
+    thread (this module's fixture). Timed only with ``--benchmark-enable`` (4 frames = 3 pairs, one round);
+    otherwise one untimed run on 3 frames of 48x64."""
+    from vsrbench.metrics.raft import load_raft
+
+    untimed = request.config.getoption("benchmark_disable", False) and not request.config.getoption(
+        "benchmark_enable", False)
+    if untimed and hw != (270, 480):
+        pytest.skip("untimed (--benchmark-disable): the one small case of the first size is enough")
+    model = load_raft(write_weights(tmp_path / "raft-things.pth"))
+    n, (h, w) = (3, (48, 64)) if untimed else (4, hw)
+    rng = np.random.default_rng(7)
+    frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+    benchmark.group = "ewarp-raft-cpu"
+    benchmark.extra_info.update(frames=n, size=f"{w}x{h}", threads=torch.get_num_threads())
+    values = benchmark.pedantic(ew.ewarp_pairs, args=(frames, model), kwargs={"convention": "raft"},
+                                rounds=1, iterations=1)
+    assert len(values) == n - 1 and all(np.isfinite(values))
+    if not untimed:
+        benchmark.extra_info["frames_per_s"] = (n - 1) / benchmark.stats.stats.mean
+
+
+def test_evaluate_many_scores_both_variants_from_the_output_alone(tmp_path):
+    from vsrbench.evaluate import evaluate_many
+    from vsrbench.metrics.protocol import get_protocol
+
+    path = write_weights(tmp_path / "weights.pth")
+    frames = _panning(6, 40, 56)
+    gt = [np.zeros_like(f) for f in frames]  # E*warp never reads the GT: a black one changes nothing
+    res = evaluate_many({"m": frames}, gt, protocol="tecogan", metrics=["ewarp-evalcrafter", "ewarp-raft"],
+                        device="cpu", weights={"raft-things": path})["m"]
+    scored = get_protocol("tecogan").scored_frames(6)
+    want = [t for t in scored if t - 1 in scored]
+    for m in ("ewarp-evalcrafter", "ewarp-raft"):
+        assert [t for t, name, _ in res.rows if name == m] == want
+    direct = ew.score_raft(_clip(frames, idx=tuple(scored), weights={"raft-things": path}))
+    assert [v for _, name, v in res.rows if name == "ewarp-raft"] == pytest.approx([v for _, v in direct], rel=1e-6)

@@ -46,7 +46,8 @@ def test_names_are_vsrbench_names():
 
 def test_the_shipped_database_loads(rows):
     assert len(rows) >= 150
-    assert {r.suite for r in rows} == {"vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3"}
+    assert {r.suite for r in rows} == {"vid4", "reds4", "vimeo90k-t", "udm10", "spmcs", "tos3", "youhq40", "reds30",
+                                       "videolq", "realvsr", "mvsr4x"}
     assert all(r.source and r.convention for r in rows)
     # rows are kept as written: the number's digits, the method as the source names it
     edvr = P.filter_rows(rows, suite="reds4", method="EDVR", metric="ssim")

@@ -48,9 +48,10 @@ def test_every_rows_kind_follows_from_its_source(rows):
             m = COPY.match(r.source)
             assert m["original"] and (REPO_FILE.search(m["copy"]) or "notes" in m["copy"]), r.origin
         assert r.is_published == (kind != "reproduced")
-    # transcribed: the TecoGAN paper's row (4), BasicVSR++'s 27.79 (1), STAR Tab. 1 on UDM10 (9 x 5), SeedVR Tab. 1
-    # on SPMCS and UDM10 (8 methods x 6 metrics x 2)
-    assert kinds["published"] > 300 and kinds["transcribed"] == 4 + 1 + 45 + 96 and kinds["reproduced"] == 10, kinds
+    # transcribed: the TecoGAN paper's row (4), BasicVSR++'s 27.79 (1), STAR Tab. 1 (9 methods: UDM10 and REDS30
+    # x 5 metrics, VideoLQ x 2), SeedVR Tab. 1 (8 methods x 28 metric rows)
+    assert kinds["transcribed"] == 4 + 1 + 9 * 12 + 8 * 28 and kinds["reproduced"] == 10, kinds
+    assert kinds["published"] == 359 + 8 * (8 * 3 + 4), kinds  # + DOVE Tab. 2 on YouHQ40, RealVSR, MVSR4x, VideoLQ
     # vsrbench's recomputation from the DUF authors' outputs is its own number, not a published DUF row
     assert {r.method for r in rows if r.kind == "reproduced"} == {"DUF-16L", "DUF-52L"}
     # the TecoGAN paper's row is known from NNabla's README only
@@ -246,9 +247,40 @@ def test_transcribed_2025_tables(rows):
                if r.source.startswith(paper) and r.method == method and r.suite == "udm10"}
         assert got == expected, (paper, method)
     seedvr = [r for r in rows if r.source.startswith("SeedVR paper")]
-    # the transcription gives two methods one value in its MUSIQ and DOVER rows (RealViFormer = SeedVR): left out
-    assert not [r for r in seedvr if r.metric in ("musiq", "dover-technical")]
-    assert {r.suite for r in seedvr} == {"spmcs", "udm10"} and all(r.kind == "transcribed" for r in seedvr)
+    # on SPMCS and UDM10 the transcription gives two methods one value in its MUSIQ and DOVER rows
+    # (RealViFormer = SeedVR): left out
+    assert not [r for r in seedvr if r.metric in ("musiq", "dover-technical") and r.suite in ("spmcs", "udm10")]
+    assert {r.suite for r in seedvr} == {"spmcs", "udm10", "reds30", "youhq40", "videolq"}
+    assert all(r.kind == "transcribed" for r in seedvr)
+
+
+#: DOVE Tab. 2 on the suites of diffusion-VSR papers (second reading): one metric row each
+DOVE_MORE = {("youhq40", "dover"): "0.8572 0.6855 0.8596 0.8596 0.8446 0.6957 0.5594 0.8574",
+             ("realvsr", "psnr"): "20.85 20.81 22.12 20.29 22.02 15.75 17.43 22.32",
+             ("mvsr4x", "ewarp-evalcrafter"): "1.64 3.89 1.69 5.10 1.55 0.62 0.61 0.78",
+             ("videolq", "fastervqa"): "0.7381 0.5909 0.7586 0.7501 0.7412 0.6769 0.7028 0.7764"}
+
+
+def test_rows_on_the_suites_of_diffusion_vsr_papers(rows):
+    for (suite, metric), line in DOVE_MORE.items():
+        got = {r.method: r.value_text for r in rows
+               if "zhengchen1999/DOVE:" in r.source and (r.suite, r.metric) == (suite, metric)}
+        assert got == dict(zip(DOVE_METHODS, line.split())), (suite, metric)
+    dove = [r for r in rows if "zhengchen1999/DOVE:" in r.source]
+    assert len(dove) == 8 * (8 * 5 + 4)  # UDM10, SPMCS, YouHQ40, RealVSR, MVSR4x: 8 metrics; VideoLQ: 4
+    videolq = [r for r in rows if r.suite == "videolq"]
+    # no ground truth: only no-reference metrics, and the LQ is the one RealBasicVSR distributes
+    assert videolq and all(not METRICS[r.metric].reference for r in videolq)
+    assert {r.lq for r in videolq if r.kind == "transcribed"} == {"provided: VideoLQ as RealBasicVSR distributes it"}
+    star = {(r.suite, r.metric) for r in rows if r.source.startswith("STAR paper")}
+    assert ("videolq", "dover") in star and ("reds30", "ewarp-evalcrafter") in star
+    assert not [k for k in star if k[1] not in METRICS]  # ILNIQE is not a vsrbench metric: left out
+    seedvr = {(r.suite, r.metric) for r in rows if r.source.startswith("SeedVR paper")}
+    # a metric row in which two methods share a value, and YouHQ40's DOVER row (its last two values repeat the
+    # AIGC38 row's), are left out
+    assert not {("reds30", "ssim"), ("reds30", "dover-technical"), ("youhq40", "clipiqa"),
+                ("youhq40", "dover-technical")} & seedvr
+    assert {("youhq40", "musiq"), ("videolq", "dover-technical"), ("reds30", "niqe")} <= seedvr
 
 
 # ---------------------------------------------------------------------- disagreements

@@ -24,7 +24,8 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     select = group(parser, "which rows")
-    select.add_argument("--suite", help="only this suite (vid4, reds4, vimeo90k-t, udm10, spmcs, tos3)")
+    select.add_argument("--suite", help="only this suite (vid4, reds4, vimeo90k-t, udm10, spmcs, tos3, youhq40, reds30, videolq, "
+                        "realvsr, mvsr4x)")
     select.add_argument("--method", help="only this method (as the source names it; case-insensitive)")
     select.add_argument("--metric", help="only this metric (psnr, ssim, lpips, tof, tlp, dists, dover, ewarp-evalcrafter, ...)")
     select.add_argument("--published-file", metavar="CSV",

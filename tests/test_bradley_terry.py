@@ -122,7 +122,7 @@ def test_known_strengths_are_recovered_within_the_intervals():
     hit = total = 0
     for seed in range(8):
         scores = score_answers(synthetic(seed), bootstrap=400, seed=seed)
-        for clip, per in scores.intervals.items():
+        for per in scores.intervals.values():
             for m, (lo, hi) in per.items():
                 total += 1
                 hit += lo <= TRUTH[m] <= hi

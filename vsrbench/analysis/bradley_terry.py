@@ -98,7 +98,7 @@ def _strongly_connected(wins: np.ndarray) -> bool:
     m = wins.shape[0]
     beats = (wins > 0) | np.eye(m, dtype=bool)
     reach = beats.copy()
-    for _ in range(max(1, int(math.ceil(math.log2(max(m, 2)))))):
+    for _ in range(max(1, math.ceil(math.log2(max(m, 2))))):
         reach = reach | ((reach.astype(np.int64) @ reach.astype(np.int64)) > 0)
     return bool(reach.all())
 

@@ -206,7 +206,8 @@ def test_a_served_study_stores_each_answer_as_it_is_given(driver, res, tmp_path)
         assert driver.execute_script("return document.body.dataset.mode") == "served"
         total = len(study["designs"][0])
         shown = run_through(driver, total, "C", reload_after=total, stop=total // 2)
-        assert len(load_answers(out)) == total // 2  # stored as given, before the study ends
+        wait_for(driver, "return JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).pending.length === 0")
+        assert len(load_answers(out)) == total // 2  # stored as given (acknowledged), before the study ends
         driver.refresh()
         wait_for(driver, "return document.body.dataset.ready === '1'")
         assert int(driver.find_element("id", "stage").get_attribute("data-index")) == total // 2

@@ -112,9 +112,18 @@
   function nextTrial() {
     var order = orderOf(S.designs[state.design], state.seed), done = answered();
     for (var i = 0; i < order.length; i++) {
-      if (!done[order[i][0]]) { showTrial(order[i], i, order.length); return; }
+      if (!done[order[i][0]]) { showTrial(order[i], i, order.length, order[i + 1]); return; }
     }
     finish();
+  }
+  var prefetched = [];  // the next trial's frames, loaded while this one plays (kept referenced: cached)
+  function prefetch(o) {
+    prefetched = [];
+    if (!o) return;
+    var clip = S.clips[S.trials[o[0]].clip];
+    panelsOf(o).forEach(function (s) {
+      clip.sources[s[2]].forEach(function (src) { prefetched.push(loadImage(src).catch(function () { return null; })); });
+    });
   }
   function loadImage(src) {
     return new Promise(function (resolve, reject) {
@@ -129,7 +138,7 @@
     if (S.reference) sides.splice(1, 0, ["reference", "Reference", GT]);
     return sides;
   }
-  function showTrial(o, index, total) {
+  function showTrial(o, index, total, following) {
     show("trial");
     var trial = S.trials[o[0]], clip = S.clips[trial.clip], stage = $("stage");
     $("progress-bar").max = total;
@@ -148,7 +157,9 @@
     current = { token: token, trial: o[0], left: o[1], right: o[2], ready: false };
     var sides = panelsOf(o);
     Promise.all(sides.map(function (s) { return Promise.all(clip.sources[s[2]].map(loadImage)); }))
-      .then(function (images) { if (current && current.token === token) play(sides, images, clip); })
+      .then(function (images) {
+        if (current && current.token === token) { play(sides, images, clip); prefetch(following); }
+      })
       .catch(function (e) { $("trial-status").textContent = e.message; });
   }
   function play(sides, images, clip) {

@@ -93,6 +93,7 @@ def console_problems(d) -> list:
 def start(d, url: str) -> None:
     d.get(url)
     d.execute_script("localStorage.clear()")
+    d.get_log("browser")  # each test starts with an empty log
     d.get(url)
     wait_for(d, "return document.body.dataset.ready === '1'")
     assert d.execute_script("return document.body.dataset.screen") == "intro"
@@ -226,3 +227,44 @@ def test_a_served_study_stores_each_answer_as_it_is_given(driver, res, tmp_path)
         srv.shutdown()
         srv.server_close()
         thread.join(5)
+
+
+def serve_in_thread(study_dir: Path, port: int = 0):
+    srv = make_server(StudyServeRequest(study=str(study_dir), port=port))
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    return srv, thread
+
+
+def stop(srv, thread) -> None:
+    srv.shutdown()
+    srv.server_close()
+    thread.join(5)
+
+
+def test_answers_given_while_the_server_is_down_are_sent_when_it_is_back(driver, res, tmp_path):
+    out = tmp_path / "study"
+    study = build(res, out)
+    srv, thread = serve_in_thread(out)
+    port = srv.server_address[1]
+    try:
+        start(driver, srv.url)
+        answer_trial(driver, "A")
+        wait_for(driver, "return JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).pending.length === 0")
+    finally:
+        stop(srv, thread)
+    answer_trial(driver, "A")  # the server is away: kept in the browser, retried
+    wait_for(driver, "return document.getElementById('trial-status').textContent.indexOf('retrying') >= 0")
+    state = json.loads(driver.execute_script("return localStorage.getItem(Object.keys(localStorage)[0])"))
+    assert len(state["answers"]) == 2 and len(state["pending"]) == 1
+    assert len(load_answers(out)) == 1
+    srv, thread = serve_in_thread(out, port)  # back on the same address and store
+    try:
+        wait_for(driver, "return JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).pending.length === 0",
+                 timeout=30)
+        got = load_answers(out)
+        assert [(a.trial, a.left, a.right, a.choice) for a in got] == [
+            (a["trial"], a["left"], a["right"], a["choice"]) for a in state["answers"]]
+        assert len(study["designs"][0]) > 2
+    finally:
+        stop(srv, thread)

@@ -98,15 +98,16 @@ for _info in (
     MetricInfo("dover-swapped", "DOVER (swapped heads)", True, 2, per_clip=True, reference=False,
                family="dover", scorer="vsrbench.metrics.dover:score_swapped", weights=("dover",),
                description="the overall x100 that evaluate_a_set_of_videos.py wrote before commit 01bb306 "
-                           "(2023-08-11): each head through the other head's constants (DOVER#16); old numbers only"),
+                           "(2023-08-11): each head through the other head's fuse_results constants and weight "
+                           "(DOVER#16); to explain old numbers only"),
     MetricInfo("dover-swapped-technical", "DOVER tech. (swapped)", True, 2, per_clip=True, reference=False,
                family="dover", scorer="vsrbench.metrics.dover:score_swapped_technical", weights=("dover",),
-               description="the 'technical' column x100 of the pre-01bb306 set script: the aesthetic head "
-                           "through the aesthetic constants (DOVER#16)"),
+               description="the 'technical' column x100 of the pre-01bb306 set script: the technical head "
+                           "through the aesthetic head's constants (DOVER#16)"),
     MetricInfo("dover-swapped-aesthetic", "DOVER aes. (swapped)", True, 2, per_clip=True, reference=False,
                family="dover", scorer="vsrbench.metrics.dover:score_swapped_aesthetic", weights=("dover",),
-               description="the 'aesthetic' column x100 of the pre-01bb306 set script: the technical head "
-                           "through the technical constants (DOVER#16)"),
+               description="the 'aesthetic' column x100 of the pre-01bb306 set script: the aesthetic head "
+                           "through the technical head's constants (DOVER#16)"),
     MetricInfo("fastervqa", "FasterVQA", True, 4, per_clip=True, reference=False, family="dover",
                scorer="vsrbench.metrics.fastervqa:score_sigmoid", weights=("fastervqa",),
                description="FasterVQA sigmoid((s - 0.14759505) / 0.03613452) in [0, 1], as FAST-VQA-and-FasterVQA "

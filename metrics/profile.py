@@ -13,7 +13,7 @@ import numpy as np
 from vsrbench.core.errors import InputError
 from vsrbench.core.frames import check_frame, to_uint8
 
-__all__ = ["temporal_profile", "temporal_energy", "default_profile_row", "default_profile_col"]
+__all__ = ["temporal_profile", "temporal_energy", "default_profile_row", "default_profile_col", "profile_margin"]
 
 
 def _frames_u8(frames) -> list[np.ndarray]:
@@ -91,10 +91,24 @@ def temporal_energy(frames: Sequence, axis: str = "row") -> np.ndarray:
     return d2.sum(axis=(0, 2)) if axis == "row" else d2.sum(axis=(0, 1))
 
 
+def profile_margin(length: int) -> int:
+    """Rows (columns) at each edge the default profile never picks: 8, or 1/16 of the side if more, and
+    never so many that nothing is left. Edges change most under camera motion (new content enters there)
+    and hold the garbage strips of some outputs (DUF), so the edge row said little about a method."""
+    return min(max(8, length // 16), max(0, (length - 1) // 2))
+
+
+def _busiest(energy: np.ndarray) -> int:
+    m = profile_margin(len(energy))
+    return m + int(np.argmax(energy[m:len(energy) - m]))
+
+
 def default_profile_row(gt_frames: Sequence) -> int:
-    """The GT row with the most temporal change (squared frame differences of luma)."""
-    return int(np.argmax(temporal_energy(gt_frames, "row")))
+    """The GT row with the most temporal change (squared frame differences of luma), away from the top and
+    bottom edges (:func:`profile_margin`)."""
+    return _busiest(temporal_energy(gt_frames, "row"))
 
 
 def default_profile_col(gt_frames: Sequence) -> int:
-    return int(np.argmax(temporal_energy(gt_frames, "col")))
+    """The GT column with the most temporal change, away from the left and right edges."""
+    return _busiest(temporal_energy(gt_frames, "col"))

@@ -328,8 +328,58 @@ def test_lr_frames_given_by_the_benchmark_are_used(stored, tmp_path):
     assert np.array_equal(panel, np.repeat(np.repeat(lr[2], S, 0), S, 1)[8:16, 4:12])
 
 
+def test_lr_frames_given_with_lr_are_shown(stored, tmp_path, capsys):
+    res, gt, _ = stored
+    lr = [f[::S, ::S] // 2 for f in gt]
+    _write_seq(tmp_path / "my-lr" / "pan", lr)
+    made = F.crop_figure(res, "toy", "pan", frame=2, box=(4, 8, 8, 8), lr=tmp_path / "my-lr")
+    panel = np.asarray(made.figure.axes[2].get_images()[0].get_array())
+    assert made.figure.axes[2].get_title() == "LR ×4\n(nearest)"
+    assert np.array_equal(panel, np.repeat(np.repeat(lr[2], S, 0), S, 1)[8:16, 4:12])
+    assert main(["figure", "crops", str(res), "--dataset", "toy", "--sequence", "pan", "--lr", str(tmp_path / "no"),
+                 "--out", str(tmp_path / "x.png")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "--lr" in err and "not found" in err and "\n" not in err
+
+
 def test_the_cli_names_the_library_layouts():
     from vsrbench.commands import figure as cmd
     from vsrbench.visual.figures import LAYOUTS
 
     assert tuple(cmd.LAYOUTS) == tuple(LAYOUTS)
+
+
+def test_failure_margins_drop_edge_strips_where_every_method_fails():
+    rng = np.random.default_rng(0)
+    gt = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    good = np.clip(gt.astype(int) + rng.integers(-3, 4, gt.shape), 0, 255).astype(np.uint8)
+    broken = good.copy()
+    broken[:5] = 255 - gt[:5]  # five garbage rows at the top, as DUF's outputs have
+    broken[:, -3:] = 0  # and three dead columns on the right
+    assert F.failure_margins(gt, [broken], (0, 64, 0, 80)) == (5, 64, 0, 77)
+    # one method fine there: not a strip where *every* method fails
+    assert F.failure_margins(gt, [broken, good], (0, 64, 0, 80)) == (0, 64, 0, 80)
+    # never more than 1/8 of a side; a frame failed everywhere has no strip
+    wide = good.copy()
+    wide[:20] = 255 - gt[:20]
+    assert F.failure_margins(gt, [wide], (0, 64, 0, 80)) == (8, 64, 0, 80)
+    assert F.failure_margins(gt, [255 - gt], (0, 64, 0, 80)) == (0, 64, 0, 80)
+
+
+def test_scored_region_follows_the_protocol():
+    from vsrbench.metrics import get_protocol
+
+    assert F.scored_region(get_protocol("tecogan"), 576, 720) == (16, 560, 8, 712)
+    assert F.scored_region(get_protocol("basicsr-y", crop_border=8), 480, 720) == (8, 472, 8, 712)
+    assert F.scored_region(None, 10, 20) == (0, 10, 0, 20)
+
+
+def test_duf_16l_top_rows_are_a_failure_strip_on_real_vid4():
+    from _support.paths import shared_path
+
+    from vsrbench.core.io import open_sequence
+
+    gt = open_sequence(shared_path("data", "vid4", "GT", "calendar"))[5]
+    duf16 = open_sequence(shared_path("data", "vid4", "DUF-16L", "calendar"))[5][:576, :720]
+    top, bottom, left, right = F.failure_margins(gt, [duf16], (0, 576, 0, 720))
+    assert top == 8 and bottom == 576  # its outer 8 rows are garbage; the chosen box starts below them

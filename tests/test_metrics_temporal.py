@@ -156,3 +156,16 @@ def test_tlp_on_frames_of_mixed_sizes_is_an_input_error():
     frames = [np.zeros((64, 64, 3), np.uint8)] * 3 + [np.zeros((64, 80, 3), np.uint8)] + [np.zeros((64, 64, 3), np.uint8)] * 3
     with pytest.raises(InputError, match=r"^pred frame 3 is 80x64 but pred frame 2 is 64x64: frames of a sequence must have one size$"):
         tlp(frames, frames)  # raised before any LPIPS weights are looked up
+
+
+def test_default_profile_row_stays_off_the_edges():
+    from vsrbench.metrics.profile import profile_margin
+
+    rng = np.random.default_rng(1)
+    frames = [np.zeros((64, 48, 3), np.uint8) for _ in range(4)]
+    for t, f in enumerate(frames):
+        f[0] = rng.integers(0, 256, (48, 3))  # the top row changes most (new content entering at the edge)
+        f[30, ::2] = 80 * (t % 2)  # an inner row changes too, less
+    assert default_profile_row(frames) == 30 and profile_margin(64) == 8 and profile_margin(480) == 30
+    assert profile_margin(5) == 2 and default_profile_row([f[:5] for f in frames]) == 2  # tiny frames keep a row
+

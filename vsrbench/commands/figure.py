@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     select.add_argument("--methods", metavar="A,B,...", help="methods, in this order (default: every stored one)")
     select.add_argument("--metric", help="score in the titles (default: lpips when stored, else psnr)")
     add_selection(select, protocol="only results of this protocol (name or hash); needed when they are mixed")
+    select.add_argument("--lr", metavar="DIR", help="LR frames for the LR panel (a folder of the sequence's frames or "
+                        "of the dataset's sequences), e.g. for an evaluate folder, which records none")
     out = group(parser, "output")
     out.add_argument("--layout", default="one-column", help=f"{' or '.join(LAYOUTS)} "
                      "(3.3 in or 6.9 in wide; default: one-column)")
@@ -57,7 +59,7 @@ def _request(args: argparse.Namespace) -> "FigureRequest":
     methods = tuple(m.strip() for m in args.methods.split(",") if m.strip()) if args.methods else None
     return FigureRequest(results=args.results, dataset=args.dataset, sequence=args.sequence, out=args.out,
                          frame=args.frame, box=box, methods=methods, metric=args.metric, layout=args.layout,
-                         protocol=args.protocol)
+                         protocol=args.protocol, lr=args.lr)
 
 
 def run(args: argparse.Namespace) -> int:

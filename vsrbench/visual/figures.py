@@ -18,7 +18,8 @@ pixel, each method's squared error against GT (mean over RGB); its mean over eve
 window (a box filter); the spread (largest minus smallest) of that local MSE across the methods
 (with one method, its local MSE). The largest spread over all scored frames and windows wins
 (ties: earliest frame, then top-most, left-most window). The box is square, 1/6 of the frame's
-shorter side unless given.
+shorter side unless given, and lies inside the region the scores' protocol scores (its crop) and off
+the edge strips where every method fails (:func:`failure_margins`: DUF's garbage outer rows).
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ from vsrbench.metrics import METRICS
 from vsrbench.visual.plots import method_colors
 
 __all__ = [
-    "BOX_COLOR", "LAYOUTS", "BOX_FRACTION", "Box", "CropFigure", "parse_box",
+    "BOX_COLOR", "LAYOUTS", "BOX_FRACTION", "FAIL_RATIO", "Box", "CropFigure", "parse_box", "scored_region",
+    "failure_margins",
     "spread_map", "crop_figure", "save_crop_figure", "FigureRequest", "make_figure",
 ]
 
@@ -130,6 +132,15 @@ def _frame_of(seq: FrameSequence, index: int, name: str | None, what: str) -> np
     return np.asarray(seq[index])
 
 
+def _given_lr(path: Path, sequence: str) -> FrameSequence:
+    """``--lr``: the LR frames of ``sequence``, in ``path`` itself or in its sub-folder of that name."""
+    if not path.exists():
+        raise InputError(f"--lr {str(path)!r}: not found; give the folder of the LR frames (or of the LR sequences)")
+    if (path / sequence).is_dir():
+        return open_sequence(path / sequence, name=sequence)
+    return open_sequence(path, name=sequence)
+
+
 def _lr_sequence(results_dir: Path, dataset: str, sequence: str) -> FrameSequence | None:
     """The LR frames of a sequence if the run records say where they are (else None)."""
     from vsrbench.results.loading import load_runs
@@ -176,7 +187,8 @@ def spread_map(gt: np.ndarray, outputs: Sequence[np.ndarray], size: tuple[int, i
 
 def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | None = None,
                 box: Box | str | Sequence[int] | None = None, methods: Sequence[str] | None = None,
-                metric: str | None = None, layout: str = "one-column", *, protocol: str | None = None) -> CropFigure:
+                metric: str | None = None, layout: str = "one-column", *, protocol: str | None = None,
+                lr: str | Path | None = None) -> CropFigure:
     """The crop-comparison figure of one stored frame (see the module doc); returns it with the frame and box.
 
     Parameters
@@ -202,6 +214,9 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
         ``"one-column"`` (3.3 in wide) or ``"two-column"`` (6.9 in).
     protocol : str, optional
         The protocol whose scores are shown, when the sequence is stored under several.
+    lr : str or pathlib.Path, optional
+        The LR frames shown as the ``LR`` panel: a folder of this sequence's frames or of the dataset's
+        sequences (an evaluate folder records none; a benchmark run's own LR is used without it).
 
     Returns
     -------
@@ -241,10 +256,13 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     scores = {(r.method, int(r.frame)): float(r.value) for r in part.itertuples()}
     candidates = _candidate_frames(part, scores, methods, frame, f"{dataset}/{sequence}", metric)
     source = _open_frames(folder, df, dataset, sequence, methods)
+    if lr is not None:
+        source = source._replace(lr_seq=_given_lr(Path(lr), sequence))
 
     chosen = frame is None or box is None
+    stored = _stored_protocol(folder, df)
     if chosen:
-        frame, box = _most_different(source, candidates, box)
+        frame, box = _most_different(source, candidates, box, stored)
     frame = int(frame)
     gt, outs = source.frames_at(frame)
     h, w = gt.shape[:2]
@@ -252,9 +270,27 @@ def crop_figure(results: str | Path, dataset: str, sequence: str, frame: int | N
     panels, lr_title = _panels(gt, source.lr_seq, frame, outs, methods)
     titles = _titles([n for n, _ in panels], lr_title, METRICS[metric], scores, frame)
     names = source.names
+    scored_by = f"; scores: protocol {df['protocol'].iloc[0]}" if len(df) else ""
     fig = _draw(gt, box, [a for _, a in panels], titles, [colors.get(n) for n, _ in panels], layout,
-                f"{dataset} / {sequence}, frame {frame} ({names.get(frame, frame)})")
+                f"{dataset} / {sequence}, frame {frame} ({names.get(frame, frame)}){scored_by}")
     return CropFigure(fig, frame, str(names.get(frame, frame)), box, metric, chosen)
+
+
+def _stored_protocol(folder: Path, df):
+    """The protocol the shown scores were made under (from the run records' fields), or None when unknown."""
+    import dataclasses
+
+    from vsrbench.metrics.protocol import Protocol
+    from vsrbench.results.loading import load_runs
+
+    hashes = set(df["protocol_hash"])
+    if len(hashes) != 1:
+        return None
+    names = {f.name for f in dataclasses.fields(Protocol)}
+    for fields in load_runs(folder).query("protocol_hash in @hashes")["protocol_fields"]:
+        if isinstance(fields, dict) and "crop" in fields:
+            return Protocol(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k in names})
+    return None
 
 
 def _stored_choice(df, dataset: str, sequence: str, methods: Sequence[str] | None,
@@ -354,24 +390,67 @@ def _open_frames(folder: Path, df, dataset: str, sequence: str, methods: Sequenc
                    pred_names, pairing)
 
 
-def _most_different(source: _Frames, candidates: Sequence[int], box: Box | None) -> tuple[int, Box]:
+#: an edge row (column) where even the best method's mean squared error is this many times the median
+#: row's is a strip where every method fails (DUF's outer rows): the automatic box stays off it
+FAIL_RATIO = 4.0
+
+
+def scored_region(protocol, h: int, w: int) -> tuple[int, int, int, int]:
+    """``(y0, y1, x0, x1)``: the part of an ``h`` x ``w`` frame a protocol scores (its crop)."""
+    if protocol is None:
+        return 0, h, 0, w
+    if protocol.crop == "center32":
+        from vsrbench.metrics._kernels import center32_window
+
+        (oy, sh), (ox, sw) = center32_window(h), center32_window(w)
+        return oy, oy + sh, ox, ox + sw
+    c = int(protocol.crop_border)
+    return c, h - c, c, w - c
+
+
+def failure_margins(gt: np.ndarray, outputs: Sequence[np.ndarray], region: tuple[int, int, int, int]
+                    ) -> tuple[int, int, int, int]:
+    """``region`` without the edge strips where every method fails: leading and trailing rows (columns) whose
+    smallest error across methods is over :data:`FAIL_RATIO` times the median row's, at most 1/8 of each side."""
+    y0, y1, x0, x1 = region
+    g = gt[y0:y1, x0:x1].astype(np.float64)
+    best = np.min([((o[y0:y1, x0:x1].astype(np.float64) - g) ** 2).mean(axis=2) for o in outputs], axis=0)
+
+    def trim(profile: np.ndarray) -> tuple[int, int]:
+        limit, bad = len(profile) // 8, profile > FAIL_RATIO * np.median(profile) + 1.0
+        lo = next((i for i in range(limit) if not bad[i]), limit)
+        hi = next((i for i in range(limit) if not bad[len(profile) - 1 - i]), limit)
+        return lo, hi
+
+    (top, bottom), (left, right) = trim(best.mean(axis=1)), trim(best.mean(axis=0))
+    return y0 + top, y1 - bottom, x0 + left, x1 - right
+
+
+def _most_different(source: _Frames, candidates: Sequence[int], box: Box | None,
+                    protocol=None) -> tuple[int, Box]:
     """The candidate frame and box (``box`` when given, else a square) where the methods differ most: the
-    largest spread across methods of the local MSE against GT."""
+    largest spread across methods of the local MSE against GT; a chosen box lies inside the protocol's
+    scored region and off the edge strips where every method fails (:func:`failure_margins`)."""
     best = None
     for t in candidates:
         gt, outs = source.frames_at(t)
         h, w = gt.shape[:2]
+        region = (0, h, 0, w)
         if box is not None:
             _check_box(box, h, w, source.where)
             size = (box.h, box.w)
         else:
-            side = min(max(8, round(min(h, w) / BOX_FRACTION)), h, w)
+            region = failure_margins(gt, list(outs.values()), scored_region(protocol, h, w))
+            side = min(max(8, round(min(h, w) / BOX_FRACTION)), region[1] - region[0], region[3] - region[2])
             size = (side, side)
         spread = spread_map(gt, list(outs.values()), size)
         if box is not None:
             y, x = box.y, box.x
         else:
-            y, x = np.unravel_index(int(np.argmax(spread)), spread.shape)
+            y0, y1, x0, x1 = region
+            inside = spread[y0:y1 - size[0] + 1, x0:x1 - size[1] + 1]
+            y, x = np.unravel_index(int(np.argmax(inside)), inside.shape)
+            y, x = y + y0, x + x0
         value = float(spread[y, x])
         if best is None or value > best[0]:
             best = (value, t, Box(int(x), int(y), size[1], size[0]))
@@ -505,6 +584,7 @@ class FigureRequest:
     metric: str | None = None
     layout: str = "one-column"
     protocol: str | None = None
+    lr: str | None = None
 
 
 def make_figure(request: FigureRequest, *, say=None) -> str:
@@ -517,7 +597,7 @@ def make_figure(request: FigureRequest, *, say=None) -> str:
     r = request
     made = crop_figure(r.results, r.dataset, r.sequence, frame=r.frame, box=r.box,
                        methods=None if r.methods is None else list(r.methods), metric=r.metric, layout=r.layout,
-                       protocol=r.protocol)
+                       protocol=r.protocol, lr=r.lr)
     if made.chosen:
         (say or (lambda line: sys.stderr.write(line + "\n")))(f"chosen where the methods differ most: {made.options}")
     try:

@@ -14,7 +14,6 @@ from _support.border_lookalike import lookalike_suite, psnr_y, write_lookalike
 
 from vsrbench.analysis.leaderboard import TableRequest
 from vsrbench.analysis.published_rows import dataset_info
-from vsrbench.analysis.render import render_tables
 from vsrbench.analysis.tables import build_tables
 from vsrbench.catalog import suites
 from vsrbench.catalog.published import load_published
@@ -81,15 +80,18 @@ def test_each_published_row_is_ranked_against_your_outputs_scored_its_way(stored
     # an unknown averaging is no obstacle either when the clips score as many frames under duf
     assert cells[("duf, seq_avg", "Broken")].rank == 1 and cells[("duf, seq_avg", "Clean")].rank == 2
     assert cells[("duf, seq_avg", "P-duf")].value < cells[("duf, seq_avg", "Clean")].value
-    assert any(n.startswith("†4 P-duf") and "; ranked in the block duf, seq_avg." in n for n in table.notes)
+    assert "†4 P-duf: S4; BD (DUF authors' LR bd-duf); averaging unknown; ranked." in table.notes
     # rows that cannot be compared: shown, never ranked, the reason in their note; BI rows not shown
     assert cells[("tecogan, seq_avg", "P-sigma15")].rank is None
     assert cells[("conventions that are not vsrbench protocols", "P-words")].rank is None
     assert not any(m == "P-bi" for _, m in cells)
     notes = "\n".join(table.notes)
-    assert "P-sigma15: published in Paper T; BD (sigma 1.5); averaging seq_avg; convention tecogan; not ranked: " \
-           "its BD kernel (sigma 1.5) is not the one of bd-duf." in notes
-    assert "P-words" in notes and "is not a vsrbench protocol" in notes
+    # the notes: one short line per row (source by key, why not ranked by letter), then the legends
+    assert "†5 P-sigma15: S5; BD (sigma 1.5); averaging seq_avg; not ranked (a)." in notes
+    assert "†6 P-words: S6; BD (DUF authors' LR bd-duf); averaging seq_avg; not ranked (b)." in notes
+    assert "(a) not ranked: its BD kernel (sigma 1.5) is not the one of bd-duf." in notes
+    assert "(b) not ranked: its convention (Y after an unstated crop) is not a vsrbench protocol" in notes
+    assert "S5: Paper T." in notes and "S2: BasicSR zoo." in notes
     assert not (cache_dir(res, get_protocol("tecogan"))).exists()  # nothing to compare there: nothing scored
 
 
@@ -115,7 +117,8 @@ def test_outputs_gone_or_no_rescorer_give_the_reason(stored):
     root, res, _ = stored
     (table,) = _tables(res, root / "pub.csv", rescore=False)
     assert _cells(table)[("basicsr-y[crop_border=8], seq_avg", "P-crop8")].rank is None
-    assert any("P-crop8" in n and "no rescorer given" in n for n in table.notes)
+    assert "†2 P-crop8: S2; BD (DUF authors' LR bd-duf); averaging seq_avg; not ranked (a)." in table.notes
+    assert any(n.startswith("(a) not ranked:") and "no rescorer given" in n for n in table.notes)
     shutil.rmtree(root / "Clean")
     (table,) = _tables(res, root / "pub.csv")
     cells = _cells(table)
@@ -123,7 +126,7 @@ def test_outputs_gone_or_no_rescorer_give_the_reason(stored):
     assert ("basicsr-y[crop_border=8], seq_avg", "Clean") not in cells or \
         cells[("basicsr-y[crop_border=8], seq_avg", "Clean")].value is None
     assert ("basicsr-y[crop_border=8], seq_avg", "Clean") not in cells
-    assert any(n.startswith("†2 P-crop8") and "ranked in the block" in n for n in table.notes)
+    assert "†2 P-crop8: S2; BD (DUF authors' LR bd-duf); averaging seq_avg; ranked." in table.notes
     assert any("Clean: no numbers under basicsr-y[crop_border=8]: its outputs are no longer on disk "
                f"({root / 'Clean'})." in n for n in table.notes)
 
@@ -150,7 +153,7 @@ def test_real_vid4_duf_52l_is_ranked_against_the_database(tmp_path, shared_path,
     capsys.readouterr()
     (table,) = build_tables(load_results(res), published=rows, info=dataset_info(res), by_convention=True,
                             rescore=outputs_rescorer(res, say=lambda _: None))
-    ranked = {n.split(":")[0].split(" ", 1)[1] for n in table.notes if n.startswith("†") and "; ranked in the block" in n}
+    ranked = {n.split(":")[0].split(" ", 1)[1] for n in table.notes if n[0] in "†‡" and n.endswith("; ranked.")}
     assert set(WANTED) <= ranked, "\n".join(table.notes)
     mine = [r for r in table.rows if r.method == "DUF-52L"]
     assert len({r.group for r in mine}) >= 2  # scored under more than the stored convention

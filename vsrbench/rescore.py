@@ -134,9 +134,7 @@ def outputs_rescorer(results_dir: str | Path, *, say: Callable[[str], None] | No
             df = load_results(cache_dir(folder, protocol), protocol.hash)
             frame = df[(df["dataset"] == dataset) & df["method"].isin(done) & df["metric"].isin(list(metrics))]
             frame = frame.reset_index(drop=True)
-        note = (f"Rows under {protocol.name}: {', '.join(done)} scored from the recorded outputs under that protocol "
-                f"(kept in {cache_dir(folder, protocol)})." if done else "")
-        return Rescored(frame, missing, note)
+        return Rescored(frame, missing, f"{folder / CACHE_FOLDER}/<protocol hash>" if done else "")
 
     return rescore
 

@@ -33,17 +33,17 @@ from vsrbench.analysis.published_rows import DEGRADATION_KERNELS, degradation_fa
 from vsrbench.analysis.table_model import HOLE, Cell, Column, Row, Table, compute_scores, format_value, rank_values
 
 __all__ = ["Rescorer", "Rescored", "Placed", "place_row", "degradation_reason", "convention_metrics", "mark",
-           "provenance", "with_conventions"]
+           "with_conventions"]
 
 @dataclass(frozen=True)
 class Rescored:
     """Your results under one convention's protocol: the per-frame rows (the columns of
     :func:`~vsrbench.results.loading.load_results`; None when nothing could be scored), why a method
-    could not be scored (method -> reason) and a note for the table (e.g. where they are cached)."""
+    could not be scored (method -> reason) and where they are kept, for the table's note."""
 
     frame: pd.DataFrame | None
     missing: Mapping[str, str]
-    note: str = ""
+    note: str = ""  # where the scores are kept (the table names it once for all conventions)
     reason: str = ""  # why nothing was scored at all (no rescorer)
 
 
@@ -263,27 +263,28 @@ def mark(row) -> str:
     return "‡" if getattr(row, "kind", "published") == "reproduced" else "†"
 
 
-def provenance(row) -> str:
-    """How the number is known, in words (the database's ``kind``)."""
-    kind = getattr(row, "kind", "published")
-    if kind == "reproduced":
-        return f"reproduced by vsrbench from the authors' outputs, not a published number ({row.source})"
-    if kind == "transcribed":
-        return f"published in {row.source} (known from that transcription only)"
-    return f"published in {row.source}"
+def _letter(k: int) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[k] if k < 26 else f"r{k + 1}"
 
 
 def _notes(ctx: _Context, used: list[int]) -> tuple[list[str], int]:
-    notes, excluded = [], 0
+    """One short note per published row shown (its source by key, degradation, averaging, ranked or why not
+    by letter), then the legend of the reasons and of the sources; and how many rows are not ranked."""
+    notes, excluded, reasons, sources = [], 0, {}, {}
     for n in used:
         first = ctx.groups[n - 1][0].row
-        why = ctx.reasons.get(n, [])
-        where = ctx.ranked_in.get(n, [])
-        excluded += not where
-        rank = (f"ranked in the block {'; '.join(where)}" if where else "not ranked") + (
-            ("; " if where else ": ") + "; ".join(why) if why else "")
-        notes.append(f"{mark(first)}{n} {first.method}: {provenance(first)}; {first.degradation}; averaging "
-                     f"{first.averaging}; convention {first.convention}; {rank}.")
+        key = sources.setdefault(first.source, f"S{len(sources) + 1}")
+        letters = [reasons.setdefault(w, _letter(len(reasons))) for w in ctx.reasons.get(n, [])]
+        ranked = bool(ctx.ranked_in.get(n))
+        excluded += not ranked
+        status = ("ranked" if ranked else "not ranked") + (f" ({', '.join(letters)})" if letters else "")
+        kind = getattr(first, "kind", "published")
+        origin = {"reproduced": f"reproduced by vsrbench from the authors' outputs, not a published number, {key}",
+                  "transcribed": f"{key}, as transcribed there"}.get(kind, key)
+        notes.append(f"{mark(first)}{n} {first.method}: {origin}; {first.degradation}; averaging {first.averaging}; "
+                     f"{status}.")
+    notes += [f"({letter}) not ranked: {why}." for why, letter in reasons.items()]
+    notes += [f"{key}: {source}." for source, key in sources.items()]
     return notes, excluded
 
 
@@ -306,8 +307,8 @@ def with_conventions(table: Table, df: pd.DataFrame, columns: Sequence[Column], 
                                  "given; vsrbench table --published scores them)")
             continue
         frames[h] = rescore(table.dataset, proto, methods, need)
-        notes += [frames[h].note] if frames[h].note else []
         notes += [f"{m}: no numbers under {proto.name}: {why}." for m, why in frames[h].missing.items()]
+    notes += _rescored_note(frames, _protocols_of(placed))
     placed = _settle_averaging(placed, frames, table.average)
     families = list(dict.fromkeys(p.key[0] for p in placed))
     family = degradation_family(degradation) or ("BI" if "BI" in families else families[0])
@@ -315,7 +316,7 @@ def with_conventions(table: Table, df: pd.DataFrame, columns: Sequence[Column], 
     groups: dict[tuple, list[Placed]] = {}
     for p in placed:
         groups.setdefault((p.row.method, p.row.degradation, p.row.convention, p.row.source), []).append(p)
-    protocols = {p.key[1]: p.protocol for p in placed if p.protocol is not None}
+    protocols = _protocols_of(placed)
     protocols[table.protocol_hash] = _Named(table.protocol)
     ctx = _Context(table, columns, frames, list(groups.values()), {}, {}, {})
     show_family = degradation_family(degradation) is None and len(families) > 1
@@ -331,6 +332,20 @@ def with_conventions(table: Table, df: pd.DataFrame, columns: Sequence[Column], 
     group_notes, excluded = _notes(ctx, used)
     return replace(table, rows=tuple(out), notes=tuple(notes + group_notes),
                    caption_extra=_caption(table, excluded, len(used), rescore is not None))
+
+
+def _protocols_of(placed: Sequence[Placed]) -> dict[str, object]:
+    """protocol hash -> the protocol, of the rows placed."""
+    return {p.key[1]: p.protocol for p in placed if p.protocol is not None}
+
+
+def _rescored_note(frames: Mapping[str, Rescored], protocols: Mapping[str, object]) -> list[str]:
+    """One note naming the conventions your methods were scored under again, and where that is kept."""
+    done = [(protocols[h].name, got.note) for h, got in frames.items() if got.note and h in protocols]
+    if not done:
+        return []
+    return [f"Your methods under {', '.join(n for n, _ in done)}: scored again from their recorded outputs "
+            f"(kept in {done[0][1]})."]
 
 
 def _renumber(ctx: _Context, rows: list[Row]) -> tuple[list[Row], list[int]]:

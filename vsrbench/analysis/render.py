@@ -42,10 +42,6 @@ def _row_lead(table: Table, i: int, escape=lambda t: t, mark=lambda n, d="†": 
     return [escape(row.group) if first else "", method]
 
 
-def _blocks_start(table: Table) -> set[int]:
-    return {i for i in range(1, len(table.rows)) if table.rows[i].group != table.rows[i - 1].group}
-
-
 MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 
@@ -75,21 +71,24 @@ def render_markdown(table: Table) -> str:
 LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
     "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
-    ">": r"\textgreater{}", "†": r"\dag{}", "‡": r"\ddag{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "×": r"$\times$",
-    "Δ": r"$\Delta$", "−": "$-$", "±": r"$\pm$", "α": r"$\alpha$",
+    ">": r"\textgreater{}", "†": r"\dag{}", "‡": r"\ddag{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": r"\textendash{}", "×": r"$\times$",
+    "Δ": r"$\Delta$", "σ": r"$\sigma$", "μ": r"$\mu$", "≈": r"$\approx$", "≤": r"$\leq$", "≥": r"$\geq$", "−": "$-$", "±": r"$\pm$", "α": r"$\alpha$",
 }
 # lmodern: scalable T1 fonts (without it, T1 text falls back to bitmap EC fonts, embedded as Type 3);
 # graphicx: the \resizebox that shrinks a table wider than the line (never enlarges one).
 LATEX_PACKAGES = ("booktabs", "graphicx")
 LATEX_PREAMBLE = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
                   "\\usepackage[utf8]{inputenc}\n" + "".join(f"\\usepackage{{{p}}}\n" for p in LATEX_PACKAGES)
-                  + "\\begin{document}\n")
+                  + "\\usepackage[a4paper,margin=12mm]{geometry}\n\\pagestyle{empty}\n\\begin{document}\n")
 # Scale the tabular down to \linewidth (\columnwidth in a two-column paper) when it is wider; else as it is.
 LATEX_FIT_OPEN = "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%"
 
 
 def latex_escape(text: str) -> str:
-    return "".join(LATEX_SPECIAL.get(ch, ch) for ch in text)
+    """``text`` for LaTeX: special characters escaped, and ``--``/``---`` kept as hyphens (``--published``
+    is an option, not an en dash)."""
+    out = "".join(LATEX_SPECIAL.get(ch, ch) for ch in text)
+    return re.sub(r"-(?=-)", "-{}", out)
 
 
 def _latex_cell(cell: Cell) -> str:
@@ -115,34 +114,84 @@ def _latex_note(note: str) -> str:
     return f"\\textsuperscript{{\\{'d' if m[1] == '‡' else ''}dag{m[2]}}} {latex_escape(m[3])}"
 
 
-def render_latex(table: Table, *, standalone: bool = False) -> str:
-    """A booktabs ``table`` environment; ``standalone`` wraps it in a compilable document."""
-    n_lead = len(_header(table)) - len(table.columns)
-    starts = _blocks_start(table)
+def _dag(n: int, dagger: str = "†") -> str:
+    return f"\\textsuperscript{{\\{'d' if dagger == '‡' else ''}dag{n}}}"
+
+
+def _latex_body(table: Table) -> list[str]:
+    """The rows of the tabular (a method column, then the table's columns). A grouped table (sequences, conventions)
+    gets a header row per block, in italics across the table, instead of a column of group names: the
+    method column stays narrow and each method is one line of its block."""
     body = []
     for i, row in enumerate(table.rows):
-        if i in starts:
-            body.append("\\midrule")
-        cells = _row_lead(table, i, latex_escape,
-                                                        lambda n, d: f"\\textsuperscript{{\\{'d' if d == '‡' else ''}dag{n}}}") + [
-            _latex_cell(c) for c in row.cells]
-        body.append(" & ".join(cells) + " \\\\")
-    notes = "".join(f"\n\\par {_latex_note(n)}" for n in table.notes)
+        first = i == 0 or table.rows[i - 1].group != row.group
+        if table.grouped and first:
+            if i:
+                body.append("\\midrule")
+            body.append(f"\\multicolumn{{{1 + len(table.columns)}}}{{@{{}}l}}{{\\textit{{{latex_escape(str(row.group))}}}}} \\\\")
+        name = latex_escape(row.method) + ("" if row.note_ref is None else _dag(row.note_ref, _dagger(row)))
+        body.append(" & ".join([name] + [_latex_cell(c) for c in row.cells]) + " \\\\")
+    return body
+
+
+#: the largest share of the page the tabular and the notes may take (they are scaled down beyond it), so that the
+#: caption, the table and every note fit one page however many published rows there are
+LATEX_TABLE_HEIGHT, LATEX_NOTES_HEIGHT = "0.56\\textheight", "0.34\\textheight"
+
+
+def _fit_height(limit: str) -> str:
+    """``\\resizebox*`` that shrinks its content (aspect kept) to ``limit`` when it is taller, never enlarges."""
+    return f"\\resizebox*{{!}}{{\\ifdim\\totalheight>{limit}{limit}\\else\\totalheight\\fi}}{{%"
+
+
+RUN_IN = 160  # characters: short notes of one kind follow each other in one paragraph (the legend of published rows)
+
+
+def _note_kind(note: str) -> str | None:
+    """The kind of a short note that runs in with its neighbours of the same kind: a published row's
+    (``†3 ...``), a source's (``S2: ...``); None: a paragraph of its own."""
+    if len(note) > RUN_IN:
+        return None
+    if re.match(r"[†‡]\d+ ", note):
+        return "row"
+    return "source" if re.match(r"S\d+: ", note) else None
+
+
+def _latex_notes(table: Table) -> list[str]:
+    """The notes after the table, left aligned in a paragraph box the width of the table's line (scaled down
+    when they would take more than :data:`LATEX_NOTES_HEIGHT`)."""
+    if not table.notes:
+        return []
+    kinds = [_note_kind(n) for n in table.notes]
+    notes = "".join(("\n\\enskip " if k and kinds[k] and kinds[k] == kinds[k - 1] else "\n\\par ") + _latex_note(n)
+                    for k, n in enumerate(table.notes))
+    return ["\\par\\smallskip", _fit_height(LATEX_NOTES_HEIGHT),
+            f"\\parbox{{\\linewidth}}{{\\raggedright\\scriptsize{notes}}}}}"]
+
+
+def render_latex(table: Table, *, standalone: bool = False) -> str:
+    """A booktabs ``table`` environment, its notes after the tabular inside the float (left aligned); the
+    tabular is shrunk to the line width and both to their share of the page height, so the float always
+    fits one page. ``standalone`` wraps it in a compilable one-page document."""
+    body = _latex_body(table)
+    size = "\\footnotesize" if len(table.rows) > 30 else ""
     text = "\n".join([
         "% vsrbench leaderboard; needs \\usepackage{booktabs} and \\usepackage{graphicx}",
-        "\\begin{table}[t]",
-        "\\centering",
+        "\\begin{table}[tbp]",
+        "\\centering" + size,
         f"\\caption{{{latex_escape(table.caption)}}}",
         f"\\label{{{_latex_label(table.dataset)}}}",
+        _fit_height(LATEX_TABLE_HEIGHT),
         LATEX_FIT_OPEN,
-        f"\\begin{{tabular}}{{{'l' * n_lead}{'r' * len(table.columns)}}}",
+        f"\\begin{{tabular}}{{l{'r' * len(table.columns)}}}",
         "\\toprule",
-        " & ".join(latex_escape(h) for h in _header(table)) + " \\\\",
+        " & ".join(latex_escape(h) for h in ["Method"] + [c.label for c in table.columns]) + " \\\\",
         "\\midrule",
         *body,
         "\\bottomrule",
         "\\end{tabular}}",
-        *([f"{{\\footnotesize{notes}\\par}}"] if table.notes else []),
+        "}",
+        *_latex_notes(table),
         "\\end{table}",
     ]) + "\n"
     return LATEX_PREAMBLE + text + "\\end{document}\n" if standalone else text

@@ -144,7 +144,14 @@ for _info in (
                description="CLIP-IQA on CLIP RN50 with the 'Good photo.'/'Bad photo.' prompts"),
     MetricInfo("maniqa", "MANIQA", True, 4, reference=False, family="maniqa",
                scorer="vsrbench.metrics.maniqa:score_koniq", weights=("maniqa-koniq",),
-               description="MANIQA with the KonIQ-10k weights (pyiqa's maniqa, the scale fix)"),
+               description="MANIQA with the KonIQ-10k weights as pyiqa's maniqa computes it (Swin scale 0.8, the "
+                           "IQA-PyTorch#126 fix; 20 fixed 224x224 crops)"),
+    MetricInfo("maniqa-kadid", "MANIQA (KADID)", True, 4, reference=False, family="maniqa",
+               scorer="vsrbench.metrics.maniqa:score_kadid", weights=("maniqa-kadid",),
+               description="MANIQA with the KADID-10k weights, pyiqa's maniqa-kadid (scale 0.8)"),
+    MetricInfo("maniqa-pipal", "MANIQA (PIPAL)", True, 4, reference=False, family="maniqa",
+               scorer="vsrbench.metrics.maniqa:score_pipal", weights=("maniqa-pipal",),
+               description="MANIQA with the PIPAL weights (NTIRE 2022), pyiqa's maniqa-pipal (scale 0.13)"),
     # ---- human judgment (vsrbench study score; issue #21) ----
     MetricInfo("human_bt", "Human (BT)", True, 3, per_clip=True, reference=False, human=True,
                description="Bradley-Terry strength from a pairwise user study (`vsrbench study score`), per clip"),

@@ -137,6 +137,11 @@ def test_wrong_files_say_what_they_look_like(sd):
     assert "unused" in _error(dict(orig, **{twin: orig[twin] + 1}))  # a norm3 that is not downsample.1's twin
 
 
+def test_torchvision_raft_small_is_named():
+    small = import_torchvision().models.optical_flow.raft_small(weights=None).state_dict()
+    assert "RAFT-small" in _error(small)
+
+
 def test_unreadable_file_is_one_line(tmp_path):
     p = tmp_path / "raft-things.pth"
     p.write_bytes(b"not a checkpoint")

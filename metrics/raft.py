@@ -49,8 +49,8 @@ ITERS = 20
 RAFT_WEIGHTS = {
     "raft-things": MetricWeights(
         "raft-things", "raft-things.pth", None,
-        "princeton-vl/RAFT download_models.sh: models.zip from https://dl.dropboxusercontent.com/s/4j4z58wuv8o0mfz/"
-        "models.zip (or the Google Drive folder its README links); unzip it and take models/raft-things.pth",
+        "princeton-vl/RAFT's models.zip (download_models.sh: https://dl.dropboxusercontent.com/s/4j4z58wuv8o0mfz/"
+        "models.zip, or the Google Drive folder of its README), file models/raft-things.pth",
         None, "princeton-vl's raft-things.pth (RAFT, Chairs + Things)"),
     "raft-large-c-t-v1": MetricWeights(
         "raft-large-c-t-v1", "raft_large_C_T_V1-22a6c225.pth",

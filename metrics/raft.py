@@ -22,7 +22,8 @@ raises one :class:`~vsrbench.core.errors.WeightsError` line saying what the file
 
 Small frames: the pyramid's coarsest level has ``(H/8) // 8`` rows; below 128 pixels it has one row
 (or none), where the usual lookup (``grid_sample`` on coordinates normalised by ``size - 1``)
-divides by zero and returns NaN (torchvision refuses such inputs, pytorch/vision#7338). Here the
+divides by zero: the original returns NaN (e.g. 120×200; an empty level, e.g. at 64×48, fails in
+``avg_pool2d``), torchvision refuses such inputs (pytorch/vision#7338). Here the
 lookup is bilinear in pixel coordinates with zeros outside the volume, which is exactly the usual
 lookup wherever that is defined (levels of 2 or more rows and columns) and stays defined for a level
 of one row or column (its neighbours outside are zeros) or none (an empty level contributes zeros).

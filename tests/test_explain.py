@@ -18,7 +18,7 @@ from _support.paths import shared_path
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.evaluate import evaluate_sequence
-from vsrbench.explain import Target, explain, parse_target
+from vsrbench.explain import Target, explain, parse_target, verdict
 from vsrbench.core.io import FrameSequence, open_dataset, pair_datasets, write_frame
 from vsrbench.metrics import MetricAccumulator, get_protocol, psnr
 
@@ -149,10 +149,31 @@ def test_finds_the_convention_of_a_number_computed_under_a_known_override(pairs,
 
 def test_finds_psnr_and_ssim_together(pairs):
     proto = get_protocol("duf", ssim="gaussian11", ssim_data_range="255")
-    targets = [Target(m, _reference(pairs, proto, "seq_avg", m), u, m) for m, u in (("psnr", 0.01), ("ssim", 1e-4))]
+    targets = [Target(m, _reference(pairs, proto, "seq_avg", m), u, m) for m, u in (("psnr", 1e-9), ("ssim", 1e-9))]
     top = explain(pairs, targets).rows[0]
     assert top.protocol().hash == proto.hash and top.variant.average == "seq_avg"
     assert max(abs(d) for d in top.deltas.values()) < 1e-9 and top.distance < 1e-6
+
+
+def test_ties_prefer_the_preset_without_overrides_and_the_verdict_says_it_rounds(pairs):
+    """Printed to 2 / 4 decimals, the float64-luma number of duf with BasicSR's SSIM and its float32 twin are the
+    same (they differ by ~1e-7 dB): the one written with fewer words comes first, not a needless
+    y_precision=float64; the verdict says the number rounds to the printed values."""
+    proto = get_protocol("duf", ssim="gaussian11", ssim_data_range="255")
+    values = {m: _reference(pairs, proto, "seq_avg", m) for m in ("psnr", "ssim")}
+    targets = [parse_target(f"psnr={values['psnr']:.2f}"), parse_target(f"ssim={values['ssim']:.4f}")]
+    ex = explain(pairs, targets)
+    twin = get_protocol("basicsr-y", crop_border=8, cut_frames=2)
+    top = ex.rows[0]
+    assert top.text == "basicsr-y --set crop_border=8 cut_frames=2" and top.protocol().hash == twin.hash
+    exact = next(r for r in ex.rows if r.protocol().hash == proto.hash and r.variant.average == "seq_avg")
+    assert ex.rows.index(exact) > 0 and abs(exact.distance - top.distance) < 0.1
+    lines = verdict(ex, ("/data/GT", "/data/my outputs", "vid4", True))
+    assert "; rounds to the printed values); reproduce with: vsrbench evaluate --suite vid4 --clips-only " \
+           "--gt /data/GT --pred '/data/my outputs' --protocol basicsr-y --set crop_border=8 --set cut_frames=2" \
+           in lines[-1]
+    far = explain(pairs, [parse_target("psnr=99.00")])
+    assert "does not round to the printed value)" in verdict(far)[-1] and "--gt GT --pred PRED" in verdict(far)[-1]
 
 
 @pytest.mark.filterwarnings("ignore:.*is the output at the wrong scale")
@@ -242,8 +263,8 @@ def test_cli_table_and_closest_line(folders, pairs, capsys):
     # the same convention as duf with BasicSR's float32 luma: written with the fewest overrides
     assert lines[3].split()[:6] == ["1", "duf", "--set", "y_precision=float32", "seq_avg", f"{number:.3f}"], out
     assert lines[-1].startswith("closest: duf --set y_precision=float32, seq_avg (Δ psnr ")
-    assert lines[-1].endswith("reproduce with: vsrbench evaluate --gt GT --pred PRED --protocol duf "
-                              "--set y_precision=float32 (read its seq_avg)")
+    assert lines[-1].endswith(f"reproduce with: vsrbench evaluate --gt {folders / 'GT'} --pred {folders / 'PRED'} "
+                              "--protocol duf --set y_precision=float32 (read its seq_avg)")
 
 
 @pytest.mark.parametrize("target, expected", [
@@ -363,6 +384,8 @@ def test_explain_reads_a_results_store(tmp_path, capsys, rng):
     out = capsys.readouterr().out
     closest = [line for line in out.splitlines() if line.startswith("closest:")][0]
     assert "crop_border=4" in closest, out
+    # the command to reproduce it names the recorded folders, not placeholders
+    assert f"--gt {(tmp_path / 'GT').resolve()} --pred {(tmp_path / 'mine').resolve()} --protocol" in closest, closest
     assert main(["explain", "--results", str(res), "--method", "mine", "--gt", "x", "--target", "psnr=1"]) == 2
     assert "give either --results (with --method) or --gt and --pred, not both" in capsys.readouterr().err
     assert main(["explain", "--results", str(res), "--method", "mien", "--target", "psnr=1"]) == 2

@@ -191,9 +191,17 @@ class Row:
         """The protocol that reproduces this row (its averaging is :attr:`Variant.average`)."""
         return get_protocol(self.preset, **self.overrides)
 
-    def evaluate_command(self) -> str:
+    def evaluate_command(self, gt: str = "GT", pred: str = "PRED", suite: str | None = None,
+                         clips_only: bool = False) -> str:
+        """The ``vsrbench evaluate`` command line that scores this row's convention on ``gt`` / ``pred``
+        (shell-quoted; the placeholders GT and PRED when the paths are not known), checked as ``suite``
+        (its clip set only with ``clips_only``)."""
+        import shlex
+
         sets = "".join(f" --set {k}={v}" for k, v in self.overrides.items())
-        return f"vsrbench evaluate --gt GT --pred PRED --protocol {self.preset}{sets}"
+        where = "" if suite is None else f" --suite {shlex.quote(suite)}" + (" --clips-only" if clips_only else "")
+        quote = (lambda p: p) if (gt, pred) == ("GT", "PRED") else shlex.quote
+        return f"vsrbench evaluate{where} --gt {quote(gt)} --pred {quote(pred)} --protocol {self.preset}{sets}"
 
 
 # ----------------------------------------------------------------- the one pass
@@ -504,7 +512,16 @@ def _rank(rows: list["Row"], targets: Sequence[Target]) -> None:
             r.distance = math.sqrt(sum((r.deltas[t.metric] / t.unit) ** 2 for t in targets) / len(targets))
         if not math.isfinite(r.distance):
             r.distance = math.inf
-    rows.sort(key=lambda r: (r.distance, len(r.overrides), PRESET_ORDER.index(r.preset)))
+    rows.sort(key=lambda r: _order(r, targets))
+
+
+def _order(row: "Row", targets: Sequence[Target]) -> tuple:
+    """The sort key of a row: by distance, where a tenth of the targets' last printed digit counts as a tie
+    (float32 and float64 luma differ by far less); among ties the variant written with the fewest overrides,
+    then the first of :data:`PRESET_ORDER` (so no needless ``y_precision=float64``)."""
+    units = row.distance / targets[0].unit if len(targets) == 1 else row.distance
+    tier = round(units, 1) if math.isfinite(units) else math.inf
+    return (tier, len(row.overrides), PRESET_ORDER.index(row.preset), row.distance)
 
 
 def _mark_suite(rows: list[Row], proto: Protocol, metrics: set) -> Row | None:
@@ -524,8 +541,9 @@ def _mark_suite(rows: list[Row], proto: Protocol, metrics: set) -> Row | None:
 
 # ----------------------------------------------------------------- text output
 
-def format_table(ex: Explanation, top: int = 10) -> str:
-    """The ``top`` closest variants as a text table, then the ``closest:`` line."""
+def format_table(ex: Explanation, top: int = 10, inputs: tuple | None = None) -> str:
+    """The ``top`` closest variants as a text table, then the ``closest:`` line (its command names the
+    ``inputs``, ``(gt, pred, suite or None, clips_only)``, when given; else GT and PRED)."""
     metrics = [t.metric for t in ex.targets]
     head = ["rank", "variant", "averaging"] + [METRICS[m].label for m in metrics] + [f"Δ {METRICS[m].label}" for m in metrics]
     if len(metrics) > 1:
@@ -543,17 +561,20 @@ def format_table(ex: Explanation, top: int = 10) -> str:
             cells.append(f"{r.distance:.2f}")
         lines.append(cells)
     out = text_table(lines, header=head, align="rll" + "r" * (len(head) - 3), rule="-")
-    return "\n".join(out + verdict(ex))
+    return "\n".join(out + verdict(ex, inputs))
 
 
-def verdict(ex: Explanation) -> list[str]:
+def verdict(ex: Explanation, inputs: tuple | None = None) -> list[str]:
     """The lines under the table: the ``closest:`` variant, preceded by ``ambiguous:`` (the variants that all
     give the targets within rounding) when several fit, or ``nothing fits:`` when none does."""
     metrics = [t.metric for t in ex.targets]
     best = ex.rows[0]
     deltas = ", ".join(f"Δ {m} {_fmt(best.deltas[m], m, signed=True)}{' dB' if m == 'psnr' else ''}" for m in metrics)
-    closest = (f"closest: {best.text}, {best.averaging} ({deltas}); reproduce with: "
-               f"{best.evaluate_command()} (read its {best.variant.average})")
+    fits = best in ex.fitting
+    printed = "the printed value" + ("s" if len(metrics) > 1 else "")
+    rounds = f"rounds to {printed}" if fits else f"does not round to {printed}"
+    closest = (f"closest: {best.text}, {best.averaging} ({deltas}; {rounds}); reproduce with: "
+               f"{best.evaluate_command(*(inputs or ()))} (read its {best.variant.average})")
     targets = ", ".join(t.text for t in ex.targets)
     rounding = ", ".join(f"|Δ {t.metric}| <= {_fmt(0.5 * t.unit, t.metric)}" for t in ex.targets)
     fitting = ex.fitting
@@ -642,7 +663,8 @@ def run_explain(request: ExplainRequest, *, say: Callable[[str], None] | None = 
     with Progress(sum(len(g) for g, _ in pairs), "explain") as prog:
         ex = explain(pairs, targets, scale=r.scale, suite_protocol=suite_protocol, progress=prog.update, warn=warn)
     lines = [f"{len(ex.rows)} variants scored on {len(ex.clips)} clip(s), {ex.n_frames} frames; "
-             f"closest to {', '.join(t.text for t in targets)} first", format_table(ex, r.top)]
+             f"closest to {', '.join(t.text for t in targets)} first",
+             format_table(ex, r.top, (r.gt, r.pred, None if suite is None else suite.name, r.clips_only))]
     if suite is not None:
         row = ex.suite_row
         if row is None:

@@ -126,12 +126,14 @@ def ewarp_pairs(frames: list[np.ndarray], model: RAFT, *, convention: str = "eva
     with _ieee_fp32(dev):
         for s in range(0, len(frames) - 1, batch):
             x = _prepare(frames[s:s + batch + 1], dev)
-            a, b = x[:-1], x[1:]
-            if value_range != 1.0:  # else the [0, 1] frames go in as EvalCrafter feeds them
-                a, b = a * value_range, b * value_range
-            a_in, b_in = 2 * (a / 255.0) - 1.0, 2 * (b / 255.0) - 1.0
-            flows = model(torch.cat([a_in, b_in]), torch.cat([b_in, a_in]), iters)
-            fw, bw = flows[:len(a)], flows[len(a):]
+            v = x * value_range if value_range != 1.0 else x  # [0, 1] frames go in as EvalCrafter feeds them
+            v = 2 * (v / 255.0) - 1.0  # RAFT's own input mapping
+            if isinstance(model, RAFT):  # each frame's features once
+                fw, bw = model.both_ways(v, iters)
+            else:  # any flow network called as model(image1, image2, iters)
+                k = len(v) - 1
+                flows = model(torch.cat([v[:-1], v[1:]]), torch.cat([v[1:], v[:-1]]), iters)
+                fw, bw = flows[:k], flows[k:]
             out += warp_errors(x[:-1], x[1:], fw, bw, per_element=per_element).tolist()
     return out
 

@@ -229,12 +229,32 @@ class RAFT(nn.Module):
             raise ValueError(f"RAFT needs more than one 1/8-resolution pixel (frames over 8x8 after padding to "
                              f"multiples of 8), got {hgt}x{wid}")
         fmap1, fmap2 = self.fnet(torch.cat([image1, image2], 0)).float().chunk(2, 0)
+        return self._refine(fmap1, fmap2, self.cnet(image1), iters)
+
+    def both_ways(self, frames: torch.Tensor, iters: int = ITERS) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward and backward flows of each consecutive pair of ``frames`` ``(K+1, 3, H, W)`` (scaled to
+        [-1, 1]): ``(fw, bw)``, each ``(K, 2, H, W)``, ``fw[i]`` from frame i to i+1, ``bw[i]`` back. The same as
+        :meth:`forward` on the 2K pairs, with each frame's features and context computed once (not 2-4 times)."""
+        if frames.shape[0] < 2 or frames.shape[-2] % 8 or frames.shape[-1] % 8:
+            raise ValueError(f"both_ways needs 2 or more frames with H, W multiples of 8, got {tuple(frames.shape)}")
+        if (frames.shape[-2] // 8) * (frames.shape[-1] // 8) < 2:
+            raise ValueError(f"RAFT needs more than one 1/8-resolution pixel (frames over 8x8 after padding to "
+                             f"multiples of 8), got {frames.shape[-2]}x{frames.shape[-1]}")
+        fmaps, ctx = self.fnet(frames).float(), self.cnet(frames)
+        k = frames.shape[0] - 1
+        flows = self._refine(torch.cat([fmaps[:-1], fmaps[1:]]), torch.cat([fmaps[1:], fmaps[:-1]]),
+                             torch.cat([ctx[:-1], ctx[1:]]), iters)
+        return flows[:k], flows[k:]
+
+    def _refine(self, fmap1: torch.Tensor, fmap2: torch.Tensor, context: torch.Tensor, iters: int) -> torch.Tensor:
+        """The update iterations from the features and context of image1: the final ×8 upsampled flow."""
+        b, _, h8, w8 = fmap1.shape
         levels = _pyramid(fmap1, fmap2)
-        net, inp = self.cnet(image1).split([_HIDDEN, _CONTEXT], 1)
+        net, inp = context.split([_HIDDEN, _CONTEXT], 1)
         net, inp = torch.tanh(net), F.relu(inp)
-        ys, xs = torch.meshgrid(torch.arange(hgt // 8, device=image1.device),
-                                torch.arange(wid // 8, device=image1.device), indexing="ij")
-        coords0 = torch.stack([xs, ys], 0).float()[None].expand(b, 2, hgt // 8, wid // 8)
+        ys, xs = torch.meshgrid(torch.arange(h8, device=fmap1.device), torch.arange(w8, device=fmap1.device),
+                                indexing="ij")
+        coords0 = torch.stack([xs, ys], 0).float()[None].expand(b, 2, h8, w8)
         coords1 = coords0.clone()
         for _ in range(iters):
             corr = _lookup(levels, coords1)

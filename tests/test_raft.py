@@ -195,3 +195,13 @@ def test_cuda_flows_match_the_cpu(model):
         gpu = model.cuda()(a.cuda(), b.cuda(), ITERS).cpu()
         model.cpu()
     assert (cpu - gpu).abs().max().item() < 1e-3
+
+
+def test_both_ways_is_forward_on_the_pairs(model):
+    frames = torch.cat(_inputs(64, 48) + _inputs(64, 48)[:1])  # 3 frames: a, b, a
+    v = 2 * (frames / 255.0) - 1.0
+    with torch.no_grad():
+        fw, bw = model.both_ways(v, 4)
+        want = model(torch.cat([v[:-1], v[1:]]), torch.cat([v[1:], v[:-1]]), 4)
+    assert fw.shape == bw.shape == (2, 2, 64, 48)
+    assert (torch.cat([fw, bw]) - want).abs().max().item() < 1e-4

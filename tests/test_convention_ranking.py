@@ -157,3 +157,24 @@ def test_real_vid4_duf_52l_is_ranked_against_the_database(tmp_path, shared_path,
     assert set(WANTED) <= ranked, "\n".join(table.notes)
     mine = [r for r in table.rows if r.method == "DUF-52L"]
     assert len({r.group for r in mine}) >= 2  # scored under more than the stored convention
+
+
+@pytest.mark.filterwarnings("ignore:dataset 'vid4' has 4 clip")
+def test_per_clip_rows_get_per_sequence_blocks_of_their_convention(stored):
+    root, res, refs = stored
+    with (root / "pub.csv").open("a") as f:
+        f.write("P-crop8,vid4,BD (DUF authors' LR bd-duf),psnr,41.50,city,frame_avg,basicsr-y[crop_border=8],"
+                "BasicSR zoo,\n")
+    df = load_results(res)
+    (table,) = build_tables(df, published=load_published(root / "pub.csv"), info=dataset_info(res),
+                            by_convention=True, per_sequence=True, ci=True, resamples=50,
+                            rescore=outputs_rescorer(res, say=lambda _: None))
+    cells = _cells(table)
+    block = "city (basicsr-y[crop_border=8], seq_avg)"
+    want = np.mean([psnr_y(o, g, crop=8) for o, g in zip(*refs[("Broken", "city")])])
+    assert cells[(block, "Broken")].value == pytest.approx(want, abs=1e-6)
+    assert cells[(block, "P-crop8")].value == 41.5 and cells[(block, "P-crop8")].rank is not None
+    # the per-clip number has no block of its own under the stored convention, and intervals stay there
+    assert not [g for g, _ in cells if g.startswith("calendar (basicsr-y[crop_border=8]")]
+    assert cells[("basicsr-y, seq_avg", "Clean")].interval_text.startswith("± ")
+    assert cells[("basicsr-y[crop_border=8], seq_avg", "Clean")].interval_text == ""

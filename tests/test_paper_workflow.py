@@ -95,6 +95,11 @@ def test_three_suites_into_one_store_then_table_explain_compare(workflow, capsys
                  str(root / "table.tex")]) == 0
     tex = (root / "table.tex").read_text()
     assert "Mine" in tex and "\\dag" in tex and "BasicVSR" in tex
+    # each published row in the block of its convention, Mine scored again under it; notes after the tabular
+    assert "\\textit{BI: basicsr-rgb, seq\\_avg}" in tex  # EDVR's BasicSR RGB row on Vid4
+    vid4 = tex[tex.index("\\label{tab:vsrbench-vid4}"):]
+    assert vid4.count("\nMine & ") >= 3 and vid4.index("\\end{tabular}") < vid4.index("\\parbox{\\linewidth}")
+    assert (res / "conventions").is_dir() and set(load_results(res)["protocol"]) == set(protocols.values())
     if shutil.which("pdflatex") and subprocess.run(["kpsewhich", "lmodern.sty"], capture_output=True).stdout.strip():
         run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "table.tex"], cwd=root,
                              capture_output=True, text=True, timeout=120)

@@ -92,7 +92,7 @@ def _score_one(results_dir: Path, recorded: dict, dataset: str, protocol, method
     for what, path in (("GT", gt), ("outputs", pred)):
         if not Path(path).exists():
             return f"its {what} are no longer on disk ({path})"
-    stored = load_results(results_dir)
+    stored = recorded.setdefault("_stored", load_results(results_dir))  # read once per table
     sequences = set(stored.loc[(stored["method"] == method) & (stored["dataset"] == dataset), "sequence"])
     store = cache_dir(results_dir, protocol)
     want = {"gt": str(Path(gt).resolve()), "pred": str(Path(pred).resolve()), "sequences": sequences}

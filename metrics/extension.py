@@ -109,9 +109,10 @@ def weights_record(name: str, path=None) -> dict:
     looked for and the download command.
     """
     w = _known(name)
-    get = f"`vsrbench weights download {w.name}` fetches it" + (f" (from {w.url})" if w.url else f"; {w.source}")
+    get = (f"`vsrbench weights download {w.name}` fetches it (from {w.url})" if w.url else
+           f"no direct download is published: get it from {w.source}")
     try:
-        found = find_weights(w.filename, path=path, source=w.source)
+        found = find_weights(w.filename, path=path)
     except WeightsError as e:
         raise WeightsError(f"{e}; {get}") from None
     record = check_published(found, w.filename, sha256=w.sha256, what=w.what, get=get)

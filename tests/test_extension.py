@@ -79,6 +79,16 @@ def test_a_missing_weights_file_is_one_line_with_the_download_command(toy_file, 
     assert weights_missing(toy_file) == "toy-net"
 
 
+def test_a_file_without_a_download_url_says_where_it_is_published(toy_file, monkeypatch):
+    monkeypatch.setitem(METRIC_WEIGHTS, "toy-net", MetricWeights("toy-net", "toy_net.pth", None,
+                                                                 "the authors' Dropbox (models.zip)"))
+    with pytest.raises(WeightsError) as e:
+        require_weights("toy-net")
+    msg = str(e.value)
+    assert msg.endswith("; no direct download is published: get it from the authors' Dropbox (models.zip)")
+    assert "weights download" not in msg and msg.count("Dropbox") == 1
+
+
 def test_a_file_of_other_content_is_refused(toy_file, tmp_path):
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "toy_net.pth").write_bytes(b"not the file")

@@ -16,7 +16,7 @@ from vsrbench.analysis.table_stats import SIGNIFICANT
 
 __all__ = [
     "MD_SPECIAL", "md_escape", "render_markdown", "LATEX_SPECIAL", "LATEX_PACKAGES", "LATEX_PREAMBLE",
-    "LATEX_FIT_OPEN", "latex_escape", "render_latex", "table_frame", "render_csv", "render_html", "render_tables",
+    "LATEX_FIT_OPEN", "LATEX_TABLE_HEIGHT", "LATEX_NOTES_HEIGHT", "RUN_IN", "latex_escape", "render_latex", "table_frame", "render_csv", "render_html", "render_tables",
 ]
 
 
@@ -136,7 +136,7 @@ def _latex_body(table: Table) -> list[str]:
 
 #: the largest share of the page the tabular and the notes may take (they are scaled down beyond it), so that the
 #: caption, the table and every note fit one page however many published rows there are
-LATEX_TABLE_HEIGHT, LATEX_NOTES_HEIGHT = "0.56\\textheight", "0.34\\textheight"
+LATEX_TABLE_HEIGHT, LATEX_NOTES_HEIGHT = "0.54\\textheight", "0.32\\textheight"
 
 
 def _fit_height(limit: str) -> str:

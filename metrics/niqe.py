@@ -96,41 +96,80 @@ def _nearest(r: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- float64 features (matlab, pyiqa)
 
-def _aggd64(x: torch.Tensor, grid: tuple[np.ndarray, np.ndarray], log_gamma: bool):
-    """AGGD fit of each row of ``x`` (blocks, pixels) -> alpha, beta_l, beta_r (blocks,)."""
-    neg, pos = x < 0, x > 0
-    x2 = x * x
-    left = torch.sqrt((x2 * neg).sum(1) / neg.sum(1))
-    right = torch.sqrt((x2 * pos).sum(1) / pos.sum(1))
+def _aggd64(x: torch.Tensor, grid: tuple[np.ndarray, np.ndarray]):
+    """AGGD fit of each row of ``x`` (blocks, pixels) -> alpha, beta_l, beta_r (blocks,).
+
+    The published code's means of masked squares, written as sums over the clamped values (one pass
+    each, no masked copies); the sums differ from theirs only by float64 rounding order.
+    """
+    xn, xp = x.clamp(max=0), x.clamp(min=0)
+    sq_n, sq_p = torch.einsum("ij,ij->i", xn, xn), torch.einsum("ij,ij->i", xp, xp)
+    left = torch.sqrt(sq_n / (x < 0).sum(1))
+    right = torch.sqrt(sq_p / (x > 0).sum(1))
     gh = left / right
-    rhat = x.abs().mean(1) ** 2 / x2.mean(1)
+    n = x.shape[1]
+    rhat = ((xp.sum(1) - xn.sum(1)) / n) ** 2 / ((sq_n + sq_p) / n)
     rnorm = rhat * (gh ** 3 + 1) * (gh + 1) / (gh ** 2 + 1) ** 2
     alpha = torch.from_numpy(grid[0][_nearest(grid[1], rnorm.cpu().numpy())]).to(x)
-    f = torch.exp(0.5 * (torch.lgamma(1 / alpha) - torch.lgamma(3 / alpha))) if log_gamma else \
-        torch.sqrt(torch.exp(torch.lgamma(1 / alpha)) / torch.exp(torch.lgamma(3 / alpha)))
+    f = torch.exp(0.5 * (torch.lgamma(1 / alpha) - torch.lgamma(3 / alpha)))
     return alpha, left * f, right * f
 
 
-def _block_features64(s: torch.Tensor, size: int, grid, log_gamma: bool) -> torch.Tensor:
+def _block_features64(s: torch.Tensor, size: int, grid) -> torch.Tensor:
     """The 18 features of each ``size`` x ``size`` block of the normalised plane ``s`` (H, W)."""
     h, w = s.shape
     b = s.reshape(h // size, size, w // size, size).permute(0, 2, 1, 3).reshape(-1, size, size)
     n = b.shape[0]
-    a, bl, br = _aggd64(b.reshape(n, -1), grid, log_gamma)
+    a, bl, br = _aggd64(b.reshape(n, -1), grid)
     out = [a, (bl + br) / 2]
     for sh in _SHIFTS:
-        a, bl, br = _aggd64((b * torch.roll(b, sh, dims=(1, 2))).reshape(n, -1), grid, log_gamma)
+        a, bl, br = _aggd64((b * torch.roll(b, sh, dims=(1, 2))).reshape(n, -1), grid)
         ratio = torch.exp(torch.lgamma(2 / a) - torch.lgamma(1 / a))
         out += [a, (br - bl) * ratio, bl, br]
     return torch.stack(out, 1)
 
 
-def _normalise64(img: torch.Tensor, window: torch.Tensor, eps: float) -> torch.Tensor:
-    """``(img - mu) / (sigma + 1)``, mu and sigma from the Gaussian window, borders replicated."""
-    x = F.pad(torch.stack([img, img * img])[:, None], (3, 3, 3, 3), mode="replicate")
-    m = F.conv2d(x, window[None, None])[:, 0]
-    mu, sigma = m[0], torch.sqrt((m[1] - m[0] ** 2).abs() + eps)
+def _normalise64(img: torch.Tensor, window: torch.Tensor, eps: float, exact_flat: bool) -> torch.Tensor:
+    """``(img - mu) / (sigma + 1)``, mu and sigma from the Gaussian window, borders replicated.
+
+    On the CPU the two filters run in OpenCV (float64, ~40x faster than torch's float64 convolution).
+    Where the 7x7 window is constant, the local variance is only the rounding noise of the filter's
+    sums, and that noise decides the normalised value there; with ``exact_flat`` (pyiqa) those pixels
+    get torch's values (the filter of a constant depends only on the constant), so the result equals
+    pyiqa's also on frames with flat regions.
+    """
+    if img.device.type != "cpu":
+        x = F.pad(torch.stack([img, img * img])[:, None], (3, 3, 3, 3), mode="replicate")
+        m = F.conv2d(x, window[None, None])[:, 0]
+        mu, m2 = m[0], m[1]
+    else:
+        import cv2
+
+        a, k = img.numpy(), window.numpy()
+        mu_np = cv2.filter2D(a, cv2.CV_64F, k, borderType=cv2.BORDER_REPLICATE)
+        m2_np = cv2.filter2D(a * a, cv2.CV_64F, k, borderType=cv2.BORDER_REPLICATE)
+        if exact_flat:
+            _flat_as_torch(a, window, mu_np, m2_np)
+        mu, m2 = torch.from_numpy(mu_np), torch.from_numpy(m2_np)
+    sigma = torch.sqrt((m2 - mu ** 2).abs() + eps)
     return (img - mu) / (sigma + 1)
+
+
+def _flat_as_torch(a: np.ndarray, window: torch.Tensor, mu: np.ndarray, m2: np.ndarray) -> None:
+    """Give the pixels whose 7x7 window (borders replicated) is constant torch's float64 filter values."""
+    import cv2
+
+    box = np.ones((7, 7), np.uint8)
+    flat = cv2.dilate(a, box, borderType=cv2.BORDER_REPLICATE) == cv2.erode(a, box, borderType=cv2.BORDER_REPLICATE)
+    if not flat.any():
+        return
+    values = np.unique(a[flat])
+    patch = torch.from_numpy(values)[:, None, None, None].expand(-1, 1, 7, 7)
+    w = window[None, None]
+    c_mu = F.conv2d(patch.contiguous(), w).flatten().numpy()
+    c_m2 = F.conv2d((patch * patch).contiguous(), w).flatten().numpy()
+    pos = np.searchsorted(values, a[flat])
+    mu[flat], m2[flat] = c_mu[pos], c_m2[pos]
 
 
 @functools.lru_cache(maxsize=32)
@@ -204,10 +243,11 @@ def _features64(img: torch.Tensor, variant: str) -> torch.Tensor:
         window, eps = torch.from_numpy(_fspecial32()).to(img), float(np.finfo(np.float64).eps)
     else:
         window, eps = torch.from_numpy(win).to(img), 0.0
-    grid, log_gamma = _grid(variant), variant == "pyiqa"
+    grid = _grid(variant)
     feats = []
     for scale in (1, 2):
-        feats.append(_block_features64(_normalise64(img, window, eps), BLOCK // scale, grid, log_gamma))
+        s = _normalise64(img, window, eps, exact_flat=variant == "pyiqa")
+        feats.append(_block_features64(s, BLOCK // scale, grid))
         if scale == 1:
             img = _half_pyiqa(img) if variant == "pyiqa" else _half_bicubic(img)
     return torch.cat(feats, 1)

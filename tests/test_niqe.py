@@ -156,6 +156,16 @@ def test_pyiqa_against_its_torch_code(pyiqa_niqe, name):
     assert niqe(frame, variant="pyiqa") == pytest.approx(want, abs=TOL)
 
 
+def test_pyiqa_flat_regions(pyiqa_niqe):
+    """Constant 7x7 windows: the local deviation there is the rounding noise of the filter's sums, which
+    decides the normalised values; vsrbench gives those pixels torch's float64 filter values, as pyiqa."""
+    frame = synthetic_frame(4, (288, 384))
+    frame[:100, :200] = 255
+    frame[150:250, 100:300] = (40, 90, 200)
+    frame[200:, 300:] = 0
+    assert niqe(frame, variant="pyiqa") == pytest.approx(pyiqa_niqe(frame), abs=TOL)
+
+
 def test_pyiqa_crop_border(pyiqa_niqe):
     frame = synthetic_frame(5, (200, 210))
     assert niqe(frame, variant="pyiqa", crop_border=3) == pytest.approx(pyiqa_niqe(frame, 3), abs=TOL)

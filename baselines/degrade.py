@@ -238,6 +238,11 @@ _register(Degradation("bd-duf", _bd_duf))
 _register(Degradation("bd-basicvsr", _bd_basicvsr, round=round_like_matlab))
 _register(Degradation("bi-matlab", _bi_matlab, round=round_like_matlab, native_uint8=True))
 _register(Degradation("bi-pil", _bi_pil, native_uint8=True))
+# random, clip-level degradations (baselines/realworld.py): `vsrbench degrade --kind NAME --seed N`; per frame they refuse
+from vsrbench.baselines.realworld import RANDOM_DEGRADATIONS, refuse_framewise  # noqa: E402
+
+for _name in RANDOM_DEGRADATIONS:
+    _register(Degradation(_name, refuse_framewise(_name)))
 
 
 # ----------------------------------------------------------------------------- entry points

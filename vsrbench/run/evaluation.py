@@ -131,9 +131,9 @@ def _prepare(req: EvaluateRequest) -> _Job:
     metrics, asked = _metrics(req, proto)
     device = resolve_device(req.device)
     if req.degradation is not None:
-        from vsrbench.baselines.degrade import DEGRADATIONS
+        from vsrbench.baselines.realworld import check_degradation
 
-        DEGRADATIONS[req.degradation]  # an unknown name: one line with did-you-mean
+        check_degradation(req.degradation)  # unknown: did-you-mean; a random one may name its seed, NAME[seed=N]
     method = _name(req.method, req.pred, "--method", None if suite is None else suite.root)
     dataset = (_name(req.dataset, req.gt or req.pred, "--dataset") if req.dataset is not None or suite is None
                else suite.name if suite.subset is None else f"{suite.name}-{suite.subset}")

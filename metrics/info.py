@@ -152,6 +152,19 @@ for _info in (
     MetricInfo("maniqa-pipal", "MANIQA (PIPAL)", True, 4, reference=False, family="maniqa",
                scorer="vsrbench.metrics.maniqa:score_pipal", weights=("maniqa-pipal",),
                description="MANIQA with the PIPAL weights (NTIRE 2022), pyiqa's maniqa-pipal (scale 0.13)"),
+    # ---- VMAF (metrics/vmaf.py; issue #19) ----
+    # through the vmaf-torch package (its built-in vmaf_v0.6.1 model); per frame on the luma of BT.601 limited-range
+    # YUV; the motion feature reads the GT frames t-1 and t+1 of the whole sequence (not only the scored frames)
+    MetricInfo("vmaf", "VMAF", True, 2, family="vmaf", scorer="vsrbench.metrics.vmaf:score_vmaf",
+               weights=("vmaf-v0.6.1",), version="0.6.1",
+               description="VMAF with libvmaf's default model vmaf_v0.6.1, per frame, computed by vmaf-torch 1.1.0 on "
+                           "the Y plane of BT.601 limited-range YUV 4:2:0 (8-bit, rounded); score clipped to [0, 100] "
+                           "as libvmaf does; motion2 from the GT frames t-1, t, t+1 of the whole sequence"),
+    MetricInfo("vmaf-neg", "VMAF-NEG", True, 2, family="vmaf", scorer="vsrbench.metrics.vmaf:score_vmaf_neg",
+               weights=("vmaf-v0.6.1",), version="0.6.1",
+               description="VMAF NEG ('no enhancement gain', libvmaf's vmaf_v0.6.1neg: ADM and VIF enhancement gain "
+                           "limits 1.0, same SVM), per frame through vmaf-torch 1.1.0, same input as vmaf; lower than "
+                           "vmaf where the output enhances (sharpens, contrast-boosts) the GT"),
     # ---- human judgment (vsrbench study score; issue #21) ----
     MetricInfo("human_bt", "Human (BT)", True, 3, per_clip=True, reference=False, human=True,
                description="Bradley-Terry strength from a pairwise user study (`vsrbench study score`), per clip"),

@@ -118,15 +118,21 @@ for _info in (
     # ---- full-reference perceptual (metrics/dists.py; issue #19) ----
     MetricInfo("dists", "DISTS", False, 4, family="dists", scorer="vsrbench.metrics.dists:score_dists",
                weights=("lpips-vgg",),
-               description="deep image structure and texture similarity (Ding et al. 2020) on torchvision's VGG16"),
+               description="deep image structure and texture similarity (Ding et al. 2020) on torchvision's VGG16 "
+                           "and the authors' alpha/beta (DISTS_pytorch's weights.pt): whole RGB frames in [0, 1], "
+                           "as DISTS_pytorch and pyiqa compute it"),
     # ---- no-reference image metrics (metrics/niqe.py, musiq.py, clipiqa.py, maniqa.py; issue #19) ----
     MetricInfo("niqe", "NIQE", False, 4, reference=False, family="niqe", scorer="vsrbench.metrics.niqe:score_matlab",
-               description="NIQE as MATLAB's niqe computes it (Y channel, bicubic, the pristine model)"),
+               description="NIQE as the authors' MATLAB release computes it (rgb2gray, float64, MATLAB bicubic "
+                           "imresize, 96x96 blocks, the pristine model); option crop_border"),
     MetricInfo("niqe-basicsr", "NIQE (BasicSR)", False, 4, reference=False, family="niqe",
                scorer="vsrbench.metrics.niqe:score_basicsr",
-               description="NIQE as BasicSR's calculate_niqe computes it (OpenCV bilinear resize)"),
+               description="NIQE as BasicSR's calculate_niqe computed it up to v1.3.3.10 (float32 BT.601 Y, OpenCV "
+                           "bilinear half-size resize); option crop_border"),
     MetricInfo("niqe-pyiqa", "NIQE (pyiqa)", False, 4, reference=False, family="niqe",
-               scorer="vsrbench.metrics.niqe:score_pyiqa", description="NIQE as pyiqa's niqe computes it"),
+               scorer="vsrbench.metrics.niqe:score_pyiqa",
+               description="NIQE as pyiqa's niqe computes it (YIQ luma rounded, its float32 resize); option "
+                           "crop_border"),
     MetricInfo("musiq", "MUSIQ", True, 2, reference=False, family="musiq", scorer="vsrbench.metrics.musiq:score_koniq",
                weights=("musiq-koniq",),
                description="MUSIQ with the KonIQ-10k head, as pyiqa's musiq computes it (~0..100)"),

@@ -178,3 +178,23 @@ def test_per_clip_rows_get_per_sequence_blocks_of_their_convention(stored):
     assert not [g for g, _ in cells if g.startswith("calendar (basicsr-y[crop_border=8]")]
     assert cells[("basicsr-y, seq_avg", "Clean")].interval_text.startswith("± ")
     assert cells[("basicsr-y[crop_border=8], seq_avg", "Clean")].interval_text == ""
+
+
+def test_a_part_of_the_suite_is_scored_again_on_its_own_clips(tmp_path, rng, monkeypatch, capsys):
+    """Outputs stored for two clips of the suite (evaluate --clips FILE) are compared on those two under every
+    convention, never averaged with the clips they were not stored for."""
+    suite = lookalike_suite()
+    monkeypatch.setitem(suites.SUITES, "vid4", suite)
+    refs = write_lookalike(tmp_path, rng, suite)
+    (tmp_path / "two.txt").write_text("calendar\ncity\n")
+    res = tmp_path / "res"
+    assert main(["evaluate", "--suite", "vid4", "--clips", str(tmp_path / "two.txt"), "--gt", str(tmp_path / "GT"),
+                 "--pred", str(tmp_path / "Broken"), "--out", str(res), "--metrics", "psnr",
+                 "--degradation", "bd-duf"]) == 0, capsys.readouterr().err
+    (tmp_path / "pub.csv").write_text("\n".join([HEADER] + ROWS) + "\n")
+    (table,) = _tables(res, tmp_path / "pub.csv")
+    want = np.mean([np.mean([psnr_y(o, g, crop=8) for o, g in zip(*refs[("Broken", clip)])])
+                    for clip in ("calendar", "city")])
+    assert _cells(table)[("basicsr-y[crop_border=8], seq_avg", "Broken")].value == pytest.approx(want, abs=1e-6)
+    cached = load_results(cache_dir(res, get_protocol("basicsr-y", crop_border=8)))
+    assert set(cached["sequence"]) == {"calendar", "city"}

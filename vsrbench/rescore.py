@@ -17,6 +17,7 @@ rescorer when published rows are asked for.
 """
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -73,7 +74,7 @@ def _cached(store: Path, protocol, method: str, dataset: str, metrics: Sequence[
         rows = part[part["metric"] == m]
         if rows.empty or set(rows["metric_version"]) != {str(METRICS[m].version)}:
             return False
-        if set(rows["sequence"]) != want["sequences"]:
+        if not want["sequences"] <= set(rows["sequence"]):
             return False
     return True
 
@@ -100,11 +101,15 @@ def _score_one(results_dir: Path, recorded: dict, dataset: str, protocol, method
         return None
     preset, sets = protocol_request(protocol)
     degradation = recorded["datasets"].get(dataset, {}).get("degradation")
+    key = hashlib.sha256(f"{method}\n{dataset}".encode()).hexdigest()[:12]
+    clips = store / f"clips-{key}.txt"  # only the clips stored for it (a partition of a suite, a clip list)
+    store.mkdir(parents=True, exist_ok=True)
+    clips.write_text("".join(f"{name}\n" for name in sorted(sequences)), encoding="utf-8")
     say(f"vsrbench table: scoring {method} on {dataset} under {protocol.name} (the convention of published rows) "
         f"into {store}")
     request = EvaluateRequest(gt=str(gt), pred=str(pred), out=str(store), suite=suite, clips_only=suite is not None,
                               protocol=preset, overrides=sets, metrics=tuple(metrics), method=method, dataset=dataset,
-                              degradation=degradation, no_resume=True)
+                              degradation=degradation, no_resume=True, clips=str(clips) if sequences else None)
     try:
         with quiet():  # evaluate said it when the outputs were stored
             evaluate_outputs(request)
@@ -133,6 +138,9 @@ def outputs_rescorer(results_dir: str | Path, *, say: Callable[[str], None] | No
         if done:
             df = load_results(cache_dir(folder, protocol), protocol.hash)
             frame = df[(df["dataset"] == dataset) & df["method"].isin(done) & df["metric"].isin(list(metrics))]
+            stored = recorded["_stored"]
+            mine = stored.loc[stored["dataset"] == dataset, ["method", "sequence"]].drop_duplicates()
+            frame = frame.merge(mine, on=["method", "sequence"], how="inner")  # the clips stored for each method
             frame = frame.reset_index(drop=True)
         return Rescored(frame, missing, f"{folder / CACHE_FOLDER}/<protocol hash>" if done else "")
 

@@ -66,7 +66,7 @@ __all__ = [
     "SOURCE", "SEEDING", "KERNEL_TYPES", "KERNEL_PROBS", "KERNEL_SIZES", "RESIZE_METHODS",
     "Blur", "Resize", "Noise", "Jpeg", "VideoCompression", "Recipe", "REALBASICVSR", "RANDOM_DEGRADATIONS",
     "clip_generators", "sample_clip", "apply_clip", "degrade_clip", "recipe_record", "require_av",
-    "degradation_label", "parse_degradation", "check_degradation", "refuse_framewise",
+    "degradation_label", "parse_degradation", "refuse_framewise",
 ]
 
 SOURCE = ("open-mmlab/mmagic@0a560bba configs/real_basicvsr/realbasicvsr_wogan-c64b20-2x30x8_8xb2-lr1e-4-300k_reds.py "
@@ -550,19 +550,6 @@ def parse_degradation(text: str) -> tuple[str, int | None]:
     if m is None:
         raise InputError(f"degradation: expected NAME or NAME[seed=N] (e.g. realbasicvsr[seed=0]), got {text!r}")
     return m["name"], None if m["seed"] is None else int(m["seed"])
-
-
-def check_degradation(text: str) -> tuple[str, int | None]:
-    """:func:`parse_degradation`, the name checked against the registry (did-you-mean); a seed only on a
-    random degradation. A random one named without a seed stays valid (LQ made by the recipe, seed unknown)."""
-    from vsrbench.baselines.degrade import DEGRADATIONS
-
-    name, seed = parse_degradation(text)
-    DEGRADATIONS[name]
-    if seed is not None and name not in RANDOM_DEGRADATIONS:
-        raise InputError(f"degradation {text!r}: {name} is deterministic, it takes no seed; "
-                         f"seeds apply to {', '.join(sorted(RANDOM_DEGRADATIONS))}")
-    return name, seed
 
 
 def refuse_framewise(name: str):

@@ -250,7 +250,7 @@ def test_unknown_kind_suggests_the_closest(frame):
     with pytest.raises(UnknownNameError) as err:
         D.degrade(frame, "bd-tecgan")
     assert str(err.value) == ("unknown degradation 'bd-tecgan'; did you mean 'bd-tecogan'? "
-                              "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab, bi-pil)")
+                              "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab, bi-pil, realbasicvsr)")
 
 
 # ----------------------------------------------------------------------------- CLI

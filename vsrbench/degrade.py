@@ -16,7 +16,7 @@ from pathlib import Path
 from vsrbench.core.errors import InputError
 from vsrbench.core.io import FrameSequence
 
-__all__ = ["DegradeRequest", "degrade_frames", "output_folders", "RECORD_NAME"]
+__all__ = ["DegradeRequest", "degrade_frames", "output_folders", "check_degradation", "RECORD_NAME"]
 
 #: the file ``vsrbench degrade`` writes into OUT for a random degradation: label, seed, recipe, per-clip draws
 RECORD_NAME = "degradation.json"
@@ -33,6 +33,23 @@ class DegradeRequest:
     kind: str
     scale: int = 4
     seed: int | None = None
+
+
+def check_degradation(text: str) -> tuple[str, int | None]:
+    """``(name, seed or None)`` of a degradation as results name it: ``bd-duf`` or ``realbasicvsr[seed=N]``.
+
+    The name is checked against the registry (one line with did-you-mean); a seed is accepted on a random
+    degradation only. A random one named without its seed stays valid (LQ made by the recipe, seed unknown).
+    """
+    from vsrbench.baselines.degrade import DEGRADATIONS
+    from vsrbench.baselines.realworld import RANDOM_DEGRADATIONS, parse_degradation
+
+    name, seed = parse_degradation(text)
+    DEGRADATIONS[name]
+    if seed is not None and name not in RANDOM_DEGRADATIONS:
+        raise InputError(f"degradation {text!r}: {name} is deterministic, it takes no seed; "
+                         f"seeds apply to {', '.join(sorted(RANDOM_DEGRADATIONS))}")
+    return name, seed
 
 
 def output_folders(source: str | Path, seqs: dict[str, FrameSequence], out: str | Path) -> list[tuple[FrameSequence, Path]]:

@@ -131,7 +131,7 @@ def _prepare(req: EvaluateRequest) -> _Job:
     metrics, asked = _metrics(req, proto)
     device = resolve_device(req.device)
     if req.degradation is not None:
-        from vsrbench.baselines.realworld import check_degradation
+        from vsrbench.degrade import check_degradation
 
         check_degradation(req.degradation)  # unknown: did-you-mean; a random one may name its seed, NAME[seed=N]
     method = _name(req.method, req.pred, "--method", None if suite is None else suite.root)

@@ -54,7 +54,7 @@ import hashlib
 import io
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, Sequence
 
 import numpy as np
@@ -527,8 +527,8 @@ def require_av(name: str = REALBASICVSR.name) -> Any:
 
 def recipe_record(recipe: Recipe = REALBASICVSR) -> dict:
     """The recipe as JSON: its steps (every probability, range and step), source and seeding."""
-    def step(s: Step) -> dict:
-        return {f.name: getattr(s, f.name) for f in fields(s)}
+    def step(s: Step) -> dict:  # tuples as lists, as JSON reads them back
+        return {f.name: list(v) if isinstance(v := getattr(s, f.name), tuple) else v for f in fields(s)}
 
     return {"name": recipe.name, "scale": recipe.scale, "source": recipe.source, "seeding": SEEDING,
             "first": [step(s) for s in recipe.first], "second": [step(s) for s in recipe.second],

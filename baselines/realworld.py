@@ -363,7 +363,7 @@ def _kernel(drawn: dict, t: int) -> np.ndarray:
         k[(size - 1) // 2, (size - 1) // 2] = omega ** 2 / (4 * math.pi)
         return k / k.sum()
     sx = drawn["sigma_x"][t]
-    sy, rotation = (drawn["sigma_y"][t], drawn["rotation"][t]) if "sigma_y" in drawn else (sx, 0.0)
+    sy, rotation = (drawn["sigma_y"][t], drawn["rotation"][t]) if kind.endswith("aniso") else (sx, 0.0)
     q = _quadratic_form(size, sx, sy, rotation)
     if kind in ("iso", "aniso"):
         k = np.exp(-0.5 * q)

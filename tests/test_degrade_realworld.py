@@ -5,7 +5,8 @@ References:
   ``configs/real_basicvsr/realbasicvsr_wogan-c64b20-2x30x8_8xb2-lr1e-4-300k_reds.py`` (train_pipeline) and
   the defaults of ``mmagic/datasets/transforms/random_degradations.py`` (``PUBLISHED`` below): the module's
   recipe must equal it and every sampled value must lie in its ranges;
-- kernels: ``cv2.getGaussianKernel`` outer products, and the ideal circular low-pass filter as
+- kernels: mmagic's own ``blur_kernels.py`` run on fixed parameters (tests/golden/realbasicvsr_kernels.json,
+  its command inside), ``cv2.getGaussianKernel`` outer products, and the ideal circular low-pass filter as
   ``(1/2pi) int_0^omega J0(rho r) rho d rho`` (``scipy.integrate.quad``), not the closed form with J1;
 - blur: ``scipy.ndimage.correlate`` with mode 'mirror' (= OpenCV's BORDER_REFLECT_101);
 - seeding: ``SeedSequence`` built here from ``hashlib``/``struct`` as the docs state it.
@@ -21,6 +22,7 @@ import json
 import math
 import struct
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -233,6 +235,16 @@ def test_gaussian_kernels_are_outer_products_of_opencv_gaussians():
     np.testing.assert_allclose(turned, np.outer(gx, gy), atol=1e-12)
     gen = RW._kernel(_blur_record("generalized_aniso", 11, sigma_x=2.0, sigma_y=0.7, rotation=0.0, beta=1.0), 0)
     np.testing.assert_allclose(gen, np.outer(gy, gx), atol=1e-12)  # beta 1 is the Gaussian
+
+
+def test_kernels_equal_mmagics_on_the_same_parameters():
+    golden = json.loads((Path(__file__).parent / "golden" / "realbasicvsr_kernels.json").read_text())
+    assert len(golden["cases"]) == 14 and "mmagic" in golden["source"]
+    for case in golden["cases"]:
+        drawn = {"kernel": case["kernel"], "size": case["size"],
+                 **{k: [case[k]] for k in ("sigma_x", "sigma_y", "rotation", "beta", "omega") if k in case}}
+        # mmagic builds its covariance in float32: 1e-6 covers that on any machine
+        np.testing.assert_allclose(RW._kernel(drawn, 0), np.array(case["values"]), atol=1e-6, err_msg=case["kernel"])
 
 
 def test_plateau_kernel_by_hand():

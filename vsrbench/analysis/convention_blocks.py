@@ -227,7 +227,7 @@ def _published_rows(ctx: _Context, key: tuple, seq: str, group: str, have_user: 
             rows.append(Row(first.method, tuple(cells), group, n,
                             {"source": first.source, "degradation": first.degradation,
                              "kind": getattr(first, "kind", "published"),
-                             "averaging": key[2] if not first.sequence else first.averaging,
+                             "averaging": first.averaging,
                              "convention": first.convention}))
             competes.append(ok)
     return rows, competes
@@ -331,6 +331,7 @@ def with_conventions(table: Table, df: pd.DataFrame, columns: Sequence[Column], 
     out, used = _renumber(ctx, out)
     group_notes, excluded = _notes(ctx, used)
     return replace(table, rows=tuple(out), notes=tuple(notes + group_notes),
+                   group_title="Sequence (convention)" if per_sequence else "Convention",
                    caption_extra=_caption(table, excluded, len(used), rescore is not None))
 
 

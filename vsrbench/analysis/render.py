@@ -23,7 +23,7 @@ __all__ = [
 # ------------------------------------------------------------------ rendering
 
 def _header(table: Table) -> list[str]:
-    return (["Sequence"] if table.grouped else []) + ["Method"] + [c.label for c in table.columns]
+    return ([table.group_title] if table.grouped else []) + ["Method"] + [c.label for c in table.columns]
 
 
 def _dagger(row) -> str:
@@ -201,7 +201,8 @@ def table_frame(table: Table) -> pd.DataFrame:
     """The shown (rounded) numbers as a DataFrame: dataset, [sequence,] method, one column per Column.key."""
     records = []
     for row in table.rows:
-        rec = {"dataset": table.dataset, **({"sequence": row.group} if table.grouped else {}), "method": row.method}
+        key = "sequence" if table.group_title == "Sequence" else "block"  # blocks of conventions: "block"
+        rec = {"dataset": table.dataset, **({key: row.group} if table.grouped else {}), "method": row.method}
         for c, cell in zip(table.columns, row.cells):
             rec[c.key] = None if cell.value is None else float(cell.text)
             if c.kind != "measured":

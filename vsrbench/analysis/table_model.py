@@ -79,6 +79,7 @@ class Table:
     caption_extra: str = ""  # what the caption adds about published rows, intervals and significance
     ci: bool = False  # cells of the dataset-level block carry intervals (CSV: _lo/_hi columns)
     against: str | None = None  # cells carry a comparison with this method (CSV: _p/_significant columns)
+    group_title: str = "Sequence"  # what the blocks are: "Sequence", or "Convention" when published rows are ranked
 
     @property
     def grouped(self) -> bool:

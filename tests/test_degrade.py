@@ -284,7 +284,7 @@ def test_cli_errors_are_one_line(tmp_path, rng, capsys):
     assert main(["degrade", "--kind", "bd-tecgan", str(tmp_path / "gt"), str(tmp_path / "lr")]) == 2
     err = capsys.readouterr().err
     assert err == ("vsrbench degrade: error: unknown degradation 'bd-tecgan'; did you mean 'bd-tecogan'? "
-                   "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab, bi-pil)\n")
+                   "(known: bd-basicvsr, bd-duf, bd-tecogan, bd-tecogan-train, bi-matlab, bi-pil, realbasicvsr)\n")
     src = tmp_path / "gt" / "only"
     assert main(["degrade", "--kind", "bd-duf", str(src), str(src)]) == 2
     assert capsys.readouterr().err == (f"vsrbench degrade: error: output folder {str(src)!r} is the input "

@@ -1,6 +1,7 @@
 """``vsrbench report RESULTS --out site/`` without a browser: the folder is self-contained (nothing from the
 network), index.html parses and names only files it holds, the embedded JSON is the store's per-frame data,
-images are written once, downscaled to ``--width``, for at most ``--frames`` frames, and the folder stays small.
+images are written once, lossless at full resolution (never downscaled), for at most ``--viewer-frames`` frames
+per sequence and ``--max-frames`` in all, and the folder stays small.
 
 Data: three methods evaluated into one results folder (``vsrbench evaluate``) on two tiny synthetic sequences
 (64x48, 7 frames; PSNR/SSIM/tOF, no weights needed). The browser tests (test_report_browser.py) use the same.
@@ -14,11 +15,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _support.paths import shared_path
 from _support.report_data import NOISE, SEQS, make_results
 
 from vsrbench.cli import main
-from vsrbench.core.io import decode_image
-from vsrbench.visual.report import DEFAULT_FRAMES, build_report, embed_json, load_embedded, pick_frames, table_html
+from vsrbench.core.io import decode_image, write_frame
+from vsrbench.visual.report import (
+    DEFAULT_FRAMES,
+    build_report,
+    embed_json,
+    load_embedded,
+    pick_frames,
+    share_frames,
+    table_html,
+)
 from vsrbench.results.loading import load_results
 
 # the SVG namespace name: an identifier in document.createElementNS, never fetched
@@ -141,15 +151,56 @@ def test_size_stays_small_and_is_accounted_for(site, results, tmp_path, capsys):
     assert report.sizes["frames"] > 0 and report.sizes["profiles"] > 0 and report.sizes["assets"] > 1000
 
 
-def test_width_downscales_and_frames_limits(results, tmp_path):
-    report = build_report(results, tmp_path / "small", width=32, frames=2, profiles=False)
+def test_viewer_frames_and_max_frames_limit_the_frames_not_their_pixels(results, tmp_path):
+    report = build_report(results, tmp_path / "small", frames=2, profiles=False)
     data = load_embedded(report.index)
     for seq in SEQS:
         entry = data["viewer"]["GT"][seq]
         assert entry["frames"] == [2, 4]  # 2 of the scored frames 2..4, first and last
         img = decode_image(tmp_path / "small" / entry["panels"]["A"][0])
-        assert img.shape == (24, 32, 3)
+        assert img.shape == (48, 64, 3)  # every pixel
     assert report.sizes["profiles"] == 0 and not list((tmp_path / "small" / "img").glob("*profiles*"))
+    warned: list[str] = []
+    report = build_report(results, tmp_path / "capped", max_frames=3, warn=warned.append)  # 2 x 3 wanted
+    viewer = load_embedded(report.index)["viewer"]["GT"]
+    assert (viewer["city"]["frames"], viewer["walk"]["frames"]) == ([2, 4], [3])  # 2 + 1, each evenly spread
+    assert warned == ["warning: viewer: --max-frames 3 keeps 3 of 6 frames (2 or fewer per sequence)"]
+    warned.clear()
+    report = build_report(results, tmp_path / "one", max_frames=1, warn=warned.append)
+    assert list(load_embedded(report.index)["viewer"]["GT"]) == ["city"]
+    assert warned == ["warning: viewer: --max-frames 1 keeps 1 of 6 frames (1 or fewer per sequence); "
+                      "left out of the viewer: GT/walk"]
+    assert len(list((tmp_path / "one" / "img").glob("*profiles.png"))) == 2  # profiles of both sequences
+    assert report.images == 4 + 2  # GT and 3 methods for one frame, and the profiles
+
+
+def test_frames_wider_than_the_former_480_px_are_kept_whole(tmp_path):
+    """The viewer used to downscale frames to 480 px; a 520 x 200 output is now stored as it is."""
+    rng = np.random.default_rng(3)
+    for i in range(5):  # tecogan scores the middle one
+        gt = rng.integers(0, 256, (200, 520, 3), dtype=np.uint8)
+        write_frame(tmp_path / "GT" / "s" / f"{i:03d}.png", gt)
+        write_frame(tmp_path / "M" / "s" / f"{i:03d}.png", np.clip(gt.astype(int) + 3, 0, 255).astype(np.uint8))
+    assert main(["evaluate", "--gt", str(tmp_path / "GT"), "--pred", str(tmp_path / "M"), "--method", "M",
+                 "--out", str(tmp_path / "res"), "--metrics", "psnr"]) == 0
+    report = build_report(tmp_path / "res", tmp_path / "site", profiles=False)
+    entry = load_embedded(report.index)["viewer"]["GT"]["s"]
+    assert entry["size"] == [520, 200]
+    for name, folder in (("GT", "GT"), ("M", "M")):
+        for f, rel in zip(entry["frames"], entry["panels"][name]):
+            np.testing.assert_array_equal(decode_image(tmp_path / "site" / rel),
+                                          decode_image(tmp_path / folder / "s" / f"{f:03d}.png"))
+
+
+def test_share_frames_gives_each_sequence_its_turn():
+    assert share_frames([4, 4, 4], 0) == [4, 4, 4] and share_frames([4, 4, 4], 12) == [4, 4, 4]
+    assert share_frames([4, 4, 4], 10) == [4, 3, 3] and share_frames([2, 8, 8], 12) == [2, 5, 5]
+    assert share_frames([3, 3], 1) == [1, 0] and share_frames([], 5) == []
+    for counts, cap in (([5, 1, 7, 2], 9), ([10] * 7, 20), ([1, 2, 3], 5)):
+        shares = share_frames(counts, cap)
+        assert sum(shares) == min(cap, sum(counts)) and all(0 <= s <= c for s, c in zip(shares, counts))
+        short = [s for s, c in zip(shares, counts) if s < c]  # those cut differ by at most one frame
+        assert not short or max(short) - min(short) <= 1 and all(s >= min(short) for s in shares if s in short)
 
 
 def test_pick_frames_spreads_evenly():
@@ -182,8 +233,10 @@ def test_a_report_folder_is_rewritten_but_another_folder_is_refused(results, tmp
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--frames", "-1"], "--frames: expected an integer >= 0 (0: all frames), got -1"),
-    (["--width", "8"], "--width: expected an integer >= 16 (pixels), got 8"),
+    (["--frames", "-1"], "--viewer-frames: expected an integer >= 0 (0: all frames), got -1"),
+    (["--max-frames", "-2"], "--max-frames: expected an integer >= 0 (0: no cap), got -2"),
+    (["--width", "320"], "--width: removed; the viewer shows frames at full resolution (native pixels), make the "
+                         "report smaller with --viewer-frames N or --max-frames N"),
     (["--published-file", "x.csv"], "--published-file: only used with --published; add --published"),
 ])
 def test_bad_options_are_one_line(results, tmp_path, capsys, argv, message):
@@ -222,12 +275,13 @@ def test_the_cli_defaults_are_the_library_defaults():
     import argparse
 
     from vsrbench.commands import report as cmd
-    from vsrbench.visual.report import DEFAULT_WIDTH
+    from vsrbench.visual.report import DEFAULT_MAX_FRAMES, ReportRequest
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)
     args = parser.parse_args(["RES", "--out", "site"])
-    assert (args.frames, args.width) == (DEFAULT_FRAMES, DEFAULT_WIDTH)
+    assert (args.frames, args.max_frames) == (DEFAULT_FRAMES, DEFAULT_MAX_FRAMES)
+    assert cmd._request(args) == ReportRequest(results="RES", out="site")
 
 
 def test_the_readme_shows_a_small_report_screenshot():
@@ -248,10 +302,14 @@ def test_the_vid4_example_makes_a_small_report(tmp_path, capsys, vid4_walk_examp
     entry = data["viewer"]["vid4"]["walk"]
     assert list(entry["panels"]) == ["GT", "DUF-16L", "DUF-52L", "Bicubic", "Bicubic-TF"]
     assert len(entry["frames"]) == DEFAULT_FRAMES and entry["size"] == [720, 480]
-    img = decode_image(tmp_path / "site" / entry["panels"]["Bicubic"][0])
-    assert img.shape == (320, 480, 3)  # 720x480 downscaled to 480 wide
-    assert report.images == 5 * DEFAULT_FRAMES + 1 and report.sizes["frames"] < 5 * DEFAULT_FRAMES * 400 * 1024
-    assert report.total < 8 * 1024 ** 2 and report.sizes["page"] < 100 * 1024, report.sizes
+    gt_files = sorted(shared_path("data", "vid4", "GT", "walk").glob("*.png"))
+    for name in ("GT", "DUF-52L"):  # every pixel of the 720x480 frames, as they were scored
+        shown = decode_image(tmp_path / "site" / entry["panels"][name][0])
+        assert shown.shape == (480, 720, 3), name
+    np.testing.assert_array_equal(decode_image(tmp_path / "site" / entry["panels"]["GT"][0]),
+                                  decode_image(gt_files[entry["frames"][0]]))
+    assert report.images == 5 * DEFAULT_FRAMES + 1 and report.sizes["frames"] < 5 * DEFAULT_FRAMES * 700 * 1024
+    assert report.total < 15 * 1024 ** 2 and report.sizes["page"] < 100 * 1024, report.sizes
 
 
 def test_an_unreadable_frame_is_named_as_such_not_as_a_write_failure(tmp_path, capsys, monkeypatch):

@@ -48,18 +48,36 @@
   });
 
   // ---------------------------------------------------------------- viewer
-  var state = { ds: null, seq: null, index: 0, method: 0, scale: 1, x: 0, y: 0 };
+  // Native pixels. Every image is drawn at (its pixels x zoom / devicePixelRatio) CSS pixels, so that at 1x
+  // one image pixel covers one device pixel, and placed at whole device pixels; zoom is an integer (2x, 4x,
+  // 8x: nearest neighbour, image-rendering: pixelated). A panel is a window onto its image, never a frame it
+  // is stretched to. Every panel shows the same region: the image point (cx, cy) at its centre.
+  var ZOOMS = [1, 2, 4, 8];
+  var CROPS = { "192x144": [192, 144], "256x192": [256, 192], "384x288": [384, 288] };
+  var state = { ds: null, seq: null, index: 0, method: 0, zoom: 1, cx: 0, cy: 0, crop: "256x192" };
   var seqSelect = document.getElementById("seq-select");
   var frameSelect = document.getElementById("frame-select");
+  var cropSelect = document.getElementById("crop-size");
+  var mainPanel = document.getElementById("main-panel");
+  var mainWrap = document.getElementById("main-wrap");
   var mainImg = document.getElementById("main-img");
   var mainLabel = document.getElementById("main-label");
+  var cropBox = document.getElementById("crop-box");
   var indicator = document.getElementById("frame-indicator");
+  var pixelNote = document.getElementById("pixel-note");
   var panelsBox = document.getElementById("panels");
 
   function entry() { return (DATA.viewer[state.ds] || {})[state.seq]; }
   function names() { var e = entry(); return e ? Object.keys(e.panels) : []; }
   function mainChoices() {  // the main panel flips between the methods (GT first)
     return names();
+  }
+  function ratio() { return window.devicePixelRatio || 1; }
+  function clamp(v, lo, hi) { return Math.min(hi, Math.max(lo, v)); }
+  function pixels(img) {  // the image's own size in pixels (the recorded frame size until it has loaded)
+    if (img && img.naturalWidth > 0 && img.getAttribute("src")) return [img.naturalWidth, img.naturalHeight];
+    var e = entry();
+    return e ? e.size : [1, 1];
   }
 
   Object.keys(DATA.viewer).forEach(function (ds) {
@@ -69,10 +87,83 @@
     });
   });
 
-  function applyTransform() {
-    // the offset in % of the image's own size: the same view in panels of any size
-    var t = "translate(" + state.x.toFixed(3) + "%," + state.y.toFixed(3) + "%) scale(" + state.scale + ")";
-    document.querySelectorAll("#viewer .panel img").forEach(function (img) { img.style.transform = t; });
+  // the crops' size in device pixels (at most the zoomed image)
+  function cropDevice(size) {
+    var r = ratio(), z = state.zoom, c = CROPS[state.crop];
+    var w = size[0] * z, h = size[1] * z;
+    if (!c) return [Math.min(w, Math.floor(mainWrap.clientWidth * r)), h];
+    return [Math.min(w, Math.round(c[0] * r)), Math.min(h, Math.round(c[1] * r))];
+  }
+  // the main panel's size in device pixels: the zoomed image, at most the page's width and 80 % of its height
+  function mainDevice(size) {
+    var r = ratio(), z = state.zoom;
+    var maxH = Math.max(240, Math.floor(0.8 * window.innerHeight));
+    return [Math.min(size[0] * z, Math.floor(mainWrap.clientWidth * r)), Math.min(size[1] * z, Math.floor(maxH * r))];
+  }
+  // the centre kept where the crops can show it
+  function clampCentre() {
+    var size = pixels(document.querySelector("#panels img") || mainImg), c = cropDevice(size);
+    var hx = c[0] / 2 / state.zoom, hy = c[1] / 2 / state.zoom;
+    state.cx = clamp(state.cx, Math.min(hx, size[0] / 2), Math.max(size[0] - hx, size[0] / 2));
+    state.cy = clamp(state.cy, Math.min(hy, size[1] / 2), Math.max(size[1] - hy, size[1] / 2));
+  }
+  // one axis of a window of `view` device pixels onto an image of `extent` device pixels centred on `centre`
+  function offset(view, extent, centre) {
+    if (extent <= view) return Math.floor((view - extent) / 2);
+    return clamp(Math.round(view / 2 - centre * state.zoom), view - extent, 0);
+  }
+  // CSS pixels for `device` device pixels, rounded up to Chromium's layout unit (1/64 px): at a ratio such as
+  // 1.5 the exact size (64 / 1.5) is not a layout size, and one a hair smaller would drop a pixel
+  function css(device) { return Math.ceil(device / ratio() * 64 - 1e-6) / 64 + "px"; }
+  // size the panel's window to `view` and place its image: whole device pixels, zoom x its own pixels
+  function place(panel, img, view) {
+    var r = ratio(), z = state.zoom, size = pixels(img);
+    panel.style.width = css(view[0]);
+    panel.style.height = css(view[1]);
+    var left = offset(view[0], size[0] * z, state.cx), top = offset(view[1], size[1] * z, state.cy);
+    img.style.width = css(size[0] * z);
+    img.style.height = css(size[1] * z);
+    img.style.left = css(left);
+    img.style.top = css(top);
+    img.dataset.left = String(left);  // device pixels
+    img.dataset.top = String(top);
+    panel.dataset.zoom = String(z);
+    panel.dataset.fits = String(size[0] * z <= view[0] && size[1] * z <= view[1]);
+    return [left, top, Math.min(view[0], size[0] * z), Math.min(view[1], size[1] * z)];
+  }
+
+  function layout() {
+    if (!entry()) return;
+    clampCentre();
+    var r = ratio(), size = pixels(mainImg);
+    var m = place(mainPanel, mainImg, mainDevice(size));
+    var c = null;
+    panelsBox.querySelectorAll(".panel").forEach(function (p) {
+      var img = p.querySelector("img");
+      var got = place(p, img, cropDevice(pixels(img)));
+      if (c === null) c = got;
+    });
+    // the crops' region drawn on the main panel, when the main panel shows more than the crops do
+    if (c && (c[2] < m[2] || c[3] < m[3])) {
+      cropBox.style.display = "block";
+      cropBox.style.left = css(m[0] - c[0]);
+      cropBox.style.top = css(m[1] - c[1]);
+      cropBox.style.width = css(c[2]);
+      cropBox.style.height = css(c[3]);
+    } else {
+      cropBox.style.display = "none";
+    }
+    document.querySelectorAll("button.zoom-level").forEach(function (b) {
+      b.classList.toggle("active", Number(b.dataset.zoom) === state.zoom);
+      b.setAttribute("aria-pressed", String(Number(b.dataset.zoom) === state.zoom));
+    });
+    pixelNote.textContent = "Zoom " + state.zoom + "×, device pixel ratio " + r + ": the " + size[0] + "×" + size[1] +
+      " frame is drawn " + size[0] * state.zoom + "×" + size[1] * state.zoom + " device pixels.";
+  }
+
+  function setSrc(img, s) {  // only on change: setting the same src again may load it again
+    if (!s) { if (img.getAttribute("src")) img.removeAttribute("src"); return; }
+    if (img.getAttribute("src") !== s) img.setAttribute("src", s);
   }
 
   function render() {
@@ -83,8 +174,7 @@
     var choices = mainChoices();
     state.method = ((state.method % choices.length) + choices.length) % choices.length;
     var shown = choices[state.method];
-    var src = e.panels[shown][state.index];
-    if (src) mainImg.src = src; else mainImg.removeAttribute("src");
+    setSrc(mainImg, e.panels[shown][state.index]);
     mainImg.alt = shown + ", frame " + frame;
     mainLabel.textContent = shown;
     mainLabel.style.color = DATA.colors[shown] || "#000";
@@ -94,12 +184,10 @@
       " (" + (state.method + 1) + "/" + choices.length + ")";
     indicator.dataset.frame = String(frame);
     panelsBox.querySelectorAll(".panel").forEach(function (p) {
-      var img = p.querySelector("img");
-      var s = e.panels[p.dataset.name][state.index];
-      if (s) img.src = s; else img.removeAttribute("src");
+      setSrc(p.querySelector("img"), e.panels[p.dataset.name][state.index]);
       p.classList.toggle("current", p.dataset.name === shown);
     });
-    applyTransform();
+    layout();
   }
 
   function chooseSequence(ds, seq) {
@@ -109,15 +197,18 @@
     frameSelect.innerHTML = "";
     panelsBox.innerHTML = "";
     if (!e) return;
+    state.cx = e.size[0] / 2; state.cy = e.size[1] / 2;
     e.frames.forEach(function (f, i) { frameSelect.appendChild(el("option", { value: String(i) }, String(f))); });
     names().forEach(function (name, i) {
-      var p = el("div", { "class": "panel", "data-name": name });
+      var p = el("div", { "class": "panel crop", "data-name": name });
       var img = el("img", { alt: name, draggable: "false" });
+      img.addEventListener("load", layout);
       p.appendChild(img);
       var label = el("span", { "class": "label" }, name);
       label.style.color = DATA.colors[name] || "#000";
       p.appendChild(label);
-      p.addEventListener("click", function () { state.method = i; render(); });
+      p.addEventListener("click", function () { if (!moved) { state.method = i; render(); } });
+      attachPanZoom(p);
       panelsBox.appendChild(p);
     });
     if (state.index >= e.frames.length) state.index = 0;
@@ -136,6 +227,9 @@
     return e.frames[best];
   }
   window.vsrbenchOpenFrame = openFrame;
+  window.vsrbenchView = function () {  // for tests and tools: the shared view
+    return { zoom: state.zoom, cx: state.cx, cy: state.cy, ratio: ratio(), crop: state.crop };
+  };
 
   seqSelect.addEventListener("change", function () {
     var parts = seqSelect.value.split("\u0000");
@@ -143,50 +237,78 @@
     chooseSequence(parts[0], parts[1]);
   });
   frameSelect.addEventListener("change", function () { state.index = Number(frameSelect.value); render(); });
+  cropSelect.addEventListener("change", function () { state.crop = cropSelect.value; layout(); });
 
-  function zoom(factor, cx, cy) {
-    var s = Math.min(32, Math.max(1, state.scale * factor));
-    var k = s / state.scale;
-    cx = cx || 0; cy = cy || 0;  // keep the point under the cursor in place
-    state.x = cx - k * (cx - state.x);
-    state.y = cy - k * (cy - state.y);
-    state.scale = s;
-    if (s === 1) { state.x = 0; state.y = 0; }
-    applyTransform();
+  // zoom to `z` (one of ZOOMS) keeping the image point under (px, py) (device pixels in `panel`) in place
+  function zoomTo(z, panel, px, py) {
+    z = clamp(z, ZOOMS[0], ZOOMS[ZOOMS.length - 1]);
+    if (panel) {
+      var img = panel.querySelector("img");
+      var left = Number(img.dataset.left), top = Number(img.dataset.top);
+      var ix = (px - left) / state.zoom, iy = (py - top) / state.zoom;  // the image point under the cursor
+      var vw = panel.clientWidth * ratio(), vh = panel.clientHeight * ratio();
+      state.cx = ix + (vw / 2 - px) / z;
+      state.cy = iy + (vh / 2 - py) / z;
+    }
+    state.zoom = z;
+    layout();
   }
-  document.getElementById("zoom-in").addEventListener("click", function () { zoom(2, 50, 50); });
-  document.getElementById("zoom-out").addEventListener("click", function () { zoom(0.5, 50, 50); });
-  document.getElementById("zoom-reset").addEventListener("click", function () { state.scale = 1; state.x = 0; state.y = 0; applyTransform(); });
+  function step(dir) {  // the next zoom level up (+1) or down (-1)
+    var i = ZOOMS.indexOf(state.zoom);
+    return ZOOMS[clamp(i + dir, 0, ZOOMS.length - 1)];
+  }
+  document.querySelectorAll("button.zoom-level").forEach(function (b) {
+    b.addEventListener("click", function () { zoomTo(Number(b.dataset.zoom)); });
+  });
+  document.getElementById("zoom-in").addEventListener("click", function () { zoomTo(step(1)); });
+  document.getElementById("zoom-out").addEventListener("click", function () { zoomTo(step(-1)); });
 
-  function panelPoint(ev) {  // cursor position in % of the panel's (= the unzoomed image's) width and height
-    var r = ev.currentTarget.getBoundingClientRect();
-    var sx = 100 / (r.width || 1), sy = 100 / (r.height || 1);
-    return [(ev.clientX - r.left) * sx, (ev.clientY - r.top) * sy, sx, sy];
+  function devicePoint(ev, panel) {  // the cursor in device pixels of the panel's window
+    var b = panel.getBoundingClientRect(), r = ratio();
+    return [(ev.clientX - b.left - panel.clientLeft) * r, (ev.clientY - b.top - panel.clientTop) * r];
   }
-  var drag = null;
+  var drag = null, moved = false;
   function attachPanZoom(panel) {
     panel.addEventListener("wheel", function (ev) {
       ev.preventDefault();
-      var p = panelPoint(ev);
-      zoom(ev.deltaY < 0 ? 1.25 : 0.8, p[0], p[1]);
+      var p = devicePoint(ev, panel);
+      zoomTo(step(ev.deltaY < 0 ? 1 : -1), panel, p[0], p[1]);
     }, { passive: false });
     panel.addEventListener("mousedown", function (ev) {
-      var p = panelPoint(ev);
-      drag = { x: ev.clientX, y: ev.clientY, sx: state.x, sy: state.y, kx: p[2], ky: p[3] };
+      // a window that shows its whole image moves the region (the crops), one that shows part of it grabs
+      var fits = panel.dataset.fits === "true";
+      drag = { panel: panel, x: ev.clientX, y: ev.clientY, cx: state.cx, cy: state.cy, sign: fits ? 1 : -1 };
+      moved = false;
       ev.preventDefault();
     });
   }
   window.addEventListener("mousemove", function (ev) {
     if (!drag) return;
-    state.x = drag.sx + (ev.clientX - drag.x) * drag.kx;
-    state.y = drag.sy + (ev.clientY - drag.y) * drag.ky;
-    applyTransform();
+    var k = drag.sign * ratio() / state.zoom;
+    if (Math.abs(ev.clientX - drag.x) + Math.abs(ev.clientY - drag.y) > 2) moved = true;
+    state.cx = drag.cx + (ev.clientX - drag.x) * k;
+    state.cy = drag.cy + (ev.clientY - drag.y) * k;
+    layout();
   });
-  window.addEventListener("mouseup", function () { drag = null; });
-  attachPanZoom(document.getElementById("main-panel"));
-  new MutationObserver(function () {
-    panelsBox.querySelectorAll(".panel:not([data-pz])").forEach(function (p) { p.dataset.pz = "1"; attachPanZoom(p); });
-  }).observe(panelsBox, { childList: true });
+  window.addEventListener("mouseup", function (ev) {
+    if (drag && !moved && drag.panel === mainPanel) {  // a click on the main panel: the crops show that point
+      var p = devicePoint(ev, mainPanel);
+      state.cx = (p[0] - Number(mainImg.dataset.left)) / state.zoom;
+      state.cy = (p[1] - Number(mainImg.dataset.top)) / state.zoom;
+      layout();
+    }
+    drag = null;
+    setTimeout(function () { moved = false; }, 0);  // after the click that ends a drag
+  });
+  attachPanZoom(mainPanel);
+  mainImg.addEventListener("load", layout);
+  window.addEventListener("resize", layout);  // browser zoom changes devicePixelRatio: sizes follow it
+  (function watchRatio() {
+    if (!window.matchMedia) return;
+    var q = window.matchMedia("(resolution: " + ratio() + "dppx)");
+    var again = function () { layout(); watchRatio(); };
+    if (q.addEventListener) q.addEventListener("change", again, { once: true });
+  })();
 
   document.addEventListener("keydown", function (ev) {
     var tag = (ev.target && ev.target.tagName) || "";
@@ -197,9 +319,9 @@
     else if (k === "ArrowLeft" || k === "j") { state.method -= 1; render(); ev.preventDefault(); }
     else if (k === "ArrowDown" || k === ".") { state.index = Math.min(entry().frames.length - 1, state.index + 1); render(); ev.preventDefault(); }
     else if (k === "ArrowUp" || k === ",") { state.index = Math.max(0, state.index - 1); render(); ev.preventDefault(); }
-    else if (k === "+" || k === "=") zoom(2, 50, 50);
-    else if (k === "-") zoom(0.5, 50, 50);
-    else if (k === "0") { state.scale = 1; state.x = 0; state.y = 0; applyTransform(); }
+    else if (k === "+" || k === "=") zoomTo(step(1));
+    else if (k === "-") zoomTo(step(-1));
+    else if (k === "0") zoomTo(1);
   });
 
   // ---------------------------------------------------------------- per-frame curves

@@ -8,15 +8,19 @@ The folder opens from disk (``index.html``; no server, no network, nothing fetch
   data embedded in the page (a ``<script type="application/json">`` block: pages opened from ``file://``
   cannot fetch a local JSON file in Chromium);
 - the **temporal profiles** of every sequence (PNG, :func:`vsrbench.visual.plots.profile_figure`);
-- a **synchronised viewer**: pick sequence and frame, GT and every method side by side and one main panel,
-  one zoom/pan (mouse wheel / drag, or the buttons) applied to all panels at once, ``←``/``→`` or ``j``/``k``
-  flip the method in the main panel, and a click on a point of a per-frame curve opens that frame.
+- a **synchronised viewer** that shows **native pixels**: pick sequence and frame; one main panel (``←``/``→``
+  or ``j``/``k`` flip its method: an A/B toggle) and GT and every method side by side as crops of the same
+  region. Each image is drawn at one image pixel per device pixel (its CSS size is its pixel size divided by
+  ``devicePixelRatio``, placed on whole device pixels), or at an explicit zoom of 2x, 4x or 8x with
+  nearest-neighbour pixels; never stretched to a panel. One pan (drag, or the wheel to zoom about the cursor)
+  moves every panel at once, and a click on a point of a per-frame curve opens that frame.
 
 Frames come from where the run records say (:func:`vsrbench.visual.plots.sequence_frames`: GT from the
 dataset's recorded ``gt``, outputs from a method's recorded ``outputs`` or ``RESULTS/outputs/M/D``) and
-are written once each as PNG, downscaled to at most ``width`` pixels wide (full resolution when already
-that small), for at most ``frames`` frames per sequence (evenly spread over the scored frames; ``0``:
-all), so a Vid4-sized report stays small. :attr:`Report.sizes` says where the bytes go.
+are written once each as lossless PNG **at full resolution** (an output larger than GT cut to GT, as it was
+scored), for at most ``frames`` frames per sequence (evenly spread over the scored frames; ``0``: all) and
+at most ``max_frames`` frames in the whole report (``0``: no cap; shared evenly among the sequences), the
+report's size limits: nothing is downscaled. :attr:`Report.sizes` says where the bytes go.
 """
 from __future__ import annotations
 
@@ -35,16 +39,17 @@ import numpy as np
 from vsrbench.core.errors import InputError
 
 __all__ = [
-    "ASSETS", "MARKER", "DATA_ID", "DEFAULT_WIDTH", "DEFAULT_FRAMES", "GT_NAME", "Report",
-    "pick_frames", "table_html", "embed_json", "build_report", "dataset_frames", "load_embedded",
+    "ASSETS", "MARKER", "DATA_ID", "DEFAULT_FRAMES", "DEFAULT_MAX_FRAMES", "LARGE_FRAMES", "GT_NAME", "Report",
+    "pick_frames", "share_frames", "table_html", "embed_json", "build_report", "dataset_frames", "load_embedded",
     "ReportRequest", "make_report",
 ]
 
 ASSETS = ("report.js", "report.css")
 MARKER = ".vsrbench-report"  # a folder holding it was written by build_report (may be written again)
 DATA_ID = "vsrbench-data"
-DEFAULT_WIDTH = 480
-DEFAULT_FRAMES = 4  # first, last and 2 between: ~5 MiB per Vid4 sequence with GT + 4 methods at 480 px
+DEFAULT_FRAMES = 4  # first, last and 2 between: ~12 MiB per full-resolution Vid4 sequence with GT + 4 methods
+DEFAULT_MAX_FRAMES = 0  # no cap over the whole report (the per-sequence count limits it)
+LARGE_FRAMES = 256 * 1024 ** 2  # frames over this many bytes: the report says how to make it smaller
 GT_NAME = "GT"
 
 
@@ -97,6 +102,28 @@ def pick_frames(frames: Sequence[int], count: int) -> list[int]:
     return sorted(set(picks))
 
 
+def share_frames(counts: Sequence[int], cap: int) -> list[int]:
+    """Share at most ``cap`` frames among sequences that want ``counts`` frames each (``cap=0``: no cap).
+
+    One frame to each sequence in turn (in order) until the cap is spent or each has what it wants, so
+    the shares differ by at most one where the cap bites; a sequence may get none when ``cap`` is smaller
+    than the number of sequences.
+
+    >>> share_frames([4, 4, 4], 0), share_frames([4, 4, 4], 7), share_frames([1, 6, 6], 9), share_frames([4, 4], 1)
+    ([4, 4, 4], [3, 2, 2], [1, 4, 4], [1, 0])
+    """
+    shares = [0] * len(counts)
+    if cap <= 0 or sum(counts) <= cap:
+        return list(counts)
+    left = cap
+    while left > 0:
+        for i, want in enumerate(counts):
+            if left > 0 and shares[i] < want:
+                shares[i] += 1
+                left -= 1
+    return shares
+
+
 def _finite(value) -> float | None:
     try:
         v = float(value)
@@ -105,11 +132,13 @@ def _finite(value) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _downscale(rgb: np.ndarray, width: int) -> np.ndarray:
+def _downscale(rgb: np.ndarray, width: int | None) -> np.ndarray:
+    """``rgb`` at most ``width`` pixels wide (box filter); as it is when ``width`` is None or already that small.
+    The report passes None (native pixels); the study site passes a width no frame reaches."""
     from PIL import Image
 
     h, w = rgb.shape[:2]
-    if w <= width:
+    if width is None or w <= width:
         return rgb
     size = (width, max(1, round(h * width / w)))
     return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
@@ -227,8 +256,8 @@ def build_report(
     metrics: Iterable[str] | None = None,
     average: str = "seq_avg",
     published: Sequence | None = None,
-    width: int = DEFAULT_WIDTH,
     frames: int = DEFAULT_FRAMES,
+    max_frames: int = DEFAULT_MAX_FRAMES,
     profiles: bool = True,
     warn: Callable[[str], None] | None = None,
 ) -> Report:
@@ -255,10 +284,12 @@ def build_report(
     published : sequence, optional
         Rows of :func:`vsrbench.catalog.published.load_published` to add to the leaderboards (as
         ``vsrbench table --published``).
-    width : int
-        The largest width of a frame image (pixels, at least 16).
     frames : int
         The most frames per sequence written for the viewer (0: all).
+    max_frames : int
+        The most frames written for the viewer in the whole report (0: no cap), shared evenly among the
+        sequences (:func:`share_frames`); a sequence left without one is named in a warning. Frames are
+        always written at full resolution: this and ``frames`` are what limit the report's size.
     profiles : bool
         Whether the temporal profiles are drawn (``vsrbench report --no-profiles`` leaves them out).
     warn : callable, optional
@@ -274,7 +305,7 @@ def build_report(
     Raises
     ------
     vsrbench.core.errors.InputError
-        A ``width`` under 16 or a negative ``frames``, an ``out`` that is a file or a folder holding
+        A negative ``frames`` or ``max_frames``, an ``out`` that is a file or a folder holding
         other files, the errors of :func:`~vsrbench.results.loading.load_results` and
         :func:`~vsrbench.analysis.tables.build_tables`.
     vsrbench.core.errors.UnknownNameError
@@ -294,10 +325,10 @@ def build_report(
     from vsrbench.analysis.published_rows import dataset_info
     from vsrbench.results.frame import rows_of_dataset
 
-    if isinstance(width, bool) or not isinstance(width, int) or width < 16:
-        raise InputError(f"--width: expected an integer >= 16 (pixels), got {width!r}")
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 0:
-        raise InputError(f"--frames: expected an integer >= 0 (0: all frames), got {frames!r}")
+        raise InputError(f"--viewer-frames: expected an integer >= 0 (0: all frames), got {frames!r}")
+    if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 0:
+        raise InputError(f"--max-frames: expected an integer >= 0 (0: no cap), got {max_frames!r}")
     results = find_results_dir(results_dir)
     df = rows_of_dataset(load_results(results, protocol), dataset=dataset)
     info = dataset_info(results) if published is not None else None
@@ -306,7 +337,7 @@ def build_report(
     _check_out(out)
     tmp = _temporary_folder(out)
     try:
-        report = _write_report(tmp, results, df, tables, metrics, width, frames, profiles, warn)
+        report = _write_report(tmp, results, df, tables, metrics, (frames, max_frames), profiles, warn)
         _put_in_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -315,7 +346,7 @@ def build_report(
     return report
 
 
-def _write_report(out: Path, results, df, tables, metrics, width, frames, profiles, warn) -> Report:
+def _write_report(out: Path, results, df, tables, metrics, counts, profiles, warn) -> Report:
     """Write the page, its assets and every image of the report into the folder ``out``."""
     from vsrbench.visual.plots import method_colors
 
@@ -329,9 +360,13 @@ def _write_report(out: Path, results, df, tables, metrics, width, frames, profil
     colors = method_colors(df["method"])
     data: dict = {"colors": colors, "metrics": {}, "curves": {}, "viewer": {}, "datasets": []}
     sections_tables, sections_profiles = [], []
+    plan = _viewer_plan(df, tables, *counts, note)
     for table in tables:
         _write_dataset(out, results, df, table, metrics, data, sections_tables, sections_profiles,
-                       (width, frames, profiles, colors), report, note)
+                       (plan, profiles, colors), report, note)
+    if report.sizes["frames"] > LARGE_FRAMES and counts[1] == 0:
+        note(f"the viewer's {report.images} frame images take {_human_size(report.sizes['frames'])} at full "
+             "resolution; --max-frames N (in the whole report) or --viewer-frames N (per sequence) make it smaller")
     page = _page(tables, sections_tables, sections_profiles, data, results)
     report.index.write_text(page, encoding="utf-8")
     report.sizes["page"] = report.index.stat().st_size
@@ -349,7 +384,7 @@ def _write_dataset(out, results, df, table, metrics, data, sections_tables, sect
     from vsrbench.results.frame import ordered, resolve_metrics
     from vsrbench.visual.plots import slug
 
-    width, frames, profiles, colors = options
+    plan, profiles, colors = options
     ds = table.dataset
     part = df[df["dataset"] == ds]
     chosen = resolve_metrics(part, metrics)
@@ -363,26 +398,61 @@ def _write_dataset(out, results, df, table, metrics, data, sections_tables, sect
     viewer: dict = {}
     found = dataset_frames(results, ds, ordered(part["method"]))
     for j, seq in enumerate(sorted(set(part["sequence"]))):
-        scored = part.loc[part["sequence"] == seq, "frame"]
         folder = f"{len(data['datasets'])}-{j}-{_short_slug(slug, ds, seq)}"  # indices: unique; the names: bounded
-        written = _write_sequence(out, folder, ds, seq, found, pick_frames(scored, frames), width, report,
-                                  note, slug)
-        if written is None:
-            continue
-        entry, gt, outputs = written
-        viewer[seq] = entry
-        fig = _profiles(ds, seq, gt, outputs, colors) if profiles else None
-        if fig is not None:
-            path = out / "img" / f"{folder}-profiles.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(path, format="png", dpi=80)
-            report.sizes["profiles"] += path.stat().st_size
-            report.images += 1
-            sections_profiles.append(
-                f'<figure class="profile"><img src="{html.escape(path.relative_to(out).as_posix())}" '
-                f'alt="temporal profiles of {html.escape(ds)} / {html.escape(seq)}">'
-                f"<figcaption>{html.escape(ds)} / {html.escape(seq)}</figcaption></figure>")
+        figure = _write_viewer_sequence(out, folder, ds, seq, found, plan.get((ds, seq), []), viewer, report, note)
+        if figure is not None and profiles:
+            _write_profiles(out, folder, ds, seq, *figure, colors, report, sections_profiles)
     data["viewer"][ds] = viewer
+
+
+def _viewer_plan(df, tables, frames: int, max_frames: int, note) -> dict[tuple[str, str], list[int]]:
+    """(dataset, sequence) -> the frames the viewer shows: ``frames`` per sequence (evenly spread over the
+    scored ones), at most ``max_frames`` in all (:func:`share_frames`; the cut is said once)."""
+    wanted: dict[tuple[str, str], list[int]] = {}
+    for table in tables:
+        part = df[df["dataset"] == table.dataset]
+        for seq in sorted(set(part["sequence"])):
+            wanted[(table.dataset, seq)] = sorted(set(int(f) for f in part.loc[part["sequence"] == seq, "frame"]))
+    counts = [len(pick_frames(scored, frames)) for scored in wanted.values()]
+    shares = share_frames(counts, max_frames)
+    if shares != counts:
+        left_out = [f"{ds}/{seq}" for (ds, seq), n in zip(wanted, shares) if n == 0]
+        note(f"viewer: --max-frames {max_frames} keeps {sum(shares)} of {sum(counts)} frames "
+             f"({max(shares)} or fewer per sequence)"
+             + (f"; left out of the viewer: {', '.join(left_out)}" if left_out else ""))
+    return {key: pick_frames(scored, n) if n else [] for (key, scored), n in zip(wanted.items(), shares)}
+
+
+def _write_viewer_sequence(out, folder, ds, seq, found, chosen_frames, viewer, report, note):
+    """Write one sequence's viewer frames into ``viewer`` (none when ``chosen_frames`` is empty); returns its
+    (GT, outputs) for the profiles, or None when the sequence cannot be read."""
+    from vsrbench.visual.plots import slug
+
+    if not chosen_frames:  # left out of the viewer by --max-frames: its profiles are still drawn
+        opened = _open_sequence(ds, seq, found, note)
+        return None if opened is None else opened[:2]
+    written = _write_sequence(out, folder, ds, seq, found, chosen_frames, None, report, note, slug)
+    if written is None:
+        return None
+    entry, gt, outputs = written
+    viewer[seq] = entry
+    return gt, outputs
+
+
+def _write_profiles(out, folder, ds, seq, gt, outputs, colors, report, sections_profiles) -> None:
+    """Draw one sequence's temporal profiles into ``img/`` and add its figure to ``sections_profiles``."""
+    fig = _profiles(ds, seq, gt, outputs, colors)
+    if fig is None:
+        return
+    path = out / "img" / f"{folder}-profiles.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=80)
+    report.sizes["profiles"] += path.stat().st_size
+    report.images += 1
+    sections_profiles.append(
+        f'<figure class="profile"><img src="{html.escape(path.relative_to(out).as_posix())}" '
+        f'alt="temporal profiles of {html.escape(ds)} / {html.escape(seq)}">'
+        f"<figcaption>{html.escape(ds)} / {html.escape(seq)}</figcaption></figure>")
 
 
 SLUG_CHARS = 32  # the most characters of names in an image's path (indices keep paths unique)
@@ -417,8 +487,9 @@ def dataset_frames(results, dataset: str, methods: Sequence[str]):
     return gt, outputs, missing
 
 
-def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, note, slug):
-    """Write the viewer's PNGs of one sequence; (its viewer entry, GT and output sequences) or None."""
+def _open_sequence(ds, seq, found, note):
+    """GT and every method's output of one sequence, outputs in GT's order where they pair
+    (:func:`vsrbench.core.io.pair_frames`): ``(gt, outputs, pairings)``, or None (said) without GT."""
     from vsrbench.core.io import pair_frames, pick_sequence
 
     gt_all, outs_all, missing = found
@@ -437,6 +508,16 @@ def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, n
         note(f"viewer of {ds}/{seq}: no frames found for {', '.join(gone)} (shown without them)")
     pairings = {m: pair_frames(gt, s) for m, s in outputs.items()}  # GT frame t -> the output frame paired with it
     outputs = {m: p.aligned(warn=False) if p.problem is None else outputs[m] for m, p in pairings.items()}
+    return gt, outputs, pairings
+
+
+def _write_sequence(out, folder, ds, seq, found, chosen_frames, width, report, note, slug):
+    """Write the viewer's PNGs of one sequence (``width``: None keeps every pixel, as the report does);
+    (its viewer entry, GT and output sequences) or None."""
+    opened = _open_sequence(ds, seq, found, note)
+    if opened is None:
+        return None
+    gt, outputs, pairings = opened
     n = len(gt)
     kept = [f for f in chosen_frames if 0 <= f < n]
     if not kept:
@@ -512,15 +593,25 @@ Click a metric's column header to sort; click a point of a curve to open that fr
 <div class="controls">
 <label>Sequence <select id="seq-select"></select></label>
 <label>Frame <select id="frame-select"></select></label>
-<button type="button" id="zoom-in" title="zoom in (+)">+</button>
+<span class="zoom-levels" role="group" aria-label="zoom">Zoom
+<button type="button" class="zoom-level" data-zoom="1" title="native pixels: one image pixel per screen pixel (0)">1×</button>
+<button type="button" class="zoom-level" data-zoom="2" title="each pixel a 2×2 block (nearest neighbour)">2×</button>
+<button type="button" class="zoom-level" data-zoom="4" title="each pixel a 4×4 block (nearest neighbour)">4×</button>
+<button type="button" class="zoom-level" data-zoom="8" title="each pixel an 8×8 block (nearest neighbour)">8×</button>
+</span>
 <button type="button" id="zoom-out" title="zoom out (-)">−</button>
-<button type="button" id="zoom-reset" title="reset zoom (0)">1:1</button>
+<button type="button" id="zoom-in" title="zoom in (+)">+</button>
+<label>Crops <select id="crop-size" title="the size of the side-by-side crops, in screen pixels">
+<option value="192x144">192×144</option><option value="256x192" selected>256×192</option>
+<option value="384x288">384×288</option><option value="full">whole frame</option></select></label>
 <span id="frame-indicator"></span>
 </div>
-<p class="hint">←/→ or j/k: previous/next method in the main panel; wheel or +/−: zoom; drag: pan (all panels
-together).</p>
+<p class="hint">Native pixels: at 1× one image pixel is one screen pixel (the frames are stored at full resolution
+and never resampled); 2×, 4×, 8× repeat each pixel. Drag to pan, the wheel to zoom about the cursor: every panel
+shows the same region. ←/→ or j/k: previous/next method in the main panel (A/B); click a crop to show it there.
+<span id="pixel-note"></span></p>
 <div id="main-wrap"><div class="panel main" id="main-panel"><img id="main-img" alt="" draggable="false">
-<span class="label" id="main-label"></span></div></div>
+<span class="crop-box" id="crop-box"></span><span class="label" id="main-label"></span></div></div>
 <div id="panels"></div>
 </section>
 <section id="profiles"><h2>Temporal profiles</h2>
@@ -556,8 +647,8 @@ class ReportRequest:
     average: str = "seq_avg"
     published: bool = False
     published_file: str | None = None
-    width: int = DEFAULT_WIDTH
     frames: int = DEFAULT_FRAMES
+    max_frames: int = DEFAULT_MAX_FRAMES
     profiles: bool = True
 
 
@@ -575,6 +666,7 @@ def make_report(request: ReportRequest, *, warn: Callable[[str], None] | None = 
     try:
         return build_report(r.results, r.out, protocol=r.protocol, dataset=r.dataset,
                             metrics=None if r.metrics is None else list(r.metrics), average=r.average,
-                            published=published, width=r.width, frames=r.frames, profiles=r.profiles, warn=warn)
+                            published=published, frames=r.frames, max_frames=r.max_frames, profiles=r.profiles,
+                            warn=warn)
     except OSError as e:
         raise os_error(e, "write the report to", r.out, "choose another --out") from None

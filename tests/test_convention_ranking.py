@@ -198,3 +198,11 @@ def test_a_part_of_the_suite_is_scored_again_on_its_own_clips(tmp_path, rng, mon
     assert _cells(table)[("basicsr-y[crop_border=8], seq_avg", "Broken")].value == pytest.approx(want, abs=1e-6)
     cached = load_results(cache_dir(res, get_protocol("basicsr-y", crop_border=8)))
     assert set(cached["sequence"]) == {"calendar", "city"}
+
+
+def test_a_real_world_recipe_is_its_own_degradation_family():
+    from vsrbench.analysis.published_rows import degradation_family
+
+    assert degradation_family("realbasicvsr[seed=3]") == degradation_family("realbasicvsr") == "RW"
+    assert degradation_family("bd-tecogan") == "BD" and degradation_family("bi-matlab") == "BI"
+    assert degradation_family("something-else") is None and degradation_family(None) is None

@@ -332,7 +332,8 @@ def with_conventions(table: Table, df: pd.DataFrame, columns: Sequence[Column], 
     group_notes, excluded = _notes(ctx, used)
     return replace(table, rows=tuple(out), notes=tuple(notes + group_notes),
                    group_title="Sequence (convention)" if per_sequence else "Convention",
-                   caption_extra=_caption(table, excluded, len(used), rescore is not None))
+                   caption_extra=_caption(table, excluded, len(used), rescore is not None,
+                                          chosen[0].suite if chosen else None))
 
 
 def _protocols_of(placed: Sequence[Placed]) -> dict[str, object]:
@@ -365,10 +366,11 @@ class _Named:
     name: str
 
 
-def _caption(table: Table, excluded: int, shown: int, rescored: bool) -> str:
+def _caption(table: Table, excluded: int, shown: int, rescored: bool, suite: str | None = None) -> str:
     how = ("your outputs re-scored under each convention" if rescored
            else "your numbers where they are stored under that convention")
-    text = (f"† published numbers, as printed, in one block per convention (degradation, protocol, averaging), "
+    which = f"published numbers for suite {suite}" if suite else "published numbers"
+    text = (f"† {which}, as printed, in one block per convention (degradation, protocol, averaging), "
             f"ranked within the block against {how}; a row is never ranked against numbers computed otherwise")
     text += f"; {excluded} of {shown} not ranked (see the notes)." if excluded else "."
     return " ".join(t for t in (table.caption_extra, text) if t)

@@ -23,9 +23,12 @@ DEGRADATION_KERNELS = {"bd-basicvsr": "sigma 1.6", "bd-tecogan": "sigma 1.5", "b
 
 
 def degradation_family(degradation: str | None) -> str | None:
-    """``"bd-tecogan"`` -> ``"BD"``, ``"bi-matlab"`` -> ``"BI"``; None when unknown."""
+    """``"bd-tecogan"`` -> ``"BD"``, ``"bi-matlab"`` -> ``"BI"``, ``"realbasicvsr[seed=0]"`` (a real-world
+    recipe) -> ``"RW"``; None when unknown."""
     if not degradation:
         return None
+    if str(degradation).split("[")[0] == "realbasicvsr":
+        return "RW"
     head = str(degradation).split("-")[0].upper()
     return head if head in ("BI", "BD") else None
 

@@ -110,11 +110,26 @@ class _Attention(nn.Module):
         if fragment_bias:
             self.fragment_position_bias_table = nn.Parameter(torch.zeros(cells, heads))
         self.register_buffer("relative_position_index", _relative_index(self.window))
+        self._gated_cache = None  # the gated bias of the last call (inference: the same for every clip)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
 
     def _bias(self, table: torch.Tensor, index: torch.Tensor, n: int) -> torch.Tensor:
         return table[index.reshape(-1)].reshape(n, n, -1).permute(2, 0, 1)  # heads, N, N
+
+    def _gated(self, index: torch.Tensor, n: int, gate: torch.Tensor, shrunk) -> torch.Tensor:
+        """(windows, heads, N, N): relative bias where the gate is 1, fragment bias where it is 0, computed as the
+        original computes it and kept for the next call while the tables, the gate and the mode are the same."""
+        rt, ft = self.relative_position_bias_table, self.fragment_position_bias_table
+        key = (n, shrunk, rt._version, ft._version, rt.data_ptr(), ft.data_ptr(), str(rt.device),
+               torch.is_inference_mode_enabled(), torch.is_grad_enabled())
+        hit = self._gated_cache
+        if hit is not None and hit[0] == key and hit[1] is gate:
+            return hit[2]
+        g = gate[:, None]
+        bias = self._bias(rt, index, n)[None] * g + self._bias(ft, index, n)[None] * (1 - g)
+        self._gated_cache = (key, gate, bias) if not torch.is_grad_enabled() else None
+        return bias
 
     def forward(self, x, mask, gate, shrunk=None):
         b, n, c = x.shape
@@ -125,17 +140,14 @@ class _Attention(nn.Module):
         else:  # FAST-VQA's copy: the index of the shrunk window's positions
             d, h, w = shrunk
             index = self.relative_position_index.reshape(*self.window, *self.window)[:d, :h, :w, :d, :h, :w]
-        bias = self._bias(self.relative_position_bias_table, index, n)
         nw = gate.shape[0]
-        if hasattr(self, "fragment_position_bias_table"):
-            g = gate[:, None]
-            bias = bias[None] * g + self._bias(self.fragment_position_bias_table, index, n)[None] * (1 - g)
-            attn = (attn.view(b // nw, nw, self.heads, n, n) + bias[None]).view(-1, self.heads, n, n)
+        if hasattr(self, "fragment_position_bias_table"):  # in place: the same sums, no new 4-D buffers
+            attn.view(b // nw, nw, self.heads, n, n).add_(self._gated(index, n, gate, shrunk)[None])
         else:
-            attn = attn + bias[None]
+            attn.add_(self._bias(self.relative_position_bias_table, index, n)[None])
         if mask is not None:
             nm = mask.shape[0]
-            attn = (attn.view(b // nm, nm, self.heads, n, n) + mask[:, None][None]).view(-1, self.heads, n, n)
+            attn.view(b // nm, nm, self.heads, n, n).add_(mask[:, None][None])
         attn = attn.softmax(-1)
         return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
 

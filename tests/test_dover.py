@@ -50,6 +50,16 @@ SMALL = _dover_sampling(_golden("dover_small.json")["sample_types"])
 FQ_SMALL = _fq_sampling(_golden("dover_fastervqa_small.json")["sample_types"])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """One intra-op thread: small views gain nothing from two, and a busy shared machine makes spinning
+    threads wait on each other (tens of seconds instead of one)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def dover_net():
     net = dv.DOVERNet()
@@ -207,14 +217,15 @@ def test_repeats_report_mean_and_spread(dover_net):
 
 def test_strict_load_refuses_missing_extra_and_misshapen_keys(dover_net, tmp_path):
     state = dict(dover_net.state_dict())
+    target = dv.DOVERNet()  # refused files leave it untouched: one network for the three cases
     missing = {k: v for k, v in state.items() if k != "aesthetic_head.fc_hid.weight"}
     with pytest.raises(WeightsError, match="1 missing .*aesthetic_head.fc_hid.weight"):
-        dv.load_strict(dv.DOVERNet(), missing, "x.pth", "the DOVER weights")
+        dv.load_strict(target, missing, "x.pth", "the DOVER weights")
     with pytest.raises(WeightsError, match="1 unexpected .*extra.key"):
-        dv.load_strict(dv.DOVERNet(), {**state, "extra.key": torch.zeros(1)}, "x.pth", "the DOVER weights")
+        dv.load_strict(target, {**state, "extra.key": torch.zeros(1)}, "x.pth", "the DOVER weights")
     bad = {**state, "technical_head.fc_last.bias": torch.zeros(2)}
     with pytest.raises(WeightsError, match=r"technical_head.fc_last.bias has shape \(2,\), expected \(1,\)"):
-        dv.load_strict(dv.DOVERNet(), bad, "x.pth", "the DOVER weights")
+        dv.load_strict(target, bad, "x.pth", "the DOVER weights")
     fq_like = tmp_path / "fq.pth"
     torch.save({"state_dict": {"fragments_backbone.norm.weight": torch.ones(768)}}, fq_like)
     with pytest.raises(WeightsError, match="is not the DOVER weights .*FAST-VQA/FasterVQA file") as e:
@@ -331,8 +342,13 @@ def test_bench_full_size_matches_the_original(benchmark, request, which, dover_n
         assert res.raw[0] == pytest.approx(g["raw"], abs=TOL)
         run = lambda f: fq.fastervqa_scores(f, model=fq_net)
     big = clip_frames(41, 576, 720, 9)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run(big)
     benchmark.extra_info["s_per_clip_720x576"] = time.perf_counter() - t0
+    benchmark.extra_info["cpu_s_per_clip_720x576"] = time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    run(frames)
+    benchmark.extra_info["s_per_clip_480x270"] = time.perf_counter() - t0
+    benchmark.extra_info["cpu_s_per_clip_480x270"] = time.process_time() - c0
     benchmark.extra_info["torch_threads"] = torch.get_num_threads()
     benchmark.pedantic(run, args=(frames,), rounds=1, iterations=1)

@@ -31,7 +31,8 @@ MATLAB release's ``modelparameters.mat``). pyiqa downloads its copy (``niqe_mode
 run time; the tests give pyiqa these numbers. All variants use it.
 
 NIQE is scored on every frame of the output alone (no GT), on the whole frame cut to a multiple of 96
-(MATLAB's and BasicSR's block grid); lower is better.
+(MATLAB's and BasicSR's block grid); lower is better. It runs on the CPU (NumPy and OpenCV, float64
+or, for BasicSR's flavour, float32 as its code), whatever the evaluation's device.
 """
 from __future__ import annotations
 
@@ -96,66 +97,62 @@ def _nearest(r: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- float64 features (matlab, pyiqa)
 
-def _aggd64(x: torch.Tensor, grid: tuple[np.ndarray, np.ndarray]):
+def _aggd64(x: np.ndarray, grid: tuple[np.ndarray, np.ndarray]):
     """AGGD fit of each row of ``x`` (blocks, pixels) -> alpha, beta_l, beta_r (blocks,).
 
     The published code's means of masked squares, written as sums over the clamped values (one pass
     each, no masked copies); the sums differ from theirs only by float64 rounding order.
     """
-    xn, xp = x.clamp(max=0), x.clamp(min=0)
-    sq_n, sq_p = torch.einsum("ij,ij->i", xn, xn), torch.einsum("ij,ij->i", xp, xp)
-    left = torch.sqrt(sq_n / (x < 0).sum(1))
-    right = torch.sqrt(sq_p / (x > 0).sum(1))
-    gh = left / right
-    n = x.shape[1]
-    rhat = ((xp.sum(1) - xn.sum(1)) / n) ** 2 / ((sq_n + sq_p) / n)
-    rnorm = rhat * (gh ** 3 + 1) * (gh + 1) / (gh ** 2 + 1) ** 2
-    alpha = torch.from_numpy(grid[0][_nearest(grid[1], rnorm.cpu().numpy())]).to(x)
-    f = torch.exp(0.5 * (torch.lgamma(1 / alpha) - torch.lgamma(3 / alpha)))
+    from scipy.special import gammaln
+
+    xn, xp = np.minimum(x, 0), np.maximum(x, 0)
+    sq_n, sq_p = np.einsum("ij,ij->i", xn, xn), np.einsum("ij,ij->i", xp, xp)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a block without negative (positive) values: NaN
+        left = np.sqrt(sq_n / np.count_nonzero(xn, axis=1))
+        right = np.sqrt(sq_p / np.count_nonzero(xp, axis=1))
+        gh = left / right
+        n = x.shape[1]
+        rhat = ((xp.sum(1) - xn.sum(1)) / n) ** 2 / ((sq_n + sq_p) / n)
+        rnorm = rhat * (gh ** 3 + 1) * (gh + 1) / (gh ** 2 + 1) ** 2
+    alpha = grid[0][_nearest(grid[1], rnorm)]
+    f = np.exp(0.5 * (gammaln(1 / alpha) - gammaln(3 / alpha)))
     return alpha, left * f, right * f
 
 
-def _block_features64(s: torch.Tensor, size: int, grid) -> torch.Tensor:
+def _block_features64(s: np.ndarray, size: int, grid) -> np.ndarray:
     """The 18 features of each ``size`` x ``size`` block of the normalised plane ``s`` (H, W)."""
+    from scipy.special import gammaln
+
     h, w = s.shape
-    b = s.reshape(h // size, size, w // size, size).permute(0, 2, 1, 3).reshape(-1, size, size)
+    b = np.ascontiguousarray(s.reshape(h // size, size, w // size, size).transpose(0, 2, 1, 3)).reshape(-1, size, size)
     n = b.shape[0]
     a, bl, br = _aggd64(b.reshape(n, -1), grid)
     out = [a, (bl + br) / 2]
     for sh in _SHIFTS:
-        a, bl, br = _aggd64((b * torch.roll(b, sh, dims=(1, 2))).reshape(n, -1), grid)
-        ratio = torch.exp(torch.lgamma(2 / a) - torch.lgamma(1 / a))
-        out += [a, (br - bl) * ratio, bl, br]
-    return torch.stack(out, 1)
+        a, bl, br = _aggd64((b * np.roll(b, sh, axis=(1, 2))).reshape(n, -1), grid)
+        out += [a, (br - bl) * np.exp(gammaln(2 / a) - gammaln(1 / a)), bl, br]
+    return np.stack(out, 1)
 
 
-def _normalise64(img: torch.Tensor, window: torch.Tensor, eps: float, exact_flat: bool) -> torch.Tensor:
+def _normalise64(img: np.ndarray, window: np.ndarray, eps: float, exact_flat: bool) -> np.ndarray:
     """``(img - mu) / (sigma + 1)``, mu and sigma from the Gaussian window, borders replicated.
 
-    On the CPU the two filters run in OpenCV (float64, ~40x faster than torch's float64 convolution).
-    Where the 7x7 window is constant, the local variance is only the rounding noise of the filter's
-    sums, and that noise decides the normalised value there; with ``exact_flat`` (pyiqa) those pixels
-    get torch's values (the filter of a constant depends only on the constant), so the result equals
-    pyiqa's also on frames with flat regions.
+    The two filters run in OpenCV (float64; ~40x faster than torch's float64 convolution). Where the
+    7x7 window is constant, the local variance is only the rounding noise of the filter's sums, and that
+    noise decides the normalised value there; with ``exact_flat`` (pyiqa) those pixels get torch's
+    values (the filter of a constant depends only on the constant), as pyiqa computes them.
     """
-    if img.device.type != "cpu":
-        x = F.pad(torch.stack([img, img * img])[:, None], (3, 3, 3, 3), mode="replicate")
-        m = F.conv2d(x, window[None, None])[:, 0]
-        mu, m2 = m[0], m[1]
-    else:
-        import cv2
+    import cv2
 
-        a, k = img.numpy(), window.numpy()
-        mu_np = cv2.filter2D(a, cv2.CV_64F, k, borderType=cv2.BORDER_REPLICATE)
-        m2_np = cv2.filter2D(a * a, cv2.CV_64F, k, borderType=cv2.BORDER_REPLICATE)
-        if exact_flat:
-            _flat_as_torch(a, window, mu_np, m2_np)
-        mu, m2 = torch.from_numpy(mu_np), torch.from_numpy(m2_np)
-    sigma = torch.sqrt((m2 - mu ** 2).abs() + eps)
+    mu = cv2.filter2D(img, cv2.CV_64F, window, borderType=cv2.BORDER_REPLICATE)
+    m2 = cv2.filter2D(img * img, cv2.CV_64F, window, borderType=cv2.BORDER_REPLICATE)
+    if exact_flat:
+        _flat_as_torch(img, window, mu, m2)
+    sigma = np.sqrt(np.abs(m2 - mu * mu) + eps)
     return (img - mu) / (sigma + 1)
 
 
-def _flat_as_torch(a: np.ndarray, window: torch.Tensor, mu: np.ndarray, m2: np.ndarray) -> None:
+def _flat_as_torch(a: np.ndarray, window: np.ndarray, mu: np.ndarray, m2: np.ndarray) -> None:
     """Give the pixels whose 7x7 window (borders replicated) is constant torch's float64 filter values."""
     import cv2
 
@@ -165,7 +162,7 @@ def _flat_as_torch(a: np.ndarray, window: torch.Tensor, mu: np.ndarray, m2: np.n
         return
     values = np.unique(a[flat])
     patch = torch.from_numpy(values)[:, None, None, None].expand(-1, 1, 7, 7)
-    w = window[None, None]
+    w = torch.from_numpy(window)[None, None]
     c_mu = F.conv2d(patch.contiguous(), w).flatten().numpy()
     c_m2 = F.conv2d((patch * patch).contiguous(), w).flatten().numpy()
     pos = np.searchsorted(values, a[flat])
@@ -190,11 +187,9 @@ def _half_matrix(n: int) -> np.ndarray:
     return m
 
 
-def _half_bicubic(img: torch.Tensor) -> torch.Tensor:
+def _half_bicubic(img: np.ndarray) -> np.ndarray:
     """MATLAB's ``imresize(img, 0.5)`` of a float64 plane, in float64."""
-    mh = torch.from_numpy(_half_matrix(img.shape[0])).to(img)
-    mw = torch.from_numpy(_half_matrix(img.shape[1])).to(img)
-    return mh @ img @ mw.T
+    return _half_matrix(img.shape[0]) @ img @ _half_matrix(img.shape[1]).T
 
 
 def _taps_pyiqa(n: int, device) -> tuple[torch.Tensor, torch.Tensor, int, int]:
@@ -221,10 +216,10 @@ def _pad_mirror(x: torch.Tensor, dim: int, pre: int, post: int) -> torch.Tensor:
     return x.index_select(dim, idx.to(x.device))
 
 
-def _half_pyiqa(img: torch.Tensor) -> torch.Tensor:
+def _half_pyiqa(img: np.ndarray) -> np.ndarray:
     """pyiqa's ``imresize(img / 255, scale=0.5) * 255``: its resize casts any input to float32 (its
     ``cast_input`` test is always true), weights and sums included; rows first, then columns."""
-    x = (img / 255.0).float()
+    x = (torch.from_numpy(img) / 255.0).float()
     first, w, pre, post = _taps_pyiqa(x.shape[0], x.device)
     xp = _pad_mirror(x, 0, pre, post)
     taps = first[None] + torch.arange(w.shape[0], device=x.device)[:, None]  # (10, out)
@@ -233,16 +228,16 @@ def _half_pyiqa(img: torch.Tensor) -> torch.Tensor:
     xp = _pad_mirror(x, 1, pre, post)
     taps = first[None] + torch.arange(w.shape[0], device=x.device)[:, None]
     x = (xp[:, taps].permute(1, 0, 2).contiguous() * w[:, None, :]).sum(0)
-    return x.double() * 255.0
+    return x.double().numpy() * 255.0
 
 
-def _features64(img: torch.Tensor, variant: str) -> torch.Tensor:
+def _features64(img: np.ndarray, variant: str) -> np.ndarray:
     """The (blocks, 36) features of a float64 luma plane cut to whole blocks."""
     _, _, win = pristine_params()
     if variant == "pyiqa":  # pyiqa's fspecial returns float32
-        window, eps = torch.from_numpy(_fspecial32()).to(img), float(np.finfo(np.float64).eps)
+        window, eps = _fspecial32(), float(np.finfo(np.float64).eps)
     else:
-        window, eps = torch.from_numpy(win).to(img), 0.0
+        window, eps = win, 0.0
     grid = _grid(variant)
     feats = []
     for scale in (1, 2):
@@ -250,7 +245,7 @@ def _features64(img: torch.Tensor, variant: str) -> torch.Tensor:
         feats.append(_block_features64(s, BLOCK // scale, grid))
         if scale == 1:
             img = _half_pyiqa(img) if variant == "pyiqa" else _half_bicubic(img)
-    return torch.cat(feats, 1)
+    return np.concatenate(feats, 1)
 
 
 @functools.lru_cache(maxsize=1)
@@ -319,18 +314,18 @@ def _luma(frame: np.ndarray, variant: str):
     """The plane each variant scores, from an RGB (or gray) uint8 frame."""
     if frame.ndim == 2:
         f = frame.astype(np.float64)
-        return f.astype(np.float32) if variant == "basicsr" else torch.from_numpy(f)
+        return f.astype(np.float32) if variant == "basicsr" else f
     if variant == "matlab":
         v = frame.astype(np.float64) @ np.asarray(_GRAY_MATLAB)
         r = np.floor(v)
-        return torch.from_numpy(r + ((v - r) >= 0.5))  # MATLAB rounds half away from zero
+        return r + ((v - r) >= 0.5)  # MATLAB rounds half away from zero
     if variant == "basicsr":
         x = frame[..., ::-1].astype(np.float32) / 255.0  # BasicSR reads BGR
         y = ((np.dot(x, list(_Y_BASICSR_BGR)) + 16.0) / 255.0).astype(np.float32)
         return y * 255.0
     x = torch.from_numpy(np.ascontiguousarray(frame)).float().div(255.0)[None]
     yiq = torch.matmul(x, torch.tensor(_YIQ).t())
-    return (yiq[0, ..., 0] * 255).round().double()
+    return (yiq[0, ..., 0] * 255).round().double().numpy()
 
 
 def _quality(feats: np.ndarray) -> float:
@@ -344,7 +339,7 @@ def _quality(feats: np.ndarray) -> float:
     return float(np.sqrt(d @ np.linalg.pinv((cov_p + cov_d) / 2) @ d))
 
 
-def _niqe_frame(frame: np.ndarray, variant: str, crop_border: int, device) -> float:
+def _niqe_frame(frame: np.ndarray, variant: str, crop_border: int) -> float:
     plane = _luma(frame, variant)
     if crop_border:
         plane = plane[crop_border:-crop_border, crop_border:-crop_border]
@@ -354,8 +349,7 @@ def _niqe_frame(frame: np.ndarray, variant: str, crop_border: int, device) -> fl
     plane = plane[:h // BLOCK * BLOCK, :w // BLOCK * BLOCK]
     if variant == "basicsr":
         return _quality(_features32(np.ascontiguousarray(plane)))
-    feats = _features64(plane.to(device=device, dtype=torch.float64).contiguous(), variant)
-    return _quality(feats.cpu().numpy())
+    return _quality(_features64(np.ascontiguousarray(plane, dtype=np.float64), variant))
 
 
 def _frames(x) -> tuple[list[np.ndarray], bool]:
@@ -378,7 +372,7 @@ def _one(f) -> np.ndarray:
     return a
 
 
-def niqe(frames, *, variant: str = "matlab", crop_border: int = 0, device="cpu") -> "float | np.ndarray":
+def niqe(frames, *, variant: str = "matlab", crop_border: int = 0) -> "float | np.ndarray":
     """NIQE of each frame (no reference; lower is better).
 
     Parameters
@@ -389,8 +383,6 @@ def niqe(frames, *, variant: str = "matlab", crop_border: int = 0, device="cpu")
         Whose computation to reproduce (see the module docstring).
     crop_border : int
         Pixels removed at each edge of the luma first (BasicSR's and pyiqa's ``crop_border``).
-    device : str or torch.device
-        Where the float64 filtering runs (``matlab``, ``pyiqa``; ``basicsr`` runs on the CPU in NumPy).
 
     Returns
     -------
@@ -417,15 +409,13 @@ def niqe(frames, *, variant: str = "matlab", crop_border: int = 0, device="cpu")
     if int(crop_border) < 0:
         raise InputError(f"crop_border must be >= 0, got {crop_border}")
     items, batched = _frames(frames)
-    dev = torch.device(device)
-    values = np.array([_niqe_frame(f, variant, int(crop_border), dev) for f in items], dtype=np.float64)
+    values = np.array([_niqe_frame(f, variant, int(crop_border)) for f in items], dtype=np.float64)
     return values if batched else float(values[0])
 
 
 def _score(clip, variant: str) -> list[tuple[int, float]]:
     crop = int(clip.options.get("crop_border", 0))
-    return [(int(t), niqe(np.asarray(clip.frame(t)), variant=variant, crop_border=crop, device=clip.device))
-            for t in clip.frames]
+    return [(int(t), niqe(np.asarray(clip.frame(t)), variant=variant, crop_border=crop)) for t in clip.frames]
 
 
 def score_matlab(clip) -> list[tuple[int, float]]:

@@ -147,7 +147,12 @@ for _info in (
                description="MUSIQ with the PaQ-2-PiQ head (~0..100), pyiqa's musiq-paq2piq"),
     MetricInfo("clipiqa", "CLIP-IQA", True, 4, reference=False, family="clipiqa",
                scorer="vsrbench.metrics.clipiqa:score_clipiqa", weights=("clip-rn50",),
-               description="CLIP-IQA on CLIP RN50 with the 'Good photo.'/'Bad photo.' prompts"),
+               description="CLIP-IQA as pyiqa's clipiqa computes it: CLIP RN50 at the frame's own size, five "
+                           "antonym prompt pairs ('Good image'/'bad image', ...), mean positive probability"),
+    MetricInfo("clipiqa-piq", "CLIP-IQA (piq)", True, 4, reference=False, family="clipiqa",
+               scorer="vsrbench.metrics.clipiqa:score_piq", weights=("clip-rn50",),
+               description="CLIP-IQA with the official 'Good photo.'/'Bad photo.' pair, as piq's CLIPIQA and "
+                           "IceClear/CLIP-IQA compute it"),
     MetricInfo("maniqa", "MANIQA", True, 4, reference=False, family="maniqa",
                scorer="vsrbench.metrics.maniqa:score_koniq", weights=("maniqa-koniq",),
                description="MANIQA with the KonIQ-10k weights as pyiqa's maniqa computes it (Swin scale 0.8, the "

@@ -58,7 +58,7 @@ __all__ = [
     "fragment_offsets", "technical_view", "aesthetic_view", "draw", "sample_views", "load_strict", "load_dover",
     "get_dover", "describe_state_dict", "dover_scores", "score_overall", "score_technical", "score_aesthetic",
     "score_technical_raw", "score_aesthetic_raw", "score_swapped", "score_swapped_technical",
-    "score_swapped_aesthetic",
+    "score_swapped_aesthetic", "printed_conventions",
 ]
 
 MEAN = (123.675, 116.28, 103.53)
@@ -492,3 +492,32 @@ def score_swapped_technical(clip) -> list[tuple[int, float]]:
 def score_swapped_aesthetic(clip) -> list[tuple[int, float]]:
     """``dover-swapped-aesthetic``: the pre-2023-08 set script's "aesthetic" column (x100)."""
     return _row(clip, "swapped-aesthetic")
+
+
+def printed_conventions(value: float) -> list[tuple[str, str]]:
+    """The conventions a printed DOVER-family number can be on, likeliest first: ``[(metric, why), ...]``.
+
+    0.78 -> ``dover`` (overall in [0, 1], STAR/DOVE) or ``fastervqa``; 7.7 -> ``dover-technical`` (x100,
+    SeedVR/SeedVR2 print 5-13); 90 -> ``dover`` x100 (AVT-VQDB-UHD-1-VSR, the set script's CSV) or
+    ``dover-aesthetic`` x100; values outside [0, 100] only fit a raw head output.
+    """
+    v = float(value)
+    if not math.isfinite(v):
+        raise InputError(f"a printed DOVER number must be finite, got {value!r}")
+    out: list[tuple[str, str]] = []
+    if 0.0 <= v <= 1.0:
+        out += [("dover", "fused overall in [0, 1] (evaluate_one_video.py -f; STAR Tab. 1, DOVE Tab. 2)"),
+                ("fastervqa", "FasterVQA's sigmoid-rescaled score in [0, 1] (vqa.py)")]
+    if 1.0 < v <= 100.0:
+        tech = "technical head sigmoid x100 (SeedVR/SeedVR2 print 5-13; the set script's CSV column)"
+        overall = "fused overall x100 (the set script's CSV; AVT-VQDB-UHD-1-VSR stores ~90)"
+        aes = "aesthetic head sigmoid x100 (the set script's CSV; ~99.98 on saturated clips)"
+        ranked = [("dover-technical", tech), ("dover", overall), ("dover-aesthetic", aes)] if v < 30 else \
+            [("dover", overall), ("dover-aesthetic", aes), ("dover-technical", tech)]
+        out += ranked + [("dover-swapped", "a pre-2023-08 set-script column (heads through each other's constants)")]
+    if abs(v) < 1.0:
+        out.append(("dover-technical-raw", f"a raw head output (unbounded; technical centre {TECHNICAL_SHIFT}, "
+                                           f"aesthetic centre {AESTHETIC_SHIFT})"))
+    if not out:
+        out.append(("dover-technical-raw", "only a raw head output fits a number outside [0, 100]"))
+    return out

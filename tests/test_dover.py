@@ -289,6 +289,26 @@ def test_scorers_one_row_per_clip_and_share_one_run(dover_net, monkeypatch, tmp_
     assert len(calls) == 1  # the eight conventions share one network run
 
 
+def test_evaluate_stores_one_row_per_clip(dover_net, fq_net, monkeypatch, tmp_path):
+    from vsrbench.evaluate import evaluate_sequence
+
+    monkeypatch.setattr(dv, "SCORER_SAMPLING", SMALL)
+    monkeypatch.setattr(fq, "SCORER_SAMPLING", FQ_SMALL)
+    for mod, net in ((dv, dover_net), (fq, fq_net)):
+        monkeypatch.setattr(mod, "require_weights", lambda name, path=None: tmp_path / name)
+        monkeypatch.setattr(mod, "_cached", lambda path, device, net=net: net)
+    gt, out = clip_frames(10, 72, 96, 7), clip_frames(10, 72, 96, 8)
+    sc = evaluate_sequence(out, gt, protocol="tecogan", metrics=["psnr", "dover", "dover-technical", "fastervqa"],
+                           device="cpu", options={"dover": {"seed": 1}}, name="walk")
+    frames = sorted({t for t, m, _ in sc.rows if m == "psnr"})
+    rows = {m: [(t, v) for t, mm, v in sc.rows if mm == m] for m in ("dover", "dover-technical", "fastervqa")}
+    want = dv.dover_scores([out[i] for i in frames], seed=1, model=dover_net, sampling=SMALL)
+    assert rows["dover"] == [(frames[0], pytest.approx(want.mean("overall"), abs=1e-6))]
+    assert rows["dover-technical"] == [(frames[0], pytest.approx(want.mean("technical"), abs=1e-4))]
+    fqs = fq.fastervqa_scores([out[i] for i in frames], seed=1, model=fq_net, sampling=FQ_SMALL)
+    assert rows["fastervqa"] == [(frames[0], pytest.approx(fqs.mean(), abs=1e-6))]
+
+
 def test_bad_input_is_one_line(dover_net):
     with pytest.raises(InputError, match="too small for 32x32 fragments"):
         dv.dover_scores(clip_frames(4, 24, 64), model=dover_net, sampling=SMALL)
@@ -304,6 +324,16 @@ def test_bad_input_is_one_line(dover_net):
         dv.score_overall(clip)
     with pytest.raises(InputError, match="RGB uint8"):
         dv.dover_scores([np.zeros((64, 64), np.uint8)], model=dover_net, sampling=SMALL)
+
+
+def test_printed_numbers_name_their_convention():
+    assert dv.printed_conventions(0.78)[0][0] == "dover"
+    assert dv.printed_conventions(7.7)[0][0] == "dover-technical"
+    top = [m for m, _ in dv.printed_conventions(90)]
+    assert top[:2] == ["dover", "dover-aesthetic"] and "x100" in dv.printed_conventions(90)[0][1]
+    assert [m for m, _ in dv.printed_conventions(-3.2)] == ["dover-technical-raw"]
+    with pytest.raises(InputError, match="finite"):
+        dv.printed_conventions(float("nan"))
 
 
 def test_metric_entries_name_their_scorers():

@@ -284,5 +284,14 @@ def test_dragging_pans_every_panel_alike(page, site):
     entry = load_embedded(site / "index.html")["viewer"]["GT"]["city"]
     big = decode_image(site / entry["panels"]["B"][0]).repeat(8, axis=0).repeat(8, axis=1)
     assert_shown(page, "#panels .panel[data-name='B']", big[21 * 8 - 72:21 * 8 + 72, 27 * 8 - 96:27 * 8 + 96])
+    # a click on the main panel (it shows the whole frame) centres the crops on the pixel clicked: (40, 30)
+    main_panel = page.find_element("id", "main-panel")
+    ActionChains(page).move_to_element_with_offset(main_panel, 40 * 8 + 4 - 256, 30 * 8 + 4 - 192).click().perform()
+    view = page.execute_script("return window.vsrbenchView()")
+    assert (view["cx"], view["cy"]) == (40.5, 30.5)
+    crops = [r for r in image_rects(page) if r["name"] != "main"]
+    assert {centre_point(r, 8, 1) for r in crops} == {(40.5, 30.5)}  # 40.5 -> the window from pixel 28.5 on
     page.find_element("id", "zoom-out").click()
     assert page.execute_script("return window.vsrbenchView().zoom") == 4
+    page.find_element("tag name", "body").send_keys("0")  # back to native pixels
+    assert {(r["width"], r["rendering"]) for r in image_rects(page)} == {(64, "pixelated")}

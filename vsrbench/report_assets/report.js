@@ -291,10 +291,10 @@
     layout();
   });
   window.addEventListener("mouseup", function (ev) {
-    if (drag && !moved && drag.panel === mainPanel) {  // a click on the main panel: the crops show that point
+    if (drag && !moved && drag.panel === mainPanel) {  // a click on the main panel: the crops centre on that pixel
       var p = devicePoint(ev, mainPanel);
-      state.cx = (p[0] - Number(mainImg.dataset.left)) / state.zoom;
-      state.cy = (p[1] - Number(mainImg.dataset.top)) / state.zoom;
+      state.cx = Math.floor((p[0] - Number(mainImg.dataset.left)) / state.zoom) + 0.5;
+      state.cy = Math.floor((p[1] - Number(mainImg.dataset.top)) / state.zoom) + 0.5;
       layout();
     }
     drag = null;

@@ -170,26 +170,35 @@ def _flat_as_torch(a: np.ndarray, window: np.ndarray, mu: np.ndarray, m2: np.nda
 
 
 @functools.lru_cache(maxsize=32)
-def _half_matrix(n: int) -> np.ndarray:
-    """MATLAB ``imresize(., 0.5)`` along one axis of length ``n`` as a (ceil(n/2), n) matrix: the cubic
-    kernel (a = -0.5) widened twice (antialiasing), rows normalised, indices mirrored at the borders."""
+def _half_taps(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """MATLAB ``imresize(., 0.5)`` along an axis of length ``n``: ``(indices, weights)``, each
+    (10, ceil(n/2)): the cubic kernel (a = -0.5) widened twice (antialiasing), normalised per output,
+    indices mirrored at the borders."""
     out, s = math.ceil(n * 0.5), 0.5
     u = np.arange(1, out + 1) / s + 0.5 * (1 - 1 / s)
     left = np.floor(u - 4.0)
-    idx = left[:, None] + np.arange(10)[None]
-    d = np.abs(s * (u[:, None] - idx))
+    idx = left[None] + np.arange(10)[:, None]
+    d = np.abs(s * (u[None] - idx))
     w = s * np.where(d <= 1, 1.5 * d ** 3 - 2.5 * d ** 2 + 1, np.where(d <= 2, -0.5 * d ** 3 + 2.5 * d ** 2 - 4 * d + 2, 0.0))
-    w = w / w.sum(1, keepdims=True)
+    w = w / w.sum(0, keepdims=True)
     mirror = np.concatenate([np.arange(n), np.arange(n)[::-1]])
-    cols = mirror[np.mod(idx.astype(np.int64) - 1, 2 * n)]
-    m = np.zeros((out, n))
-    np.add.at(m, (np.repeat(np.arange(out), idx.shape[1]), cols.ravel()), w.ravel())
+    return mirror[np.mod(idx.astype(np.int64) - 1, 2 * n)], w
+
+
+def _half_matrix(n: int) -> np.ndarray:
+    """:func:`_half_taps` as a (ceil(n/2), n) matrix (mirrored taps summed)."""
+    idx, w = _half_taps(n)
+    m = np.zeros((idx.shape[1], n))
+    np.add.at(m, (np.broadcast_to(np.arange(idx.shape[1]), idx.shape), idx), w)
     return m
 
 
 def _half_bicubic(img: np.ndarray) -> np.ndarray:
-    """MATLAB's ``imresize(img, 0.5)`` of a float64 plane, in float64."""
-    return _half_matrix(img.shape[0]) @ img @ _half_matrix(img.shape[1]).T
+    """MATLAB's ``imresize(img, 0.5)`` of a float64 plane, in float64 (rows, then columns)."""
+    idx, w = _half_taps(img.shape[0])
+    x = np.einsum("kij,ki->ij", img[idx], w)
+    idx, w = _half_taps(img.shape[1])
+    return np.einsum("ikj,kj->ij", x[:, idx], w)
 
 
 def _taps_pyiqa(n: int, device) -> tuple[torch.Tensor, torch.Tensor, int, int]:

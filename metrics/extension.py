@@ -23,6 +23,7 @@ A scorer:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -31,7 +32,7 @@ from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.core.weights import check_published, find_weights
 
 __all__ = ["Clip", "MetricWeights", "METRIC_WEIGHTS", "register_weights", "metric_weights", "require_weights",
-           "weights_record", "weights_missing", "scorer_of", "is_extension"]
+           "weights_record", "weights_missing", "package_file", "how_to_get", "scorer_of", "is_extension"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class MetricWeights:
     source: str
     sha256: str | None = None
     what: str = "the published file"
+    # a file shipped inside an installed Python package: (pip name, its path from site-packages), e.g.
+    # ("vmaf-torch", "vmaf_torch/svm_predict.py"); found there (:func:`package_file`), never downloaded
+    package: tuple = ()
 
 
 METRIC_WEIGHTS: dict[str, MetricWeights] = {}
@@ -100,6 +104,32 @@ def _known(name: str) -> MetricWeights:
     return known[name]
 
 
+def package_file(w) -> Path:
+    """The installed file of a weights file ``w`` that ships inside a Python package (``w.package``),
+    located without importing the package; one-line :class:`WeightsError` naming ``pip install`` otherwise."""
+    pip, rel = w.package
+    top, _, rest = rel.partition("/")
+    spec = importlib.util.find_spec(top)
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError(f"{w.what} ({rel}) not found: the {pip} package is not installed; "
+                           f"`pip install {pip}` installs it")
+    p = Path(list(spec.submodule_search_locations)[0]) / rest
+    if not p.is_file():
+        raise WeightsError(f"{str(p)!r} is missing from the installed {pip} package; `pip install --force-reinstall "
+                           f"{pip}` restores it")
+    return p
+
+
+def how_to_get(name: str) -> str:
+    """How a missing weights file ``name`` is got, in words: ``pip install`` (a file shipped inside a Python
+    package), the download command, or where its authors publish it (no direct download)."""
+    w = _known(name)
+    if w.package:
+        return f"`pip install {w.package[0]}` installs it"
+    return (f"`vsrbench weights download {name}` fetches it" if w.url else
+            f"no direct download is published: get it from {w.source}")
+
+
 def weights_record(name: str, path=None) -> dict:
     """``{"path", "sha256", "verified", "published_file"}`` of weights file ``name``, found locally
     (``path``: the file or a folder holding it; else ``$VSRBENCH_HOME`` and the other search folders)
@@ -109,6 +139,10 @@ def weights_record(name: str, path=None) -> dict:
     looked for and the download command.
     """
     w = _known(name)
+    if w.package and path is None:  # shipped inside a Python package
+        record = check_published(package_file(w), w.filename, sha256=w.sha256, what=w.what,
+                                 get=f"`pip install --force-reinstall {w.package[0]}` restores it")
+        return {**record, "published_file": w.filename}
     get = (f"`vsrbench weights download {w.name}` fetches it (from {w.url})" if w.url else
            f"no direct download is published: get it from {w.source}")
     try:
@@ -130,7 +164,7 @@ def weights_missing(info) -> str | None:
     for name in info.weights:
         w = _known(name)
         try:
-            find_weights(w.filename)
+            package_file(w) if w.package else find_weights(w.filename)
         except WeightsError:
             return name
     return None

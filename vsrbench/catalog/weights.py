@@ -38,6 +38,7 @@ class Known:
     sha256: str | None = None
     members: tuple[str, ...] = ()  # for a .zip: the files taken out of it (saved next to local_name)
     what: str = "the published file"
+    package: tuple = ()  # shipped inside a Python package: (pip name, path from site-packages); never downloaded
 
     @property
     def check(self) -> str:
@@ -66,7 +67,8 @@ def known_weights() -> dict[str, Known]:
             out[name] = Known(name, ckpt.filename, ckpt.url, ckpt.source, ckpt.local_name or ckpt.filename,
                               sha256=ckpt.sha256, members=(ckpt.filename, *ckpt.companions) if zipped else ())
     for w in metric_weights().values():
-        out[w.name] = Known(w.name, w.filename, w.url, w.source, w.filename, sha256=w.sha256, what=w.what)
+        out[w.name] = Known(w.name, w.filename, w.url, w.source, w.filename, sha256=w.sha256, what=w.what,
+                            package=w.package)
     return out
 
 
@@ -78,8 +80,10 @@ def get_known(name: str) -> Known:
 
 
 def _present(k: Known) -> Path | None:
+    from vsrbench.metrics.extension import package_file
+
     try:
-        return find_weights(k.local_name)
+        return package_file(k) if k.package else find_weights(k.local_name)
     except WeightsError:
         return None
 
@@ -91,10 +95,24 @@ def _render_list(known: dict[str, Known]) -> str:
         p = _present(k)
         rows.append((k.name, k.filename, k.check, f"present: {p}" if p else "missing"))
     lines += text_table(rows, header=("NAME", "FILE", "CHECK", "STATUS"))
-    no_url = [k.name for k in known.values() if not k.url]
+    no_url = [k.name for k in known.values() if not k.url and not k.package]
     if no_url:
         lines.append(f"no direct download URL (see `vsrbench models` for where they are published): {', '.join(no_url)}")
     return "\n".join(lines) + "\n"
+
+
+def _in_package(k: Known, stream) -> Path:
+    """A file shipped inside a Python package (``k.package``) is installed by pip, never downloaded: its path
+    once checked, else the one-line error naming ``pip install``."""
+    from vsrbench.metrics.extension import package_file
+
+    path = package_file(k)
+    record = check_published(path, k.filename, sha256=k.sha256, what=k.what,
+                             get=f"`pip install --force-reinstall {k.package[0]}` restores it")
+    ok = {True: "sha256 ok", False: "unverified (accepted by VSRBENCH_UNVERIFIED_WEIGHTS)",
+          None: "sha256 not published"}[record["verified"]]
+    stream.write(f"{k.name}: installed with the {k.package[0]} package ({path}), {ok}; nothing to download\n")
+    return path
 
 
 def _download_known(k: Known, *, url: str | None = None, force: bool = False, stream=None) -> Path:
@@ -102,6 +120,8 @@ def _download_known(k: Known, *, url: str | None = None, force: bool = False, st
     stream = sys.stderr if stream is None else stream
     url = url or k.url
     dest = vsrbench_home() / k.local_name
+    if k.package:
+        return _in_package(k, stream)
     present = _present(k)
     if present is not None and not force:
         record = check_published(present, k.filename, sha256=k.sha256, what=k.what,

@@ -54,7 +54,7 @@ def skip_missing_weights(metrics: Iterable[str], *, named: bool, say: Callable[[
     policy as :func:`skip_missing_lpips`): only a default list is thinned, with one ``note:`` line per
     missing file; metrics ``named`` by the user are kept, and scoring them stops with the one-line error
     that names the file, where it was looked for and the download command."""
-    from vsrbench.metrics.extension import weights_missing
+    from vsrbench.metrics.extension import how_to_get, weights_missing
     from vsrbench.metrics.info import METRICS
 
     metrics = list(metrics)
@@ -68,6 +68,5 @@ def skip_missing_weights(metrics: Iterable[str], *, named: bool, say: Callable[[
         else:
             missing.setdefault(file, []).append(m)
     for file, names in missing.items():
-        say(f"note: {', '.join(names)} skipped: weights file {file!r} not found; "
-            f"`vsrbench weights download {file}` fetches it")
+        say(f"note: {', '.join(names)} skipped: weights file {file!r} not found; {how_to_get(file)}")
     return kept

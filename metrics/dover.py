@@ -44,12 +44,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from vsrbench.metrics.convnext3d import ConvNeXt3D
-from vsrbench.metrics.extension import MetricWeights, register_weights, require_weights
-from vsrbench.metrics.video_swin import SwinTransformer3D
 
 from vsrbench.core.errors import InputError, UnknownNameError, WeightsError
 from vsrbench.core.weights import load_problem
+from vsrbench.metrics.convnext3d import ConvNeXt3D
+from vsrbench.metrics.extension import MetricWeights, register_weights, require_weights
+from vsrbench.metrics.video_swin import SwinTransformer3D
 
 __all__ = [
     "MEAN", "STD", "TECHNICAL_SHIFT", "TECHNICAL_SCALE", "AESTHETIC_SHIFT", "AESTHETIC_SCALE", "TECHNICAL_WEIGHT",
@@ -359,6 +359,22 @@ class DoverScores:
         return float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
+class _IeeeFloat32:
+    """No TF32 in CUDA matmuls/convolutions while scoring (the original's fp32 numbers, not TF32's ~1e-3)."""
+
+    def __init__(self, device):
+        self.on = torch.device(device).type == "cuda"
+
+    def __enter__(self):
+        if self.on:
+            self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+
+    def __exit__(self, *exc):
+        if self.on:
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.saved
+
+
 def _check_frames(frames, name: str = "clip", minimum: int = 32) -> None:
     if len(frames) == 0:
         raise InputError(f"sequence {name!r}: DOVER needs at least one frame, got none")
@@ -405,7 +421,8 @@ def dover_scores(frames, *, seed: int = 0, repeats: int = 1, weights=None, devic
     tech, aes, draws = [], [], []
     for s in range(seed, seed + repeats):
         views, d = sample_views(frames, s, s=sampling, antialias=antialias, device=dev)
-        t, a = net(views)
+        with _IeeeFloat32(dev):
+            t, a = net(views)
         tech.append(t)
         aes.append(a)
         draws.append(d)

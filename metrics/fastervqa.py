@@ -26,24 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+
+from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.metrics.dover import (
-    Sampling,
-    VQAHead,
-    _check_frames,
-    _Frames,
-    _normalise,
-    _options,
-    _torch_load,
-    _video,
-    describe_state_dict,
-    fragment_offsets,
-    load_strict,
-    technical_view,
+    Sampling, VQAHead, _check_frames, _Frames, _IeeeFloat32, _normalise, _options, _torch_load, _video,
+    describe_state_dict, fragment_offsets, load_strict, technical_view,
 )
 from vsrbench.metrics.extension import MetricWeights, register_weights, require_weights
 from vsrbench.metrics.video_swin import SwinTransformer3D
-
-from vsrbench.core.errors import InputError, WeightsError
 
 __all__ = ["FASTERVQA_MEAN", "FASTERVQA_STD", "FASTERVQA_SAMPLING", "FASTERVQA_WEIGHTS", "SCORER_SAMPLING",
            "FasterVQANet", "FasterVQAScores", "sample_frame_indices", "fastervqa_view", "load_fastervqa",
@@ -147,7 +137,11 @@ def fastervqa_scores(frames, *, seed: int = 0, repeats: int = 1, weights=None, d
     _check_frames(frames, name, sampling.fsize)
     net = model if model is not None else get_fastervqa(weights, device)
     dev = next(net.parameters()).device
-    raw = [net(fastervqa_view(frames, s, s=sampling, device=dev)[0]) for s in range(seed, seed + repeats)]
+    raw = []
+    for s in range(seed, seed + repeats):
+        view = fastervqa_view(frames, s, s=sampling, device=dev)[0]
+        with _IeeeFloat32(dev):
+            raw.append(net(view))
     return FasterVQAScores(tuple(range(seed, seed + repeats)), tuple(raw))
 
 

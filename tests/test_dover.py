@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from _support.dover_reference import clip_frames, random_state, write_random_fastervqa
+from vsrbench.core.errors import InputError, UnknownNameError, WeightsError
 from vsrbench.metrics import dover as dv
 from vsrbench.metrics import fastervqa as fq
 from vsrbench.metrics.extension import Clip
-
-from vsrbench.core.errors import InputError, UnknownNameError, WeightsError
 
 GOLDEN = Path(__file__).parent / "golden"
 TOL = 1e-5

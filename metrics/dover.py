@@ -46,6 +46,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vsrbench.core.errors import InputError, UnknownNameError, WeightsError
+from vsrbench.core.frames import to_uint8
 from vsrbench.core.weights import load_problem
 from vsrbench.metrics.convnext3d import ConvNeXt3D
 from vsrbench.metrics.extension import MetricWeights, register_weights, require_weights
@@ -390,7 +391,7 @@ def _check_frames(frames, name: str = "clip", minimum: int = 32) -> None:
 
 
 class _Frames:
-    """A clip's scored frames, decoded once each, size-checked as they come."""
+    """A clip's scored frames, decoded once each, on the 8-bit grid, size-checked as they come."""
 
     def __init__(self, seq, idx, name: str):
         self.seq, self.idx, self.name, self.cache, self.shape = seq, list(idx), name, {}, None
@@ -400,7 +401,7 @@ class _Frames:
 
     def __getitem__(self, i: int) -> np.ndarray:
         if i not in self.cache:
-            f = np.asarray(self.seq[self.idx[i]])
+            f = to_uint8(self.seq[self.idx[i]])  # float frames in [0, 1]: the 8-bit grid DOVER's decoder gives
             if self.shape is not None and f.shape != self.shape:
                 raise InputError(f"sequence {self.name!r}: frames of different sizes ({self.shape[1]}x{self.shape[0]} "
                                  f"and {f.shape[1]}x{f.shape[0]} at frame {self.idx[i]})")

@@ -307,6 +307,10 @@ def test_evaluate_stores_one_row_per_clip(dover_net, fq_net, monkeypatch, tmp_pa
     assert rows["dover-technical"] == [(frames[0], pytest.approx(want.mean("technical"), abs=1e-4))]
     fqs = fq.fastervqa_scores([out[i] for i in frames], seed=1, model=fq_net, sampling=FQ_SMALL)
     assert rows["fastervqa"] == [(frames[0], pytest.approx(fqs.mean(), abs=1e-6))]
+    as_float = [f / 255.0 for f in out]  # float frames in [0, 1] are scored on the 8-bit grid
+    sc = evaluate_sequence(as_float, [f / 255.0 for f in gt], protocol="tecogan", metrics=["dover"], device="cpu",
+                           options={"dover": {"seed": 1}}, name="walk")
+    assert [(t, v) for t, m, v in sc.rows] == rows["dover"]
 
 
 def test_bad_input_is_one_line(dover_net):

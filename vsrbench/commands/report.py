@@ -22,7 +22,6 @@ DESCRIPTION = (HELP + ". The folder opens from disk (no server, no network): sor
 
 
 EXAMPLES = (
-    "vsrbench report results/vid4 --out site/",
     "vsrbench report results/vid4 --out site/ --published --viewer-frames 8 --no-profiles",
     "vsrbench report results/reds --out site/ --max-frames 24",
 )

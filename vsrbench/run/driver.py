@@ -94,6 +94,7 @@ class Driver:
                  stream: TextIO | None = None, *, workers: int | None = None, executor: str = "local",
                  address: str | None = None, options: RunOptions | None = None):
         from vsrbench.metrics import METRICS
+        from vsrbench.metrics.extension import metric_version
 
         self.bench, self.results_dir, self._say = bench, results_dir, say
         self.stream = LineSink(say) if stream is None else stream
@@ -103,7 +104,7 @@ class Driver:
         self.bar: Progress | None = None  # sequences (or frames) done / total, while the run runs
         self.device = str(resolve_device(device))
         self.protocol = bench.protocol
-        self.versions = {m: str(METRICS[m].version) for m in bench.metrics}
+        self.versions = {m: metric_version(m, bench.metric_options) for m in bench.metrics}
         # runs.weights: method name -> {"path", "sha256"} of its model weights, and "lpips:backbone" /
         # "lpips:linear" -> the LPIPS files the scores used (":" is never in a method name)
         self.weights: dict[str, dict[str, str | None]] = {}

@@ -43,6 +43,7 @@ class EvaluateRequest:
     protocol: str | None = None  # default: the suite's convention, else tecogan
     overrides: tuple[str, ...] = ()  # protocol fields, "FIELD=VALUE"
     metrics: tuple[str, ...] | None = None  # default: the protocol's
+    metric_options: tuple[str, ...] = ()  # "FAMILY.NAME=VALUE" settings of the metrics computed by a scorer
     lpips_weights: str | None = None
     method: str | None = None  # default: the name of the PRED folder or video
     dataset: str | None = None  # default: the suite's name, else the name of the GT folder or video
@@ -125,9 +126,10 @@ def export_interval() -> float:
 def _prepare(req: EvaluateRequest) -> _Job:
     """The job of one evaluate, its (GT, PRED) pairs and the exports' header, every input checked."""
     from vsrbench.core.device import resolve_device
-    from vsrbench.metrics import METRICS
+    from vsrbench.metrics.extension import metric_version, parse_metric_options
 
     suite, proto = _protocol(req)
+    options = parse_metric_options(req.metric_options)
     metrics, asked = _metrics(req, proto)
     device = resolve_device(req.device)
     if req.degradation is not None:
@@ -151,13 +153,14 @@ def _prepare(req: EvaluateRequest) -> _Job:
                        "pred": str(Path(p.source).resolve()), "frames": len(g)} for g, p in pairs}
     header = {"protocol": proto.name, "protocol_hash": proto.hash, "protocol_fields": proto.to_dict(),
               "metrics": list(metrics), "metrics_skipped": [m for m in asked if m not in metrics],
+              **({"metric_options": options} if options else {}),
               "gt": None if req.gt is None else str(req.gt), "pred": str(req.pred), "inputs": inputs,
               "method": method, "dataset": dataset, "store": STORE_FILENAME,
               **({} if suite is None else {"suite": suite.name, "suite_protocol": suite.protocol().name}),
               **({} if req.degradation is None else {"degradation": req.degradation}),
               "device": str(device), "weights": weights}
     return _Job(request=req, out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics),
-                versions={m: str(METRICS[m].version) for m in metrics}, weights=weights, inputs=inputs, pairs=pairs,
+                versions={m: metric_version(m, options) for m in metrics}, weights=weights, inputs=inputs, pairs=pairs,
                 gt_root=str(gt_root.resolve()), pred_root=str(pred_root.resolve()), device=str(device), suite=suite,
                 header=header)
 
@@ -337,24 +340,30 @@ def _refuse_old_output(out: Path, no_resume: bool) -> None:
 
 def _benchmark(job: _Job) -> Benchmark:
     """The one-dataset, one-method benchmark of an evaluate (its outputs are the pairs, given to the run)."""
+    from vsrbench.metrics.extension import parse_metric_options
+
     lpips_weights = job.request.lpips_weights
     return Benchmark(
         name="evaluate", protocol=job.proto, metrics=tuple(job.metrics),
         datasets={job.dataset: DatasetDef(name=job.dataset, gt=Path(job.gt_root), sequences=tuple(job.inputs))},
         methods={job.method: MethodDef(name=job.method, kind="outputs", outputs={job.dataset: Path(job.pred_root)})},
-        base_dir=Path.cwd(), source="vsrbench evaluate", lpips_weights=None if lpips_weights is None else Path(lpips_weights))
+        base_dir=Path.cwd(), source="vsrbench evaluate", lpips_weights=None if lpips_weights is None else Path(lpips_weights),
+        metric_options=parse_metric_options(job.request.metric_options))
 
 
 def _record(job: _Job) -> dict:
     """The run-record fields of an evaluate: its ``bench`` JSON is shaped like a benchmark's (``datasets`` /
     ``methods``), so that readers of run records (profiles, tables) find GT and outputs the same way, and
     says what was scored under :data:`EVALUATE_KEY`."""
+    from vsrbench.metrics.extension import parse_metric_options
+
     req, suite = job.request, job.suite
     dataset = {"name": job.dataset, "gt": None if req.gt is None else job.gt_root, "sequences": list(job.inputs),
                "suite": None if suite is None else suite.name, "degradation": req.degradation}
     bench = {
         "name": "evaluate", "source": "vsrbench evaluate", "description": "",
         "protocol": job.proto.to_dict(), "metrics": list(job.metrics),
+        "metric_options": parse_metric_options(req.metric_options),
         "lpips_weights": None if req.lpips_weights is None else str(Path(req.lpips_weights).resolve()),
         "datasets": {job.dataset: dataset},
         "methods": {job.method: {"name": job.method, "kind": "outputs", "outputs": {job.dataset: job.pred_root}}},

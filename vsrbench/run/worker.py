@@ -136,7 +136,7 @@ class SequenceWorker:
         t0 = time.monotonic()
         scores = ev.evaluate_sequence(pred, gt, protocol=self.protocol_for(self.bench.datasets[task.dataset]),
                                       metrics=need, device=self.device, lpips_weights=self.bench.lpips_weights,
-                                      progress=self.progress, name=gt.name)
+                                      progress=self.progress, name=gt.name, options=self.bench.metric_options)
         r = MethodResult(name, need)
         _take_scores(r, scores)
         return self.result([r], list(scores.frame_names), time.monotonic() - t0, counted=self.progress is not None)
@@ -172,7 +172,8 @@ class SequenceWorker:
             total = max(len(gt) - 2 * protocol.cut_frames, 0) * len(subset)
             with self.maker.steps(total, f"scoring {gt.name} ({', '.join(subset)})") as steps:
                 return evaluate_many(subset, gt, protocol=protocol, metrics=metrics, device=self.device,
-                                     lpips_weights=self.bench.lpips_weights, name=gt.name, progress=steps.update)
+                                     lpips_weights=self.bench.lpips_weights, name=gt.name, progress=steps.update,
+                                     options=self.bench.metric_options)
 
         try:
             return run(preds)

@@ -390,3 +390,18 @@ def test_explain_reads_a_results_store(tmp_path, capsys, rng):
     assert "give either --results (with --method) or --gt and --pred, not both" in capsys.readouterr().err
     assert main(["explain", "--results", str(res), "--method", "mien", "--target", "psnr=1"]) == 2
     assert "unknown method 'mien'; did you mean 'mine'?" in capsys.readouterr().err
+
+
+def test_a_printed_dover_number_is_explained_by_its_scale(capsys):
+    from vsrbench.cli import main
+
+    assert main(["explain", "--target", "dover=0.78"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split()[0] == "dover" and "STAR" in out[1] and out[2].split()[0] == "fastervqa"
+    assert main(["explain", "--target", "dover=7.7"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[0] == "dover-technical"  # SeedVR's x100 technical
+    assert main(["explain", "--target", "dover=90"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[0] == "dover"  # overall x100 (AVT-VQDB-UHD-1-VSR)
+    assert main(["explain", "--target", "dover=0.78", "--target", "psnr=27.3"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "explained by its scale alone" in err and "\n" not in err

@@ -51,7 +51,7 @@ from vsrbench.metrics._kernels import (
 )
 
 __all__ = [
-    "TARGET_METRICS", "PRESET_ORDER", "COLOURS", "SSIM_VARIANTS", "Target", "parse_target", "Variant", "Row", "Explanation", "explain", "format_table",
+    "TARGET_METRICS", "PRESET_ORDER", "COLOURS", "SSIM_VARIANTS", "Target", "parse_target", "explain_scale", "Variant", "Row", "Explanation", "explain", "format_table",
     "ExplainRequest", "run_explain",
 ]
 
@@ -86,6 +86,8 @@ def parse_target(text: str) -> Target:
         raise InputError(f"--target {text!r}: expected METRIC=VALUE, e.g. --target psnr=27.38")
     if name not in METRICS:
         raise UnknownNameError("--target metric", name, TARGET_METRICS)
+    if METRICS[name].family == "dover":
+        return _scale_target(name, raw, text)
     if name not in TARGET_METRICS:
         raise InputError(f"--target {text!r}: explain varies the PSNR and SSIM conventions only (colour, crop, frames, "
                          f"SSIM window, averaging); {METRICS[name].label} has no such axis here: use --target psnr=... "
@@ -105,6 +107,29 @@ def parse_target(text: str) -> Target:
     m = re.fullmatch(r"[+-]?\d*(?:\.(\d*))?", raw)
     decimals = len(m.group(1) or "") if m else 2
     return Target(name, value, 10.0 ** -decimals, f"{name}={raw}")
+
+
+def _scale_target(name: str, raw: str, text: str) -> Target:
+    """A printed DOVER / FasterVQA number: explained by the scale it is on, not by scoring frames."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"--target {text!r}: {raw!r} is not a number; expected e.g. --target dover=0.78") from None
+    return Target(name, value, 0.0, f"{name}={raw}")
+
+
+def explain_scale(targets: Sequence[Target]) -> str:
+    """What ``vsrbench explain --target dover=0.78`` prints: the conventions a printed DOVER-family number can be
+    on, likeliest first (:func:`vsrbench.metrics.dover.printed_conventions`), with the metric that stores it."""
+    from vsrbench.metrics.dover import printed_conventions
+
+    lines = []
+    for t in targets:
+        lines.append(f"{t.text}: a DOVER-family number is explained by its scale (no frames are scored); it can be:")
+        lines += [f"  {metric:<22} {why}" for metric, why in printed_conventions(t.value)]
+    lines.append("score it with: vsrbench evaluate --pred PRED --metrics METRIC (--metric-option dover.seed=N; "
+                 "dover.repeats=K for the mean over K seeds)")
+    return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------- variants
@@ -656,6 +681,12 @@ def run_explain(request: ExplainRequest, *, say: Callable[[str], None] | None = 
     from vsrbench.core.progress import Progress
 
     say = say or (lambda line: print(line, file=sys.stderr))
+    scale = [t for t in request.targets if METRICS[t.metric].family == "dover"]
+    if scale:
+        if len(scale) != len(request.targets):
+            raise InputError("--target: a DOVER-family number is explained by its scale alone; give it without "
+                             "--target psnr/ssim (explain those in a second command)")
+        return explain_scale(scale)
     r = _explain_inputs(request, say)
     suite, suite_protocol, pairs = _explain_pairs(r, say)
     targets = r.targets

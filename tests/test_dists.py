@@ -16,6 +16,7 @@ frames (a synthetic clip when ../shared is absent), per frame and batched, CPU.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import os
@@ -71,7 +72,12 @@ def _quiet():
 
 
 def _peer(name: str):
-    """A peer's DISTS as a function of two (N, 3, H, W) float tensors in [0, 1]."""
+    """A peer's DISTS as a function of two (N, 3, H, W) float tensors in [0, 1] (built once per backbone)."""
+    return _peer_model(name, os.environ.get("TORCH_HOME", ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _peer_model(name: str, torch_home: str):
     if importlib.util.find_spec(name) is None:
         pytest.skip(f"{name} is not installed (pip install -e '.[bench]'; pyiqa: pip install --no-deps pyiqa)")
     import_lpips()  # torchvision on a CPU-only machine (see _support.lpips_reference.import_lpips)

@@ -179,7 +179,8 @@ def _half_taps(n: int) -> tuple[np.ndarray, np.ndarray]:
     left = np.floor(u - 4.0)
     idx = left[None] + np.arange(10)[:, None]
     d = np.abs(s * (u[None] - idx))
-    w = s * np.where(d <= 1, 1.5 * d ** 3 - 2.5 * d ** 2 + 1, np.where(d <= 2, -0.5 * d ** 3 + 2.5 * d ** 2 - 4 * d + 2, 0.0))
+    far = np.where(d <= 2, -0.5 * d ** 3 + 2.5 * d ** 2 - 4 * d + 2, 0.0)
+    w = s * np.where(d <= 1, 1.5 * d ** 3 - 2.5 * d ** 2 + 1, far)
     w = w / w.sum(0, keepdims=True)
     mirror = np.concatenate([np.arange(n), np.arange(n)[::-1]])
     return mirror[np.mod(idx.astype(np.int64) - 1, 2 * n)], w

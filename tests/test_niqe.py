@@ -117,7 +117,8 @@ def pyiqa_niqe(tmp_path_factory):
     import importlib.util
 
     if importlib.util.find_spec("pyiqa") is None:
-        pytest.skip("pyiqa is not installed: pip install --no-deps pyiqa && pip install pyyaml requests huggingface_hub")
+        pytest.skip("pyiqa is not installed: pip install --no-deps pyiqa && "
+                    "pip install pyyaml requests huggingface_hub")
     import_lpips()  # torchvision on a CPU-only machine (see _support.lpips_reference.import_lpips)
     import scipy.io
 

@@ -272,7 +272,8 @@ def vmaf(pred, gt, *, neg: bool = False, frames=None, device="cpu", batch: int |
         vmaf-torch is not installed (one line naming ``pip install vmaf-torch``) or its model file is
         not the published one.
     vsrbench.core.errors.InputError
-        Frames that are not RGB uint8, frame indices outside the GT, sizes the size rule refuses.
+        Frames that are not RGB uint8, videos of different lengths, frame indices outside the GT, sizes the
+        size rule refuses.
 
     Examples
     --------
@@ -283,6 +284,8 @@ def vmaf(pred, gt, *, neg: bool = False, frames=None, device="cpu", batch: int |
     """
     model = get_vmaf(neg, device)
     n = len(gt)
+    if len(pred) != n:
+        raise InputError(f"{name}: {len(pred)} output frames but {n} GT frames (VMAF pairs frame t with frame t)")
     ts = [int(t) for t in (range(n) if frames is None else frames)]
     bad = [t for t in ts if not 0 <= t < n]
     if bad:

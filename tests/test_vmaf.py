@@ -363,6 +363,8 @@ def test_bad_input_is_one_line(clip):
     ref, d = clip
     with pytest.raises(InputError, match="expected uint8 RGB frames, got float32"):
         vm.vmaf(d["blur"].astype(np.float32), ref)
+    with pytest.raises(InputError, match=r"5 output frames but 6 GT frames"):
+        vm.vmaf(d["blur"][:5], ref)
     with pytest.raises(InputError, match=r"frame 6 is outside the GT's 6 frames"):
         vm.vmaf(d["blur"], ref, frames=[6])
     bigger = np.pad(d["blur"], ((0, 0), (0, 2), (0, 2), (0, 0)), mode="edge")

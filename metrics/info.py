@@ -129,6 +129,10 @@ for _info in (
                scorer="vsrbench.metrics.niqe:score_basicsr",
                description="NIQE as BasicSR's calculate_niqe computed it up to v1.3.3.10 (float32 BT.601 Y, OpenCV "
                            "bilinear half-size resize); option crop_border"),
+    MetricInfo("niqe-basicsr-bicubic", "NIQE (BasicSR 1.3.3.11+)", False, 4, reference=False, family="niqe",
+               scorer="vsrbench.metrics.niqe:score_basicsr_bicubic",
+               description="NIQE as BasicSR's calculate_niqe computes it since v1.3.3.11 (float32 BT.601 Y rounded, "
+                           "BasicSR's MATLAB-like bicubic imresize); option crop_border"),
     MetricInfo("niqe-pyiqa", "NIQE (pyiqa)", False, 4, reference=False, family="niqe",
                scorer="vsrbench.metrics.niqe:score_pyiqa",
                description="NIQE as pyiqa's niqe computes it (YIQ luma rounded, its float32 resize); option "

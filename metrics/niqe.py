@@ -1,10 +1,10 @@
-"""NIQE (Mittal, Soundararajan and Bovik, 2013), a no-reference image metric, in three named flavours.
+"""NIQE (Mittal, Soundararajan and Bovik, 2013), a no-reference image metric, in four named flavours.
 
-All three fit a multivariate Gaussian to 36 natural-scene statistics of 96x96 blocks (18 at full and
+All of them fit a multivariate Gaussian to 36 natural-scene statistics of 96x96 blocks (18 at full and
 18 at half resolution: the shape and spread of an asymmetric generalized Gaussian fitted, on a grid
 of shapes 0.2:0.001:10, to the locally normalised luma and to its products with four shifted
 copies) and report its distance to the model of pristine images. They differ in the luma, the
-half-size resize, the float precision and small constants, which move the score by 1e-3 to 1e-1:
+half-size resize, the float precision and small constants, which move the score by 1e-3 to 0.8:
 
 ``matlab`` (metric ``niqe``)
     The authors' MATLAB release (``niqe_release.zip``, ``computequality.m``): ``rgb2gray`` of the
@@ -17,8 +17,12 @@ half-size resize, the float precision and small constants, which move the score 
     Aug 2021, still in use by papers of that time): the Y of BasicSR's BT.601 conversion (float32, not
     rounded), every step in float32 as that code runs it (scipy's ``convolve`` on float32, OpenCV
     ``resize`` ``INTER_LINEAR`` of the float image to half size, NumPy float32 means per block),
-    ``crop_border`` pixels removed at each edge. BasicSR v1.3.3.11 and later resize as MATLAB does
-    and round the luma (still float32); that version is not a variant here.
+    ``crop_border`` pixels removed at each edge.
+``basicsr-bicubic`` (metric ``niqe-basicsr-bicubic``)
+    BasicSR's ``calculate_niqe`` from v1.3.3.11 on (commit 85d42c7 to today's master, 8d56e3a): the same
+    float32 computation with the luma rounded and the half-size plane by BasicSR's MATLAB-like torch
+    ``imresize`` (``basicsr/utils/matlab_functions.py``, float32, one matrix-vector product per output row
+    and column, as it computes them).
 ``pyiqa`` (metric ``niqe-pyiqa``)
     pyiqa's ``niqe`` (``pyiqa/archs/niqe_arch.py``, ``test_y_channel=True``): the Y of YIQ (0.299,
     0.587, 0.114) of the float32 frame in [0, 1], times 255 and rounded, float64, its float32 Gaussian
@@ -47,9 +51,10 @@ import torch.nn.functional as F
 
 from vsrbench.core.errors import InputError
 
-__all__ = ["VARIANTS", "PARAMS_SOURCE", "pristine_params", "niqe", "score_matlab", "score_basicsr", "score_pyiqa"]
+__all__ = ["VARIANTS", "PARAMS_SOURCE", "pristine_params", "niqe", "score_matlab", "score_basicsr",
+           "score_basicsr_bicubic", "score_pyiqa"]
 
-VARIANTS = ("matlab", "basicsr", "pyiqa")
+VARIANTS = ("matlab", "basicsr", "basicsr-bicubic", "pyiqa")
 PARAMS_SOURCE = ("XPixelGroup/BasicSR@8d56e3a045f9fb3e1d8872f92ee4a4f07f886b0a:"
                  "basicsr/metrics/niqe_pris_params.npz")
 BLOCK = 96
@@ -286,8 +291,9 @@ def _aggd32(x: np.ndarray, grid) -> tuple:
     return alpha, left * f, right * f
 
 
-def _features32(img: np.ndarray) -> np.ndarray:
-    """BasicSR's (v1.3.3.10) features of a float32 luma plane cut to whole blocks."""
+def _features32(img: np.ndarray, resize: str) -> np.ndarray:
+    """BasicSR's features of a float32 luma plane cut to whole blocks; the half-size plane by OpenCV's
+    bilinear resize (``resize="bilinear"``, v1.3.3.10) or BasicSR's MATLAB-like ``imresize`` (v1.3.3.11+)."""
     from scipy.ndimage import convolve
     from scipy.special import gamma
 
@@ -312,10 +318,53 @@ def _features32(img: np.ndarray) -> np.ndarray:
                     f += [a, (br - bl) * (gamma(2 / a) / gamma(1 / a)), bl, br]
                 rows.append(f)
         feats.append(np.array(rows))
-        if scale == 1:
+        if scale == 1 and resize == "bilinear":
             h, w = img.shape
             img = cv2.resize(img / 255.0, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR) * 255.0
+        elif scale == 1:
+            img = _half_basicsr(img / 255.0) * 255.0
     return np.concatenate(feats, 1)
+
+
+def _basicsr_taps(n: int) -> tuple[torch.Tensor, torch.Tensor, int, int]:
+    """BasicSR's (``basicsr/utils/matlab_functions.py``) half-size bicubic taps along an axis of length
+    ``n``, in float32 as it computes them: ``(weights (out, k), first index per output, mirrored rows
+    before, after)``; a first or last tap column that is zero somewhere is dropped, as there."""
+    out, scale, width = math.ceil(n * 0.5), 0.5, 8.0
+    u = torch.linspace(1, out, out) / scale + 0.5 * (1 - 1 / scale)
+    left = torch.floor(u - width / 2)
+    p = math.ceil(width) + 2
+    idx = left.view(out, 1).expand(out, p) + torch.linspace(0, p - 1, p).view(1, p).expand(out, p)
+    ax = torch.abs((u.view(out, 1).expand(out, p) - idx) * scale)
+    ax2, ax3 = ax ** 2, ax ** 3
+    w = scale * ((1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1).type_as(ax)
+                 + (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((ax > 1) * (ax <= 2)).type_as(ax))
+    w = w / torch.sum(w, 1).view(out, 1).expand(out, p)
+    zeros = torch.sum(w == 0, 0)
+    if not math.isclose(zeros[0], 0, rel_tol=1e-6):
+        idx, w = idx.narrow(1, 1, p - 2), w.narrow(1, 1, p - 2)
+    if not math.isclose(zeros[-1], 0, rel_tol=1e-6):
+        idx, w = idx.narrow(1, 0, p - 2), w.narrow(1, 0, p - 2)
+    before, after = int(-idx.min() + 1), int(idx.max() - n)
+    return w.contiguous(), (idx + before - 1).contiguous()[:, 0].long(), before, after
+
+
+def _mirror_rows(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    """Rows mirrored at both ends (the edge row repeated), ``before`` above and ``after`` below."""
+    return torch.cat([x[:before].flip(0), x, x[x.shape[0] - after:].flip(0)])
+
+
+def _half_basicsr(img: np.ndarray) -> np.ndarray:
+    """BasicSR's ``imresize(img, 0.5)`` of a float32 plane in [0, 1]: float32, each output row (then
+    column) one matrix-vector product of its taps, as that code computes it."""
+    x = torch.from_numpy(np.ascontiguousarray(img)).float()
+    w, first, before, after = _basicsr_taps(x.shape[0])
+    xa, k = _mirror_rows(x, before, after), w.shape[1]
+    rows = torch.stack([xa[f:f + k].t().mv(w[i]) for i, f in enumerate(first.tolist())])
+    w, first, before, after = _basicsr_taps(x.shape[1])
+    ya, k = _mirror_rows(rows.t(), before, after).t().contiguous(), w.shape[1]  # its row-major layout
+    cols = torch.stack([ya[:, f:f + k].mv(w[i]) for i, f in enumerate(first.tolist())], 1)
+    return cols.numpy()
 
 
 # ---------------------------------------------------------------------- luma, the score
@@ -324,12 +373,12 @@ def _luma(frame: np.ndarray, variant: str):
     """The plane each variant scores, from an RGB (or gray) uint8 frame."""
     if frame.ndim == 2:
         f = frame.astype(np.float64)
-        return f.astype(np.float32) if variant == "basicsr" else f
+        return f.astype(np.float32) if variant.startswith("basicsr") else f
     if variant == "matlab":
         v = frame.astype(np.float64) @ np.asarray(_GRAY_MATLAB)
         r = np.floor(v)
         return r + ((v - r) >= 0.5)  # MATLAB rounds half away from zero
-    if variant == "basicsr":
+    if variant.startswith("basicsr"):
         x = frame[..., ::-1].astype(np.float32) / 255.0  # BasicSR reads BGR
         y = ((np.dot(x, list(_Y_BASICSR_BGR)) + 16.0) / 255.0).astype(np.float32)
         return y * 255.0
@@ -358,7 +407,9 @@ def _niqe_frame(frame: np.ndarray, variant: str, crop_border: int) -> float:
         raise InputError(f"NIQE needs frames of at least {BLOCK}x{BLOCK} pixels (after any crop), got {w}x{h}")
     plane = plane[:h // BLOCK * BLOCK, :w // BLOCK * BLOCK]
     if variant == "basicsr":
-        return _quality(_features32(np.ascontiguousarray(plane)))
+        return _quality(_features32(np.ascontiguousarray(plane), "bilinear"))
+    if variant == "basicsr-bicubic":  # v1.3.3.11+ rounds the (cropped) luma, still float32
+        return _quality(_features32(np.ascontiguousarray(plane).round(), "bicubic"))
     return _quality(_features64(np.ascontiguousarray(plane, dtype=np.float64), variant))
 
 
@@ -389,7 +440,7 @@ def niqe(frames, *, variant: str = "matlab", crop_border: int = 0) -> "float | n
     ----------
     frames : numpy.ndarray or list
         One uint8 frame ``(H, W, 3)`` RGB (or ``(H, W)`` gray), or a batch ``(N, H, W, 3)`` / list of frames.
-    variant : {"matlab", "basicsr", "pyiqa"}
+    variant : {"matlab", "basicsr", "basicsr-bicubic", "pyiqa"}
         Whose computation to reproduce (see the module docstring).
     crop_border : int
         Pixels removed at each edge of the luma first (BasicSR's and pyiqa's ``crop_border``).
@@ -436,6 +487,12 @@ def score_matlab(clip) -> list[tuple[int, float]]:
 def score_basicsr(clip) -> list[tuple[int, float]]:
     """Scorer of ``niqe-basicsr``: BasicSR's (<= v1.3.3.10) ``calculate_niqe`` of each scored output frame."""
     return _score(clip, "basicsr")
+
+
+def score_basicsr_bicubic(clip) -> list[tuple[int, float]]:
+    """Scorer of ``niqe-basicsr-bicubic``: BasicSR's (v1.3.3.11 and later) ``calculate_niqe`` of each scored
+    output frame."""
+    return _score(clip, "basicsr-bicubic")
 
 
 def score_pyiqa(clip) -> list[tuple[int, float]]:

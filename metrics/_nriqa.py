@@ -33,6 +33,9 @@ def unit_batch(frames, device="cpu") -> tuple[torch.Tensor, bool]:
             raise InputError(f"expected RGB frames (N, 3, H, W) in [0, 1], got a tensor of shape {tuple(frames.shape)}")
         return x.to(device=device, dtype=torch.float32), single
     if isinstance(frames, (list, tuple)):
+        shapes = {np.shape(f) for f in frames}
+        if len(shapes) != 1:
+            raise InputError(f"frames of different shapes cannot be scored as one stack: {sorted(shapes)}")
         frames = np.stack([np.asarray(f) for f in frames])
     a = np.asarray(frames)
     single = a.ndim == 3

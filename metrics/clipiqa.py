@@ -288,8 +288,8 @@ def clipiqa_scores(frames, *, prompts: str = "pyiqa", pos_embedding: bool = Fals
         from vsrbench.core.errors import UnknownNameError
 
         raise UnknownNameError("CLIP-IQA prompt set", prompts, PROMPTS)
-    net = get_clip(weights, device)
     x, single = unit_batch(frames, device)
+    net = get_clip(weights, device)
     out = net(x, prompts, bool(pos_embedding)).cpu().numpy().astype(np.float64)
     return float(out[0]) if single else out
 

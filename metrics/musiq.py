@@ -191,11 +191,10 @@ class MusiqNet(nn.Module):
 
     def _tokens(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The patches of every scale ``(N, L, 3, 32, 32)`` and their embeddings to add ``(L, 384)``."""
-        n, _, h, w = x.shape
+        h, w = x.shape[2:]
         enc = self.transformer_encoder
-        patches, adds = [], []
-        images = []
-        for s, longer in enumerate(sorted(SCALES)):
+        patches, adds, images = [], [], []
+        for longer in sorted(SCALES):
             ratio = longer / max(h, w)
             rh, rw = round(h * ratio), round(w * ratio)
             images.append(F.interpolate(x, (rh, rw), mode="bicubic", align_corners=False))
@@ -292,8 +291,8 @@ def musiq_scores(frames, *, head: str = "koniq", weights=None, device="cpu") -> 
     vsrbench.core.errors.InputError
         Frames of another shape or type.
     """
-    net = get_musiq(head, weights, device)
     x, single = unit_batch(frames, device)
+    net = get_musiq(head, weights, device)
     out = net(x).cpu().numpy().astype(np.float64)
     return float(out[0]) if single else out
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 from _support.pyiqa_reference import pyiqa_module, randomize, to_pyiqa_input
 
-from vsrbench.core.errors import WeightsError
+from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.core.weights import accept_unverified
 from vsrbench.metrics import musiq
 from vsrbench.metrics.extension import Clip
@@ -106,6 +106,18 @@ def test_wrong_files_one_line(reference, tmp_path):
     accept_unverified(junk)
     with pytest.raises(WeightsError, match="cannot read weights file"):
         musiq.musiq_scores(_frames((32, 32)), weights=junk)
+
+
+@pytest.mark.parametrize("frames, message", [
+    ([np.zeros((8, 8, 3), np.uint8), np.zeros((9, 8, 3), np.uint8)], "different shapes"),
+    (np.zeros((8, 8, 3), np.float32), "expected uint8"),
+    (np.zeros((8, 8), np.uint8), "expected RGB frames"),
+    (torch.zeros(2, 1, 8, 8), "expected RGB frames"),
+])
+def test_bad_input_one_line(frames, message):
+    with pytest.raises(InputError, match=message) as e:  # before any weights are looked up
+        musiq.musiq_scores(frames, weights="/nonexistent")
+    assert "\n" not in str(e.value)
 
 
 def test_missing_file_names_the_download(tmp_path, monkeypatch):

@@ -55,7 +55,6 @@ register_weights(*(
 PATCH = 32
 GRID = 10
 SCALES = (224, 384)
-BATCH = 4  # frames per forward pass of a scorer
 
 
 def _same_pad(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -293,15 +292,21 @@ def musiq_scores(frames, *, head: str = "koniq", weights=None, device="cpu") -> 
     """
     x, single = unit_batch(frames, device)
     net = get_musiq(head, weights, device)
-    out = net(x).cpu().numpy().astype(np.float64)
+    out = _per_frame(net, x).cpu().numpy().astype(np.float64)
     return float(out[0]) if single else out
+
+
+def _per_frame(net: MusiqNet, x: torch.Tensor) -> torch.Tensor:
+    """The scores of a stack, one frame per pass (on CPU, passes of several frames measured no faster per
+    frame: the patch activations of one frame already fill the caches)."""
+    return torch.cat([net(x[i:i + 1]) for i in range(x.shape[0])])
 
 
 def _scorer(head: str):
     def score(clip) -> list[tuple[int, float]]:
         name = HEADS[head][0]
         net = get_musiq(head, clip.weights.get(name), clip.device)
-        return clip_rows(clip, lambda f: net(unit_batch(f, clip.device)[0]).cpu().numpy(), BATCH)
+        return clip_rows(clip, lambda f: net(unit_batch(f, clip.device)[0]).cpu().numpy(), 1)
 
     score.__name__ = f"score_{head}"
     score.__doc__ = f"Scorer of metric ``musiq{'' if head == 'koniq' else '-' + head}``: MUSIQ ({_DATASETS[head]} head) per frame."

@@ -30,7 +30,23 @@ class MetricsRequest:
 
 
 def _kind(info) -> str:
-    return "model run" if info.model_run else ("temporal" if info.temporal else "per frame")
+    if info.human:
+        return "human"
+    if info.model_run:
+        return "model run"
+    return "per clip" if info.per_clip else ("temporal" if info.temporal else "per frame")
+
+
+def _needs(info) -> str:
+    """What scoring the metric needs beyond the output frames: the GT (full-reference) and weights files."""
+    if info.human:
+        return "a user study"
+    if info.model_run:
+        return "a model, LR frames"
+    parts = (["GT"] if info.reference else ["no GT"]) + list(info.weights)
+    if info.name in ("lpips", "tlp"):
+        parts.append("lpips-alex")
+    return ", ".join(parts)
 
 
 def _default_in(name: str) -> str:
@@ -53,11 +69,15 @@ def describe_metrics(request: MetricsRequest) -> str:
         lines = [f"{info.name} ({info.label}): {info.description}",
                  f"  {arrow} is better; unit: {info.unit or '-'}; {_kind(info)}; version {info.version}; "
                  f"shown with {info.decimals} decimals",
+                 f"  needs: {_needs(info)}"
+                 + (f" (`vsrbench weights download NAME`)" if info.weights else ""),
                  f"  scored by default under: {_default_in(info.name)}"]
+        if info.display:
+            lines.insert(3, f"  printed x{info.display[0]:g} in papers ({info.display[1]}); stored unscaled")
         return "\n".join(lines) + "\n"
     rows = [(info.name, info.label, "↑" if info.higher_is_better else "↓", info.unit or "-", _kind(info),
-             info.version, _default_in(info.name)) for info in METRICS.values()]
-    lines = text_table(rows, header=("metric", "label", "better", "unit", "kind", "version", "default in"))
+             info.version, _needs(info), _default_in(info.name)) for info in METRICS.values()]
+    lines = text_table(rows, header=("metric", "label", "better", "unit", "kind", "version", "needs", "default in"))
     lines.append("`vsrbench metrics NAME` describes one; `--metrics a,b` (evaluate) or `metrics = [...]` (run) picks "
                  "the others")
     return "\n".join(lines) + "\n"

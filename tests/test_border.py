@@ -68,7 +68,7 @@ def test_the_duf_authors_vid4_outputs_cross_the_threshold(shared_path):
         check = check_border(pairs, limit=8)
         assert check.frames == 8 and check.drop_db > THRESHOLD_DB + 3, (method, check)
     # a clean output of the same frames (bicubic of the bi-matlab LR) stays far below the threshold
-    from baselines.degrade import degrade_uint8
+    from vsrbench.baselines.degrade import degrade_uint8
 
     clean = []
     for g, _ in pairs:

@@ -1,6 +1,8 @@
 """Figures: every kind written as PNG and PDF, colours shared across figures, profile content, errors."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from matplotlib.colors import to_hex
@@ -172,8 +174,12 @@ def test_error_messages_of_figures(stored, tmp_path):
     df = load_results(res)
     with pytest.raises(InputError, match=r"^sequence: no results for 'tilt' in dataset 'toy'$"):
         P.plot_curves(df, "toy", "tilt", ["psnr"], P.method_colors(METHODS))
-    with pytest.raises(InputError, match=r"^tradeoff: dataset 'toy' needs a temporal metric \(tof, tlp, ewarp\) and psnr or "
-                                         r"lpips, has psnr, ssim$"):
+    from vsrbench.metrics import METRICS
+
+    temporal = ", ".join(m for m, i in METRICS.items() if i.temporal)  # tof, tlp, ewarp and the E*warp variants
+    assert temporal.startswith("tof, tlp, ewarp")
+    with pytest.raises(InputError, match=rf"^tradeoff: dataset 'toy' needs a temporal metric \({re.escape(temporal)}\) "
+                                         r"and psnr or lpips, has psnr, ssim$"):
         P.plot_results(res, tmp_path / "f", kinds="tradeoff", metrics=["psnr", "ssim"])
     with pytest.raises(InputError, match=r"^profiles: no sequence 'tilt' in the ground truth '.*gt'$"):
         P.sequence_frames(res, "toy", "tilt", METHODS)

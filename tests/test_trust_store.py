@@ -25,6 +25,7 @@ from vsrbench.analysis.check import read_baseline
 from vsrbench.cli import main
 from vsrbench.core.errors import InputError, UnknownNameError, os_error, os_error_message
 from vsrbench.core.io import write_frame
+from vsrbench.metrics import METRICS
 from vsrbench.pytest_plugin import assert_matches_baseline
 from vsrbench.runner import run_benchmark
 from vsrbench.results.store import STORE_FILENAME, ResultsStore, SequenceResult
@@ -348,7 +349,7 @@ def test_a_misspelt_or_unstored_tol_metric_is_an_error(baseline, capsys):
     assert main(["check", str(res), "--baseline", str(path), "--tol", "psrn=0.01"]) == 2
     assert main(["check", str(res), "--baseline", str(path), "--tol", "psnr=0.01,tof=0.5"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "vsrbench check: error: unknown --tol metric 'psrn'; did you mean 'psnr'? (known: drift_psnr, drift_rmse, ewarp, lpips, psnr, ssim, tlp, tof)",
+        f"vsrbench check: error: unknown --tol metric 'psrn'; did you mean 'psnr'? (known: {', '.join(sorted(METRICS))})",
         "vsrbench check: error: --tol: metric 'tof' is in neither the baseline nor the results (they hold psnr, "
         "ssim); drop its tolerance or store tof too",
     ]

@@ -13,7 +13,7 @@ import torch.nn as nn
 from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.core.weights import load_problem
 
-__all__ = ["unit_batch", "torch_load", "load_strict", "clip_rows"]
+__all__ = ["unit_batch", "torch_load", "load_strict", "clip_rows", "Mlp"]
 
 
 def unit_batch(frames, device="cpu") -> tuple[torch.Tensor, bool]:
@@ -100,3 +100,14 @@ def clip_rows(clip, score: Callable[[np.ndarray], np.ndarray], batch: int) -> li
         rows += [(t, float(v)) for t, v in zip(chunk, values)]
         i += len(chunk)
     return rows
+
+
+class Mlp(nn.Module):
+    """The transformer blocks' feed-forward part of MUSIQ and MANIQA's ViT: Linear, GELU, Linear (keys fc1, fc2)."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(torch.nn.functional.gelu(self.fc1(x)))

@@ -45,6 +45,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from vsrbench.core.device import ieee_fp32
 from vsrbench.core.errors import InputError, UnknownNameError, WeightsError
 from vsrbench.core.frames import to_uint8
 from vsrbench.core.weights import load_problem
@@ -360,22 +361,6 @@ class DoverScores:
         return float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
-class _IeeeFloat32:
-    """No TF32 in CUDA matmuls/convolutions while scoring (the original's fp32 numbers, not TF32's ~1e-3)."""
-
-    def __init__(self, device):
-        self.on = torch.device(device).type == "cuda"
-
-    def __enter__(self):
-        if self.on:
-            self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
-
-    def __exit__(self, *exc):
-        if self.on:
-            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.saved
-
-
 def _check_frames(frames, name: str = "clip", minimum: int = 32) -> None:
     if len(frames) == 0:
         raise InputError(f"sequence {name!r}: DOVER needs at least one frame, got none")
@@ -422,7 +407,7 @@ def dover_scores(frames, *, seed: int = 0, repeats: int = 1, weights=None, devic
     tech, aes, draws = [], [], []
     for s in range(seed, seed + repeats):
         views, d = sample_views(frames, s, s=sampling, antialias=antialias, device=dev)
-        with _IeeeFloat32(dev):
+        with ieee_fp32(torch.device(dev).type == "cuda"):
             t, a = net(views)
         tech.append(t)
         aes.append(a)

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vsrbench.core.device import ieee_fp32
 from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics.raft import ITERS, RAFT, RAFT_WEIGHTS, get_raft, pad_to_multiple
 
@@ -123,7 +124,7 @@ def ewarp_pairs(frames: list[np.ndarray], model: RAFT, *, convention: str = "eva
     value_range, per_element = CONVENTIONS[convention]
     dev = next(model.parameters()).device
     out: list[float] = []
-    with _ieee_fp32(dev):
+    with ieee_fp32(torch.device(dev).type == "cuda"):
         for s in range(0, len(frames) - 1, batch):
             x = _prepare(frames[s:s + batch + 1], dev)
             v = x * value_range if value_range != 1.0 else x  # [0, 1] frames go in as EvalCrafter feeds them
@@ -136,22 +137,6 @@ def ewarp_pairs(frames: list[np.ndarray], model: RAFT, *, convention: str = "eva
                 fw, bw = flows[:k], flows[k:]
             out += warp_errors(x[:-1], x[1:], fw, bw, per_element=per_element).tolist()
     return out
-
-
-class _ieee_fp32:
-    """No TF32 in matmul/convolutions on CUDA while scoring (flows to ~1e-4 px as on the CPU)."""
-
-    def __init__(self, dev):
-        self.on = torch.device(dev).type == "cuda"
-
-    def __enter__(self):
-        if self.on:
-            self.saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
-
-    def __exit__(self, *exc):
-        if self.on:
-            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self.saved
 
 
 def _score(clip, convention: str) -> list[tuple[int, float]]:

@@ -27,9 +27,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from vsrbench.core.device import ieee_fp32
 from vsrbench.core.errors import InputError, WeightsError
 from vsrbench.metrics.dover import (
-    Sampling, VQAHead, _check_frames, _Frames, _IeeeFloat32, _normalise, _options, _torch_load, _video,
+    Sampling, VQAHead, _check_frames, _Frames, _normalise, _options, _torch_load, _video,
     describe_state_dict, fragment_offsets, load_strict, technical_view,
 )
 from vsrbench.metrics.extension import MetricWeights, register_weights, require_weights
@@ -140,7 +141,7 @@ def fastervqa_scores(frames, *, seed: int = 0, repeats: int = 1, weights=None, d
     raw = []
     for s in range(seed, seed + repeats):
         view = fastervqa_view(frames, s, s=sampling, device=dev)[0]
-        with _IeeeFloat32(dev):
+        with ieee_fp32(torch.device(dev).type == "cuda"):
             raw.append(net(view))
     return FasterVQAScores(tuple(range(seed, seed + repeats)), tuple(raw))
 

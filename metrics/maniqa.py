@@ -33,7 +33,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vsrbench.core.errors import InputError
-from vsrbench.metrics._nriqa import clip_rows, load_strict, torch_load, unit_batch
+from vsrbench.metrics._nriqa import Mlp, clip_rows, load_strict, torch_load, unit_batch
 from vsrbench.metrics.extension import MetricWeights, register_weights, require_weights
 
 __all__ = ["VARIANTS", "CROPS", "ManiqaNet", "crop_boxes", "get_maniqa", "maniqa_scores", "score_koniq",
@@ -71,20 +71,11 @@ class _VitAttention(nn.Module):
         return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, c))
 
 
-class _Mlp(nn.Module):
-    def __init__(self, dim: int, hidden: int):
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
 class _VitBlock(nn.Module):
     def __init__(self, dim: int = 768, heads: int = 12):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(dim, eps=1e-6), nn.LayerNorm(dim, eps=1e-6)
-        self.attn, self.mlp = _VitAttention(dim, heads), _Mlp(dim, dim * 4)
+        self.attn, self.mlp = _VitAttention(dim, heads), Mlp(dim, dim * 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
@@ -159,7 +150,7 @@ class _SwinBlock(nn.Module):
         self.window, self.shift = window, shift
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.attn = _WindowAttention(dim, heads, window)
-        self.mlp = _Mlp(dim, hidden)
+        self.mlp = Mlp(dim, hidden)
         if shift:
             self.register_buffer("attn_mask", _shift_mask(_SIDE, window, shift))
         else:

@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vsrbench.metrics._nriqa import clip_rows, load_strict, torch_load, unit_batch
+from vsrbench.metrics._nriqa import Mlp, clip_rows, load_strict, torch_load, unit_batch
 from vsrbench.metrics.extension import MetricWeights, register_weights, require_weights
 
 __all__ = ["HEADS", "MusiqNet", "get_musiq", "musiq_scores", "score_koniq", "score_ava", "score_spaq",
@@ -115,20 +115,11 @@ class _Attention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(b, n, c))
 
 
-class _Mlp(nn.Module):
-    def __init__(self, dim: int, hidden: int):
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
 class _Block(nn.Module):
     def __init__(self, dim: int, mlp: int, heads: int):
         super().__init__()
         self.norm1, self.norm2 = nn.LayerNorm(dim, eps=1e-6), nn.LayerNorm(dim, eps=1e-6)
-        self.attention, self.mlp = _Attention(dim, heads), _Mlp(dim, mlp)
+        self.attention, self.mlp = _Attention(dim, heads), Mlp(dim, mlp)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attention(self.norm1(x))

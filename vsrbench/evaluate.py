@@ -28,7 +28,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from vsrbench.core.device import resolve_device
+from vsrbench.core.device import ieee_fp32, resolve_device
 from vsrbench.core.errors import InputError, VsrbenchWarning
 from vsrbench.core.io import FrameSequence, pair_frames
 from vsrbench.metrics.aggregate import MetricAccumulator
@@ -319,7 +319,7 @@ def evaluate_many(
     builtin = {m for m in metrics if not is_extension(METRICS[m])}
     if builtin:
         with ThreadPoolExecutor(max_workers=threads) as pool, \
-                _single_torch_thread(dev.type == "cpu"), _ieee_fp32(dev.type == "cuda"):
+                _single_torch_thread(dev.type == "cpu"), ieee_fp32(dev.type == "cuda"):
             if batched:
                 _BatchPass(proto, builtin, dev, model, pool, gt_seq, outs, scores, label, frame_names,
                            _default_chunk(dev) if chunk is None else chunk).run(progress)
@@ -739,24 +739,6 @@ class _GtMotion:
                 self._at = sampling(fw)
                 self._occluded = occlusion_mask(fw, bw, at=self._at)
         return warp_error(prev_u8, cur_u8, fw, bw, proto, self._occluded, self._at)
-
-
-@contextmanager
-def _ieee_fp32(enabled: bool):
-    """On CUDA, convolutions and matrix products in IEEE float32, not TF32 (which torch may use by
-    default on Ampere and later): TF32 moves LPIPS by ~1e-5 and tLP by ~1e-4. Restored on exit."""
-    if not enabled:
-        yield
-        return
-    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
-    before = matmul.allow_tf32
-    matmul.allow_tf32 = False
-    try:
-        with cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
-                         allow_tf32=False):
-            yield
-    finally:
-        matmul.allow_tf32 = before
 
 
 @contextmanager

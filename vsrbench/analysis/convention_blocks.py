@@ -29,7 +29,7 @@ from typing import Callable, Mapping, Sequence
 import pandas as pd
 
 from vsrbench.metrics import METRICS
-from vsrbench.analysis.published_rows import DEGRADATION_KERNELS, degradation_family
+from vsrbench.analysis.published_rows import DEGRADATION_KERNELS, degradation_family, rank_together
 from vsrbench.analysis.table_model import HOLE, Cell, Column, Row, Table, compute_scores, format_value, rank_values
 
 __all__ = ["Rescorer", "Rescored", "Placed", "place_row", "degradation_reason", "convention_metrics", "mark",
@@ -157,18 +157,6 @@ def _user_rows(scores, columns: Sequence[Column], seq: str, group: str) -> list[
     return rows
 
 
-def _rank(rows: list[Row], columns: Sequence[Column], competes: list[list[bool]]) -> list[Row]:
-    grid = [list(r.cells) for r in rows]
-    for k, col in enumerate(columns):
-        if col.kind != "measured":
-            continue
-        values = [cells[k].value if ok[k] else None for cells, ok in zip(grid, competes)]
-        ranks = rank_values(values, col.decimals, METRICS[col.metric].higher_is_better)
-        for cells, rank in zip(grid, ranks):
-            cells[k] = replace(cells[k], rank=rank)
-    return [replace(r, cells=tuple(c)) for r, c in zip(rows, grid)]
-
-
 @dataclass
 class _Context:
     """What every block of one table needs."""
@@ -242,7 +230,7 @@ def _block(ctx: _Context, key: tuple, seq: str, group: str, mine: list[Row] | No
     have_user = any(c.value is not None for r in mine for c in r.cells)
     published, ok = _published_rows(ctx, key, seq, group, have_user)
     competes = [[c.kind == "measured" for c in ctx.columns] for _ in mine] + ok
-    return _rank(list(mine) + published, ctx.columns, competes) if published or mine else []
+    return rank_together(list(mine) + published, ctx.columns, competes) if published or mine else []
 
 
 def _order(placed: list[Placed], main_key: tuple, per_sequence: bool, sequences: Sequence[str]) -> list[tuple]:

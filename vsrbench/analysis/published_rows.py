@@ -12,7 +12,7 @@ import pandas as pd
 from vsrbench.metrics import METRICS
 from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Table, rank_values
 
-__all__ = ["DEGRADATION_KERNELS", "degradation_family", "published_match", "dataset_info", "published_for", "with_published"]
+__all__ = ["DEGRADATION_KERNELS", "degradation_family", "published_match", "rank_together", "dataset_info", "published_for", "with_published"]
 
 
 # ------------------------------------------------------------------ published rows
@@ -93,7 +93,7 @@ def _pick(rows, sequence: str, metric: str, average: str):
     return min(hits, key=lambda r: order.get(r.averaging, 2)) if hits else None
 
 
-def _rank_together(rows: list[Row], columns: Sequence[Column], competes: list[list[bool]]) -> list[Row]:
+def rank_together(rows: list[Row], columns: Sequence[Column], competes: list[list[bool]]) -> list[Row]:
     """Re-rank the measured columns of one block over the cells that compete (the others unranked)."""
     grid = [list(r.cells) for r in rows]
     for k, col in enumerate(columns):
@@ -143,7 +143,7 @@ def _published_block(table: Table, columns: Sequence[Column], groups: list, seq:
                              {"source": first.source, "degradation": first.degradation,
                               "averaging": "/".join(sorted(shown[n])), "convention": first.convention}))
             competes.append(ok)
-    return _rank_together(mine + extra, columns, competes)
+    return rank_together(mine + extra, columns, competes)
 
 
 def _published_notes(groups: list, used: list[int], reasons: dict[int, list[str]],

@@ -1,6 +1,7 @@
 """One rule for ``--device`` / ``device=`` everywhere: 'auto', 'cpu', 'cuda' or 'cuda:N'."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from vsrbench.core.errors import InputError
@@ -8,7 +9,7 @@ from vsrbench.core.errors import InputError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["resolve_device"]
+__all__ = ["resolve_device", "ieee_fp32"]
 
 
 def resolve_device(device: "str | torch.device | None" = "auto") -> "torch.device":
@@ -26,3 +27,24 @@ def resolve_device(device: "str | torch.device | None" = "auto") -> "torch.devic
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise InputError(f"device {str(device)!r} requested but no CUDA device is available (use 'cpu' or 'auto')")
     return dev
+
+
+@contextmanager
+def ieee_fp32(enabled: bool):
+    """On CUDA (``enabled``), convolutions and matrix products in IEEE float32, not TF32 (which torch may use
+    by default on Ampere and later: it moves LPIPS by ~1e-5, tLP by ~1e-4, a learned metric's score by ~1e-3
+    and RAFT's flows by more than their 1e-4 px agreement). Restored on exit."""
+    if not enabled:
+        yield
+        return
+    import torch
+
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    before = matmul.allow_tf32
+    matmul.allow_tf32 = False
+    try:
+        with cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark, deterministic=cudnn.deterministic,
+                         allow_tf32=False):
+            yield
+    finally:
+        matmul.allow_tf32 = before

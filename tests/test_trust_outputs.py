@@ -128,7 +128,7 @@ def test_standalone_latex_source_uses_scalable_fonts_and_fits_wide_tables():
         assert package in tex
     # the tabular is wrapped in a \resizebox that shrinks it to the line when it is wider (never enlarges)
     fit = "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n\\begin{tabular}"
-    assert fit in tex and "\\end{tabular}}\n" in tex
+    assert fit in tex and "\\end{tabular}}%\n" in tex  # no space inside the fitting boxes
     assert tex.index("\\resizebox") < tex.index("\\begin{tabular}") < tex.index("\\end{tabular}}")
     assert tex.count("{") == tex.count("}")  # unescaped and escaped braces both balance here
 

@@ -189,7 +189,7 @@ def render_latex(table: Table, *, standalone: bool = False) -> str:
         "\\midrule",
         *body,
         "\\bottomrule",
-        "\\end{tabular}}",
+        "\\end{tabular}}%",  # no space token inside the outer box: it would widen the line-wide tabular
         "}",
         *_latex_notes(table),
         "\\end{table}",

@@ -107,3 +107,18 @@ def test_videolq_is_scored_without_gt(tmp_path, capsys, monkeypatch):
     assert main(["evaluate", "--suite", "videolq", "--gt", str(pred), "--pred", str(pred), "--metrics", "toy-bright",
                  "--out", str(tmp_path / "res2")]) != 0
     assert "has no ground truth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, count", [("youhq40", 40), ("reds30", 30)])
+def test_diffusion_suites_validate_look_alike_layouts(tmp_path, name, count):
+    suite = get_suite(name)
+    gt = tmp_path / "GT"
+    for i in range(count):
+        _clip(gt, f"{i:03d}", 2, size=(8, 8))
+    check = suite.validate(gt)
+    assert len(check.clips) == count and check.suite.protocol().name == "pyiqa"
+    import shutil
+
+    shutil.rmtree(gt / "000")
+    with pytest.raises(InputError, match=rf"suite {name}: {count - 1} clip folder\(s\), expected {count}"):
+        suite.validate(gt)

@@ -30,7 +30,7 @@ import torch
 from _support.lpips_reference import import_lpips, random_backbone_home
 from _support.paths import SHARED
 
-from vsrbench.core.errors import InputError, WeightsError
+from vsrbench.core.errors import InputError, VsrbenchWarning, WeightsError
 from vsrbench.core.weights import accept_unverified
 from vsrbench.metrics.dists import ALPHA_BETA_SHA256, alpha_beta_path, dists, dists_weights_record
 
@@ -195,7 +195,8 @@ def test_bad_input(vgg_home, rng):
     out, gt = _pair(rng, n=1)
     with pytest.raises(InputError, match="output is 64x64 but GT is 160x120"):
         dists(out[0, :64, :64], gt[0])
-    assert dists(gt[0], gt[0, :64, :64], size_rule="crop-pred") == pytest.approx(0.0, abs=ZERO_TOL)
+    with pytest.warns(VsrbenchWarning, match="the output's top-left 64x64 is scored"):
+        assert dists(gt[0], gt[0, :64, :64], size_rule="crop-pred") == pytest.approx(0.0, abs=ZERO_TOL)
     with pytest.raises(InputError, match=r"\[0, 1\]"):
         dists(_unit(out) * 2, _unit(gt))
     with pytest.raises(InputError):

@@ -76,4 +76,11 @@ def test_a_table_shows_psnr_ssim_lpips_ewarp_and_dover_for_two_methods(weights_h
     header, _, *rows = capsys.readouterr().out.strip().splitlines()
     for label in ("PSNR", "SSIM", "LPIPS", "E\\*warp (EvalCrafter)", "DOVER"):  # Markdown escapes the star
         assert label in header, header
-    assert sorted(r.split("|")[1].strip() for r in rows if r.startswith("|")) == ["Blurred", "Noisy"]
+    rows = {r.split("|")[1].strip(): [c.strip() for c in r.split("|")[2:-1]] for r in rows if r.startswith("|")}
+    assert sorted(rows) == ["Blurred", "Noisy"]
+    # E*warp is shown on its printed scale (x10^-3), the store keeps the value itself
+    col = [h.strip() for h in header.split("|")[2:-1]].index(next(h.strip() for h in header.split("|") if "warp" in h))
+    assert "x10" in header.split("|")[col + 2]
+    for method, cells in rows.items():
+        stored = df[(df["metric"] == "ewarp-evalcrafter") & (df["method"] == method)]["value"].mean()
+        assert cells[col].strip("*_ ") == f"{stored * 1e3:.2f}", (method, cells[col], stored)

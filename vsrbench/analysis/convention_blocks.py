@@ -30,7 +30,7 @@ import pandas as pd
 
 from vsrbench.metrics import METRICS
 from vsrbench.analysis.published_rows import DEGRADATION_KERNELS, degradation_family, rank_together
-from vsrbench.analysis.table_model import HOLE, Cell, Column, Row, Table, compute_scores, format_value, rank_values
+from vsrbench.analysis.table_model import HOLE, Cell, Column, Row, Table, compute_scores, rank_values
 
 __all__ = ["Rescorer", "Rescored", "Placed", "place_row", "degradation_reason", "convention_metrics", "mark",
            "with_conventions"]
@@ -152,7 +152,7 @@ def _user_rows(scores, columns: Sequence[Column], seq: str, group: str) -> list[
                 cells.append(Cell(None, ""))
                 continue
             v = scores.per_sequence.get((method, seq, col.metric)) if seq else scores.means.get((method, col.metric))
-            cells.append(Cell(v, format_value(v, col.decimals)))
+            cells.append(Cell(v, col.text(v)))
         rows.append(Row(method, tuple(cells), group))
     return rows
 

@@ -16,7 +16,7 @@ from vsrbench.results.frame import check_metric_versions, ordered
 
 __all__ = [
     "HOLE", "AVERAGE_TEXT", "Column", "Cell", "Row", "Table", "Scores", "compute_scores", "format_value",
-    "metric_name", "metric_label", "rank_values",
+    "metric_name", "metric_label", "display_scale", "rank_values",
 ]
 
 HOLE = "–"
@@ -35,7 +35,17 @@ class Column:
     metric: str
     kind: str  # "measured", "reported" or "delta"
     label: str  # plain Unicode, e.g. "PSNR (dB) ↑"; renderers escape it
-    decimals: int
+    decimals: int  # of the stored value (ties and ranks are decided there)
+    scale: float = 1.0  # the metric's printed scale (E*warp: 1000, shown x10^-3); values stay stored unscaled
+
+    @property
+    def shown_decimals(self) -> int:
+        """The decimals of the shown (scaled) value: as many digits as ``decimals`` of the stored one."""
+        return max(0, self.decimals - round(math.log10(self.scale)))
+
+    def text(self, value: float | None, *, signed: bool = False) -> str:
+        """The value as the table shows it: on the metric's printed scale, with :attr:`shown_decimals`."""
+        return format_value(None if value is None else value * self.scale, self.shown_decimals, signed=signed)
 
     @property
     def key(self) -> str:
@@ -166,15 +176,23 @@ def format_value(value: float | None, decimals: int, *, signed: bool = False) ->
     return f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
 
 
-def metric_name(metric: str) -> str:
-    """``"PSNR (dB)"``: the metric's label and its unit when it has one."""
+def metric_name(metric: str, *, printed: bool = False) -> str:
+    """``"PSNR (dB)"``: the metric's label and its unit when it has one; ``printed``: the scale its values
+    are shown on in tables instead (``"E*warp (EvalCrafter) (x10^-3)"``, :func:`display_scale`)."""
     info = METRICS[metric]
-    return f"{info.label} ({info.unit})" if info.unit else info.label
+    unit = info.display[1] if printed and info.display else info.unit
+    return f"{info.label} ({unit})" if unit else info.label
 
 
-def metric_label(metric: str) -> str:
-    """``"PSNR (dB) ↑"``: label, unit, and the arrow of the better direction."""
-    return f"{metric_name(metric)} {'↑' if METRICS[metric].higher_is_better else '↓'}"
+def display_scale(metric: str) -> float:
+    """The factor tables show a metric's stored values with (its printed scale; 1 for most metrics)."""
+    info = METRICS[metric]
+    return float(info.display[0]) if info.display else 1.0
+
+
+def metric_label(metric: str, *, printed: bool = False) -> str:
+    """``"PSNR (dB) ↑"``: label, unit (or printed scale, :func:`metric_name`), and the arrow of the better direction."""
+    return f"{metric_name(metric, printed=printed)} {'↑' if METRICS[metric].higher_is_better else '↓'}"
 
 
 def rank_values(values: Sequence[float | None], decimals: int, higher_is_better: bool) -> list[int | None]:

@@ -49,6 +49,15 @@ def interval_text(interval, decimals: int, style: str) -> str:
     return f"[{interval.lo:.{decimals}f}, {interval.hi:.{decimals}f}]"
 
 
+def _scaled(interval, scale: float):
+    """The interval on a metric's printed scale (tables show E*warp x10^-3)."""
+    if scale == 1.0:
+        return interval
+    from types import SimpleNamespace
+
+    return SimpleNamespace(lo=interval.lo * scale, hi=interval.hi * scale, half_width=interval.half_width * scale)
+
+
 def check_statistics_options(*, ci: bool, ci_style: str, against: str | None, alpha: float) -> None:
     if ci_style not in CI_STYLES:
         raise InputError(f"ci_style: expected one of {', '.join(CI_STYLES)}, got {ci_style!r}")
@@ -116,7 +125,8 @@ def with_statistics(df: pd.DataFrame, table: Table, *, ci: bool, level: float, r
             changes = {}
             iv = intervals.get((row.method, table.dataset, col.metric))
             if iv is not None:
-                changes.update(lo=iv.lo, hi=iv.hi, interval_text=interval_text(iv, col.decimals, ci_style))
+                changes.update(lo=iv.lo, hi=iv.hi, interval_text=interval_text(_scaled(iv, col.scale), col.shown_decimals,
+                                                                               ci_style))
             cmp = comparisons.get((row.method, table.dataset, col.metric))
             if cmp is not None:
                 changes.update(p=cmp.p, p_adjusted=cmp.p_adjusted, significant=bool(cmp.significant))

@@ -48,7 +48,7 @@ from vsrbench.core.errors import InputError, UnknownNameError
 from vsrbench.metrics import METRICS
 from vsrbench.analysis.convention_blocks import Rescorer, with_conventions
 from vsrbench.analysis.published_rows import published_for, with_published
-from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Scores, Table, compute_scores, format_value, metric_label, rank_values
+from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Scores, Table, compute_scores, display_scale, metric_label, rank_values
 from vsrbench.analysis.table_stats import ALPHA, check_statistics_options, reissue_caught, with_statistics
 from vsrbench.results.frame import ordered, require_columns, resolve_metrics, rows_of_dataset
 
@@ -62,10 +62,11 @@ def _columns(metrics: Sequence[str], reported: Mapping[str, Mapping[str, float]]
     cols = []
     for m in metrics:
         info = METRICS[m]
-        cols.append(Column(m, "measured", metric_label(m), info.decimals))
+        scale = display_scale(m)  # reported numbers are taken on the stored scale, as the measured ones
+        cols.append(Column(m, "measured", metric_label(m, printed=True), info.decimals, scale))
         if any(m in r for r in reported.values()):
-            cols.append(Column(m, "reported", f"{info.label} reported", info.decimals))
-            cols.append(Column(m, "delta", f"{info.label} Δ", info.decimals))
+            cols.append(Column(m, "reported", f"{info.label} reported", info.decimals, scale))
+            cols.append(Column(m, "delta", f"{info.label} Δ", info.decimals, scale))
     return cols
 
 
@@ -76,14 +77,14 @@ def _block(methods: Sequence[str], columns: Sequence[Column], value_of, reported
         if col.kind == "measured":
             values = [value_of(meth, col.metric) for meth in methods]
             ranks = rank_values(values, col.decimals, METRICS[col.metric].higher_is_better)
-            cells = [Cell(v, format_value(v, col.decimals), r) for v, r in zip(values, ranks)]
+            cells = [Cell(v, col.text(v), r) for v, r in zip(values, ranks)]
         else:
             cells = []
             for meth in methods:
                 rep = reported.get(meth, {}).get(col.metric)
                 got = value_of(meth, col.metric)
                 v = rep if col.kind == "reported" else (None if rep is None or got is None else got - rep)
-                cells.append(Cell(v, format_value(v, col.decimals, signed=col.kind == "delta")))
+                cells.append(Cell(v, col.text(v, signed=col.kind == "delta")))
         for row, cell in zip(grid, cells):
             row.append(cell)
     return [Row(meth, tuple(cells), group) for meth, cells in zip(methods, grid)]

@@ -29,10 +29,10 @@ from typing import Callable, Mapping, Sequence
 import pandas as pd
 
 from vsrbench.metrics import METRICS
-from vsrbench.analysis.published_rows import DEGRADATION_KERNELS, degradation_family, rank_together
+from vsrbench.analysis.published_rows import degradation_family, degradation_reason, rank_together
 from vsrbench.analysis.table_model import HOLE, Cell, Column, Row, Table, compute_scores, rank_values
 
-__all__ = ["Rescorer", "Rescored", "Placed", "place_row", "degradation_reason", "convention_metrics", "mark",
+__all__ = ["Rescorer", "Rescored", "Placed", "place_row", "convention_metrics", "mark",
            "with_conventions"]
 
 @dataclass(frozen=True)
@@ -50,22 +50,6 @@ class Rescored:
 #: ``rescore(dataset, protocol, methods, metrics)`` -> :class:`Rescored`: the methods' outputs on
 #: ``dataset`` scored under ``protocol`` (one pass per protocol; a top-level module runs it)
 Rescorer = Callable[[str, object, Sequence[str], Sequence[str]], Rescored]
-
-
-def degradation_reason(row, degradation: str | None) -> str | None:
-    """Why published ``row`` was made from other inputs than a dataset of ``degradation`` (None: the same,
-    or the dataset records no degradation)."""
-    if not degradation:
-        return None
-    if row.family not in ("BI", "BD"):
-        return f"its LQ ({row.degradation}) is not made by a named kernel; the dataset was made with {degradation}"
-    if row.family == "BI" and degradation != "bi-matlab":
-        return f"BI is MATLAB bicubic (bi-matlab), the dataset was made with {degradation}"
-    if row.family == "BD":
-        kernel = DEGRADATION_KERNELS.get(degradation)
-        if kernel is None or kernel not in (row.kernel or "").lower():
-            return f"its BD kernel ({row.kernel or 'not stated'}) is not the one of {degradation}"
-    return None
 
 
 @dataclass(frozen=True)

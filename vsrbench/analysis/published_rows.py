@@ -12,7 +12,7 @@ import pandas as pd
 from vsrbench.metrics import METRICS
 from vsrbench.analysis.table_model import Cell, Column, HOLE, Row, Table, rank_values
 
-__all__ = ["DEGRADATION_KERNELS", "degradation_family", "published_match", "rank_together", "dataset_info", "published_for", "with_published"]
+__all__ = ["DEGRADATION_KERNELS", "degradation_family", "degradation_reason", "published_match", "rank_together", "dataset_info", "published_for", "with_published"]
 
 
 # ------------------------------------------------------------------ published rows
@@ -54,13 +54,22 @@ def published_match(row, *, protocol_hash: str, average: str, equal_lengths: boo
             return "how its per-clip value was averaged is unknown"
     elif row.averaging != average and not equal_lengths:
         return f"its averaging ({row.averaging}) is not the one shown ({average}) and the sequences differ in length"
-    if degradation:
-        if row.family == "BI" and degradation != "bi-matlab":
-            return f"BI is MATLAB bicubic (bi-matlab), the dataset was made with {degradation}"
-        if row.family == "BD":
-            kernel = DEGRADATION_KERNELS.get(degradation)
-            if kernel is None or kernel not in (row.kernel or "").lower():
-                return f"its BD kernel ({row.kernel or 'not stated'}) is not the one of {degradation}"
+    return degradation_reason(row, degradation)
+
+
+def degradation_reason(row, degradation: str | None) -> str | None:
+    """Why published ``row`` was made from other inputs than a dataset of ``degradation`` (None: the same,
+    or the dataset records no degradation)."""
+    if not degradation:
+        return None
+    if row.family not in ("BI", "BD"):
+        return f"its LQ ({row.degradation}) is not made by a named kernel; the dataset was made with {degradation}"
+    if row.family == "BI" and degradation != "bi-matlab":
+        return f"BI is MATLAB bicubic (bi-matlab), the dataset was made with {degradation}"
+    if row.family == "BD":
+        kernel = DEGRADATION_KERNELS.get(degradation)
+        if kernel is None or kernel not in (row.kernel or "").lower():
+            return f"its BD kernel ({row.kernel or 'not stated'}) is not the one of {degradation}"
     return None
 
 

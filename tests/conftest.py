@@ -38,6 +38,19 @@ def alexnet_home(tmp_path_factory, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch intra-op thread for a module (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``):
+    small networks and the many small ops of CPU flows gain nothing from a second thread, and on a busy shared
+    2-core machine spinning threads wait on each other (measured 5-20x slower). Restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(name="shared_path")
 def shared_path_fixture():
     """:func:`_support.paths.shared_path` as a fixture (a test that asks for it is marked ``shared``)."""

@@ -50,14 +50,7 @@ SMALL = _dover_sampling(_golden("dover_small.json")["sample_types"])
 FQ_SMALL = _fq_sampling(_golden("dover_fastervqa_small.json")["sample_types"])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: small views gain nothing from two, and a busy shared machine makes spinning
-    threads wait on each other (tens of seconds instead of one)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small networks, a shared machine
 
 
 @pytest.fixture(scope="module")

@@ -26,14 +26,7 @@ TECOGAN = (0.5, 3, 15, 3, 5, 1.2)  # pyr_scale, levels, winsize, iterations, pol
 GROUP = "farneback 720x576"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread, like OpenCV's Farneback: the many small ops of these CPU flows slow down
-    badly on a shared 2-core machine when torch's threads wait for each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small networks and ops on a shared 2-core machine
 
 
 def cv_flow(a, b, params=TECOGAN, flags=0):

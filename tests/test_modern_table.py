@@ -26,7 +26,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "dover_small.json"
 
 
 @pytest.fixture
-def weights_home(tmp_path, monkeypatch, alexnet_home):
+def weights_home(tmp_path, monkeypatch, alexnet_home, one_torch_thread):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("VSRBENCH_HOME", str(home))
@@ -40,10 +40,7 @@ def weights_home(tmp_path, monkeypatch, alexnet_home):
     monkeypatch.setattr(dv, "SCORER_SAMPLING", dv.Sampling(
         fragments=t["fragments_h"], fsize=t["fsize_h"], clip_len=t["clip_len"], frame_interval=t["frame_interval"],
         num_clips=t["num_clips"], aligned=t["aligned"], aesthetic_size=a["size_h"], aesthetic_frames=a["t_frag"]))
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # small networks on a shared 2-core machine
-    yield home
-    torch.set_num_threads(n)
+    return home
 
 
 def _write(root: Path, frames) -> Path:

@@ -15,14 +15,7 @@ from vsrbench.metrics import raft
 from vsrbench.metrics.raft import RAFT, get_raft, load_raft, own_state_dict, raft_flow
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """RAFT on these small frames is overhead-bound: one intra-op thread is faster, and much faster on a
-    loaded machine (4.6 s -> 0.2 s for 3 pairs of 48x64 measured here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small networks, a shared machine
 
 
 @pytest.fixture(scope="module")

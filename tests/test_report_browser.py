@@ -19,40 +19,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _support.browser import chromium
 from _support.report_data import NOISE, make_results
 
 from vsrbench.cli import main
 from vsrbench.core.io import decode_image
 from vsrbench.visual.report import load_embedded
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-
-
-def _missing(reason: str):
-    if os.environ.get("VSRBENCH_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"VSRBENCH_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def driver():
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _missing("selenium is not installed (pip install -e '.[dev]')")
-    browser = next((p for p in map(shutil.which, BROWSERS) if p), None)
-    chromedriver = shutil.which("chromedriver")
-    if browser is None or chromedriver is None:
-        _missing("no chromium/chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,2000", "--force-device-scale-factor=1", "--force-color-profile=srgb"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(options=options, service=Service(chromedriver))  # the given driver: no download
-    d.set_page_load_timeout(60)
+    d = chromium("1280,2000", ["--force-color-profile=srgb"])
     yield d
     d.quit()
 

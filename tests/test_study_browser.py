@@ -21,21 +21,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from _support.browser import chromium
 from _support.study_data import build, make_results, trials_of
 
 from vsrbench.analysis.study_answers import DEGRADED, GT
 from vsrbench.visual.study.answers import load_answers
 from vsrbench.visual.study.design import participant_order
 from vsrbench.visual.study.server import StudyServeRequest, make_server
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-
-
-def _missing(reason: str):
-    if os.environ.get("VSRBENCH_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"VSRBENCH_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
 
 @pytest.fixture(scope="module")
 def downloads(tmp_path_factory) -> Path:
@@ -44,25 +36,8 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver(downloads):
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _missing("selenium is not installed (pip install -e '.[dev]')")
-    browser = next((p for p in map(shutil.which, BROWSERS) if p), None)
-    chromedriver = shutil.which("chromedriver")
-    if browser is None or chromedriver is None:
-        _missing("no chromium/chromedriver on PATH (Debian: apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,1000", "--force-device-scale-factor=1"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(options=options, service=Service(chromedriver))  # the given driver: no download
-    d.set_page_load_timeout(60)
+    d = chromium("1280,1000", prefs={"download.default_directory": str(downloads),
+                                     "download.prompt_for_download": False})
     d.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     yield d
     d.quit()

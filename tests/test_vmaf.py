@@ -46,13 +46,7 @@ BATCH_TOL = 5e-3
 LIBVMAF_MAX, LIBVMAF_MEAN = 0.05, 0.015
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: on a loaded 2-core machine a second intra-op thread makes vmaf-torch 5-10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small networks, a shared machine
 
 
 @pytest.fixture(scope="module")

@@ -115,9 +115,13 @@ def package_file(w) -> Path:
                            f"`pip install {pip}` installs it")
     p = Path(list(spec.submodule_search_locations)[0]) / rest
     if not p.is_file():
-        raise WeightsError(f"{str(p)!r} is missing from the installed {pip} package; `pip install --force-reinstall "
-                           f"{pip}` restores it")
+        raise WeightsError(f"{str(p)!r} is missing from the installed {pip} package; {reinstall_hint(w)}")
     return p
+
+
+def reinstall_hint(w) -> str:
+    """How a file shipped inside a Python package (``w.package``) is put back: reinstalling the package."""
+    return f"`pip install --force-reinstall {w.package[0]}` restores it"
 
 
 def how_to_get(name: str) -> str:
@@ -140,11 +144,9 @@ def weights_record(name: str, path=None) -> dict:
     """
     w = _known(name)
     if w.package and path is None:  # shipped inside a Python package
-        record = check_published(package_file(w), w.filename, sha256=w.sha256, what=w.what,
-                                 get=f"`pip install --force-reinstall {w.package[0]}` restores it")
+        record = check_published(package_file(w), w.filename, sha256=w.sha256, what=w.what, get=reinstall_hint(w))
         return {**record, "published_file": w.filename}
-    get = (f"`vsrbench weights download {w.name}` fetches it (from {w.url})" if w.url else
-           f"no direct download is published: get it from {w.source}")
+    get = how_to_get(name) + (f" (from {w.url})" if w.url else "")
     try:
         found = find_weights(w.filename, path=path)
     except WeightsError as e:
@@ -187,12 +189,7 @@ def _load_all() -> None:
 
     for info in METRICS.values():
         if info.scorer:
-            module = info.scorer.partition(":")[0]
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as e:  # a scorer module not written yet (tests/test_extension.py fails then)
-                if e.name != module:
-                    raise
+            importlib.import_module(info.scorer.partition(":")[0])
 
 
 def parse_metric_options(items) -> dict[str, dict]:

@@ -101,18 +101,21 @@ def _render_list(known: dict[str, Known]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _verified_text(record: dict) -> str:
+    """What the check of a file found, in words (``check_published``'s ``verified``)."""
+    return {True: "sha256 ok", False: "unverified (accepted by VSRBENCH_UNVERIFIED_WEIGHTS)",
+            None: "sha256 not published"}[record["verified"]]
+
+
 def _in_package(k: Known, stream) -> Path:
     """A file shipped inside a Python package (``k.package``) is installed by pip, never downloaded: its path
     once checked, else the one-line error naming ``pip install``."""
-    from vsrbench.metrics.extension import package_file
+    from vsrbench.metrics.extension import weights_record
 
-    path = package_file(k)
-    record = check_published(path, k.filename, sha256=k.sha256, what=k.what,
-                             get=f"`pip install --force-reinstall {k.package[0]}` restores it")
-    ok = {True: "sha256 ok", False: "unverified (accepted by VSRBENCH_UNVERIFIED_WEIGHTS)",
-          None: "sha256 not published"}[record["verified"]]
-    stream.write(f"{k.name}: installed with the {k.package[0]} package ({path}), {ok}; nothing to download\n")
-    return path
+    record = weights_record(k.name)
+    stream.write(f"{k.name}: installed with the {k.package[0]} package ({record['path']}), {_verified_text(record)}; "
+                 "nothing to download\n")
+    return Path(record["path"])
 
 
 def _download_known(k: Known, *, url: str | None = None, force: bool = False, stream=None) -> Path:
@@ -126,9 +129,8 @@ def _download_known(k: Known, *, url: str | None = None, force: bool = False, st
     if present is not None and not force:
         record = check_published(present, k.filename, sha256=k.sha256, what=k.what,
                                  get="pass --force to download it again into " + str(dest))
-        ok = {True: "sha256 ok", False: "unverified (accepted by VSRBENCH_UNVERIFIED_WEIGHTS)",
-              None: "sha256 not published"}[record["verified"]]
-        stream.write(f"{k.name}: already present, {ok}; nothing downloaded (--force downloads it again)\n")
+        stream.write(f"{k.name}: already present, {_verified_text(record)}; nothing downloaded (--force downloads "
+                     "it again)\n")
         return present
     if not url:
         raise WeightsError(f"no direct download URL is published for {k.name!r} ({k.filename}); get it from "

@@ -85,6 +85,7 @@ class _Job:
     device: str
     suite: Any
     header: dict
+    metric_options: dict  # the scorers' settings per family, parsed (part of the stored metric versions)
 
 
 def _note(line: str) -> None:
@@ -162,7 +163,7 @@ def _prepare(req: EvaluateRequest) -> _Job:
     return _Job(request=req, out=out, method=method, dataset=dataset, proto=proto, metrics=list(metrics),
                 versions={m: metric_version(m, options) for m in metrics}, weights=weights, inputs=inputs, pairs=pairs,
                 gt_root=str(gt_root.resolve()), pred_root=str(pred_root.resolve()), device=str(device), suite=suite,
-                header=header)
+                header=header, metric_options=options)
 
 
 def _protocol(req: EvaluateRequest):
@@ -340,7 +341,6 @@ def _refuse_old_output(out: Path, no_resume: bool) -> None:
 
 def _benchmark(job: _Job) -> Benchmark:
     """The one-dataset, one-method benchmark of an evaluate (its outputs are the pairs, given to the run)."""
-    from vsrbench.metrics.extension import parse_metric_options
 
     lpips_weights = job.request.lpips_weights
     return Benchmark(
@@ -348,22 +348,20 @@ def _benchmark(job: _Job) -> Benchmark:
         datasets={job.dataset: DatasetDef(name=job.dataset, gt=Path(job.gt_root), sequences=tuple(job.inputs))},
         methods={job.method: MethodDef(name=job.method, kind="outputs", outputs={job.dataset: Path(job.pred_root)})},
         base_dir=Path.cwd(), source="vsrbench evaluate", lpips_weights=None if lpips_weights is None else Path(lpips_weights),
-        metric_options=parse_metric_options(job.request.metric_options))
+        metric_options=job.metric_options)
 
 
 def _record(job: _Job) -> dict:
     """The run-record fields of an evaluate: its ``bench`` JSON is shaped like a benchmark's (``datasets`` /
     ``methods``), so that readers of run records (profiles, tables) find GT and outputs the same way, and
     says what was scored under :data:`EVALUATE_KEY`."""
-    from vsrbench.metrics.extension import parse_metric_options
-
     req, suite = job.request, job.suite
     dataset = {"name": job.dataset, "gt": None if req.gt is None else job.gt_root, "sequences": list(job.inputs),
                "suite": None if suite is None else suite.name, "degradation": req.degradation}
     bench = {
         "name": "evaluate", "source": "vsrbench evaluate", "description": "",
         "protocol": job.proto.to_dict(), "metrics": list(job.metrics),
-        "metric_options": parse_metric_options(req.metric_options),
+        "metric_options": job.metric_options,
         "lpips_weights": None if req.lpips_weights is None else str(Path(req.lpips_weights).resolve()),
         "datasets": {job.dataset: dataset},
         "methods": {job.method: {"name": job.method, "kind": "outputs", "outputs": {job.dataset: job.pred_root}}},

@@ -505,7 +505,7 @@ def _validate_pred(check: SuiteCheck, pred: Path) -> None:
             continue
         if suite.frames_scored == "center" and len(seq) == 1:
             mid = len(g) // 2
-            if _frame_number(seq.paths[0].name) == _frame_number(g.paths[mid].name):
+            if is_centre_frame(g, seq):
                 out[name] = seq
                 centre.append(name)
                 continue
@@ -556,6 +556,12 @@ def _frame_number(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def is_centre_frame(gt, pred) -> bool:
+    """Whether the one frame of ``pred`` is GT's centre frame ``len(gt) // 2`` by the number in their names
+    (``im4.png`` of a Vimeo-90K-T septuplet)."""
+    return _frame_number(pred.paths[0].name) == _frame_number(gt.paths[len(gt) // 2].name)
+
+
 def centre_padded(seq, n: int):
     """A 1-frame output (the centre frame) as a sequence of ``n`` frames standing at index ``n // 2``:
     every index reads that one frame and ``only_index`` says which index is real (the evaluation
@@ -568,4 +574,4 @@ def centre_padded(seq, n: int):
 
 
 __all__ = ["SUITES", "SUITE_NAMES", "Suite", "SuiteCheck", "SequenceSpec", "Layout", "get_suite", "detect_suite",
-           "frame_size", "open_clips", "open_recorded", "aligned_outputs", "centre_padded"]
+           "frame_size", "open_clips", "open_recorded", "aligned_outputs", "is_centre_frame", "centre_padded"]

@@ -243,14 +243,13 @@ def _only_clips(sequences: dict, clips: str | None) -> dict:
 def _aligned(gt, pred, proto):
     """The output paired with GT frame by frame (by the number in their names); an output holding only GT's
     centre frame (Vimeo-90K-T's im4) stands at GT's centre index when only the centre frame is scored."""
-    from vsrbench.catalog.suites import centre_padded
-    from vsrbench.core.io import frame_numbers, pair_frames
+    from vsrbench.catalog.suites import centre_padded, is_centre_frame
+    from vsrbench.core.io import pair_frames
 
     if proto.frames_scored == "center" and len(pred) == 1 < len(gt) and pred.paths and gt.paths:
-        mid = gt.paths[len(gt) // 2].name
-        if frame_numbers([pred.paths[0].name]) != frame_numbers([mid]):
+        if not is_centre_frame(gt, pred):
             raise InputError(f"sequence {gt.name!r}: the output's one frame {pred.paths[0].name!r} is not GT's centre "
-                             f"frame {mid!r}")
+                             f"frame {gt.paths[len(gt) // 2].name!r}")
         return centre_padded(pred, len(gt))
     return pair_frames(gt, pred).aligned()
 
